@@ -1,0 +1,7 @@
+//! Flows: a bounded table of connections and per-direction TCP reassembly.
+
+pub mod stream;
+pub mod table;
+
+pub use stream::{Delivery, Reassembler};
+pub use table::{FlowKey, FlowTable, Side};

@@ -1,0 +1,367 @@
+//! Per-flow inspection: decide early whether a connection can be mining, and if so parse it.
+//!
+//! Each direction is sniffed once, on its first bytes: JSON (`{` or `[`) goes to the Stratum
+//! line parser, an HTTP head to the HTTP parser, anything else is not for us. A flow whose
+//! directions are both not for us, or that spends its inspection budget without a mining
+//! message, is dropped to "ignored" and costs one table lookup per packet from then on (the
+//! Retina lesson). Mining flows are parsed to the end, with bounded buffers.
+
+use crate::flow::stream::{Delivery, Reassembler};
+use crate::proto::http::{self, Head, HeadError};
+use crate::proto::stratum::{Signal, classify, parse_line};
+use crate::session::Session;
+
+/// Bytes per direction looked at before a flow with no mining message is ignored.
+pub const INSPECT_BUDGET: u64 = 64 * 1024;
+/// Messages per flow parsed before a flow with no mining message is ignored.
+pub const MESSAGE_BUDGET: u32 = 24;
+/// Packets with payload after which a flow still undecided is ignored.
+pub const PACKET_BUDGET: u32 = 64;
+/// The longest line or HTTP message kept while waiting for its end.
+pub const MAX_BUFFER: usize = 256 * 1024;
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    #[default]
+    Unknown,
+    Lines,
+    Http,
+    Off,
+}
+
+#[derive(Debug, Default)]
+struct Direction {
+    mode: Mode,
+    buf: Vec<u8>,
+    /// Dropping bytes until the next newline (after a gap or an over-long line).
+    resync: bool,
+    /// HTTP: body bytes still to skip of a message too large to keep.
+    skip_body: usize,
+    seen: u64,
+}
+
+/// Inspection state of one flow.
+#[derive(Debug, Default)]
+pub struct Inspector {
+    dirs: [Direction; 2],
+    reasm: [Reassembler; 2],
+    /// What the flow said about mining so far.
+    pub session: Session,
+    messages: u32,
+    packets: u32,
+    /// Lines that were not JSON-RPC, after the direction was taken for JSON.
+    pub junk_lines: u64,
+    /// Lines or messages dropped for exceeding the buffer.
+    pub oversized: u64,
+}
+
+/// What a packet did to the inspection.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Keep looking.
+    Continue,
+    /// Nothing here: stop inspecting this flow.
+    Ignore,
+}
+
+impl Inspector {
+    /// Feeds one TCP segment sent by side `from` (0 or 1).
+    pub fn segment(&mut self, from: usize, seq: u32, syn: bool, payload: &[u8], ts: i64) -> Verdict {
+        if !payload.is_empty() {
+            self.packets += 1;
+        }
+        let mut dir = std::mem::take(&mut self.dirs[from]);
+        let mut reasm = std::mem::take(&mut self.reasm[from]);
+        reasm.push(seq, syn, payload, &mut |d| self.deliver(&mut dir, from, d, ts));
+        self.dirs[from] = dir;
+        self.reasm[from] = reasm;
+        self.verdict()
+    }
+
+    /// Delivers whatever reassembly still holds (the flow is ending).
+    pub fn finish(&mut self, ts: i64) {
+        for from in 0..2 {
+            let mut dir = std::mem::take(&mut self.dirs[from]);
+            let mut reasm = std::mem::take(&mut self.reasm[from]);
+            reasm.flush(&mut |d| self.deliver(&mut dir, from, d, ts));
+            self.dirs[from] = dir;
+            self.reasm[from] = reasm;
+        }
+    }
+
+    /// Gaps jumped over in both directions.
+    pub fn gaps(&self) -> u64 {
+        self.reasm[0].gaps + self.reasm[1].gaps
+    }
+
+    fn verdict(&self) -> Verdict {
+        if self.session.is_mining() {
+            return Verdict::Continue;
+        }
+        let off = |d: &Direction| d.mode == Mode::Off;
+        let spent = |d: &Direction| d.seen > INSPECT_BUDGET;
+        if (off(&self.dirs[0]) && off(&self.dirs[1]))
+            || self.dirs.iter().any(spent)
+            || self.messages > MESSAGE_BUDGET
+            || self.packets > PACKET_BUDGET
+        {
+            Verdict::Ignore
+        } else {
+            Verdict::Continue
+        }
+    }
+
+    fn deliver(&mut self, dir: &mut Direction, from: usize, d: Delivery<'_>, ts: i64) {
+        let data = match d {
+            Delivery::Gap => {
+                dir.buf.clear();
+                dir.skip_body = 0;
+                dir.resync = dir.mode == Mode::Lines;
+                if dir.mode == Mode::Http {
+                    // An HTTP stream cannot be resynchronised reliably: stop here.
+                    dir.mode = Mode::Off;
+                }
+                return;
+            }
+            Delivery::Data(b) => b,
+        };
+        if dir.mode == Mode::Off || (!self.session.is_mining() && dir.seen > INSPECT_BUDGET) {
+            dir.seen += data.len() as u64;
+            return;
+        }
+        dir.seen += data.len() as u64;
+        if dir.mode == Mode::Unknown {
+            dir.mode = sniff(data);
+            if dir.mode == Mode::Lines && !data.trim_ascii_start().starts_with(b"{") && !data.trim_ascii_start().starts_with(b"[") {
+                // Joined mid-line: drop up to the first newline.
+                dir.resync = true;
+            }
+            if dir.mode == Mode::Off {
+                return;
+            }
+        }
+        match dir.mode {
+            Mode::Lines => self.lines(dir, from, data, ts),
+            Mode::Http => self.http(dir, from, data, ts),
+            Mode::Unknown | Mode::Off => {}
+        }
+    }
+
+    fn lines(&mut self, dir: &mut Direction, from: usize, mut data: &[u8], ts: i64) {
+        if dir.resync {
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    data = &data[i + 1..];
+                    dir.resync = false;
+                }
+                None => return,
+            }
+        }
+        while let Some(i) = data.iter().position(|&b| b == b'\n') {
+            let (line, rest) = data.split_at(i);
+            data = &rest[1..];
+            if dir.buf.is_empty() {
+                self.line(from, line, ts);
+            } else {
+                dir.buf.extend_from_slice(line);
+                let whole = std::mem::take(&mut dir.buf);
+                self.line(from, &whole, ts);
+                dir.buf = whole;
+                dir.buf.clear();
+            }
+        }
+        if dir.buf.len() + data.len() > MAX_BUFFER {
+            self.oversized += 1;
+            dir.buf.clear();
+            dir.resync = true;
+            return;
+        }
+        dir.buf.extend_from_slice(data);
+    }
+
+    fn line(&mut self, from: usize, line: &[u8], ts: i64) {
+        match parse_line(line) {
+            Ok(msgs) => {
+                for m in msgs {
+                    self.messages += 1;
+                    if let Some(sig) = classify(&m) {
+                        self.signal(from, &sig, &m.id, ts);
+                    }
+                }
+            }
+            Err(crate::proto::stratum::ParseError::Empty) => {}
+            Err(_) => self.junk_lines += 1,
+        }
+    }
+
+    fn signal(&mut self, from: usize, sig: &Signal, id: &crate::proto::stratum::parser::Id, ts: i64) {
+        self.session.apply(from, sig, ts);
+        match sig {
+            Signal::Submit { .. } | Signal::CnSubmit { .. } | Signal::EthSubmitWork | Signal::Getwork { submit: true } => {
+                self.session.submitted(sig, id)
+            }
+            Signal::Reply { id, ok, .. } => self.session.replied(id, *ok),
+            _ => {}
+        }
+    }
+
+    fn http(&mut self, dir: &mut Direction, from: usize, data: &[u8], ts: i64) {
+        let mut data = data;
+        if dir.skip_body > 0 {
+            let n = dir.skip_body.min(data.len());
+            dir.skip_body -= n;
+            data = &data[n..];
+        }
+        if dir.buf.len() + data.len() > MAX_BUFFER {
+            self.oversized += 1;
+            dir.buf.clear();
+            dir.mode = Mode::Off;
+            return;
+        }
+        dir.buf.extend_from_slice(data);
+        loop {
+            let head = match http::parse_head(&dir.buf) {
+                Ok(h) => h,
+                Err(HeadError::Partial) => return,
+                Err(HeadError::Invalid(_)) => {
+                    dir.buf.clear();
+                    dir.mode = Mode::Off;
+                    return;
+                }
+            };
+            self.messages += 1;
+            self.session.apply_http(from, &head);
+            let body_start = head.head_len;
+            let consumed = if head.chunked {
+                match http::dechunk(&dir.buf[body_start..], MAX_BUFFER) {
+                    Some((body, used)) => {
+                        self.body(from, &head, &body, ts);
+                        body_start + used
+                    }
+                    None => return,
+                }
+            } else {
+                let len = head.content_length.unwrap_or(0);
+                if dir.buf.len() < body_start + len {
+                    if body_start + len > MAX_BUFFER {
+                        // Too large to keep: look at what we have, skip the rest.
+                        let have = dir.buf.len() - body_start;
+                        self.body(from, &head, &dir.buf[body_start..].to_vec(), ts);
+                        dir.skip_body = len - have;
+                        dir.buf.clear();
+                        self.oversized += 1;
+                    }
+                    return;
+                }
+                let body = dir.buf[body_start..body_start + len].to_vec();
+                self.body(from, &head, &body, ts);
+                body_start + len
+            };
+            dir.buf.drain(..consumed);
+            if dir.buf.is_empty() {
+                return;
+            }
+        }
+    }
+
+    fn body(&mut self, from: usize, _head: &Head, body: &[u8], ts: i64) {
+        // A JSON-RPC body, possibly several lines.
+        for line in body.split(|&b| b == b'\n') {
+            if !line.trim_ascii().is_empty() {
+                self.line(from, line, ts);
+            }
+        }
+    }
+}
+
+fn sniff(data: &[u8]) -> Mode {
+    let t = data.trim_ascii_start();
+    if t.is_empty() {
+        return Mode::Unknown;
+    }
+    if t[0] == b'{' || t[0] == b'[' {
+        return Mode::Lines;
+    }
+    if http::looks_like_http(t) {
+        return Mode::Http;
+    }
+    // Joined mid-stream: a JSON line may start after the first newline.
+    let window = &data[..data.len().min(4096)];
+    if window.windows(2).any(|w| w == b"\n{") {
+        return Mode::Lines;
+    }
+    Mode::Off
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(ins: &mut Inspector, from: usize, seq: &mut [u32; 2], data: &[u8]) -> Verdict {
+        let v = ins.segment(from, seq[from], false, data, 0);
+        seq[from] = seq[from].wrapping_add(data.len() as u32);
+        v
+    }
+
+    #[test]
+    fn split_and_batched_lines() {
+        let mut ins = Inspector::default();
+        let mut seq = [1000, 5000];
+        feed(&mut ins, 0, &mut seq, br#"{"id":1,"method":"mining.subscr"#);
+        feed(&mut ins, 0, &mut seq, b"ibe\",\"params\":[\"bfgminer/5.2.0\"]}\n{\"id\":2,\"method\":\"mining.authorize\",\"params\":[\"a.b\",\"x\"]}\n");
+        assert!(ins.session.is_mining());
+        assert_eq!(ins.session.miner_side(), Some(0));
+    }
+
+    #[test]
+    fn binary_and_tls_are_ignored_at_once() {
+        let mut ins = Inspector::default();
+        let mut seq = [0, 0];
+        assert_eq!(feed(&mut ins, 0, &mut seq, &[0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]), Verdict::Continue);
+        assert_eq!(feed(&mut ins, 1, &mut seq, &[0xf9, 0xbe, 0xb4, 0xd9, 0x76]), Verdict::Ignore);
+    }
+
+    #[test]
+    fn plain_json_rpc_spends_its_budget_and_is_ignored() {
+        let mut ins = Inspector::default();
+        let mut seq = [0, 0];
+        let mut last = Verdict::Continue;
+        for i in 0..40 {
+            let l = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/hover\",\"id\":{i}}}\n");
+            last = feed(&mut ins, 0, &mut seq, l.as_bytes());
+        }
+        assert_eq!(last, Verdict::Ignore);
+        assert!(!ins.session.is_mining());
+    }
+
+    #[test]
+    fn joining_mid_line_resynchronises() {
+        let mut ins = Inspector::default();
+        let mut seq = [0, 0];
+        feed(&mut ins, 1, &mut seq, b"00000000\"],\"id\":null}\n{\"id\":null,\"method\":\"mining.notify\",\"params\":[\"1\",\"00\",\"01\",\"02\",[],\"20000000\",\"1a01\",\"5f5e1000\",true]}\n");
+        assert!(ins.session.is_mining());
+        assert_eq!(ins.junk_lines, 0);
+    }
+
+    #[test]
+    fn getwork_over_http_with_keep_alive() {
+        let mut ins = Inspector::default();
+        let mut seq = [0, 0];
+        let body = br#"{"method": "getwork", "params": [], "id": 0}"#;
+        let req = format!("POST / HTTP/1.1\r\nHost: pool:8332\r\nContent-Length: {}\r\n\r\n", body.len());
+        feed(&mut ins, 0, &mut seq, &[req.as_bytes(), body, req.as_bytes()].concat());
+        feed(&mut ins, 0, &mut seq, body);
+        assert!(ins.session.is_mining());
+    }
+
+    #[test]
+    fn an_endless_line_is_bounded() {
+        let mut ins = Inspector::default();
+        let mut seq = [0, 0];
+        feed(&mut ins, 0, &mut seq, b"{\"method\":\"mining.subscribe\",\"params\":[\"");
+        for _ in 0..100 {
+            feed(&mut ins, 0, &mut seq, &[b'a'; 8192]);
+            assert!(ins.dirs[0].buf.len() <= MAX_BUFFER);
+        }
+    }
+}

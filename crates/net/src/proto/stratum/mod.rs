@@ -1,0 +1,11 @@
+//! The Stratum family: line-delimited JSON-RPC spoken between miners and pools.
+//!
+//! `parser` turns one line into JSON-RPC messages; `signal` recognises what each message means
+//! for mining (which method, which dialect, which numbers). Both are pure; the per-session
+//! state that adds them up lives in `crate::session`.
+
+pub mod parser;
+pub mod signal;
+
+pub use parser::{Message, ParseError, parse_line};
+pub use signal::{Dialect, Signal, classify};

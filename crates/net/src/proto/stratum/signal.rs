@@ -1,0 +1,659 @@
+//! What a JSON-RPC message means for mining.
+//!
+//! Method names and parameter shapes are facts from the protocol documents collected in
+//! `shared/notes/NETWORK.md`: slush/ck Stratum and BIP 310 (Bitcoin family), ZIP 301 (Equihash),
+//! NiceHash EthereumStratum/1.0.0, eth-proxy (open-ethereum-pool), XMRig's CryptoNote client,
+//! getwork and BIP 22/23 getblocktemplate. A message is classified on its method *and* the shape
+//! of its parameters, so a generic API that happens to call a method `login` or `submit` does not
+//! pass for a miner.
+
+use super::parser::{Id, Message};
+use serde_json::Value;
+
+/// The Stratum dialect a message belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dialect {
+    /// Stratum v1 as used by Bitcoin, Litecoin and other SHA-256/Scrypt coins.
+    Bitcoin,
+    /// ZIP 301 Equihash Stratum (Zcash and forks).
+    Equihash,
+    /// NiceHash EthereumStratum/1.0.0.
+    EthereumStratum,
+    /// eth-proxy (`eth_submitLogin`, `eth_getWork`…), over TCP lines or HTTP.
+    EthProxy,
+    /// CryptoNote/XMRig JSON-RPC (`login`, `job`, `submit`, `keepalived`).
+    CryptoNote,
+    /// getwork over HTTP.
+    Getwork,
+    /// getblocktemplate / submitblock (BIP 22/23).
+    GetBlockTemplate,
+}
+
+impl Dialect {
+    /// The dialect's name in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Bitcoin => "bitcoin",
+            Dialect::Equihash => "equihash",
+            Dialect::EthereumStratum => "ethereumstratum",
+            Dialect::EthProxy => "eth-proxy",
+            Dialect::CryptoNote => "cryptonote",
+            Dialect::Getwork => "getwork",
+            Dialect::GetBlockTemplate => "getblocktemplate",
+        }
+    }
+
+    /// The wire protocol family in output.
+    pub fn protocol(self) -> &'static str {
+        match self {
+            Dialect::Getwork => "getwork",
+            Dialect::GetBlockTemplate => "getblocktemplate",
+            _ => "stratum-v1",
+        }
+    }
+}
+
+/// The kind of work push a `mining.notify` carries, told by its parameter count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotifyShape {
+    /// 9 params: Bitcoin-family job with coinbase halves.
+    Bitcoin,
+    /// 8 params with version `04000000`: ZIP 301.
+    Equihash,
+    /// 4 params: EthereumStratum/1.0.0 (job, seed hash, header hash, clean).
+    Ethereum,
+    /// Other counts: still a work push, dialect unknown.
+    Other,
+}
+
+/// A recognised mining message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Signal {
+    /// `mining.subscribe`.
+    Subscribe {
+        /// Miner software as announced (first param).
+        agent: Option<String>,
+        /// The second param names EthereumStratum/1.0.0.
+        ethereum_stratum: bool,
+        /// ZIP 301 form: host and port the miner connected to.
+        host: Option<String>,
+        /// Port as sent (string or number).
+        port: Option<String>,
+    },
+    /// The pool's answer to `mining.subscribe` (lists `mining.notify`).
+    SubscribeReply {
+        /// The answer names EthereumStratum/1.0.0.
+        ethereum_stratum: bool,
+    },
+    /// `mining.authorize` with the login.
+    Authorize {
+        /// The login (account.worker or wallet.worker).
+        user: String,
+    },
+    /// `mining.configure` (BIP 310).
+    Configure,
+    /// `mining.extranonce.subscribe`.
+    ExtranonceSubscribe,
+    /// `mining.notify`.
+    Notify {
+        /// Which dialect the parameters fit.
+        shape: NotifyShape,
+        /// Bitcoin shape: the first coinbase half (hex), for pool tags and block height.
+        coinb1: Option<String>,
+        /// Bitcoin shape: the second coinbase half (hex), for payout scripts.
+        coinb2: Option<String>,
+        /// Bitcoin or Equihash shape: block time (hex, as sent).
+        ntime: Option<String>,
+    },
+    /// `mining.set_difficulty`.
+    SetDifficulty(f64),
+    /// `mining.set_target` (ZIP 301): 256-bit big-endian target, hex.
+    SetTarget(String),
+    /// `mining.set_extranonce`.
+    SetExtranonce,
+    /// `mining.set_version_mask`.
+    SetVersionMask,
+    /// `mining.submit`.
+    Submit {
+        /// The worker as sent.
+        worker: String,
+        /// Parameter count (5 Bitcoin, 6 with version rolling, 3 EthereumStratum, 5 Equihash).
+        params: usize,
+        /// Length of the longest hex parameter (an Equihash solution is ~2,700).
+        longest: usize,
+    },
+    /// `mining.get_transactions`.
+    GetTransactions,
+    /// `mining.suggest_difficulty`.
+    SuggestDifficulty,
+    /// `mining.suggest_target`.
+    SuggestTarget,
+    /// `client.reconnect`.
+    ClientReconnect,
+    /// `client.get_version`.
+    ClientGetVersion,
+    /// `client.show_message`.
+    ClientShowMessage,
+    /// Another `mining.*` method: vocabulary known only by its prefix.
+    OtherMiningMethod(String),
+    /// `eth_submitLogin`.
+    EthSubmitLogin {
+        /// The login param.
+        login: String,
+        /// Top-level `worker` member.
+        worker: Option<String>,
+    },
+    /// `eth_getWork` request.
+    EthGetWork,
+    /// A work package `[header, seed, boundary]` (answer or push).
+    EthWork {
+        /// The boundary (share target), hex with `0x`.
+        boundary: String,
+        /// Pushed unsolicited (id 0 or null) rather than answered.
+        pushed: bool,
+    },
+    /// `eth_submitWork`.
+    EthSubmitWork,
+    /// `eth_submitHashrate` with the claimed rate in H/s.
+    EthSubmitHashrate(Option<f64>),
+    /// CryptoNote `login`.
+    CnLogin {
+        /// The login (wallet, optionally with worker or difficulty suffix).
+        login: String,
+        /// The `agent` member.
+        agent: Option<String>,
+        /// Algorithms offered (`algo` list).
+        algos: Vec<String>,
+        /// Rig id.
+        rigid: Option<String>,
+        /// Has a `pass` member.
+        has_pass: bool,
+    },
+    /// A CryptoNote job (pushed as `job`, or inside the login answer).
+    CnJob {
+        /// Target, hex, little-endian (8 or 16 digits).
+        target: String,
+        /// Algorithm named by the pool.
+        algo: Option<String>,
+        /// Job came inside the login answer.
+        in_login_reply: bool,
+    },
+    /// CryptoNote `submit`.
+    CnSubmit {
+        /// Job id.
+        job_id: String,
+        /// Nonce hex.
+        nonce: String,
+    },
+    /// XMRig `keepalived`.
+    CnKeepalive,
+    /// CryptoNote `getjob` poll.
+    CnGetJob,
+    /// `getwork` request; with a data param it is a submission.
+    Getwork {
+        /// Carries data: a solved block header.
+        submit: bool,
+    },
+    /// getwork answer with its target (little-endian hex).
+    GetworkReply {
+        /// Share target.
+        target: Option<String>,
+    },
+    /// `getblocktemplate` request.
+    GetBlockTemplate,
+    /// A block template answer.
+    BlockTemplate,
+    /// `submitblock`.
+    SubmitBlock,
+    /// A plain answer: true/false, `{"status":"OK"}`, or an error.
+    Reply {
+        /// The id it answers.
+        id: Id,
+        /// Accepted (true or status OK).
+        ok: bool,
+        /// Carries an error.
+        error: bool,
+    },
+}
+
+impl Signal {
+    /// The dialect the signal alone implies, if any.
+    pub fn dialect(&self) -> Option<Dialect> {
+        use Signal::*;
+        Some(match self {
+            Subscribe { ethereum_stratum: true, .. } | SubscribeReply { ethereum_stratum: true } => {
+                Dialect::EthereumStratum
+            }
+            Subscribe { host: Some(_), .. } | SetTarget(_) => Dialect::Equihash,
+            Notify { shape: NotifyShape::Bitcoin, .. } => Dialect::Bitcoin,
+            Notify { shape: NotifyShape::Equihash, .. } => Dialect::Equihash,
+            Notify { shape: NotifyShape::Ethereum, .. } => Dialect::EthereumStratum,
+            Submit { longest, .. } if *longest > 1000 => Dialect::Equihash,
+            Submit { params: 3, .. } => Dialect::EthereumStratum,
+            EthSubmitLogin { .. } | EthGetWork | EthWork { .. } | EthSubmitWork | EthSubmitHashrate(_) => Dialect::EthProxy,
+            CnLogin { .. } | CnJob { .. } | CnSubmit { .. } | CnKeepalive | CnGetJob => Dialect::CryptoNote,
+            Getwork { .. } | GetworkReply { .. } => Dialect::Getwork,
+            GetBlockTemplate | BlockTemplate | SubmitBlock => Dialect::GetBlockTemplate,
+            _ => return None,
+        })
+    }
+
+    /// A short evidence code for output (`method:mining.subscribe`, `push:job`…).
+    pub fn code(&self) -> String {
+        use Signal::*;
+        match self {
+            Subscribe { .. } => "method:mining.subscribe".into(),
+            SubscribeReply { .. } => "reply:mining.subscribe".into(),
+            Authorize { .. } => "method:mining.authorize".into(),
+            Configure => "method:mining.configure".into(),
+            ExtranonceSubscribe => "method:mining.extranonce.subscribe".into(),
+            Notify { .. } => "push:mining.notify".into(),
+            SetDifficulty(_) => "push:mining.set_difficulty".into(),
+            SetTarget(_) => "push:mining.set_target".into(),
+            SetExtranonce => "push:mining.set_extranonce".into(),
+            SetVersionMask => "push:mining.set_version_mask".into(),
+            Submit { .. } => "method:mining.submit".into(),
+            GetTransactions => "method:mining.get_transactions".into(),
+            SuggestDifficulty => "method:mining.suggest_difficulty".into(),
+            SuggestTarget => "method:mining.suggest_target".into(),
+            ClientReconnect => "push:client.reconnect".into(),
+            ClientGetVersion => "push:client.get_version".into(),
+            ClientShowMessage => "push:client.show_message".into(),
+            OtherMiningMethod(m) => format!("method:{m}"),
+            EthSubmitLogin { .. } => "method:eth_submitLogin".into(),
+            EthGetWork => "method:eth_getWork".into(),
+            EthWork { pushed: true, .. } => "push:eth-work".into(),
+            EthWork { pushed: false, .. } => "reply:eth_getWork".into(),
+            EthSubmitWork => "method:eth_submitWork".into(),
+            EthSubmitHashrate(_) => "method:eth_submitHashrate".into(),
+            CnLogin { .. } => "method:login".into(),
+            CnJob { in_login_reply: true, .. } => "reply:login-job".into(),
+            CnJob { .. } => "push:job".into(),
+            CnSubmit { .. } => "method:submit".into(),
+            CnKeepalive => "method:keepalived".into(),
+            CnGetJob => "method:getjob".into(),
+            Getwork { submit: false } => "method:getwork".into(),
+            Getwork { submit: true } => "method:getwork-submit".into(),
+            GetworkReply { .. } => "reply:getwork".into(),
+            GetBlockTemplate => "method:getblocktemplate".into(),
+            BlockTemplate => "reply:getblocktemplate".into(),
+            SubmitBlock => "method:submitblock".into(),
+            Reply { ok: true, .. } => "reply:accepted".into(),
+            Reply { .. } => "reply:rejected".into(),
+        }
+    }
+
+    /// How much the signal alone says "this is mining", 0..1. Methods whose names belong to
+    /// mining and whose parameters fit weigh most; shapes that generic APIs could share, least.
+    pub fn weight(&self) -> f32 {
+        use Signal::*;
+        match self {
+            Subscribe { .. } | Authorize { .. } | Notify { .. } | Submit { .. } | SubscribeReply { .. } => 0.9,
+            SetDifficulty(_) | SetTarget(_) | Configure | ExtranonceSubscribe | SetExtranonce => 0.85,
+            EthSubmitLogin { .. } | EthWork { .. } | EthSubmitWork | EthSubmitHashrate(_) => 0.9,
+            CnJob { .. } | CnSubmit { .. } => 0.9,
+            Getwork { .. } | GetworkReply { .. } | GetBlockTemplate | BlockTemplate | SubmitBlock => 0.9,
+            GetTransactions | SuggestDifficulty | SuggestTarget | SetVersionMask => 0.8,
+            EthGetWork => 0.8,
+            CnLogin { agent: Some(_), .. } => 0.8,
+            CnLogin { .. } => 0.5,
+            OtherMiningMethod(_) => 0.5,
+            CnKeepalive | CnGetJob => 0.4,
+            ClientReconnect | ClientGetVersion | ClientShowMessage => 0.3,
+            Reply { .. } => 0.0,
+        }
+    }
+
+    /// True when the miner sends this kind of message (false: the pool does).
+    pub fn from_miner(&self) -> Option<bool> {
+        use Signal::*;
+        match self {
+            Subscribe { .. } | Authorize { .. } | Configure | ExtranonceSubscribe | Submit { .. } | GetTransactions
+            | SuggestDifficulty | SuggestTarget | EthSubmitLogin { .. } | EthGetWork | EthSubmitWork
+            | EthSubmitHashrate(_) | CnLogin { .. } | CnSubmit { .. } | CnKeepalive | CnGetJob | Getwork { .. }
+            | GetBlockTemplate | SubmitBlock => Some(true),
+            SubscribeReply { .. } | Notify { .. } | SetDifficulty(_) | SetTarget(_) | SetExtranonce | SetVersionMask
+            | ClientReconnect | ClientGetVersion | ClientShowMessage | EthWork { .. } | CnJob { .. }
+            | GetworkReply { .. } | BlockTemplate => Some(false),
+            OtherMiningMethod(_) | Reply { .. } => None,
+        }
+    }
+}
+
+fn str_at(v: &Value, i: usize) -> Option<&str> {
+    v.get(i).and_then(Value::as_str)
+}
+
+fn is_hex(s: &str) -> bool {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn scalar_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn longest_hex(params: &[Value]) -> usize {
+    params
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|s| is_hex(s))
+        .map(str::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Classifies one message; `None` when it means nothing for mining.
+pub fn classify(m: &Message) -> Option<Signal> {
+    match &m.method {
+        Some(method) => classify_method(m, method),
+        None => classify_answer(m),
+    }
+}
+
+fn classify_method(m: &Message, method: &str) -> Option<Signal> {
+    let p = &m.params;
+    let arr = p.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let sig = match method {
+        "mining.subscribe" => {
+            let second = arr.get(1).and_then(Value::as_str).unwrap_or("");
+            let ethereum_stratum = second.starts_with("EthereumStratum/");
+            // ZIP 301: [agent, session id or null, host, port].
+            let zip301 = arr.len() == 4 && arr.get(2).is_some_and(Value::is_string);
+            Signal::Subscribe {
+                agent: str_at(p, 0).map(str::to_string),
+                ethereum_stratum,
+                host: zip301.then(|| str_at(p, 2).unwrap_or_default().to_string()),
+                port: if zip301 { arr.get(3).and_then(scalar_text) } else { None },
+            }
+        }
+        "mining.authorize" => Signal::Authorize {
+            user: str_at(p, 0)?.to_string(),
+        },
+        "mining.configure" => Signal::Configure,
+        "mining.extranonce.subscribe" => Signal::ExtranonceSubscribe,
+        "mining.notify" => {
+            let shape = match arr.len() {
+                9 => NotifyShape::Bitcoin,
+                8 if str_at(p, 1) == Some("04000000") => NotifyShape::Equihash,
+                4 | 5 if arr.get(1).and_then(Value::as_str).is_some_and(is_hex) => NotifyShape::Ethereum,
+                0 => return None,
+                _ => NotifyShape::Other,
+            };
+            let (coinb1, coinb2, ntime) = match shape {
+                NotifyShape::Bitcoin => (
+                    str_at(p, 2).map(str::to_string),
+                    str_at(p, 3).map(str::to_string),
+                    str_at(p, 7).map(str::to_string),
+                ),
+                NotifyShape::Equihash => (None, None, str_at(p, 5).map(str::to_string)),
+                _ => (None, None, None),
+            };
+            Signal::Notify { shape, coinb1, coinb2, ntime }
+        }
+        "mining.set_difficulty" => Signal::SetDifficulty(number(arr.first()?)?),
+        "mining.set_target" => {
+            let t = str_at(p, 0)?;
+            if !is_hex(t) {
+                return None;
+            }
+            Signal::SetTarget(t.to_string())
+        }
+        "mining.set_extranonce" => Signal::SetExtranonce,
+        "mining.set_version_mask" => Signal::SetVersionMask,
+        "mining.submit" => {
+            if arr.len() < 3 {
+                return None;
+            }
+            Signal::Submit {
+                worker: str_at(p, 0).unwrap_or_default().to_string(),
+                params: arr.len(),
+                longest: longest_hex(arr),
+            }
+        }
+        "mining.get_transactions" => Signal::GetTransactions,
+        "mining.suggest_difficulty" => Signal::SuggestDifficulty,
+        "mining.suggest_target" => Signal::SuggestTarget,
+        "client.reconnect" => Signal::ClientReconnect,
+        "client.get_version" => Signal::ClientGetVersion,
+        "client.show_message" => Signal::ClientShowMessage,
+        "eth_submitLogin" => Signal::EthSubmitLogin {
+            login: str_at(p, 0)?.to_string(),
+            worker: m.worker.clone(),
+        },
+        "eth_getWork" => Signal::EthGetWork,
+        "eth_submitWork" => {
+            // [nonce, header hash, mix digest]
+            if arr.len() != 3 || !arr.iter().all(|v| v.as_str().is_some_and(is_hex)) {
+                return None;
+            }
+            Signal::EthSubmitWork
+        }
+        "eth_submitHashrate" => Signal::EthSubmitHashrate(str_at(p, 0).and_then(|h| {
+            u128::from_str_radix(h.trim_start_matches("0x"), 16).ok().map(|v| v as f64)
+        })),
+        "login" => {
+            let o = p.as_object()?;
+            let login = o.get("login")?.as_str()?.to_string();
+            let has_pass = o.contains_key("pass");
+            let agent = o.get("agent").and_then(Value::as_str).map(str::to_string);
+            if !has_pass && agent.is_none() {
+                return None;
+            }
+            Signal::CnLogin {
+                login,
+                agent,
+                algos: o
+                    .get("algo")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .unwrap_or_default(),
+                rigid: o.get("rigid").and_then(Value::as_str).map(str::to_string),
+                has_pass,
+            }
+        }
+        "job" => cn_job(p, false)?,
+        "submit" => {
+            let o = p.as_object()?;
+            let job_id = o.get("job_id").and_then(scalar_text)?;
+            let nonce = o.get("nonce")?.as_str()?;
+            let result = o.get("result")?.as_str()?;
+            if !is_hex(nonce) || !is_hex(result) {
+                return None;
+            }
+            Signal::CnSubmit {
+                job_id,
+                nonce: nonce.to_string(),
+            }
+        }
+        "keepalived" => Signal::CnKeepalive,
+        "getjob" => Signal::CnGetJob,
+        "getwork" => Signal::Getwork {
+            submit: arr.first().and_then(Value::as_str).is_some_and(is_hex),
+        },
+        "getblocktemplate" => Signal::GetBlockTemplate,
+        "submitblock" => Signal::SubmitBlock,
+        other if other.starts_with("mining.") => Signal::OtherMiningMethod(other.to_string()),
+        _ => return None,
+    };
+    Some(sig)
+}
+
+fn cn_job(p: &Value, in_login_reply: bool) -> Option<Signal> {
+    let o = p.as_object()?;
+    let blob = o.get("blob")?.as_str()?;
+    let target = o.get("target")?.as_str()?;
+    o.get("job_id")?;
+    if !is_hex(blob) || !is_hex(target) {
+        return None;
+    }
+    Some(Signal::CnJob {
+        target: target.to_string(),
+        algo: o.get("algo").and_then(Value::as_str).map(str::to_string),
+        in_login_reply,
+    })
+}
+
+fn classify_answer(m: &Message) -> Option<Signal> {
+    let r = m.result.as_ref().unwrap_or(&Value::Null);
+    // Subscribe answer: [[["mining.set_difficulty", id], ["mining.notify", id]], en1, en2size]
+    // or NiceHash [["mining.notify", id, "EthereumStratum/1.0.0"], en1].
+    if let Some(first) = r.get(0) {
+        let text = first.to_string();
+        if text.contains("\"mining.notify\"") {
+            return Some(Signal::SubscribeReply {
+                ethereum_stratum: text.contains("EthereumStratum/"),
+            });
+        }
+    }
+    if let Some(o) = r.as_object() {
+        if let Some(job) = o.get("job") {
+            if let Some(s) = cn_job(job, true) {
+                return Some(s);
+            }
+        }
+        if let Some(data) = o.get("data").and_then(Value::as_str) {
+            // getwork: data is 128 bytes = 256 hex digits.
+            if data.len() == 256 && is_hex(data) {
+                return Some(Signal::GetworkReply {
+                    target: o.get("target").and_then(Value::as_str).map(str::to_string),
+                });
+            }
+        }
+        if o.contains_key("previousblockhash") && (o.contains_key("coinbasevalue") || o.contains_key("coinbasetxn")) {
+            return Some(Signal::BlockTemplate);
+        }
+        if let Some(status) = o.get("status").and_then(Value::as_str) {
+            return Some(Signal::Reply {
+                id: m.id.clone(),
+                ok: status.eq_ignore_ascii_case("OK"),
+                error: m.error.is_some(),
+            });
+        }
+    }
+    if let Some(a) = r.as_array() {
+        // eth-proxy work package: [header hash, seed hash, boundary (, block number)].
+        if (3..=4).contains(&a.len())
+            && a.iter().take(3).all(|v| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() == 66))
+        {
+            return Some(Signal::EthWork {
+                boundary: a[2].as_str().unwrap_or_default().to_string(),
+                pushed: m.id.is_push(),
+            });
+        }
+    }
+    match (r, &m.error) {
+        (Value::Bool(b), e) => Some(Signal::Reply {
+            id: m.id.clone(),
+            ok: *b && e.is_none(),
+            error: e.is_some(),
+        }),
+        (_, Some(_)) => Some(Signal::Reply {
+            id: m.id.clone(),
+            ok: false,
+            error: true,
+        }),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::stratum::parser::parse_line;
+
+    fn sig(line: &str) -> Option<Signal> {
+        classify(&parse_line(line.as_bytes()).unwrap()[0])
+    }
+
+    #[test]
+    fn bitcoin_family_methods() {
+        let s = sig(r#"{"id": 1, "method": "mining.subscribe", "params": ["cgminer/3.7.2"]}"#).unwrap();
+        assert_eq!(s.dialect(), None);
+        assert!(matches!(s, Signal::Subscribe { agent: Some(ref a), .. } if a == "cgminer/3.7.2"));
+        let n = sig(r#"{"params": ["bf", "4d16b6f85af6e2198f44ae2a6de67f78487ae5611b77c6c0440b921e00000000", "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff20020862062f503253482f04b8864e5008", "072f736c7573682f000000000100f2052a010000001976a914d23fcdf86f7e756a64a7a9688ef9903327048ed988ac00000000", [], "00000002", "1c2ac4af", "504e86b9", false], "id": null, "method": "mining.notify"}"#).unwrap();
+        assert_eq!(n.dialect(), Some(Dialect::Bitcoin));
+        assert_eq!(sig(r#"{"id":null,"method":"mining.set_difficulty","params":[16]}"#), Some(Signal::SetDifficulty(16.0)));
+        assert!(matches!(sig(r#"{"id":4,"method":"mining.submit","params":["w","j","00","504e86ed","b2957c02"]}"#), Some(Signal::Submit { params: 5, .. })));
+        for m in ["mining.configure", "mining.extranonce.subscribe", "mining.get_transactions", "mining.suggest_difficulty", "client.reconnect", "client.get_version", "client.show_message", "mining.set_extranonce"] {
+            let line = format!(r#"{{"id":9,"method":"{m}","params":[1]}}"#);
+            assert!(sig(&line).is_some(), "{m}");
+        }
+    }
+
+    #[test]
+    fn equihash_and_nicehash_dialects() {
+        let s = sig(r#"{"id":1,"method":"mining.subscribe","params":["EWBF Miner 0.3.4b",null,"eu1-zcash.flypool.org","3333"]}"#).unwrap();
+        assert_eq!(s.dialect(), Some(Dialect::Equihash));
+        let t = sig(r#"{"id":null,"method":"mining.set_target","params":["0004189374bc6a7ef9db22d0e5604189374bc6a7ef9db22d0e5604189374bc6a"]}"#).unwrap();
+        assert_eq!(t.dialect(), Some(Dialect::Equihash));
+        let e = sig(r#"{"id":1,"method":"mining.subscribe","params":["ethminer/0.19.0","EthereumStratum/1.0.0"]}"#).unwrap();
+        assert_eq!(e.dialect(), Some(Dialect::EthereumStratum));
+        let n = sig(r#"{"id":null,"method":"mining.notify","params":["bf0488aa","abad8f99f3918bf903c6a909d9bbc0fdfa5a2f4b9cb1196175ec825c6610126c","645cf20198c2f3861e947d4f67e3ab63b7b2e24dcc9095bd9123e7b33371f6cc",true]}"#).unwrap();
+        assert_eq!(n.dialect(), Some(Dialect::EthereumStratum));
+        let r = sig(r#"{"id":1,"result":[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f","EthereumStratum/1.0.0"],"080c"],"error":null}"#).unwrap();
+        assert_eq!(r, Signal::SubscribeReply { ethereum_stratum: true });
+    }
+
+    #[test]
+    fn eth_proxy() {
+        let l = sig(r#"{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["0xb85150eb365e7df0941f0cf08235f987ba91506a", "x"], "id": 2, "method": "eth_submitLogin"}"#).unwrap();
+        assert!(matches!(l, Signal::EthSubmitLogin { worker: Some(_), .. }));
+        let w = sig(r#"{"id":0,"jsonrpc":"2.0","result":["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e"]}"#).unwrap();
+        assert!(matches!(w, Signal::EthWork { pushed: true, .. }));
+        assert_eq!(sig(r#"{"id":5,"method":"eth_submitHashrate","params":["0x1d08a61","0x59daa26581d0acd1fce254fb7e85952f4c09d0915afd33d3886cd914bc7d283c"]}"#), Some(Signal::EthSubmitHashrate(Some(30_444_129.0))));
+    }
+
+    #[test]
+    fn cryptonote() {
+        let l = sig(r#"{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4xyz","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","algo":["rx/0"]}}"#).unwrap();
+        assert!(matches!(l, Signal::CnLogin { ref algos, .. } if algos == &["rx/0"]));
+        let j = sig(r#"{"jsonrpc":"2.0","method":"job","params":{"blob":"0707","job_id":"1","target":"dc460300","algo":"rx/0","seed_hash":"aa"}}"#).unwrap();
+        assert!(matches!(j, Signal::CnJob { in_login_reply: false, .. }));
+        let r = sig(r#"{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"1","job":{"blob":"0606","job_id":"2","target":"711b0d00"},"status":"OK"}}"#).unwrap();
+        assert!(matches!(r, Signal::CnJob { in_login_reply: true, .. }));
+        let s = sig(r#"{"method":"submit","params":{"id":"1","job_id":"2","nonce":"1f000000","result":"ab00"},"id":2}"#).unwrap();
+        assert!(matches!(s, Signal::CnSubmit { .. }));
+        assert!(matches!(sig(r#"{"id":3,"jsonrpc":"2.0","result":{"status":"OK"}}"#), Some(Signal::Reply { ok: true, .. })));
+    }
+
+    #[test]
+    fn getwork_and_gbt() {
+        assert_eq!(sig(r#"{"method": "getwork", "params": [], "id": 0}"#), Some(Signal::Getwork { submit: false }));
+        let data = "0".repeat(256);
+        assert_eq!(sig(&format!(r#"{{"method":"getwork","params":["{data}"],"id":1}}"#)), Some(Signal::Getwork { submit: true }));
+        let reply = format!(r#"{{"result":{{"data":"{data}","target":"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000","midstate":"00","hash1":"00"}},"error":null,"id":0}}"#);
+        assert!(matches!(sig(&reply), Some(Signal::GetworkReply { target: Some(_) })));
+        assert_eq!(sig(r#"{"id":0,"method":"getblocktemplate","params":[{"capabilities":["coinbasetxn","workid","coinbase/append"]}]}"#), Some(Signal::GetBlockTemplate));
+        assert_eq!(sig(r#"{"result":{"previousblockhash":"00","coinbasevalue":5000000000,"transactions":[]},"id":0}"#), Some(Signal::BlockTemplate));
+    }
+
+    #[test]
+    fn look_alikes_mean_nothing() {
+        for line in [
+            r#"{"jsonrpc":"2.0","method":"eth_getBalance","params":["0x407d73d8a49eeb85d32cf465507dd71d507100c1","latest"],"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"eth_call","params":[{"to":"0x0"},"latest"],"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"getbalance","params":[],"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"initialize","params":{"processId":1,"rootUri":null},"id":0}"#,
+            r#"{"jsonrpc":"2.0","method":"login","params":{"user":"bob","password":"x"},"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"submit","params":{"form":"contact"},"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"job","params":{"name":"backup"},"id":1}"#,
+            r#"{"jsonrpc":"2.0","method":"zabbix.status","params":{},"id":103796}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":"Geth/v1.8.2-stable/linux-amd64/go1.9.2"}"#,
+        ] {
+            assert_eq!(sig(line), None, "{line}");
+        }
+    }
+}

@@ -1,0 +1,490 @@
+//! The scan engine: decoded packets into flows, flows into mining detections.
+
+use crate::decode::{Decoded, Encap, Skip, Transport, decode, tcp_flags};
+use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
+use crate::inspect::{Inspector, Verdict};
+use crate::session::REPORT_THRESHOLD;
+use crate::source::{Capture, ReadReport, SourceError};
+use minewatch_model::detection::{Event, Input, Network, Timestamp};
+use minewatch_model::{Detection, Endpoint, Traffic};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Settings of a scan.
+#[derive(Clone, Debug)]
+pub struct ScanConfig {
+    /// Flows held at most (per worker thread); the least recently seen make room.
+    pub max_flows: usize,
+    /// A flow with no packet for this long (capture time, ns) is finished.
+    pub idle_timeout_ns: i64,
+    /// Worker threads (1: everything on the calling thread).
+    pub threads: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            max_flows: 1_000_000,
+            // Stratum keeps connections open for hours with a message every few seconds to
+            // minutes; ten quiet minutes means the session is over.
+            idle_timeout_ns: 600 * 1_000_000_000,
+            threads: 1,
+        }
+    }
+}
+
+/// Counters of what a scan read, skipped and dropped. Nothing is lost without a count here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScanStats {
+    /// Packets read from the captures.
+    pub packets: u64,
+    /// Bytes of packet data read.
+    pub bytes: u64,
+    /// TCP packets.
+    pub tcp_packets: u64,
+    /// UDP packets (no UDP detector yet: counted, not inspected).
+    pub udp_packets: u64,
+    /// Frames not decoded, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// Flows created.
+    pub flows: u64,
+    /// Flows evicted because the table was full.
+    pub evicted_capacity: u64,
+    /// Flows finished for idleness.
+    pub evicted_idle: u64,
+    /// Flows given up as not mining after inspection.
+    pub ignored_flows: u64,
+    /// Lines in JSON streams that were not JSON-RPC.
+    pub junk_lines: u64,
+    /// Lines or HTTP messages too large to keep.
+    pub oversized: u64,
+    /// TCP gaps (missing bytes) jumped over in inspected flows.
+    pub gaps: u64,
+}
+
+impl ScanStats {
+    /// Adds another worker's counters.
+    pub fn merge(&mut self, o: &ScanStats) {
+        self.packets += o.packets;
+        self.bytes += o.bytes;
+        self.tcp_packets += o.tcp_packets;
+        self.udp_packets += o.udp_packets;
+        for (k, v) in &o.skipped {
+            *self.skipped.entry(k.clone()).or_default() += v;
+        }
+        self.flows += o.flows;
+        self.evicted_capacity += o.evicted_capacity;
+        self.evicted_idle += o.evicted_idle;
+        self.ignored_flows += o.ignored_flows;
+        self.junk_lines += o.junk_lines;
+        self.oversized += o.oversized;
+        self.gaps += o.gaps;
+    }
+
+    /// Frames skipped in all.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+
+    fn skip(&mut self, why: Skip, count: u64) {
+        let key = match why {
+            Skip::UnsupportedLink(l) => format!("unsupported link type {l}"),
+            other => other.name().to_string(),
+        };
+        *self.skipped.entry(key).or_default() += count;
+    }
+}
+
+enum Inspect {
+    Ignored,
+    Active(Box<Inspector>),
+}
+
+struct Flow {
+    first_ts: i64,
+    last_ts: i64,
+    first_packet: u64,
+    file: u32,
+    traffic: [Traffic; 2],
+    syn_from: Option<Side>,
+    fin: [bool; 2],
+    encap: Encap,
+    inspect: Inspect,
+}
+
+/// Where finished flows go: detections and counters.
+#[derive(Default)]
+struct Sink {
+    files: Vec<Arc<str>>,
+    detections: Vec<Detection>,
+    stats: ScanStats,
+}
+
+impl Sink {
+    fn finish(&mut self, key: FlowKey, flow: Flow) {
+        let Inspect::Active(mut ins) = flow.inspect else { return };
+        ins.finish(flow.last_ts);
+        self.stats.junk_lines += ins.junk_lines;
+        self.stats.oversized += ins.oversized;
+        self.stats.gaps += ins.gaps();
+        if !ins.session.is_mining() {
+            return;
+        }
+        let miner = ins
+            .session
+            .miner_side()
+            .map(|i| if i == 0 { Side::Lo } else { Side::Hi })
+            .or(flow.syn_from)
+            .unwrap_or_else(|| guess_client(&key));
+        let pool = miner.other();
+        let (mip, mport) = key.endpoint(miner);
+        let (pip, pport) = key.endpoint(pool);
+        let server = match pip {
+            std::net::IpAddr::V6(a) => format!("[{a}]:{pport}"),
+            a => format!("{a}:{pport}"),
+        };
+        let seconds = (flow.last_ts - flow.first_ts) as f64 / 1e9;
+        let mut wallet_weight = 0.0;
+        let mut facts = ins.session.facts(seconds, server, &mut wallet_weight);
+        facts.confidence = (ins.session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
+        if facts.confidence < REPORT_THRESHOLD {
+            return;
+        }
+        let file = self.files.get(flow.file as usize).map(|f| f.to_string()).unwrap_or_default();
+        self.detections.push(Detection {
+            timestamp: Timestamp(flow.first_ts),
+            event: Event {
+                kind: "alert".into(),
+                category: vec!["network".into(), "intrusion_detection".into()],
+                kind_type: vec!["connection".into()],
+                dataset: "minewatch.scan".into(),
+                start: Timestamp(flow.first_ts),
+                end: Timestamp(flow.last_ts),
+                duration: flow.last_ts - flow.first_ts,
+            },
+            source: endpoint(mip, mport, flow.traffic[miner.index()]),
+            destination: endpoint(pip, pport, flow.traffic[pool.index()]),
+            network: Network {
+                transport: "tcp".into(),
+                protocol: if facts.detector == "getwork" { "http".into() } else { "stratum".into() },
+                encapsulation: flow.encap.names(),
+            },
+            mining: facts,
+            input: Input {
+                file,
+                first_packet: flow.first_packet,
+            },
+        });
+    }
+}
+
+fn endpoint(ip: std::net::IpAddr, port: u16, t: Traffic) -> Endpoint {
+    Endpoint {
+        ip,
+        port,
+        packets: t.packets,
+        bytes: t.bytes,
+    }
+}
+
+/// Without a handshake or a telling message, the side on the higher (ephemeral) port is
+/// taken for the client.
+fn guess_client(key: &FlowKey) -> Side {
+    if key.lo.1 >= key.hi.1 { Side::Lo } else { Side::Hi }
+}
+
+/// One scanning worker: a flow table and what finished flows produced.
+pub struct Scanner {
+    cfg: ScanConfig,
+    table: FlowTable<Flow>,
+    sink: Sink,
+    last_sweep: i64,
+}
+
+impl Scanner {
+    /// A new scanner.
+    pub fn new(cfg: &ScanConfig) -> Scanner {
+        Scanner {
+            cfg: cfg.clone(),
+            table: FlowTable::new(cfg.max_flows),
+            sink: Sink::default(),
+            last_sweep: i64::MIN,
+        }
+    }
+
+    /// Registers an input file; packets then name it by the returned index.
+    pub fn add_file(&mut self, name: Arc<str>) -> u32 {
+        self.sink.files.push(name);
+        (self.sink.files.len() - 1) as u32
+    }
+
+    /// Counts a frame that could not be decoded.
+    pub fn skipped(&mut self, why: Skip, bytes: usize) {
+        self.skipped_many(why, 1, bytes as u64);
+    }
+
+    /// Counts `count` frames of `bytes` in all that could not be decoded for the same reason.
+    pub fn skipped_many(&mut self, why: Skip, count: u64, bytes: u64) {
+        self.sink.stats.packets += count;
+        self.sink.stats.bytes += bytes;
+        self.sink.stats.skip(why, count);
+    }
+
+    /// Feeds one decoded packet.
+    pub fn packet(&mut self, d: &Decoded<'_>, ts: i64, number: u64, file: u32, frame_len: usize) {
+        let stats = &mut self.sink.stats;
+        stats.packets += 1;
+        stats.bytes += frame_len as u64;
+        let Transport::Tcp { seq, flags } = d.transport else {
+            stats.udp_packets += 1;
+            return;
+        };
+        stats.tcp_packets += 1;
+        if ts.saturating_sub(self.last_sweep) > 1_000_000_000 {
+            self.last_sweep = ts;
+            let deadline = ts.saturating_sub(self.cfg.idle_timeout_ns);
+            let Scanner { table, sink, .. } = self;
+            table.expire(deadline, |f| f.last_ts, &mut |k, f, _| sink.finish(k, f));
+        }
+        let (key, side) = FlowKey::new(d.src, d.sport, d.dst, d.dport, 6);
+        let Scanner { table, sink, .. } = self;
+        let mut created = false;
+        let flow = table.get_or_insert(
+            key,
+            || {
+                created = true;
+                Flow {
+                    first_ts: ts,
+                    last_ts: ts,
+                    first_packet: number,
+                    file,
+                    traffic: [Traffic::default(); 2],
+                    syn_from: None,
+                    fin: [false; 2],
+                    encap: d.encap,
+                    inspect: Inspect::Active(Box::default()),
+                }
+            },
+            &mut |k, f, why| {
+                debug_assert!(why == Eviction::Capacity);
+                sink.finish(k, f)
+            },
+        );
+        if created {
+            sink.stats.flows += 1;
+        }
+        flow.last_ts = flow.last_ts.max(ts);
+        let t = &mut flow.traffic[side.index()];
+        t.packets += 1;
+        t.bytes += u64::from(d.ip_len);
+        let syn = flags & tcp_flags::SYN != 0;
+        if syn && flags & tcp_flags::ACK == 0 {
+            flow.syn_from = Some(side);
+        }
+        if let Inspect::Active(ins) = &mut flow.inspect {
+            if ins.segment(side.index(), seq, syn, d.payload, ts) == Verdict::Ignore {
+                sink.stats.junk_lines += ins.junk_lines;
+                sink.stats.oversized += ins.oversized;
+                sink.stats.ignored_flows += 1;
+                flow.inspect = Inspect::Ignored;
+            }
+        }
+        if flags & tcp_flags::FIN != 0 {
+            flow.fin[side.index()] = true;
+        }
+        if flags & tcp_flags::RST != 0 || flow.fin == [true, true] {
+            if let Some(f) = table.remove(&key) {
+                sink.finish(key, f);
+            }
+        }
+    }
+
+    /// Finishes every flow still open and returns the detections and counters.
+    pub fn finish(mut self) -> (Vec<Detection>, ScanStats) {
+        let Scanner { table, sink, .. } = &mut self;
+        table.drain(&mut |k, f| sink.finish(k, f));
+        sink.stats.evicted_capacity += table.evicted_capacity;
+        sink.stats.evicted_idle += table.evicted_idle;
+        (std::mem::take(&mut sink.detections), std::mem::take(&mut sink.stats))
+    }
+
+    /// Flows currently held.
+    pub fn flows_held(&self) -> usize {
+        self.table.len()
+    }
+}
+
+/// Result of scanning a set of files.
+pub struct ScanOutput {
+    /// Mining sessions, in order of first packet.
+    pub detections: Vec<Detection>,
+    /// Counters.
+    pub stats: ScanStats,
+    /// Per file: what reading it came to.
+    pub files: Vec<(PathBuf, Result<ReadReport, SourceError>)>,
+}
+
+/// Scans capture files in the order given (a session may run on from one file into the next).
+/// `progress` is called with the bytes read so far.
+pub fn scan_files(files: &[PathBuf], cfg: &ScanConfig, progress: &(dyn Fn(u64) + Sync)) -> ScanOutput {
+    let threads = cfg.threads.max(1);
+    let mut scanners: Vec<Scanner> = (0..threads).map(|_| Scanner::new(cfg)).collect();
+    let mut reports = Vec::new();
+    let mut done = 0u64;
+    for path in files {
+        let name: Arc<str> = Arc::from(path.display().to_string());
+        let mut idx = 0;
+        for s in &mut scanners {
+            idx = s.add_file(name.clone());
+        }
+        let cap = match Capture::open(path) {
+            Ok(c) => c,
+            Err(e) => {
+                reports.push((path.clone(), Err(e)));
+                continue;
+            }
+        };
+        let r = if threads == 1 {
+            scan_one(&cap, &mut scanners[0], idx, done, progress)
+        } else {
+            scan_parallel(&cap, &mut scanners, idx, done, progress)
+        };
+        done += cap.bytes().len() as u64;
+        progress(done);
+        reports.push((path.clone(), r));
+    }
+    let mut detections = Vec::new();
+    let mut stats = ScanStats::default();
+    for s in scanners {
+        let (d, st) = s.finish();
+        detections.extend(d);
+        stats.merge(&st);
+    }
+    detections.sort_by(|a, b| {
+        (a.event.start, a.source.ip, a.source.port, a.destination.ip, a.destination.port).cmp(&(
+            b.event.start,
+            b.source.ip,
+            b.source.port,
+            b.destination.ip,
+            b.destination.port,
+        ))
+    });
+    ScanOutput {
+        detections,
+        stats,
+        files: reports,
+    }
+}
+
+const PROGRESS_EVERY: u64 = 4 << 20;
+
+fn scan_one(cap: &Capture, s: &mut Scanner, file: u32, base: u64, progress: &(dyn Fn(u64) + Sync)) -> Result<ReadReport, SourceError> {
+    let mut next_progress = PROGRESS_EVERY;
+    cap.for_each(|p| {
+        if p.offset > next_progress {
+            next_progress = p.offset + PROGRESS_EVERY;
+            progress(base + p.offset);
+        }
+        match decode(p.linktype, p.data) {
+            Ok(d) => s.packet(&d, p.ts_ns, p.number, file, p.data.len()),
+            Err(why) => s.skipped(why, p.data.len()),
+        }
+    })
+}
+
+struct Job<'a> {
+    d: Decoded<'a>,
+    ts: i64,
+    number: u64,
+    len: usize,
+}
+
+const BATCH: usize = 512;
+
+fn scan_parallel(
+    cap: &Capture,
+    scanners: &mut [Scanner],
+    file: u32,
+    base: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport, SourceError> {
+    let n = scanners.len();
+    let (r, skips) = std::thread::scope(|scope| {
+        let mut senders = Vec::with_capacity(n);
+        for s in scanners.iter_mut() {
+            let (tx, rx) = crossbeam_channel::bounded::<Vec<Job<'_>>>(16);
+            senders.push(tx);
+            scope.spawn(move || {
+                for batch in rx {
+                    for j in batch {
+                        s.packet(&j.d, j.ts, j.number, file, j.len);
+                    }
+                }
+            });
+        }
+        let mut batches: Vec<Vec<Job<'_>>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
+        let mut skips: BTreeMap<SkipKey, (Skip, u64, u64)> = BTreeMap::new();
+        let mut next_progress = PROGRESS_EVERY;
+        let r = cap.for_each(|p| {
+            if p.offset > next_progress {
+                next_progress = p.offset + PROGRESS_EVERY;
+                progress(base + p.offset);
+            }
+            match decode(p.linktype, p.data) {
+                Ok(d) => {
+                    let w = match d.transport {
+                        Transport::Tcp { .. } => {
+                            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6).0.spread_hash() % n as u64) as usize
+                        }
+                        Transport::Udp => 0,
+                    };
+                    batches[w].push(Job {
+                        d,
+                        ts: p.ts_ns,
+                        number: p.number,
+                        len: p.data.len(),
+                    });
+                    if batches[w].len() >= BATCH {
+                        let full = std::mem::replace(&mut batches[w], Vec::with_capacity(BATCH));
+                        // A worker only stops when its channel closes, so send cannot fail.
+                        let _ = senders[w].send(full);
+                    }
+                }
+                Err(why) => {
+                    let e = skips.entry(SkipKey::of(why)).or_insert((why, 0, 0));
+                    e.1 += 1;
+                    e.2 += p.data.len() as u64;
+                }
+            }
+        });
+        for (w, b) in batches.into_iter().enumerate() {
+            if !b.is_empty() {
+                let _ = senders[w].send(b);
+            }
+        }
+        drop(senders);
+        (r, skips)
+    });
+    for (why, count, bytes) in skips.into_values() {
+        scanners[0].skipped_many(why, count, bytes);
+    }
+    r
+}
+
+/// An orderable key for counting skips by reason (and link type).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct SkipKey(u8, u32);
+
+impl SkipKey {
+    fn of(s: Skip) -> SkipKey {
+        match s {
+            Skip::UnsupportedLink(l) => SkipKey(0, l),
+            Skip::NotIp => SkipKey(1, 0),
+            Skip::Malformed => SkipKey(2, 0),
+            Skip::Fragment => SkipKey(3, 0),
+            Skip::OtherTransport => SkipKey(4, 0),
+            Skip::TooDeep => SkipKey(5, 0),
+        }
+    }
+}

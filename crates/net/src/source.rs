@@ -1,0 +1,465 @@
+//! Capture files: pcap and pcapng, read in place from a memory map.
+//!
+//! pcap-file parses the records; this module adds what a scanner needs around it: format
+//! detection by magic, a packet number and byte offset for every record (so every complaint can
+//! say where), and the policy for damage: a truncated last record is a warning (captures are
+//! often cut), a corrupt record header stops the file with an error that names the offset.
+
+use pcap_file::pcap::PcapParser;
+use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
+use pcap_file::DataLink;
+use pcap_file::pcap::PcapTsResolution;
+use std::borrow::Cow;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Records larger than this are taken as corruption, not as packets (the largest legitimate
+/// snap length in common use is 262,144 bytes).
+pub const MAX_RECORD: usize = 1 << 20;
+
+/// One captured frame, borrowed from the file.
+#[derive(Clone, Copy, Debug)]
+pub struct RawPacket<'a> {
+    /// 1-based number of the packet in its file.
+    pub number: u64,
+    /// Byte offset of the record in the file.
+    pub offset: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub ts_ns: i64,
+    /// Link type of the frame.
+    pub linktype: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+}
+
+/// Which capture format a file is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CaptureFormat {
+    /// libpcap.
+    Pcap,
+    /// pcapng.
+    PcapNg,
+}
+
+/// What can go wrong reading a capture.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// The file could not be opened or mapped.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The first bytes are no capture magic.
+    #[error("{path}: not a pcap or pcapng capture (first bytes {magic})")]
+    NotCapture {
+        /// The file.
+        path: PathBuf,
+        /// The first bytes in hex.
+        magic: String,
+    },
+    /// A header or record is damaged beyond reading on.
+    #[error("{path}: corrupt capture at byte offset {offset} (packet {packet}): {what}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Byte offset of the bad record.
+        offset: u64,
+        /// Number the packet would have had.
+        packet: u64,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// What reading one file came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadReport {
+    /// Packets delivered.
+    pub packets: u64,
+    /// Bytes of packet data delivered.
+    pub bytes: u64,
+    /// The file ended inside a record: (byte offset, packet number).
+    pub truncated_at: Option<(u64, u64)>,
+    /// pcapng blocks that could not be decoded and were skipped: (byte offset, reason).
+    pub skipped_blocks: Vec<(u64, String)>,
+    /// Count of skipped blocks beyond those listed (the list is capped).
+    pub skipped_blocks_unlisted: u64,
+}
+
+const SKIPPED_LISTED: usize = 32;
+
+impl ReadReport {
+    fn skip_block(&mut self, offset: u64, why: String) {
+        if self.skipped_blocks.len() < SKIPPED_LISTED {
+            self.skipped_blocks.push((offset, why));
+        } else {
+            self.skipped_blocks_unlisted += 1;
+        }
+    }
+}
+
+/// A capture file mapped into memory.
+pub struct Capture {
+    path: PathBuf,
+    map: memmap2::Mmap,
+}
+
+impl Capture {
+    /// Opens and maps a file.
+    pub fn open(path: &Path) -> Result<Capture, SourceError> {
+        let io = |source| SourceError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let file = File::open(path).map_err(io)?;
+        // SAFETY: the map is read-only; a capture being appended to while we read only shows
+        // us a prefix, which the parser treats as a truncated last record.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
+        #[cfg(unix)]
+        {
+            let _ = map.advise(memmap2::Advice::Sequential);
+        }
+        Ok(Capture {
+            path: path.to_path_buf(),
+            map,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The whole file.
+    pub fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+
+    /// Reads every packet, in file order, into `f`.
+    pub fn for_each<'a, F: FnMut(RawPacket<'a>)>(&'a self, f: F) -> Result<ReadReport, SourceError> {
+        read_packets(&self.path, &self.map, f)
+    }
+}
+
+/// The format of a capture from its first four bytes.
+pub fn sniff_format(bytes: &[u8]) -> Option<CaptureFormat> {
+    let m = bytes.get(..4)?;
+    match m {
+        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => {
+            Some(CaptureFormat::Pcap)
+        }
+        [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::PcapNg),
+        _ => None,
+    }
+}
+
+/// Reads every packet of an in-memory capture into `f`. `path` names it in errors.
+pub fn read_packets<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], f: F) -> Result<ReadReport, SourceError> {
+    match sniff_format(bytes) {
+        Some(CaptureFormat::Pcap) => read_pcap(path, bytes, f),
+        Some(CaptureFormat::PcapNg) => read_pcapng(path, bytes, f),
+        None => Err(SourceError::NotCapture {
+            path: path.to_path_buf(),
+            magic: hex::encode(&bytes[..bytes.len().min(4)]),
+        }),
+    }
+}
+
+fn duration_ns(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
+}
+
+fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F) -> Result<ReadReport, SourceError> {
+    let corrupt = |offset: u64, packet: u64, what: String| SourceError::Corrupt {
+        path: path.to_path_buf(),
+        offset,
+        packet,
+        what,
+    };
+    let (mut rest, parser) =
+        PcapParser::new(bytes).map_err(|e| corrupt(0, 0, format!("bad pcap file header: {e}")))?;
+    let header = parser.header();
+    let linktype = u32::from(header.datalink);
+    let nanos = header.ts_resolution == PcapTsResolution::NanoSecond;
+    let mut report = ReadReport::default();
+    while !rest.is_empty() {
+        let offset = (bytes.len() - rest.len()) as u64;
+        let number = report.packets + 1;
+        match parser.next_raw_packet(rest) {
+            Ok((rem, raw)) => {
+                if raw.incl_len as usize > MAX_RECORD {
+                    return Err(corrupt(offset, number, format!("record length {} is absurd", raw.incl_len)));
+                }
+                let frac = i64::from(raw.ts_frac);
+                if frac >= if nanos { 1_000_000_000 } else { 1_000_000 } {
+                    return Err(corrupt(offset, number, format!("timestamp fraction {frac} out of range")));
+                }
+                let ts_ns = i64::from(raw.ts_sec) * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+                // The record's bytes, borrowed from the file rather than from the parser's value.
+                let start = offset as usize + 16;
+                let data = &bytes[start..start + raw.incl_len as usize];
+                report.packets += 1;
+                report.bytes += data.len() as u64;
+                f(RawPacket {
+                    number,
+                    offset,
+                    ts_ns,
+                    linktype,
+                    data,
+                });
+                rest = rem;
+            }
+            Err(_) => {
+                // The only error next_raw_packet returns: the buffer ends inside a record.
+                if rest.len() >= 16 {
+                    let len = if header.endianness == pcap_file::Endianness::Big {
+                        u32::from_be_bytes([rest[8], rest[9], rest[10], rest[11]])
+                    } else {
+                        u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]])
+                    };
+                    if len as usize > MAX_RECORD {
+                        return Err(corrupt(offset, number, format!("record length {len} is absurd")));
+                    }
+                }
+                report.truncated_at = Some((offset, number));
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F) -> Result<ReadReport, SourceError> {
+    let corrupt = |offset: u64, packet: u64, what: String| SourceError::Corrupt {
+        path: path.to_path_buf(),
+        offset,
+        packet,
+        what,
+    };
+    let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(|e| match e {
+        PcapNgParseError::IncompleteBuffer(..) => corrupt(0, 0, "file ends inside the section header".into()),
+        e => corrupt(0, 0, format!("bad section header: {e}")),
+    })?;
+    let mut report = ReadReport::default();
+    // Simple packet blocks carry no time: they take the last time seen.
+    let mut last_ts = 0i64;
+    while !rest.is_empty() {
+        let offset = (bytes.len() - rest.len()) as u64;
+        let number = report.packets + 1;
+        let (rem, raw) = match parser.next_raw_block(rest) {
+            Ok(r) => r,
+            Err(PcapNgParseError::IncompleteBuffer(..)) => {
+                report.truncated_at = Some((offset, number));
+                break;
+            }
+            Err(e) => return Err(corrupt(offset, number, e.to_string())),
+        };
+        rest = rem;
+        let block = match raw.try_into_block(parser.state()) {
+            Ok(b) => b,
+            Err(e) => {
+                report.skip_block(offset, e.to_string());
+                continue;
+            }
+        };
+        let (linktype, ts_ns, data) = match block {
+            Block::EnhancedPacket(epb) => {
+                let link = parser
+                    .packet_interface(&epb)
+                    .map(|i| u32::from(i.linktype))
+                    .unwrap_or(u32::from(DataLink::ETHERNET));
+                last_ts = duration_ns(epb.timestamp);
+                (link, last_ts, epb.data)
+            }
+            Block::SimplePacket(spb) => {
+                let link = parser
+                    .interfaces()
+                    .first()
+                    .map(|i| u32::from(i.linktype))
+                    .unwrap_or(u32::from(DataLink::ETHERNET));
+                (link, last_ts, spb.data)
+            }
+            Block::Packet(pb) => {
+                let link = parser
+                    .interfaces()
+                    .get(usize::from(pb.interface_id))
+                    .map(|i| u32::from(i.linktype))
+                    .unwrap_or(u32::from(DataLink::ETHERNET));
+                last_ts = duration_ns(pb.timestamp);
+                (link, last_ts, pb.data)
+            }
+            _ => continue,
+        };
+        let Cow::Borrowed(data) = data else {
+            // The parser borrows packet bytes from the input; an owned copy would be a change
+            // in pcap-file, reported rather than guessed at.
+            report.skip_block(offset, "packet data not borrowed from the file".into());
+            continue;
+        };
+        if data.len() > MAX_RECORD {
+            report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
+            continue;
+        }
+        report.packets += 1;
+        report.bytes += data.len() as u64;
+        f(RawPacket {
+            number,
+            offset,
+            ts_ns,
+            linktype,
+            data,
+        });
+    }
+    Ok(report)
+}
+
+/// Expands files and folders into the capture files to read, sorted, with the files that were
+/// passed over because they are no captures.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<PathBuf>), SourceError> {
+    let mut files = Vec::new();
+    let mut passed_over = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| SourceError::Io {
+            path: input.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            walk(input, &mut found)?;
+            found.sort();
+            for p in found {
+                if looks_like_capture(&p) {
+                    files.push(p);
+                } else {
+                    passed_over.push(p);
+                }
+            }
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok((files, passed_over))
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
+    let io = |source| SourceError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let ft = entry.file_type().map_err(io)?;
+        if ft.is_dir() {
+            walk(&entry.path(), out)?;
+        } else if ft.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+fn looks_like_capture(p: &Path) -> bool {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map(|_| sniff_format(&magic).is_some())
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::writer::{CaptureWriter, Format, Interface};
+
+    fn collect(bytes: &[u8]) -> (Vec<(u64, i64, u32, Vec<u8>)>, Result<ReadReport, SourceError>) {
+        let mut v = Vec::new();
+        let r = read_packets(Path::new("t.pcap"), bytes, |p| v.push((p.number, p.ts_ns, p.linktype, p.data.to_vec())));
+        (v, r)
+    }
+
+    const T0: i64 = 1_600_000_000_123_456_789;
+
+    #[test]
+    fn pcap_both_orders_and_resolutions() {
+        for big_endian in [false, true] {
+            for nanos in [false, true] {
+                let mut w = CaptureWriter::new(Format::Pcap { big_endian, nanos }, &[Interface { linktype: 1, tsresol: 6 }]);
+                w.packet(T0, 0, b"abc");
+                w.packet(T0 + 1_000, 0, b"de");
+                let (v, r) = collect(&w.finish());
+                let r = r.unwrap();
+                assert_eq!(r.packets, 2);
+                assert_eq!(v[0].3, b"abc");
+                let expect = if nanos { T0 } else { T0 / 1000 * 1000 };
+                assert_eq!(v[0].1, expect, "be={big_endian} ns={nanos}");
+                assert_eq!(v[1].0, 2);
+            }
+        }
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_and_simple_blocks() {
+        for big_endian in [false, true] {
+            let ifaces = [Interface { linktype: 1, tsresol: 6 }, Interface { linktype: 101, tsresol: 9 }];
+            let mut w = CaptureWriter::new(Format::PcapNg { big_endian }, &ifaces);
+            w.packet(T0, 0, b"eth");
+            w.packet(T0, 1, b"raw");
+            w.simple_packet(b"spb");
+            let (v, r) = collect(&w.finish());
+            assert_eq!(r.unwrap().packets, 3);
+            assert_eq!((v[0].2, v[1].2, v[2].2), (1, 101, 1));
+            assert_eq!(v[0].1, T0 / 1000 * 1000);
+            assert_eq!(v[1].1, T0);
+            assert_eq!(v[2].1, T0, "simple packets take the last time");
+            assert_eq!(v[2].3, b"spb");
+        }
+    }
+
+    #[test]
+    fn truncation_is_reported_with_its_offset() {
+        let mut w = CaptureWriter::new(Format::Pcap { big_endian: false, nanos: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+        w.packet(T0, 0, b"complete");
+        w.packet(T0, 0, b"cut-off-here");
+        let full = w.finish();
+        let cut = &full[..full.len() - 4];
+        let (v, r) = collect(cut);
+        assert_eq!(v.len(), 1);
+        assert_eq!(r.unwrap().truncated_at, Some((24 + 16 + 8, 2)));
+    }
+
+    #[test]
+    fn wrong_magic_and_absurd_lengths_are_errors() {
+        let err = collect(b"GIF89a....").1.unwrap_err();
+        assert!(err.to_string().contains("not a pcap or pcapng"), "{err}");
+        let mut w = CaptureWriter::new(Format::Pcap { big_endian: false, nanos: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+        w.packet(T0, 0, b"x");
+        let mut b = w.finish();
+        b[24 + 8..24 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+        let err = collect(&b).1.unwrap_err();
+        assert!(err.to_string().contains("byte offset 24 (packet 1)"), "{err}");
+        assert!(err.to_string().contains("absurd"), "{err}");
+    }
+
+    #[test]
+    fn random_bytes_never_panic() {
+        let mut seed = 0x1234_5678u64;
+        for _ in 0..2000 {
+            let mut w = CaptureWriter::new(Format::PcapNg { big_endian: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+            w.packet(T0, 0, b"0123456789abcdef");
+            let mut b = w.finish();
+            for _ in 0..4 {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let i = (seed as usize) % b.len();
+                b[i] = (seed >> 32) as u8;
+            }
+            let _ = collect(&b);
+        }
+    }
+}
