@@ -102,6 +102,8 @@ pub enum Transport {
     Tcp {
         /// Sequence number of the first payload byte (or of the SYN).
         seq: u32,
+        /// Acknowledgement number (meaningful with the ACK flag).
+        ack: u32,
         /// TCP flags byte (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10).
         flags: u8,
     },
@@ -311,6 +313,7 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'
                 dport: tcp.destination_port(),
                 transport: Transport::Tcp {
                     seq: tcp.sequence_number(),
+                    ack: tcp.acknowledgment_number(),
                     flags,
                 },
                 payload: tcp.payload(),
@@ -383,7 +386,7 @@ mod tests {
         assert_eq!(d.src.to_string(), "10.0.0.1");
         assert_eq!((d.sport, d.dport), (40000, 3333));
         assert_eq!(d.payload, b"hi\n");
-        assert_eq!(d.transport, Transport::Tcp { seq: 7, flags: 0x18 });
+        assert_eq!(d.transport, Transport::Tcp { seq: 7, ack: 1, flags: 0x18 });
         assert_eq!(d.encap, Encap::default());
     }
 

@@ -65,10 +65,19 @@ pub enum Verdict {
 }
 
 impl Inspector {
-    /// Feeds one TCP segment sent by side `from` (0 or 1).
-    pub fn segment(&mut self, from: usize, seq: u32, syn: bool, payload: &[u8], ts: i64) -> Verdict {
+    /// Feeds one TCP segment sent by side `from` (0 or 1); `ack` is its acknowledgement number
+    /// when it carries one.
+    pub fn segment(&mut self, from: usize, seq: u32, ack: Option<u32>, syn: bool, payload: &[u8], ts: i64) -> Verdict {
         if !payload.is_empty() {
             self.packets += 1;
+        }
+        if let Some(ack) = ack {
+            let to = 1 - from;
+            let mut dir = std::mem::take(&mut self.dirs[to]);
+            let mut reasm = std::mem::take(&mut self.reasm[to]);
+            reasm.acked(ack, &mut |d| self.deliver(&mut dir, to, d, ts));
+            self.dirs[to] = dir;
+            self.reasm[to] = reasm;
         }
         let mut dir = std::mem::take(&mut self.dirs[from]);
         let mut reasm = std::mem::take(&mut self.reasm[from]);
@@ -298,7 +307,7 @@ mod tests {
     use super::*;
 
     fn feed(ins: &mut Inspector, from: usize, seq: &mut [u32; 2], data: &[u8]) -> Verdict {
-        let v = ins.segment(from, seq[from], false, data, 0);
+        let v = ins.segment(from, seq[from], None, false, data, 0);
         seq[from] = seq[from].wrapping_add(data.len() as u32);
         v
     }

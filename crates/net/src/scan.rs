@@ -146,7 +146,8 @@ impl Sink {
         };
         let seconds = (flow.last_ts - flow.first_ts) as f64 / 1e9;
         let mut wallet_weight = 0.0;
-        let mut facts = ins.session.facts(seconds, server, &mut wallet_weight);
+        let mut facts = ins.session.facts(flow.first_ts, seconds, server, &mut wallet_weight);
+        facts.mid_session = facts.mid_session && flow.syn_from.is_none();
         facts.confidence = (ins.session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
         if facts.confidence < REPORT_THRESHOLD {
             return;
@@ -236,7 +237,7 @@ impl Scanner {
         let stats = &mut self.sink.stats;
         stats.packets += 1;
         stats.bytes += frame_len as u64;
-        let Transport::Tcp { seq, flags } = d.transport else {
+        let Transport::Tcp { seq, ack, flags } = d.transport else {
             stats.udp_packets += 1;
             return;
         };
@@ -283,7 +284,8 @@ impl Scanner {
             flow.syn_from = Some(side);
         }
         if let Inspect::Active(ins) = &mut flow.inspect {
-            if ins.segment(side.index(), seq, syn, d.payload, ts) == Verdict::Ignore {
+            let ack = (flags & tcp_flags::ACK != 0).then_some(ack);
+            if ins.segment(side.index(), seq, ack, syn, d.payload, ts) == Verdict::Ignore {
                 sink.stats.junk_lines += ins.junk_lines;
                 sink.stats.oversized += ins.oversized;
                 sink.stats.ignored_flows += 1;

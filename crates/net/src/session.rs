@@ -13,6 +13,9 @@ use minewatch_model::{Algorithm, Coin, MiningFacts, PowerEstimate};
 use minewatch_model::units::{HashRate, be_bytes_to_f64, hashes_for_target_be};
 use std::collections::VecDeque;
 
+/// Monero's switch to RandomX, 2019-11-30T00:00:00Z, in ns since the epoch.
+const RANDOMX_FORK: i64 = 1_575_072_000 * 1_000_000_000;
+
 /// Confidence at which a session counts as mining.
 pub const REPORT_THRESHOLD: f32 = 0.8;
 const MAX_EVIDENCE: usize = 32;
@@ -51,6 +54,7 @@ pub struct Session {
     submitted_work: Vec<Work>,
     accepted_work: Vec<Work>,
     nonces: VecDeque<(String, String)>,
+    orphan_replies: VecDeque<(Id, bool)>,
     claimed: Option<f64>,
     bip34: Option<(u64, u32)>,
     witness_commitment: bool,
@@ -101,6 +105,10 @@ fn getwork_hashes(target: &str) -> Option<f64> {
 impl Session {
     /// Records a signal sent by side `from` (0 or 1) at `ts`.
     pub fn apply(&mut self, from: usize, sig: &Signal, ts: i64) {
+        if matches!(sig, Signal::Reply { .. }) {
+            // Answers count only for the shares they answer (see `replied`).
+            return;
+        }
         self.note(sig.code(), sig.weight());
         if let Some(d) = sig.dialect() {
             self.vote(d);
@@ -204,6 +212,12 @@ impl Session {
         if let Some(w) = work {
             self.submitted_work_push(w);
         }
+        // The answer may have been read first (the other direction ran ahead past a loss).
+        if let Some(i) = self.orphan_replies.iter().position(|(rid, _)| rid == id) {
+            let (_, ok) = self.orphan_replies.remove(i).unwrap_or((Id::Absent, false));
+            self.count_reply(ok, work.unwrap_or(Work::Hashes(0.0)));
+            return;
+        }
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
         }
@@ -222,12 +236,23 @@ impl Session {
         }
         if let Some(i) = self.pending.iter().position(|(pid, _)| pid == id) {
             let (_, w) = self.pending.remove(i).unwrap_or((Id::Absent, Work::Hashes(0.0)));
-            if ok {
-                self.shares.accepted += 1;
-                add_work(&mut self.accepted_work, w);
-            } else {
-                self.shares.rejected += 1;
+            self.count_reply(ok, w);
+        } else if self.handshake || self.shares.submitted > 0 {
+            if self.orphan_replies.len() >= MAX_PENDING {
+                self.orphan_replies.pop_front();
             }
+            self.orphan_replies.push_back((id.clone(), ok));
+        }
+    }
+
+    fn count_reply(&mut self, ok: bool, w: Work) {
+        if ok {
+            self.shares.accepted += 1;
+            add_work(&mut self.accepted_work, w);
+            self.note("reply:accepted".into(), 0.0);
+        } else {
+            self.shares.rejected += 1;
+            self.note("reply:rejected".into(), 0.0);
         }
     }
 
@@ -362,7 +387,7 @@ impl Session {
     }
 
     /// The session's mining facts; `seconds` is how long it was observed.
-    pub fn facts(&self, seconds: f64, server: String, wallet_weight: &mut f32) -> MiningFacts {
+    pub fn facts(&self, started: i64, seconds: f64, server: String, wallet_weight: &mut f32) -> MiningFacts {
         let dialect = self.dialect();
         let login = self.login.as_deref().map(split_login);
         let wallet = login.as_ref().and_then(|l| l.wallet.clone());
@@ -370,7 +395,8 @@ impl Session {
         let algorithm = match (dialect, self.algo_hint.as_deref().and_then(Algorithm::from_miner_name)) {
             (_, Some((a, _))) => Some(a),
             (Dialect::Equihash, None) => Some(Algorithm::Equihash),
-            (Dialect::CryptoNote, None) => coin.map(Coin::algorithm),
+            // Monero mined CryptoNight until the RandomX fork at height 1,978,433 (2019-11-30).
+            (Dialect::CryptoNote, None) if coin == Some(Coin::Xmr) && started < RANDOMX_FORK => Some(Algorithm::CryptoNight),
             _ => coin.map(Coin::algorithm),
         };
         let worker = self
@@ -548,6 +574,8 @@ pub fn bip34_height(coinb1_hex: &str) -> Option<u64> {
 /// Printable runs of 4 or more bytes in a coinbase half: pool tags such as `/slush/`.
 fn ascii_runs(b: &[u8]) -> Vec<String> {
     b.split(|c| !(0x20..0x7f).contains(c))
+        // Tags are usually slash-delimited; bytes before the first slash are often push data.
+        .map(|r| r.iter().position(|&c| c == b'/').map_or(r, |i| &r[i..]))
         .filter(|r| r.len() >= 4)
         .map(|r| String::from_utf8_lossy(r).into_owned())
         .take(4)
@@ -632,7 +660,7 @@ mod tests {
         s.replied(&Id::Num("4".into()), true);
         assert_eq!(s.shares, Shares { submitted: 1, accepted: 1, rejected: 0 });
         let mut w = 0.0;
-        let f = s.facts(10.0, "x".into(), &mut w);
+        let f = s.facts(0, 10.0, "x".into(), &mut w);
         // 2 × 2^32 hashes over 10 s.
         assert_eq!(f.hashrate_hs, Some(2.0 * 4_294_967_296.0 / 10.0));
         assert_eq!(s.miner_side(), Some(0));

@@ -109,6 +109,16 @@ impl Reassembler {
         }
     }
 
+    /// The peer acknowledged bytes up to `ack`: a hole below it was received by the peer and
+    /// only lost by the capture, so waiting for it is pointless.
+    pub fn acked(&mut self, ack: u32, out: &mut dyn FnMut(Delivery<'_>)) {
+        if let Some(next) = self.next {
+            if !self.held.is_empty() && before(next, ack) {
+                self.flush(out);
+            }
+        }
+    }
+
     /// Delivers everything still held, jumping over holes (at the end of the flow, or when the
     /// hold is full).
     pub fn flush(&mut self, out: &mut dyn FnMut(Delivery<'_>)) {
@@ -172,6 +182,20 @@ mod tests {
         let (s, r) = run(&[(100, false, b"ab"), (110, false, b"zz")]);
         assert_eq!(s, "ab|zz");
         assert_eq!(r.gaps, 1);
+    }
+
+    #[test]
+    fn an_ack_past_a_hole_releases_what_is_held() {
+        let mut r = Reassembler::default();
+        let mut s = String::new();
+        let mut out = |d: Delivery<'_>| match d {
+            Delivery::Data(b) => s.push_str(std::str::from_utf8(b).unwrap()),
+            Delivery::Gap => s.push('|'),
+        };
+        r.push(100, false, b"ab", &mut out);
+        r.push(104, false, b"ef", &mut out);
+        r.acked(103, &mut out);
+        assert_eq!(s, "ab|ef");
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Synthetic traffic: frames, capture files and scripted mining sessions with their truth.
 //!
-//! Used by the tests, the fuzz seeds, the shipped sample capture and `minewatch demo`.
+//! Used by the tests, the fuzz seeds, the shipped sample capture and `minewatch synth`.
 
 pub mod frames;
+pub mod sessions;
+pub mod tcp;
 pub mod writer;

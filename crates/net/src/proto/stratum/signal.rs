@@ -545,9 +545,10 @@ fn classify_answer(m: &Message) -> Option<Signal> {
     }
     if let Some(a) = r.as_array() {
         // eth-proxy work package: [header hash, seed hash, boundary (, block number)].
-        if (3..=4).contains(&a.len())
-            && a.iter().take(3).all(|v| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() == 66))
-        {
+        // Some pools strip the boundary's leading zeros (peafowl capture: 58 digits).
+        let hash32 = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() == 66 && is_hex(s));
+        let boundary = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() <= 66 && s.len() > 2 && is_hex(s));
+        if (3..=4).contains(&a.len()) && hash32(&a[0]) && hash32(&a[1]) && boundary(&a[2]) {
             return Some(Signal::EthWork {
                 boundary: a[2].as_str().unwrap_or_default().to_string(),
                 pushed: m.id.is_push(),
@@ -613,6 +614,9 @@ mod tests {
         assert!(matches!(l, Signal::EthSubmitLogin { worker: Some(_), .. }));
         let w = sig(r#"{"id":0,"jsonrpc":"2.0","result":["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e"]}"#).unwrap();
         assert!(matches!(w, Signal::EthWork { pushed: true, .. }));
+        // Leading zeros of the boundary stripped, block number appended (peafowl capture).
+        let w = sig(r#"{"id":3,"jsonrpc":"2.0","result":["0x22b597d7bf24ef9a605a5d4fb6f7e155b7d0ce28ba6a9aa9eda6b74b34685d71","0x88615dc9f6fe84975a471ca044adecdfde8c8fcdde97d2a3416254d590c52d0c","0x0112e0be826d694b2e62d01511f12a6061fbaec8bc02357593e70e52ba","0x492609"]}"#).unwrap();
+        assert!(matches!(w, Signal::EthWork { pushed: false, .. }));
         assert_eq!(sig(r#"{"id":5,"method":"eth_submitHashrate","params":["0x1d08a61","0x59daa26581d0acd1fce254fb7e85952f4c09d0915afd33d3886cd914bc7d283c"]}"#), Some(Signal::EthSubmitHashrate(Some(30_444_129.0))));
     }
 

@@ -1,0 +1,39 @@
+//! The `minewatch` command.
+
+mod output;
+mod scan;
+mod synth;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Find cryptocurrency mining and follow it through.
+#[derive(Parser)]
+#[command(name = "minewatch", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find mining sessions in pcap and pcapng captures (exit 0: none, 1: found, 2: error).
+    Scan(scan::ScanArgs),
+    /// Write synthetic captures of every mining dialect and of look-alikes, with their truth.
+    Synth(synth::SynthArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(a) => scan::run(a),
+        Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("minewatch: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! `minewatch scan`.
+
+use crate::output::{self, Format};
+use anyhow::{Context, Result};
+use clap::Args;
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::{ProgressBar, ProgressStyle};
+use minewatch_model::units::{HashRate, Watts};
+use minewatch_model::Detection;
+use minewatch_net::source::expand_inputs;
+use minewatch_net::{ScanConfig, scan_files};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `minewatch scan`.
+#[derive(Args)]
+pub struct ScanArgs {
+    /// Capture files or folders (every capture inside, recursively).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Output format (default: table on a terminal, jsonl in a pipe).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Flows held in memory at most (per thread); the least recently seen make room.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_flows: usize,
+    /// Seconds of silence after which a flow is finished.
+    #[arg(long, default_value_t = 600)]
+    idle_timeout: u64,
+    /// No summary or warnings on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Runs the scan and prints its results.
+pub fn run(a: ScanArgs) -> Result<ExitCode> {
+    let (files, passed_over) = expand_inputs(&a.inputs).context("listing inputs")?;
+    if !a.quiet && !passed_over.is_empty() {
+        eprintln!("minewatch: {} file(s) in the given folders are no captures and were passed over", passed_over.len());
+    }
+    let cfg = ScanConfig {
+        max_flows: a.max_flows,
+        idle_timeout_ns: i64::try_from(a.idle_timeout.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX),
+        threads: a.threads.max(1),
+    };
+    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let bar = if output::progress_allowed() && !a.quiet && total > 32 << 20 {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:40} {binary_bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        b
+    } else {
+        ProgressBar::hidden()
+    };
+    let out = scan_files(&files, &cfg, &|done| bar.set_position(done));
+    bar.finish_and_clear();
+
+    let mut errors = 0;
+    for (path, r) in &out.files {
+        match r {
+            Err(e) => {
+                errors += 1;
+                eprintln!("minewatch: error: {e}");
+            }
+            Ok(rep) if !a.quiet => {
+                if let Some((off, n)) = rep.truncated_at {
+                    eprintln!(
+                        "minewatch: warning: {}: capture ends inside packet {n} (byte offset {off}); read up to there",
+                        path.display()
+                    );
+                }
+                for (off, why) in &rep.skipped_blocks {
+                    eprintln!("minewatch: warning: {}: block at byte offset {off} skipped: {why}", path.display());
+                }
+                if rep.skipped_blocks_unlisted > 0 {
+                    eprintln!("minewatch: warning: {}: {} more blocks skipped", path.display(), rep.skipped_blocks_unlisted);
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+
+    let format = Format::resolve(a.format);
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Jsonl => {
+            for d in &out.detections {
+                serde_json::to_writer(&mut w, d)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => write_csv(&mut w, &out.detections)?,
+        Format::Table => write_table(&mut w, &out.detections)?,
+    }
+    w.flush()?;
+
+    if !a.quiet {
+        let s = &out.stats;
+        let skipped = if s.skipped.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = s.skipped.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            format!(" (skipped: {})", parts.join(", "))
+        };
+        eprintln!(
+            "minewatch: {} file(s), {} packets, {} bytes, {} TCP flows, {} mining session(s); {} packets not decoded{}; flows evicted: {} for capacity, {} idle",
+            out.files.len(),
+            s.packets,
+            s.bytes,
+            s.flows,
+            out.detections.len(),
+            s.skipped_total(),
+            skipped,
+            s.evicted_capacity,
+            s.evicted_idle
+        );
+    }
+    Ok(if errors > 0 {
+        ExitCode::from(2)
+    } else if out.detections.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn opt<T: ToString>(v: &Option<T>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_default()
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.0}")).unwrap_or_default()
+}
+
+/// The CSV columns, in order.
+pub const CSV_COLUMNS: [&str; 33] = [
+    "@timestamp",
+    "source.ip",
+    "source.port",
+    "source.packets",
+    "source.bytes",
+    "destination.ip",
+    "destination.port",
+    "destination.packets",
+    "destination.bytes",
+    "network.transport",
+    "network.protocol",
+    "event.start",
+    "event.end",
+    "mining.detector",
+    "mining.protocol",
+    "mining.dialect",
+    "mining.coin",
+    "mining.coin_source",
+    "mining.algorithm",
+    "mining.pool",
+    "mining.worker",
+    "mining.login",
+    "mining.wallet",
+    "mining.wallet_coin",
+    "mining.agent",
+    "mining.shares",
+    "mining.hashrate_hs",
+    "mining.hashrate_claimed_hs",
+    "mining.power_w",
+    "mining.confidence",
+    "mining.mid_session",
+    "mining.evidence",
+    "input.file",
+];
+
+fn write_csv(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(CSV_COLUMNS)?;
+    for d in ds {
+        let m = &d.mining;
+        c.write_record([
+            d.timestamp.to_rfc3339(),
+            d.source.ip.to_string(),
+            d.source.port.to_string(),
+            d.source.packets.to_string(),
+            d.source.bytes.to_string(),
+            d.destination.ip.to_string(),
+            d.destination.port.to_string(),
+            d.destination.packets.to_string(),
+            d.destination.bytes.to_string(),
+            d.network.transport.clone(),
+            d.network.protocol.clone(),
+            d.event.start.to_rfc3339(),
+            d.event.end.to_rfc3339(),
+            m.detector.clone(),
+            m.protocol.clone(),
+            m.dialect.clone(),
+            opt(&m.coin),
+            opt(&m.coin_source),
+            opt(&m.algorithm),
+            opt(&m.pool),
+            opt(&m.worker),
+            opt(&m.login),
+            opt(&m.wallet),
+            opt(&m.wallet_coin),
+            opt(&m.agent),
+            format!("{}/{}/{}", m.shares.submitted, m.shares.accepted, m.shares.rejected),
+            num(m.hashrate_hs),
+            num(m.hashrate_claimed_hs),
+            num(m.power_w),
+            format!("{:.3}", m.confidence),
+            m.mid_session.to_string(),
+            m.evidence.join(";"),
+            d.input.file.clone(),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(n - 1).collect();
+        format!("{head}…")
+    }
+}
+
+/// Hash rate with its unit; Equihash counts solutions.
+fn rate_text(h: f64, algo: Option<minewatch_model::Algorithm>) -> String {
+    let t = HashRate(h).to_string();
+    if algo == Some(minewatch_model::Algorithm::Equihash) { t.replace("H/s", "Sol/s") } else { t }
+}
+
+/// The pool as named, and its address when the name is not the address.
+fn pool_cell(d: &Detection) -> String {
+    let addr = format!("{}:{}", d.destination.ip, d.destination.port);
+    match d.mining.pool.as_deref() {
+        Some(p) if p != addr && !p.ends_with(&format!("]:{}", d.destination.port)) => format!("{}\n{addr}", short(p, 28)),
+        _ => addr,
+    }
+}
+
+fn write_table(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
+    if ds.is_empty() {
+        writeln!(w, "No mining sessions found.")?;
+        return Ok(());
+    }
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    t.set_header(["start (UTC)", "miner", "pool", "dialect", "coin", "worker / wallet", "agent", "shares s/a/r", "hashrate", "power", "conf"]);
+    for d in ds {
+        let m = &d.mining;
+        let who = match (&m.worker, &m.wallet) {
+            (Some(wk), Some(wl)) => format!("{} / {}", short(wk, 16), short(wl, 14)),
+            (Some(wk), None) => short(wk, 24),
+            (None, Some(wl)) => short(wl, 24),
+            (None, None) => short(m.login.as_deref().unwrap_or(""), 24),
+        };
+        let start = d.event.start.to_rfc3339();
+        t.add_row([
+            start.get(..19).unwrap_or(&start).replace('T', " "),
+            format!("{}:{}", d.source.ip, d.source.port),
+            pool_cell(d),
+            m.dialect.clone(),
+            opt(&m.coin),
+            who,
+            short(m.agent.as_deref().unwrap_or(""), 20),
+            format!("{}/{}/{}", m.shares.submitted, m.shares.accepted, m.shares.rejected),
+            m.hashrate_hs.map(|h| rate_text(h, m.algorithm)).unwrap_or_default(),
+            m.power_w.map(|p| Watts(p).to_string()).unwrap_or_default(),
+            format!("{:.2}", m.confidence),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+
+    // Per client host: what each mining machine does in all.
+    #[derive(Default)]
+    struct Host {
+        sessions: usize,
+        pools: Vec<String>,
+        coins: Vec<String>,
+        hashrate: f64,
+        algorithm: Option<minewatch_model::Algorithm>,
+        power: f64,
+    }
+    let mut hosts: BTreeMap<std::net::IpAddr, Host> = BTreeMap::new();
+    for d in ds {
+        let h = hosts.entry(d.source.ip).or_default();
+        h.sessions += 1;
+        let pool = d.mining.pool.clone().unwrap_or_default();
+        if !h.pools.contains(&pool) {
+            h.pools.push(pool);
+        }
+        let coin = opt(&d.mining.coin);
+        if !coin.is_empty() && !h.coins.contains(&coin) {
+            h.coins.push(coin);
+        }
+        if h.coins.len() <= 1 {
+            h.hashrate += d.mining.hashrate_hs.unwrap_or(0.0);
+            h.algorithm = d.mining.algorithm;
+        }
+        h.power += d.mining.power_w.unwrap_or(0.0);
+    }
+    let mut s = Table::new();
+    s.load_style(UTF8_FULL_CONDENSED);
+    s.set_header(["miner host", "sessions", "pools", "coins", "hashrate (sum)", "power (sum)"]);
+    for (ip, h) in hosts {
+        s.add_row([
+            ip.to_string(),
+            h.sessions.to_string(),
+            h.pools.join("\n"),
+            h.coins.join(", "),
+            if h.coins.len() > 1 {
+                "(several coins)".to_string()
+            } else if h.hashrate > 0.0 {
+                rate_text(h.hashrate, h.algorithm)
+            } else {
+                String::new()
+            },
+            if h.power > 0.0 { Watts(h.power).to_string() } else { String::new() },
+        ]);
+    }
+    writeln!(w, "\nPer miner host:\n{s}")?;
+    Ok(())
+}
