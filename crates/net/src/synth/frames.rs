@@ -22,9 +22,15 @@ fn tcp_flags(step: PacketBuilderStep<TcpHeader>, flags: u8, ack: u32) -> PacketB
     s
 }
 
-/// An IPv4 TCP packet (no link layer) with valid checksums.
+/// An IPv4 TCP packet (no link layer) with valid checksums, acknowledging 1.
 pub fn ipv4_tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let b = tcp_flags(PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 64240), flags, 1);
+    ipv4_tcp_ack(src, dst, sport, dport, seq, 1, flags, payload)
+}
+
+/// An IPv4 TCP packet with its acknowledgement number.
+#[allow(clippy::too_many_arguments)]
+pub fn ipv4_tcp_ack(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let b = tcp_flags(PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 64240), flags, ack);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).expect("writing to a Vec cannot fail");
     out
@@ -32,7 +38,7 @@ pub fn ipv4_tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, fl
 
 /// An IPv6 TCP packet (no link layer) between `::n` style addresses `2001:db8::src` and `2001:db8::dst`.
 pub fn ipv6_tcp(src: u8, dst: u8, payload: &[u8]) -> Vec<u8> {
-    ipv6_tcp_full(v6(src), v6(dst), 40000, 3333, 1, 0x18, payload)
+    ipv6_tcp_full(v6(src), v6(dst), 40000, 3333, 1, 1, 0x18, payload)
 }
 
 /// The documentation-prefix IPv6 address `2001:db8::n`.
@@ -47,8 +53,9 @@ pub fn v6(n: u8) -> [u8; 16] {
 }
 
 /// An IPv6 TCP packet with every field chosen.
-pub fn ipv6_tcp_full(src: [u8; 16], dst: [u8; 16], sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let b = tcp_flags(PacketBuilder::ipv6(src, dst, 64).tcp(sport, dport, seq, 64240), flags, 1);
+#[allow(clippy::too_many_arguments)]
+pub fn ipv6_tcp_full(src: [u8; 16], dst: [u8; 16], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let b = tcp_flags(PacketBuilder::ipv6(src, dst, 64).tcp(sport, dport, seq, 64240), flags, ack);
     let mut out = Vec::with_capacity(b.size(payload.len()));
     b.write(&mut out, payload).expect("writing to a Vec cannot fail");
     out

@@ -143,13 +143,13 @@ impl Conversation {
     }
 
     fn packet(&self, dir: Dir, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-        let (src, dst) = match dir {
-            Dir::Up => (self.client, self.server),
-            Dir::Down => (self.server, self.client),
+        let (src, dst, ack) = match dir {
+            Dir::Up => (self.client, self.server, self.seq[1]),
+            Dir::Down => (self.server, self.client, self.seq[0]),
         };
         let ip = match (src.0, dst.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => frames::ipv4_tcp(s.octets(), d.octets(), src.1, dst.1, seq, flags, payload),
-            (IpAddr::V6(s), IpAddr::V6(d)) => frames::ipv6_tcp_full(s.octets(), d.octets(), src.1, dst.1, seq, flags, payload),
+            (IpAddr::V4(s), IpAddr::V4(d)) => frames::ipv4_tcp_ack(s.octets(), d.octets(), src.1, dst.1, seq, ack, flags, payload),
+            (IpAddr::V6(s), IpAddr::V6(d)) => frames::ipv6_tcp_full(s.octets(), d.octets(), src.1, dst.1, seq, ack, flags, payload),
             _ => Vec::new(),
         };
         self.shape.link.wrap(&ip)
@@ -170,9 +170,10 @@ impl Conversation {
         }
         let (c, s) = (self.seq[0], self.seq[1]);
         self.emit(t, Dir::Up, c, 0x02, b"");
+        self.seq[0] = c.wrapping_add(1);
         self.emit(t + 20_000_000, Dir::Down, s, 0x12, b"");
+        self.seq[1] = s.wrapping_add(1);
         self.emit(t + 40_000_000, Dir::Up, c.wrapping_add(1), 0x10, b"");
-        self.seq = [c.wrapping_add(1), s.wrapping_add(1)];
     }
 
     /// Sends the messages of one burst at time `t` in direction `dir`.
