@@ -5,8 +5,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::{ProgressBar, ProgressStyle};
-use minewatch_model::units::{HashRate, Watts};
 use minewatch_model::Detection;
+use minewatch_model::units::{HashRate, Watts};
 use minewatch_net::source::expand_inputs;
 use minewatch_net::{ScanConfig, scan_files};
 use std::collections::BTreeMap;
@@ -41,19 +41,29 @@ pub struct ScanArgs {
 pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let (files, passed_over) = expand_inputs(&a.inputs).context("listing inputs")?;
     if !a.quiet && !passed_over.is_empty() {
-        eprintln!("minewatch: {} file(s) in the given folders are no captures and were passed over", passed_over.len());
+        eprintln!(
+            "minewatch: {} file(s) in the given folders are no captures and were passed over",
+            passed_over.len()
+        );
     }
     let cfg = ScanConfig {
         max_flows: a.max_flows,
-        idle_timeout_ns: i64::try_from(a.idle_timeout.saturating_mul(1_000_000_000)).unwrap_or(i64::MAX),
+        idle_timeout_ns: i64::try_from(a.idle_timeout.saturating_mul(1_000_000_000))
+            .unwrap_or(i64::MAX),
         threads: a.threads.max(1),
     };
-    let total: u64 = files.iter().filter_map(|f| std::fs::metadata(f).ok()).map(|m| m.len()).sum();
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
     let bar = if output::progress_allowed() && !a.quiet && total > 32 << 20 {
         let b = ProgressBar::new(total);
         b.set_style(
-            ProgressStyle::with_template("{spinner} {bytes}/{total_bytes} {bar:40} {binary_bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} {bytes}/{total_bytes} {bar:40} {binary_bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     } else {
@@ -77,10 +87,17 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
                     );
                 }
                 for (off, why) in &rep.skipped_blocks {
-                    eprintln!("minewatch: warning: {}: block at byte offset {off} skipped: {why}", path.display());
+                    eprintln!(
+                        "minewatch: warning: {}: block at byte offset {off} skipped: {why}",
+                        path.display()
+                    );
                 }
                 if rep.skipped_blocks_unlisted > 0 {
-                    eprintln!("minewatch: warning: {}: {} more blocks skipped", path.display(), rep.skipped_blocks_unlisted);
+                    eprintln!(
+                        "minewatch: warning: {}: {} more blocks skipped",
+                        path.display(),
+                        rep.skipped_blocks_unlisted
+                    );
                 }
             }
             Ok(_) => {}
@@ -208,7 +225,10 @@ fn write_csv(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
             opt(&m.wallet),
             opt(&m.wallet_coin),
             opt(&m.agent),
-            format!("{}/{}/{}", m.shares.submitted, m.shares.accepted, m.shares.rejected),
+            format!(
+                "{}/{}/{}",
+                m.shares.submitted, m.shares.accepted, m.shares.rejected
+            ),
             num(m.hashrate_hs),
             num(m.hashrate_claimed_hs),
             num(m.power_w),
@@ -234,14 +254,18 @@ fn short(s: &str, n: usize) -> String {
 /// Hash rate with its unit; Equihash counts solutions.
 fn rate_text(h: f64, algo: Option<minewatch_model::Algorithm>) -> String {
     let t = HashRate(h).to_string();
-    if algo == Some(minewatch_model::Algorithm::Equihash) { t.replace("H/s", "Sol/s") } else { t }
+    if algo == Some(minewatch_model::Algorithm::Equihash) {
+        t.replace("H/s", "Sol/s")
+    } else {
+        t
+    }
 }
 
 /// The pool as named, and its address when the name is not the address.
 fn pool_cell(d: &Detection) -> String {
-    let addr = format!("{}:{}", d.destination.ip, d.destination.port);
+    let addr = std::net::SocketAddr::new(d.destination.ip, d.destination.port).to_string();
     match d.mining.pool.as_deref() {
-        Some(p) if p != addr && !p.ends_with(&format!("]:{}", d.destination.port)) => format!("{}\n{addr}", short(p, 28)),
+        Some(p) if p != addr => format!("{}\n{addr}", short(p, 28)),
         _ => addr,
     }
 }
@@ -253,7 +277,19 @@ fn write_table(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
     }
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED);
-    t.set_header(["start (UTC)", "miner", "pool", "dialect", "coin", "worker / wallet", "agent", "shares s/a/r", "hashrate", "power", "conf"]);
+    t.set_header([
+        "start (UTC)",
+        "miner",
+        "pool",
+        "dialect",
+        "coin",
+        "worker / wallet",
+        "agent",
+        "shares s/a/r",
+        "hashrate",
+        "power",
+        "conf",
+    ]);
     for d in ds {
         let m = &d.mining;
         let who = match (&m.worker, &m.wallet) {
@@ -265,14 +301,19 @@ fn write_table(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
         let start = d.event.start.to_rfc3339();
         t.add_row([
             start.get(..19).unwrap_or(&start).replace('T', " "),
-            format!("{}:{}", d.source.ip, d.source.port),
+            std::net::SocketAddr::new(d.source.ip, d.source.port).to_string(),
             pool_cell(d),
             m.dialect.clone(),
             opt(&m.coin),
             who,
             short(m.agent.as_deref().unwrap_or(""), 20),
-            format!("{}/{}/{}", m.shares.submitted, m.shares.accepted, m.shares.rejected),
-            m.hashrate_hs.map(|h| rate_text(h, m.algorithm)).unwrap_or_default(),
+            format!(
+                "{}/{}/{}",
+                m.shares.submitted, m.shares.accepted, m.shares.rejected
+            ),
+            m.hashrate_hs
+                .map(|h| rate_text(h, m.algorithm))
+                .unwrap_or_default(),
             m.power_w.map(|p| Watts(p).to_string()).unwrap_or_default(),
             format!("{:.2}", m.confidence),
         ]);
@@ -309,7 +350,14 @@ fn write_table(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
     }
     let mut s = Table::new();
     s.load_style(UTF8_FULL_CONDENSED);
-    s.set_header(["miner host", "sessions", "pools", "coins", "hashrate (sum)", "power (sum)"]);
+    s.set_header([
+        "miner host",
+        "sessions",
+        "pools",
+        "coins",
+        "hashrate (sum)",
+        "power (sum)",
+    ]);
     for (ip, h) in hosts {
         s.add_row([
             ip.to_string(),
@@ -323,7 +371,11 @@ fn write_table(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
             } else {
                 String::new()
             },
-            if h.power > 0.0 { Watts(h.power).to_string() } else { String::new() },
+            if h.power > 0.0 {
+                Watts(h.power).to_string()
+            } else {
+                String::new()
+            },
         ]);
     }
     writeln!(w, "\nPer miner host:\n{s}")?;

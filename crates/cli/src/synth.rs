@@ -14,20 +14,37 @@ pub struct SynthArgs {
     /// Write all scenarios into one pcapng (`sample.pcapng`) instead of one pcap each.
     #[arg(long)]
     single: bool,
+    /// Instead: write `background.pcap` of about this many MB of ordinary traffic with the
+    /// Ethernet mining scenarios mixed in (for benchmarks).
+    #[arg(long)]
+    background_mb: Option<u64>,
 }
 
 /// Writes the captures and `truth.jsonl`.
 pub fn run(a: SynthArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    if let Some(mb) = a.background_mb {
+        let path = a.out.join("background.pcap");
+        let f =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        let n = minewatch_net::synth::background::write_background(&mut w, mb << 20, 0x5eed)
+            .with_context(|| format!("writing {}", path.display()))?;
+        std::io::Write::flush(&mut w)?;
+        eprintln!("minewatch: wrote {n} packets to {}", path.display());
+        return Ok(());
+    }
     let scenarios = corpus();
     if a.single {
         let refs: Vec<&Scenario> = scenarios.iter().collect();
         let path = a.out.join("sample.pcapng");
-        std::fs::write(&path, write_pcapng(&refs)).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(&path, write_pcapng(&refs))
+            .with_context(|| format!("writing {}", path.display()))?;
     } else {
         for s in &scenarios {
             let path = a.out.join(format!("{}.pcap", s.truth.name));
-            std::fs::write(&path, write_pcap(s, false, false)).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, write_pcap(s, false, false))
+                .with_context(|| format!("writing {}", path.display()))?;
         }
     }
     let truth: Vec<String> = scenarios
@@ -35,7 +52,12 @@ pub fn run(a: SynthArgs) -> Result<()> {
         .map(|s| serde_json::to_string(&s.truth))
         .collect::<Result<_, _>>()?;
     let tpath = a.out.join("truth.jsonl");
-    std::fs::write(&tpath, truth.join("\n") + "\n").with_context(|| format!("writing {}", tpath.display()))?;
-    eprintln!("minewatch: wrote {} scenarios to {}", scenarios.len(), a.out.display());
+    std::fs::write(&tpath, truth.join("\n") + "\n")
+        .with_context(|| format!("writing {}", tpath.display()))?;
+    eprintln!(
+        "minewatch: wrote {} scenarios to {}",
+        scenarios.len(),
+        a.out.display()
+    );
     Ok(())
 }

@@ -24,23 +24,45 @@ fn jsonl_csv_and_table_agree_and_exit_one_on_mining() {
     let d = tempfile::tempdir().unwrap();
     synth(d.path(), true);
     let cap = d.path().join("sample.pcapng");
-    let j = bin().args(["scan", "--format", "jsonl"]).arg(&cap).output().unwrap();
+    let j = bin()
+        .args(["scan", "--format", "jsonl"])
+        .arg(&cap)
+        .output()
+        .unwrap();
     assert_eq!(j.status.code(), Some(1));
-    let lines: Vec<serde_json::Value> = String::from_utf8(j.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(j.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let truth = std::fs::read_to_string(d.path().join("truth.jsonl")).unwrap();
-    let mining = truth.lines().filter(|l| l.contains("\"mining\":true")).count();
+    let mining = truth
+        .lines()
+        .filter(|l| l.contains("\"mining\":true"))
+        .count();
     assert_eq!(lines.len(), mining);
     let stderr = String::from_utf8(j.stderr).unwrap();
-    assert!(stderr.contains(&format!("{mining} mining session(s)")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{mining} mining session(s)")),
+        "{stderr}"
+    );
 
-    let c = bin().args(["scan", "--format", "csv", "--threads", "2"]).arg(&cap).output().unwrap();
+    let c = bin()
+        .args(["scan", "--format", "csv", "--threads", "2"])
+        .arg(&cap)
+        .output()
+        .unwrap();
     assert_eq!(c.status.code(), Some(1));
     let text = String::from_utf8(c.stdout).unwrap();
     let mut rows = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(rows.headers().unwrap().get(1), Some("source.ip"));
     assert_eq!(rows.records().count(), mining);
 
-    let t = bin().args(["scan", "--format", "table", "-q"]).arg(&cap).output().unwrap();
+    let t = bin()
+        .args(["scan", "--format", "table", "-q"])
+        .arg(&cap)
+        .output()
+        .unwrap();
     let table = String::from_utf8(t.stdout).unwrap();
     assert!(table.contains("Per miner host") && table.contains("cryptonote"));
     assert!(t.stderr.is_empty(), "quiet means quiet");
@@ -51,7 +73,11 @@ fn exit_zero_on_nothing_and_two_on_a_bad_file() {
     let d = tempfile::tempdir().unwrap();
     synth(d.path(), false);
     let neg = d.path().join("not-bitcoin-p2p.pcap");
-    let st = bin().args(["scan", "--format", "jsonl"]).arg(&neg).output().unwrap();
+    let st = bin()
+        .args(["scan", "--format", "jsonl"])
+        .arg(&neg)
+        .output()
+        .unwrap();
     assert_eq!(st.status.code(), Some(0));
     assert!(st.stdout.is_empty());
 
@@ -60,9 +86,15 @@ fn exit_zero_on_nothing_and_two_on_a_bad_file() {
     let st = bin().args(["scan"]).arg(&neg).arg(&bad).output().unwrap();
     assert_eq!(st.status.code(), Some(2));
     let err = String::from_utf8(st.stderr).unwrap();
-    assert!(err.contains("bad.pcap") && err.contains("not a pcap"), "{err}");
+    assert!(
+        err.contains("bad.pcap") && err.contains("not a pcap"),
+        "{err}"
+    );
 
-    let st = bin().args(["scan", "/nonexistent/x.pcap"]).output().unwrap();
+    let st = bin()
+        .args(["scan", "/nonexistent/x.pcap"])
+        .output()
+        .unwrap();
     assert_eq!(st.status.code(), Some(2));
 }
 
@@ -70,33 +102,55 @@ fn exit_zero_on_nothing_and_two_on_a_bad_file() {
 fn a_folder_scan_finds_every_labelled_session() {
     let d = tempfile::tempdir().unwrap();
     synth(d.path(), false);
-    let out = bin().args(["scan", "--format", "jsonl"]).arg(d.path()).output().unwrap();
+    let out = bin()
+        .args(["scan", "--format", "jsonl"])
+        .arg(d.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let found: BTreeSet<(String, u64)> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).unwrap();
-            (v["source"]["ip"].as_str().unwrap().to_string(), v["source"]["port"].as_u64().unwrap())
+            (
+                v["source"]["ip"].as_str().unwrap().to_string(),
+                v["source"]["port"].as_u64().unwrap(),
+            )
         })
         .collect();
-    for l in std::fs::read_to_string(d.path().join("truth.jsonl")).unwrap().lines() {
+    for l in std::fs::read_to_string(d.path().join("truth.jsonl"))
+        .unwrap()
+        .lines()
+    {
         let t: serde_json::Value = serde_json::from_str(l).unwrap();
-        let key = (t["client_ip"].as_str().unwrap().to_string(), t["client_port"].as_u64().unwrap());
+        let key = (
+            t["client_ip"].as_str().unwrap().to_string(),
+            t["client_port"].as_u64().unwrap(),
+        );
         assert_eq!(found.contains(&key), t["mining"].as_bool().unwrap(), "{l}");
     }
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("no captures and were passed over"), "truth.jsonl is named: {err}");
+    assert!(
+        err.contains("no captures and were passed over"),
+        "truth.jsonl is named: {err}"
+    );
 }
 
 fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
     match v {
         serde_json::Value::Object(m) => {
             for (k, x) in m {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 flatten(&p, x, out);
             }
         }
+        // An empty list says nothing about its items' fields.
+        serde_json::Value::Array(a) if a.is_empty() => {}
         serde_json::Value::Array(a) if a.iter().any(|x| x.is_object()) => {
             for x in a {
                 flatten(&format!("{prefix}[]"), x, out);
@@ -110,8 +164,13 @@ fn flatten(prefix: &str, v: &serde_json::Value, out: &mut BTreeSet<String>) {
 
 #[test]
 fn the_output_schema_is_the_documented_one() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/DETECTION.md")).unwrap();
-    let start = doc.find("<!-- schema:start -->").expect("schema markers in DETECTION.md");
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/DETECTION.md"),
+    )
+    .unwrap();
+    let start = doc
+        .find("<!-- schema:start -->")
+        .expect("schema markers in DETECTION.md");
     let end = doc.find("<!-- schema:end -->").unwrap();
     let documented: BTreeSet<String> = doc[start..end]
         .lines()
@@ -121,13 +180,23 @@ fn the_output_schema_is_the_documented_one() {
         .collect();
     let d = tempfile::tempdir().unwrap();
     synth(d.path(), true);
-    let j = bin().args(["scan", "--format", "jsonl"]).arg(d.path().join("sample.pcapng")).output().unwrap();
+    let j = bin()
+        .args(["scan", "--format", "jsonl"])
+        .arg(d.path().join("sample.pcapng"))
+        .output()
+        .unwrap();
     let mut seen = BTreeSet::new();
     for l in String::from_utf8(j.stdout).unwrap().lines() {
         flatten("", &serde_json::from_str(l).unwrap(), &mut seen);
     }
     let undocumented: Vec<_> = seen.difference(&documented).collect();
     let unseen: Vec<_> = documented.difference(&seen).collect();
-    assert!(undocumented.is_empty(), "fields missing from docs/DETECTION.md: {undocumented:?}");
-    assert!(unseen.is_empty(), "documented fields never produced: {unseen:?}");
+    assert!(
+        undocumented.is_empty(),
+        "fields missing from docs/DETECTION.md: {undocumented:?}"
+    );
+    assert!(
+        unseen.is_empty(),
+        "documented fields never produced: {unseen:?}"
+    );
 }

@@ -209,7 +209,9 @@ mod tests {
         let ltc = bech32::segwit::encode(Hrp::parse("ltc").unwrap(), Fe32::Q, &[1u8; 20]).unwrap();
         assert_eq!(recognize(&ltc).map(|w| w.coin), Some(Coin::Ltc));
         // BIP 350 test vector.
-        assert!(recognize("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0").is_some());
+        assert!(
+            recognize("bc1p0xlxvlhemja6c4dqv22uapctqupfhlxm9h8z3k2e72q4k9hcz7vqzk5jj0").is_some()
+        );
         let mut bad = v0.clone();
         bad.pop();
         bad.push(if v0.ends_with('q') { 'p' } else { 'q' });
@@ -229,13 +231,22 @@ mod tests {
         let a = monero_address(18, 65);
         assert_eq!(a.len(), 95);
         assert!(a.starts_with('4'));
-        assert_eq!(recognize(&a).map(|w| w.kind), Some(AddressKind::MoneroStandard));
+        assert_eq!(
+            recognize(&a).map(|w| w.kind),
+            Some(AddressKind::MoneroStandard)
+        );
         let s = monero_address(42, 65);
         assert!(s.starts_with('8'));
-        assert_eq!(recognize(&s).map(|w| w.kind), Some(AddressKind::MoneroSubaddress));
+        assert_eq!(
+            recognize(&s).map(|w| w.kind),
+            Some(AddressKind::MoneroSubaddress)
+        );
         let i = monero_address(19, 73);
         assert_eq!(i.len(), 106);
-        assert_eq!(recognize(&i).map(|w| w.kind), Some(AddressKind::MoneroIntegrated));
+        assert_eq!(
+            recognize(&i).map(|w| w.kind),
+            Some(AddressKind::MoneroIntegrated)
+        );
         let mut broken = a.into_bytes();
         broken[50] = if broken[50] == b'a' { b'b' } else { b'a' };
         assert!(recognize(std::str::from_utf8(&broken).unwrap()).is_none());
@@ -252,16 +263,29 @@ mod tests {
     fn ethereum_eip55() {
         // EIP-55 example.
         let good = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
-        assert_eq!(recognize(good).map(|w| w.kind), Some(AddressKind::EthereumChecksummed));
+        assert_eq!(
+            recognize(good).map(|w| w.kind),
+            Some(AddressKind::EthereumChecksummed)
+        );
         assert!(recognize("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD").is_none());
         let lower = good.to_ascii_lowercase();
-        assert_eq!(recognize(&lower).map(|w| w.kind), Some(AddressKind::EthereumPlain));
+        assert_eq!(
+            recognize(&lower).map(|w| w.kind),
+            Some(AddressKind::EthereumPlain)
+        );
         assert!(recognize("0x5aaeb6053f3e94c9b9a09f33669435e7ef1beae").is_none());
     }
 
     #[test]
     fn ordinary_words_are_no_wallets() {
-        for s in ["", "worker1", "x", "myaccount.rig01", "0x12", "password123456789012345678"] {
+        for s in [
+            "",
+            "worker1",
+            "x",
+            "myaccount.rig01",
+            "0x12",
+            "password123456789012345678",
+        ] {
             assert!(recognize(s).is_none(), "{s}");
         }
     }

@@ -242,8 +242,15 @@ mod tests {
     #[test]
     fn serde_uses_tickers() {
         assert_eq!(serde_json::to_string(&Coin::Xmr).unwrap(), "\"XMR\"");
-        for a in [Algorithm::KHeavyHash, Algorithm::RandomX, Algorithm::Sha256d] {
-            assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.name()));
+        for a in [
+            Algorithm::KHeavyHash,
+            Algorithm::RandomX,
+            Algorithm::Sha256d,
+        ] {
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                format!("\"{}\"", a.name())
+            );
         }
     }
 }

@@ -165,7 +165,10 @@ mod tests {
             Algorithm::GhostRider,
         ] {
             let p = PowerEstimate::from_hashrate(a, HashRate(1e9));
-            assert!(p.low.0 > 0.0 && p.low.0 < p.best.0 && p.best.0 < p.high.0, "{a}");
+            assert!(
+                p.low.0 > 0.0 && p.low.0 < p.best.0 && p.best.0 < p.high.0,
+                "{a}"
+            );
         }
     }
 

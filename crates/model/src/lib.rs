@@ -11,6 +11,9 @@ pub mod efficiency;
 pub mod units;
 
 pub use coin::{Algorithm, Coin};
-pub use detection::{Detection, DifficultyChange, Endpoint, Event, Input, MiningFacts, Network, Shares, Timestamp, Traffic};
+pub use detection::{
+    Detection, DifficultyChange, Endpoint, Event, Input, MiningFacts, Network, Shares, Timestamp,
+    Traffic,
+};
 pub use efficiency::{PowerEstimate, efficiency};
 pub use units::{Confidence, Difficulty, HashRate, Watts};

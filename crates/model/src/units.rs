@@ -46,8 +46,10 @@ impl fmt::Display for Watts {
             write!(f, "{:.2} MW", self.0 / 1.0e6)
         } else if self.0.abs() >= 1.0e3 {
             write!(f, "{:.2} kW", self.0 / 1.0e3)
-        } else {
+        } else if self.0.abs() >= 1.0 {
             write!(f, "{:.1} W", self.0)
+        } else {
+            write!(f, "{:.3} W", self.0)
         }
     }
 }

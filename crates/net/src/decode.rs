@@ -201,15 +201,30 @@ pub fn decode(link: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
             };
             (t, &data[4..])
         }
-        linktype::RAW | linktype::RAW_BSD12 | linktype::RAW_BSD14 | linktype::IPV4 | linktype::IPV6 => {
-            (by_version(data)?, data)
-        }
-        linktype::LINUX_SLL => (be16(data, 14).ok_or(Skip::Malformed)?, data.get(16..).ok_or(Skip::Malformed)?),
-        linktype::LINUX_SLL2 => (be16(data, 0).ok_or(Skip::Malformed)?, data.get(20..).ok_or(Skip::Malformed)?),
+        linktype::RAW
+        | linktype::RAW_BSD12
+        | linktype::RAW_BSD14
+        | linktype::IPV4
+        | linktype::IPV6 => (by_version(data)?, data),
+        linktype::LINUX_SLL => (
+            be16(data, 14).ok_or(Skip::Malformed)?,
+            data.get(16..).ok_or(Skip::Malformed)?,
+        ),
+        linktype::LINUX_SLL2 => (
+            be16(data, 0).ok_or(Skip::Malformed)?,
+            data.get(20..).ok_or(Skip::Malformed)?,
+        ),
         linktype::PPP_ETHER => (ETH_PPPOE_SESSION, data),
         linktype::PPP | linktype::PPP_HDLC => {
-            let d = if data.starts_with(&[0xff, 0x03]) { &data[2..] } else { data };
-            (ppp_to_ethertype(be16(d, 0).ok_or(Skip::Malformed)?)?, &d[2..])
+            let d = if data.starts_with(&[0xff, 0x03]) {
+                &data[2..]
+            } else {
+                data
+            };
+            (
+                ppp_to_ethertype(be16(d, 0).ok_or(Skip::Malformed)?)?,
+                &d[2..],
+            )
         }
         other => return Err(Skip::UnsupportedLink(other)),
     };
@@ -289,11 +304,17 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'
     let (src, dst) = match &ip {
         LaxIpSlice::Ipv4(v4) => {
             let h = v4.header();
-            (IpAddr::V4(h.source_addr()), IpAddr::V4(h.destination_addr()))
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+            )
         }
         LaxIpSlice::Ipv6(v6) => {
             let h = v6.header();
-            (IpAddr::V6(h.source_addr()), IpAddr::V6(h.destination_addr()))
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+            )
         }
     };
     let payload = ip.payload();
@@ -364,7 +385,11 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'
             let inner = g.get(len..).ok_or(Skip::Malformed)?;
             if proto == 0x880b {
                 // PPTP carries PPP.
-                let p = if inner.starts_with(&[0xff, 0x03]) { &inner[2..] } else { inner };
+                let p = if inner.starts_with(&[0xff, 0x03]) {
+                    &inner[2..]
+                } else {
+                    inner
+                };
                 let t = ppp_to_ethertype(be16(p, 0).ok_or(Skip::Malformed)?)?;
                 return from_ethertype(t, &p[2..], encap, depth + 1);
             }
@@ -386,7 +411,14 @@ mod tests {
         assert_eq!(d.src.to_string(), "10.0.0.1");
         assert_eq!((d.sport, d.dport), (40000, 3333));
         assert_eq!(d.payload, b"hi\n");
-        assert_eq!(d.transport, Transport::Tcp { seq: 7, ack: 1, flags: 0x18 });
+        assert_eq!(
+            d.transport,
+            Transport::Tcp {
+                seq: 7,
+                ack: 1,
+                flags: 0x18
+            }
+        );
         assert_eq!(d.encap, Encap::default());
     }
 
@@ -395,7 +427,10 @@ mod tests {
         let inner = frames::ipv4_tcp([1, 1, 1, 1], [2, 2, 2, 2], 1, 2, 0, 0x18, b"x");
         for (wrap, expect) in [
             (frames::wrap_vlan(&[5], &inner), Encap::VLAN),
-            (frames::wrap_vlan(&[5, 6], &inner), Encap(Encap::VLAN.0 | Encap::QINQ.0)),
+            (
+                frames::wrap_vlan(&[5, 6], &inner),
+                Encap(Encap::VLAN.0 | Encap::QINQ.0),
+            ),
             (frames::wrap_pppoe(&inner), Encap::PPPOE),
             (frames::wrap_gre(&inner), Encap::GRE),
             (frames::wrap_ipip(&inner), Encap::IP_IN_IP),
@@ -438,7 +473,10 @@ mod tests {
                 let _ = decode(link, &junk);
             }
         }
-        assert_eq!(decode(999, &[0; 40]).unwrap_err(), Skip::UnsupportedLink(999));
+        assert_eq!(
+            decode(999, &[0; 40]).unwrap_err(),
+            Skip::UnsupportedLink(999)
+        );
     }
 
     #[test]

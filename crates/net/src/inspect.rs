@@ -67,7 +67,15 @@ pub enum Verdict {
 impl Inspector {
     /// Feeds one TCP segment sent by side `from` (0 or 1); `ack` is its acknowledgement number
     /// when it carries one.
-    pub fn segment(&mut self, from: usize, seq: u32, ack: Option<u32>, syn: bool, payload: &[u8], ts: i64) -> Verdict {
+    pub fn segment(
+        &mut self,
+        from: usize,
+        seq: u32,
+        ack: Option<u32>,
+        syn: bool,
+        payload: &[u8],
+        ts: i64,
+    ) -> Verdict {
         if !payload.is_empty() {
             self.packets += 1;
         }
@@ -81,7 +89,9 @@ impl Inspector {
         }
         let mut dir = std::mem::take(&mut self.dirs[from]);
         let mut reasm = std::mem::take(&mut self.reasm[from]);
-        reasm.push(seq, syn, payload, &mut |d| self.deliver(&mut dir, from, d, ts));
+        reasm.push(seq, syn, payload, &mut |d| {
+            self.deliver(&mut dir, from, d, ts)
+        });
         self.dirs[from] = dir;
         self.reasm[from] = reasm;
         self.verdict()
@@ -141,7 +151,10 @@ impl Inspector {
         dir.seen += data.len() as u64;
         if dir.mode == Mode::Unknown {
             dir.mode = sniff(data);
-            if dir.mode == Mode::Lines && !data.trim_ascii_start().starts_with(b"{") && !data.trim_ascii_start().starts_with(b"[") {
+            if dir.mode == Mode::Lines
+                && !data.trim_ascii_start().starts_with(b"{")
+                && !data.trim_ascii_start().starts_with(b"[")
+            {
                 // Joined mid-line: drop up to the first newline.
                 dir.resync = true;
             }
@@ -203,12 +216,19 @@ impl Inspector {
         }
     }
 
-    fn signal(&mut self, from: usize, sig: &Signal, id: &crate::proto::stratum::parser::Id, ts: i64) {
+    fn signal(
+        &mut self,
+        from: usize,
+        sig: &Signal,
+        id: &crate::proto::stratum::parser::Id,
+        ts: i64,
+    ) {
         self.session.apply(from, sig, ts);
         match sig {
-            Signal::Submit { .. } | Signal::CnSubmit { .. } | Signal::EthSubmitWork | Signal::Getwork { submit: true } => {
-                self.session.submitted(sig, id)
-            }
+            Signal::Submit { .. }
+            | Signal::CnSubmit { .. }
+            | Signal::EthSubmitWork
+            | Signal::Getwork { submit: true } => self.session.submitted(sig, id),
             Signal::Reply { id, ok, .. } => self.session.replied(id, *ok),
             _ => {}
         }
@@ -326,8 +346,14 @@ mod tests {
     fn binary_and_tls_are_ignored_at_once() {
         let mut ins = Inspector::default();
         let mut seq = [0, 0];
-        assert_eq!(feed(&mut ins, 0, &mut seq, &[0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]), Verdict::Continue);
-        assert_eq!(feed(&mut ins, 1, &mut seq, &[0xf9, 0xbe, 0xb4, 0xd9, 0x76]), Verdict::Ignore);
+        assert_eq!(
+            feed(&mut ins, 0, &mut seq, &[0x16, 3, 1, 0, 5, 1, 2, 3, 4, 5]),
+            Verdict::Continue
+        );
+        assert_eq!(
+            feed(&mut ins, 1, &mut seq, &[0xf9, 0xbe, 0xb4, 0xd9, 0x76]),
+            Verdict::Ignore
+        );
     }
 
     #[test]
@@ -336,7 +362,8 @@ mod tests {
         let mut seq = [0, 0];
         let mut last = Verdict::Continue;
         for i in 0..40 {
-            let l = format!("{{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/hover\",\"id\":{i}}}\n");
+            let l =
+                format!("{{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/hover\",\"id\":{i}}}\n");
             last = feed(&mut ins, 0, &mut seq, l.as_bytes());
         }
         assert_eq!(last, Verdict::Ignore);
@@ -357,8 +384,16 @@ mod tests {
         let mut ins = Inspector::default();
         let mut seq = [0, 0];
         let body = br#"{"method": "getwork", "params": [], "id": 0}"#;
-        let req = format!("POST / HTTP/1.1\r\nHost: pool:8332\r\nContent-Length: {}\r\n\r\n", body.len());
-        feed(&mut ins, 0, &mut seq, &[req.as_bytes(), body, req.as_bytes()].concat());
+        let req = format!(
+            "POST / HTTP/1.1\r\nHost: pool:8332\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        feed(
+            &mut ins,
+            0,
+            &mut seq,
+            &[req.as_bytes(), body, req.as_bytes()].concat(),
+        );
         feed(&mut ins, 0, &mut seq, body);
         assert!(ins.session.is_mining());
     }
@@ -367,7 +402,12 @@ mod tests {
     fn an_endless_line_is_bounded() {
         let mut ins = Inspector::default();
         let mut seq = [0, 0];
-        feed(&mut ins, 0, &mut seq, b"{\"method\":\"mining.subscribe\",\"params\":[\"");
+        feed(
+            &mut ins,
+            0,
+            &mut seq,
+            b"{\"method\":\"mining.subscribe\",\"params\":[\"",
+        );
         for _ in 0..100 {
             feed(&mut ins, 0, &mut seq, &[b'a'; 8192]);
             assert!(ins.dirs[0].buf.len() <= MAX_BUFFER);

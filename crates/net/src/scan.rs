@@ -123,7 +123,9 @@ struct Sink {
 
 impl Sink {
     fn finish(&mut self, key: FlowKey, flow: Flow) {
-        let Inspect::Active(mut ins) = flow.inspect else { return };
+        let Inspect::Active(mut ins) = flow.inspect else {
+            return;
+        };
         ins.finish(flow.last_ts);
         self.stats.junk_lines += ins.junk_lines;
         self.stats.oversized += ins.oversized;
@@ -146,13 +148,19 @@ impl Sink {
         };
         let seconds = (flow.last_ts - flow.first_ts) as f64 / 1e9;
         let mut wallet_weight = 0.0;
-        let mut facts = ins.session.facts(flow.first_ts, seconds, server, &mut wallet_weight);
+        let mut facts = ins
+            .session
+            .facts(flow.first_ts, seconds, server, &mut wallet_weight);
         facts.mid_session = facts.mid_session && flow.syn_from.is_none();
         facts.confidence = (ins.session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
         if facts.confidence < REPORT_THRESHOLD {
             return;
         }
-        let file = self.files.get(flow.file as usize).map(|f| f.to_string()).unwrap_or_default();
+        let file = self
+            .files
+            .get(flow.file as usize)
+            .map(|f| f.to_string())
+            .unwrap_or_default();
         self.detections.push(Detection {
             timestamp: Timestamp(flow.first_ts),
             event: Event {
@@ -168,7 +176,11 @@ impl Sink {
             destination: endpoint(pip, pport, flow.traffic[pool.index()]),
             network: Network {
                 transport: "tcp".into(),
-                protocol: if facts.detector == "getwork" { "http".into() } else { "stratum".into() },
+                protocol: if facts.detector == "getwork" {
+                    "http".into()
+                } else {
+                    "stratum".into()
+                },
                 encapsulation: flow.encap.names(),
             },
             mining: facts,
@@ -192,7 +204,11 @@ fn endpoint(ip: std::net::IpAddr, port: u16, t: Traffic) -> Endpoint {
 /// Without a handshake or a telling message, the side on the higher (ephemeral) port is
 /// taken for the client.
 fn guess_client(key: &FlowKey) -> Side {
-    if key.lo.1 >= key.hi.1 { Side::Lo } else { Side::Hi }
+    if key.lo.1 >= key.hi.1 {
+        Side::Lo
+    } else {
+        Side::Hi
+    }
 }
 
 /// One scanning worker: a flow table and what finished flows produced.
@@ -308,7 +324,10 @@ impl Scanner {
         table.drain(&mut |k, f| sink.finish(k, f));
         sink.stats.evicted_capacity += table.evicted_capacity;
         sink.stats.evicted_idle += table.evicted_idle;
-        (std::mem::take(&mut sink.detections), std::mem::take(&mut sink.stats))
+        (
+            std::mem::take(&mut sink.detections),
+            std::mem::take(&mut sink.stats),
+        )
     }
 
     /// Flows currently held.
@@ -329,7 +348,11 @@ pub struct ScanOutput {
 
 /// Scans capture files in the order given (a session may run on from one file into the next).
 /// `progress` is called with the bytes read so far.
-pub fn scan_files(files: &[PathBuf], cfg: &ScanConfig, progress: &(dyn Fn(u64) + Sync)) -> ScanOutput {
+pub fn scan_files(
+    files: &[PathBuf],
+    cfg: &ScanConfig,
+    progress: &(dyn Fn(u64) + Sync),
+) -> ScanOutput {
     let threads = cfg.threads.max(1);
     let mut scanners: Vec<Scanner> = (0..threads).map(|_| Scanner::new(cfg)).collect();
     let mut reports = Vec::new();
@@ -364,13 +387,20 @@ pub fn scan_files(files: &[PathBuf], cfg: &ScanConfig, progress: &(dyn Fn(u64) +
         stats.merge(&st);
     }
     detections.sort_by(|a, b| {
-        (a.event.start, a.source.ip, a.source.port, a.destination.ip, a.destination.port).cmp(&(
-            b.event.start,
-            b.source.ip,
-            b.source.port,
-            b.destination.ip,
-            b.destination.port,
-        ))
+        (
+            a.event.start,
+            a.source.ip,
+            a.source.port,
+            a.destination.ip,
+            a.destination.port,
+        )
+            .cmp(&(
+                b.event.start,
+                b.source.ip,
+                b.source.port,
+                b.destination.ip,
+                b.destination.port,
+            ))
     });
     ScanOutput {
         detections,
@@ -381,7 +411,13 @@ pub fn scan_files(files: &[PathBuf], cfg: &ScanConfig, progress: &(dyn Fn(u64) +
 
 const PROGRESS_EVERY: u64 = 4 << 20;
 
-fn scan_one(cap: &Capture, s: &mut Scanner, file: u32, base: u64, progress: &(dyn Fn(u64) + Sync)) -> Result<ReadReport, SourceError> {
+fn scan_one(
+    cap: &Capture,
+    s: &mut Scanner,
+    file: u32,
+    base: u64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ReadReport, SourceError> {
     let mut next_progress = PROGRESS_EVERY;
     cap.for_each(|p| {
         if p.offset > next_progress {
@@ -437,7 +473,10 @@ fn scan_parallel(
                 Ok(d) => {
                     let w = match d.transport {
                         Transport::Tcp { .. } => {
-                            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6).0.spread_hash() % n as u64) as usize
+                            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6)
+                                .0
+                                .spread_hash()
+                                % n as u64) as usize
                         }
                         Transport::Udp => 0,
                     };

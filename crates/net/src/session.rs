@@ -9,8 +9,8 @@ use crate::proto::stratum::parser::Id;
 use crate::proto::stratum::signal::{Dialect, NotifyShape, Signal};
 use minewatch_intel::split_login;
 use minewatch_model::detection::{DifficultyChange, Shares, Timestamp};
-use minewatch_model::{Algorithm, Coin, MiningFacts, PowerEstimate};
 use minewatch_model::units::{HashRate, be_bytes_to_f64, hashes_for_target_be};
+use minewatch_model::{Algorithm, Coin, MiningFacts, PowerEstimate};
 use std::collections::VecDeque;
 
 /// Monero's switch to RandomX, 2019-11-30T00:00:00Z, in ns since the epoch.
@@ -84,7 +84,10 @@ fn target_hashes_be_hex(hex_text: &str) -> Option<f64> {
 fn cryptonote_hashes(target: &str) -> Option<f64> {
     let bytes = hex::decode(target).ok()?;
     let (num, max) = match bytes.len() {
-        4 => (u64::from(u32::from_le_bytes(bytes.try_into().ok()?)), f64::from(u32::MAX)),
+        4 => (
+            u64::from(u32::from_le_bytes(bytes.try_into().ok()?)),
+            f64::from(u32::MAX),
+        ),
         8 => (u64::from_le_bytes(bytes.try_into().ok()?), u64::MAX as f64),
         _ => return None,
     };
@@ -119,7 +122,9 @@ impl Session {
             None => {}
         }
         match sig {
-            Signal::Subscribe { agent, host, port, .. } => {
+            Signal::Subscribe {
+                agent, host, port, ..
+            } => {
                 self.handshake = true;
                 if let Some(a) = agent.as_deref().filter(|a| !a.is_empty()) {
                     self.agent.get_or_insert_with(|| clip(a));
@@ -132,11 +137,16 @@ impl Session {
             Signal::Authorize { user } | Signal::EthSubmitLogin { login: user, .. } => {
                 self.handshake = true;
                 self.login.get_or_insert_with(|| clip(user));
-                if let Signal::EthSubmitLogin { worker: Some(w), .. } = sig {
+                if let Signal::EthSubmitLogin {
+                    worker: Some(w), ..
+                } = sig
+                {
                     self.worker.get_or_insert_with(|| clip(w));
                 }
             }
-            Signal::Configure | Signal::ExtranonceSubscribe | Signal::SubscribeReply { .. } => self.handshake = true,
+            Signal::Configure | Signal::ExtranonceSubscribe | Signal::SubscribeReply { .. } => {
+                self.handshake = true
+            }
             Signal::SetDifficulty(d) if *d > 0.0 && d.is_finite() => {
                 self.set_work(Work::Difficulty(*d), ts, d.to_string(), true);
             }
@@ -145,7 +155,12 @@ impl Session {
                     self.set_work(Work::Hashes(h), ts, t.clone(), true);
                 }
             }
-            Signal::Notify { shape, coinb1, coinb2, ntime } => {
+            Signal::Notify {
+                shape,
+                coinb1,
+                coinb2,
+                ntime,
+            } => {
                 if let Some(w) = self.pending_work.take() {
                     self.work = Some(w);
                 }
@@ -164,7 +179,13 @@ impl Session {
                 }
             }
             Signal::EthSubmitHashrate(Some(h)) => self.claimed = Some(*h),
-            Signal::CnLogin { login, agent, algos, rigid, .. } => {
+            Signal::CnLogin {
+                login,
+                agent,
+                algos,
+                rigid,
+                ..
+            } => {
                 self.handshake = true;
                 self.login.get_or_insert_with(|| clip(login));
                 if let Some(a) = agent {
@@ -221,7 +242,8 @@ impl Session {
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
         }
-        self.pending.push_back((id.clone(), work.unwrap_or(Work::Hashes(0.0))));
+        self.pending
+            .push_back((id.clone(), work.unwrap_or(Work::Hashes(0.0))));
     }
 
     fn submitted_work_push(&mut self, w: Work) {
@@ -235,7 +257,10 @@ impl Session {
             return;
         }
         if let Some(i) = self.pending.iter().position(|(pid, _)| pid == id) {
-            let (_, w) = self.pending.remove(i).unwrap_or((Id::Absent, Work::Hashes(0.0)));
+            let (_, w) = self
+                .pending
+                .remove(i)
+                .unwrap_or((Id::Absent, Work::Hashes(0.0)));
             self.count_reply(ok, w);
         } else if self.handshake || self.shares.submitted > 0 {
             if self.orphan_replies.len() >= MAX_PENDING {
@@ -351,7 +376,10 @@ impl Session {
 
     /// The combined confidence: 1 − Π(1 − w) over the distinct evidence seen.
     pub fn confidence(&self) -> f32 {
-        1.0 - self.codes.iter().fold(1.0f32, |acc, (_, w)| acc * (1.0 - w))
+        1.0 - self
+            .codes
+            .iter()
+            .fold(1.0f32, |acc, (_, w)| acc * (1.0 - w))
     }
 
     /// True once the evidence reaches the report threshold.
@@ -387,16 +415,29 @@ impl Session {
     }
 
     /// The session's mining facts; `seconds` is how long it was observed.
-    pub fn facts(&self, started: i64, seconds: f64, server: String, wallet_weight: &mut f32) -> MiningFacts {
+    pub fn facts(
+        &self,
+        started: i64,
+        seconds: f64,
+        server: String,
+        wallet_weight: &mut f32,
+    ) -> MiningFacts {
         let dialect = self.dialect();
         let login = self.login.as_deref().map(split_login);
         let wallet = login.as_ref().and_then(|l| l.wallet.clone());
         let (coin, coin_source) = self.infer_coin(dialect, wallet.as_ref().map(|w| w.coin));
-        let algorithm = match (dialect, self.algo_hint.as_deref().and_then(Algorithm::from_miner_name)) {
+        let algorithm = match (
+            dialect,
+            self.algo_hint
+                .as_deref()
+                .and_then(Algorithm::from_miner_name),
+        ) {
             (_, Some((a, _))) => Some(a),
             (Dialect::Equihash, None) => Some(Algorithm::Equihash),
             // Monero mined CryptoNight until the RandomX fork at height 1,978,433 (2019-11-30).
-            (Dialect::CryptoNote, None) if coin == Some(Coin::Xmr) && started < RANDOMX_FORK => Some(Algorithm::CryptoNight),
+            (Dialect::CryptoNote, None) if coin == Some(Coin::Xmr) && started < RANDOMX_FORK => {
+                Some(Algorithm::CryptoNight)
+            }
             _ => coin.map(Coin::algorithm),
         };
         let worker = self
@@ -450,8 +491,16 @@ impl Session {
         1.0 - (1.0 - self.confidence()) * (1.0 - extra)
     }
 
-    fn infer_coin(&self, dialect: Dialect, wallet: Option<Coin>) -> (Option<Coin>, Option<&'static str>) {
-        if let Some((_, Some(c))) = self.algo_hint.as_deref().and_then(Algorithm::from_miner_name) {
+    fn infer_coin(
+        &self,
+        dialect: Dialect,
+        wallet: Option<Coin>,
+    ) -> (Option<Coin>, Option<&'static str>) {
+        if let Some((_, Some(c))) = self
+            .algo_hint
+            .as_deref()
+            .and_then(Algorithm::from_miner_name)
+        {
             return (Some(c), Some("algo-field"));
         }
         let fits = |c: Coin| match dialect {
@@ -460,7 +509,11 @@ impl Session {
             Dialect::CryptoNote => matches!(c.algorithm(), Algorithm::RandomX),
             _ => true,
         };
-        let host_coin = self.pool_host.as_deref().and_then(coin_from_host).filter(|c| fits(*c));
+        let host_coin = self
+            .pool_host
+            .as_deref()
+            .and_then(coin_from_host)
+            .filter(|c| fits(*c));
         if let Some(c) = wallet.filter(|c| fits(*c)) {
             // Ethereum hex fits ETH and ETC alike; a pool name can tell them apart.
             if let Some(h) = host_coin.filter(|h| *h == Coin::Etc && c == Coin::Eth) {
@@ -537,7 +590,12 @@ fn add_work(list: &mut Vec<Work>, w: Work) {
 pub fn coin_from_host(host: &str) -> Option<Coin> {
     let host = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
     let words: Vec<&str> = host.split(['.', '-', '_']).collect();
-    let has = |w: &[&str]| words.iter().any(|x| w.iter().any(|y| x.trim_end_matches(|c: char| c.is_ascii_digit()) == *y));
+    let has = |w: &[&str]| {
+        words.iter().any(|x| {
+            w.iter()
+                .any(|y| x.trim_end_matches(|c: char| c.is_ascii_digit()) == *y)
+        })
+    };
     const TABLE: [(&[&str], Coin); 12] = [
         (&["zec", "zcash"], Coin::Zec),
         (&["zen", "horizen"], Coin::Zen),
@@ -568,7 +626,12 @@ pub fn bip34_height(coinb1_hex: &str) -> Option<u64> {
         return None;
     }
     let digits = b.get(43..43 + n)?;
-    Some(digits.iter().rev().fold(0u64, |a, &d| (a << 8) | u64::from(d)))
+    Some(
+        digits
+            .iter()
+            .rev()
+            .fold(0u64, |a, &d| (a << 8) | u64::from(d)),
+    )
 }
 
 /// Printable runs of 4 or more bytes in a coinbase half: pool tags such as `/slush/`.
@@ -610,7 +673,11 @@ mod tests {
     #[test]
     fn cryptonote_targets_from_real_captures() {
         // NETWORK.md §6: dc460300 → 20,000; 69ba0000 → 90,000; 711b0d00 → 5,000.
-        for (t, d) in [("dc460300", 20_000.0), ("69ba0000", 90_000.0), ("711b0d00", 5_000.0)] {
+        for (t, d) in [
+            ("dc460300", 20_000.0),
+            ("69ba0000", 90_000.0),
+            ("711b0d00", 5_000.0),
+        ] {
             let h = cryptonote_hashes(t).unwrap();
             assert!((h - d).abs() / d < 1e-3, "{t}: {h}");
         }
@@ -620,9 +687,15 @@ mod tests {
     fn equihash_and_ethash_targets() {
         // NETWORK.md §9: flypool 0004189374bc… → 16,000 solutions; nanopool boundary
         // 0x00000000dbe6fece… → 5.0e9 hashes.
-        let z = target_hashes_be_hex("0004189374bc6a7ef9db22d0e5604189374bc6a7ef9db22d0e5604189374bc6a").unwrap();
+        let z = target_hashes_be_hex(
+            "0004189374bc6a7ef9db22d0e5604189374bc6a7ef9db22d0e5604189374bc6a",
+        )
+        .unwrap();
         assert!((z - 16_000.0).abs() < 1.0, "{z}");
-        let e = target_hashes_be_hex("0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e").unwrap();
+        let e = target_hashes_be_hex(
+            "0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e",
+        )
+        .unwrap();
         assert!((e / 5.0e9 - 1.0).abs() < 0.01, "{e}");
     }
 
@@ -641,7 +714,10 @@ mod tests {
 
     #[test]
     fn host_words() {
-        assert_eq!(coin_from_host("eu1-zcash.flypool.org:3333"), Some(Coin::Zec));
+        assert_eq!(
+            coin_from_host("eu1-zcash.flypool.org:3333"),
+            Some(Coin::Zec)
+        );
         assert_eq!(coin_from_host("etc.2miners.com"), Some(Coin::Etc));
         assert_eq!(coin_from_host("xmr-eu1.nanopool.org"), Some(Coin::Xmr));
         assert_eq!(coin_from_host("stratum.slushpool.com"), None);
@@ -652,13 +728,24 @@ mod tests {
     fn shares_need_a_matching_reply() {
         let mut s = Session::default();
         s.apply(1, &Signal::SetDifficulty(2.0), 0);
-        let sub = Signal::Submit { worker: "w".into(), params: 5, longest: 8 };
+        let sub = Signal::Submit {
+            worker: "w".into(),
+            params: 5,
+            longest: 8,
+        };
         s.apply(0, &sub, 1);
         s.submitted(&sub, &Id::Num("4".into()));
         s.replied(&Id::Num("99".into()), true);
         assert_eq!(s.shares.accepted, 0);
         s.replied(&Id::Num("4".into()), true);
-        assert_eq!(s.shares, Shares { submitted: 1, accepted: 1, rejected: 0 });
+        assert_eq!(
+            s.shares,
+            Shares {
+                submitted: 1,
+                accepted: 1,
+                rejected: 0
+            }
+        );
         let mut w = 0.0;
         let f = s.facts(0, 10.0, "x".into(), &mut w);
         // 2 × 2^32 hashes over 10 s.
@@ -672,7 +759,10 @@ mod tests {
         for i in 0..10_000 {
             s.apply(1, &Signal::SetDifficulty(f64::from(i) + 1.0), i64::from(i));
             s.apply(1, &Signal::OtherMiningMethod(format!("mining.x{i}")), 0);
-            let sub = Signal::CnSubmit { job_id: i.to_string(), nonce: "00".into() };
+            let sub = Signal::CnSubmit {
+                job_id: i.to_string(),
+                nonce: "00".into(),
+            };
             s.submitted(&sub, &Id::Num(i.to_string()));
         }
         assert!(s.history.len() <= MAX_HISTORY);

@@ -5,10 +5,10 @@
 //! say where), and the policy for damage: a truncated last record is a warning (captures are
 //! often cut), a corrupt record header stops the file with an error that names the offset.
 
-use pcap_file::pcap::PcapParser;
-use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
 use pcap_file::DataLink;
+use pcap_file::pcap::PcapParser;
 use pcap_file::pcap::PcapTsResolution;
+use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
 use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,11 @@ use thiserror::Error;
 /// Records larger than this are taken as corruption, not as packets (the largest legitimate
 /// snap length in common use is 262,144 bytes).
 pub const MAX_RECORD: usize = 1 << 20;
+
+/// Resident pages behind the read position are released every this many bytes.
+const RELEASE_EVERY: usize = 64 << 20;
+/// Alignment of released ranges (a multiple of every common page size).
+const RELEASE_ALIGN: usize = 64 << 10;
 
 /// One captured frame, borrowed from the file.
 #[derive(Clone, Copy, Debug)]
@@ -140,8 +145,40 @@ impl Capture {
     }
 
     /// Reads every packet, in file order, into `f`.
-    pub fn for_each<'a, F: FnMut(RawPacket<'a>)>(&'a self, f: F) -> Result<ReadReport, SourceError> {
-        read_packets(&self.path, &self.map, f)
+    pub fn for_each<'a, F: FnMut(RawPacket<'a>)>(
+        &'a self,
+        mut f: F,
+    ) -> Result<ReadReport, SourceError> {
+        let mut released = 0usize;
+        read_packets(&self.path, &self.map, |p| {
+            let at = p.offset as usize;
+            if at - released >= RELEASE_EVERY {
+                self.release(released, at);
+                released = at & !(RELEASE_ALIGN - 1);
+            }
+            f(p)
+        })
+    }
+
+    /// Drops the pages of `from..to` from this process's resident set. They stay in the page
+    /// cache, and any later touch (a worker still reading a payload) faults them back in from
+    /// the file, so this changes no byte anyone reads; it only keeps the resident set of a scan
+    /// of a 400 GB capture from growing with the file.
+    fn release(&self, from: usize, to: usize) {
+        let start = from & !(RELEASE_ALIGN - 1);
+        let end = to & !(RELEASE_ALIGN - 1);
+        if end > start {
+            #[cfg(unix)]
+            // SAFETY: the mapping is read-only and file-backed; MADV_DONTNEED on it discards
+            // nothing that cannot be read back identically from the file.
+            unsafe {
+                let _ = self.map.unchecked_advise_range(
+                    memmap2::UncheckedAdvice::DontNeed,
+                    start,
+                    end - start,
+                );
+            }
+        }
     }
 }
 
@@ -149,16 +186,21 @@ impl Capture {
 pub fn sniff_format(bytes: &[u8]) -> Option<CaptureFormat> {
     let m = bytes.get(..4)?;
     match m {
-        [0xd4, 0xc3, 0xb2, 0xa1] | [0xa1, 0xb2, 0xc3, 0xd4] | [0x4d, 0x3c, 0xb2, 0xa1] | [0xa1, 0xb2, 0x3c, 0x4d] => {
-            Some(CaptureFormat::Pcap)
-        }
+        [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0x4d, 0x3c, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d] => Some(CaptureFormat::Pcap),
         [0x0a, 0x0d, 0x0d, 0x0a] => Some(CaptureFormat::PcapNg),
         _ => None,
     }
 }
 
 /// Reads every packet of an in-memory capture into `f`. `path` names it in errors.
-pub fn read_packets<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], f: F) -> Result<ReadReport, SourceError> {
+pub fn read_packets<'a, F: FnMut(RawPacket<'a>)>(
+    path: &Path,
+    bytes: &'a [u8],
+    f: F,
+) -> Result<ReadReport, SourceError> {
     match sniff_format(bytes) {
         Some(CaptureFormat::Pcap) => read_pcap(path, bytes, f),
         Some(CaptureFormat::PcapNg) => read_pcapng(path, bytes, f),
@@ -173,7 +215,11 @@ fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
-fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F) -> Result<ReadReport, SourceError> {
+fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(
+    path: &Path,
+    bytes: &'a [u8],
+    mut f: F,
+) -> Result<ReadReport, SourceError> {
     let corrupt = |offset: u64, packet: u64, what: String| SourceError::Corrupt {
         path: path.to_path_buf(),
         offset,
@@ -192,13 +238,22 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F
         match parser.next_raw_packet(rest) {
             Ok((rem, raw)) => {
                 if raw.incl_len as usize > MAX_RECORD {
-                    return Err(corrupt(offset, number, format!("record length {} is absurd", raw.incl_len)));
+                    return Err(corrupt(
+                        offset,
+                        number,
+                        format!("record length {} is absurd", raw.incl_len),
+                    ));
                 }
                 let frac = i64::from(raw.ts_frac);
                 if frac >= if nanos { 1_000_000_000 } else { 1_000_000 } {
-                    return Err(corrupt(offset, number, format!("timestamp fraction {frac} out of range")));
+                    return Err(corrupt(
+                        offset,
+                        number,
+                        format!("timestamp fraction {frac} out of range"),
+                    ));
                 }
-                let ts_ns = i64::from(raw.ts_sec) * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
+                let ts_ns =
+                    i64::from(raw.ts_sec) * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
                 // The record's bytes, borrowed from the file rather than from the parser's value.
                 let start = offset as usize + 16;
                 let data = &bytes[start..start + raw.incl_len as usize];
@@ -222,7 +277,11 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F
                         u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]])
                     };
                     if len as usize > MAX_RECORD {
-                        return Err(corrupt(offset, number, format!("record length {len} is absurd")));
+                        return Err(corrupt(
+                            offset,
+                            number,
+                            format!("record length {len} is absurd"),
+                        ));
                     }
                 }
                 report.truncated_at = Some((offset, number));
@@ -233,7 +292,11 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F
     Ok(report)
 }
 
-fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f: F) -> Result<ReadReport, SourceError> {
+fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(
+    path: &Path,
+    bytes: &'a [u8],
+    mut f: F,
+) -> Result<ReadReport, SourceError> {
     let corrupt = |offset: u64, packet: u64, what: String| SourceError::Corrupt {
         path: path.to_path_buf(),
         offset,
@@ -241,7 +304,9 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(path: &Path, bytes: &'a [u8], mut f:
         what,
     };
     let (mut rest, mut parser) = PcapNgParser::new(bytes).map_err(|e| match e {
-        PcapNgParseError::IncompleteBuffer(..) => corrupt(0, 0, "file ends inside the section header".into()),
+        PcapNgParseError::IncompleteBuffer(..) => {
+            corrupt(0, 0, "file ends inside the section header".into())
+        }
         e => corrupt(0, 0, format!("bad section header: {e}")),
     })?;
     let mut report = ReadReport::default();
@@ -376,9 +441,16 @@ mod tests {
     use super::*;
     use crate::synth::writer::{CaptureWriter, Format, Interface};
 
-    fn collect(bytes: &[u8]) -> (Vec<(u64, i64, u32, Vec<u8>)>, Result<ReadReport, SourceError>) {
+    fn collect(
+        bytes: &[u8],
+    ) -> (
+        Vec<(u64, i64, u32, Vec<u8>)>,
+        Result<ReadReport, SourceError>,
+    ) {
         let mut v = Vec::new();
-        let r = read_packets(Path::new("t.pcap"), bytes, |p| v.push((p.number, p.ts_ns, p.linktype, p.data.to_vec())));
+        let r = read_packets(Path::new("t.pcap"), bytes, |p| {
+            v.push((p.number, p.ts_ns, p.linktype, p.data.to_vec()))
+        });
         (v, r)
     }
 
@@ -388,7 +460,13 @@ mod tests {
     fn pcap_both_orders_and_resolutions() {
         for big_endian in [false, true] {
             for nanos in [false, true] {
-                let mut w = CaptureWriter::new(Format::Pcap { big_endian, nanos }, &[Interface { linktype: 1, tsresol: 6 }]);
+                let mut w = CaptureWriter::new(
+                    Format::Pcap { big_endian, nanos },
+                    &[Interface {
+                        linktype: 1,
+                        tsresol: 6,
+                    }],
+                );
                 w.packet(T0, 0, b"abc");
                 w.packet(T0 + 1_000, 0, b"de");
                 let (v, r) = collect(&w.finish());
@@ -405,7 +483,16 @@ mod tests {
     #[test]
     fn pcapng_interfaces_resolutions_and_simple_blocks() {
         for big_endian in [false, true] {
-            let ifaces = [Interface { linktype: 1, tsresol: 6 }, Interface { linktype: 101, tsresol: 9 }];
+            let ifaces = [
+                Interface {
+                    linktype: 1,
+                    tsresol: 6,
+                },
+                Interface {
+                    linktype: 101,
+                    tsresol: 9,
+                },
+            ];
             let mut w = CaptureWriter::new(Format::PcapNg { big_endian }, &ifaces);
             w.packet(T0, 0, b"eth");
             w.packet(T0, 1, b"raw");
@@ -422,7 +509,16 @@ mod tests {
 
     #[test]
     fn truncation_is_reported_with_its_offset() {
-        let mut w = CaptureWriter::new(Format::Pcap { big_endian: false, nanos: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+        let mut w = CaptureWriter::new(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &[Interface {
+                linktype: 1,
+                tsresol: 6,
+            }],
+        );
         w.packet(T0, 0, b"complete");
         w.packet(T0, 0, b"cut-off-here");
         let full = w.finish();
@@ -436,12 +532,24 @@ mod tests {
     fn wrong_magic_and_absurd_lengths_are_errors() {
         let err = collect(b"GIF89a....").1.unwrap_err();
         assert!(err.to_string().contains("not a pcap or pcapng"), "{err}");
-        let mut w = CaptureWriter::new(Format::Pcap { big_endian: false, nanos: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+        let mut w = CaptureWriter::new(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &[Interface {
+                linktype: 1,
+                tsresol: 6,
+            }],
+        );
         w.packet(T0, 0, b"x");
         let mut b = w.finish();
         b[24 + 8..24 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
         let err = collect(&b).1.unwrap_err();
-        assert!(err.to_string().contains("byte offset 24 (packet 1)"), "{err}");
+        assert!(
+            err.to_string().contains("byte offset 24 (packet 1)"),
+            "{err}"
+        );
         assert!(err.to_string().contains("absurd"), "{err}");
     }
 
@@ -449,7 +557,13 @@ mod tests {
     fn random_bytes_never_panic() {
         let mut seed = 0x1234_5678u64;
         for _ in 0..2000 {
-            let mut w = CaptureWriter::new(Format::PcapNg { big_endian: false }, &[Interface { linktype: 1, tsresol: 6 }]);
+            let mut w = CaptureWriter::new(
+                Format::PcapNg { big_endian: false },
+                &[Interface {
+                    linktype: 1,
+                    tsresol: 6,
+                }],
+            );
             w.packet(T0, 0, b"0123456789abcdef");
             let mut b = w.finish();
             for _ in 0..4 {

@@ -31,14 +31,21 @@ fn a_truncated_capture_keeps_what_it_has_and_says_where_it_ends() {
     let rep = out.files[0].1.as_ref().unwrap();
     let (offset, packet) = rep.truncated_at.unwrap();
     assert!(offset > 24 && packet > 1);
-    assert_eq!(out.detections.len(), 1, "the session before the cut is still found");
+    assert_eq!(
+        out.detections.len(),
+        1,
+        "the session before the cut is still found"
+    );
 }
 
 #[test]
 fn wrong_magic_is_an_error_naming_the_file() {
     let out = scan(b"\x89PNG\r\n\x1a\n0000000000000000", "image.pcap");
     let err = out.files[0].1.as_ref().unwrap_err().to_string();
-    assert!(err.contains("image.pcap") && err.contains("not a pcap"), "{err}");
+    assert!(
+        err.contains("image.pcap") && err.contains("not a pcap"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -49,7 +56,11 @@ fn flipped_bytes_never_panic() {
     let clean_pcap = write_pcap(&c[6], true, true);
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for round in 0..300 {
-        let mut b = if round % 2 == 0 { clean.clone() } else { clean_pcap.clone() };
+        let mut b = if round % 2 == 0 {
+            clean.clone()
+        } else {
+            clean_pcap.clone()
+        };
         for _ in 0..(1 + rng.next() % 16) {
             let i = (rng.next() as usize) % b.len();
             b[i] = rng.next() as u8;
@@ -67,7 +78,14 @@ fn junk_payloads_never_panic_and_are_not_mining() {
     let mut rng = Rng(42);
     let mut s = Scanner::new(&ScanConfig::default());
     let file = s.add_file("junk".into());
-    let starts: [&[u8]; 6] = [b"{", b"[", b"POST / HTTP/1.1\r\n", b"HTTP/1.1 200 OK\r\n", b"{\"method\":\"mining.", b"\n{"];
+    let starts: [&[u8]; 6] = [
+        b"{",
+        b"[",
+        b"POST / HTTP/1.1\r\n",
+        b"HTTP/1.1 200 OK\r\n",
+        b"{\"method\":\"mining.",
+        b"\n{",
+    ];
     for i in 0..20_000u32 {
         let mut payload = starts[(i % 6) as usize].to_vec();
         for _ in 0..(rng.next() % 200) {
@@ -78,12 +96,22 @@ fn junk_payloads_never_panic_and_are_not_mining() {
             dst: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 1)),
             sport: 40000,
             dport: 3333,
-            transport: Transport::Tcp { seq: (rng.next() % 100_000) as u32, ack: 0, flags: 0x18 },
+            transport: Transport::Tcp {
+                seq: (rng.next() % 100_000) as u32,
+                ack: 0,
+                flags: 0x18,
+            },
             payload: &payload,
             ip_len: 40 + payload.len() as u32,
             encap: Encap::default(),
         };
-        s.packet(&d, i64::from(i) * 1_000_000, u64::from(i) + 1, file, payload.len());
+        s.packet(
+            &d,
+            i64::from(i) * 1_000_000,
+            u64::from(i) + 1,
+            file,
+            payload.len(),
+        );
     }
     let (det, stats) = s.finish();
     assert!(det.is_empty(), "{det:#?}");
@@ -92,7 +120,10 @@ fn junk_payloads_never_panic_and_are_not_mining() {
 
 #[test]
 fn a_flood_of_distinct_flows_stays_within_the_cap() {
-    let cfg = ScanConfig { max_flows: 10_000, ..ScanConfig::default() };
+    let cfg = ScanConfig {
+        max_flows: 10_000,
+        ..ScanConfig::default()
+    };
     let mut s = Scanner::new(&cfg);
     let file = s.add_file("flood".into());
     let n = 1_000_000u32;
@@ -102,7 +133,11 @@ fn a_flood_of_distinct_flows_stays_within_the_cap() {
             dst: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 1)),
             sport: (i % 60_000) as u16 + 1024,
             dport: 443,
-            transport: Transport::Tcp { seq: i, ack: 0, flags: 0x02 },
+            transport: Transport::Tcp {
+                seq: i,
+                ack: 0,
+                flags: 0x02,
+            },
             payload: &[],
             ip_len: 40,
             encap: Encap::default(),

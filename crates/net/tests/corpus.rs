@@ -10,10 +10,15 @@ fn scan_bytes(name: &str, bytes: &[u8], threads: usize) -> Vec<Detection> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     std::fs::write(&path, bytes).unwrap();
-    let cfg = ScanConfig { threads, ..ScanConfig::default() };
+    let cfg = ScanConfig {
+        threads,
+        ..ScanConfig::default()
+    };
     let out = scan_files(&[path], &cfg, &|_| {});
     for (p, r) in &out.files {
-        let r = r.as_ref().unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        let r = r
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert!(r.truncated_at.is_none());
     }
     out.detections
@@ -23,18 +28,53 @@ fn check(s: &Scenario, found: &[Detection]) {
     let t = &s.truth;
     let mine: Vec<&Detection> = found
         .iter()
-        .filter(|d| (d.source.ip, d.source.port) == (t.client_ip, t.client_port) || (d.destination.ip, d.destination.port) == (t.client_ip, t.client_port))
+        .filter(|d| {
+            (d.source.ip, d.source.port) == (t.client_ip, t.client_port)
+                || (d.destination.ip, d.destination.port) == (t.client_ip, t.client_port)
+        })
         .collect();
     if !t.mining {
-        assert!(mine.is_empty(), "{}: look-alike flagged: {:#?}", t.name, mine);
+        assert!(
+            mine.is_empty(),
+            "{}: look-alike flagged: {:#?}",
+            t.name,
+            mine
+        );
         return;
     }
-    assert_eq!(mine.len(), 1, "{}: expected one session, got {:#?}", t.name, mine);
+    assert_eq!(
+        mine.len(),
+        1,
+        "{}: expected one session, got {:#?}",
+        t.name,
+        mine
+    );
     let d = mine[0];
-    assert_eq!((d.source.ip, d.source.port), (t.client_ip, t.client_port), "{}: miner side", t.name);
-    assert_eq!((d.destination.ip, d.destination.port), (t.server_ip, t.server_port), "{}", t.name);
-    assert_eq!(Some(d.mining.dialect.clone()), t.dialect, "{}: dialect", t.name);
-    assert_eq!(d.mining.coin.map(|c| c.to_string()), t.coin, "{}: coin ({:?})", t.name, d.mining.coin_source);
+    assert_eq!(
+        (d.source.ip, d.source.port),
+        (t.client_ip, t.client_port),
+        "{}: miner side",
+        t.name
+    );
+    assert_eq!(
+        (d.destination.ip, d.destination.port),
+        (t.server_ip, t.server_port),
+        "{}",
+        t.name
+    );
+    assert_eq!(
+        Some(d.mining.dialect.clone()),
+        t.dialect,
+        "{}: dialect",
+        t.name
+    );
+    assert_eq!(
+        d.mining.coin.map(|c| c.to_string()),
+        t.coin,
+        "{}: coin ({:?})",
+        t.name,
+        d.mining.coin_source
+    );
     assert!(d.mining.confidence >= 0.8, "{}", t.name);
 }
 
@@ -73,7 +113,10 @@ fn facts_of_the_xmrig_session() {
     let s = c.iter().find(|s| s.truth.name == "xmr-xmrig-rx0").unwrap();
     let d = &scan_bytes("x.pcap", &write_pcap(s, false, false), 1)[0];
     let m = &d.mining;
-    assert_eq!(m.wallet.as_deref(), Some(minewatch_net::synth::sessions::XMR_WALLET));
+    assert_eq!(
+        m.wallet.as_deref(),
+        Some(minewatch_net::synth::sessions::XMR_WALLET)
+    );
     assert_eq!(m.worker.as_deref(), Some("rig9"));
     assert!(m.agent.as_deref().unwrap().starts_with("XMRig/6.21.0"));
     assert_eq!(m.coin_source.as_deref(), Some("algo-field"));
@@ -82,7 +125,11 @@ fn facts_of_the_xmrig_session() {
     // 30 shares of difficulty 20,000 over the session's length.
     let secs = d.event.duration as f64 / 1e9;
     let expect = 30.0 * 20_000.0 / secs;
-    assert!((m.hashrate_hs.unwrap() / expect - 1.0).abs() < 0.01, "{:?} vs {expect}", m.hashrate_hs);
+    assert!(
+        (m.hashrate_hs.unwrap() / expect - 1.0).abs() < 0.01,
+        "{:?} vs {expect}",
+        m.hashrate_hs
+    );
     let p = m.power_w.unwrap();
     assert!(m.power_w_low.unwrap() < p && p < m.power_w_high.unwrap());
     assert!(!m.mid_session);
@@ -91,29 +138,52 @@ fn facts_of_the_xmrig_session() {
 #[test]
 fn facts_of_the_bitcoin_sessions() {
     let c = corpus();
-    let s = c.iter().find(|s| s.truth.name == "btc-cgminer-spaced").unwrap();
+    let s = c
+        .iter()
+        .find(|s| s.truth.name == "btc-cgminer-spaced")
+        .unwrap();
     let d = &scan_bytes("b.pcap", &write_pcap(s, false, true), 1)[0];
     let m = &d.mining;
-    assert_eq!(m.wallet.as_deref(), Some(minewatch_net::synth::sessions::BTC_WALLET));
+    assert_eq!(
+        m.wallet.as_deref(),
+        Some(minewatch_net::synth::sessions::BTC_WALLET)
+    );
     assert_eq!(m.worker.as_deref(), Some("farm1"));
     assert_eq!(m.coin_source.as_deref(), Some("wallet"));
-    assert_eq!((m.shares.submitted, m.shares.accepted, m.shares.rejected), (24, 23, 1));
+    assert_eq!(
+        (m.shares.submitted, m.shares.accepted, m.shares.rejected),
+        (24, 23, 1)
+    );
     let secs = d.event.duration as f64 / 1e9;
     let expect = 23.0 * 8192.0 * 4_294_967_296.0 / secs;
     assert!((m.hashrate_hs.unwrap() / expect - 1.0).abs() < 0.01);
 
-    let l = c.iter().find(|s| s.truth.name == "ltc-scrypt-qinq-batched").unwrap();
+    let l = c
+        .iter()
+        .find(|s| s.truth.name == "ltc-scrypt-qinq-batched")
+        .unwrap();
     let d = &scan_bytes("l.pcap", &write_pcap(l, false, false), 1)[0];
     assert_eq!(d.mining.coin_source.as_deref(), Some("job-shape"));
     let secs = d.event.duration as f64 / 1e9;
     let expect = 23.0 * 4096.0 * 65_536.0 / secs;
-    assert!((d.mining.hashrate_hs.unwrap() / expect - 1.0).abs() < 0.01, "scrypt uses 2^16");
+    assert!(
+        (d.mining.hashrate_hs.unwrap() / expect - 1.0).abs() < 0.01,
+        "scrypt uses 2^16"
+    );
     assert_eq!(d.network.encapsulation, vec!["vlan", "qinq"]);
 
-    let m = c.iter().find(|s| s.truth.name == "btc-mid-session-pushes-only").unwrap();
+    let m = c
+        .iter()
+        .find(|s| s.truth.name == "btc-mid-session-pushes-only")
+        .unwrap();
     let d = &scan_bytes("m.pcap", &write_pcap(m, false, false), 1)[0];
     assert!(d.mining.mid_session);
-    assert!(d.mining.evidence.iter().any(|e| e.starts_with("coinbase-tag:")));
+    assert!(
+        d.mining
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("coinbase-tag:"))
+    );
 }
 
 #[test]
@@ -121,10 +191,15 @@ fn a_folder_is_every_capture_in_it() {
     let dir = tempfile::tempdir().unwrap();
     let c = corpus();
     for s in c.iter().take(3) {
-        std::fs::write(dir.path().join(format!("{}.pcap", s.truth.name)), write_pcap(s, false, false)).unwrap();
+        std::fs::write(
+            dir.path().join(format!("{}.pcap", s.truth.name)),
+            write_pcap(s, false, false),
+        )
+        .unwrap();
     }
     std::fs::write(dir.path().join("notes.txt"), b"not a capture").unwrap();
-    let (files, passed) = minewatch_net::source::expand_inputs(&[PathBuf::from(dir.path())]).unwrap();
+    let (files, passed) =
+        minewatch_net::source::expand_inputs(&[PathBuf::from(dir.path())]).unwrap();
     assert_eq!(files.len(), 3);
     assert_eq!(passed.len(), 1);
     let out = scan_files(&files, &ScanConfig::default(), &|_| {});

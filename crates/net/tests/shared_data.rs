@@ -10,7 +10,10 @@ fn dir() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!("NOTICE: {} not present; shared-data capture test skipped", d.display());
+        eprintln!(
+            "NOTICE: {} not present; shared-data capture test skipped",
+            d.display()
+        );
         None
     }
 }
@@ -28,12 +31,21 @@ const LABELS: &[(&str, &[(&str, &str, &str)])] = &[
     ),
     (
         "ndpi42_monero_stratum.pcap",
-        &[("192.168.2.148:46838", "equihash", "ZEC"), ("192.168.2.148:53846", "equihash", "ZEC")],
+        &[
+            ("192.168.2.148:46838", "equihash", "ZEC"),
+            ("192.168.2.148:53846", "equihash", "ZEC"),
+        ],
     ),
-    ("ndpi_old_zcash.pcap", &[("192.168.2.92:55190", "cryptonote", "XMR")]),
+    (
+        "ndpi_old_zcash.pcap",
+        &[("192.168.2.92:55190", "cryptonote", "XMR")],
+    ),
     (
         "peafowl_ethereum_jsonrpc.pcap",
-        &[("192.168.2.92:57726", "eth-proxy", "ETH"), ("192.168.2.92:41680", "eth-proxy", "ETH")],
+        &[
+            ("192.168.2.92:57726", "eth-proxy", "ETH"),
+            ("192.168.2.92:41680", "eth-proxy", "ETH"),
+        ],
     ),
     ("ndpi_bitcoin.pcap", &[]),
     ("peafowl_bitcoin.pcap", &[]),
@@ -54,7 +66,11 @@ fn real_captures_are_labelled_right() {
             continue;
         }
         let out = scan_files(&[path.clone()], &ScanConfig::default(), &|_| {});
-        assert!(out.files[0].1.is_ok(), "{file}: {:?}", out.files[0].1.as_ref().err());
+        assert!(
+            out.files[0].1.is_ok(),
+            "{file}: {:?}",
+            out.files[0].1.as_ref().err()
+        );
         let mut got: Vec<(String, String, String)> = out
             .detections
             .iter()
@@ -67,8 +83,10 @@ fn real_captures_are_labelled_right() {
             })
             .collect();
         got.sort();
-        let mut want: Vec<(String, String, String)> =
-            expect.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
+        let mut want: Vec<(String, String, String)> = expect
+            .iter()
+            .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+            .collect();
         want.sort();
         assert_eq!(got, want, "{file}");
     }
@@ -82,16 +100,37 @@ fn real_capture_facts() {
         return;
     }
     let out = scan_files(&[path], &ScanConfig::default(), &|_| {});
-    let zec = out.detections.iter().find(|x| x.source.port == 46838).unwrap();
-    assert_eq!(zec.mining.pool.as_deref(), Some("eu1-zcash.flypool.org:3333"));
+    let zec = out
+        .detections
+        .iter()
+        .find(|x| x.source.port == 46838)
+        .unwrap();
+    assert_eq!(
+        zec.mining.pool.as_deref(),
+        Some("eu1-zcash.flypool.org:3333")
+    );
     assert_eq!(zec.mining.worker.as_deref(), Some("rig4"));
     assert_eq!(zec.mining.agent.as_deref(), Some("EWBF 0.3.4b"));
     // NETWORK.md §9: flypool's target is worth 16,000 solutions per share.
     assert!((zec.mining.difficulty[0].hashes_per_share - 16_000.0).abs() < 1.0);
-    let eth = out.detections.iter().find(|x| x.source.port == 49307).unwrap();
+    let eth = out
+        .detections
+        .iter()
+        .find(|x| x.source.port == 49307)
+        .unwrap();
     // eth_submitHashrate 0x1d0a... is a claim, kept apart from the estimate.
     assert!(eth.mining.hashrate_claimed_hs.unwrap() > 3.0e7);
-    let xmr = out.detections.iter().find(|x| x.source.port == 55190).unwrap();
-    assert_eq!(xmr.mining.wallet_coin.map(|c| c.to_string()).as_deref(), Some("XMR"));
-    assert_eq!(xmr.mining.algorithm.map(|a| a.to_string()).as_deref(), Some("cryptonight"));
+    let xmr = out
+        .detections
+        .iter()
+        .find(|x| x.source.port == 55190)
+        .unwrap();
+    assert_eq!(
+        xmr.mining.wallet_coin.map(|c| c.to_string()).as_deref(),
+        Some("XMR")
+    );
+    assert_eq!(
+        xmr.mining.algorithm.map(|a| a.to_string()).as_deref(),
+        Some("cryptonight")
+    );
 }

@@ -162,19 +162,34 @@ mod tests {
 
     #[test]
     fn in_order_with_handshake() {
-        assert_eq!(run(&[(99, true, b""), (100, false, b"ab"), (102, false, b"cd")]).0, "abcd");
+        assert_eq!(
+            run(&[(99, true, b""), (100, false, b"ab"), (102, false, b"cd")]).0,
+            "abcd"
+        );
     }
 
     #[test]
     fn retransmissions_and_overlaps() {
-        let (s, r) = run(&[(100, false, b"abcd"), (100, false, b"abcd"), (102, false, b"cdef")]);
+        let (s, r) = run(&[
+            (100, false, b"abcd"),
+            (100, false, b"abcd"),
+            (102, false, b"cdef"),
+        ]);
         assert_eq!(s, "abcdef");
         assert_eq!(r.duplicate_bytes, 6);
     }
 
     #[test]
     fn out_of_order_is_reordered() {
-        assert_eq!(run(&[(100, false, b"ab"), (104, false, b"ef"), (102, false, b"cd")]).0, "abcdef");
+        assert_eq!(
+            run(&[
+                (100, false, b"ab"),
+                (104, false, b"ef"),
+                (102, false, b"cd")
+            ])
+            .0,
+            "abcdef"
+        );
     }
 
     #[test]
@@ -200,7 +215,10 @@ mod tests {
 
     #[test]
     fn sequence_wraps() {
-        assert_eq!(run(&[(u32::MAX - 1, false, b"ab"), (0, false, b"cd")]).0, "abcd");
+        assert_eq!(
+            run(&[(u32::MAX - 1, false, b"ab"), (0, false, b"cd")]).0,
+            "abcd"
+        );
     }
 
     #[test]

@@ -50,9 +50,23 @@ impl FlowKey {
         let a = (src, sport);
         let b = (dst, dport);
         if a <= b {
-            (FlowKey { lo: a, hi: b, proto }, Side::Lo)
+            (
+                FlowKey {
+                    lo: a,
+                    hi: b,
+                    proto,
+                },
+                Side::Lo,
+            )
         } else {
-            (FlowKey { lo: b, hi: a, proto }, Side::Hi)
+            (
+                FlowKey {
+                    lo: b,
+                    hi: a,
+                    proto,
+                },
+                Side::Hi,
+            )
         }
     }
 
@@ -143,7 +157,12 @@ impl<V> FlowTable<V> {
 
     /// Expires flows whose last packet is older than `deadline`, oldest first. The table is in
     /// order of last touch, so this stops at the first flow still alive.
-    pub fn expire(&mut self, deadline: i64, last_seen: impl Fn(&V) -> i64, evicted: &mut dyn FnMut(FlowKey, V, Eviction)) {
+    pub fn expire(
+        &mut self,
+        deadline: i64,
+        last_seen: impl Fn(&V) -> i64,
+        evicted: &mut dyn FnMut(FlowKey, V, Eviction),
+    ) {
         while let Some((_, v)) = self.lru.peek_lru() {
             if last_seen(v) >= deadline {
                 break;
@@ -169,7 +188,14 @@ mod tests {
     use std::net::Ipv4Addr;
 
     fn key(i: u32) -> FlowKey {
-        FlowKey::new(IpAddr::V4(Ipv4Addr::from(i)), 1000, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 80, 6).0
+        FlowKey::new(
+            IpAddr::V4(Ipv4Addr::from(i)),
+            1000,
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            80,
+            6,
+        )
+        .0
     }
 
     #[test]

@@ -2,7 +2,11 @@
 
 use etherparse::{PacketBuilder, PacketBuilderStep, TcpHeader};
 
-fn tcp_flags(step: PacketBuilderStep<TcpHeader>, flags: u8, ack: u32) -> PacketBuilderStep<TcpHeader> {
+fn tcp_flags(
+    step: PacketBuilderStep<TcpHeader>,
+    flags: u8,
+    ack: u32,
+) -> PacketBuilderStep<TcpHeader> {
     let mut s = step;
     if flags & 0x01 != 0 {
         s = s.fin();
@@ -23,16 +27,38 @@ fn tcp_flags(step: PacketBuilderStep<TcpHeader>, flags: u8, ack: u32) -> PacketB
 }
 
 /// An IPv4 TCP packet (no link layer) with valid checksums, acknowledging 1.
-pub fn ipv4_tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn ipv4_tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     ipv4_tcp_ack(src, dst, sport, dport, seq, 1, flags, payload)
 }
 
 /// An IPv4 TCP packet with its acknowledgement number.
 #[allow(clippy::too_many_arguments)]
-pub fn ipv4_tcp_ack(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let b = tcp_flags(PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 64240), flags, ack);
+pub fn ipv4_tcp_ack(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let b = tcp_flags(
+        PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 64240),
+        flags,
+        ack,
+    );
     let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).expect("writing to a Vec cannot fail");
+    b.write(&mut out, payload)
+        .expect("writing to a Vec cannot fail");
     out
 }
 
@@ -54,10 +80,24 @@ pub fn v6(n: u8) -> [u8; 16] {
 
 /// An IPv6 TCP packet with every field chosen.
 #[allow(clippy::too_many_arguments)]
-pub fn ipv6_tcp_full(src: [u8; 16], dst: [u8; 16], sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
-    let b = tcp_flags(PacketBuilder::ipv6(src, dst, 64).tcp(sport, dport, seq, 64240), flags, ack);
+pub fn ipv6_tcp_full(
+    src: [u8; 16],
+    dst: [u8; 16],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
+    let b = tcp_flags(
+        PacketBuilder::ipv6(src, dst, 64).tcp(sport, dport, seq, 64240),
+        flags,
+        ack,
+    );
     let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).expect("writing to a Vec cannot fail");
+    b.write(&mut out, payload)
+        .expect("writing to a Vec cannot fail");
     out
 }
 
@@ -65,7 +105,8 @@ pub fn ipv6_tcp_full(src: [u8; 16], dst: [u8; 16], sport: u16, dport: u16, seq: 
 pub fn ipv4_udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     let b = PacketBuilder::ipv4(src, dst, 64).udp(sport, dport);
     let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload).expect("writing to a Vec cannot fail");
+    b.write(&mut out, payload)
+        .expect("writing to a Vec cannot fail");
     out
 }
 
@@ -85,7 +126,11 @@ pub fn ipv6_tcp_with_hop_by_hop(src: u8, dst: u8, payload: &[u8]) -> Vec<u8> {
 
 /// Ethernet II around an IP packet (ethertype from the IP version).
 pub fn ethernet(ip: &[u8]) -> Vec<u8> {
-    let et: u16 = if ip.first().map(|b| b >> 4) == Some(6) { 0x86dd } else { 0x0800 };
+    let et: u16 = if ip.first().map(|b| b >> 4) == Some(6) {
+        0x86dd
+    } else {
+        0x0800
+    };
     ethernet_with(et, ip)
 }
 
@@ -98,16 +143,32 @@ pub fn ethernet_with(ethertype: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Ethernet IPv4 TCP in one call.
-pub fn eth_ipv4_tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn eth_ipv4_tcp(
+    src: [u8; 4],
+    dst: [u8; 4],
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     ethernet(&ipv4_tcp(src, dst, sport, dport, seq, flags, payload))
 }
 
 /// Ethernet with one or more 802.1Q tags (the first outermost, as 802.1ad when more than one).
 pub fn wrap_vlan(ids: &[u16], ip: &[u8]) -> Vec<u8> {
-    let inner_type: u16 = if ip.first().map(|b| b >> 4) == Some(6) { 0x86dd } else { 0x0800 };
+    let inner_type: u16 = if ip.first().map(|b| b >> 4) == Some(6) {
+        0x86dd
+    } else {
+        0x0800
+    };
     let mut body = Vec::new();
     for (i, id) in ids.iter().enumerate() {
-        let next = if i + 1 < ids.len() { 0x8100 } else { inner_type };
+        let next = if i + 1 < ids.len() {
+            0x8100
+        } else {
+            inner_type
+        };
         body.extend_from_slice(&(id & 0x0fff).to_be_bytes());
         body.extend_from_slice(&u16::to_be_bytes(next));
     }
@@ -118,7 +179,11 @@ pub fn wrap_vlan(ids: &[u16], ip: &[u8]) -> Vec<u8> {
 
 /// Ethernet PPPoE session around an IP packet.
 pub fn wrap_pppoe(ip: &[u8]) -> Vec<u8> {
-    let ppp: u16 = if ip.first().map(|b| b >> 4) == Some(6) { 0x0057 } else { 0x0021 };
+    let ppp: u16 = if ip.first().map(|b| b >> 4) == Some(6) {
+        0x0057
+    } else {
+        0x0021
+    };
     let mut body = vec![0x11, 0x00, 0x12, 0x34];
     body.extend_from_slice(&((ip.len() + 2) as u16).to_be_bytes());
     body.extend_from_slice(&ppp.to_be_bytes());
@@ -128,7 +193,11 @@ pub fn wrap_pppoe(ip: &[u8]) -> Vec<u8> {
 
 /// Ethernet, outer IPv4 GRE (with a key) around an IP packet.
 pub fn wrap_gre(ip: &[u8]) -> Vec<u8> {
-    let et: u16 = if ip.first().map(|b| b >> 4) == Some(6) { 0x86dd } else { 0x0800 };
+    let et: u16 = if ip.first().map(|b| b >> 4) == Some(6) {
+        0x86dd
+    } else {
+        0x0800
+    };
     let mut gre = vec![0x20, 0x00];
     gre.extend_from_slice(&et.to_be_bytes());
     gre.extend_from_slice(&[0, 0, 0, 42]);
@@ -138,13 +207,19 @@ pub fn wrap_gre(ip: &[u8]) -> Vec<u8> {
 
 /// Ethernet, outer IPv4 with protocol 4 or 41 around an IP packet.
 pub fn wrap_ipip(ip: &[u8]) -> Vec<u8> {
-    let proto = if ip.first().map(|b| b >> 4) == Some(6) { 41 } else { 4 };
+    let proto = if ip.first().map(|b| b >> 4) == Some(6) {
+        41
+    } else {
+        4
+    };
     ethernet(&outer_ipv4(proto, ip))
 }
 
 fn outer_ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
     let total = (20 + payload.len()) as u16;
-    let mut h = vec![0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2];
+    let mut h = vec![
+        0x45, 0, 0, 0, 0, 1, 0x40, 0, 64, proto, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2,
+    ];
     h[2..4].copy_from_slice(&total.to_be_bytes());
     let sum = ipv4_checksum(&h);
     h[10..12].copy_from_slice(&sum.to_be_bytes());
@@ -153,7 +228,10 @@ fn outer_ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
 }
 
 fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut s: u32 = h.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))).sum();
+    let mut s: u32 = h
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], c[1]])))
+        .sum();
     while s > 0xffff {
         s = (s & 0xffff) + (s >> 16);
     }

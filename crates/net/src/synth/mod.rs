@@ -2,6 +2,7 @@
 //!
 //! Used by the tests, the fuzz seeds, the shipped sample capture and `minewatch synth`.
 
+pub mod background;
 pub mod frames;
 pub mod sessions;
 pub mod tcp;

@@ -99,7 +99,14 @@ impl Script {
     }
 }
 
-fn play(name: &str, script: &Script, client: (IpAddr, u16), server: (IpAddr, u16), shape: Shape, truth: (bool, Option<&str>, Option<&str>)) -> Scenario {
+fn play(
+    name: &str,
+    script: &Script,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    shape: Shape,
+    truth: (bool, Option<&str>, Option<&str>),
+) -> Scenario {
     let linktype = shape.link.linktype();
     let mut c = Conversation::new(client, server, shape);
     c.open(T0);
@@ -161,27 +168,71 @@ fn notify9(job: u32, height: u32, tag: &str, ntime: u32, sp: Spacing) -> Vec<u8>
     )
 }
 
-fn bitcoin_family(agent: &str, login: &str, diff: u32, height: u32, tag: &str, sp: Spacing, asic: bool) -> Script {
+fn bitcoin_family(
+    agent: &str,
+    login: &str,
+    diff: u32,
+    height: u32,
+    tag: &str,
+    sp: Spacing,
+    asic: bool,
+) -> Script {
     let mut s = Script::new();
     let ntime = (T0 / SEC) as u32;
     if asic {
         s.at(0, Dir::Up, vec![line(r#"{"id":1,"method":"mining.configure","params":[["version-rolling"],{"version-rolling.mask":"1fffe000","version-rolling.min-bit-count":2}]}"#, sp, false)]);
         s.at(30, Dir::Down, vec![line(r#"{"id":1,"result":{"version-rolling":true,"version-rolling.mask":"1fffe000"},"error":null}"#, sp, false)]);
     }
-    s.at(60, Dir::Up, vec![line(&format!(r#"{{"id":2,"method":"mining.subscribe","params":["{agent}"]}}"#), sp, false)]);
+    s.at(
+        60,
+        Dir::Up,
+        vec![line(
+            &format!(r#"{{"id":2,"method":"mining.subscribe","params":["{agent}"]}}"#),
+            sp,
+            false,
+        )],
+    );
     s.at(90, Dir::Down, vec![line(r#"{"id":2,"result":[[["mining.set_difficulty","b4b6693b72a50c7116db18d6497cac52"],["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f"]],"08000002",4],"error":null}"#, sp, false)]);
-    s.at(120, Dir::Up, vec![
-        line(&format!(r#"{{"id":3,"method":"mining.authorize","params":["{login}","x"]}}"#), sp, false),
-        line(r#"{"id":4,"method":"mining.extranonce.subscribe","params":[]}"#, sp, false),
-    ]);
-    s.at(150, Dir::Down, vec![
-        line(r#"{"id":3,"result":true,"error":null}"#, sp, false),
-        line(r#"{"id":4,"result":true,"error":null}"#, sp, false),
-        line(&format!(r#"{{"id":null,"method":"mining.set_difficulty","params":[{diff}]}}"#), sp, false),
-        notify9(1, height, tag, ntime, sp),
-    ]);
+    s.at(
+        120,
+        Dir::Up,
+        vec![
+            line(
+                &format!(r#"{{"id":3,"method":"mining.authorize","params":["{login}","x"]}}"#),
+                sp,
+                false,
+            ),
+            line(
+                r#"{"id":4,"method":"mining.extranonce.subscribe","params":[]}"#,
+                sp,
+                false,
+            ),
+        ],
+    );
+    s.at(
+        150,
+        Dir::Down,
+        vec![
+            line(r#"{"id":3,"result":true,"error":null}"#, sp, false),
+            line(r#"{"id":4,"result":true,"error":null}"#, sp, false),
+            line(
+                &format!(r#"{{"id":null,"method":"mining.set_difficulty","params":[{diff}]}}"#),
+                sp,
+                false,
+            ),
+            notify9(1, height, tag, ntime, sp),
+        ],
+    );
     if asic {
-        s.at(160, Dir::Up, vec![line(&format!(r#"{{"id":5,"method":"mining.suggest_difficulty","params":[{diff}]}}"#), sp, false)]);
+        s.at(
+            160,
+            Dir::Up,
+            vec![line(
+                &format!(r#"{{"id":5,"method":"mining.suggest_difficulty","params":[{diff}]}}"#),
+                sp,
+                false,
+            )],
+        );
     }
     let mut id = 10;
     for k in 0..24 {
@@ -191,22 +242,88 @@ fn bitcoin_family(agent: &str, login: &str, diff: u32, height: u32, tag: &str, s
         } else {
             format!(r#"["{login}","1","0000{k:04x}","{ntime:08x}","b2957c02"]"#)
         };
-        s.at(t, Dir::Up, vec![line(&format!(r#"{{"params":{params},"id":{id},"method":"mining.submit"}}"#), sp, false)]);
-        let answer = if k == 7 { r#"{"id":ID,"result":null,"error":[23,"Low difficulty share",null]}"# } else { r#"{"id":ID,"result":true,"error":null}"# };
-        s.at(t + 40, Dir::Down, vec![line(&answer.replace("ID", &id.to_string()), sp, false)]);
+        s.at(
+            t,
+            Dir::Up,
+            vec![line(
+                &format!(r#"{{"params":{params},"id":{id},"method":"mining.submit"}}"#),
+                sp,
+                false,
+            )],
+        );
+        let answer = if k == 7 {
+            r#"{"id":ID,"result":null,"error":[23,"Low difficulty share",null]}"#
+        } else {
+            r#"{"id":ID,"result":true,"error":null}"#
+        };
+        s.at(
+            t + 40,
+            Dir::Down,
+            vec![line(&answer.replace("ID", &id.to_string()), sp, false)],
+        );
         if k % 6 == 5 {
-            s.at(t + 1_000, Dir::Down, vec![notify9(2 + k as u32, height, tag, ntime + k as u32 * 30, sp)]);
+            s.at(
+                t + 1_000,
+                Dir::Down,
+                vec![notify9(
+                    2 + k as u32,
+                    height,
+                    tag,
+                    ntime + k as u32 * 30,
+                    sp,
+                )],
+            );
         }
         id += 1;
     }
-    s.at(125_000, Dir::Up, vec![line(r#"{"id":90,"method":"mining.get_transactions","params":["1"]}"#, sp, false)]);
-    s.at(125_050, Dir::Down, vec![
-        line(r#"{"id":90,"result":null,"error":[20,"Unknown method",null]}"#, sp, false),
-        line(r#"{"id":91,"method":"client.get_version","params":[]}"#, sp, false),
-        line(r#"{"id":null,"method":"client.show_message","params":["maintenance at 02:00"]}"#, sp, false),
-    ]);
-    s.at(125_090, Dir::Up, vec![line(&format!(r#"{{"id":91,"result":"{agent}","error":null}}"#), sp, false)]);
-    s.at(126_000, Dir::Down, vec![line(r#"{"id":null,"method":"client.reconnect","params":["backup.pool.example",3333,0]}"#, sp, false)]);
+    s.at(
+        125_000,
+        Dir::Up,
+        vec![line(
+            r#"{"id":90,"method":"mining.get_transactions","params":["1"]}"#,
+            sp,
+            false,
+        )],
+    );
+    s.at(
+        125_050,
+        Dir::Down,
+        vec![
+            line(
+                r#"{"id":90,"result":null,"error":[20,"Unknown method",null]}"#,
+                sp,
+                false,
+            ),
+            line(
+                r#"{"id":91,"method":"client.get_version","params":[]}"#,
+                sp,
+                false,
+            ),
+            line(
+                r#"{"id":null,"method":"client.show_message","params":["maintenance at 02:00"]}"#,
+                sp,
+                false,
+            ),
+        ],
+    );
+    s.at(
+        125_090,
+        Dir::Up,
+        vec![line(
+            &format!(r#"{{"id":91,"result":"{agent}","error":null}}"#),
+            sp,
+            false,
+        )],
+    );
+    s.at(
+        126_000,
+        Dir::Down,
+        vec![line(
+            r#"{"id":null,"method":"client.reconnect","params":["backup.pool.example",3333,0]}"#,
+            sp,
+            false,
+        )],
+    );
     s
 }
 
@@ -214,7 +331,15 @@ fn equihash() -> Script {
     let sp = Spacing::Compact;
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![line(r#"{"id":1,"method":"mining.subscribe","params":["EWBF Miner 0.3.4b",null,"eu1-zcash.flypool.org","3333"]}"#, sp, false)]);
-    s.at(40, Dir::Down, vec![line(r#"{"id":1,"result":[null,"7c4e0a"],"error":null}"#, sp, false)]);
+    s.at(
+        40,
+        Dir::Down,
+        vec![line(
+            r#"{"id":1,"result":[null,"7c4e0a"],"error":null}"#,
+            sp,
+            false,
+        )],
+    );
     s.at(60, Dir::Up, vec![line(r#"{"id":2,"method":"mining.authorize","params":["t1KstPVzcNEK4ZeauQ6cogoqxQBMDSiRnGr.rig1","x"]}"#, sp, false)]);
     s.at(100, Dir::Down, vec![
         line(r#"{"id":2,"result":true,"error":null}"#, sp, false),
@@ -225,7 +350,15 @@ fn equihash() -> Script {
     for k in 0..12 {
         let t = 3_000 + k * 8_000;
         s.at(t, Dir::Up, vec![line(&format!(r#"{{"id":{},"method":"mining.submit","params":["t1KstPVzcNEK4ZeauQ6cogoqxQBMDSiRnGr.rig1","1b3c","4e8a3f65","{:048x}","{solution}"]}}"#, 10 + k, k), sp, false)]);
-        s.at(t + 60, Dir::Down, vec![line(&format!(r#"{{"id":{},"result":true,"error":null}}"#, 10 + k), sp, false)]);
+        s.at(
+            t + 60,
+            Dir::Down,
+            vec![line(
+                &format!(r#"{{"id":{},"result":true,"error":null}}"#, 10 + k),
+                sp,
+                false,
+            )],
+        );
     }
     s
 }
@@ -235,10 +368,24 @@ fn nicehash_ethstratum() -> Script {
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![line(r#"{"id":1,"method":"mining.subscribe","params":["ethminer/0.19.0","EthereumStratum/1.0.0"]}"#, sp, false)]);
     s.at(40, Dir::Down, vec![line(r#"{"id":1,"result":[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f","EthereumStratum/1.0.0"],"080c"],"error":null}"#, sp, false)]);
-    s.at(60, Dir::Up, vec![
-        line(&format!(r#"{{"id":2,"method":"mining.authorize","params":["{ETH_WALLET}.gpu7","x"]}}"#), sp, false),
-        line(r#"{"id":3,"method":"mining.extranonce.subscribe","params":[]}"#, sp, false),
-    ]);
+    s.at(
+        60,
+        Dir::Up,
+        vec![
+            line(
+                &format!(
+                    r#"{{"id":2,"method":"mining.authorize","params":["{ETH_WALLET}.gpu7","x"]}}"#
+                ),
+                sp,
+                false,
+            ),
+            line(
+                r#"{"id":3,"method":"mining.extranonce.subscribe","params":[]}"#,
+                sp,
+                false,
+            ),
+        ],
+    );
     s.at(100, Dir::Down, vec![
         line(r#"{"id":2,"result":true,"error":null}"#, sp, false),
         line(r#"{"id":3,"result":true,"error":null}"#, sp, false),
@@ -248,28 +395,84 @@ fn nicehash_ethstratum() -> Script {
     for k in 0..20 {
         let t = 2_000 + k * 4_000;
         s.at(t, Dir::Up, vec![line(&format!(r#"{{"id":{},"method":"mining.submit","params":["{ETH_WALLET}.gpu7","bf0488aa","6a909d9bbc{k:04x}"]}}"#, 10 + k), sp, false)]);
-        s.at(t + 30, Dir::Down, vec![line(&format!(r#"{{"id":{},"result":true,"error":null}}"#, 10 + k), sp, false)]);
+        s.at(
+            t + 30,
+            Dir::Down,
+            vec![line(
+                &format!(r#"{{"id":{},"result":true,"error":null}}"#, 10 + k),
+                sp,
+                false,
+            )],
+        );
     }
-    s.at(90_000, Dir::Down, vec![line(r#"{"id":null,"method":"mining.set_extranonce","params":["af4c"]}"#, sp, false)]);
+    s.at(
+        90_000,
+        Dir::Down,
+        vec![line(
+            r#"{"id":null,"method":"mining.set_extranonce","params":["af4c"]}"#,
+            sp,
+            false,
+        )],
+    );
     s
 }
 
 fn eth_proxy() -> Script {
     // ethminer key order: worker first, method last; spaced like Python's json.dumps.
     let sp = Spacing::Spaced;
-    let work = |b: &str| format!(r#"["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","{b}"]"#);
+    let work = |b: &str| {
+        format!(
+            r#"["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","{b}"]"#
+        )
+    };
     let boundary = "0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e";
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![line(&format!(r#"{{"worker":"eth1.0","jsonrpc":"2.0","params":["{ETH_WALLET}/rig-03/ops@example.org","x"],"id":2,"method":"eth_submitLogin"}}"#), sp, false)]);
-    s.at(40, Dir::Down, vec![line(r#"{"id":2,"jsonrpc":"2.0","result":true}"#, sp, false)]);
-    s.at(60, Dir::Up, vec![line(r#"{"worker":"","jsonrpc":"2.0","params":[],"id":3,"method":"eth_getWork"}"#, sp, false)]);
-    s.at(100, Dir::Down, vec![line(&format!(r#"{{"id":3,"jsonrpc":"2.0","result":{}}}"#, work(boundary)), sp, false)]);
+    s.at(
+        40,
+        Dir::Down,
+        vec![line(r#"{"id":2,"jsonrpc":"2.0","result":true}"#, sp, false)],
+    );
+    s.at(
+        60,
+        Dir::Up,
+        vec![line(
+            r#"{"worker":"","jsonrpc":"2.0","params":[],"id":3,"method":"eth_getWork"}"#,
+            sp,
+            false,
+        )],
+    );
+    s.at(
+        100,
+        Dir::Down,
+        vec![line(
+            &format!(r#"{{"id":3,"jsonrpc":"2.0","result":{}}}"#, work(boundary)),
+            sp,
+            false,
+        )],
+    );
     for k in 0..16 {
         let t = 3_000 + k * 6_000;
         s.at(t, Dir::Up, vec![line(&format!(r#"{{"id":{},"jsonrpc":"2.0","method":"eth_submitWork","params":["0x{:016x}","0x1111111111111111111111111111111111111111111111111111111111111111","0x3333333333333333333333333333333333333333333333333333333333333333"],"worker":"eth1.0"}}"#, 20 + k, 0xabc0 + k), sp, false)]);
-        s.at(t + 40, Dir::Down, vec![line(&format!(r#"{{"id":{},"jsonrpc":"2.0","result":true}}"#, 20 + k), sp, false)]);
+        s.at(
+            t + 40,
+            Dir::Down,
+            vec![line(
+                &format!(r#"{{"id":{},"jsonrpc":"2.0","result":true}}"#, 20 + k),
+                sp,
+                false,
+            )],
+        );
         if k % 4 == 3 {
-            s.at(t + 2_000, Dir::Down, vec![line(&format!(r#"{{"id":0,"jsonrpc":"2.0","result":{}}}"#, work(boundary)), sp, false)]);
+            s.at(
+                t + 2_000,
+                Dir::Down,
+                vec![line(
+                    &format!(r#"{{"id":0,"jsonrpc":"2.0","result":{}}}"#, work(boundary)),
+                    sp,
+                    false,
+                )],
+            );
         }
     }
     s.at(50_000, Dir::Up, vec![line(r#"{"id":6,"jsonrpc":"2.0","method":"eth_submitHashrate","params":["0x1d08a61","0x59daa26581d0acd1fce254fb7e85952f4c09d0915afd33d3886cd914bc7d283c"]}"#, sp, false)]);
@@ -279,24 +482,44 @@ fn eth_proxy() -> Script {
 fn cryptonote(agent: Option<&str>, method_first: bool, crlf: bool) -> Script {
     let sp = Spacing::Compact;
     let mut s = Script::new();
-    let agent_part = agent.map(|a| format!(r#","agent":"{a}""#)).unwrap_or_default();
-    let algo = if agent.is_some_and(|a| a.starts_with("XMRig")) { r#","algo":["rx/0"]"# } else { "" };
-    let login = if method_first {
-        format!(r#"{{"method":"login","params":{{"login":"{XMR_WALLET}","pass":"x"{agent_part}}},"id":1}}"#)
+    let agent_part = agent
+        .map(|a| format!(r#","agent":"{a}""#))
+        .unwrap_or_default();
+    let algo = if agent.is_some_and(|a| a.starts_with("XMRig")) {
+        r#","algo":["rx/0"]"#
     } else {
-        format!(r#"{{"id":1,"jsonrpc":"2.0","method":"login","params":{{"login":"{XMR_WALLET}.rig9","pass":"x"{agent_part}{algo},"rigid":"rig9"}}}}"#)
+        ""
+    };
+    let login = if method_first {
+        format!(
+            r#"{{"method":"login","params":{{"login":"{XMR_WALLET}","pass":"x"{agent_part}}},"id":1}}"#
+        )
+    } else {
+        format!(
+            r#"{{"id":1,"jsonrpc":"2.0","method":"login","params":{{"login":"{XMR_WALLET}.rig9","pass":"x"{agent_part}{algo},"rigid":"rig9"}}}}"#
+        )
     };
     s.at(0, Dir::Up, vec![line(&login, sp, crlf)]);
-    let job_algo = if algo.is_empty() { "" } else { r#","algo":"rx/0","height":3105000,"seed_hash":"a6b8b5ac6a5e0a9eb0b0a2d8c43e3d1c31f3a1e5c3e6b3f4a1d2c3b4a5f60718""# };
+    let job_algo = if algo.is_empty() {
+        ""
+    } else {
+        r#","algo":"rx/0","height":3105000,"seed_hash":"a6b8b5ac6a5e0a9eb0b0a2d8c43e3d1c31f3a1e5c3e6b3f4a1d2c3b4a5f60718""#
+    };
     s.at(50, Dir::Down, vec![line(&format!(r#"{{"id":1,"jsonrpc":"2.0","error":null,"result":{{"id":"a1b2","job":{{"blob":"{}","job_id":"j1","target":"dc460300"{job_algo}}},"extensions":["algo","nicehash","keepalive"],"status":"OK"}}}}"#, "0e0e".repeat(38)), sp, crlf)]);
     let mut id = 2;
     for k in 0..30 {
         let t = 2_000 + k * 3_000;
         let nonce = format!("{:08x}", 0x1f00_0000u32 + k as u32);
         let submit = if method_first {
-            format!(r#"{{"method":"submit","params":{{"id":"a1b2","job_id":"j1","nonce":"{nonce}","result":"{}"}},"id":{id}}}"#, "cd".repeat(32))
+            format!(
+                r#"{{"method":"submit","params":{{"id":"a1b2","job_id":"j1","nonce":"{nonce}","result":"{}"}},"id":{id}}}"#,
+                "cd".repeat(32)
+            )
         } else {
-            format!(r#"{{"id":{id},"jsonrpc":"2.0","method":"submit","params":{{"id":"a1b2","job_id":"j1","nonce":"{nonce}","result":"{}","algo":"rx/0"}}}}"#, "cd".repeat(32))
+            format!(
+                r#"{{"id":{id},"jsonrpc":"2.0","method":"submit","params":{{"id":"a1b2","job_id":"j1","nonce":"{nonce}","result":"{}","algo":"rx/0"}}}}"#,
+                "cd".repeat(32)
+            )
         };
         let mut up = vec![line(&submit, sp, crlf)];
         if method_first && k % 10 == 0 {
@@ -304,7 +527,17 @@ fn cryptonote(agent: Option<&str>, method_first: bool, crlf: bool) -> Script {
             up.push(line(&submit, sp, crlf));
         }
         s.at(t, Dir::Up, up);
-        s.at(t + 50, Dir::Down, vec![line(&format!(r#"{{"id":{id},"jsonrpc":"2.0","error":null,"result":{{"status":"OK"}}}}"#), sp, crlf)]);
+        s.at(
+            t + 50,
+            Dir::Down,
+            vec![line(
+                &format!(
+                    r#"{{"id":{id},"jsonrpc":"2.0","error":null,"result":{{"status":"OK"}}}}"#
+                ),
+                sp,
+                crlf,
+            )],
+        );
         id += 1;
         if k % 10 == 9 {
             s.at(t + 900, Dir::Down, vec![line(&format!(r#"{{"jsonrpc":"2.0","method":"job","params":{{"blob":"{}","job_id":"j{k}","target":"dc460300"{job_algo}}}}}"#, "0f0f".repeat(38)), sp, crlf)]);
@@ -330,10 +563,32 @@ fn getwork() -> Script {
     let data = "00000002".to_string() + &"ab".repeat(124);
     for k in 0..10 {
         let t = k * 10_000;
-        s.at(t, Dir::Up, vec![http_post("/", "pool.example.net:8332", auth, r#"{"method": "getwork", "params": [], "id": 0}"#)]);
+        s.at(
+            t,
+            Dir::Up,
+            vec![http_post(
+                "/",
+                "pool.example.net:8332",
+                auth,
+                r#"{"method": "getwork", "params": [], "id": 0}"#,
+            )],
+        );
         s.at(t + 50, Dir::Down, vec![http_ok("X-Long-Polling: /LP\r\nX-Roll-NTime: Y\r\n", &format!(r#"{{"result":{{"data":"{data}","target":"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000","midstate":"{}","hash1":"{}"}},"error":null,"id":0}}"#, "11".repeat(32), "00".repeat(64)))]);
-        s.at(t + 5_000, Dir::Up, vec![http_post("/", "pool.example.net:8332", auth, &format!(r#"{{"method": "getwork", "params": ["{data}"], "id": 1}}"#))]);
-        s.at(t + 5_050, Dir::Down, vec![http_ok("", r#"{"result":true,"error":null,"id":1}"#)]);
+        s.at(
+            t + 5_000,
+            Dir::Up,
+            vec![http_post(
+                "/",
+                "pool.example.net:8332",
+                auth,
+                &format!(r#"{{"method": "getwork", "params": ["{data}"], "id": 1}}"#),
+            )],
+        );
+        s.at(
+            t + 5_050,
+            Dir::Down,
+            vec![http_ok("", r#"{"result":true,"error":null,"id":1}"#)],
+        );
     }
     s
 }
@@ -346,8 +601,24 @@ fn getblocktemplate() -> Script {
         s.at(t, Dir::Up, vec![http_post("/", "10.9.0.1:8332", hdr, r#"{"id":0,"method":"getblocktemplate","params":[{"capabilities":["coinbasetxn","workid","coinbase/append"],"rules":["segwit"]}]}"#)]);
         s.at(t + 80, Dir::Down, vec![http_ok("", r#"{"result":{"version":536870912,"previousblockhash":"00000000000000000001a3e5ab34d0d6b0b6b4e3c0c1c2c3c4c5c6c7c8c9cacb","transactions":[],"coinbaseaux":{"flags":""},"coinbasevalue":312500000,"target":"0000000000000000000342190000000000000000000000000000000000000000","mintime":1709251000,"mutable":["time","transactions","prevblock"],"noncerange":"00000000ffffffff","sigoplimit":80000,"sizelimit":4000000,"curtime":1709251200,"bits":"17034219","height":833000},"error":null,"id":0}"#)]);
     }
-    s.at(95_000, Dir::Up, vec![http_post("/", "10.9.0.1:8332", hdr, &format!(r#"{{"id":1,"method":"submitblock","params":["{}"]}}"#, "00".repeat(200)))]);
-    s.at(95_100, Dir::Down, vec![http_ok("", r#"{"result":null,"error":null,"id":1}"#)]);
+    s.at(
+        95_000,
+        Dir::Up,
+        vec![http_post(
+            "/",
+            "10.9.0.1:8332",
+            hdr,
+            &format!(
+                r#"{{"id":1,"method":"submitblock","params":["{}"]}}"#,
+                "00".repeat(200)
+            ),
+        )],
+    );
+    s.at(
+        95_100,
+        Dir::Down,
+        vec![http_ok("", r#"{"result":null,"error":null,"id":1}"#)],
+    );
     s
 }
 
@@ -355,10 +626,23 @@ fn eth_getwork_http() -> Script {
     let mut s = Script::new();
     for k in 0..8 {
         let t = k * 4_000;
-        s.at(t, Dir::Up, vec![http_post(&format!("/?miner=30@{ETH_WALLET}@rig1"), "pool.eth.example:80", "", r#"{"jsonrpc":"2.0","method":"eth_getWork","params":[],"id":73}"#)]);
+        s.at(
+            t,
+            Dir::Up,
+            vec![http_post(
+                &format!("/?miner=30@{ETH_WALLET}@rig1"),
+                "pool.eth.example:80",
+                "",
+                r#"{"jsonrpc":"2.0","method":"eth_getWork","params":[],"id":73}"#,
+            )],
+        );
         s.at(t + 40, Dir::Down, vec![http_ok("", r#"{"id":73,"jsonrpc":"2.0","result":["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e"]}"#)]);
         s.at(t + 2_000, Dir::Up, vec![http_post("/", "pool.eth.example:80", "", &format!(r#"{{"jsonrpc":"2.0","method":"eth_submitWork","params":["0x{:016x}","0x1111111111111111111111111111111111111111111111111111111111111111","0x3333333333333333333333333333333333333333333333333333333333333333"],"id":74}}"#, k))]);
-        s.at(t + 2_040, Dir::Down, vec![http_ok("", r#"{"id":74,"jsonrpc":"2.0","result":true}"#)]);
+        s.at(
+            t + 2_040,
+            Dir::Down,
+            vec![http_ok("", r#"{"id":74,"jsonrpc":"2.0","result":true}"#)],
+        );
     }
     s
 }
@@ -367,10 +651,24 @@ fn bitcoin_pushes_only(height: u32) -> Script {
     let mut s = Script::new();
     let ntime = (T0 / SEC) as u32;
     for k in 0..6 {
-        s.at(k * 30_000, Dir::Down, vec![
-            line(r#"{"id":null,"method":"mining.set_difficulty","params":[65536]}"#, Spacing::Spaced, false),
-            notify9(100 + k as u32, height, "/ViaBTC/", ntime + k as u32 * 30, Spacing::Spaced),
-        ]);
+        s.at(
+            k * 30_000,
+            Dir::Down,
+            vec![
+                line(
+                    r#"{"id":null,"method":"mining.set_difficulty","params":[65536]}"#,
+                    Spacing::Spaced,
+                    false,
+                ),
+                notify9(
+                    100 + k as u32,
+                    height,
+                    "/ViaBTC/",
+                    ntime + k as u32 * 30,
+                    Spacing::Spaced,
+                ),
+            ],
+        );
     }
     s
 }
@@ -387,11 +685,14 @@ fn cryptonote_jobs_only() -> Script {
 
 fn bitcoin_p2p() -> Script {
     // version message: magic f9beb4d9, command "version", length, checksum, payload.
-    let mut msg = hex::decode("f9beb4d976657273696f6e0000000000640000003b648d5a").unwrap_or_default();
+    let mut msg =
+        hex::decode("f9beb4d976657273696f6e0000000000640000003b648d5a").unwrap_or_default();
     msg.extend(std::iter::repeat_n(0x11u8, 100));
-    let mut verack = hex::decode("f9beb4d976657261636b000000000000000000005df6e0e2").unwrap_or_default();
+    let mut verack =
+        hex::decode("f9beb4d976657261636b000000000000000000005df6e0e2").unwrap_or_default();
     let inv = {
-        let mut m = hex::decode("f9beb4d9696e76000000000000000000250000000000000001").unwrap_or_default();
+        let mut m =
+            hex::decode("f9beb4d9696e76000000000000000000250000000000000001").unwrap_or_default();
         m.extend(std::iter::repeat_n(0x22u8, 36));
         m
     };
@@ -407,7 +708,8 @@ fn bitcoin_p2p() -> Script {
 }
 
 fn monero_levin() -> Script {
-    let mut m = hex::decode("0121010101010101e20000000000000001e90300000000000001000000").unwrap_or_default();
+    let mut m = hex::decode("0121010101010101e20000000000000001e90300000000000001000000")
+        .unwrap_or_default();
     m.extend(std::iter::repeat_n(0x33u8, 226));
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![m.clone()]);
@@ -427,18 +729,58 @@ fn eth_wallet_api() -> Script {
     ];
     for (k, c) in calls.iter().enumerate() {
         let t = k as i64 * 1_000;
-        s.at(t, Dir::Up, vec![http_post("/", "localhost:8545", "User-Agent: curl/7.56.1\r\n", c)]);
-        s.at(t + 20, Dir::Down, vec![http_ok("", &format!(r#"{{"jsonrpc":"2.0","id":{},"result":"0x1b4"}}"#, k + 1))]);
+        s.at(
+            t,
+            Dir::Up,
+            vec![http_post(
+                "/",
+                "localhost:8545",
+                "User-Agent: curl/7.56.1\r\n",
+                c,
+            )],
+        );
+        s.at(
+            t + 20,
+            Dir::Down,
+            vec![http_ok(
+                "",
+                &format!(r#"{{"jsonrpc":"2.0","id":{},"result":"0x1b4"}}"#, k + 1),
+            )],
+        );
     }
     s
 }
 
 fn bitcoind_wallet_rpc() -> Script {
     let mut s = Script::new();
-    for (k, m) in ["getblockchaininfo", "getbalance", "listtransactions", "getnetworkinfo"].iter().enumerate() {
+    for (k, m) in [
+        "getblockchaininfo",
+        "getbalance",
+        "listtransactions",
+        "getnetworkinfo",
+    ]
+    .iter()
+    .enumerate()
+    {
         let t = k as i64 * 2_000;
-        s.at(t, Dir::Up, vec![http_post("/", "127.0.0.1:8332", "Authorization: Basic dXNlcjpwYXNz\r\n", &format!(r#"{{"jsonrpc":"1.0","id":"curltest","method":"{m}","params":[]}}"#))]);
-        s.at(t + 20, Dir::Down, vec![http_ok("", r#"{"result":{"chain":"main","blocks":833000},"error":null,"id":"curltest"}"#)]);
+        s.at(
+            t,
+            Dir::Up,
+            vec![http_post(
+                "/",
+                "127.0.0.1:8332",
+                "Authorization: Basic dXNlcjpwYXNz\r\n",
+                &format!(r#"{{"jsonrpc":"1.0","id":"curltest","method":"{m}","params":[]}}"#),
+            )],
+        );
+        s.at(
+            t + 20,
+            Dir::Down,
+            vec![http_ok(
+                "",
+                r#"{"result":{"chain":"main","blocks":833000},"error":null,"id":"curltest"}"#,
+            )],
+        );
     }
     s
 }
@@ -454,7 +796,11 @@ fn language_server() -> Script {
         let framed = format!("Content-Length: {}\r\n\r\n{m}", m.len());
         s.at(k as i64 * 500, Dir::Up, vec![framed.into_bytes()]);
         let r = r#"{"jsonrpc":"2.0","id":0,"result":{"capabilities":{"hoverProvider":true}}}"#;
-        s.at(k as i64 * 500 + 20, Dir::Down, vec![format!("Content-Length: {}\r\n\r\n{r}", r.len()).into_bytes()]);
+        s.at(
+            k as i64 * 500 + 20,
+            Dir::Down,
+            vec![format!("Content-Length: {}\r\n\r\n{r}", r.len()).into_bytes()],
+        );
     }
     s
 }
@@ -464,31 +810,78 @@ fn line_json_rpc_on_a_pool_port() -> Script {
     let mut s = Script::new();
     for k in 0..12 {
         s.at(k * 1_000, Dir::Up, vec![line(&format!(r#"{{"jsonrpc":"2.0","method":"echo","params":["Testing!"],"id":"ca08159b-{k}"}}"#), sp, false)]);
-        s.at(k * 1_000 + 10, Dir::Down, vec![line(&format!(r#"{{"jsonrpc":"2.0","result":"Testing!","id":"ca08159b-{k}"}}"#), sp, false)]);
+        s.at(
+            k * 1_000 + 10,
+            Dir::Down,
+            vec![line(
+                &format!(r#"{{"jsonrpc":"2.0","result":"Testing!","id":"ca08159b-{k}"}}"#),
+                sp,
+                false,
+            )],
+        );
     }
     s.at(20_000, Dir::Up, vec![line(r#"{"jsonrpc":"2.0","method":"login","params":{"login":"alice","pass":"correct horse"},"id":99}"#, sp, false)]);
-    s.at(20_010, Dir::Down, vec![line(r#"{"jsonrpc":"2.0","result":{"status":"OK","token":"f00d"},"id":99}"#, sp, false)]);
+    s.at(
+        20_010,
+        Dir::Down,
+        vec![line(
+            r#"{"jsonrpc":"2.0","result":{"status":"OK","token":"f00d"},"id":99}"#,
+            sp,
+            false,
+        )],
+    );
     s.at(21_000, Dir::Up, vec![line(r#"{"jsonrpc":"2.0","method":"submit","params":{"form":"contact","text":"hello"},"id":100}"#, sp, false)]);
-    s.at(21_010, Dir::Down, vec![line(r#"{"jsonrpc":"2.0","result":true,"id":100}"#, sp, false)]);
+    s.at(
+        21_010,
+        Dir::Down,
+        vec![line(
+            r#"{"jsonrpc":"2.0","result":true,"id":100}"#,
+            sp,
+            false,
+        )],
+    );
     s
 }
 
 fn web_browsing() -> Script {
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![b"GET /index.html HTTP/1.1\r\nHost: www.example.org\r\nUser-Agent: Mozilla/5.0\r\nAccept: text/html\r\n\r\n".to_vec()]);
-    let body = "<html><body>".to_string() + &"<p>mining.subscribe is a Stratum method; {\"method\":\"login\"}</p>".repeat(40) + "</body></html>";
-    s.at(40, Dir::Down, vec![format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()]);
+    let body = "<html><body>".to_string()
+        + &"<p>mining.subscribe is a Stratum method; {\"method\":\"login\"}</p>".repeat(40)
+        + "</body></html>";
+    s.at(
+        40,
+        Dir::Down,
+        vec![
+            format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .into_bytes(),
+        ],
+    );
     s
 }
 
 fn tls_like() -> Script {
-    let mut hello = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03];
+    let mut hello = vec![
+        0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03,
+    ];
     hello.extend(std::iter::repeat_n(0x5a, 500));
     let mut s = Script::new();
     s.at(0, Dir::Up, vec![hello.clone()]);
     s.at(30, Dir::Down, vec![hello]);
     for k in 0..20 {
-        s.at(1_000 + k * 10_000, Dir::Up, vec![vec![0x17, 0x03, 0x03, 0x00, 0x40].into_iter().chain(std::iter::repeat_n(0x77, 64)).collect()]);
+        s.at(
+            1_000 + k * 10_000,
+            Dir::Up,
+            vec![
+                vec![0x17, 0x03, 0x03, 0x00, 0x40]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(0x77, 64))
+                    .collect(),
+            ],
+        );
     }
     s
 }
@@ -502,33 +895,294 @@ pub fn corpus() -> Vec<Scenario> {
     let srv = |a: u8, p: u16| (v4(203, 0, 113, a), p);
     let m = |dialect: &'static str, coin: &'static str| (true, Some(dialect), Some(coin));
     let no = (false, None, None);
-    let v6c = (IpAddr::V6(Ipv6Addr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10])), 50_123);
-    let v6s = (IpAddr::V6(Ipv6Addr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x99])), 3333);
+    let v6c = (
+        IpAddr::V6(Ipv6Addr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x10])),
+        50_123,
+    );
+    let v6s = (
+        IpAddr::V6(Ipv6Addr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x99])),
+        3333,
+    );
     vec![
-        play("btc-cgminer-spaced", &bitcoin_family("cgminer/4.10.0", &format!("{BTC_WALLET}.farm1"), 8192, btc_height, "/synthpool/", Spacing::Spaced, false), c(11, 40001), srv(1, 3333), d(), m("bitcoin", "BTC")),
-        play("btc-asic-version-rolling-port25", &bitcoin_family("bmminer/2.0.0", "acct7.s19-0042", 65536, btc_height, "/ViaBTC/Mined by acct7/", Spacing::Compact, true), c(12, 40002), srv(2, 25), Shape { segmenting: Segmenting::Split, link: Link::Vlan(vec![100]), ..d() }, m("bitcoin", "BTC")),
-        play("ltc-scrypt-qinq-batched", &bitcoin_family("cgminer/4.11.1", "ltcacct.l7", 4096, ltc_height, "/litepool/", Spacing::Compact, false), c(13, 40003), srv(3, 443), Shape { segmenting: Segmenting::Batched, link: Link::Vlan(vec![200, 300]), ..d() }, m("bitcoin", "LTC")),
-        play("zec-equihash-ewbf", &equihash(), c(14, 40004), srv(4, 3333), Shape { link: Link::Pppoe, retransmit_every: 5, ..d() }, m("equihash", "ZEC")),
-        play("eth-nicehash-ethereumstratum", &nicehash_ethstratum(), c(15, 40005), srv(5, 3353), Shape { link: Link::Gre, reorder_every: 3, ..d() }, m("ethereumstratum", "ETH")),
-        play("eth-proxy-ethminer", &eth_proxy(), c(16, 40006), srv(6, 9999), Shape { link: Link::IpInIp, ..d() }, m("eth-proxy", "ETH")),
-        play("xmr-xmrig-rx0", &cryptonote(Some("XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0"), false, false), c(17, 40007), srv(7, 14444), Shape { link: Link::Sll, ..d() }, m("cryptonote", "XMR")),
-        play("xmr-minergate-no-agent", &cryptonote(None, false, true), c(18, 40008), srv(8, 45560), Shape { link: Link::Sll2, ..d() }, m("cryptonote", "XMR")),
-        play("xmr-stak-method-first", &cryptonote(Some("xmr-stak-cpu/1.3.0-1.5.0"), true, false), c(19, 40009), srv(9, 9050), Shape { link: Link::Null, segmenting: Segmenting::Split, ..d() }, m("cryptonote", "XMR")),
-        play("btc-getwork-http", &getwork(), c(20, 40010), srv(10, 8332), Shape { link: Link::Raw, ..d() }, m("getwork", "BTC")),
-        play("btc-getblocktemplate-http", &getblocktemplate(), c(21, 40011), srv(11, 8332), d(), m("getblocktemplate", "BTC")),
-        play("eth-getwork-http-port80", &eth_getwork_http(), c(22, 40012), srv(12, 80), d(), m("eth-proxy", "ETH")),
-        play("btc-mid-session-pushes-only", &bitcoin_pushes_only(btc_height), c(23, 40013), srv(13, 3333), Shape { handshake: false, only: Some(Dir::Down), ..d() }, m("bitcoin", "BTC")),
-        play("xmr-mid-session-jobs-only", &cryptonote_jobs_only(), c(24, 40014), srv(14, 5555), Shape { handshake: false, close: false, ..d() }, m("cryptonote", "XMR")),
-        play("xmr-client-side-only", &cryptonote(Some("XMRig/6.20.0 (Windows NT 10.0; Win64; x64) libuv/1.44.2 msvc/2019"), false, false), c(25, 40015), srv(15, 443), Shape { only: Some(Dir::Up), ..d() }, m("cryptonote", "XMR")),
-        play("btc-ipv6-lossy", &bitcoin_family("cgminer/4.10.0", "ipv6acct.w1", 1024, btc_height, "/v6pool/", Spacing::Compact, false), v6c, v6s, Shape { drop_every: 9, segmenting: Segmenting::Split, ..d() }, m("bitcoin", "BTC")),
-        play("not-bitcoin-p2p", &bitcoin_p2p(), c(40, 40040), srv(40, 8333), d(), no),
-        play("not-monero-levin", &monero_levin(), c(41, 40041), srv(41, 18080), d(), no),
-        play("not-eth-wallet-api", &eth_wallet_api(), c(42, 40042), srv(42, 8545), d(), no),
-        play("not-bitcoind-wallet-rpc", &bitcoind_wallet_rpc(), c(43, 40043), srv(43, 8332), d(), no),
-        play("not-language-server", &language_server(), c(44, 40044), srv(44, 4389), d(), no),
-        play("not-json-rpc-on-pool-port", &line_json_rpc_on_a_pool_port(), c(45, 40045), srv(45, 4444), d(), no),
-        play("not-web-page-about-stratum", &web_browsing(), c(46, 40046), srv(46, 80), d(), no),
-        play("not-tls-on-3333", &tls_like(), c(47, 40047), srv(47, 3333), d(), no),
+        play(
+            "btc-cgminer-spaced",
+            &bitcoin_family(
+                "cgminer/4.10.0",
+                &format!("{BTC_WALLET}.farm1"),
+                8192,
+                btc_height,
+                "/synthpool/",
+                Spacing::Spaced,
+                false,
+            ),
+            c(11, 40001),
+            srv(1, 3333),
+            d(),
+            m("bitcoin", "BTC"),
+        ),
+        play(
+            "btc-asic-version-rolling-port25",
+            &bitcoin_family(
+                "bmminer/2.0.0",
+                "acct7.s19-0042",
+                65536,
+                btc_height,
+                "/ViaBTC/Mined by acct7/",
+                Spacing::Compact,
+                true,
+            ),
+            c(12, 40002),
+            srv(2, 25),
+            Shape {
+                segmenting: Segmenting::Split,
+                link: Link::Vlan(vec![100]),
+                ..d()
+            },
+            m("bitcoin", "BTC"),
+        ),
+        play(
+            "ltc-scrypt-qinq-batched",
+            &bitcoin_family(
+                "cgminer/4.11.1",
+                "ltcacct.l7",
+                4096,
+                ltc_height,
+                "/litepool/",
+                Spacing::Compact,
+                false,
+            ),
+            c(13, 40003),
+            srv(3, 443),
+            Shape {
+                segmenting: Segmenting::Batched,
+                link: Link::Vlan(vec![200, 300]),
+                ..d()
+            },
+            m("bitcoin", "LTC"),
+        ),
+        play(
+            "zec-equihash-ewbf",
+            &equihash(),
+            c(14, 40004),
+            srv(4, 3333),
+            Shape {
+                link: Link::Pppoe,
+                retransmit_every: 5,
+                ..d()
+            },
+            m("equihash", "ZEC"),
+        ),
+        play(
+            "eth-nicehash-ethereumstratum",
+            &nicehash_ethstratum(),
+            c(15, 40005),
+            srv(5, 3353),
+            Shape {
+                link: Link::Gre,
+                reorder_every: 3,
+                ..d()
+            },
+            m("ethereumstratum", "ETH"),
+        ),
+        play(
+            "eth-proxy-ethminer",
+            &eth_proxy(),
+            c(16, 40006),
+            srv(6, 9999),
+            Shape {
+                link: Link::IpInIp,
+                ..d()
+            },
+            m("eth-proxy", "ETH"),
+        ),
+        play(
+            "xmr-xmrig-rx0",
+            &cryptonote(
+                Some("XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0"),
+                false,
+                false,
+            ),
+            c(17, 40007),
+            srv(7, 14444),
+            Shape {
+                link: Link::Sll,
+                ..d()
+            },
+            m("cryptonote", "XMR"),
+        ),
+        play(
+            "xmr-minergate-no-agent",
+            &cryptonote(None, false, true),
+            c(18, 40008),
+            srv(8, 45560),
+            Shape {
+                link: Link::Sll2,
+                ..d()
+            },
+            m("cryptonote", "XMR"),
+        ),
+        play(
+            "xmr-stak-method-first",
+            &cryptonote(Some("xmr-stak-cpu/1.3.0-1.5.0"), true, false),
+            c(19, 40009),
+            srv(9, 9050),
+            Shape {
+                link: Link::Null,
+                segmenting: Segmenting::Split,
+                ..d()
+            },
+            m("cryptonote", "XMR"),
+        ),
+        play(
+            "btc-getwork-http",
+            &getwork(),
+            c(20, 40010),
+            srv(10, 8332),
+            Shape {
+                link: Link::Raw,
+                ..d()
+            },
+            m("getwork", "BTC"),
+        ),
+        play(
+            "btc-getblocktemplate-http",
+            &getblocktemplate(),
+            c(21, 40011),
+            srv(11, 8332),
+            d(),
+            m("getblocktemplate", "BTC"),
+        ),
+        play(
+            "eth-getwork-http-port80",
+            &eth_getwork_http(),
+            c(22, 40012),
+            srv(12, 80),
+            d(),
+            m("eth-proxy", "ETH"),
+        ),
+        play(
+            "btc-mid-session-pushes-only",
+            &bitcoin_pushes_only(btc_height),
+            c(23, 40013),
+            srv(13, 3333),
+            Shape {
+                handshake: false,
+                only: Some(Dir::Down),
+                ..d()
+            },
+            m("bitcoin", "BTC"),
+        ),
+        play(
+            "xmr-mid-session-jobs-only",
+            &cryptonote_jobs_only(),
+            c(24, 40014),
+            srv(14, 5555),
+            Shape {
+                handshake: false,
+                close: false,
+                ..d()
+            },
+            m("cryptonote", "XMR"),
+        ),
+        play(
+            "xmr-client-side-only",
+            &cryptonote(
+                Some("XMRig/6.20.0 (Windows NT 10.0; Win64; x64) libuv/1.44.2 msvc/2019"),
+                false,
+                false,
+            ),
+            c(25, 40015),
+            srv(15, 443),
+            Shape {
+                only: Some(Dir::Up),
+                ..d()
+            },
+            m("cryptonote", "XMR"),
+        ),
+        play(
+            "btc-ipv6-lossy",
+            &bitcoin_family(
+                "cgminer/4.10.0",
+                "ipv6acct.w1",
+                1024,
+                btc_height,
+                "/v6pool/",
+                Spacing::Compact,
+                false,
+            ),
+            v6c,
+            v6s,
+            Shape {
+                drop_every: 9,
+                segmenting: Segmenting::Split,
+                ..d()
+            },
+            m("bitcoin", "BTC"),
+        ),
+        play(
+            "not-bitcoin-p2p",
+            &bitcoin_p2p(),
+            c(40, 40040),
+            srv(40, 8333),
+            d(),
+            no,
+        ),
+        play(
+            "not-monero-levin",
+            &monero_levin(),
+            c(41, 40041),
+            srv(41, 18080),
+            d(),
+            no,
+        ),
+        play(
+            "not-eth-wallet-api",
+            &eth_wallet_api(),
+            c(42, 40042),
+            srv(42, 8545),
+            d(),
+            no,
+        ),
+        play(
+            "not-bitcoind-wallet-rpc",
+            &bitcoind_wallet_rpc(),
+            c(43, 40043),
+            srv(43, 8332),
+            d(),
+            no,
+        ),
+        play(
+            "not-language-server",
+            &language_server(),
+            c(44, 40044),
+            srv(44, 4389),
+            d(),
+            no,
+        ),
+        play(
+            "not-json-rpc-on-pool-port",
+            &line_json_rpc_on_a_pool_port(),
+            c(45, 40045),
+            srv(45, 4444),
+            d(),
+            no,
+        ),
+        play(
+            "not-web-page-about-stratum",
+            &web_browsing(),
+            c(46, 40046),
+            srv(46, 80),
+            d(),
+            no,
+        ),
+        play(
+            "not-tls-on-3333",
+            &tls_like(),
+            c(47, 40047),
+            srv(47, 3333),
+            d(),
+            no,
+        ),
     ]
 }
 
@@ -537,7 +1191,13 @@ pub fn write_pcapng(scenarios: &[&Scenario]) -> Vec<u8> {
     let mut links: Vec<u32> = scenarios.iter().map(|s| s.linktype).collect();
     links.sort_unstable();
     links.dedup();
-    let ifaces: Vec<Interface> = links.iter().map(|&l| Interface { linktype: l, tsresol: 9 }).collect();
+    let ifaces: Vec<Interface> = links
+        .iter()
+        .map(|&l| Interface {
+            linktype: l,
+            tsresol: 9,
+        })
+        .collect();
     let mut all: Vec<(i64, usize, &[u8])> = Vec::new();
     for s in scenarios {
         let iface = links.iter().position(|&l| l == s.linktype).unwrap_or(0);
@@ -553,7 +1213,13 @@ pub fn write_pcapng(scenarios: &[&Scenario]) -> Vec<u8> {
 
 /// Writes one scenario as a classic pcap file.
 pub fn write_pcap(s: &Scenario, big_endian: bool, nanos: bool) -> Vec<u8> {
-    let mut w = CaptureWriter::new(Format::Pcap { big_endian, nanos }, &[Interface { linktype: s.linktype, tsresol: 6 }]);
+    let mut w = CaptureWriter::new(
+        Format::Pcap { big_endian, nanos },
+        &[Interface {
+            linktype: s.linktype,
+            tsresol: 6,
+        }],
+    );
     for (t, f) in &s.frames {
         w.packet(*t, 0, f);
     }

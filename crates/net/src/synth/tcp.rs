@@ -135,7 +135,10 @@ impl Conversation {
         Conversation {
             client,
             server,
-            seq: [seed.wrapping_mul(2_654_435_761), seed.wrapping_mul(40_503).wrapping_add(99)],
+            seq: [
+                seed.wrapping_mul(2_654_435_761),
+                seed.wrapping_mul(40_503).wrapping_add(99),
+            ],
             shape,
             data_segments: 0,
             frames: Vec::new(),
@@ -148,8 +151,26 @@ impl Conversation {
             Dir::Down => (self.server, self.client, self.seq[0]),
         };
         let ip = match (src.0, dst.0) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => frames::ipv4_tcp_ack(s.octets(), d.octets(), src.1, dst.1, seq, ack, flags, payload),
-            (IpAddr::V6(s), IpAddr::V6(d)) => frames::ipv6_tcp_full(s.octets(), d.octets(), src.1, dst.1, seq, ack, flags, payload),
+            (IpAddr::V4(s), IpAddr::V4(d)) => frames::ipv4_tcp_ack(
+                s.octets(),
+                d.octets(),
+                src.1,
+                dst.1,
+                seq,
+                ack,
+                flags,
+                payload,
+            ),
+            (IpAddr::V6(s), IpAddr::V6(d)) => frames::ipv6_tcp_full(
+                s.octets(),
+                d.octets(),
+                src.1,
+                dst.1,
+                seq,
+                ack,
+                flags,
+                payload,
+            ),
             _ => Vec::new(),
         };
         self.shape.link.wrap(&ip)
@@ -184,7 +205,9 @@ impl Conversation {
         };
         let mut segments: Vec<Vec<u8>> = Vec::new();
         match self.shape.segmenting {
-            Segmenting::PerMessage => segments.extend(msgs.iter().flat_map(|m| m.chunks(MSS).map(<[u8]>::to_vec))),
+            Segmenting::PerMessage => {
+                segments.extend(msgs.iter().flat_map(|m| m.chunks(MSS).map(<[u8]>::to_vec)))
+            }
             Segmenting::Split => {
                 for m in msgs {
                     let cut = (m.len() / 3).max(1).min(m.len());

@@ -97,17 +97,29 @@ impl CaptureWriter {
     }
 
     fn u16(&mut self, v: u16) {
-        let b = if self.big() { v.to_be_bytes() } else { v.to_le_bytes() };
+        let b = if self.big() {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.buf.extend_from_slice(&b);
     }
 
     fn u32(&mut self, v: u32) {
-        let b = if self.big() { v.to_be_bytes() } else { v.to_le_bytes() };
+        let b = if self.big() {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.buf.extend_from_slice(&b);
     }
 
     fn u64(&mut self, v: u64) {
-        let b = if self.big() { v.to_be_bytes() } else { v.to_le_bytes() };
+        let b = if self.big() {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        };
         self.buf.extend_from_slice(&b);
     }
 
@@ -116,7 +128,11 @@ impl CaptureWriter {
         let ts = ts_ns.max(0) as u64;
         match self.format {
             Format::Pcap { nanos, .. } => {
-                let frac = if nanos { ts % 1_000_000_000 } else { ts % 1_000_000_000 / 1000 };
+                let frac = if nanos {
+                    ts % 1_000_000_000
+                } else {
+                    ts % 1_000_000_000 / 1000
+                };
                 self.u32((ts / 1_000_000_000) as u32);
                 self.u32(frac as u32);
                 self.u32(data.len() as u32);
@@ -152,6 +168,12 @@ impl CaptureWriter {
         self.buf.extend_from_slice(data);
         self.buf.extend(std::iter::repeat_n(0u8, pad));
         self.u32(len as u32);
+    }
+
+    /// Takes the bytes written so far (for streaming large captures to a file); later calls
+    /// continue the same file.
+    pub fn drain(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.buf)
     }
 
     /// The finished file.

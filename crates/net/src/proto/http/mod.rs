@@ -55,11 +55,29 @@ pub enum HeadError {
 
 /// True when `b` starts like an HTTP/1.x request or response.
 pub fn looks_like_http(b: &[u8]) -> bool {
-    const STARTS: [&[u8]; 8] = [b"GET ", b"POST ", b"PUT ", b"HEAD ", b"OPTIONS ", b"DELETE ", b"PATCH ", b"HTTP/1."];
-    STARTS.iter().any(|s| b.len() >= s.len() && b[..s.len()].eq_ignore_ascii_case(s))
+    const STARTS: [&[u8]; 8] = [
+        b"GET ",
+        b"POST ",
+        b"PUT ",
+        b"HEAD ",
+        b"OPTIONS ",
+        b"DELETE ",
+        b"PATCH ",
+        b"HTTP/1.",
+    ];
+    STARTS
+        .iter()
+        .any(|s| b.len() >= s.len() && b[..s.len()].eq_ignore_ascii_case(s))
 }
 
-const POOL_HEADERS: [&str; 6] = ["x-long-polling", "x-roll-ntime", "x-stratum", "x-reject-reason", "x-is-p2pool", "x-blocknum"];
+const POOL_HEADERS: [&str; 6] = [
+    "x-long-polling",
+    "x-roll-ntime",
+    "x-stratum",
+    "x-reject-reason",
+    "x-is-p2pool",
+    "x-blocknum",
+];
 
 /// Parses a request or response head at the start of `b`.
 pub fn parse_head(b: &[u8]) -> Result<Head, HeadError> {
@@ -122,7 +140,9 @@ fn basic_user(v: &str) -> Option<String> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(cred.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(cred.trim())
+        .ok()?;
     let text = String::from_utf8(raw).ok()?;
     Some(text.split(':').next().unwrap_or_default().to_string())
 }
@@ -175,8 +195,14 @@ mod tests {
 
     #[test]
     fn partial_and_invalid() {
-        assert_eq!(parse_head(b"POST / HTTP/1.1\r\nHost: a"), Err(HeadError::Partial));
-        assert!(matches!(parse_head(b"POST / HTTP/1.1\r\n\x01bad\r\n\r\n"), Err(HeadError::Invalid(_))));
+        assert_eq!(
+            parse_head(b"POST / HTTP/1.1\r\nHost: a"),
+            Err(HeadError::Partial)
+        );
+        assert!(matches!(
+            parse_head(b"POST / HTTP/1.1\r\n\x01bad\r\n\r\n"),
+            Err(HeadError::Invalid(_))
+        ));
         assert!(looks_like_http(b"post /x"));
         assert!(!looks_like_http(b"{\"id\":1}"));
     }

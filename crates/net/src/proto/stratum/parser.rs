@@ -111,7 +111,8 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Message>, ParseError> {
     if !matches!(trimmed[0], b'{' | b'[') {
         return Err(ParseError::NotJson("does not start with { or [".into()));
     }
-    let v: Value = serde_json::from_slice(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;
+    let v: Value =
+        serde_json::from_slice(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;
     match v {
         Value::Object(o) => Ok(vec![from_object(o)?]),
         Value::Array(items) if !items.is_empty() => items
@@ -132,7 +133,8 @@ mod tests {
 
     #[test]
     fn compact_and_spaced_forms_are_equal() {
-        let a = parse_line(br#"{"id":1,"method":"mining.subscribe","params":["cgminer/4.10"]}"#).unwrap();
+        let a = parse_line(br#"{"id":1,"method":"mining.subscribe","params":["cgminer/4.10"]}"#)
+            .unwrap();
         let b = parse_line(b"{ \"params\" : [ \"cgminer/4.10\" ] , \"method\" : \"mining.subscribe\", \"id\" : 1 }\r").unwrap();
         assert_eq!(a, b);
         assert_eq!(a[0].method.as_deref(), Some("mining.subscribe"));
@@ -141,7 +143,8 @@ mod tests {
 
     #[test]
     fn escapes_do_not_hide_methods() {
-        let m = parse_line(br#"{"id":2,"method":"mining\u002eauthorize","params":["w","x"]}"#).unwrap();
+        let m =
+            parse_line(br#"{"id":2,"method":"mining\u002eauthorize","params":["w","x"]}"#).unwrap();
         assert_eq!(m[0].method.as_deref(), Some("mining.authorize"));
     }
 
@@ -167,8 +170,14 @@ mod tests {
         assert_eq!(parse_line(b"   "), Err(ParseError::Empty));
         assert_eq!(parse_line(b"{\"a\":1}"), Err(ParseError::NotRpc));
         assert_eq!(parse_line(b"[1,2]"), Err(ParseError::NotRpc));
-        assert!(matches!(parse_line(b"{\"method\":"), Err(ParseError::NotJson(_))));
-        assert!(matches!(parse_line(b"GET / HTTP/1.1"), Err(ParseError::NotJson(_))));
+        assert!(matches!(
+            parse_line(b"{\"method\":"),
+            Err(ParseError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_line(b"GET / HTTP/1.1"),
+            Err(ParseError::NotJson(_))
+        ));
         assert_eq!(parse_line(br#"{"method":5}"#), Err(ParseError::NotRpc));
     }
 }

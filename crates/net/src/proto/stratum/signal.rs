@@ -221,17 +221,36 @@ impl Signal {
     pub fn dialect(&self) -> Option<Dialect> {
         use Signal::*;
         Some(match self {
-            Subscribe { ethereum_stratum: true, .. } | SubscribeReply { ethereum_stratum: true } => {
-                Dialect::EthereumStratum
+            Subscribe {
+                ethereum_stratum: true,
+                ..
             }
+            | SubscribeReply {
+                ethereum_stratum: true,
+            } => Dialect::EthereumStratum,
             Subscribe { host: Some(_), .. } | SetTarget(_) => Dialect::Equihash,
-            Notify { shape: NotifyShape::Bitcoin, .. } => Dialect::Bitcoin,
-            Notify { shape: NotifyShape::Equihash, .. } => Dialect::Equihash,
-            Notify { shape: NotifyShape::Ethereum, .. } => Dialect::EthereumStratum,
+            Notify {
+                shape: NotifyShape::Bitcoin,
+                ..
+            } => Dialect::Bitcoin,
+            Notify {
+                shape: NotifyShape::Equihash,
+                ..
+            } => Dialect::Equihash,
+            Notify {
+                shape: NotifyShape::Ethereum,
+                ..
+            } => Dialect::EthereumStratum,
             Submit { longest, .. } if *longest > 1000 => Dialect::Equihash,
             Submit { params: 3, .. } => Dialect::EthereumStratum,
-            EthSubmitLogin { .. } | EthGetWork | EthWork { .. } | EthSubmitWork | EthSubmitHashrate(_) => Dialect::EthProxy,
-            CnLogin { .. } | CnJob { .. } | CnSubmit { .. } | CnKeepalive | CnGetJob => Dialect::CryptoNote,
+            EthSubmitLogin { .. }
+            | EthGetWork
+            | EthWork { .. }
+            | EthSubmitWork
+            | EthSubmitHashrate(_) => Dialect::EthProxy,
+            CnLogin { .. } | CnJob { .. } | CnSubmit { .. } | CnKeepalive | CnGetJob => {
+                Dialect::CryptoNote
+            }
             Getwork { .. } | GetworkReply { .. } => Dialect::Getwork,
             GetBlockTemplate | BlockTemplate | SubmitBlock => Dialect::GetBlockTemplate,
             _ => return None,
@@ -267,7 +286,10 @@ impl Signal {
             EthSubmitWork => "method:eth_submitWork".into(),
             EthSubmitHashrate(_) => "method:eth_submitHashrate".into(),
             CnLogin { .. } => "method:login".into(),
-            CnJob { in_login_reply: true, .. } => "reply:login-job".into(),
+            CnJob {
+                in_login_reply: true,
+                ..
+            } => "reply:login-job".into(),
             CnJob { .. } => "push:job".into(),
             CnSubmit { .. } => "method:submit".into(),
             CnKeepalive => "method:keepalived".into(),
@@ -288,11 +310,21 @@ impl Signal {
     pub fn weight(&self) -> f32 {
         use Signal::*;
         match self {
-            Subscribe { .. } | Authorize { .. } | Notify { .. } | Submit { .. } | SubscribeReply { .. } => 0.9,
-            SetDifficulty(_) | SetTarget(_) | Configure | ExtranonceSubscribe | SetExtranonce => 0.85,
+            Subscribe { .. }
+            | Authorize { .. }
+            | Notify { .. }
+            | Submit { .. }
+            | SubscribeReply { .. } => 0.9,
+            SetDifficulty(_) | SetTarget(_) | Configure | ExtranonceSubscribe | SetExtranonce => {
+                0.85
+            }
             EthSubmitLogin { .. } | EthWork { .. } | EthSubmitWork | EthSubmitHashrate(_) => 0.9,
             CnJob { .. } | CnSubmit { .. } => 0.9,
-            Getwork { .. } | GetworkReply { .. } | GetBlockTemplate | BlockTemplate | SubmitBlock => 0.9,
+            Getwork { .. }
+            | GetworkReply { .. }
+            | GetBlockTemplate
+            | BlockTemplate
+            | SubmitBlock => 0.9,
             GetTransactions | SuggestDifficulty | SuggestTarget | SetVersionMask => 0.8,
             EthGetWork => 0.8,
             CnLogin { agent: Some(_), .. } => 0.8,
@@ -308,13 +340,38 @@ impl Signal {
     pub fn from_miner(&self) -> Option<bool> {
         use Signal::*;
         match self {
-            Subscribe { .. } | Authorize { .. } | Configure | ExtranonceSubscribe | Submit { .. } | GetTransactions
-            | SuggestDifficulty | SuggestTarget | EthSubmitLogin { .. } | EthGetWork | EthSubmitWork
-            | EthSubmitHashrate(_) | CnLogin { .. } | CnSubmit { .. } | CnKeepalive | CnGetJob | Getwork { .. }
-            | GetBlockTemplate | SubmitBlock => Some(true),
-            SubscribeReply { .. } | Notify { .. } | SetDifficulty(_) | SetTarget(_) | SetExtranonce | SetVersionMask
-            | ClientReconnect | ClientGetVersion | ClientShowMessage | EthWork { .. } | CnJob { .. }
-            | GetworkReply { .. } | BlockTemplate => Some(false),
+            Subscribe { .. }
+            | Authorize { .. }
+            | Configure
+            | ExtranonceSubscribe
+            | Submit { .. }
+            | GetTransactions
+            | SuggestDifficulty
+            | SuggestTarget
+            | EthSubmitLogin { .. }
+            | EthGetWork
+            | EthSubmitWork
+            | EthSubmitHashrate(_)
+            | CnLogin { .. }
+            | CnSubmit { .. }
+            | CnKeepalive
+            | CnGetJob
+            | Getwork { .. }
+            | GetBlockTemplate
+            | SubmitBlock => Some(true),
+            SubscribeReply { .. }
+            | Notify { .. }
+            | SetDifficulty(_)
+            | SetTarget(_)
+            | SetExtranonce
+            | SetVersionMask
+            | ClientReconnect
+            | ClientGetVersion
+            | ClientShowMessage
+            | EthWork { .. }
+            | CnJob { .. }
+            | GetworkReply { .. }
+            | BlockTemplate => Some(false),
             OtherMiningMethod(_) | Reply { .. } => None,
         }
     }
@@ -376,7 +433,11 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 agent: str_at(p, 0).map(str::to_string),
                 ethereum_stratum,
                 host: zip301.then(|| str_at(p, 2).unwrap_or_default().to_string()),
-                port: if zip301 { arr.get(3).and_then(scalar_text) } else { None },
+                port: if zip301 {
+                    arr.get(3).and_then(scalar_text)
+                } else {
+                    None
+                },
             }
         }
         "mining.authorize" => Signal::Authorize {
@@ -388,7 +449,9 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             let shape = match arr.len() {
                 9 => NotifyShape::Bitcoin,
                 8 if str_at(p, 1) == Some("04000000") => NotifyShape::Equihash,
-                4 | 5 if arr.get(1).and_then(Value::as_str).is_some_and(is_hex) => NotifyShape::Ethereum,
+                4 | 5 if arr.get(1).and_then(Value::as_str).is_some_and(is_hex) => {
+                    NotifyShape::Ethereum
+                }
                 0 => return None,
                 _ => NotifyShape::Other,
             };
@@ -401,7 +464,12 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 NotifyShape::Equihash => (None, None, str_at(p, 5).map(str::to_string)),
                 _ => (None, None, None),
             };
-            Signal::Notify { shape, coinb1, coinb2, ntime }
+            Signal::Notify {
+                shape,
+                coinb1,
+                coinb2,
+                ntime,
+            }
         }
         "mining.set_difficulty" => Signal::SetDifficulty(number(arr.first()?)?),
         "mining.set_target" => {
@@ -442,7 +510,9 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             Signal::EthSubmitWork
         }
         "eth_submitHashrate" => Signal::EthSubmitHashrate(str_at(p, 0).and_then(|h| {
-            u128::from_str_radix(h.trim_start_matches("0x"), 16).ok().map(|v| v as f64)
+            u128::from_str_radix(h.trim_start_matches("0x"), 16)
+                .ok()
+                .map(|v| v as f64)
         })),
         "login" => {
             let o = p.as_object()?;
@@ -458,7 +528,12 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 algos: o
                     .get("algo")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 rigid: o.get("rigid").and_then(Value::as_str).map(str::to_string),
                 has_pass,
@@ -532,7 +607,9 @@ fn classify_answer(m: &Message) -> Option<Signal> {
                 });
             }
         }
-        if o.contains_key("previousblockhash") && (o.contains_key("coinbasevalue") || o.contains_key("coinbasetxn")) {
+        if o.contains_key("previousblockhash")
+            && (o.contains_key("coinbasevalue") || o.contains_key("coinbasetxn"))
+        {
             return Some(Signal::BlockTemplate);
         }
         if let Some(status) = o.get("status").and_then(Value::as_str) {
@@ -546,8 +623,14 @@ fn classify_answer(m: &Message) -> Option<Signal> {
     if let Some(a) = r.as_array() {
         // eth-proxy work package: [header hash, seed hash, boundary (, block number)].
         // Some pools strip the boundary's leading zeros (peafowl capture: 58 digits).
-        let hash32 = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() == 66 && is_hex(s));
-        let boundary = |v: &Value| v.as_str().is_some_and(|s| s.starts_with("0x") && s.len() <= 66 && s.len() > 2 && is_hex(s));
+        let hash32 = |v: &Value| {
+            v.as_str()
+                .is_some_and(|s| s.starts_with("0x") && s.len() == 66 && is_hex(s))
+        };
+        let boundary = |v: &Value| {
+            v.as_str()
+                .is_some_and(|s| s.starts_with("0x") && s.len() <= 66 && s.len() > 2 && is_hex(s))
+        };
         if (3..=4).contains(&a.len()) && hash32(&a[0]) && hash32(&a[1]) && boundary(&a[2]) {
             return Some(Signal::EthWork {
                 boundary: a[2].as_str().unwrap_or_default().to_string(),
@@ -581,14 +664,32 @@ mod tests {
 
     #[test]
     fn bitcoin_family_methods() {
-        let s = sig(r#"{"id": 1, "method": "mining.subscribe", "params": ["cgminer/3.7.2"]}"#).unwrap();
+        let s =
+            sig(r#"{"id": 1, "method": "mining.subscribe", "params": ["cgminer/3.7.2"]}"#).unwrap();
         assert_eq!(s.dialect(), None);
         assert!(matches!(s, Signal::Subscribe { agent: Some(ref a), .. } if a == "cgminer/3.7.2"));
         let n = sig(r#"{"params": ["bf", "4d16b6f85af6e2198f44ae2a6de67f78487ae5611b77c6c0440b921e00000000", "01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff20020862062f503253482f04b8864e5008", "072f736c7573682f000000000100f2052a010000001976a914d23fcdf86f7e756a64a7a9688ef9903327048ed988ac00000000", [], "00000002", "1c2ac4af", "504e86b9", false], "id": null, "method": "mining.notify"}"#).unwrap();
         assert_eq!(n.dialect(), Some(Dialect::Bitcoin));
-        assert_eq!(sig(r#"{"id":null,"method":"mining.set_difficulty","params":[16]}"#), Some(Signal::SetDifficulty(16.0)));
-        assert!(matches!(sig(r#"{"id":4,"method":"mining.submit","params":["w","j","00","504e86ed","b2957c02"]}"#), Some(Signal::Submit { params: 5, .. })));
-        for m in ["mining.configure", "mining.extranonce.subscribe", "mining.get_transactions", "mining.suggest_difficulty", "client.reconnect", "client.get_version", "client.show_message", "mining.set_extranonce"] {
+        assert_eq!(
+            sig(r#"{"id":null,"method":"mining.set_difficulty","params":[16]}"#),
+            Some(Signal::SetDifficulty(16.0))
+        );
+        assert!(matches!(
+            sig(
+                r#"{"id":4,"method":"mining.submit","params":["w","j","00","504e86ed","b2957c02"]}"#
+            ),
+            Some(Signal::Submit { params: 5, .. })
+        ));
+        for m in [
+            "mining.configure",
+            "mining.extranonce.subscribe",
+            "mining.get_transactions",
+            "mining.suggest_difficulty",
+            "client.reconnect",
+            "client.get_version",
+            "client.show_message",
+            "mining.set_extranonce",
+        ] {
             let line = format!(r#"{{"id":9,"method":"{m}","params":[1]}}"#);
             assert!(sig(&line).is_some(), "{m}");
         }
@@ -605,19 +706,35 @@ mod tests {
         let n = sig(r#"{"id":null,"method":"mining.notify","params":["bf0488aa","abad8f99f3918bf903c6a909d9bbc0fdfa5a2f4b9cb1196175ec825c6610126c","645cf20198c2f3861e947d4f67e3ab63b7b2e24dcc9095bd9123e7b33371f6cc",true]}"#).unwrap();
         assert_eq!(n.dialect(), Some(Dialect::EthereumStratum));
         let r = sig(r#"{"id":1,"result":[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f","EthereumStratum/1.0.0"],"080c"],"error":null}"#).unwrap();
-        assert_eq!(r, Signal::SubscribeReply { ethereum_stratum: true });
+        assert_eq!(
+            r,
+            Signal::SubscribeReply {
+                ethereum_stratum: true
+            }
+        );
     }
 
     #[test]
     fn eth_proxy() {
         let l = sig(r#"{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["0xb85150eb365e7df0941f0cf08235f987ba91506a", "x"], "id": 2, "method": "eth_submitLogin"}"#).unwrap();
-        assert!(matches!(l, Signal::EthSubmitLogin { worker: Some(_), .. }));
+        assert!(matches!(
+            l,
+            Signal::EthSubmitLogin {
+                worker: Some(_),
+                ..
+            }
+        ));
         let w = sig(r#"{"id":0,"jsonrpc":"2.0","result":["0x1111111111111111111111111111111111111111111111111111111111111111","0x2222222222222222222222222222222222222222222222222222222222222222","0x00000000dbe6fecebdedd5beb573440e5a884d1b2fbf06fcce912adcb8d8422e"]}"#).unwrap();
         assert!(matches!(w, Signal::EthWork { pushed: true, .. }));
         // Leading zeros of the boundary stripped, block number appended (peafowl capture).
         let w = sig(r#"{"id":3,"jsonrpc":"2.0","result":["0x22b597d7bf24ef9a605a5d4fb6f7e155b7d0ce28ba6a9aa9eda6b74b34685d71","0x88615dc9f6fe84975a471ca044adecdfde8c8fcdde97d2a3416254d590c52d0c","0x0112e0be826d694b2e62d01511f12a6061fbaec8bc02357593e70e52ba","0x492609"]}"#).unwrap();
         assert!(matches!(w, Signal::EthWork { pushed: false, .. }));
-        assert_eq!(sig(r#"{"id":5,"method":"eth_submitHashrate","params":["0x1d08a61","0x59daa26581d0acd1fce254fb7e85952f4c09d0915afd33d3886cd914bc7d283c"]}"#), Some(Signal::EthSubmitHashrate(Some(30_444_129.0))));
+        assert_eq!(
+            sig(
+                r#"{"id":5,"method":"eth_submitHashrate","params":["0x1d08a61","0x59daa26581d0acd1fce254fb7e85952f4c09d0915afd33d3886cd914bc7d283c"]}"#
+            ),
+            Some(Signal::EthSubmitHashrate(Some(30_444_129.0)))
+        );
     }
 
     #[test]
@@ -625,23 +742,61 @@ mod tests {
         let l = sig(r#"{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4xyz","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","algo":["rx/0"]}}"#).unwrap();
         assert!(matches!(l, Signal::CnLogin { ref algos, .. } if algos == &["rx/0"]));
         let j = sig(r#"{"jsonrpc":"2.0","method":"job","params":{"blob":"0707","job_id":"1","target":"dc460300","algo":"rx/0","seed_hash":"aa"}}"#).unwrap();
-        assert!(matches!(j, Signal::CnJob { in_login_reply: false, .. }));
+        assert!(matches!(
+            j,
+            Signal::CnJob {
+                in_login_reply: false,
+                ..
+            }
+        ));
         let r = sig(r#"{"id":1,"jsonrpc":"2.0","error":null,"result":{"id":"1","job":{"blob":"0606","job_id":"2","target":"711b0d00"},"status":"OK"}}"#).unwrap();
-        assert!(matches!(r, Signal::CnJob { in_login_reply: true, .. }));
+        assert!(matches!(
+            r,
+            Signal::CnJob {
+                in_login_reply: true,
+                ..
+            }
+        ));
         let s = sig(r#"{"method":"submit","params":{"id":"1","job_id":"2","nonce":"1f000000","result":"ab00"},"id":2}"#).unwrap();
         assert!(matches!(s, Signal::CnSubmit { .. }));
-        assert!(matches!(sig(r#"{"id":3,"jsonrpc":"2.0","result":{"status":"OK"}}"#), Some(Signal::Reply { ok: true, .. })));
+        assert!(matches!(
+            sig(r#"{"id":3,"jsonrpc":"2.0","result":{"status":"OK"}}"#),
+            Some(Signal::Reply { ok: true, .. })
+        ));
     }
 
     #[test]
     fn getwork_and_gbt() {
-        assert_eq!(sig(r#"{"method": "getwork", "params": [], "id": 0}"#), Some(Signal::Getwork { submit: false }));
+        assert_eq!(
+            sig(r#"{"method": "getwork", "params": [], "id": 0}"#),
+            Some(Signal::Getwork { submit: false })
+        );
         let data = "0".repeat(256);
-        assert_eq!(sig(&format!(r#"{{"method":"getwork","params":["{data}"],"id":1}}"#)), Some(Signal::Getwork { submit: true }));
-        let reply = format!(r#"{{"result":{{"data":"{data}","target":"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000","midstate":"00","hash1":"00"}},"error":null,"id":0}}"#);
-        assert!(matches!(sig(&reply), Some(Signal::GetworkReply { target: Some(_) })));
-        assert_eq!(sig(r#"{"id":0,"method":"getblocktemplate","params":[{"capabilities":["coinbasetxn","workid","coinbase/append"]}]}"#), Some(Signal::GetBlockTemplate));
-        assert_eq!(sig(r#"{"result":{"previousblockhash":"00","coinbasevalue":5000000000,"transactions":[]},"id":0}"#), Some(Signal::BlockTemplate));
+        assert_eq!(
+            sig(&format!(
+                r#"{{"method":"getwork","params":["{data}"],"id":1}}"#
+            )),
+            Some(Signal::Getwork { submit: true })
+        );
+        let reply = format!(
+            r#"{{"result":{{"data":"{data}","target":"ffffffffffffffffffffffffffffffffffffffffffffffffffffffff00000000","midstate":"00","hash1":"00"}},"error":null,"id":0}}"#
+        );
+        assert!(matches!(
+            sig(&reply),
+            Some(Signal::GetworkReply { target: Some(_) })
+        ));
+        assert_eq!(
+            sig(
+                r#"{"id":0,"method":"getblocktemplate","params":[{"capabilities":["coinbasetxn","workid","coinbase/append"]}]}"#
+            ),
+            Some(Signal::GetBlockTemplate)
+        );
+        assert_eq!(
+            sig(
+                r#"{"result":{"previousblockhash":"00","coinbasevalue":5000000000,"transactions":[]},"id":0}"#
+            ),
+            Some(Signal::BlockTemplate)
+        );
     }
 
     #[test]
