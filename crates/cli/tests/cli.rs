@@ -200,3 +200,15 @@ fn the_output_schema_is_the_documented_one() {
         "documented fields never produced: {unseen:?}"
     );
 }
+
+#[test]
+fn the_shipped_sample_is_what_the_generator_writes() {
+    let d = tempfile::tempdir().unwrap();
+    synth(d.path(), true);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples");
+    for f in ["sample.pcapng", "truth.jsonl"] {
+        let shipped = std::fs::read(root.join(f)).unwrap();
+        let fresh = std::fs::read(d.path().join(f)).unwrap();
+        assert!(shipped == fresh, "samples/{f} is stale: run `minewatch synth --single --out samples`");
+    }
+}

@@ -275,7 +275,7 @@ impl Inspector {
                     if body_start + len > MAX_BUFFER {
                         // Too large to keep: look at what we have, skip the rest.
                         let have = dir.buf.len() - body_start;
-                        self.body(from, &head, &dir.buf[body_start..].to_vec(), ts);
+                        self.body(from, &head, &dir.buf[body_start..], ts);
                         dir.skip_body = len - have;
                         dir.buf.clear();
                         self.oversized += 1;

@@ -311,10 +311,10 @@ impl Scanner {
         if flags & tcp_flags::FIN != 0 {
             flow.fin[side.index()] = true;
         }
-        if flags & tcp_flags::RST != 0 || flow.fin == [true, true] {
-            if let Some(f) = table.remove(&key) {
-                sink.finish(key, f);
-            }
+        if (flags & tcp_flags::RST != 0 || flow.fin == [true, true])
+            && let Some(f) = table.remove(&key)
+        {
+            sink.finish(key, f);
         }
     }
 

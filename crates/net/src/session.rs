@@ -168,10 +168,8 @@ impl Session {
                     self.read_coinbase(coinb1.as_deref(), coinb2.as_deref(), ntime.as_deref());
                 }
             }
-            Signal::Submit { worker, .. } => {
-                if !worker.is_empty() {
-                    self.login.get_or_insert_with(|| clip(worker));
-                }
+            Signal::Submit { worker, .. } if !worker.is_empty() => {
+                self.login.get_or_insert_with(|| clip(worker));
             }
             Signal::EthWork { boundary, .. } => {
                 if let Some(h) = target_hashes_be_hex(boundary) {
@@ -353,17 +351,17 @@ impl Session {
     }
 
     fn read_coinbase(&mut self, coinb1: Option<&str>, coinb2: Option<&str>, ntime: Option<&str>) {
-        if self.bip34.is_none() {
-            if let (Some(c1), Some(t)) = (coinb1, ntime) {
-                let time = u32::from_str_radix(t, 16).ok();
-                if let (Some(h), Some(time)) = (bip34_height(c1), time) {
-                    self.bip34 = Some((h, time));
-                }
-                if let Ok(bytes) = hex::decode(c1) {
-                    for tag in ascii_runs(&bytes) {
-                        if self.coinbase_tags.len() < 4 && !self.coinbase_tags.contains(&tag) {
-                            self.coinbase_tags.push(tag);
-                        }
+        if self.bip34.is_none()
+            && let (Some(c1), Some(t)) = (coinb1, ntime)
+        {
+            let time = u32::from_str_radix(t, 16).ok();
+            if let (Some(h), Some(time)) = (bip34_height(c1), time) {
+                self.bip34 = Some((h, time));
+            }
+            if let Ok(bytes) = hex::decode(c1) {
+                for tag in ascii_runs(&bytes) {
+                    if self.coinbase_tags.len() < 4 && !self.coinbase_tags.contains(&tag) {
+                        self.coinbase_tags.push(tag);
                     }
                 }
             }
@@ -524,10 +522,10 @@ impl Session {
         if let Some(c) = host_coin {
             return (Some(c), Some("pool-host"));
         }
-        if let Some((height, time)) = self.bip34 {
-            if let Some(c) = coin_from_height(height, time) {
-                return (Some(c), Some("job-shape"));
-            }
+        if let Some((height, time)) = self.bip34
+            && let Some(c) = coin_from_height(height, time)
+        {
+            return (Some(c), Some("job-shape"));
         }
         match dialect {
             Dialect::Equihash => (Some(Coin::Zec), Some("dialect")),

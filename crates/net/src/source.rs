@@ -441,12 +441,10 @@ mod tests {
     use super::*;
     use crate::synth::writer::{CaptureWriter, Format, Interface};
 
-    fn collect(
-        bytes: &[u8],
-    ) -> (
-        Vec<(u64, i64, u32, Vec<u8>)>,
-        Result<ReadReport, SourceError>,
-    ) {
+    /// (number, time, link type, bytes) of each packet read.
+    type Packets = Vec<(u64, i64, u32, Vec<u8>)>;
+
+    fn collect(bytes: &[u8]) -> (Packets, Result<ReadReport, SourceError>) {
         let mut v = Vec::new();
         let r = read_packets(Path::new("t.pcap"), bytes, |p| {
             v.push((p.number, p.ts_ns, p.linktype, p.data.to_vec()))

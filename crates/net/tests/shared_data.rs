@@ -18,8 +18,11 @@ fn dir() -> Option<PathBuf> {
     }
 }
 
-/// (file, [(miner ip:port, dialect, coin)]); an empty list means not mining.
-const LABELS: &[(&str, &[(&str, &str, &str)])] = &[
+/// A labelled session: miner ip:port, dialect, coin.
+type Session = (&'static str, &'static str, &'static str);
+
+/// (file, sessions); an empty list means not mining.
+const LABELS: &[(&str, &[Session])] = &[
     (
         "ndpi_mining.pcapng",
         &[
@@ -65,7 +68,7 @@ fn real_captures_are_labelled_right() {
             eprintln!("NOTICE: {} missing; skipped", path.display());
             continue;
         }
-        let out = scan_files(&[path.clone()], &ScanConfig::default(), &|_| {});
+        let out = scan_files(std::slice::from_ref(&path), &ScanConfig::default(), &|_| {});
         assert!(
             out.files[0].1.is_ok(),
             "{file}: {:?}",

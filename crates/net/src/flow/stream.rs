@@ -112,10 +112,11 @@ impl Reassembler {
     /// The peer acknowledged bytes up to `ack`: a hole below it was received by the peer and
     /// only lost by the capture, so waiting for it is pointless.
     pub fn acked(&mut self, ack: u32, out: &mut dyn FnMut(Delivery<'_>)) {
-        if let Some(next) = self.next {
-            if !self.held.is_empty() && before(next, ack) {
-                self.flush(out);
-            }
+        if let Some(next) = self.next
+            && !self.held.is_empty()
+            && before(next, ack)
+        {
+            self.flush(out);
         }
     }
 

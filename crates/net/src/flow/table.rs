@@ -137,11 +137,11 @@ impl<V> FlowTable<V> {
         evicted: &mut dyn FnMut(FlowKey, V, Eviction),
     ) -> &mut V {
         if !self.lru.contains(&key) {
-            if self.lru.len() >= self.lru.cap().get() {
-                if let Some((k, v)) = self.lru.pop_lru() {
-                    self.evicted_capacity += 1;
-                    evicted(k, v, Eviction::Capacity);
-                }
+            if self.lru.len() >= self.lru.cap().get()
+                && let Some((k, v)) = self.lru.pop_lru()
+            {
+                self.evicted_capacity += 1;
+                evicted(k, v, Eviction::Capacity);
             }
             self.lru.put(key, make());
         }

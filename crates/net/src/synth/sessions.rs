@@ -234,8 +234,8 @@ fn bitcoin_family(
             )],
         );
     }
-    let mut id = 10;
     for k in 0..24 {
+        let id = 10 + k;
         let t = 2_000 + k * 5_000;
         let params = if asic {
             format!(r#"["{login}","1","0000{k:04x}","{ntime:08x}","b2957c02","00a4e000"]"#)
@@ -274,7 +274,6 @@ fn bitcoin_family(
                 )],
             );
         }
-        id += 1;
     }
     s.at(
         125_000,

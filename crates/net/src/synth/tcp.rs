@@ -241,11 +241,11 @@ impl Conversation {
         for (seq, s) in out {
             self.data_segments += 1;
             let ds = self.data_segments;
-            if self.shape.drop_every > 0 && ds % self.shape.drop_every == 0 {
+            if self.shape.drop_every > 0 && ds.is_multiple_of(self.shape.drop_every) {
                 continue;
             }
             self.emit(t + dt, dir, seq, 0x18, &s);
-            if self.shape.retransmit_every > 0 && ds % self.shape.retransmit_every == 0 {
+            if self.shape.retransmit_every > 0 && ds.is_multiple_of(self.shape.retransmit_every) {
                 self.emit(t + dt + 200_000_000, dir, seq, 0x18, &s);
             }
             dt += 1_000_000;

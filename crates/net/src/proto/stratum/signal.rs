@@ -594,10 +594,10 @@ fn classify_answer(m: &Message) -> Option<Signal> {
         }
     }
     if let Some(o) = r.as_object() {
-        if let Some(job) = o.get("job") {
-            if let Some(s) = cn_job(job, true) {
-                return Some(s);
-            }
+        if let Some(job) = o.get("job")
+            && let Some(s) = cn_job(job, true)
+        {
+            return Some(s);
         }
         if let Some(data) = o.get("data").and_then(Value::as_str) {
             // getwork: data is 128 bytes = 256 hex digits.
