@@ -209,6 +209,9 @@ fn the_shipped_sample_is_what_the_generator_writes() {
     for f in ["sample.pcapng", "truth.jsonl"] {
         let shipped = std::fs::read(root.join(f)).unwrap();
         let fresh = std::fs::read(d.path().join(f)).unwrap();
-        assert!(shipped == fresh, "samples/{f} is stale: run `minewatch synth --single --out samples`");
+        assert!(
+            shipped == fresh,
+            "samples/{f} is stale: run `minewatch synth --single --out samples`"
+        );
     }
 }

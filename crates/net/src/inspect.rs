@@ -8,7 +8,9 @@
 
 use crate::flow::stream::{Delivery, Reassembler};
 use crate::proto::http::{self, Head, HeadError};
+use crate::proto::stratum::parser::Id;
 use crate::proto::stratum::{Signal, classify, parse_line};
+use crate::proto::sv2;
 use crate::session::Session;
 
 /// Bytes per direction looked at before a flow with no mining message is ignored.
@@ -26,6 +28,7 @@ enum Mode {
     Unknown,
     Lines,
     Http,
+    Sv2,
     Off,
 }
 
@@ -136,8 +139,8 @@ impl Inspector {
                 dir.buf.clear();
                 dir.skip_body = 0;
                 dir.resync = dir.mode == Mode::Lines;
-                if dir.mode == Mode::Http {
-                    // An HTTP stream cannot be resynchronised reliably: stop here.
+                if matches!(dir.mode, Mode::Http | Mode::Sv2) {
+                    // Length-framed streams cannot be resynchronised reliably: stop here.
                     dir.mode = Mode::Off;
                 }
                 return;
@@ -165,11 +168,16 @@ impl Inspector {
         match dir.mode {
             Mode::Lines => self.lines(dir, from, data, ts),
             Mode::Http => self.http(dir, from, data, ts),
+            Mode::Sv2 => self.sv2(dir, from, data, ts),
             Mode::Unknown | Mode::Off => {}
         }
     }
 
     fn lines(&mut self, dir: &mut Direction, from: usize, mut data: &[u8], ts: i64) {
+        if dir.resync && matches!(data.trim_ascii_start().first(), Some(b'{' | b'[')) {
+            // The bytes after the hole start a message: nothing to drop.
+            dir.resync = false;
+        }
         if dir.resync {
             match data.iter().position(|&b| b == b'\n') {
                 Some(i) => {
@@ -216,19 +224,14 @@ impl Inspector {
         }
     }
 
-    fn signal(
-        &mut self,
-        from: usize,
-        sig: &Signal,
-        id: &crate::proto::stratum::parser::Id,
-        ts: i64,
-    ) {
+    fn signal(&mut self, from: usize, sig: &Signal, id: &Id, ts: i64) {
         self.session.apply(from, sig, ts);
         match sig {
             Signal::Submit { .. }
             | Signal::CnSubmit { .. }
             | Signal::EthSubmitWork
-            | Signal::Getwork { submit: true } => self.session.submitted(sig, id),
+            | Signal::Getwork { submit: true }
+            | Signal::Sv2Submit => self.session.submitted(sig, id),
             Signal::Reply { id, ok, .. } => self.session.replied(id, *ok),
             _ => {}
         }
@@ -293,6 +296,35 @@ impl Inspector {
         }
     }
 
+    fn sv2(&mut self, dir: &mut Direction, from: usize, data: &[u8], ts: i64) {
+        if dir.buf.len() + data.len() > MAX_BUFFER {
+            self.oversized += 1;
+            dir.buf.clear();
+            dir.mode = Mode::Off;
+            return;
+        }
+        dir.buf.extend_from_slice(data);
+        let mut at = 0;
+        loop {
+            match sv2::frame(&dir.buf[at..]) {
+                Ok((f, used)) => {
+                    self.messages += 1;
+                    if let Some(sig) = sv2::classify(&f) {
+                        self.signal(from, &sig, &Id::Absent, ts);
+                    }
+                    at += used;
+                }
+                Err(sv2::FrameError::Partial) => break,
+                Err(sv2::FrameError::Invalid) => {
+                    dir.mode = Mode::Off;
+                    dir.buf.clear();
+                    return;
+                }
+            }
+        }
+        dir.buf.drain(..at);
+    }
+
     fn body(&mut self, from: usize, _head: &Head, body: &[u8], ts: i64) {
         // A JSON-RPC body, possibly several lines.
         for line in body.split(|&b| b == b'\n') {
@@ -313,6 +345,9 @@ fn sniff(data: &[u8]) -> Mode {
     }
     if http::looks_like_http(t) {
         return Mode::Http;
+    }
+    if sv2::looks_like_sv2(data) {
+        return Mode::Sv2;
     }
     // Joined mid-stream: a JSON line may start after the first newline.
     let window = &data[..data.len().min(4096)];

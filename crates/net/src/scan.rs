@@ -176,10 +176,10 @@ impl Sink {
             destination: endpoint(pip, pport, flow.traffic[pool.index()]),
             network: Network {
                 transport: "tcp".into(),
-                protocol: if facts.detector == "getwork" {
-                    "http".into()
-                } else {
-                    "stratum".into()
+                protocol: match facts.detector.as_str() {
+                    "getwork" => "http".into(),
+                    "stratum-v2" => "stratum-v2".into(),
+                    _ => "stratum".into(),
                 },
                 encapsulation: flow.encap.names(),
             },

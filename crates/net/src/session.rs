@@ -204,6 +204,39 @@ impl Session {
                     self.set_work(Work::Hashes(h), ts, target.clone(), false);
                 }
             }
+            Signal::Sv2Setup { device, endpoint } => {
+                self.handshake = true;
+                if !device.is_empty() {
+                    self.agent.get_or_insert_with(|| clip(device));
+                }
+                self.pool_host.get_or_insert_with(|| clip(endpoint));
+            }
+            Signal::Sv2OpenChannel { user, nominal } => {
+                self.handshake = true;
+                self.login.get_or_insert_with(|| clip(user));
+                if *nominal > 0.0 {
+                    self.claimed = Some(*nominal);
+                }
+            }
+            Signal::Sv2Target(t) => {
+                if let Some(h) = hashes_for_target_be(t) {
+                    self.set_work(Work::Hashes(h), ts, hex::encode(t), false);
+                }
+            }
+            Signal::Sv2Accepted(n) => {
+                // One answer covers several submissions, oldest first.
+                for _ in 0..*n {
+                    let Some((_, w)) = self.pending.pop_front() else {
+                        break;
+                    };
+                    self.count_reply(true, w);
+                }
+            }
+            Signal::Sv2Rejected => {
+                if let Some((_, w)) = self.pending.pop_front() {
+                    self.count_reply(false, w);
+                }
+            }
             Signal::GetworkReply { target: Some(t) } => {
                 if let Some(h) = getwork_hashes(t) {
                     self.set_work(Work::Hashes(h), ts, t.clone(), false);
@@ -396,7 +429,8 @@ impl Session {
 
     fn dialect(&self) -> Dialect {
         // The more specific dialects win over plain Bitcoin Stratum, whose methods they share.
-        const ORDER: [Dialect; 7] = [
+        const ORDER: [Dialect; 8] = [
+            Dialect::StratumV2,
             Dialect::EthereumStratum,
             Dialect::Equihash,
             Dialect::EthProxy,
@@ -458,6 +492,7 @@ impl Session {
         MiningFacts {
             detector: match dialect {
                 Dialect::Getwork | Dialect::GetBlockTemplate => "getwork".into(),
+                Dialect::StratumV2 => "stratum-v2".into(),
                 _ => "stratum".into(),
             },
             protocol: dialect.protocol().into(),
@@ -531,7 +566,10 @@ impl Session {
             Dialect::Equihash => (Some(Coin::Zec), Some("dialect")),
             Dialect::EthereumStratum | Dialect::EthProxy => (Some(Coin::Eth), Some("dialect")),
             Dialect::CryptoNote => (Some(Coin::Xmr), Some("dialect")),
-            Dialect::Getwork | Dialect::GetBlockTemplate => (Some(Coin::Btc), Some("dialect")),
+            // SV2 is Bitcoin's successor protocol; no other coin runs it in production.
+            Dialect::Getwork | Dialect::GetBlockTemplate | Dialect::StratumV2 => {
+                (Some(Coin::Btc), Some("dialect"))
+            }
             Dialect::Bitcoin => (None, None),
         }
     }
@@ -540,11 +578,19 @@ impl Session {
         if seconds < 1.0 {
             return None;
         }
-        // Count accepted shares when the pool's answers were seen, else submitted ones.
-        let work = if self.shares.accepted + self.shares.rejected > 0 {
-            &self.accepted_work
+        // Work submitted, scaled by the share of answered submissions the pool accepted: with
+        // every answer captured this is the accepted work; with answers lost (a lossy or
+        // one-sided capture) it does not shrink with the losses.
+        let answered = self.shares.accepted + self.shares.rejected;
+        let (work, scale) = if self.submitted_work.is_empty() {
+            (&self.accepted_work, 1.0)
+        } else if answered > 0 {
+            (
+                &self.submitted_work,
+                self.shares.accepted as f64 / answered as f64,
+            )
         } else {
-            &self.submitted_work
+            (&self.submitted_work, 1.0)
         };
         if work.is_empty() {
             return None;
@@ -562,6 +608,7 @@ impl Session {
                 Work::Hashes(h) => *h,
             })
             .sum();
+        let total = total * scale;
         (total > 0.0).then_some(total / seconds)
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod http;
 pub mod stratum;
+pub mod sv2;

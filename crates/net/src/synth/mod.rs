@@ -5,5 +5,6 @@
 pub mod background;
 pub mod frames;
 pub mod sessions;
+pub mod sv2;
 pub mod tcp;
 pub mod writer;

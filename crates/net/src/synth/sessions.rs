@@ -680,6 +680,47 @@ fn cryptonote_jobs_only() -> Script {
     s
 }
 
+fn stratum_v2_plaintext() -> Script {
+    use super::sv2 as w;
+    let mut s = Script::new();
+    s.at(
+        0,
+        Dir::Up,
+        vec![w::setup_connection(
+            "stratum.pool.example",
+            3336,
+            "Bitmain",
+            "S19j Pro",
+            "braiins-os-2023-10-24",
+            "",
+        )],
+    );
+    s.at(30, Dir::Down, vec![w::setup_success()]);
+    s.at(
+        60,
+        Dir::Up,
+        vec![w::open_standard_channel(1, "acct9.s19j-17", 100e12)],
+    );
+    s.at(
+        90,
+        Dir::Down,
+        vec![w::open_channel_success(1, 7, 0x40), w::new_mining_job(7, 1)],
+    );
+    for k in 0..30u32 {
+        let t = 2_000 + i64::from(k) * 4_000;
+        s.at(t, Dir::Up, vec![w::submit_standard(7, k, 1 + k / 10)]);
+        s.at(t + 30, Dir::Down, vec![w::submit_success(7, k, 1)]);
+        if k % 10 == 9 {
+            s.at(
+                t + 500,
+                Dir::Down,
+                vec![w::new_mining_job(7, 2 + k / 10), w::set_target(7, 0x40)],
+            );
+        }
+    }
+    s
+}
+
 // ---- look-alikes: crypto and JSON-RPC traffic that is not mining ----
 
 fn bitcoin_p2p() -> Script {
@@ -1117,6 +1158,14 @@ pub fn corpus() -> Vec<Scenario> {
                 ..d()
             },
             m("bitcoin", "BTC"),
+        ),
+        play(
+            "btc-stratum-v2-plaintext",
+            &stratum_v2_plaintext(),
+            c(26, 40016),
+            srv(16, 3336),
+            d(),
+            m("stratum-v2", "BTC"),
         ),
         play(
             "not-bitcoin-p2p",

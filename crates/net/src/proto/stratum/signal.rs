@@ -27,6 +27,8 @@ pub enum Dialect {
     Getwork,
     /// getblocktemplate / submitblock (BIP 22/23).
     GetBlockTemplate,
+    /// Stratum V2 binary framing, plaintext.
+    StratumV2,
 }
 
 impl Dialect {
@@ -40,6 +42,7 @@ impl Dialect {
             Dialect::CryptoNote => "cryptonote",
             Dialect::Getwork => "getwork",
             Dialect::GetBlockTemplate => "getblocktemplate",
+            Dialect::StratumV2 => "stratum-v2",
         }
     }
 
@@ -48,6 +51,7 @@ impl Dialect {
         match self {
             Dialect::Getwork => "getwork",
             Dialect::GetBlockTemplate => "getblocktemplate",
+            Dialect::StratumV2 => "stratum-v2",
             _ => "stratum-v1",
         }
     }
@@ -205,6 +209,32 @@ pub enum Signal {
     BlockTemplate,
     /// `submitblock`.
     SubmitBlock,
+    /// SV2 `SetupConnection` for the mining protocol.
+    Sv2Setup {
+        /// Device vendor, hardware and firmware, joined.
+        device: String,
+        /// Host and port the device connected to.
+        endpoint: String,
+    },
+    /// SV2 `SetupConnection.Success`.
+    Sv2SetupSuccess,
+    /// SV2 open-channel request with the user identity and the declared rate (H/s).
+    Sv2OpenChannel {
+        /// `user_identity`.
+        user: String,
+        /// `nominal_hash_rate`.
+        nominal: f64,
+    },
+    /// SV2 open-channel answer or `SetTarget`: the share target, big-endian.
+    Sv2Target([u8; 32]),
+    /// SV2 new job or new previous hash.
+    Sv2Job,
+    /// SV2 share submission.
+    Sv2Submit,
+    /// SV2 `SubmitShares.Success` accepting this many submissions.
+    Sv2Accepted(u32),
+    /// SV2 `SubmitShares.Error`.
+    Sv2Rejected,
     /// A plain answer: true/false, `{"status":"OK"}`, or an error.
     Reply {
         /// The id it answers.
@@ -253,6 +283,14 @@ impl Signal {
             }
             Getwork { .. } | GetworkReply { .. } => Dialect::Getwork,
             GetBlockTemplate | BlockTemplate | SubmitBlock => Dialect::GetBlockTemplate,
+            Sv2Setup { .. }
+            | Sv2SetupSuccess
+            | Sv2OpenChannel { .. }
+            | Sv2Target(_)
+            | Sv2Job
+            | Sv2Submit
+            | Sv2Accepted(_)
+            | Sv2Rejected => Dialect::StratumV2,
             _ => return None,
         })
     }
@@ -300,6 +338,14 @@ impl Signal {
             GetBlockTemplate => "method:getblocktemplate".into(),
             BlockTemplate => "reply:getblocktemplate".into(),
             SubmitBlock => "method:submitblock".into(),
+            Sv2Setup { .. } => "sv2:SetupConnection".into(),
+            Sv2SetupSuccess => "sv2:SetupConnection.Success".into(),
+            Sv2OpenChannel { .. } => "sv2:OpenMiningChannel".into(),
+            Sv2Target(_) => "sv2:SetTarget".into(),
+            Sv2Job => "sv2:NewMiningJob".into(),
+            Sv2Submit => "sv2:SubmitShares".into(),
+            Sv2Accepted(_) => "sv2:SubmitShares.Success".into(),
+            Sv2Rejected => "sv2:SubmitShares.Error".into(),
             Reply { ok: true, .. } => "reply:accepted".into(),
             Reply { .. } => "reply:rejected".into(),
         }
@@ -332,6 +378,9 @@ impl Signal {
             OtherMiningMethod(_) => 0.5,
             CnKeepalive | CnGetJob => 0.4,
             ClientReconnect | ClientGetVersion | ClientShowMessage => 0.3,
+            Sv2Setup { .. } | Sv2OpenChannel { .. } | Sv2Submit => 0.9,
+            Sv2Target(_) | Sv2Job => 0.8,
+            Sv2SetupSuccess | Sv2Accepted(_) | Sv2Rejected => 0.5,
             Reply { .. } => 0.0,
         }
     }
@@ -358,7 +407,10 @@ impl Signal {
             | CnGetJob
             | Getwork { .. }
             | GetBlockTemplate
-            | SubmitBlock => Some(true),
+            | SubmitBlock
+            | Sv2Setup { .. }
+            | Sv2OpenChannel { .. }
+            | Sv2Submit => Some(true),
             SubscribeReply { .. }
             | Notify { .. }
             | SetDifficulty(_)
@@ -371,7 +423,12 @@ impl Signal {
             | EthWork { .. }
             | CnJob { .. }
             | GetworkReply { .. }
-            | BlockTemplate => Some(false),
+            | BlockTemplate
+            | Sv2SetupSuccess
+            | Sv2Target(_)
+            | Sv2Job
+            | Sv2Accepted(_)
+            | Sv2Rejected => Some(false),
             OtherMiningMethod(_) | Reply { .. } => None,
         }
     }
