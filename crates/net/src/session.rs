@@ -570,7 +570,8 @@ impl Session {
             Dialect::Getwork | Dialect::GetBlockTemplate | Dialect::StratumV2 => {
                 (Some(Coin::Btc), Some("dialect"))
             }
-            Dialect::Bitcoin => (None, None),
+            // Coinbases before BIP 34 (2013) carry no height; Bitcoin is then by far the likeliest.
+            Dialect::Bitcoin => (Some(Coin::Btc), Some("dialect")),
         }
     }
 

@@ -797,7 +797,8 @@ fn bitcoind_wallet_rpc() -> Script {
         "getblockchaininfo",
         "getbalance",
         "listtransactions",
-        "getnetworkinfo",
+        "getmininginfo",
+        "getnetworkhashps",
     ]
     .iter()
     .enumerate()
@@ -822,6 +823,58 @@ fn bitcoind_wallet_rpc() -> Script {
             )],
         );
     }
+    s
+}
+
+fn electrum_wallet() -> Script {
+    // Electrum protocol: line-delimited JSON-RPC over TCP with Bitcoin vocabulary, not mining.
+    let sp = Spacing::Compact;
+    let mut s = Script::new();
+    s.at(0, Dir::Up, vec![line(r#"{"jsonrpc":"2.0","method":"server.version","params":["electrum/4.5.5","1.4"],"id":0}"#, sp, false)]);
+    s.at(
+        20,
+        Dir::Down,
+        vec![line(
+            r#"{"jsonrpc":"2.0","result":["ElectrumX 1.16.0","1.4"],"id":0}"#,
+            sp,
+            false,
+        )],
+    );
+    s.at(40, Dir::Up, vec![
+        line(r#"{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[],"id":1}"#, sp, false),
+        line(r#"{"jsonrpc":"2.0","method":"blockchain.scripthash.subscribe","params":["8b01df4e368ea28f8dc0423bcf7a4923e3a12d307c875e47a0cfbf90b5c39161"],"id":2}"#, sp, false),
+        line(r#"{"jsonrpc":"2.0","method":"blockchain.estimatefee","params":[2],"id":3}"#, sp, false),
+    ]);
+    s.at(
+        60,
+        Dir::Down,
+        vec![
+            line(
+                r#"{"jsonrpc":"2.0","result":{"hex":"00e0ff3f","height":833000},"id":1}"#,
+                sp,
+                false,
+            ),
+            line(r#"{"jsonrpc":"2.0","result":"f3a8a1c1","id":2}"#, sp, false),
+            line(r#"{"jsonrpc":"2.0","result":0.00012,"id":3}"#, sp, false),
+        ],
+    );
+    for k in 0..6 {
+        s.at(30_000 + k * 60_000, Dir::Down, vec![line(&format!(r#"{{"jsonrpc":"2.0","method":"blockchain.headers.subscribe","params":[{{"hex":"00e0ff3f{k:02x}","height":{}}}]}}"#, 833_001 + k), sp, false)]);
+    }
+    s.at(
+        400_000,
+        Dir::Up,
+        vec![line(
+            r#"{"jsonrpc":"2.0","method":"server.ping","params":[],"id":9}"#,
+            sp,
+            false,
+        )],
+    );
+    s.at(
+        400_020,
+        Dir::Down,
+        vec![line(r#"{"jsonrpc":"2.0","result":null,"id":9}"#, sp, false)],
+    );
     s
 }
 
@@ -1196,6 +1249,14 @@ pub fn corpus() -> Vec<Scenario> {
             &bitcoind_wallet_rpc(),
             c(43, 40043),
             srv(43, 8332),
+            d(),
+            no,
+        ),
+        play(
+            "not-electrum-wallet",
+            &electrum_wallet(),
+            c(48, 40048),
+            srv(48, 50001),
             d(),
             no,
         ),
