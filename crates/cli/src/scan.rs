@@ -128,7 +128,7 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
             format!(" (skipped: {})", parts.join(", "))
         };
         eprintln!(
-            "minewatch: {} file(s), {} packets, {} bytes, {} TCP flows, {} mining session(s); {} packets not decoded{}; flows evicted: {} for capacity, {} idle",
+            "minewatch: {} file(s), {} packets, {} bytes, {} TCP flows, {} mining session(s); {} packets not decoded{}; flows evicted: {} for capacity, {} idle; IP fragments: {} read, {} datagrams reassembled, {} given up",
             out.files.len(),
             s.packets,
             s.bytes,
@@ -137,7 +137,10 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
             s.skipped_total(),
             skipped,
             s.evicted_capacity,
-            s.evicted_idle
+            s.evicted_idle,
+            s.fragments,
+            s.reassembled,
+            s.reassembly_dropped
         );
     }
     Ok(if errors > 0 {

@@ -144,6 +144,36 @@ pub struct Decoded<'a> {
     pub encap: Encap,
 }
 
+/// One IP fragment, handed to reassembly (`flow::defrag`).
+#[derive(Clone, Copy, Debug)]
+pub struct Fragment<'a> {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// IP identification (IPv4: 16 bits; IPv6 fragment header: 32 bits).
+    pub id: u32,
+    /// Offset of this piece in 8-byte units.
+    pub offset: u16,
+    /// More fragments follow.
+    pub more: bool,
+    /// IP protocol of the reassembled payload.
+    pub proto: u8,
+    /// This piece of the payload.
+    pub payload: &'a [u8],
+    /// Tunnels and tags around it.
+    pub encap: Encap,
+}
+
+/// What a frame decodes to: a transport packet, or a fragment of one.
+#[derive(Clone, Copy, Debug)]
+pub enum Decoding<'a> {
+    /// A TCP or UDP packet.
+    Packet(Decoded<'a>),
+    /// An IP fragment.
+    Fragment(Fragment<'a>),
+}
+
 /// Why a frame yields no flow packet. Every reason is counted by the scanner.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Skip {
@@ -179,8 +209,16 @@ fn be16(d: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
 }
 
-/// Decodes one frame of link type `link`.
+/// Decodes one frame of link type `link`; fragments are a [`Skip::Fragment`].
 pub fn decode(link: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
+    match decode_full(link, data)? {
+        Decoding::Packet(d) => Ok(d),
+        Decoding::Fragment(_) => Err(Skip::Fragment),
+    }
+}
+
+/// Decodes one frame of link type `link`, fragments included.
+pub fn decode_full(link: u32, data: &[u8]) -> Result<Decoding<'_>, Skip> {
     let mut encap = Encap::default();
     let (ethertype, rest) = match link {
         linktype::ETHERNET => (be16(data, 12).ok_or(Skip::Malformed)?, &data[14..]),
@@ -256,7 +294,7 @@ fn from_ethertype<'a>(
     mut d: &'a [u8],
     encap: &mut Encap,
     depth: usize,
-) -> Result<Decoded<'a>, Skip> {
+) -> Result<Decoding<'a>, Skip> {
     let mut tags = 0;
     for _ in 0..MAX_LAYERS {
         match ethertype {
@@ -296,7 +334,7 @@ fn from_ethertype<'a>(
     Err(Skip::TooDeep)
 }
 
-fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'a>, Skip> {
+fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoding<'a>, Skip> {
     if depth >= MAX_LAYERS {
         return Err(Skip::TooDeep);
     }
@@ -318,43 +356,44 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'
         }
     };
     let payload = ip.payload();
+    let proto = payload.ip_number.0;
     if payload.fragmented {
-        return Err(Skip::Fragment);
+        let (id, offset, more) = match &ip {
+            LaxIpSlice::Ipv4(v4) => {
+                let h = v4.header();
+                (
+                    u32::from(h.identification()),
+                    h.fragments_offset().value(),
+                    h.more_fragments(),
+                )
+            }
+            LaxIpSlice::Ipv6(v6) => {
+                let frag = v6.extensions().clone().into_iter().find_map(|e| match e {
+                    etherparse::Ipv6ExtensionSlice::Fragment(f) => Some(f),
+                    _ => None,
+                });
+                let f = frag.ok_or(Skip::Malformed)?;
+                (
+                    f.identification(),
+                    f.fragment_offset().value(),
+                    f.more_fragments(),
+                )
+            }
+        };
+        return Ok(Decoding::Fragment(Fragment {
+            src,
+            dst,
+            id,
+            offset,
+            more,
+            proto,
+            payload: payload.payload,
+            encap: *encap,
+        }));
     }
     let ip_len = d.len() as u32;
-    let proto = payload.ip_number.0;
     match proto {
-        6 => {
-            let tcp = TcpSlice::from_slice(payload.payload).map_err(|_| Skip::Malformed)?;
-            let flags = tcp.header_slice()[13];
-            Ok(Decoded {
-                src,
-                dst,
-                sport: tcp.source_port(),
-                dport: tcp.destination_port(),
-                transport: Transport::Tcp {
-                    seq: tcp.sequence_number(),
-                    ack: tcp.acknowledgment_number(),
-                    flags,
-                },
-                payload: tcp.payload(),
-                ip_len,
-                encap: *encap,
-            })
-        }
-        17 => {
-            let udp = UdpSlice::from_slice_lax(payload.payload).map_err(|_| Skip::Malformed)?;
-            Ok(Decoded {
-                src,
-                dst,
-                sport: udp.source_port(),
-                dport: udp.destination_port(),
-                transport: Transport::Udp,
-                payload: udp.payload(),
-                ip_len,
-                encap: *encap,
-            })
-        }
+        6 | 17 => transport(src, dst, proto, payload.payload, ip_len, *encap).map(Decoding::Packet),
         // IP-in-IP: IPv4 (4) or IPv6 (41) inside IP.
         4 | 41 => {
             encap.add(Encap::IP_IN_IP);
@@ -394,6 +433,51 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoded<'
                 return from_ethertype(t, &p[2..], encap, depth + 1);
             }
             from_ethertype(proto, inner, encap, depth + 1)
+        }
+        _ => Err(Skip::OtherTransport),
+    }
+}
+
+/// The TCP or UDP packet in an IP payload (also used for reassembled fragments).
+pub fn transport(
+    src: IpAddr,
+    dst: IpAddr,
+    proto: u8,
+    payload: &[u8],
+    ip_len: u32,
+    encap: Encap,
+) -> Result<Decoded<'_>, Skip> {
+    match proto {
+        6 => {
+            let tcp = TcpSlice::from_slice(payload).map_err(|_| Skip::Malformed)?;
+            let flags = tcp.header_slice()[13];
+            Ok(Decoded {
+                src,
+                dst,
+                sport: tcp.source_port(),
+                dport: tcp.destination_port(),
+                transport: Transport::Tcp {
+                    seq: tcp.sequence_number(),
+                    ack: tcp.acknowledgment_number(),
+                    flags,
+                },
+                payload: tcp.payload(),
+                ip_len,
+                encap,
+            })
+        }
+        17 => {
+            let udp = UdpSlice::from_slice_lax(payload).map_err(|_| Skip::Malformed)?;
+            Ok(Decoded {
+                src,
+                dst,
+                sport: udp.source_port(),
+                dport: udp.destination_port(),
+                transport: Transport::Udp,
+                payload: udp.payload(),
+                ip_len,
+                encap,
+            })
         }
         _ => Err(Skip::OtherTransport),
     }

@@ -1,6 +1,7 @@
 //! The scan engine: decoded packets into flows, flows into mining detections.
 
-use crate::decode::{Decoded, Encap, Skip, Transport, decode, tcp_flags};
+use crate::decode::{Decoded, Decoding, Encap, Skip, Transport, decode_full, tcp_flags, transport};
+use crate::flow::defrag::{Datagram, DefragStats, Defragmenter};
 use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
 use crate::inspect::{Inspector, Verdict};
 use crate::session::REPORT_THRESHOLD;
@@ -61,6 +62,12 @@ pub struct ScanStats {
     pub oversized: u64,
     /// TCP gaps (missing bytes) jumped over in inspected flows.
     pub gaps: u64,
+    /// IP fragments read.
+    pub fragments: u64,
+    /// Datagrams reassembled from fragments.
+    pub reassembled: u64,
+    /// Datagrams given up in reassembly (table full, too old, or inconsistent pieces).
+    pub reassembly_dropped: u64,
 }
 
 impl ScanStats {
@@ -80,6 +87,15 @@ impl ScanStats {
         self.junk_lines += o.junk_lines;
         self.oversized += o.oversized;
         self.gaps += o.gaps;
+        self.fragments += o.fragments;
+        self.reassembled += o.reassembled;
+        self.reassembly_dropped += o.reassembly_dropped;
+    }
+
+    fn add_defrag(&mut self, d: &DefragStats) {
+        self.fragments += d.fragments;
+        self.reassembled += d.completed;
+        self.reassembly_dropped += d.evicted + d.expired + d.invalid;
     }
 
     /// Frames skipped in all.
@@ -217,6 +233,7 @@ pub struct Scanner {
     table: FlowTable<Flow>,
     sink: Sink,
     last_sweep: i64,
+    defrag: Defragmenter,
 }
 
 impl Scanner {
@@ -227,6 +244,7 @@ impl Scanner {
             table: FlowTable::new(cfg.max_flows),
             sink: Sink::default(),
             last_sweep: i64::MIN,
+            defrag: Defragmenter::default(),
         }
     }
 
@@ -248,11 +266,42 @@ impl Scanner {
         self.sink.stats.skip(why, count);
     }
 
+    /// Feeds one captured frame: decoded, fragments reassembled, tracked.
+    pub fn frame(&mut self, link: u32, data: &[u8], ts: i64, number: u64, file: u32) {
+        match decode_full(link, data) {
+            Ok(Decoding::Packet(d)) => self.packet(&d, ts, number, file, data.len()),
+            Ok(Decoding::Fragment(f)) => {
+                self.count_frame(data.len() as u64);
+                if let Some(dg) = self.defrag.push(&f, ts) {
+                    self.datagram(&dg, ts, number, file);
+                }
+            }
+            Err(why) => self.skipped(why, data.len()),
+        }
+    }
+
+    /// Feeds a datagram reassembled from fragments (its frames are already counted).
+    pub fn datagram(&mut self, dg: &Datagram, ts: i64, number: u64, file: u32) {
+        let ip_len = (dg.payload.len() + 20) as u32;
+        match transport(dg.src, dg.dst, dg.proto, &dg.payload, ip_len, dg.encap) {
+            Ok(d) => self.track(&d, ts, number, file),
+            Err(why) => self.sink.stats.skip(why, 1),
+        }
+    }
+
+    fn count_frame(&mut self, bytes: u64) {
+        self.sink.stats.packets += 1;
+        self.sink.stats.bytes += bytes;
+    }
+
     /// Feeds one decoded packet.
     pub fn packet(&mut self, d: &Decoded<'_>, ts: i64, number: u64, file: u32, frame_len: usize) {
+        self.count_frame(frame_len as u64);
+        self.track(d, ts, number, file);
+    }
+
+    fn track(&mut self, d: &Decoded<'_>, ts: i64, number: u64, file: u32) {
         let stats = &mut self.sink.stats;
-        stats.packets += 1;
-        stats.bytes += frame_len as u64;
         let Transport::Tcp { seq, ack, flags } = d.transport else {
             stats.udp_packets += 1;
             return;
@@ -320,10 +369,16 @@ impl Scanner {
 
     /// Finishes every flow still open and returns the detections and counters.
     pub fn finish(mut self) -> (Vec<Detection>, ScanStats) {
-        let Scanner { table, sink, .. } = &mut self;
+        let Scanner {
+            table,
+            sink,
+            defrag,
+            ..
+        } = &mut self;
         table.drain(&mut |k, f| sink.finish(k, f));
         sink.stats.evicted_capacity += table.evicted_capacity;
         sink.stats.evicted_idle += table.evicted_idle;
+        sink.stats.add_defrag(&defrag.stats);
         (
             std::mem::take(&mut sink.detections),
             std::mem::take(&mut sink.stats),
@@ -424,18 +479,32 @@ fn scan_one(
             next_progress = p.offset + PROGRESS_EVERY;
             progress(base + p.offset);
         }
-        match decode(p.linktype, p.data) {
-            Ok(d) => s.packet(&d, p.ts_ns, p.number, file, p.data.len()),
-            Err(why) => s.skipped(why, p.data.len()),
-        }
+        s.frame(p.linktype, p.data, p.ts_ns, p.number, file);
     })
 }
 
-struct Job<'a> {
-    d: Decoded<'a>,
-    ts: i64,
-    number: u64,
-    len: usize,
+enum Job<'a> {
+    /// A packet borrowed from the capture.
+    Packet {
+        d: Decoded<'a>,
+        ts: i64,
+        number: u64,
+        len: usize,
+    },
+    /// A datagram the reader reassembled from fragments.
+    Datagram { dg: Datagram, ts: i64, number: u64 },
+}
+
+fn worker_for(d: &Decoded<'_>, n: usize) -> usize {
+    match d.transport {
+        Transport::Tcp { .. } => {
+            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6)
+                .0
+                .spread_hash()
+                % n as u64) as usize
+        }
+        Transport::Udp => 0,
+    }
 }
 
 const BATCH: usize = 512;
@@ -448,7 +517,7 @@ fn scan_parallel(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReadReport, SourceError> {
     let n = scanners.len();
-    let (r, skips) = std::thread::scope(|scope| {
+    let (r, skips, reader) = std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(n);
         for s in scanners.iter_mut() {
             let (tx, rx) = crossbeam_channel::bounded::<Vec<Job<'_>>>(16);
@@ -456,46 +525,67 @@ fn scan_parallel(
             scope.spawn(move || {
                 for batch in rx {
                     for j in batch {
-                        s.packet(&j.d, j.ts, j.number, file, j.len);
+                        match j {
+                            Job::Packet { d, ts, number, len } => {
+                                s.packet(&d, ts, number, file, len)
+                            }
+                            Job::Datagram { dg, ts, number } => s.datagram(&dg, ts, number, file),
+                        }
                     }
                 }
             });
         }
         let mut batches: Vec<Vec<Job<'_>>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
         let mut skips: BTreeMap<SkipKey, (Skip, u64, u64)> = BTreeMap::new();
+        // Fragments carry no ports, so the reader reassembles them before it can dispatch.
+        let mut defrag = Defragmenter::default();
+        let mut fragment_frames = (0u64, 0u64);
         let mut next_progress = PROGRESS_EVERY;
         let r = cap.for_each(|p| {
             if p.offset > next_progress {
                 next_progress = p.offset + PROGRESS_EVERY;
                 progress(base + p.offset);
             }
-            match decode(p.linktype, p.data) {
-                Ok(d) => {
-                    let w = match d.transport {
-                        Transport::Tcp { .. } => {
-                            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6)
-                                .0
-                                .spread_hash()
-                                % n as u64) as usize
-                        }
-                        Transport::Udp => 0,
-                    };
-                    batches[w].push(Job {
+            let job = match decode_full(p.linktype, p.data) {
+                Ok(Decoding::Packet(d)) => Some((
+                    worker_for(&d, n),
+                    Job::Packet {
                         d,
                         ts: p.ts_ns,
                         number: p.number,
                         len: p.data.len(),
-                    });
-                    if batches[w].len() >= BATCH {
-                        let full = std::mem::replace(&mut batches[w], Vec::with_capacity(BATCH));
-                        // A worker only stops when its channel closes, so send cannot fail.
-                        let _ = senders[w].send(full);
-                    }
+                    },
+                )),
+                Ok(Decoding::Fragment(f)) => {
+                    fragment_frames.0 += 1;
+                    fragment_frames.1 += p.data.len() as u64;
+                    defrag.push(&f, p.ts_ns).map(|dg| {
+                        let w = transport(dg.src, dg.dst, dg.proto, &dg.payload, 0, dg.encap)
+                            .map(|d| worker_for(&d, n))
+                            .unwrap_or(0);
+                        (
+                            w,
+                            Job::Datagram {
+                                dg,
+                                ts: p.ts_ns,
+                                number: p.number,
+                            },
+                        )
+                    })
                 }
                 Err(why) => {
                     let e = skips.entry(SkipKey::of(why)).or_insert((why, 0, 0));
                     e.1 += 1;
                     e.2 += p.data.len() as u64;
+                    None
+                }
+            };
+            if let Some((w, job)) = job {
+                batches[w].push(job);
+                if batches[w].len() >= BATCH {
+                    let full = std::mem::replace(&mut batches[w], Vec::with_capacity(BATCH));
+                    // A worker only stops when its channel closes, so send cannot fail.
+                    let _ = senders[w].send(full);
                 }
             }
         });
@@ -505,11 +595,15 @@ fn scan_parallel(
             }
         }
         drop(senders);
-        (r, skips)
+        (r, skips, (defrag.stats, fragment_frames))
     });
     for (why, count, bytes) in skips.into_values() {
         scanners[0].skipped_many(why, count, bytes);
     }
+    let (dstats, (frames, bytes)) = reader;
+    scanners[0].sink.stats.packets += frames;
+    scanners[0].sink.stats.bytes += bytes;
+    scanners[0].sink.stats.add_defrag(&dstats);
     r
 }
 

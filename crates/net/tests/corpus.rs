@@ -205,3 +205,35 @@ fn a_folder_is_every_capture_in_it() {
     let out = scan_files(&files, &ScanConfig::default(), &|_| {});
     assert_eq!(out.detections.len(), 3);
 }
+
+#[test]
+fn fragmented_datagrams_are_reassembled_on_one_and_two_threads() {
+    let c = corpus();
+    let s = c
+        .iter()
+        .find(|s| s.truth.name == "zec-equihash-ip-fragments")
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("frag.pcap");
+    std::fs::write(&path, write_pcap(s, false, false)).unwrap();
+    for threads in [1, 2] {
+        let out = scan_files(
+            std::slice::from_ref(&path),
+            &ScanConfig {
+                threads,
+                ..ScanConfig::default()
+            },
+            &|_| {},
+        );
+        assert!(
+            out.stats.fragments > 0 && out.stats.reassembled > 0,
+            "{:?}",
+            out.stats
+        );
+        assert_eq!(out.stats.reassembly_dropped, 0);
+        let d = &out.detections[0];
+        // Every 2.7 KB Equihash submission crossed the small MTU in pieces.
+        assert_eq!(d.mining.shares.submitted, 12, "threads {threads}");
+        assert_eq!(d.mining.shares.accepted, 12);
+    }
+}

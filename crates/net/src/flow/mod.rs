@@ -1,5 +1,6 @@
 //! Flows: a bounded table of connections and per-direction TCP reassembly.
 
+pub mod defrag;
 pub mod stream;
 pub mod table;
 

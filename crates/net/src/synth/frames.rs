@@ -227,6 +227,39 @@ fn outer_ipv4(proto: u8, payload: &[u8]) -> Vec<u8> {
     h
 }
 
+/// Cuts an IPv4 packet into fragments whose payloads are at most `max_payload` bytes (rounded
+/// down to a multiple of 8), last piece first when `reverse` (receivers must cope with any order).
+pub fn fragment_ipv4(ip: &[u8], max_payload: usize, id: u16, reverse: bool) -> Vec<Vec<u8>> {
+    let hl = usize::from(ip.first().map_or(5, |b| b & 0x0f)) * 4;
+    if ip.len() <= hl + max_payload || ip.len() < 20 {
+        return vec![ip.to_vec()];
+    }
+    let step = (max_payload / 8).max(1) * 8;
+    let payload = &ip[hl..];
+    let mut out = Vec::new();
+    let mut off = 0;
+    while off < payload.len() {
+        let end = (off + step).min(payload.len());
+        let more = end < payload.len();
+        let mut h = ip[..hl].to_vec();
+        h[2..4].copy_from_slice(&((hl + end - off) as u16).to_be_bytes());
+        h[4..6].copy_from_slice(&id.to_be_bytes());
+        let flags_off = ((off / 8) as u16) | if more { 0x2000 } else { 0 };
+        h[6..8].copy_from_slice(&flags_off.to_be_bytes());
+        h[10] = 0;
+        h[11] = 0;
+        let sum = ipv4_checksum(&h);
+        h[10..12].copy_from_slice(&sum.to_be_bytes());
+        h.extend_from_slice(&payload[off..end]);
+        out.push(h);
+        off = end;
+    }
+    if reverse {
+        out.reverse();
+    }
+    out
+}
+
 fn ipv4_checksum(h: &[u8]) -> u16 {
     let mut s: u32 = h
         .chunks(2)

@@ -1221,6 +1221,17 @@ pub fn corpus() -> Vec<Scenario> {
             m("stratum-v2", "BTC"),
         ),
         play(
+            "zec-equihash-ip-fragments",
+            &equihash(),
+            c(27, 40017),
+            srv(17, 3357),
+            Shape {
+                fragment_over: Some(512),
+                ..d()
+            },
+            m("equihash", "ZEC"),
+        ),
+        play(
             "not-bitcoin-p2p",
             &bitcoin_p2p(),
             c(40, 40040),

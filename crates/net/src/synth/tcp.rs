@@ -98,6 +98,8 @@ pub struct Shape {
     pub link: Link,
     /// Leave out one direction entirely (asymmetric routing).
     pub only: Option<Dir>,
+    /// Fragment IPv4 packets whose payload exceeds this many bytes (a small path MTU).
+    pub fragment_over: Option<usize>,
 }
 
 impl Default for Shape {
@@ -111,6 +113,7 @@ impl Default for Shape {
             drop_every: 0,
             link: Link::Ethernet,
             only: None,
+            fragment_over: None,
         }
     }
 }
@@ -145,7 +148,7 @@ impl Conversation {
         }
     }
 
-    fn packet(&self, dir: Dir, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    fn packet(&self, dir: Dir, seq: u32, flags: u8, payload: &[u8]) -> Vec<Vec<u8>> {
         let (src, dst, ack) = match dir {
             Dir::Up => (self.client, self.server, self.seq[1]),
             Dir::Down => (self.server, self.client, self.seq[0]),
@@ -173,15 +176,30 @@ impl Conversation {
             ),
             _ => Vec::new(),
         };
-        self.shape.link.wrap(&ip)
+        match self.shape.fragment_over {
+            Some(max) if ip.first().map(|b| b >> 4) == Some(4) => {
+                // Every other datagram arrives last piece first.
+                let reverse = seq % 2 == 1;
+                frames::fragment_ipv4(&ip, max, seq as u16, reverse)
+                    .iter()
+                    .map(|f| self.shape.link.wrap(f))
+                    .collect()
+            }
+            _ => vec![self.shape.link.wrap(&ip)],
+        }
     }
 
     fn emit(&mut self, t: i64, dir: Dir, seq: u32, flags: u8, payload: &[u8]) {
         if self.shape.only.is_some_and(|o| o != dir) {
             return;
         }
-        let f = self.packet(dir, seq, flags, payload);
-        self.frames.push((t, f));
+        for (i, f) in self
+            .packet(dir, seq, flags, payload)
+            .into_iter()
+            .enumerate()
+        {
+            self.frames.push((t + i as i64 * 1_000, f));
+        }
     }
 
     /// SYN, SYN-ACK, ACK at time `t`.
