@@ -1,0 +1,474 @@
+//! Meter readings from CSV: the long layout (`meter_id,timestamp,kwh`) and the wide layout
+//! (one row per meter, one column per day, as the SGCC data set lays it out).
+//!
+//! Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are grouped in
+//! memory; larger ones are first split by a hash of the meter id into partition files on disk
+//! (each line keeping its original line number), then grouped one partition at a time, so memory
+//! is bounded by a partition, not by the input. Every malformed row is counted by reason, and the
+//! first ones are listed with file, line and column.
+
+use crate::series::{BuildConfig, Series, build};
+use crate::time::{Stamp, parse};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Reading failures that stop a file.
+#[derive(Debug, Error)]
+pub enum ReadError {
+    /// The file could not be opened, read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The header names none of the columns needed.
+    #[error("{path}: line 1: {what}")]
+    Header {
+        /// The file.
+        path: PathBuf,
+        /// What is missing.
+        what: String,
+    },
+}
+
+/// Column names and value handling of a readings file.
+#[derive(Clone, Debug)]
+pub struct ReadingsOptions {
+    /// Meter id column (default: the first of `meter_id`, `meter`, `CONS_NO`, `id`).
+    pub meter_column: Option<String>,
+    /// Timestamp column (default: `timestamp`, `time`, `datetime`, `date`).
+    pub time_column: Option<String>,
+    /// Value column (default: `kwh`, `value`, `energy`, `wh`, `kw`).
+    pub value_column: Option<String>,
+    /// How to turn values into interval energies.
+    pub build: BuildConfig,
+    /// Offset (seconds) for timestamps written without one.
+    pub default_offset: i32,
+    /// Rows held in memory before a file is partitioned on disk.
+    pub memory_rows: usize,
+}
+
+impl Default for ReadingsOptions {
+    fn default() -> Self {
+        ReadingsOptions {
+            meter_column: None,
+            time_column: None,
+            value_column: None,
+            build: BuildConfig::default(),
+            // China Standard Time: the users' default; files with offsets override it.
+            default_offset: 8 * 3600,
+            memory_rows: 20_000_000,
+        }
+    }
+}
+
+/// What reading came to: counts of rows and of what was skipped, and why.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows skipped, by reason.
+    pub skipped: BTreeMap<String, u64>,
+    /// The first skipped rows, as `file:line: column: what`.
+    pub examples: Vec<String>,
+    /// Meters delivered.
+    pub meters: u64,
+    /// Wide-layout labels (`FLAG` column), meter → label, when the file has them.
+    pub labels: Vec<(String, bool)>,
+}
+
+const EXAMPLES: usize = 20;
+
+impl ReadStats {
+    fn skip(&mut self, path: &Path, line: u64, column: &str, what: &str) {
+        *self.skipped.entry(what.to_string()).or_default() += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(format!("{}:{line}: column {column}: {what}", path.display()));
+        }
+    }
+
+    /// Rows skipped in all.
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+fn find(headers: &[String], asked: Option<&str>, defaults: &[&str]) -> Option<usize> {
+    match asked {
+        Some(a) => headers.iter().position(|h| h.eq_ignore_ascii_case(a)),
+        None => defaults.iter().find_map(|d| headers.iter().position(|h| h.eq_ignore_ascii_case(d))),
+    }
+}
+
+/// Reads every readings file and hands each meter's series to `f`.
+pub fn read_readings(
+    paths: &[PathBuf],
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+) -> Result<ReadStats, ReadError> {
+    let mut stats = ReadStats::default();
+    for p in paths {
+        read_file(p, opts, allow_negative, f, &mut stats)?;
+    }
+    Ok(stats)
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> ReadError + '_ {
+    move |source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn header_of(path: &Path) -> Result<Vec<String>, ReadError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+    let h = r.headers().map_err(|e| ReadError::Header {
+        path: path.to_path_buf(),
+        what: e.to_string(),
+    })?;
+    Ok(h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect())
+}
+
+fn read_file(
+    path: &Path,
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+) -> Result<(), ReadError> {
+    let headers = header_of(path)?;
+    let meter = find(&headers, opts.meter_column.as_deref(), &["meter_id", "meter", "cons_no", "id"]);
+    let time = find(&headers, opts.time_column.as_deref(), &["timestamp", "time", "datetime", "date", "ts"]);
+    let value = find(&headers, opts.value_column.as_deref(), &["kwh", "value", "energy", "wh", "kw", "consumption"]);
+    let date_columns = headers.iter().filter(|h| parse(h, 0).is_some()).count();
+    match (meter, time, value) {
+        (Some(m), Some(t), Some(v)) => read_long(path, &headers, (m, t, v), opts, allow_negative, f, stats),
+        (Some(m), _, _) if date_columns >= 3 => read_wide(path, &headers, m, opts, allow_negative, f, stats),
+        _ => Err(ReadError::Header {
+            path: path.to_path_buf(),
+            what: format!(
+                "need columns for meter, timestamp and value (long layout) or a meter column and date columns (wide layout); found {}",
+                headers.join(",")
+            ),
+        }),
+    }
+}
+
+type Rows = HashMap<String, Vec<(Stamp, f64)>, foldhash::fast::RandomState>;
+
+#[allow(clippy::too_many_arguments)]
+fn read_long(
+    path: &Path,
+    headers: &[String],
+    (mc, tc, vc): (usize, usize, usize),
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+) -> Result<(), ReadError> {
+    let size = std::fs::metadata(path).map_err(io(path))?.len();
+    // About 40 bytes a row in the default layout: estimate before reading.
+    if size / 40 > opts.memory_rows as u64 {
+        return read_long_partitioned(path, headers, (mc, tc, vc), opts, allow_negative, f, stats, size);
+    }
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut rows: Rows = HashMap::default();
+    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match r.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                stats.skip(path, line, "-", &format!("unreadable row: {e}"));
+                continue;
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        stats.rows += 1;
+        if let Some((m, s, v)) = parse_row(path, line, headers, &rec, (mc, tc, vc), opts, stats) {
+            rows.entry(m).or_default().push((s, v));
+        }
+    }
+    emit(rows, opts, allow_negative, f, stats);
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn parse_row(
+    path: &Path,
+    line: u64,
+    headers: &[String],
+    rec: &csv::ByteRecord,
+    (mc, tc, vc): (usize, usize, usize),
+    opts: &ReadingsOptions,
+    stats: &mut ReadStats,
+) -> Option<(String, Stamp, f64)> {
+    let field = |i: usize| rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).map(str::trim);
+    let Some(m) = field(mc).filter(|m| !m.is_empty()) else {
+        stats.skip(path, line, &headers[mc], "missing meter id");
+        return None;
+    };
+    let Some(s) = field(tc).and_then(|t| parse(t, opts.default_offset)) else {
+        stats.skip(path, line, &headers[tc], "unreadable timestamp");
+        return None;
+    };
+    let v = match field(vc) {
+        Some("") | None => {
+            stats.skip(path, line, &headers[vc], "missing value");
+            return None;
+        }
+        Some(t) => match t.parse::<f64>() {
+            Ok(v) if v.is_finite() => v,
+            _ => {
+                stats.skip(path, line, &headers[vc], "unreadable value");
+                return None;
+            }
+        },
+    };
+    Some((m.to_string(), s, v))
+}
+
+fn emit(rows: Rows, opts: &ReadingsOptions, allow_negative: &dyn Fn(&str) -> bool, f: &mut dyn FnMut(Series), stats: &mut ReadStats) {
+    let mut meters: Vec<(String, Vec<(Stamp, f64)>)> = rows.into_iter().collect();
+    meters.sort_by(|a, b| a.0.cmp(&b.0));
+    for (m, r) in meters {
+        let cfg = BuildConfig {
+            allow_negative: opts.build.allow_negative || allow_negative(&m),
+            ..opts.build
+        };
+        if let Some(s) = build(&m, r, &cfg) {
+            stats.meters += 1;
+            f(s);
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read_long_partitioned(
+    path: &Path,
+    headers: &[String],
+    cols: (usize, usize, usize),
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+    size: u64,
+) -> Result<(), ReadError> {
+    let parts = ((size / 40 / opts.memory_rows.max(1) as u64) + 1).clamp(2, 4096) as usize;
+    let dir = tempdir_for(path)?;
+    let hasher = foldhash::fast::FixedState::with_seed(7);
+    let mut writers: Vec<BufWriter<std::fs::File>> = (0..parts)
+        .map(|i| std::fs::File::create(dir.join(format!("part-{i}.csv"))).map(BufWriter::new))
+        .collect::<Result<_, _>>()
+        .map_err(io(&dir))?;
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let reader = BufReader::with_capacity(1 << 20, file);
+    // Lines are copied as they are, prefixed with their number: a quoted field with a newline
+    // in a meter file would be malformed anyway and is reported as such in the partition pass.
+    for (n, line) in reader.split(b'\n').enumerate().skip(1) {
+        let line = line.map_err(io(path))?;
+        if line.is_empty() {
+            continue;
+        }
+        let meter = line.split(|&c| c == b',').nth(cols.0).unwrap_or_default();
+        let p = (hasher.hash_one(meter.trim_ascii()) % parts as u64) as usize;
+        let w = &mut writers[p];
+        write!(w, "{},", n + 1).map_err(io(&dir))?;
+        w.write_all(&line).map_err(io(&dir))?;
+        w.write_all(b"\n").map_err(io(&dir))?;
+    }
+    for w in &mut writers {
+        w.flush().map_err(io(&dir))?;
+    }
+    drop(writers);
+    let shifted = (cols.0 + 1, cols.1 + 1, cols.2 + 1);
+    let mut h2 = vec!["line".to_string()];
+    h2.extend_from_slice(headers);
+    for i in 0..parts {
+        let pf = dir.join(format!("part-{i}.csv"));
+        let file = std::fs::File::open(&pf).map_err(io(&pf))?;
+        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+        let mut rec = csv::ByteRecord::new();
+        let mut rows: Rows = HashMap::default();
+        loop {
+            match r.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    stats.skip(path, 0, "-", &format!("unreadable row: {e}"));
+                    continue;
+                }
+            }
+            let line = rec.get(0).and_then(|b| std::str::from_utf8(b).ok()).and_then(|s| s.parse().ok()).unwrap_or(0);
+            stats.rows += 1;
+            if let Some((m, s, v)) = parse_row(path, line, &h2, &rec, shifted, opts, stats) {
+                rows.entry(m).or_default().push((s, v));
+            }
+        }
+        emit(rows, opts, allow_negative, f, stats);
+        let _ = std::fs::remove_file(&pf);
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
+fn tempdir_for(path: &Path) -> Result<PathBuf, ReadError> {
+    let base = std::env::temp_dir();
+    let name = format!(
+        "minewatch-partitions-{}-{}",
+        std::process::id(),
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    );
+    let dir = base.join(name);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok(dir)
+}
+
+fn read_wide(
+    path: &Path,
+    headers: &[String],
+    mc: usize,
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+) -> Result<(), ReadError> {
+    let dates: Vec<(usize, Stamp)> = headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| parse(h, opts.default_offset).map(|s| (i, s)))
+        .collect();
+    let flag = headers.iter().position(|h| h.eq_ignore_ascii_case("flag"));
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match r.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                stats.skip(path, line, "-", &format!("unreadable row: {e}"));
+                continue;
+            }
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        stats.rows += 1;
+        let field = |i: usize| rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).map(str::trim);
+        let Some(m) = field(mc).filter(|m| !m.is_empty()).map(str::to_string) else {
+            stats.skip(path, line, &headers[mc], "missing meter id");
+            continue;
+        };
+        if let Some(fl) = flag.and_then(field) {
+            stats.labels.push((m.clone(), fl == "1"));
+        }
+        let mut points = Vec::with_capacity(dates.len());
+        for (i, s) in &dates {
+            match field(*i) {
+                // Empty cells are gaps in the SGCC data, not errors: they become missing values.
+                Some("") | None => {}
+                Some(t) => match t.parse::<f64>() {
+                    Ok(v) if v.is_finite() => points.push((*s, v)),
+                    _ => stats.skip(path, line, &headers[*i], "unreadable value"),
+                },
+            }
+        }
+        let cfg = BuildConfig {
+            step: Some(86_400),
+            register: crate::series::Register::Interval,
+            allow_negative: opts.build.allow_negative || allow_negative(&m),
+            ..opts.build
+        };
+        if let Some(s) = build(&m, points, &cfg) {
+            stats.meters += 1;
+            f(s);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn collect(paths: &[PathBuf], opts: &ReadingsOptions) -> (Vec<Series>, ReadStats) {
+        let mut v = Vec::new();
+        let st = read_readings(paths, opts, &|_| false, &mut |s| v.push(s)).unwrap();
+        (v, st)
+    }
+
+    #[test]
+    fn long_layout_any_order_with_bad_rows_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(
+            d.path(),
+            "r.csv",
+            "meter_id,timestamp,kwh\nb,2024-01-01T01:00:00+08:00,2\na,2024-01-01T00:00:00+08:00,1\nb,2024-01-01T00:00:00+08:00,2\na,not-a-time,1\na,2024-01-01T01:00:00+08:00,x\n,2024-01-01T01:00:00+08:00,1\na,2024-01-01T02:00:00+08:00,1\n",
+        );
+        let (v, st) = collect(&[p], &ReadingsOptions::default());
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].meter_id, "a");
+        assert_eq!(v[0].kwh.len(), 3);
+        assert!(v[0].kwh[1].is_nan());
+        assert_eq!(st.rows, 7);
+        assert_eq!(st.skipped_total(), 3);
+        assert!(st.examples[0].contains("r.csv:5: column timestamp: unreadable timestamp"), "{:?}", st.examples);
+        assert!(st.examples[1].contains(":6: column kwh: unreadable value"));
+    }
+
+    #[test]
+    fn partitioned_reading_gives_the_same_series() {
+        let d = tempfile::tempdir().unwrap();
+        let mut text = String::from("meter_id,timestamp,kwh\n");
+        for h in 0..48 {
+            for m in 0..30 {
+                text.push_str(&format!("m{m},2024-01-01T00:00:00+08:00,{}\n", 0.5).replace("T00", &format!("T{:02}", h % 24)).replace("01-01", if h < 24 { "01-01" } else { "01-02" }));
+            }
+        }
+        text.push_str("m3,garbage,1\n");
+        let p = write(d.path(), "big.csv", &text);
+        let (a, sa) = collect(std::slice::from_ref(&p), &ReadingsOptions::default());
+        let (b, sb) = collect(&[p], &ReadingsOptions { memory_rows: 10, ..ReadingsOptions::default() });
+        let mut b = b;
+        b.sort_by(|x, y| x.meter_id.cmp(&y.meter_id));
+        assert_eq!(a, b);
+        assert_eq!(sa.rows, sb.rows);
+        assert_eq!(sa.skipped, sb.skipped);
+        assert!(sb.examples[0].contains(&format!(":{}:", 48 * 30 + 2)), "{:?}", sb.examples);
+    }
+
+    #[test]
+    fn wide_layout_with_labels_and_gaps() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "sgcc.csv", "CONS_NO,FLAG,2014/1/1,2014/1/2,2014/1/3,2014/1/4\nA1,1,3.5,,4.0,x\nB2,0,1,1,1,1\n");
+        let (v, st) = collect(&[p], &ReadingsOptions::default());
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].step, 86_400);
+        assert!(v[0].kwh[1].is_nan());
+        assert_eq!(st.labels, vec![("A1".to_string(), true), ("B2".to_string(), false)]);
+        assert_eq!(st.skipped_total(), 1);
+    }
+
+    #[test]
+    fn a_header_without_the_columns_is_an_error() {
+        let d = tempfile::tempdir().unwrap();
+        let p = write(d.path(), "x.csv", "a,b\n1,2\n");
+        let e = read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("x.csv: line 1"), "{e}");
+    }
+}

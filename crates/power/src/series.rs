@@ -1,0 +1,327 @@
+//! One meter's readings on a regular time grid, and how raw rows become one.
+
+use crate::time::Stamp;
+
+/// What reading a meter's rows found wrong, and how it was handled. Nothing is dropped silently.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeriesReport {
+    /// Rows with a timestamp already seen (the last one was kept).
+    pub duplicates: u64,
+    /// Grid intervals with no reading.
+    pub missing: u64,
+    /// Negative interval energies on a meter not registered as exporting (set missing).
+    pub negatives: u64,
+    /// Values above the physical limit (set missing).
+    pub impossible: u64,
+    /// Cumulative register rollovers corrected.
+    pub rollovers: u64,
+    /// Cumulative register resets or decreases that are no rollover (set missing).
+    pub resets: u64,
+    /// Rows off the grid (snapped to the interval they fall in).
+    pub off_grid: u64,
+    /// The values were a cumulative register and were differenced.
+    pub cumulative: bool,
+}
+
+impl SeriesReport {
+    /// Adds another meter's report.
+    pub fn merge(&mut self, o: &SeriesReport) {
+        self.duplicates += o.duplicates;
+        self.missing += o.missing;
+        self.negatives += o.negatives;
+        self.impossible += o.impossible;
+        self.rollovers += o.rollovers;
+        self.resets += o.resets;
+        self.off_grid += o.off_grid;
+    }
+}
+
+/// Energy of each interval of one meter, kWh, on a regular grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// The meter.
+    pub meter_id: String,
+    /// UTC seconds of the first interval's start.
+    pub start: i64,
+    /// Interval length, seconds.
+    pub step: i64,
+    /// Local UTC offsets, as (first interval index, offset seconds); daylight saving adds entries.
+    pub offsets: Vec<(usize, i32)>,
+    /// kWh per interval; NaN where missing.
+    pub kwh: Vec<f32>,
+    /// What was found and fixed.
+    pub report: SeriesReport,
+}
+
+impl Series {
+    /// Local seconds of the start of interval `i`.
+    pub fn local(&self, i: usize) -> i64 {
+        let off = self
+            .offsets
+            .iter()
+            .take_while(|(from, _)| *from <= i)
+            .last()
+            .map_or(0, |(_, o)| *o);
+        self.start + i as i64 * self.step + i64::from(off)
+    }
+
+    /// Intervals per hour (fractional for daily data).
+    pub fn per_hour(&self) -> f64 {
+        3600.0 / self.step as f64
+    }
+}
+
+/// How raw values are to be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Register {
+    /// Decide per meter: cumulative when the values nearly always rise.
+    Auto,
+    /// Energy of each interval.
+    Interval,
+    /// A cumulative register reading.
+    Cumulative,
+}
+
+/// Units of the value column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// Kilowatt-hours.
+    KilowattHours,
+    /// Watt-hours.
+    WattHours,
+    /// Mean kilowatts over the interval.
+    Kilowatts,
+    /// Mean watts over the interval.
+    Watts,
+}
+
+impl Unit {
+    /// A unit from its usual name.
+    pub fn parse(s: &str) -> Option<Unit> {
+        match s.to_ascii_lowercase().as_str() {
+            "kwh" => Some(Unit::KilowattHours),
+            "wh" => Some(Unit::WattHours),
+            "kw" => Some(Unit::Kilowatts),
+            "w" => Some(Unit::Watts),
+            _ => None,
+        }
+    }
+}
+
+/// Settings for turning rows into a series.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildConfig {
+    /// Register handling.
+    pub register: Register,
+    /// Unit of the values.
+    pub unit: Unit,
+    /// Negative interval energies are net export (rooftop solar), not errors.
+    pub allow_negative: bool,
+    /// Largest credible mean power, kW; higher values are impossible readings.
+    pub max_kw: f64,
+    /// Force this interval (seconds) instead of detecting it.
+    pub step: Option<i64>,
+}
+
+impl Default for BuildConfig {
+    fn default() -> Self {
+        BuildConfig {
+            register: Register::Auto,
+            unit: Unit::KilowattHours,
+            allow_negative: false,
+            // 10 MW: above any single metered site that a low-voltage or 10 kV meter serves.
+            max_kw: 10_000.0,
+            step: None,
+        }
+    }
+}
+
+/// The interval lengths accepted: 1, 5, 10, 15, 30 minutes, 1 hour, 1 day.
+pub const STEPS: [i64; 7] = [60, 300, 600, 900, 1800, 3600, 86_400];
+
+/// The most common gap between consecutive distinct timestamps, snapped to a known interval.
+pub fn detect_step(sorted_utc: &[i64]) -> Option<i64> {
+    let mut counts: Vec<(i64, u32)> = Vec::new();
+    for w in sorted_utc.windows(2).take(5000) {
+        let d = w[1] - w[0];
+        if d <= 0 {
+            continue;
+        }
+        match counts.iter_mut().find(|(x, _)| *x == d) {
+            Some(c) => c.1 += 1,
+            None => counts.push((d, 1)),
+        }
+    }
+    let (d, _) = counts.into_iter().max_by_key(|(d, n)| (*n, -*d))?;
+    // A known interval, or (readings missing in between) the longest known one dividing it.
+    STEPS
+        .iter()
+        .copied()
+        .find(|s| (d - s).abs() * 20 <= *s)
+        .or_else(|| STEPS.iter().rev().copied().find(|s| d % s == 0))
+}
+
+/// Builds a series from one meter's rows (in any order).
+pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> Option<Series> {
+    let mut report = SeriesReport::default();
+    rows.sort_by_key(|(s, _)| s.utc);
+    // Keep the last of equal timestamps (a corrected reading usually comes later in the file).
+    let mut dedup: Vec<(Stamp, f64)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        match dedup.last_mut() {
+            Some(last) if last.0.utc == r.0.utc => {
+                *last = r;
+                report.duplicates += 1;
+            }
+            _ => dedup.push(r),
+        }
+    }
+    if dedup.is_empty() {
+        return None;
+    }
+    let utc: Vec<i64> = dedup.iter().map(|(s, _)| s.utc).collect();
+    let step = cfg.step.or_else(|| detect_step(&utc)).unwrap_or(86_400);
+    let scale = match cfg.unit {
+        Unit::KilowattHours => 1.0,
+        Unit::WattHours => 0.001,
+        Unit::Kilowatts => step as f64 / 3600.0,
+        Unit::Watts => step as f64 / 3600.0 / 1000.0,
+    };
+    let cumulative = match cfg.register {
+        Register::Cumulative => true,
+        Register::Interval => false,
+        Register::Auto => {
+            let n = dedup.len();
+            let rising = dedup.windows(2).filter(|w| w[1].1 > w[0].1).count();
+            n >= 10 && rising * 10 >= (n - 1) * 9
+        }
+    };
+    report.cumulative = cumulative;
+    // Interval energies, each at the start of its interval.
+    let mut points: Vec<(i64, i32, f64)> = Vec::with_capacity(dedup.len());
+    if cumulative {
+        for w in dedup.windows(2) {
+            let (a, b) = (w[0].1, w[1].1);
+            let mut d = b - a;
+            if d < 0.0 {
+                // A register that wraps at 10^k: the previous value sat just under it.
+                let k = if a > 0.0 { a.log10().ceil() } else { 0.0 };
+                let wrap = 10f64.powf(k);
+                if a > 0.9 * wrap && b < 0.1 * wrap {
+                    d += wrap;
+                    report.rollovers += 1;
+                } else {
+                    report.resets += 1;
+                    d = f64::NAN;
+                }
+            }
+            points.push((w[0].0.utc, w[0].0.offset, d));
+        }
+    } else {
+        points.extend(dedup.iter().map(|(s, v)| (s.utc, s.offset, *v)));
+    }
+    let start = points.first().map(|p| p.0).unwrap_or(utc[0]);
+    let last = points.last().map(|p| p.0).unwrap_or(start);
+    let len = ((last - start) / step + 1) as usize;
+    if len > 50_000_000 {
+        return None;
+    }
+    let max_kwh = cfg.max_kw * step as f64 / 3600.0;
+    let mut kwh = vec![f32::NAN; len];
+    let mut offsets: Vec<(usize, i32)> = Vec::new();
+    for (t, off, v) in points {
+        let rel = t - start;
+        if rel % step != 0 {
+            report.off_grid += 1;
+        }
+        let i = (rel / step) as usize;
+        if offsets.last().is_none_or(|(_, o)| *o != off) {
+            offsets.push((i, off));
+        }
+        let v = v * scale;
+        let v = if v.is_nan() {
+            v
+        } else if v < 0.0 && !cfg.allow_negative {
+            report.negatives += 1;
+            f64::NAN
+        } else if v.abs() > max_kwh {
+            report.impossible += 1;
+            f64::NAN
+        } else {
+            v
+        };
+        kwh[i] = v as f32;
+    }
+    report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
+    Some(Series {
+        meter_id: meter_id.to_string(),
+        start,
+        step,
+        offsets,
+        kwh,
+        report,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(utc: i64) -> Stamp {
+        Stamp { utc, offset: 8 * 3600 }
+    }
+
+    #[test]
+    fn hourly_with_gap_duplicate_and_bad_values() {
+        let rows = vec![
+            (st(7200), 1.0),
+            (st(0), 1.0),
+            (st(3600), 2.0),
+            (st(3600), 1.5),
+            (st(14_400), -1.0),
+            (st(18_000), 1e9),
+            (st(21_600), 1.0),
+        ];
+        let s = build("m", rows, &BuildConfig { register: Register::Interval, ..BuildConfig::default() }).unwrap();
+        assert_eq!(s.step, 3600);
+        assert_eq!(s.kwh.len(), 7);
+        assert_eq!(s.kwh[1], 1.5);
+        assert!(s.kwh[3].is_nan());
+        assert_eq!(s.report.duplicates, 1);
+        assert_eq!(s.report.negatives, 1);
+        assert_eq!(s.report.impossible, 1);
+        assert_eq!(s.report.missing, 3);
+    }
+
+    #[test]
+    fn cumulative_registers_with_rollover() {
+        let mut v = 99_990.0;
+        let mut rows = Vec::new();
+        for i in 0..20 {
+            rows.push((st(i * 900), v % 100_000.0));
+            v += 2.0;
+        }
+        let s = build("m", rows, &BuildConfig::default()).unwrap();
+        assert!(s.report.cumulative);
+        assert_eq!(s.report.rollovers, 1);
+        assert_eq!(s.step, 900);
+        assert!(s.kwh.iter().take(19).all(|x| (*x - 2.0).abs() < 1e-3));
+    }
+
+    #[test]
+    fn a_flat_miner_is_not_taken_for_a_register() {
+        let rows: Vec<_> = (0..100).map(|i| (st(i * 3600), 3.2 + ((i * 7919) % 13) as f64 * 0.001)).collect();
+        let s = build("m", rows, &BuildConfig::default()).unwrap();
+        assert!(!s.report.cumulative);
+    }
+
+    #[test]
+    fn units_and_steps() {
+        let rows: Vec<_> = (0..10).map(|i| (st(i * 900), 4.0)).collect();
+        let s = build("m", rows, &BuildConfig { unit: Unit::Kilowatts, register: Register::Interval, ..BuildConfig::default() }).unwrap();
+        assert_eq!(s.kwh[0], 1.0);
+        assert_eq!(detect_step(&[0, 86_400, 172_800, 345_600]), Some(86_400));
+        assert_eq!(detect_step(&[0, 7]), None);
+        assert_eq!(detect_step(&[0, 7200, 14_400]), Some(3600));
+    }
+}
