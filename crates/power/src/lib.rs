@@ -2,6 +2,12 @@
 //! explained list of suspected mining sites; transformer-area balances for theft; and a
 //! synthetic region generator with its truth.
 
+pub mod changepoint;
+pub mod customers;
+pub mod eval;
+pub mod features;
+pub mod generate;
 pub mod read;
+pub mod score;
 pub mod series;
 pub mod time;

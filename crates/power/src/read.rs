@@ -88,7 +88,10 @@ impl ReadStats {
     fn skip(&mut self, path: &Path, line: u64, column: &str, what: &str) {
         *self.skipped.entry(what.to_string()).or_default() += 1;
         if self.examples.len() < EXAMPLES {
-            self.examples.push(format!("{}:{line}: column {column}: {what}", path.display()));
+            self.examples.push(format!(
+                "{}:{line}: column {column}: {what}",
+                path.display()
+            ));
         }
     }
 
@@ -101,7 +104,9 @@ impl ReadStats {
 fn find(headers: &[String], asked: Option<&str>, defaults: &[&str]) -> Option<usize> {
     match asked {
         Some(a) => headers.iter().position(|h| h.eq_ignore_ascii_case(a)),
-        None => defaults.iter().find_map(|d| headers.iter().position(|h| h.eq_ignore_ascii_case(d))),
+        None => defaults
+            .iter()
+            .find_map(|d| headers.iter().position(|h| h.eq_ignore_ascii_case(d))),
     }
 }
 
@@ -128,12 +133,16 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> ReadError + '_ {
 
 fn header_of(path: &Path) -> Result<Vec<String>, ReadError> {
     let file = std::fs::File::open(path).map_err(io(path))?;
-    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(file);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(file);
     let h = r.headers().map_err(|e| ReadError::Header {
         path: path.to_path_buf(),
         what: e.to_string(),
     })?;
-    Ok(h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_string()).collect())
+    Ok(h.iter()
+        .map(|s| s.trim().trim_start_matches('\u{feff}').to_string())
+        .collect())
 }
 
 fn read_file(
@@ -144,13 +153,29 @@ fn read_file(
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     let headers = header_of(path)?;
-    let meter = find(&headers, opts.meter_column.as_deref(), &["meter_id", "meter", "cons_no", "id"]);
-    let time = find(&headers, opts.time_column.as_deref(), &["timestamp", "time", "datetime", "date", "ts"]);
-    let value = find(&headers, opts.value_column.as_deref(), &["kwh", "value", "energy", "wh", "kw", "consumption"]);
+    let meter = find(
+        &headers,
+        opts.meter_column.as_deref(),
+        &["meter_id", "meter", "cons_no", "id"],
+    );
+    let time = find(
+        &headers,
+        opts.time_column.as_deref(),
+        &["timestamp", "time", "datetime", "date", "ts"],
+    );
+    let value = find(
+        &headers,
+        opts.value_column.as_deref(),
+        &["kwh", "value", "energy", "wh", "kw", "consumption"],
+    );
     let date_columns = headers.iter().filter(|h| parse(h, 0).is_some()).count();
     match (meter, time, value) {
-        (Some(m), Some(t), Some(v)) => read_long(path, &headers, (m, t, v), opts, allow_negative, f, stats),
-        (Some(m), _, _) if date_columns >= 3 => read_wide(path, &headers, m, opts, allow_negative, f, stats),
+        (Some(m), Some(t), Some(v)) => {
+            read_long(path, &headers, (m, t, v), opts, allow_negative, f, stats)
+        }
+        (Some(m), _, _) if date_columns >= 3 => {
+            read_wide(path, &headers, m, opts, allow_negative, f, stats)
+        }
         _ => Err(ReadError::Header {
             path: path.to_path_buf(),
             what: format!(
@@ -176,11 +201,23 @@ fn read_long(
     let size = std::fs::metadata(path).map_err(io(path))?.len();
     // About 40 bytes a row in the default layout: estimate before reading.
     if size / 40 > opts.memory_rows as u64 {
-        return read_long_partitioned(path, headers, (mc, tc, vc), opts, allow_negative, f, stats, size);
+        return read_long_partitioned(
+            path,
+            headers,
+            (mc, tc, vc),
+            opts,
+            allow_negative,
+            f,
+            stats,
+            size,
+        );
     }
     let file = std::fs::File::open(path).map_err(io(path))?;
     let mut rows: Rows = HashMap::default();
-    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(file);
     let mut rec = csv::ByteRecord::new();
     loop {
         match r.read_byte_record(&mut rec) {
@@ -212,7 +249,11 @@ fn parse_row(
     opts: &ReadingsOptions,
     stats: &mut ReadStats,
 ) -> Option<(String, Stamp, f64)> {
-    let field = |i: usize| rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).map(str::trim);
+    let field = |i: usize| {
+        rec.get(i)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .map(str::trim)
+    };
     let Some(m) = field(mc).filter(|m| !m.is_empty()) else {
         stats.skip(path, line, &headers[mc], "missing meter id");
         return None;
@@ -237,7 +278,13 @@ fn parse_row(
     Some((m.to_string(), s, v))
 }
 
-fn emit(rows: Rows, opts: &ReadingsOptions, allow_negative: &dyn Fn(&str) -> bool, f: &mut dyn FnMut(Series), stats: &mut ReadStats) {
+fn emit(
+    rows: Rows,
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+) {
     let mut meters: Vec<(String, Vec<(Stamp, f64)>)> = rows.into_iter().collect();
     meters.sort_by(|a, b| a.0.cmp(&b.0));
     for (m, r) in meters {
@@ -296,7 +343,10 @@ fn read_long_partitioned(
     for i in 0..parts {
         let pf = dir.join(format!("part-{i}.csv"));
         let file = std::fs::File::open(&pf).map_err(io(&pf))?;
-        let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(file);
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(file);
         let mut rec = csv::ByteRecord::new();
         let mut rows: Rows = HashMap::default();
         loop {
@@ -308,7 +358,11 @@ fn read_long_partitioned(
                     continue;
                 }
             }
-            let line = rec.get(0).and_then(|b| std::str::from_utf8(b).ok()).and_then(|s| s.parse().ok()).unwrap_or(0);
+            let line = rec
+                .get(0)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             stats.rows += 1;
             if let Some((m, s, v)) = parse_row(path, line, &h2, &rec, shifted, opts, stats) {
                 rows.entry(m).or_default().push((s, v));
@@ -326,7 +380,9 @@ fn tempdir_for(path: &Path) -> Result<PathBuf, ReadError> {
     let name = format!(
         "minewatch-partitions-{}-{}",
         std::process::id(),
-        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        path.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     );
     let dir = base.join(name);
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -349,7 +405,10 @@ fn read_wide(
         .collect();
     let flag = headers.iter().position(|h| h.eq_ignore_ascii_case("flag"));
     let file = std::fs::File::open(path).map_err(io(path))?;
-    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(file);
     let mut rec = csv::ByteRecord::new();
     loop {
         match r.read_byte_record(&mut rec) {
@@ -363,7 +422,11 @@ fn read_wide(
         }
         let line = rec.position().map_or(0, |p| p.line());
         stats.rows += 1;
-        let field = |i: usize| rec.get(i).and_then(|b| std::str::from_utf8(b).ok()).map(str::trim);
+        let field = |i: usize| {
+            rec.get(i)
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .map(str::trim)
+        };
         let Some(m) = field(mc).filter(|m| !m.is_empty()).map(str::to_string) else {
             stats.skip(path, line, &headers[mc], "missing meter id");
             continue;
@@ -427,7 +490,11 @@ mod tests {
         assert!(v[0].kwh[1].is_nan());
         assert_eq!(st.rows, 7);
         assert_eq!(st.skipped_total(), 3);
-        assert!(st.examples[0].contains("r.csv:5: column timestamp: unreadable timestamp"), "{:?}", st.examples);
+        assert!(
+            st.examples[0].contains("r.csv:5: column timestamp: unreadable timestamp"),
+            "{:?}",
+            st.examples
+        );
         assert!(st.examples[1].contains(":6: column kwh: unreadable value"));
     }
 
@@ -437,30 +504,51 @@ mod tests {
         let mut text = String::from("meter_id,timestamp,kwh\n");
         for h in 0..48 {
             for m in 0..30 {
-                text.push_str(&format!("m{m},2024-01-01T00:00:00+08:00,{}\n", 0.5).replace("T00", &format!("T{:02}", h % 24)).replace("01-01", if h < 24 { "01-01" } else { "01-02" }));
+                text.push_str(
+                    &format!("m{m},2024-01-01T00:00:00+08:00,{}\n", 0.5)
+                        .replace("T00", &format!("T{:02}", h % 24))
+                        .replace("01-01", if h < 24 { "01-01" } else { "01-02" }),
+                );
             }
         }
         text.push_str("m3,garbage,1\n");
         let p = write(d.path(), "big.csv", &text);
         let (a, sa) = collect(std::slice::from_ref(&p), &ReadingsOptions::default());
-        let (b, sb) = collect(&[p], &ReadingsOptions { memory_rows: 10, ..ReadingsOptions::default() });
+        let (b, sb) = collect(
+            &[p],
+            &ReadingsOptions {
+                memory_rows: 10,
+                ..ReadingsOptions::default()
+            },
+        );
         let mut b = b;
         b.sort_by(|x, y| x.meter_id.cmp(&y.meter_id));
         assert_eq!(a, b);
         assert_eq!(sa.rows, sb.rows);
         assert_eq!(sa.skipped, sb.skipped);
-        assert!(sb.examples[0].contains(&format!(":{}:", 48 * 30 + 2)), "{:?}", sb.examples);
+        assert!(
+            sb.examples[0].contains(&format!(":{}:", 48 * 30 + 2)),
+            "{:?}",
+            sb.examples
+        );
     }
 
     #[test]
     fn wide_layout_with_labels_and_gaps() {
         let d = tempfile::tempdir().unwrap();
-        let p = write(d.path(), "sgcc.csv", "CONS_NO,FLAG,2014/1/1,2014/1/2,2014/1/3,2014/1/4\nA1,1,3.5,,4.0,x\nB2,0,1,1,1,1\n");
+        let p = write(
+            d.path(),
+            "sgcc.csv",
+            "CONS_NO,FLAG,2014/1/1,2014/1/2,2014/1/3,2014/1/4\nA1,1,3.5,,4.0,x\nB2,0,1,1,1,1\n",
+        );
         let (v, st) = collect(&[p], &ReadingsOptions::default());
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].step, 86_400);
         assert!(v[0].kwh[1].is_nan());
-        assert_eq!(st.labels, vec![("A1".to_string(), true), ("B2".to_string(), false)]);
+        assert_eq!(
+            st.labels,
+            vec![("A1".to_string(), true), ("B2".to_string(), false)]
+        );
         assert_eq!(st.skipped_total(), 1);
     }
 
@@ -468,7 +556,8 @@ mod tests {
     fn a_header_without_the_columns_is_an_error() {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), "x.csv", "a,b\n1,2\n");
-        let e = read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {}).unwrap_err();
+        let e =
+            read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("x.csv: line 1"), "{e}");
     }
 }

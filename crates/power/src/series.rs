@@ -268,7 +268,10 @@ mod tests {
     use super::*;
 
     fn st(utc: i64) -> Stamp {
-        Stamp { utc, offset: 8 * 3600 }
+        Stamp {
+            utc,
+            offset: 8 * 3600,
+        }
     }
 
     #[test]
@@ -282,7 +285,15 @@ mod tests {
             (st(18_000), 1e9),
             (st(21_600), 1.0),
         ];
-        let s = build("m", rows, &BuildConfig { register: Register::Interval, ..BuildConfig::default() }).unwrap();
+        let s = build(
+            "m",
+            rows,
+            &BuildConfig {
+                register: Register::Interval,
+                ..BuildConfig::default()
+            },
+        )
+        .unwrap();
         assert_eq!(s.step, 3600);
         assert_eq!(s.kwh.len(), 7);
         assert_eq!(s.kwh[1], 1.5);
@@ -310,7 +321,9 @@ mod tests {
 
     #[test]
     fn a_flat_miner_is_not_taken_for_a_register() {
-        let rows: Vec<_> = (0..100).map(|i| (st(i * 3600), 3.2 + ((i * 7919) % 13) as f64 * 0.001)).collect();
+        let rows: Vec<_> = (0..100)
+            .map(|i| (st(i * 3600), 3.2 + ((i * 7919) % 13) as f64 * 0.001))
+            .collect();
         let s = build("m", rows, &BuildConfig::default()).unwrap();
         assert!(!s.report.cumulative);
     }
@@ -318,7 +331,16 @@ mod tests {
     #[test]
     fn units_and_steps() {
         let rows: Vec<_> = (0..10).map(|i| (st(i * 900), 4.0)).collect();
-        let s = build("m", rows, &BuildConfig { unit: Unit::Kilowatts, register: Register::Interval, ..BuildConfig::default() }).unwrap();
+        let s = build(
+            "m",
+            rows,
+            &BuildConfig {
+                unit: Unit::Kilowatts,
+                register: Register::Interval,
+                ..BuildConfig::default()
+            },
+        )
+        .unwrap();
         assert_eq!(s.kwh[0], 1.0);
         assert_eq!(detect_step(&[0, 86_400, 172_800, 345_600]), Some(86_400));
         assert_eq!(detect_step(&[0, 7]), None);

@@ -70,7 +70,10 @@ pub fn parse(s: &str, default_offset: i32) -> Option<Stamp> {
     let i2 = rest.iter().position(|&c| sep(c))?;
     let mo = digits(&rest[..i2])?;
     let rest = &rest[i2 + 1..];
-    let dend = rest.iter().position(|c| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let dend = rest
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     let d = digits(&rest[..dend])?;
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1000..=9999).contains(&y) {
         return None;
@@ -169,15 +172,29 @@ mod tests {
         assert_eq!(a.utc, 1_709_251_200);
         assert_eq!(a.offset, 8 * 3600);
         assert_eq!(parse("2024-03-01 00:00Z", 0).unwrap().utc, 1_709_251_200);
-        assert_eq!(parse("2024-03-01T08:00:00.500+0800", 0).unwrap().utc, 1_709_251_200);
-        assert_eq!(parse("2024-03-01T08:00", 8 * 3600).unwrap().utc, 1_709_251_200);
+        assert_eq!(
+            parse("2024-03-01T08:00:00.500+0800", 0).unwrap().utc,
+            1_709_251_200
+        );
+        assert_eq!(
+            parse("2024-03-01T08:00", 8 * 3600).unwrap().utc,
+            1_709_251_200
+        );
         assert_eq!(parse("2014/1/1", 0).unwrap().utc, 1_388_534_400);
         assert_eq!(parse("2024-02-29", 0).unwrap().utc % 86_400, 0);
     }
 
     #[test]
     fn bad_forms() {
-        for s in ["", "2024-13-01", "24-01-01T00:00", "2024-01-01T25:00", "2024-01-01T00:00+99:00", "2024-01-01X", "hello"] {
+        for s in [
+            "",
+            "2024-13-01",
+            "24-01-01T00:00",
+            "2024-01-01T25:00",
+            "2024-01-01T00:00+99:00",
+            "2024-01-01X",
+            "hello",
+        ] {
             assert!(parse(s, 0).is_none(), "{s}");
         }
     }
@@ -190,7 +207,10 @@ mod tests {
         }
         // 2024-03-01 was a Friday.
         assert_eq!(weekday(days_from_civil(2024, 3, 1)), 4);
-        assert_eq!(format_local(1_709_251_200, 8 * 3600), "2024-03-01T08:00:00+08:00");
+        assert_eq!(
+            format_local(1_709_251_200, 8 * 3600),
+            "2024-03-01T08:00:00+08:00"
+        );
         assert_eq!(parse_offset("+08:00"), Some(28_800));
         assert_eq!(parse_offset("-0500"), Some(-18_000));
     }

@@ -1,0 +1,119 @@
+//! Measuring the ranking against known truth (generated regions, inspection outcomes, the SGCC
+//! `FLAG` column): precision at k, recall and false-positive rate at the threshold, AUC.
+
+use crate::score::Suspect;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Quality of a ranking.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Meters with a known label.
+    pub labelled: usize,
+    /// Of them, positive.
+    pub positives: usize,
+    /// Precision among the top k, for k = 10, 50, 100 and k = number of positives.
+    pub precision_at: Vec<(usize, f64)>,
+    /// Suspected meters that are positive.
+    pub precision: f64,
+    /// Positives that are suspected.
+    pub recall: f64,
+    /// Negatives that are suspected.
+    pub false_positive_rate: f64,
+    /// Area under the ROC curve of the score.
+    pub auc: f64,
+}
+
+/// Metrics of `suspects` (ranked, best first) against labels by meter; unlabelled meters are left out.
+pub fn metrics(suspects: &[Suspect], labels: &HashMap<String, bool>) -> Metrics {
+    let ranked: Vec<(bool, bool, f64)> = suspects
+        .iter()
+        .filter_map(|s| labels.get(&s.meter_id).map(|l| (*l, s.suspected, s.score)))
+        .collect();
+    let positives = ranked.iter().filter(|r| r.0).count();
+    let negatives = ranked.len() - positives;
+    let mut m = Metrics {
+        labelled: ranked.len(),
+        positives,
+        ..Metrics::default()
+    };
+    for k in [10, 50, 100, positives] {
+        if k == 0 || k > ranked.len() {
+            continue;
+        }
+        let hits = ranked.iter().take(k).filter(|r| r.0).count();
+        m.precision_at.push((k, hits as f64 / k as f64));
+    }
+    let flagged = ranked.iter().filter(|r| r.1).count();
+    let tp = ranked.iter().filter(|r| r.0 && r.1).count();
+    m.precision = if flagged > 0 {
+        tp as f64 / flagged as f64
+    } else {
+        1.0
+    };
+    m.recall = if positives > 0 {
+        tp as f64 / positives as f64
+    } else {
+        1.0
+    };
+    m.false_positive_rate = if negatives > 0 {
+        (flagged - tp) as f64 / negatives as f64
+    } else {
+        0.0
+    };
+    // AUC: the chance a random positive outscores a random negative (ties count half).
+    let mut by_score: Vec<(f64, bool)> = ranked.iter().map(|r| (r.2, r.0)).collect();
+    by_score.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut rank_sum, mut i) = (0.0, 0);
+    while i < by_score.len() {
+        let mut j = i;
+        while j < by_score.len() && by_score[j].0 == by_score[i].0 {
+            j += 1;
+        }
+        let avg_rank = (i + j + 1) as f64 / 2.0;
+        rank_sum += avg_rank * by_score[i..j].iter().filter(|x| x.1).count() as f64;
+        i = j;
+    }
+    m.auc = if positives > 0 && negatives > 0 {
+        (rank_sum - (positives * (positives + 1)) as f64 / 2.0) / (positives * negatives) as f64
+    } else {
+        f64::NAN
+    };
+    m
+}
+
+/// Labels from a generated region's `truth.csv` (`meter_id,…,mining,…`); with `meter_visible`,
+/// miners wired ahead of the meter count as negatives for meter-based scoring (no meter can
+/// see them; the area balance must).
+pub fn read_truth(
+    path: &std::path::Path,
+    meter_visible: bool,
+) -> std::io::Result<HashMap<String, bool>> {
+    let mut r = csv::Reader::from_path(path)?;
+    let h = r.headers()?.clone();
+    let col = |n: &str| h.iter().position(|x| x == n);
+    let (Some(m), Some(mi)) = (col("meter_id"), col("mining")) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "truth needs meter_id and mining columns",
+        ));
+    };
+    let th = col("theft");
+    let act = col("active_days");
+    let mut out = HashMap::new();
+    for rec in r.records() {
+        let rec = rec?;
+        // A miner that never ran in the period cannot be seen in it: a negative for this data.
+        let active = act
+            .and_then(|a| rec.get(a))
+            .and_then(|a| a.parse::<u32>().ok())
+            .is_none_or(|a| a >= 14);
+        let mining = rec.get(mi) == Some("true") && active;
+        let theft = th.and_then(|t| rec.get(t)) == Some("true");
+        out.insert(
+            rec.get(m).unwrap_or_default().to_string(),
+            mining && !(meter_visible && theft),
+        );
+    }
+    Ok(out)
+}

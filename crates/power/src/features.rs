@@ -1,0 +1,393 @@
+//! Load-curve features per meter and window (POWER.md §2): load factor, night-to-midday ratio,
+//! day-to-day and intraday variation, weekend-to-weekday ratio, share of the dominant level,
+//! the continuous floor, the nightly plateau, capacity use, temperature sensitivity.
+//!
+//! One pass over a series makes per-day statistics; every window's features are then medians
+//! and means over its days, so the many windows scored per meter cost little.
+
+use crate::series::Series;
+use crate::time::weekday;
+use serde::Serialize;
+
+/// Statistics of one local day.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Day {
+    /// Local day number (days since 1970-01-01).
+    pub day: i64,
+    /// Energy of the day, kWh (scaled up from the valid intervals).
+    pub kwh: f64,
+    /// Share of the day's intervals that had a value.
+    pub coverage: f64,
+    /// Mean over max of interval power (F1), NaN for daily data.
+    pub load_factor: f64,
+    /// Std over mean of interval power (F4), NaN for daily data.
+    pub cv: f64,
+    /// Mean kW 00:00–06:00.
+    pub night_kw: f64,
+    /// Mean kW 10:00–16:00.
+    pub midday_kw: f64,
+    /// Lowest interval power, kW.
+    pub min_kw: f64,
+    /// Share of intervals within ±5 % of the day's median (F7), NaN for daily data.
+    pub mode_share: f64,
+    /// Negative intervals seen (export).
+    pub exported: bool,
+}
+
+/// Days with at least this share of their intervals are used.
+pub const MIN_COVERAGE: f64 = 0.8;
+
+/// Per-day statistics of a series, in day order.
+pub fn days(s: &Series) -> Vec<Day> {
+    let per_hour = s.per_hour();
+    let per_day = (86_400 / s.step).max(1) as usize;
+    let mut out: Vec<Day> = Vec::new();
+    let mut vals: Vec<f64> = Vec::with_capacity(per_day);
+    let mut cur_day = i64::MIN;
+    let mut night = (0.0, 0usize);
+    let mut midday = (0.0, 0usize);
+    let mut expected = 0usize;
+    let mut exported = false;
+    let flush = |day: i64,
+                 vals: &mut Vec<f64>,
+                 night: (f64, usize),
+                 midday: (f64, usize),
+                 expected: usize,
+                 exported: bool,
+                 out: &mut Vec<Day>| {
+        if day == i64::MIN || expected == 0 {
+            vals.clear();
+            return;
+        }
+        let n = vals.len();
+        let coverage = n as f64 / expected as f64;
+        let (kwh, lf, cv, min_kw, mode) = if n == 0 {
+            (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+        } else {
+            let sum: f64 = vals.iter().sum();
+            let kwh = sum / coverage.max(1e-9);
+            if per_day == 1 {
+                (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
+            } else {
+                let mean = sum / n as f64;
+                let max = vals.iter().copied().fold(f64::MIN, f64::max);
+                let min = vals.iter().copied().fold(f64::MAX, f64::min);
+                let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+                let mut sorted = vals.clone();
+                sorted.sort_by(f64::total_cmp);
+                let med = sorted[n / 2];
+                let band = (med.abs() * 0.05).max(1e-9);
+                let in_band = vals.iter().filter(|v| (**v - med).abs() <= band).count();
+                (
+                    kwh,
+                    if max > 0.0 { mean / max } else { f64::NAN },
+                    if mean > 0.0 {
+                        var.sqrt() / mean
+                    } else {
+                        f64::NAN
+                    },
+                    min * per_hour,
+                    in_band as f64 / n as f64,
+                )
+            }
+        };
+        out.push(Day {
+            day,
+            kwh,
+            coverage,
+            load_factor: lf,
+            cv,
+            night_kw: if night.1 > 0 {
+                night.0 / night.1 as f64 * per_hour
+            } else {
+                f64::NAN
+            },
+            midday_kw: if midday.1 > 0 {
+                midday.0 / midday.1 as f64 * per_hour
+            } else {
+                f64::NAN
+            },
+            min_kw,
+            mode_share: mode,
+            exported,
+        });
+        vals.clear();
+    };
+    for (i, v) in s.kwh.iter().enumerate() {
+        let local = s.local(i);
+        let day = local.div_euclid(86_400);
+        if day != cur_day {
+            flush(
+                cur_day, &mut vals, night, midday, expected, exported, &mut out,
+            );
+            cur_day = day;
+            night = (0.0, 0);
+            midday = (0.0, 0);
+            expected = 0;
+            exported = false;
+        }
+        expected += 1;
+        if v.is_nan() {
+            continue;
+        }
+        let v = f64::from(*v);
+        if v < 0.0 {
+            exported = true;
+        }
+        vals.push(v);
+        let hour = local.rem_euclid(86_400) / 3600;
+        if per_day > 1 {
+            if hour < 6 {
+                night.0 += v;
+                night.1 += 1;
+            } else if (10..16).contains(&hour) {
+                midday.0 += v;
+                midday.1 += 1;
+            }
+        }
+    }
+    flush(
+        cur_day, &mut vals, night, midday, expected, exported, &mut out,
+    );
+    // A day of a daily series has one interval; DST days have 23 or 25 hourly ones: both fine.
+    for d in &mut out {
+        if per_day == 1 {
+            d.coverage = if d.kwh.is_finite() { 1.0 } else { 0.0 };
+        } else {
+            d.coverage = d.coverage.min(1.0);
+        }
+    }
+    out
+}
+
+/// Features of one window of days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct Features {
+    /// Days used (coverage at least 80 %).
+    pub days: usize,
+    /// First local day of the window.
+    #[serde(skip)]
+    pub first_day: i64,
+    /// Last local day of the window.
+    #[serde(skip)]
+    pub last_day: i64,
+    /// Mean power, kW.
+    pub mean_kw: f64,
+    /// Median daily load factor (F1); NaN for daily data.
+    pub load_factor: f64,
+    /// Night (00–06) over midday (10–16) mean power (F2); NaN for daily data.
+    pub night_midday: f64,
+    /// Night minus midday mean power, kW: a plateau that runs only at night.
+    pub night_excess_kw: f64,
+    /// Coefficient of variation of daily energy (F3).
+    pub daily_cv: f64,
+    /// Median intraday coefficient of variation (F4); NaN for daily data.
+    pub intraday_cv: f64,
+    /// Mean weekend day over mean weekday energy (F5).
+    pub weekend_weekday: f64,
+    /// Median share of readings within ±5 % of the day's median (F7); NaN for daily data.
+    pub mode_share: f64,
+    /// Median of the daily minimum power, kW: the load that never switches off.
+    pub floor_kw: f64,
+    /// Energy per 30 days, kWh.
+    pub monthly_kwh: f64,
+    /// Mean power over contracted capacity, when the capacity is known.
+    pub capacity_use: f64,
+    /// Correlation of daily energy with daily temperature, when weather is given.
+    pub temp_corr: f64,
+    /// The meter exported energy (rooftop solar).
+    pub exports: bool,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    let m = v.len() / 2;
+    v.select_nth_unstable_by(m, f64::total_cmp);
+    v[m]
+}
+
+fn mean(v: impl Iterator<Item = f64>) -> f64 {
+    let (s, n) = v
+        .filter(|x| x.is_finite())
+        .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
+    if n == 0 { f64::NAN } else { s / n as f64 }
+}
+
+/// Pearson correlation of paired finite values.
+pub fn correlation(pairs: &[(f64, f64)]) -> f64 {
+    let p: Vec<&(f64, f64)> = pairs
+        .iter()
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .collect();
+    let n = p.len() as f64;
+    if n < 5.0 {
+        return f64::NAN;
+    }
+    let ma = p.iter().map(|x| x.0).sum::<f64>() / n;
+    let mb = p.iter().map(|x| x.1).sum::<f64>() / n;
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (a, b) in p {
+        sab += (a - ma) * (b - mb);
+        saa += (a - ma) * (a - ma);
+        sbb += (b - mb) * (b - mb);
+    }
+    if saa <= 0.0 || sbb <= 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// Features over `days` (already restricted to the window), with the contracted capacity and a
+/// temperature lookup by day when known.
+pub fn window(
+    days: &[Day],
+    capacity_kva: Option<f64>,
+    temp: Option<&dyn Fn(i64) -> Option<f64>>,
+) -> Features {
+    let used: Vec<&Day> = days
+        .iter()
+        .filter(|d| d.coverage >= MIN_COVERAGE && d.kwh.is_finite())
+        .collect();
+    let mut f = Features {
+        days: used.len(),
+        first_day: days.first().map_or(0, |d| d.day),
+        last_day: days.last().map_or(0, |d| d.day),
+        ..Features::default()
+    };
+    if used.is_empty() {
+        f.mean_kw = f64::NAN;
+        return f;
+    }
+    let kwh: Vec<f64> = used.iter().map(|d| d.kwh).collect();
+    let mean_day = kwh.iter().sum::<f64>() / kwh.len() as f64;
+    f.mean_kw = mean_day / 24.0;
+    f.monthly_kwh = mean_day * 30.0;
+    let var = kwh
+        .iter()
+        .map(|k| (k - mean_day) * (k - mean_day))
+        .sum::<f64>()
+        / kwh.len() as f64;
+    f.daily_cv = if mean_day > 0.0 {
+        var.sqrt() / mean_day
+    } else {
+        f64::NAN
+    };
+    f.load_factor = median(used.iter().map(|d| d.load_factor).collect());
+    f.intraday_cv = median(used.iter().map(|d| d.cv).collect());
+    f.mode_share = median(used.iter().map(|d| d.mode_share).collect());
+    f.floor_kw = median(used.iter().map(|d| d.min_kw).collect());
+    let night = mean(used.iter().map(|d| d.night_kw));
+    let midday = mean(used.iter().map(|d| d.midday_kw));
+    f.night_midday = if midday > 0.0 {
+        night / midday
+    } else {
+        f64::NAN
+    };
+    f.night_excess_kw = night - midday;
+    let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
+    let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
+    f.weekend_weekday = if wd > 0.0 { we / wd } else { f64::NAN };
+    f.capacity_use = capacity_kva
+        .filter(|c| *c > 0.0)
+        .map_or(f64::NAN, |c| f.mean_kw / c);
+    f.temp_corr = match temp {
+        Some(t) => correlation(
+            &used
+                .iter()
+                .map(|d| (d.kwh, t(d.day).unwrap_or(f64::NAN)))
+                .collect::<Vec<_>>(),
+        ),
+        None => f64::NAN,
+    };
+    f.exports = used.iter().any(|d| d.exported);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::series::SeriesReport;
+
+    fn series(days: usize, f: impl Fn(usize, usize) -> f32) -> Series {
+        let kwh = (0..days * 24).map(|i| f(i / 24, i % 24)).collect();
+        Series {
+            meter_id: "m".into(),
+            start: 1_704_067_200 - 8 * 3600, // 2024-01-01T00:00+08:00
+            step: 3600,
+            offsets: vec![(0, 8 * 3600)],
+            kwh,
+            report: SeriesReport::default(),
+        }
+    }
+
+    #[test]
+    fn a_flat_miner() {
+        let s = series(28, |d, h| 3.2 + ((d * 31 + h * 7) % 5) as f32 * 0.01);
+        let ds = days(&s);
+        assert_eq!(ds.len(), 28);
+        let f = window(&ds, Some(5.0), None);
+        assert!(f.load_factor > 0.98, "{f:?}");
+        assert!((f.night_midday - 1.0).abs() < 0.02);
+        assert!(f.daily_cv < 0.01);
+        assert!((f.weekend_weekday - 1.0).abs() < 0.01);
+        assert!(f.mode_share > 0.9);
+        assert!((f.floor_kw - 3.2).abs() < 0.05);
+        assert!((f.capacity_use - 0.64).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_household_with_evening_peaks_and_weekends() {
+        let s = series(28, |d, h| {
+            let base = if (18..23).contains(&h) {
+                1.2
+            } else if h < 6 {
+                0.15
+            } else {
+                0.4
+            };
+            // 2024-01-06 (day 5) is a Saturday.
+            if weekday(19_723 + d as i64) >= 5 {
+                base * 1.3
+            } else {
+                base
+            }
+        });
+        let f = window(&days(&s), None, None);
+        assert!(f.load_factor < 0.6, "{f:?}");
+        assert!(f.night_midday < 0.5);
+        assert!(f.weekend_weekday > 1.2);
+        assert!(f.floor_kw < 0.2);
+    }
+
+    #[test]
+    fn missing_intervals_lower_coverage_and_daily_data_works() {
+        let mut s = series(3, |_, _| 1.0);
+        for i in 24..40 {
+            s.kwh[i] = f32::NAN;
+        }
+        let ds = days(&s);
+        assert!(ds[1].coverage < 0.5);
+        assert_eq!(window(&ds, None, None).days, 2);
+        let daily = Series {
+            step: 86_400,
+            kwh: vec![24.0; 10],
+            ..series(0, |_, _| 0.0)
+        };
+        let f = window(&days(&daily), None, None);
+        assert_eq!(f.days, 10);
+        assert!(f.load_factor.is_nan());
+        assert!((f.mean_kw - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn temperature_correlation() {
+        let s = series(30, |d, _| 1.0 + d as f32 * 0.1);
+        let t = |day: i64| Some((day - 19_723) as f64);
+        let f = window(&days(&s), None, Some(&t));
+        assert!(f.temp_corr > 0.99);
+    }
+}

@@ -1,0 +1,662 @@
+//! A realistic synthetic region with hidden miners and the truth written beside it.
+//!
+//! Load shapes are parametric curves shaped after the BDEW standard load profiles' features
+//! (POWER.md §3: household load factor ≈ 0.64, night/midday ≈ 0.37, weekend ≈ 1.07× weekdays;
+//! continuous commerce g3 ≈ 0.81 / 0.67): households with morning and evening peaks, heating and
+//! air conditioning, rooftop solar; offices and shops by opening hours; cold stores with
+//! temperature-driven compressors; server rooms; factories on one or three shifts; irrigation
+//! pumps in season; night storage heaters on clean-heating tariffs; data centres; EV chargers.
+//! Miners hide in them in the ways the case reports describe (POWER.md §1, §5): round the
+//! clock, switched on mid-year, night-only, hydro season only, throttled to look commercial,
+//! under EV charging bursts, and wired ahead of the meter (theft: only the feeder sees them).
+
+use crate::time::{civil_from_days, days_from_civil, format_local, weekday};
+use std::io::Write;
+
+/// What kind of site a meter is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Household.
+    Household,
+    /// Household with rooftop solar (net metering).
+    HouseholdSolar,
+    /// Office open on workdays.
+    Office,
+    /// Shop open every day but Sunday mornings.
+    Shop,
+    /// Restaurant or hotel, long hours.
+    Continuous,
+    /// Cold store.
+    ColdStore,
+    /// Unregistered server room (a legitimate flat load that is not allow-listed).
+    ServerRoom,
+    /// One-shift factory.
+    FactoryOneShift,
+    /// Three-shift factory.
+    FactoryThreeShift,
+    /// Irrigation pumps.
+    Farm,
+    /// Night storage heating.
+    CleanHeating,
+    /// Registered data centre.
+    DataCentre,
+    /// EV charging station.
+    EvCharging,
+}
+
+impl Kind {
+    fn class(self) -> &'static str {
+        match self {
+            Kind::Household | Kind::HouseholdSolar => "residential",
+            Kind::Office | Kind::Shop | Kind::Continuous | Kind::ColdStore | Kind::ServerRoom => {
+                "commercial"
+            }
+            Kind::FactoryOneShift | Kind::FactoryThreeShift => "industrial",
+            Kind::Farm => "agricultural",
+            Kind::CleanHeating => "clean_heating",
+            Kind::DataCentre => "data_centre",
+            Kind::EvCharging => "ev_charging",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Household => "household",
+            Kind::HouseholdSolar => "household_solar",
+            Kind::Office => "office",
+            Kind::Shop => "shop",
+            Kind::Continuous => "continuous_commerce",
+            Kind::ColdStore => "cold_store",
+            Kind::ServerRoom => "server_room",
+            Kind::FactoryOneShift => "factory_one_shift",
+            Kind::FactoryThreeShift => "factory_three_shift",
+            Kind::Farm => "farm",
+            Kind::CleanHeating => "clean_heating",
+            Kind::DataCentre => "data_centre",
+            Kind::EvCharging => "ev_charging",
+        }
+    }
+}
+
+/// How a hidden miner runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MinerKind {
+    /// All day, every day, all year.
+    RoundTheClock,
+    /// Switched on at a day of the year and left on.
+    Onset,
+    /// 22:00 to 06:00 only, to hide among night loads.
+    NightOnly,
+    /// May to October only (wet-season hydro power).
+    HydroSeason,
+    /// Throttled by day and night to look like a business.
+    Throttled,
+    /// Wired ahead of the meter: the meter shows only the household.
+    Stolen,
+}
+
+impl MinerKind {
+    fn name(self) -> &'static str {
+        match self {
+            MinerKind::RoundTheClock => "round_the_clock",
+            MinerKind::Onset => "onset",
+            MinerKind::NightOnly => "night_only",
+            MinerKind::HydroSeason => "hydro_season",
+            MinerKind::Throttled => "throttled",
+            MinerKind::Stolen => "stolen",
+        }
+    }
+}
+
+/// Settings of a generated region.
+#[derive(Clone, Debug)]
+pub struct RegionConfig {
+    /// Meters.
+    pub meters: usize,
+    /// Days from `start_day`.
+    pub days: usize,
+    /// First local day (days since 1970-01-01).
+    pub start_day: i64,
+    /// Interval, seconds (900 or 3600).
+    pub step: i64,
+    /// Share of meters with a hidden miner.
+    pub miner_share: f64,
+    /// Seed.
+    pub seed: u64,
+    /// Meters per transformer area.
+    pub area_size: usize,
+}
+
+impl Default for RegionConfig {
+    fn default() -> Self {
+        RegionConfig {
+            meters: 1000,
+            days: 365,
+            start_day: days_from_civil(2024, 1, 1),
+            step: 3600,
+            miner_share: 0.02,
+            seed: 1,
+            area_size: 100,
+        }
+    }
+}
+
+/// Counties the region spans (GB/T 2260 codes of mining-affected places: Baotou Donghe,
+/// Ordos Dongsheng, Ya'an Yucheng, Chuxiong, Changji).
+pub const REGIONS: [&str; 5] = ["150202", "150602", "511802", "532301", "652301"];
+/// China Standard Time.
+const OFFSET: i32 = 8 * 3600;
+
+/// A small deterministic generator (SplitMix64); tests and demos must be reproducible.
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    /// Uniform in [a, b).
+    pub fn range(&mut self, a: f64, b: f64) -> f64 {
+        a + (b - a) * self.unit()
+    }
+    /// Standard normal (Box–Muller).
+    pub fn normal(&mut self) -> f64 {
+        let u = self.unit().max(1e-12);
+        let v = self.unit();
+        (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos()
+    }
+}
+
+struct Site {
+    meter: String,
+    kind: Kind,
+    scale: f64,
+    region: usize,
+    area: usize,
+    capacity_kva: f64,
+    miner: Option<(MinerKind, f64, i64)>,
+    seed: u64,
+}
+
+/// Daily mean temperature of a region (°C): a seasonal wave plus weather noise.
+fn temperature(region: usize, day: i64, noise: f64) -> f64 {
+    let (_, m, d) = civil_from_days(day);
+    let doy = f64::from((m - 1) * 30 + d);
+    // Colder north (Inner Mongolia, Xinjiang), milder south-west (Sichuan, Yunnan).
+    let (mean, amp) = [
+        (8.0, 16.0),
+        (7.0, 16.0),
+        (16.0, 9.0),
+        (16.0, 6.0),
+        (7.0, 18.0),
+    ][region % 5];
+    mean + amp * (2.0 * std::f64::consts::PI * (doy - 105.0) / 365.0).sin() + noise
+}
+
+fn holiday(day: i64) -> bool {
+    let (y, m, d) = civil_from_days(day);
+    // Spring Festival 2024 (Feb 10-17) and 2025 (Jan 28-Feb 4); National Day week, Oct 1-7.
+    (y == 2024 && m == 2 && (10..=17).contains(&d))
+        || (y == 2025 && ((m == 1 && d >= 28) || (m == 2 && d <= 4)))
+        || (m == 10 && d <= 7)
+}
+
+/// Mean power (kW) of the site's own (non-mining) load in the hour starting at `hour`.
+fn base_kw(kind: Kind, scale: f64, day: i64, hour: u32, temp: f64, rng: &mut Rng) -> f64 {
+    let wd = weekday(day);
+    let weekend = wd >= 5 || holiday(day);
+    let h = f64::from(hour);
+    let noise = (0.15 * rng.normal()).exp();
+    let v = match kind {
+        Kind::Household | Kind::HouseholdSolar => {
+            let mut p = 0.25;
+            if (6..9).contains(&hour) {
+                p += 0.6;
+            }
+            if (18..23).contains(&hour) {
+                p += 1.1;
+            }
+            if weekend && (9..18).contains(&hour) {
+                p += 0.4;
+            }
+            if temp < 5.0 {
+                p += (5.0 - temp) * 0.04;
+            }
+            if temp > 26.0 && (12..24).contains(&hour) {
+                p += (temp - 26.0) * 0.15;
+            }
+            if rng.unit() < 0.05 {
+                p += 1.5; // a kettle, an oven
+            }
+            p * noise
+        }
+        Kind::Office => {
+            let open = !weekend && (8..19).contains(&hour);
+            (if open { 1.0 } else { 0.15 }
+                + if open && temp > 24.0 {
+                    (temp - 24.0) * 0.05
+                } else {
+                    0.0
+                })
+                * noise
+        }
+        Kind::Shop => {
+            let open = (9..21).contains(&hour) && !(wd == 6 && hour < 12);
+            (if open { 1.0 } else { 0.2 }) * noise
+        }
+        Kind::Continuous => (0.6 + 0.4 * (-((h - 13.0) / 5.0).powi(2)).exp()) * noise,
+        Kind::ColdStore => {
+            let duty = (0.45 + 0.025 * (temp - 10.0)).clamp(0.25, 0.95);
+            let defrost = if hour % 8 == 3 { 0.3 } else { 0.0 };
+            (duty + defrost) * (0.06 * rng.normal()).exp()
+        }
+        Kind::ServerRoom => (1.0 + 0.01 * (temp - 15.0).max(0.0)) * (0.02 * rng.normal()).exp(),
+        Kind::FactoryOneShift => {
+            let on = !weekend && (8..17).contains(&hour);
+            (if on { 1.0 } else { 0.1 }) * noise
+        }
+        Kind::FactoryThreeShift => {
+            let dip = if hour == 6 || hour == 14 || hour == 22 {
+                0.75
+            } else {
+                1.0
+            };
+            let level = if holiday(day) {
+                0.1
+            } else if wd == 6 {
+                0.3
+            } else if wd == 5 {
+                0.6
+            } else {
+                1.0
+            };
+            level * dip * (0.08 * rng.normal()).exp()
+        }
+        Kind::Farm => {
+            let (_, m, _) = civil_from_days(day);
+            let season = (4..=9).contains(&m);
+            // Pumps run on some days, mostly by day.
+            let pumping = season
+                && (day.wrapping_mul(2_654_435_761) >> 7) % 3 != 0
+                && (6..20).contains(&hour);
+            (if pumping { 1.0 } else { 0.03 }) * noise
+        }
+        Kind::CleanHeating => {
+            let need = (15.0 - temp).max(0.0) / 20.0;
+            // Storage heaters charge at night on the off-peak tariff.
+            (if hour >= 22 || hour < 6 {
+                need * 1.0
+            } else {
+                need * 0.15
+            } + 0.05)
+                * noise
+        }
+        Kind::DataCentre => (1.0 + 0.012 * (temp - 15.0).max(0.0)) * (0.01 * rng.normal()).exp(),
+        Kind::EvCharging => {
+            let busy = if (7..23).contains(&hour) { 0.35 } else { 0.08 };
+            let mut p = 0.02;
+            for _ in 0..4 {
+                if rng.unit() < busy {
+                    p += rng.range(0.2, 1.0);
+                }
+            }
+            p
+        }
+    };
+    v * scale
+}
+
+fn solar_kw(day: i64, hour: u32, peak: f64, rng: &mut Rng) -> f64 {
+    let (_, m, _) = civil_from_days(day);
+    let season = 0.6 + 0.4 * (std::f64::consts::PI * (f64::from(m) - 0.5) / 12.0).sin();
+    let h = f64::from(hour) + 0.5;
+    let sun = (-((h - 12.5) / 3.0).powi(2)).exp();
+    let clouds = rng.range(0.3, 1.0);
+    peak * season * sun * clouds
+}
+
+fn miner_kw(kind: MinerKind, kw: f64, onset: i64, day: i64, hour: u32, rng: &mut Rng) -> f64 {
+    let (_, m, _) = civil_from_days(day);
+    let jitter = 1.0 + 0.01 * rng.normal();
+    let on = match kind {
+        MinerKind::RoundTheClock | MinerKind::Stolen | MinerKind::Throttled => true,
+        MinerKind::Onset => day >= onset,
+        MinerKind::NightOnly => !(6..22).contains(&hour),
+        MinerKind::HydroSeason => (5..=10).contains(&m),
+    };
+    if !on {
+        return 0.0;
+    }
+    // Occasional outages: a rig restarts, the pool is down.
+    if rng.unit() < 0.003 {
+        return 0.0;
+    }
+    let throttle = if kind == MinerKind::Throttled {
+        if (8..20).contains(&hour) { 1.0 } else { 0.65 }
+    } else {
+        1.0
+    };
+    kw * throttle * jitter
+}
+
+/// Paths and counts of a generated region.
+#[derive(Clone, Debug, Default)]
+pub struct Generated {
+    /// Meters written.
+    pub meters: usize,
+    /// Meters with a hidden miner.
+    pub miners: usize,
+    /// Rows of readings written.
+    pub rows: u64,
+}
+
+fn pick_kind(rng: &mut Rng) -> Kind {
+    let r = rng.unit();
+    // Shares of a mixed county: mostly households.
+    let table = [
+        (0.62, Kind::Household),
+        (0.06, Kind::HouseholdSolar),
+        (0.05, Kind::Office),
+        (0.07, Kind::Shop),
+        (0.03, Kind::Continuous),
+        (0.015, Kind::ColdStore),
+        (0.01, Kind::ServerRoom),
+        (0.03, Kind::FactoryOneShift),
+        (0.015, Kind::FactoryThreeShift),
+        (0.05, Kind::Farm),
+        (0.03, Kind::CleanHeating),
+        (0.005, Kind::DataCentre),
+        (0.01, Kind::EvCharging),
+    ];
+    let mut acc = 0.0;
+    for (p, k) in table {
+        acc += p;
+        if r < acc {
+            return k;
+        }
+    }
+    Kind::Household
+}
+
+fn scale_for(kind: Kind, rng: &mut Rng) -> (f64, f64) {
+    // (scale of the shape, contracted kVA)
+    match kind {
+        Kind::Household | Kind::HouseholdSolar => (rng.range(0.6, 1.6), 8.0),
+        Kind::Office | Kind::Shop => (rng.range(3.0, 25.0), 50.0),
+        Kind::Continuous => (rng.range(5.0, 30.0), 63.0),
+        Kind::ColdStore => (rng.range(10.0, 60.0), 100.0),
+        Kind::ServerRoom => (rng.range(2.0, 8.0), 20.0),
+        Kind::FactoryOneShift => (rng.range(20.0, 200.0), 315.0),
+        Kind::FactoryThreeShift => (rng.range(50.0, 400.0), 630.0),
+        Kind::Farm => (rng.range(5.0, 30.0), 50.0),
+        Kind::CleanHeating => (rng.range(4.0, 12.0), 16.0),
+        Kind::DataCentre => (rng.range(100.0, 800.0), 1250.0),
+        Kind::EvCharging => (rng.range(30.0, 120.0), 250.0),
+    }
+}
+
+/// Writes a region: `readings.csv`, `customers.csv`, `feeders.csv`, `weather.csv`, `truth.csv`.
+pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Generated> {
+    std::fs::create_dir_all(dir)?;
+    let mut rng = Rng::new(cfg.seed);
+    let n_areas = cfg.meters.div_ceil(cfg.area_size.max(1)).max(1);
+    let mut sites = Vec::with_capacity(cfg.meters);
+    for i in 0..cfg.meters {
+        let kind = pick_kind(&mut rng);
+        let (scale, kva) = scale_for(kind, &mut rng);
+        let area = i % n_areas;
+        let miner = if rng.unit() < cfg.miner_share && kind != Kind::DataCentre {
+            let mk = match rng.next() % 12 {
+                0..=3 => MinerKind::RoundTheClock,
+                4..=5 => MinerKind::Onset,
+                6 => MinerKind::NightOnly,
+                7..=8 => MinerKind::HydroSeason,
+                9 => MinerKind::Throttled,
+                _ => MinerKind::Stolen,
+            };
+            // 1 to 12 machines of 1.4 (S9) to 3.25 kW (S19 Pro), or a GPU rig of ~1.2 kW.
+            let unit = [1.2, 1.4, 3.25][(rng.next() % 3) as usize];
+            let kw = unit * (1 + rng.next() % 12) as f64;
+            let onset = cfg.start_day + (cfg.days as f64 * rng.range(0.15, 0.8)) as i64;
+            Some((mk, kw, onset))
+        } else {
+            None
+        };
+        let kva = match miner {
+            Some((_, kw, _)) if kw > kva * 0.8 => (kw * 1.5 / 10.0).ceil() * 10.0,
+            _ => kva,
+        };
+        sites.push(Site {
+            meter: format!("M{:06}", i + 1),
+            kind,
+            scale,
+            region: area % REGIONS.len(),
+            area,
+            capacity_kva: kva,
+            miner,
+            seed: rng.next(),
+        });
+    }
+    let per_day = (86_400 / cfg.step) as usize;
+    let steps = cfg.days * per_day;
+    // Timestamps are the same for every meter: format them once.
+    let stamps: Vec<String> = (0..steps)
+        .map(|i| {
+            format_local(
+                (cfg.start_day * 86_400 - i64::from(OFFSET)) + i as i64 * cfg.step,
+                OFFSET,
+            )
+        })
+        .collect();
+    let mut temps = vec![vec![0.0f64; cfg.days]; REGIONS.len()];
+    let mut wrng = Rng::new(cfg.seed ^ 0x7e57);
+    for (r, t) in temps.iter_mut().enumerate() {
+        let mut ar = 0.0;
+        for (d, slot) in t.iter_mut().enumerate() {
+            ar = 0.7 * ar + 2.0 * wrng.normal();
+            *slot = temperature(r, cfg.start_day + d as i64, ar);
+        }
+    }
+    let mut feeders = vec![vec![0.0f64; steps]; n_areas];
+    let mut readings = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(dir.join("readings.csv"))?,
+    );
+    writeln!(readings, "meter_id,timestamp,kwh")?;
+    let hours_per_step = cfg.step as f64 / 3600.0;
+    let mut out = Generated::default();
+    for s in &sites {
+        let mut r = Rng::new(s.seed);
+        let solar_peak = if s.kind == Kind::HouseholdSolar {
+            r.range(2.0, 5.0)
+        } else {
+            0.0
+        };
+        for i in 0..steps {
+            let d = i / per_day;
+            let day = cfg.start_day + d as i64;
+            let hour = ((i % per_day) as i64 * cfg.step / 3600) as u32;
+            let temp = temps[s.region][d]
+                + 5.0 * (std::f64::consts::PI * (f64::from(hour) - 9.0) / 12.0).sin();
+            let mut kw = base_kw(s.kind, s.scale, day, hour, temp, &mut r);
+            if solar_peak > 0.0 {
+                kw -= solar_kw(day, hour, solar_peak, &mut r);
+            }
+            let mut feeder_kw = kw;
+            if let Some((mk, mkw, onset)) = s.miner {
+                let m = miner_kw(mk, mkw, onset, day, hour, &mut r);
+                feeder_kw += m;
+                if mk != MinerKind::Stolen {
+                    kw += m;
+                }
+            }
+            feeders[s.area][i] += feeder_kw * hours_per_step;
+            let kwh = kw * hours_per_step;
+            writeln!(readings, "{},{},{:.3}", s.meter, stamps[i], kwh)?;
+            out.rows += 1;
+        }
+        out.meters += 1;
+        if s.miner.is_some() {
+            out.miners += 1;
+        }
+    }
+    readings.flush()?;
+    let mut c = csv::Writer::from_path(dir.join("customers.csv"))?;
+    c.write_record([
+        "meter_id",
+        "customer_id",
+        "tariff_class",
+        "capacity_kva",
+        "area_id",
+        "region_code",
+        "address",
+        "lat",
+        "lon",
+        "solar",
+    ])?;
+    for (i, s) in sites.iter().enumerate() {
+        let (lat, lon) = [
+            (40.6, 110.0),
+            (39.8, 109.99),
+            (29.98, 103.0),
+            (25.04, 101.55),
+            (44.01, 87.3),
+        ][s.region];
+        c.write_record([
+            s.meter.clone(),
+            format!("C{:06}", i + 1),
+            s.kind.class().to_string(),
+            format!("{}", s.capacity_kva),
+            format!("A{:04}", s.area + 1),
+            REGIONS[s.region].to_string(),
+            format!("No. {} Synthetic Road, area A{:04}", i + 1, s.area + 1),
+            format!("{:.4}", lat + (i % 97) as f64 * 0.001),
+            format!("{:.4}", lon + (i % 89) as f64 * 0.001),
+            (s.kind == Kind::HouseholdSolar).to_string(),
+        ])?;
+    }
+    c.flush()?;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(dir.join("feeders.csv"))?);
+    writeln!(f, "area_id,timestamp,kwh")?;
+    let mut lrng = Rng::new(cfg.seed ^ 0x1055);
+    for (a, series) in feeders.iter().enumerate() {
+        // Technical losses of a low-voltage area: 2-5 % (typical 台区线损 targets).
+        let loss = lrng.range(0.02, 0.05);
+        for (i, kwh) in series.iter().enumerate() {
+            let v = kwh * (1.0 + loss) * (1.0 + 0.005 * lrng.normal());
+            writeln!(f, "A{:04},{},{:.3}", a + 1, stamps[i], v)?;
+        }
+    }
+    f.flush()?;
+    let mut w = csv::Writer::from_path(dir.join("weather.csv"))?;
+    w.write_record(["region_code", "date", "temp_c"])?;
+    for (r, t) in temps.iter().enumerate() {
+        for (d, v) in t.iter().enumerate() {
+            w.write_record([
+                REGIONS[r].to_string(),
+                crate::time::format_day(cfg.start_day + d as i64),
+                format!("{v:.1}"),
+            ])?;
+        }
+    }
+    w.flush()?;
+    let mut t = csv::Writer::from_path(dir.join("truth.csv"))?;
+    t.write_record([
+        "meter_id",
+        "site_kind",
+        "mining",
+        "miner_kind",
+        "mining_kw",
+        "onset",
+        "theft",
+        "area_id",
+        "active_days",
+    ])?;
+    for s in &sites {
+        // Days within the generated period on which the miner ran (hydro-season miners outside
+        // May-October and late onsets are invisible in a short period).
+        let active = match s.miner {
+            Some((mk, _, onset)) => (0..cfg.days)
+                .filter(|d| {
+                    let day = cfg.start_day + *d as i64;
+                    let (_, m, _) = civil_from_days(day);
+                    match mk {
+                        MinerKind::Onset => day >= onset,
+                        MinerKind::HydroSeason => (5..=10).contains(&m),
+                        _ => true,
+                    }
+                })
+                .count(),
+            None => 0,
+        };
+        let (mining, mk, kw, onset) = match s.miner {
+            Some((mk, kw, onset)) => {
+                let on = match mk {
+                    MinerKind::Onset => crate::time::format_day(onset),
+                    MinerKind::HydroSeason => "season".into(),
+                    _ => String::new(),
+                };
+                ("true", mk.name(), format!("{kw:.2}"), on)
+            }
+            None => ("false", "", String::new(), String::new()),
+        };
+        let theft = matches!(s.miner, Some((MinerKind::Stolen, _, _)));
+        t.write_record([
+            s.meter.as_str(),
+            s.kind.name(),
+            mining,
+            mk,
+            &kw,
+            &onset,
+            if theft { "true" } else { "false" },
+            &format!("A{:04}", s.area + 1),
+            &active.to_string(),
+        ])?;
+    }
+    t.flush()?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_small_region_is_written_with_its_truth() {
+        let d = tempfile::tempdir().unwrap();
+        let cfg = RegionConfig {
+            meters: 60,
+            days: 20,
+            miner_share: 0.2,
+            area_size: 20,
+            ..RegionConfig::default()
+        };
+        let g = generate(&cfg, d.path()).unwrap();
+        assert_eq!(g.meters, 60);
+        assert_eq!(g.rows, 60 * 20 * 24);
+        assert!(g.miners > 3);
+        let truth = std::fs::read_to_string(d.path().join("truth.csv")).unwrap();
+        assert_eq!(truth.lines().count(), 61);
+        let feeders = std::fs::read_to_string(d.path().join("feeders.csv")).unwrap();
+        assert_eq!(feeders.lines().count(), 1 + 3 * 20 * 24);
+        // Same seed, same bytes.
+        let d2 = tempfile::tempdir().unwrap();
+        generate(&cfg, d2.path()).unwrap();
+        assert_eq!(
+            std::fs::read(d.path().join("readings.csv")).unwrap(),
+            std::fs::read(d2.path().join("readings.csv")).unwrap()
+        );
+    }
+}

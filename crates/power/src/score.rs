@@ -1,0 +1,662 @@
+//! From features to a ranked, explained suspicion score per meter.
+//!
+//! A mine draws the same high power day and night, every day (POWER.md §1). The score joins two
+//! questions, each answered in [0, 1]: does the curve have a miner's *shape* (flat, as much at
+//! night as at noon, steady from day to day, blind to weekends, one dominant level), and is there
+//! enough *load* behind it to be mining (a continuous floor of a kilowatt or more, an outlier
+//! within its tariff class and area, a large share of the contracted capacity)? A step onset and
+//! a night-only plateau are further paths. Classes where flat loads are normal weigh less,
+//! allow-listed meters (registered data centres) are reported but not suspected. Every part that
+//! counts becomes a reason in English and Chinese. Thresholds are in [`ScoreConfig`].
+
+use crate::changepoint::{Onset, largest_onset};
+use crate::customers::{Customer, Register, TariffClass};
+use crate::features::{Day, Features, days, window};
+use crate::series::{Series, SeriesReport};
+use crate::time::{civil_from_days, format_day};
+use minewatch_model::Algorithm;
+use minewatch_model::efficiency::{PUE, efficiency};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// Tunable thresholds; the defaults are documented in docs/DETECTION.md.
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreConfig {
+    /// Score at or above which a meter is suspected.
+    pub threshold: f64,
+    /// Smallest continuous load worth a visit, kW.
+    pub min_kw: f64,
+    /// Days a stepped-up level must last to count as an onset.
+    pub onset_days: usize,
+    /// Power of one typical machine, kW (Antminer S19 Pro nameplate, 3.25 kW).
+    pub machine_kw: f64,
+}
+
+impl Default for ScoreConfig {
+    fn default() -> Self {
+        ScoreConfig {
+            threshold: 0.6,
+            min_kw: 1.0,
+            onset_days: 7,
+            machine_kw: 3.25,
+        }
+    }
+}
+
+/// One explanation of a score, in both languages.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Reason {
+    /// Machine code.
+    pub code: &'static str,
+    /// English.
+    pub en: String,
+    /// Chinese.
+    pub zh: String,
+}
+
+/// The result for one meter.
+#[derive(Clone, Debug, Serialize)]
+pub struct Suspect {
+    /// Meter.
+    pub meter_id: String,
+    /// Customer, when registered.
+    pub customer_id: Option<String>,
+    /// Tariff class.
+    pub tariff_class: TariffClass,
+    /// Transformer area.
+    pub area_id: Option<String>,
+    /// Region code.
+    pub region_code: Option<String>,
+    /// Higher is more suspicious, 0..1.
+    pub score: f64,
+    /// At or above the threshold, and not allow-listed.
+    pub suspected: bool,
+    /// 1 for the most suspicious meter.
+    pub rank: usize,
+    /// Why, most important first.
+    pub reasons: Vec<Reason>,
+    /// First day of the stepped-up level, when there is one.
+    pub onset: Option<String>,
+    /// Estimated mining load, kW.
+    pub mining_kw: f64,
+    /// The same as a number of typical machines.
+    pub machines: f64,
+    /// The same as SHA-256 hash rate, TH/s (best-guess efficiency).
+    pub hashrate_ths: f64,
+    /// First day of the window the score comes from.
+    pub window_start: String,
+    /// Last day of that window.
+    pub window_end: String,
+    /// The window's features.
+    pub features: Features,
+    /// Data problems found in the meter's readings.
+    #[serde(skip)]
+    pub quality: SeriesReport,
+}
+
+/// Daily temperatures by region, for the temperature-sensitivity feature.
+#[derive(Clone, Debug, Default)]
+pub struct Weather {
+    /// (region code, local day) → mean temperature, °C.
+    pub by_region_day: HashMap<(String, i64), f64>,
+}
+
+struct Profile {
+    meter_id: String,
+    customer: Option<Customer>,
+    windows: Vec<Features>,
+    onset: Option<(Onset, i64)>,
+    quality: SeriesReport,
+}
+
+/// Collects meters, then scores them against their class and area.
+pub struct Scorer<'a> {
+    cfg: ScoreConfig,
+    register: &'a Register,
+    weather: Option<&'a Weather>,
+    profiles: Vec<Profile>,
+}
+
+fn clamp01(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
+}
+
+/// Calendar months (local) of a day list, as index ranges.
+fn months(ds: &[Day]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=ds.len() {
+        let boundary = i == ds.len() || {
+            let (y0, m0, _) = civil_from_days(ds[i - 1].day);
+            let (y1, m1, _) = civil_from_days(ds[i].day);
+            (y0, m0) != (y1, m1)
+        };
+        if boundary {
+            out.push((start, i));
+            start = i;
+        }
+    }
+    out
+}
+
+impl<'a> Scorer<'a> {
+    /// A scorer with a register (possibly empty) and optional weather.
+    pub fn new(
+        cfg: ScoreConfig,
+        register: &'a Register,
+        weather: Option<&'a Weather>,
+    ) -> Scorer<'a> {
+        Scorer {
+            cfg,
+            register,
+            weather,
+            profiles: Vec::new(),
+        }
+    }
+
+    /// Meters added so far.
+    pub fn len(&self) -> usize {
+        self.profiles.len()
+    }
+
+    /// True before any meter is added.
+    pub fn is_empty(&self) -> bool {
+        self.profiles.is_empty()
+    }
+
+    /// Adds one meter's series (its per-day data is reduced to window features at once).
+    pub fn add(&mut self, s: &Series) {
+        let customer = self.register.get(&s.meter_id).cloned();
+        let ds = days(s);
+        let cap = customer.as_ref().and_then(|c| c.capacity_kva);
+        let region = customer.as_ref().and_then(|c| c.region_code.clone());
+        let weather = self.weather;
+        let lookup = move |day: i64| -> Option<f64> {
+            let w = weather?;
+            w.by_region_day.get(&(region.clone()?, day)).copied()
+        };
+        let temp: Option<&dyn Fn(i64) -> Option<f64>> = if self.weather.is_some() {
+            Some(&lookup)
+        } else {
+            None
+        };
+        let mut windows = vec![window(&ds, cap, temp)];
+        for (a, b) in months(&ds) {
+            let w = window(&ds[a..b], cap, temp);
+            if w.days >= 20 {
+                windows.push(w);
+            }
+        }
+        if ds.len() > 60 {
+            windows.push(window(&ds[ds.len() - 30..], cap, temp));
+        }
+        let daily: Vec<f64> = ds
+            .iter()
+            .map(|d| if d.coverage >= 0.5 { d.kwh } else { f64::NAN })
+            .collect();
+        let onset =
+            largest_onset(&daily, self.cfg.onset_days, self.cfg.min_kw).map(|o| (o, ds[o.at].day));
+        self.profiles.push(Profile {
+            meter_id: s.meter_id.clone(),
+            customer,
+            windows,
+            onset,
+            quality: s.report.clone(),
+        });
+    }
+
+    /// Scores every meter, most suspicious first.
+    pub fn finish(self) -> Vec<Suspect> {
+        // Class and area baselines: monthly energy (for percentiles) and the usual floor.
+        let mut by_class: HashMap<TariffClass, Vec<f64>> = HashMap::new();
+        let mut by_class_area: HashMap<(TariffClass, String), Vec<f64>> = HashMap::new();
+        let mut floors: HashMap<TariffClass, Vec<f64>> = HashMap::new();
+        for p in &self.profiles {
+            let class = p
+                .customer
+                .as_ref()
+                .map_or(TariffClass::Other, |c| c.tariff_class);
+            let w = &p.windows[0];
+            if w.monthly_kwh.is_finite() {
+                by_class.entry(class).or_default().push(w.monthly_kwh);
+                if let Some(a) = p.customer.as_ref().and_then(|c| c.area_id.clone()) {
+                    by_class_area
+                        .entry((class, a))
+                        .or_default()
+                        .push(w.monthly_kwh);
+                }
+            }
+            if w.floor_kw.is_finite() {
+                floors.entry(class).or_default().push(w.floor_kw);
+            }
+        }
+        for v in by_class
+            .values_mut()
+            .chain(by_class_area.values_mut())
+            .chain(floors.values_mut())
+        {
+            v.sort_by(f64::total_cmp);
+        }
+        let percentile = |v: &Vec<f64>, x: f64| -> f64 {
+            if v.len() < 10 {
+                return f64::NAN;
+            }
+            v.partition_point(|y| *y < x) as f64 / v.len() as f64
+        };
+        let mut out: Vec<Suspect> = self
+            .profiles
+            .into_iter()
+            .map(|p| {
+                let class = p
+                    .customer
+                    .as_ref()
+                    .map_or(TariffClass::Other, |c| c.tariff_class);
+                let class_floor = floors
+                    .get(&class)
+                    .filter(|v| v.len() >= 10)
+                    .map_or(0.2, |v| v[v.len() / 2]);
+                let area = p.customer.as_ref().and_then(|c| c.area_id.clone());
+                let pct = |w: &Features| {
+                    let a = area
+                        .clone()
+                        .and_then(|a| by_class_area.get(&(class, a)))
+                        .map_or(f64::NAN, |v| percentile(v, w.monthly_kwh));
+                    if a.is_finite() {
+                        a
+                    } else {
+                        by_class
+                            .get(&class)
+                            .map_or(f64::NAN, |v| percentile(v, w.monthly_kwh))
+                    }
+                };
+                score_meter(&self.cfg, p, class, class_floor, &pct)
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(a.meter_id.cmp(&b.meter_id))
+        });
+        for (i, s) in out.iter_mut().enumerate() {
+            s.rank = i + 1;
+        }
+        out
+    }
+}
+
+/// How much flatness on a class should count: flat loads are normal for some classes.
+fn class_weight(c: TariffClass) -> f64 {
+    match c {
+        TariffClass::Residential | TariffClass::Agricultural | TariffClass::CleanHeating => 1.0,
+        TariffClass::EvCharging => 0.9,
+        TariffClass::Commercial | TariffClass::Other => 0.8,
+        TariffClass::Industrial => 0.6,
+        TariffClass::DataCentre => 0.3,
+    }
+}
+
+struct Parts {
+    flat: f64,
+    night: f64,
+    steady: f64,
+    weekly: f64,
+    mode: f64,
+    temp: f64,
+    level: f64,
+    class_level: f64,
+    capacity: f64,
+    night_plateau: f64,
+    floor_path: f64,
+    shape: f64,
+    amount: f64,
+    score: f64,
+    percentile: f64,
+}
+
+fn parts(
+    cfg: &ScoreConfig,
+    w: &Features,
+    class: TariffClass,
+    class_floor: f64,
+    percentile: f64,
+) -> Parts {
+    let sub_daily = w.load_factor.is_finite();
+    let flat = if sub_daily {
+        clamp01((w.load_factor - 0.75) / (0.95 - 0.75))
+    } else {
+        clamp01((0.15 - w.daily_cv) / (0.15 - 0.03))
+    };
+    // An exporting (solar) meter's midday is its own generation, not its load.
+    let night = if sub_daily && !w.exports {
+        clamp01(1.0 - w.night_midday.ln().abs() / 2.5f64.ln())
+    } else {
+        f64::NAN
+    };
+    let steady = clamp01((0.20 - w.daily_cv) / (0.20 - 0.03));
+    let weekly = clamp01(1.0 - w.weekend_weekday.ln().abs() / 1.4f64.ln());
+    let mode = if sub_daily {
+        clamp01((w.mode_share - 0.3) / (0.8 - 0.3))
+    } else {
+        f64::NAN
+    };
+    let temp = if w.temp_corr.is_finite() {
+        clamp01((0.5 - w.temp_corr.abs()) / 0.4)
+    } else {
+        f64::NAN
+    };
+    let weighted: Vec<(f64, f64)> = [
+        (flat, 0.3),
+        (night, 0.2),
+        (steady, 0.2),
+        (weekly, 0.1),
+        (mode, 0.2),
+        (temp, 0.1),
+    ]
+    .into_iter()
+    .filter(|(v, _)| v.is_finite())
+    .collect();
+    let wsum: f64 = weighted.iter().map(|(_, w)| w).sum();
+    let shape = weighted.iter().map(|(v, w)| v * w).sum::<f64>() / wsum.max(1e-9);
+    let extra_floor = (w.floor_kw - class_floor).max(0.0);
+    let level = clamp01((extra_floor - 0.3 * cfg.min_kw) / (2.0 * cfg.min_kw - 0.3 * cfg.min_kw));
+    let class_level = if percentile.is_finite() {
+        clamp01((percentile - 0.90) / (0.99 - 0.90))
+    } else {
+        0.0
+    };
+    let capacity = clamp01((w.capacity_use - 0.2) / (0.6 - 0.2));
+    let amount = level
+        .max(0.8 * class_level * level.max(0.5))
+        .max(0.8 * capacity);
+    // Night storage heating also runs only at night, but follows the cold: when the weather is
+    // known, a temperature-driven plateau does not count.
+    let temp_gate = if temp.is_finite() { temp } else { 1.0 };
+    let night_plateau = if sub_daily {
+        steady
+            * weekly
+            * temp_gate
+            * clamp01((w.night_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))
+    } else {
+        0.0
+    };
+    // A business with rigs in the back: its day still has a shape, but its floor carries most of
+    // its energy and is far above what its class leaves on overnight.
+    let floor_share = if w.mean_kw > 0.0 {
+        w.floor_kw / w.mean_kw
+    } else {
+        0.0
+    };
+    let floor_path = clamp01((floor_share - 0.6) / 0.3) * level * steady.max(0.5) * temp_gate;
+    let base = (shape * amount)
+        .max(0.9 * night_plateau)
+        .max(0.8 * floor_path);
+    let score = base * class_weight(class);
+    Parts {
+        flat,
+        night,
+        steady,
+        weekly,
+        mode,
+        temp,
+        level,
+        class_level,
+        capacity,
+        night_plateau,
+        floor_path,
+        shape,
+        amount,
+        score,
+        percentile,
+    }
+}
+
+fn score_meter(
+    cfg: &ScoreConfig,
+    p: Profile,
+    class: TariffClass,
+    class_floor: f64,
+    pct: &dyn Fn(&Features) -> f64,
+) -> Suspect {
+    // The most suspicious window speaks for the meter: a mine that started in June shows in
+    // June's features, not in the year's.
+    let (best, bp) = p
+        .windows
+        .iter()
+        .map(|w| (w, parts(cfg, w, class, class_floor, pct(w))))
+        .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
+        .unwrap_or((
+            &p.windows[0],
+            parts(cfg, &p.windows[0], class, class_floor, f64::NAN),
+        ));
+    // A step counts when it adds real load (at least 30 % on top) and what follows looks like a
+    // machine: flat, or a floor that carries the load.
+    let onset_part = p
+        .onset
+        .filter(|(o, _)| o.after >= 1.3 * o.before)
+        .map_or(0.0, |(o, _)| {
+            clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
+        });
+    let machine_like = 0.3 + 0.7 * bp.flat.max(bp.floor_path).max(bp.night_plateau);
+    let mut score =
+        1.0 - (1.0 - bp.score) * (1.0 - 0.5 * onset_part * machine_like * class_weight(class));
+    let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
+    let mut reasons = Vec::new();
+    let f = best;
+    let r = |code, en: String, zh: String| Reason { code, en, zh };
+    if bp.flat >= 0.5 {
+        if f.load_factor.is_finite() {
+            reasons.push(r(
+                "flat",
+                format!("load factor {:.2}: the curve is flat", f.load_factor),
+                format!("负荷率{:.2}，负荷曲线平直", f.load_factor),
+            ));
+        } else {
+            reasons.push(r(
+                "flat",
+                format!("daily energy varies only {:.0}%", f.daily_cv * 100.0),
+                format!("日电量波动仅{:.0}%", f.daily_cv * 100.0),
+            ));
+        }
+    }
+    if bp.night >= 0.7 {
+        reasons.push(r(
+            "day_and_night",
+            format!(
+                "night/midday ratio {:.2}: runs day and night",
+                f.night_midday
+            ),
+            format!("夜间/午间负荷比{:.2}，昼夜连续运行", f.night_midday),
+        ));
+    }
+    if bp.steady >= 0.7 && f.load_factor.is_finite() {
+        reasons.push(r(
+            "steady",
+            format!("daily energy varies {:.1}%", f.daily_cv * 100.0),
+            format!("日电量波动{:.1}%", f.daily_cv * 100.0),
+        ));
+    }
+    if bp.weekly >= 0.8 && bp.shape >= 0.5 {
+        reasons.push(r(
+            "no_weekly_rhythm",
+            format!("weekends like weekdays (ratio {:.2})", f.weekend_weekday),
+            format!("周末与工作日用电相同（比值{:.2}）", f.weekend_weekday),
+        ));
+    }
+    if bp.mode >= 0.6 {
+        reasons.push(r(
+            "one_level",
+            format!("{:.0}% of readings at one level", f.mode_share * 100.0),
+            format!("{:.0}%的读数集中在同一水平", f.mode_share * 100.0),
+        ));
+    }
+    if bp.temp >= 0.7 {
+        reasons.push(r(
+            "temperature_blind",
+            format!("insensitive to temperature (r = {:.2})", f.temp_corr),
+            format!("与气温无关（相关系数{:.2}）", f.temp_corr),
+        ));
+    }
+    if bp.level >= 0.3 {
+        reasons.push(r(
+            "continuous_floor",
+            format!(
+                "continuous load of {:.1} kW that never switches off",
+                f.floor_kw
+            ),
+            format!("持续不间断负荷{:.1}千瓦", f.floor_kw),
+        ));
+    }
+    if bp.class_level >= 0.3 {
+        reasons.push(r(
+            "above_class",
+            format!(
+                "consumes more than {:.0}% of {} customers nearby",
+                bp.percentile * 100.0,
+                class.name()
+            ),
+            format!(
+                "用电量高于周边{:.0}%的{}用户",
+                bp.percentile * 100.0,
+                class.name_zh()
+            ),
+        ));
+    }
+    if bp.capacity >= 0.5 {
+        reasons.push(r(
+            "capacity",
+            format!(
+                "uses {:.0}% of contracted capacity around the clock",
+                f.capacity_use * 100.0
+            ),
+            format!("全天使用合同容量的{:.0}%", f.capacity_use * 100.0),
+        ));
+    }
+    if bp.floor_path >= 0.3 {
+        reasons.push(r(
+            "floor_carries_load",
+            format!(
+                "{:.0}% of the energy is a floor that never switches off",
+                f.floor_kw / f.mean_kw * 100.0
+            ),
+            format!(
+                "{:.0}%的电量来自从不关闭的基础负荷",
+                f.floor_kw / f.mean_kw * 100.0
+            ),
+        ));
+    }
+    if bp.night_plateau >= 0.3 {
+        reasons.push(r(
+            "night_plateau",
+            format!(
+                "{:.1} kW more at night than at midday, every night",
+                f.night_excess_kw
+            ),
+            format!("每晚比午间多出{:.1}千瓦的负荷", f.night_excess_kw),
+        ));
+    }
+    if let Some((o, day)) = p.onset.filter(|_| onset_part > 0.0) {
+        reasons.push(r(
+            "onset",
+            format!("steps up by {:.1} kW on {}", o.step_kw(), format_day(day)),
+            format!("{}起负荷阶跃增加{:.1}千瓦", format_day(day), o.step_kw()),
+        ));
+    }
+    if class.preferential() && score >= cfg.threshold {
+        reasons.push(r(
+            "preferential_tariff",
+            format!("on a preferential {} tariff", class.name()),
+            format!("享受{}优惠电价", class.name_zh()),
+        ));
+    }
+    if allowed {
+        reasons.insert(
+            0,
+            r(
+                "allow_listed",
+                "allow-listed (registered legitimate flat load)".into(),
+                "白名单（已登记的合法平稳负荷）".into(),
+            ),
+        );
+    }
+    // Mining load: a step when there is one, else the floor above the class's usual floor,
+    // else a night-only plateau.
+    let mining_kw = if score < 0.3 {
+        0.0
+    } else if let Some((o, _)) = p.onset.filter(|_| onset_part > 0.0) {
+        o.step_kw()
+    } else if bp.night_plateau > bp.shape * bp.amount {
+        f.night_excess_kw.max(0.0)
+    } else {
+        (f.floor_kw - class_floor).max(0.0)
+    };
+    score = (score * 1000.0).round() / 1000.0;
+    let e = efficiency(Algorithm::Sha256d);
+    let hashrate_ths = mining_kw * 1000.0 / (e.best * PUE.1) / 1e12;
+    Suspect {
+        meter_id: p.meter_id,
+        customer_id: p.customer.as_ref().map(|c| c.customer_id.clone()),
+        tariff_class: class,
+        area_id: p.customer.as_ref().and_then(|c| c.area_id.clone()),
+        region_code: p.customer.as_ref().and_then(|c| c.region_code.clone()),
+        score,
+        suspected: score >= cfg.threshold && !allowed,
+        rank: 0,
+        reasons,
+        onset: p
+            .onset
+            .filter(|_| onset_part > 0.0)
+            .map(|(_, d)| format_day(d)),
+        mining_kw: (mining_kw * 100.0).round() / 100.0,
+        machines: (mining_kw / cfg.machine_kw * 10.0).round() / 10.0,
+        hashrate_ths: (hashrate_ths * 10.0).round() / 10.0,
+        window_start: format_day(f.first_day),
+        window_end: format_day(f.last_day),
+        features: *f,
+        quality: p.quality,
+    }
+}
+
+/// Reads daily temperatures: `region_code,date,temp_c`.
+pub fn read_weather(
+    path: &std::path::Path,
+) -> Result<(Weather, crate::read::ReadStats), crate::read::ReadError> {
+    let io = |source| crate::read::ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut r = csv::Reader::from_reader(file);
+    let mut w = Weather::default();
+    let mut stats = crate::read::ReadStats::default();
+    for rec in r.records() {
+        stats.rows += 1;
+        let Ok(rec) = rec else {
+            *stats.skipped.entry("unreadable row".into()).or_default() += 1;
+            continue;
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let day = rec
+            .get(1)
+            .and_then(|d| crate::time::parse(d, 0))
+            .map(|s| s.local().div_euclid(86_400));
+        let temp = rec.get(2).and_then(|t| t.trim().parse::<f64>().ok());
+        match (rec.get(0), day, temp) {
+            (Some(region), Some(day), Some(t)) => {
+                w.by_region_day.insert((region.trim().to_string(), day), t);
+            }
+            _ => {
+                *stats
+                    .skipped
+                    .entry("unreadable weather row".into())
+                    .or_default() += 1;
+                if stats.examples.len() < 20 {
+                    stats.examples.push(format!(
+                        "{}:{line}: need region_code,date,temp_c",
+                        path.display()
+                    ));
+                }
+            }
+        }
+    }
+    Ok((w, stats))
+}

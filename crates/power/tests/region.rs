@@ -1,0 +1,70 @@
+//! End to end on generated regions: the planted miners rank on top.
+
+use minewatch_power::customers::read_customers;
+use minewatch_power::eval::{metrics, read_truth};
+use minewatch_power::generate::{RegionConfig, generate};
+use minewatch_power::read::{ReadingsOptions, read_readings};
+use minewatch_power::score::{ScoreConfig, Scorer, read_weather};
+
+#[test]
+fn planted_miners_rank_on_top() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = RegionConfig {
+        meters: 600,
+        days: 120,
+        miner_share: 0.05,
+        seed: 11,
+        area_size: 100,
+        ..RegionConfig::default()
+    };
+    generate(&cfg, d.path()).unwrap();
+    let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    let (weather, _) = read_weather(&d.path().join("weather.csv")).unwrap();
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, Some(&weather));
+    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
+    let st = read_readings(
+        &[d.path().join("readings.csv")],
+        &ReadingsOptions::default(),
+        &solar,
+        &mut |s| scorer.add(&s),
+    )
+    .unwrap();
+    assert_eq!(st.skipped_total(), 0);
+    let out = scorer.finish();
+    let truth = read_truth(&d.path().join("truth.csv"), true).unwrap();
+    let m = metrics(&out, &truth);
+    eprintln!("{m:?}");
+    let kinds: std::collections::HashMap<String, String> =
+        std::fs::read_to_string(d.path().join("truth.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[0].to_string(), format!("{}/{}", f[1], f[3]))
+            })
+            .collect();
+    for s in out.iter().take(45) {
+        eprintln!(
+            "{} {:.3} {} {} {:.1}kW T={:.2} {}",
+            s.meter_id,
+            s.score,
+            truth[&s.meter_id],
+            kinds[&s.meter_id],
+            s.mining_kw,
+            s.features.temp_corr,
+            s.reasons
+                .iter()
+                .map(|r| r.code)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    for s in out.iter().filter(|s| truth[&s.meter_id] && !s.suspected) {
+        eprintln!(
+            "MISSED {} {:.3} {} {:.1}kW",
+            s.meter_id, s.score, kinds[&s.meter_id], s.mining_kw
+        );
+    }
+    assert!(m.auc > 0.9, "{m:?}");
+}
