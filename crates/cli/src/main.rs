@@ -1,6 +1,7 @@
 //! The `minewatch` command.
 
 mod output;
+mod power;
 mod scan;
 mod synth;
 
@@ -21,6 +22,9 @@ enum Command {
     Scan(scan::ScanArgs),
     /// Write synthetic captures of every mining dialect and of look-alikes, with their truth.
     Synth(synth::SynthArgs),
+    /// Find mining sites and theft in smart-meter data.
+    #[command(subcommand)]
+    Power(Box<power::PowerCommand>),
 }
 
 fn main() -> ExitCode {
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(a) => scan::run(a),
         Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Power(c) => power::run(*c),
     };
     match result {
         Ok(code) => code,

@@ -156,7 +156,7 @@ impl Rng {
         Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
     }
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -165,7 +165,7 @@ impl Rng {
     }
     /// Uniform in [0, 1).
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     /// Uniform in [a, b).
     pub fn range(&mut self, a: f64, b: f64) -> f64 {
@@ -296,7 +296,7 @@ fn base_kw(kind: Kind, scale: f64, day: i64, hour: u32, temp: f64, rng: &mut Rng
         Kind::CleanHeating => {
             let need = (15.0 - temp).max(0.0) / 20.0;
             // Storage heaters charge at night on the off-peak tariff.
-            (if hour >= 22 || hour < 6 {
+            (if !(6..22).contains(&hour) {
                 need * 1.0
             } else {
                 need * 0.15
@@ -418,7 +418,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         let (scale, kva) = scale_for(kind, &mut rng);
         let area = i % n_areas;
         let miner = if rng.unit() < cfg.miner_share && kind != Kind::DataCentre {
-            let mk = match rng.next() % 12 {
+            let mk = match rng.next_u64() % 12 {
                 0..=3 => MinerKind::RoundTheClock,
                 4..=5 => MinerKind::Onset,
                 6 => MinerKind::NightOnly,
@@ -427,8 +427,8 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
                 _ => MinerKind::Stolen,
             };
             // 1 to 12 machines of 1.4 (S9) to 3.25 kW (S19 Pro), or a GPU rig of ~1.2 kW.
-            let unit = [1.2, 1.4, 3.25][(rng.next() % 3) as usize];
-            let kw = unit * (1 + rng.next() % 12) as f64;
+            let unit = [1.2, 1.4, 3.25][(rng.next_u64() % 3) as usize];
+            let kw = unit * (1 + rng.next_u64() % 12) as f64;
             let onset = cfg.start_day + (cfg.days as f64 * rng.range(0.15, 0.8)) as i64;
             Some((mk, kw, onset))
         } else {
@@ -446,7 +446,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             area,
             capacity_kva: kva,
             miner,
-            seed: rng.next(),
+            seed: rng.next_u64(),
         });
     }
     let per_day = (86_400 / cfg.step) as usize;

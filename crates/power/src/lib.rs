@@ -2,6 +2,7 @@
 //! explained list of suspected mining sites; transformer-area balances for theft; and a
 //! synthetic region generator with its truth.
 
+pub mod areas;
 pub mod changepoint;
 pub mod customers;
 pub mod eval;

@@ -80,29 +80,29 @@ pub fn parse(s: &str, default_offset: i32) -> Option<Stamp> {
     }
     let mut rest = &rest[dend..];
     let mut secs: i64 = 0;
-    if let Some((&c, tail)) = rest.split_first() {
-        if c == b'T' || c == b' ' {
-            if tail.len() < 5 || tail[2] != b':' {
-                return None;
-            }
-            let h = digits(&tail[..2])?;
-            let mi = digits(&tail[3..5])?;
-            let mut t = &tail[5..];
-            let mut sec = 0;
-            if t.first() == Some(&b':') {
-                sec = digits(t.get(1..3)?)?;
-                t = &t[3..];
-                if t.first() == Some(&b'.') {
-                    let n = t[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                    t = &t[1 + n..];
-                }
-            }
-            if h > 24 || mi > 59 || sec > 60 {
-                return None;
-            }
-            secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
-            rest = t;
+    if let Some((&c, tail)) = rest.split_first()
+        && (c == b'T' || c == b' ')
+    {
+        if tail.len() < 5 || tail[2] != b':' {
+            return None;
         }
+        let h = digits(&tail[..2])?;
+        let mi = digits(&tail[3..5])?;
+        let mut t = &tail[5..];
+        let mut sec = 0;
+        if t.first() == Some(&b':') {
+            sec = digits(t.get(1..3)?)?;
+            t = &t[3..];
+            if t.first() == Some(&b'.') {
+                let n = t[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+                t = &t[1 + n..];
+            }
+        }
+        if h > 24 || mi > 59 || sec > 60 {
+            return None;
+        }
+        secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec);
+        rest = t;
     }
     let offset = match rest {
         [] => default_offset,

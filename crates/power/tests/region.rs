@@ -68,3 +68,72 @@ fn planted_miners_rank_on_top() {
     }
     assert!(m.auc > 0.9, "{m:?}");
 }
+
+#[test]
+fn stolen_power_shows_in_the_area_balance() {
+    use minewatch_power::areas::{AreaConfig, Balancer};
+    let d = tempfile::tempdir().unwrap();
+    // Enough miners that several areas hold one wired ahead of its meter.
+    let cfg = RegionConfig {
+        meters: 400,
+        days: 60,
+        miner_share: 0.15,
+        seed: 5,
+        area_size: 40,
+        ..RegionConfig::default()
+    };
+    generate(&cfg, d.path()).unwrap();
+    let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    let mut bal = Balancer::default();
+    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
+    read_readings(
+        &[d.path().join("readings.csv")],
+        &ReadingsOptions::default(),
+        &solar,
+        &mut |s| bal.add_meter(&s, &reg),
+    )
+    .unwrap();
+    let fopts = ReadingsOptions {
+        meter_column: Some("area_id".into()),
+        ..ReadingsOptions::default()
+    };
+    read_readings(
+        &[d.path().join("feeders.csv")],
+        &fopts,
+        &|_| false,
+        &mut |s| bal.add_feeder(&s),
+    )
+    .unwrap();
+    let areas = bal.finish(&AreaConfig::default(), &reg, &Default::default());
+    assert_eq!(areas.len(), 10);
+    // Which areas truly hold stolen load (active in the period)?
+    let truth = std::fs::read_to_string(d.path().join("truth.csv")).unwrap();
+    let mut theft_areas = std::collections::BTreeSet::new();
+    for l in truth.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[6] == "true" && f[8].parse::<u32>().unwrap() >= 14 {
+            theft_areas.insert(f[7].to_string());
+        }
+    }
+    assert!(!theft_areas.is_empty());
+    eprintln!("theft areas {theft_areas:?}");
+    let mut found = 0;
+    for a in &areas {
+        eprintln!(
+            "{} abnormal={} loss={} unbilled={}kW onset={:?}",
+            a.area_id, a.abnormal, a.loss_rate, a.unbilled_kw, a.onset
+        );
+        if a.abnormal {
+            // No area without stolen load is accused.
+            assert!(theft_areas.contains(&a.area_id), "{}", a.area_id);
+            assert!(!a.candidates.is_empty());
+            found += 1;
+        }
+    }
+    // Most areas with stolen load are found (a small theft in a large area hides in its losses).
+    assert!(
+        found * 10 >= theft_areas.len() * 7,
+        "{found} of {}",
+        theft_areas.len()
+    );
+}

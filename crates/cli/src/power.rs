@@ -1,0 +1,708 @@
+//! `minewatch power`: meter data to suspected mining sites and theft areas.
+
+use crate::output::{self, Format};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use indicatif::ProgressBar;
+use minewatch_power::areas::{AreaConfig, Balancer};
+use minewatch_power::customers::{Register, read_customers};
+use minewatch_power::eval::{metrics, read_truth};
+use minewatch_power::generate::{RegionConfig, generate};
+use minewatch_power::read::{ReadStats, ReadingsOptions, read_readings};
+use minewatch_power::score::{ScoreConfig, Scorer, Suspect, read_weather};
+use minewatch_power::series::{Register as RegisterKind, SeriesReport, Unit};
+use minewatch_power::time::{days_from_civil, parse, parse_offset};
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// `minewatch power` subcommands.
+#[derive(Subcommand)]
+pub enum PowerCommand {
+    /// Rank meters by how much their load looks like mining, with reasons.
+    Scan(ScanArgs),
+    /// Balance transformer areas: feeder energy against the customers' meters.
+    Areas(AreasArgs),
+    /// Write a realistic synthetic region with hidden miners and its truth.
+    Generate(GenerateArgs),
+}
+
+/// Language of reasons in tables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// English.
+    En,
+    /// 简体中文.
+    Zh,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum RegisterArg {
+    Auto,
+    Interval,
+    Cumulative,
+}
+
+/// How readings files are laid out.
+#[derive(Args, Clone)]
+pub struct ReadingArgs {
+    /// Readings CSV files or folders (long `meter_id,timestamp,kwh`, or wide one column per day).
+    #[arg(required = true)]
+    readings: Vec<PathBuf>,
+    /// Customer register CSV (`meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code`).
+    #[arg(long)]
+    customers: Option<PathBuf>,
+    /// Meter id column, when not `meter_id`.
+    #[arg(long)]
+    meter_column: Option<String>,
+    /// Timestamp column, when not `timestamp`.
+    #[arg(long)]
+    time_column: Option<String>,
+    /// Value column, when not `kwh`.
+    #[arg(long)]
+    value_column: Option<String>,
+    /// Unit of the values: kwh, wh, kw, w.
+    #[arg(long, default_value = "kwh")]
+    unit: String,
+    /// Values are interval energies, cumulative registers, or decide per meter.
+    #[arg(long, value_enum, default_value = "auto")]
+    register: RegisterArg,
+    /// Offset for timestamps written without one (e.g. +08:00).
+    #[arg(long, default_value = "+08:00")]
+    utc_offset: String,
+    /// Output format (default: table on a terminal, jsonl in a pipe).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    /// Language of reasons in the table.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: Lang,
+    /// No summary or warnings on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Arguments of `minewatch power scan`.
+#[derive(Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    io: ReadingArgs,
+    /// Daily temperatures (`region_code,date,temp_c`).
+    #[arg(long)]
+    weather: Option<PathBuf>,
+    /// Meters to leave unsuspected (one id per line): registered data centres and the like.
+    #[arg(long)]
+    allow: Option<PathBuf>,
+    /// Show only the first N meters.
+    #[arg(long)]
+    top: Option<usize>,
+    /// Score at or above which a meter is suspected.
+    #[arg(long, default_value_t = 0.6)]
+    threshold: f64,
+    /// Known truth (`meter_id,mining`, as `power generate` writes it): print precision and recall.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+}
+
+/// Arguments of `minewatch power areas`.
+#[derive(Args)]
+pub struct AreasArgs {
+    #[command(flatten)]
+    io: ReadingArgs,
+    /// Feeder (area) readings `area_id,timestamp,kwh` (default: feeders.csv beside the readings).
+    #[arg(long)]
+    feeders: Option<PathBuf>,
+    /// Loss rate above which an area is abnormal.
+    #[arg(long, default_value_t = 0.06)]
+    abnormal_loss: f64,
+}
+
+/// Arguments of `minewatch power generate`.
+#[derive(Args)]
+pub struct GenerateArgs {
+    /// Meters.
+    #[arg(long, default_value_t = 1000)]
+    meters: usize,
+    /// Days.
+    #[arg(long, default_value_t = 365)]
+    days: usize,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, default_value = "2024-01-01")]
+    start: String,
+    /// Interval: 15m, 30m or 1h.
+    #[arg(long, default_value = "1h")]
+    interval: String,
+    /// Share of meters hiding a miner.
+    #[arg(long, default_value_t = 0.02)]
+    miner_share: f64,
+    /// Meters per transformer area.
+    #[arg(long, default_value_t = 100)]
+    area_size: usize,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// Runs a power subcommand.
+pub fn run(c: PowerCommand) -> Result<ExitCode> {
+    match c {
+        PowerCommand::Scan(a) => scan(a),
+        PowerCommand::Areas(a) => areas(a),
+        PowerCommand::Generate(a) => {
+            let (y, m, d) = parse(&a.start, 0)
+                .map(|s| minewatch_power::time::civil_from_days(s.local().div_euclid(86_400)))
+                .context("--start must be YYYY-MM-DD")?;
+            let step = match a.interval.as_str() {
+                "15m" => 900,
+                "30m" => 1800,
+                "1h" | "60m" => 3600,
+                other => bail!("--interval {other}: use 15m, 30m or 1h"),
+            };
+            let cfg = RegionConfig {
+                meters: a.meters,
+                days: a.days,
+                start_day: days_from_civil(y, m, d),
+                step,
+                miner_share: a.miner_share,
+                seed: a.seed,
+                area_size: a.area_size,
+            };
+            let g =
+                generate(&cfg, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
+            eprintln!(
+                "minewatch: wrote {} meters ({} hiding a miner), {} readings to {}",
+                g.meters,
+                g.miners,
+                g.rows,
+                a.out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn options(io: &ReadingArgs) -> Result<ReadingsOptions> {
+    let mut o = ReadingsOptions {
+        meter_column: io.meter_column.clone(),
+        time_column: io.time_column.clone(),
+        value_column: io.value_column.clone(),
+        default_offset: parse_offset(&io.utc_offset)
+            .with_context(|| format!("--utc-offset {}", io.utc_offset))?,
+        ..ReadingsOptions::default()
+    };
+    o.build.unit = Unit::parse(&io.unit)
+        .with_context(|| format!("--unit {}: use kwh, wh, kw or w", io.unit))?;
+    o.build.register = match io.register {
+        RegisterArg::Auto => RegisterKind::Auto,
+        RegisterArg::Interval => RegisterKind::Interval,
+        RegisterArg::Cumulative => RegisterKind::Cumulative,
+    };
+    Ok(o)
+}
+
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("listing {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+                .filter(|f| {
+                    // A generated region's folder holds the other inputs too.
+                    let n = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    !matches!(
+                        n.as_str(),
+                        "customers.csv" | "feeders.csv" | "weather.csv" | "truth.csv"
+                    )
+                })
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn register(io: &ReadingArgs) -> Result<Register> {
+    match &io.customers {
+        Some(p) => {
+            let (reg, st) =
+                read_customers(p).with_context(|| format!("reading {}", p.display()))?;
+            report(&format!("customers {}", p.display()), &st, None, io.quiet);
+            Ok(reg)
+        }
+        None => Ok(Register::default()),
+    }
+}
+
+fn report(what: &str, st: &ReadStats, quality: Option<&SeriesReport>, quiet: bool) {
+    if quiet {
+        return;
+    }
+    let skipped = if st.skipped.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; skipped {} row(s): {}",
+            st.skipped_total(),
+            st.skipped
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    eprintln!(
+        "minewatch: {what}: {} rows, {} meters{skipped}",
+        st.rows, st.meters
+    );
+    for e in st.examples.iter().take(5) {
+        eprintln!("minewatch:   {e}");
+    }
+    if let Some(q) = quality {
+        let parts: Vec<String> = [
+            (q.duplicates, "duplicate timestamps (last kept)"),
+            (q.missing, "missing intervals"),
+            (q.negatives, "negative values (set missing)"),
+            (q.impossible, "impossible values (set missing)"),
+            (q.rollovers, "register rollovers corrected"),
+            (q.resets, "register resets (set missing)"),
+            (q.off_grid, "off-grid timestamps (snapped)"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+        if !parts.is_empty() {
+            eprintln!("minewatch:   data quality: {}", parts.join(", "));
+        }
+    }
+}
+
+fn spinner(quiet: bool) -> ProgressBar {
+    if output::progress_allowed() && !quiet {
+        let b = ProgressBar::new_spinner();
+        b.set_message("reading meters");
+        b
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+fn scan(a: ScanArgs) -> Result<ExitCode> {
+    let mut reg = register(&a.io)?;
+    if let Some(p) = &a.allow {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        reg.allow(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(str::to_string),
+        );
+    }
+    let weather = match &a.weather {
+        Some(p) => {
+            let (w, st) = read_weather(p).with_context(|| format!("reading {}", p.display()))?;
+            report(&format!("weather {}", p.display()), &st, None, a.io.quiet);
+            Some(w)
+        }
+        None => None,
+    };
+    let cfg = ScoreConfig {
+        threshold: a.threshold,
+        ..ScoreConfig::default()
+    };
+    let mut scorer = Scorer::new(cfg, &reg, weather.as_ref());
+    let opts = options(&a.io)?;
+    let files = expand(&a.io.readings)?;
+    let bar = spinner(a.io.quiet);
+    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
+    let mut quality = SeriesReport::default();
+    let st = read_readings(&files, &opts, &solar, &mut |s| {
+        quality.merge(&s.report);
+        scorer.add(&s);
+        bar.inc(1);
+    })
+    .context("reading meter data")?;
+    bar.finish_and_clear();
+    report("readings", &st, Some(&quality), a.io.quiet);
+    let mut out = scorer.finish();
+    // The SGCC layout's FLAG column, or a truth file: measure the ranking.
+    let labels: Option<HashMap<String, bool>> = match &a.truth {
+        Some(p) => Some(read_truth(p, true).with_context(|| format!("reading {}", p.display()))?),
+        None if !st.labels.is_empty() => Some(st.labels.iter().cloned().collect()),
+        None => None,
+    };
+    if let Some(l) = &labels {
+        let m = metrics(&out, l);
+        eprintln!(
+            "minewatch: against {} labels ({} positive): precision@k {}; at the threshold precision {:.2}, recall {:.2}, false-positive rate {:.3}; AUC {:.3}",
+            m.labelled,
+            m.positives,
+            m.precision_at
+                .iter()
+                .map(|(k, p)| format!("@{k} {p:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            m.precision,
+            m.recall,
+            m.false_positive_rate,
+            m.auc
+        );
+    }
+    let suspected = out.iter().filter(|s| s.suspected).count();
+    if let Some(n) = a.top {
+        out.truncate(n);
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match Format::resolve(a.io.format) {
+        Format::Jsonl => {
+            for s in &out {
+                serde_json::to_writer(&mut w, s)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => write_suspects_csv(&mut w, &out)?,
+        Format::Table => write_suspects_table(&mut w, &out, a.io.lang)?,
+    }
+    w.flush()?;
+    if !a.io.quiet {
+        eprintln!(
+            "minewatch: {suspected} of {} meters suspected (score >= {})",
+            st.meters, a.threshold
+        );
+    }
+    Ok(if suspected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// CSV columns of `power scan`.
+pub const SUSPECT_COLUMNS: [&str; 24] = [
+    "rank",
+    "meter_id",
+    "customer_id",
+    "tariff_class",
+    "area_id",
+    "region_code",
+    "score",
+    "suspected",
+    "onset",
+    "mining_kw",
+    "machines",
+    "hashrate_ths",
+    "window_start",
+    "window_end",
+    "load_factor",
+    "night_midday",
+    "daily_cv",
+    "weekend_weekday",
+    "mode_share",
+    "floor_kw",
+    "mean_kw",
+    "monthly_kwh",
+    "reasons",
+    "reasons_zh",
+];
+
+fn f3(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        String::new()
+    }
+}
+
+fn write_suspects_csv(w: &mut dyn Write, out: &[Suspect]) -> Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(SUSPECT_COLUMNS)?;
+    for s in out {
+        let f = &s.features;
+        c.write_record([
+            s.rank.to_string(),
+            s.meter_id.clone(),
+            s.customer_id.clone().unwrap_or_default(),
+            s.tariff_class.name().to_string(),
+            s.area_id.clone().unwrap_or_default(),
+            s.region_code.clone().unwrap_or_default(),
+            format!("{:.3}", s.score),
+            s.suspected.to_string(),
+            s.onset.clone().unwrap_or_default(),
+            format!("{:.2}", s.mining_kw),
+            format!("{:.1}", s.machines),
+            format!("{:.1}", s.hashrate_ths),
+            s.window_start.clone(),
+            s.window_end.clone(),
+            f3(f.load_factor),
+            f3(f.night_midday),
+            f3(f.daily_cv),
+            f3(f.weekend_weekday),
+            f3(f.mode_share),
+            f3(f.floor_kw),
+            f3(f.mean_kw),
+            f3(f.monthly_kwh),
+            s.reasons
+                .iter()
+                .map(|r| r.en.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            s.reasons
+                .iter()
+                .map(|r| r.zh.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+        ])?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+fn write_suspects_table(w: &mut dyn Write, out: &[Suspect], lang: Lang) -> Result<()> {
+    let mut t = Table::new();
+    t.load_style(UTF8_FULL_CONDENSED);
+    let header: [&str; 9] = match lang {
+        Lang::En => [
+            "rank",
+            "meter",
+            "class",
+            "area",
+            "score",
+            "suspected",
+            "mining kW",
+            "onset",
+            "why",
+        ],
+        Lang::Zh => [
+            "排名",
+            "电表",
+            "用电类别",
+            "台区",
+            "评分",
+            "疑似",
+            "挖矿负荷(千瓦)",
+            "起始日期",
+            "原因",
+        ],
+    };
+    t.set_header(header);
+    for s in out {
+        let why: Vec<&str> = s
+            .reasons
+            .iter()
+            .take(4)
+            .map(|r| {
+                if lang == Lang::Zh {
+                    r.zh.as_str()
+                } else {
+                    r.en.as_str()
+                }
+            })
+            .collect();
+        t.add_row([
+            s.rank.to_string(),
+            s.meter_id.clone(),
+            if lang == Lang::Zh {
+                s.tariff_class.name_zh().to_string()
+            } else {
+                s.tariff_class.name().to_string()
+            },
+            s.area_id.clone().unwrap_or_default(),
+            format!("{:.2}", s.score),
+            match (s.suspected, lang) {
+                (true, Lang::En) => "yes".into(),
+                (false, Lang::En) => String::new(),
+                (true, Lang::Zh) => "是".into(),
+                (false, Lang::Zh) => String::new(),
+            },
+            if s.mining_kw > 0.0 {
+                format!("{:.1}", s.mining_kw)
+            } else {
+                String::new()
+            },
+            s.onset.clone().unwrap_or_default(),
+            why.join("\n"),
+        ]);
+    }
+    writeln!(w, "{t}")?;
+    Ok(())
+}
+
+fn areas(a: AreasArgs) -> Result<ExitCode> {
+    let reg = register(&a.io)?;
+    let opts = options(&a.io)?;
+    let files = expand(&a.io.readings)?;
+    let feeders = match &a.feeders {
+        Some(f) => f.clone(),
+        None => {
+            let dir = files
+                .first()
+                .and_then(|f| f.parent())
+                .unwrap_or(Path::new("."));
+            let f = dir.join("feeders.csv");
+            if !f.exists() {
+                bail!(
+                    "no feeder readings: give --feeders FILE (area_id,timestamp,kwh), or put feeders.csv beside the readings"
+                );
+            }
+            f
+        }
+    };
+    let mut bal = Balancer::default();
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
+    let bar = spinner(a.io.quiet);
+    let st = read_readings(&files, &opts, &solar, &mut |s| {
+        bal.add_meter(&s, &reg);
+        scorer.add(&s);
+        bar.inc(1);
+    })
+    .context("reading meter data")?;
+    report("readings", &st, None, a.io.quiet);
+    let fopts = ReadingsOptions {
+        meter_column: Some("area_id".into()),
+        ..opts.clone()
+    };
+    let fst = read_readings(
+        std::slice::from_ref(&feeders),
+        &fopts,
+        &|_| false,
+        &mut |s| bal.add_feeder(&s),
+    )
+    .with_context(|| format!("reading {}", feeders.display()))?;
+    bar.finish_and_clear();
+    report(
+        &format!("feeders {}", feeders.display()),
+        &fst,
+        None,
+        a.io.quiet,
+    );
+    let scores: HashMap<String, f64> = scorer
+        .finish()
+        .into_iter()
+        .map(|s| (s.meter_id, s.score))
+        .collect();
+    let cfg = AreaConfig {
+        abnormal_loss: a.abnormal_loss,
+        ..AreaConfig::default()
+    };
+    let out = bal.finish(&cfg, &reg, &scores);
+    let abnormal = out.iter().filter(|x| x.abnormal).count();
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match Format::resolve(a.io.format) {
+        Format::Jsonl => {
+            for x in &out {
+                serde_json::to_writer(&mut w, x)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let mut c = csv::Writer::from_writer(&mut w);
+            c.write_record([
+                "area_id",
+                "region_code",
+                "customers",
+                "days",
+                "feeder_kwh",
+                "billed_kwh",
+                "loss_rate",
+                "unbilled_kw",
+                "onset",
+                "abnormal",
+                "candidates",
+            ])?;
+            for x in &out {
+                c.write_record([
+                    x.area_id.clone(),
+                    x.region_code.clone().unwrap_or_default(),
+                    x.customers.to_string(),
+                    x.days.to_string(),
+                    format!("{:.0}", x.feeder_kwh),
+                    format!("{:.0}", x.billed_kwh),
+                    format!("{:.3}", x.loss_rate),
+                    format!("{:.2}", x.unbilled_kw),
+                    x.onset.clone().unwrap_or_default(),
+                    x.abnormal.to_string(),
+                    x.candidates
+                        .iter()
+                        .map(|c| c.meter_id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(";"),
+                ])?;
+            }
+            c.flush()?;
+        }
+        Format::Table => {
+            let mut t = Table::new();
+            t.load_style(UTF8_FULL_CONDENSED);
+            let zh = a.io.lang == Lang::Zh;
+            t.set_header(if zh {
+                [
+                    "台区",
+                    "用户数",
+                    "线损率",
+                    "计量外负荷(千瓦)",
+                    "突增日期",
+                    "异常",
+                    "可疑用户",
+                ]
+            } else {
+                [
+                    "area",
+                    "customers",
+                    "loss rate",
+                    "unbilled kW",
+                    "step on",
+                    "abnormal",
+                    "likely customers",
+                ]
+            });
+            for x in &out {
+                t.add_row([
+                    x.area_id.clone(),
+                    x.customers.to_string(),
+                    format!("{:.1}%", x.loss_rate * 100.0),
+                    format!("{:.1}", x.unbilled_kw),
+                    x.onset.clone().unwrap_or_default(),
+                    if x.abnormal {
+                        (if zh { "是" } else { "yes" }).to_string()
+                    } else {
+                        String::new()
+                    },
+                    x.candidates
+                        .iter()
+                        .take(3)
+                        .map(|c| {
+                            format!("{} ({})", c.meter_id, if zh { &c.why_zh } else { &c.why })
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ]);
+            }
+            writeln!(w, "{t}")?;
+        }
+    }
+    w.flush()?;
+    if !a.io.quiet {
+        eprintln!("minewatch: {abnormal} of {} areas abnormal", out.len());
+    }
+    Ok(if abnormal > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
