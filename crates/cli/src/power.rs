@@ -27,6 +27,25 @@ pub enum PowerCommand {
     Areas(AreasArgs),
     /// Write a realistic synthetic region with hidden miners and its truth.
     Generate(GenerateArgs),
+    /// Change points of one series (PELT, change in mean): a CSV of values, one per line
+    /// (`value` or `index,value`), without a header.
+    Changepoints(ChangepointArgs),
+}
+
+/// Arguments of `minewatch power changepoints`.
+#[derive(Args)]
+pub struct ChangepointArgs {
+    /// The series file.
+    file: PathBuf,
+    /// Penalty per change (default: 2·2σ²·ln n with σ from the MAD of first differences).
+    #[arg(long)]
+    penalty: Option<f64>,
+    /// Shortest segment.
+    #[arg(long, default_value_t = 5)]
+    min_size: usize,
+    /// `mean` (a change in level, as mining onsets are) or `normal` (level or variance).
+    #[arg(long, default_value = "mean")]
+    model: String,
 }
 
 /// Language of reasons in tables.
@@ -152,6 +171,41 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
     match c {
         PowerCommand::Scan(a) => scan(a),
         PowerCommand::Areas(a) => areas(a),
+        PowerCommand::Changepoints(a) => {
+            let text = std::fs::read_to_string(&a.file)
+                .with_context(|| format!("reading {}", a.file.display()))?;
+            let mut x = Vec::new();
+            for (i, line) in text.lines().enumerate() {
+                let l = line.trim();
+                if l.is_empty() {
+                    continue;
+                }
+                let v = l.rsplit(',').next().unwrap_or(l).trim();
+                match v.parse::<f64>() {
+                    Ok(v) if v.is_finite() => x.push(v),
+                    _ => bail!("{}:{}: not a number: {v:?}", a.file.display(), i + 1),
+                }
+            }
+            use minewatch_power::changepoint::{Model, default_penalty, pelt_with};
+            let model = match a.model.as_str() {
+                "mean" | "l2" => Model::Mean,
+                "normal" => Model::MeanVariance,
+                other => bail!("--model {other}: use mean or normal"),
+            };
+            // BIC for the normal model: two parameters per segment, ln n each.
+            let penalty = a.penalty.unwrap_or_else(|| match model {
+                Model::Mean => default_penalty(&x),
+                Model::MeanVariance => 2.0 * (x.len().max(2) as f64).ln(),
+            });
+            let t = std::time::Instant::now();
+            let cps = pelt_with(&x, model, penalty, a.min_size);
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "{}",
+                serde_json::json!({"n": x.len(), "penalty": penalty, "min_size": a.min_size, "change_points": cps, "seconds": secs})
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         PowerCommand::Generate(a) => {
             let (y, m, d) = parse(&a.start, 0)
                 .map(|s| minewatch_power::time::civil_from_days(s.local().div_euclid(86_400)))

@@ -5,11 +5,25 @@
 //! algorithm is forty lines. `bench/changepoint.py` compares it with the `ruptures` Python
 //! library on the same series.
 
+/// What a segment's cost measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Model {
+    /// A change in mean (sum of squared deviations; ruptures' `l2`).
+    Mean,
+    /// A change in mean or variance (Gaussian likelihood, n·ln σ²; ruptures' `normal`).
+    MeanVariance,
+}
+
 /// Change points (indices where a new segment starts) minimising the sum of squared deviations
 /// from each segment's mean plus `penalty` per change, with segments at least `min_size` long.
 pub fn pelt(x: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
+    pelt_with(x, Model::Mean, penalty, min_size)
+}
+
+/// PELT with a chosen segment cost.
+pub fn pelt_with(x: &[f64], model: Model, penalty: f64, min_size: usize) -> Vec<usize> {
     let n = x.len();
-    let min_size = min_size.max(1);
+    let min_size = min_size.max(if model == Model::MeanVariance { 2 } else { 1 });
     if n < 2 * min_size {
         return Vec::new();
     }
@@ -23,7 +37,11 @@ pub fn pelt(x: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
     let cost = |a: usize, b: usize| -> f64 {
         let len = (b - a) as f64;
         let sum = s1[b] - s1[a];
-        (s2[b] - s2[a]) - sum * sum / len
+        let ss = (s2[b] - s2[a]) - sum * sum / len;
+        match model {
+            Model::Mean => ss,
+            Model::MeanVariance => len * (ss / len).max(1e-12).ln(),
+        }
     };
     let mut f = vec![f64::INFINITY; n + 1];
     f[0] = -penalty;
@@ -61,6 +79,56 @@ pub fn pelt(x: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {
         t = s;
     }
     cps.reverse();
+    cps
+}
+
+/// Binary segmentation for a change in mean: the best single split of a segment, recursively,
+/// while a split lowers the cost by more than `penalty`; at most `max_changes`. O(n log n), where
+/// PELT degrades to O(n²) on series without changes; used for onsets, where only the large steps
+/// matter.
+pub fn binseg(x: &[f64], penalty: f64, min_size: usize, max_changes: usize) -> Vec<usize> {
+    let n = x.len();
+    let min_size = min_size.max(1);
+    let mut s1 = vec![0.0; n + 1];
+    let mut s2 = vec![0.0; n + 1];
+    for (i, v) in x.iter().enumerate() {
+        s1[i + 1] = s1[i] + v;
+        s2[i + 1] = s2[i] + v * v;
+    }
+    let cost = |a: usize, b: usize| -> f64 {
+        let len = (b - a) as f64;
+        let sum = s1[b] - s1[a];
+        (s2[b] - s2[a]) - sum * sum / len
+    };
+    let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
+        if b - a < 2 * min_size {
+            return None;
+        }
+        let whole = cost(a, b);
+        (a + min_size..=b - min_size)
+            .map(|k| (whole - cost(a, k) - cost(k, b), k))
+            .max_by(|p, q| p.0.total_cmp(&q.0))
+    };
+    let mut segments = vec![(0, n)];
+    let mut cps = Vec::new();
+    while cps.len() < max_changes {
+        let Some((gain, k, idx)) = segments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, &(a, b))| best_split(a, b).map(|(g, k)| (g, k, i)))
+            .max_by(|p, q| p.0.total_cmp(&q.0))
+        else {
+            break;
+        };
+        if gain <= penalty {
+            break;
+        }
+        let (a, b) = segments.swap_remove(idx);
+        segments.push((a, k));
+        segments.push((k, b));
+        cps.push(k);
+    }
+    cps.sort_unstable();
     cps
 }
 
@@ -119,7 +187,7 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
         }
         x.push(prev);
     }
-    let cps = pelt(&x, default_penalty(&x), min_days.max(2));
+    let cps = binseg(&x, default_penalty(&x), min_days.max(2), 8);
     let mut bounds = vec![0];
     bounds.extend(&cps);
     bounds.push(x.len());
@@ -171,6 +239,25 @@ mod tests {
             (cps[0] as i64 - 100).abs() <= 2 && (cps[1] as i64 - 180).abs() <= 2,
             "{cps:?}"
         );
+    }
+
+    #[test]
+    fn variance_changes_need_the_normal_cost() {
+        // Same mean, noise amplitude 1 then 5.
+        let mut x = noisy(&[(300, 0.0)], 4);
+        x.extend(noisy(&[(300, 0.0)], 8).iter().map(|v| v * 5.0));
+        assert!(pelt(&x, 20.0, 10).is_empty());
+        let cps = pelt_with(&x, Model::MeanVariance, 3.0 * (600f64).ln(), 10);
+        assert_eq!(cps.len(), 1, "{cps:?}");
+        assert!((cps[0] as i64 - 300).abs() <= 10, "{cps:?}");
+    }
+
+    #[test]
+    fn binary_segmentation_agrees_on_clear_steps() {
+        let x = noisy(&[(100, 10.0), (80, 15.0), (120, 9.0)], 3);
+        let pen = default_penalty(&x);
+        assert_eq!(binseg(&x, pen, 5, 8), pelt(&x, pen, 5));
+        assert!(binseg(&noisy(&[(365, 12.0)], 9), pen, 7, 8).is_empty());
     }
 
     #[test]

@@ -74,8 +74,8 @@ pub fn days(s: &Series) -> Vec<Day> {
                 let min = vals.iter().copied().fold(f64::MAX, f64::min);
                 let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
                 let mut sorted = vals.clone();
-                sorted.sort_by(f64::total_cmp);
-                let med = sorted[n / 2];
+                let (_, med, _) = sorted.select_nth_unstable_by(n / 2, f64::total_cmp);
+                let med = *med;
                 let band = (med.abs() * 0.05).max(1e-9);
                 let in_band = vals.iter().filter(|v| (**v - med).abs() <= band).count();
                 (
@@ -113,8 +113,14 @@ pub fn days(s: &Series) -> Vec<Day> {
         });
         vals.clear();
     };
+    let single_offset = s.offsets.len() <= 1;
+    let base = s.start + i64::from(s.offsets.first().map_or(0, |o| o.1));
     for (i, v) in s.kwh.iter().enumerate() {
-        let local = s.local(i);
+        let local = if single_offset {
+            base + i as i64 * s.step
+        } else {
+            s.local(i)
+        };
         let day = local.div_euclid(86_400);
         if day != cur_day {
             flush(

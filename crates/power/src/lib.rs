@@ -6,6 +6,7 @@ pub mod areas;
 pub mod changepoint;
 pub mod customers;
 pub mod eval;
+mod fastcsv;
 pub mod features;
 pub mod generate;
 pub mod read;

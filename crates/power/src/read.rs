@@ -85,7 +85,7 @@ pub struct ReadStats {
 const EXAMPLES: usize = 20;
 
 impl ReadStats {
-    fn skip(&mut self, path: &Path, line: u64, column: &str, what: &str) {
+    pub(crate) fn skip(&mut self, path: &Path, line: u64, column: &str, what: &str) {
         *self.skipped.entry(what.to_string()).or_default() += 1;
         if self.examples.len() < EXAMPLES {
             self.examples.push(format!(
@@ -199,6 +199,53 @@ fn read_long(
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     let size = std::fs::metadata(path).map_err(io(path))?.len();
+    if size > 0 {
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        // SAFETY: read-only map of a file we only read; a file truncated under us shows as a
+        // short last line, which is reported like any malformed row.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
+        let header_end = memchr::memchr(b'\n', &map).map_or(map.len(), |i| i + 1);
+        // Pages behind the reading position leave this process's resident set (they stay in
+        // the page cache): the file is read front to back, twice at most.
+        let release_to = |from: usize, at: usize| {
+            let end = at & !((64 << 10) - 1);
+            if end > from {
+                #[cfg(unix)]
+                // SAFETY: read-only file mapping; discarded pages read back identically.
+                unsafe {
+                    let _ = map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        from,
+                        end - from,
+                    );
+                }
+            }
+            end.max(from)
+        };
+        let mut released = 0usize;
+        let is_grouped = mc.max(tc).max(vc) < 8
+            && crate::fastcsv::grouped(&map[header_end..], mc, &mut |at| {
+                released = release_to(released, header_end + at)
+            });
+        release_to(0, map.len());
+        if is_grouped {
+            let mut released = 0usize;
+            let mut release = |at: usize| released = release_to(released, at);
+            crate::fastcsv::stream(
+                path,
+                &map,
+                header_end,
+                headers,
+                (mc, tc, vc),
+                opts,
+                allow_negative,
+                f,
+                stats,
+                &mut release,
+            );
+            return Ok(());
+        }
+    }
     // About 40 bytes a row in the default layout: estimate before reading.
     if size / 40 > opts.memory_rows as u64 {
         return read_long_partitioned(
