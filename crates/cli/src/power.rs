@@ -122,6 +122,10 @@ pub struct ScanArgs {
     /// Known truth (`meter_id,mining`, as `power generate` writes it): print precision and recall.
     #[arg(long)]
     truth: Option<PathBuf>,
+    /// Past inspection outcomes (`meter_id,date,mining` yes/no): learn from them and rank by
+    /// the learned model; its gain in precision at the top is printed.
+    #[arg(long)]
+    inspections: Option<PathBuf>,
 }
 
 /// Arguments of `minewatch power areas`.
@@ -392,6 +396,9 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     report("readings", &st, Some(&quality), a.io.quiet);
     let mut out = scorer.finish();
+    if let Some(p) = &a.inspections {
+        learn(p, &mut out, a.threshold, a.io.quiet)?;
+    }
     // The SGCC layout's FLAG column, or a truth file: measure the ranking.
     let labels: Option<HashMap<String, bool>> = match &a.truth {
         Some(p) => Some(read_truth(p, true).with_context(|| format!("reading {}", p.display()))?),
@@ -443,6 +450,74 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Result<()> {
+    use minewatch_power::learn::{Logistic, cross_validate};
+    let (labels, bad) = minewatch_power::eval::read_inspections(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    if !quiet {
+        for b in bad.iter().take(5) {
+            eprintln!("minewatch: skipped {b}");
+        }
+    }
+    let (mut x, mut y, mut rule) = (Vec::new(), Vec::new(), Vec::new());
+    for s in out.iter() {
+        if let Some(l) = labels.get(&s.meter_id) {
+            x.push(s.signals.clone());
+            y.push(*l);
+            rule.push(s.score);
+        }
+    }
+    let positives = y.iter().filter(|v| **v).count();
+    let Some(model) = Logistic::fit(&x, &y, 1.0) else {
+        bail!(
+            "{}: {} inspected meters with {positives} mining: need both outcomes to learn from",
+            path.display(),
+            y.len()
+        );
+    };
+    if !quiet {
+        let top = positives.max(10);
+        match cross_validate(&x, &rule, &y, 5, top) {
+            Some((r, l)) => eprintln!(
+                "minewatch: learned from {} inspections ({positives} mining); 5-fold precision at {top}: rule score {r:.2}, learned {l:.2}",
+                y.len()
+            ),
+            None => eprintln!(
+                "minewatch: learned from {} inspections; too few to cross-validate",
+                y.len()
+            ),
+        }
+    }
+    for s in out.iter_mut() {
+        let p = model.predict(&s.signals);
+        let allowed = s.reasons.first().is_some_and(|r| r.code == "allow_listed");
+        s.score = (p * 1000.0).round() / 1000.0;
+        s.suspected = p >= threshold && !allowed;
+        s.reasons.push(minewatch_power::score::Reason {
+            code: "learned",
+            en: format!(
+                "model learned from {} inspections: {:.0}% likely",
+                y.len(),
+                p * 100.0
+            ),
+            zh: format!(
+                "基于{}次现场检查学习的模型：可能性{:.0}%",
+                y.len(),
+                p * 100.0
+            ),
+        });
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.meter_id.cmp(&b.meter_id))
+    });
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i + 1;
+    }
+    Ok(())
 }
 
 /// CSV columns of `power scan`.

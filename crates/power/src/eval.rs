@@ -117,3 +117,41 @@ pub fn read_truth(
     }
     Ok(out)
 }
+
+/// Inspection outcomes: `meter_id,date,mining` with yes/no (是/否, true/false, 1/0).
+pub fn read_inspections(
+    path: &std::path::Path,
+) -> std::io::Result<(HashMap<String, bool>, Vec<String>)> {
+    let mut r = csv::Reader::from_path(path)?;
+    let h = r.headers()?.clone();
+    let col = |n: &str| h.iter().position(|x| x.trim().eq_ignore_ascii_case(n));
+    let (Some(m), Some(mi)) = (col("meter_id"), col("mining")) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{}: line 1: need meter_id and mining columns",
+                path.display()
+            ),
+        ));
+    };
+    let mut out = HashMap::new();
+    let mut bad = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let v = rec.get(mi).unwrap_or_default().trim().to_ascii_lowercase();
+        let yes = match v.as_str() {
+            "yes" | "y" | "true" | "1" | "是" => true,
+            "no" | "n" | "false" | "0" | "否" => false,
+            _ => {
+                bad.push(format!(
+                    "{}:{line}: column mining: {v:?} is not yes or no",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        out.insert(rec.get(m).unwrap_or_default().trim().to_string(), yes);
+    }
+    Ok((out, bad))
+}

@@ -626,6 +626,21 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         ])?;
     }
     t.flush()?;
+    // Past site visits: a random sixth of the meters, with what the inspectors found (a miner
+    // wired ahead of the meter is found too: the inspector sees the rigs).
+    let mut ins = csv::Writer::from_path(dir.join("inspections.csv"))?;
+    ins.write_record(["meter_id", "date", "mining"])?;
+    let mut irng = Rng::new(cfg.seed ^ 0x1a5);
+    let last = crate::time::format_day(cfg.start_day + cfg.days as i64 - 1);
+    for s in &sites {
+        if irng.unit() < 1.0 / 6.0 {
+            let found = s.miner.is_some_and(|(mk, _, onset)| {
+                mk != MinerKind::Onset || onset < cfg.start_day + cfg.days as i64
+            });
+            ins.write_record([s.meter.as_str(), &last, if found { "yes" } else { "no" }])?;
+        }
+    }
+    ins.flush()?;
     Ok(out)
 }
 

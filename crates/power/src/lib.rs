@@ -9,6 +9,7 @@ pub mod eval;
 mod fastcsv;
 pub mod features;
 pub mod generate;
+pub mod learn;
 pub mod read;
 pub mod score;
 pub mod series;

@@ -92,7 +92,28 @@ pub struct Suspect {
     /// Data problems found in the meter's readings.
     #[serde(skip)]
     pub quality: SeriesReport,
+    /// The score's parts, the inputs of a model learned from inspections (see [`SIGNALS`]).
+    #[serde(skip)]
+    pub signals: Vec<f64>,
 }
+
+/// Names of [`Suspect::signals`], in order.
+pub const SIGNALS: [&str; 14] = [
+    "flat",
+    "day_and_night",
+    "steady",
+    "no_weekly_rhythm",
+    "one_level",
+    "temperature_blind",
+    "continuous_floor",
+    "above_class",
+    "capacity",
+    "night_plateau",
+    "floor_carries_load",
+    "onset",
+    "preferential_tariff",
+    "log_mean_kw",
+];
 
 /// Daily temperatures by region, for the temperature-sensitivity feature.
 #[derive(Clone, Debug, Default)]
@@ -613,6 +634,22 @@ fn score_meter(
         window_end: format_day(f.last_day),
         features: *f,
         quality: p.quality,
+        signals: vec![
+            bp.flat,
+            clamp01(bp.night),
+            bp.steady,
+            bp.weekly,
+            clamp01(bp.mode),
+            clamp01(bp.temp),
+            bp.level,
+            bp.class_level,
+            bp.capacity,
+            bp.night_plateau,
+            bp.floor_path,
+            onset_part,
+            if class.preferential() { 1.0 } else { 0.0 },
+            f.mean_kw.max(0.0).ln_1p(),
+        ],
     }
 }
 

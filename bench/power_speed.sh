@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `minewatch power scan` against the same load features in pandas (bench/power_pandas.py), on
+# the same generated readings, each pinned to one core; peak memory of both.
+#
+# Usage: bash bench/power_speed.sh [METERS] [DAYS]     (default 2000 365; needs pandas)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+METERS=${1:-2000}
+DAYS=${2:-365}
+cargo build --release -q
+BIN=$PWD/target/release/minewatch
+DIR=target/bench/region-$METERS-$DAYS
+if [ ! -f "$DIR/readings.csv" ]; then
+  "$BIN" power generate --meters "$METERS" --days "$DAYS" --seed 3 --out "$DIR"
+fi
+ROWS=$(( $(wc -l < "$DIR/readings.csv") - 1 ))
+cat "$DIR/readings.csv" > /dev/null
+t() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
+MW=$(t taskset -c 1 "$BIN" power scan "$DIR/readings.csv" --customers "$DIR/customers.csv" -q --format jsonl || true)
+PD=$(t taskset -c 1 python3 bench/power_pandas.py "$DIR/readings.csv")
+python3 - "$ROWS" "$MW" "$PD" <<'PY'
+import sys
+rows = int(sys.argv[1]); mw = sys.argv[2].split(); pd = sys.argv[3].split()
+for name, (secs, kib) in (("minewatch power scan", mw), ("pandas features", pd)):
+    secs = float(secs); print(f"{name:22s} {secs:7.2f} s  {rows / secs / 1e6:6.2f} M readings/s  peak {int(kib) / 1024:7.0f} MiB")
+print(f"minewatch vs pandas: {float(pd[0]) / float(mw[0]):.1f}x")
+PY
