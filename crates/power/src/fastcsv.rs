@@ -11,32 +11,6 @@ use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;
 use std::path::Path;
 
-/// Lines of the data part of a file (after the header), with their 1-based line numbers.
-fn lines(data: &[u8], first_line: u64) -> impl Iterator<Item = (u64, &[u8])> {
-    // One SIMD scan over the whole buffer, not a call per short line.
-    let mut ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-    let mut start = 0usize;
-    let mut n = first_line;
-    std::iter::from_fn(move || {
-        loop {
-            if start >= data.len() {
-                return None;
-            }
-            let end = ends.next()?;
-            let mut line = &data[start..end];
-            start = end + 1;
-            let no = n;
-            n += 1;
-            if line.last() == Some(&b'\r') {
-                line = &line[..line.len() - 1];
-            }
-            if !line.is_empty() {
-                return Some((no, line));
-            }
-        }
-    })
-}
-
 fn field(line: &[u8], i: usize) -> Option<&[u8]> {
     if i == 0 {
         // The usual case, and a short one: no search call for a few bytes.
@@ -51,41 +25,63 @@ fn field(line: &[u8], i: usize) -> Option<&[u8]> {
     Some(line[start..end].trim_ascii())
 }
 
-/// True when the file has no quotes and each meter's rows are contiguous.
-pub fn grouped(data: &[u8], meter_col: usize, release: &mut dyn FnMut(usize)) -> bool {
-    let mut done: HashSet<&[u8]> = HashSet::new();
-    let mut cur: Option<&[u8]> = None;
-    let mut next_release = 64 << 20;
-    let mut quotes_checked = 0usize;
-    for (_, line) in lines(data, 2) {
-        let at = line.as_ptr() as usize - data.as_ptr() as usize;
-        // Quoted fields need the full CSV parser; checked a chunk at a time ahead of the lines
-        // (one long SIMD scan), so that the pages already read can be released.
-        if at + line.len() >= quotes_checked {
-            let end = (at + (16 << 20)).min(data.len());
-            if memchr::memchr(b'"', &data[quotes_checked..end]).is_some() {
-                return false;
-            }
-            quotes_checked = end;
+/// True when the file has no quotes and each meter's rows are contiguous. Read with plain
+/// buffered reads (not through the memory map), so checking a file larger than memory does not
+/// fill the resident set.
+pub fn grouped(path: &Path, header_end: usize, meter_col: usize) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(header_end as u64))?;
+    let mut done: HashSet<Vec<u8>> = HashSet::new();
+    let mut cur: Vec<u8> = Vec::new();
+    let mut have = false;
+    let mut check = |line: &[u8]| -> bool {
+        let l = line.strip_suffix(b"\r").unwrap_or(line);
+        if l.trim_ascii().is_empty() {
+            return true;
         }
-        if at >= next_release {
-            release(at);
-            next_release = at + (64 << 20);
-        }
-        let Some(m) = field(line, meter_col) else {
-            continue;
-        };
-        if cur != Some(m) {
-            if let Some(c) = cur {
-                done.insert(c);
+        let Some(m) = field(l, meter_col) else { return true };
+        if !have || cur != m {
+            if have {
+                done.insert(std::mem::take(&mut cur));
             }
             if done.contains(m) {
                 return false;
             }
-            cur = Some(m);
+            cur.clear();
+            cur.extend_from_slice(m);
+            have = true;
         }
+        true
+    };
+    let mut buf = vec![0u8; 4 << 20];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok(carry.is_empty() || check(&carry));
+        }
+        let chunk = &buf[..n];
+        // Quoted fields need the full CSV parser.
+        if memchr::memchr(b'"', chunk).is_some() {
+            return Ok(false);
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', chunk) {
+            let ok = if carry.is_empty() {
+                check(&chunk[start..nl])
+            } else {
+                carry.extend_from_slice(&chunk[start..nl]);
+                let line = std::mem::take(&mut carry);
+                check(&line)
+            };
+            if !ok {
+                return Ok(false);
+            }
+            start = nl + 1;
+        }
+        carry.extend_from_slice(&chunk[start..]);
     }
-    true
 }
 
 fn two(b: &[u8]) -> Option<u32> {
@@ -408,9 +404,14 @@ mod tests {
 
     #[test]
     fn groupedness() {
-        let mut r = |_| {};
-        assert!(grouped(b"a,1\na,2\nb,3\n", 0, &mut r));
-        assert!(!grouped(b"a,1\nb,2\na,3\n", 0, &mut r));
-        assert!(!grouped(b"\"a\",1\n", 0, &mut r));
+        let d = tempfile::tempdir().unwrap();
+        let check = |text: &[u8]| {
+            let p = d.path().join("g.csv");
+            std::fs::write(&p, [&b"meter_id,kwh\n"[..], text].concat()).unwrap();
+            grouped(&p, 13, 0).unwrap()
+        };
+        assert!(check(b"a,1\na,2\nb,3\n"));
+        assert!(!check(b"a,1\nb,2\na,3\n"));
+        assert!(!check(b"\"a\",1\n"));
     }
 }

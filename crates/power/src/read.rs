@@ -222,12 +222,7 @@ fn read_long(
             }
             end.max(from)
         };
-        let mut released = 0usize;
-        let is_grouped = mc.max(tc).max(vc) < 8
-            && crate::fastcsv::grouped(&map[header_end..], mc, &mut |at| {
-                released = release_to(released, header_end + at)
-            });
-        release_to(0, map.len());
+        let is_grouped = mc.max(tc).max(vc) < 8 && crate::fastcsv::grouped(path, header_end, mc).map_err(io(path))?;
         if is_grouped {
             let mut released = 0usize;
             let mut release = |at: usize| released = release_to(released, at);
