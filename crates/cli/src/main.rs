@@ -1,5 +1,6 @@
 //! The `minewatch` command.
 
+mod chain;
 mod output;
 mod power;
 mod scan;
@@ -25,6 +26,9 @@ enum Command {
     /// Find mining sites and theft in smart-meter data.
     #[command(subcommand)]
     Power(Box<power::PowerCommand>),
+    /// Blocks, mining pools, fees (Bitcoin Core block files and block dumps).
+    #[command(subcommand)]
+    Chain(chain::ChainCommand),
 }
 
 fn main() -> ExitCode {
@@ -33,6 +37,7 @@ fn main() -> ExitCode {
         Command::Scan(a) => scan::run(a),
         Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
         Command::Power(c) => power::run(*c),
+        Command::Chain(c) => chain::run(c),
     };
     match result {
         Ok(code) => code,

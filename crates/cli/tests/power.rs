@@ -10,12 +10,37 @@ fn bin() -> Command {
 
 fn region(dir: &Path) {
     let st = bin()
-        .args(["power", "generate", "--meters", "300", "--days", "60", "--miner-share", "0.08", "--area-size", "50", "--seed", "9", "--out"])
+        .args([
+            "power",
+            "generate",
+            "--meters",
+            "300",
+            "--days",
+            "60",
+            "--miner-share",
+            "0.08",
+            "--area-size",
+            "50",
+            "--seed",
+            "9",
+            "--out",
+        ])
         .arg(dir)
         .output()
         .unwrap();
-    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
-    for f in ["readings.csv", "customers.csv", "feeders.csv", "weather.csv", "truth.csv", "inspections.csv"] {
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    for f in [
+        "readings.csv",
+        "customers.csv",
+        "feeders.csv",
+        "weather.csv",
+        "truth.csv",
+        "inspections.csv",
+    ] {
         assert!(dir.join(f).exists(), "{f}");
     }
 }
@@ -37,22 +62,58 @@ fn scan_in_every_format_with_truth_and_inspections() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "suspects found: exit 1");
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 300);
-    for k in ["meter_id", "score", "suspected", "reasons", "onset", "mining_kw", "rank", "features"] {
+    for k in [
+        "meter_id",
+        "score",
+        "suspected",
+        "reasons",
+        "onset",
+        "mining_kw",
+        "rank",
+        "features",
+    ] {
         assert!(lines[0].get(k).is_some(), "{k}");
     }
     assert_eq!(lines[0]["rank"], 1);
-    assert!(lines[0]["reasons"][0]["zh"].as_str().unwrap().chars().any(|c| c > '\u{4e00}'));
+    assert!(
+        lines[0]["reasons"][0]["zh"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| c > '\u{4e00}')
+    );
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("against 300 labels") && err.contains("AUC"), "{err}");
+    assert!(
+        err.contains("against 300 labels") && err.contains("AUC"),
+        "{err}"
+    );
 
-    let csv_out = bin().args(["power", "scan"]).arg(&r).arg("--customers").arg(&c).args(["--format", "csv", "--top", "5", "-q"]).output().unwrap();
+    let csv_out = bin()
+        .args(["power", "scan"])
+        .arg(&r)
+        .arg("--customers")
+        .arg(&c)
+        .args(["--format", "csv", "--top", "5", "-q"])
+        .output()
+        .unwrap();
     let text = String::from_utf8(csv_out.stdout).unwrap();
     assert!(text.starts_with("rank,meter_id,customer_id,tariff_class"));
     assert_eq!(text.lines().count(), 6);
 
-    let zh = bin().args(["power", "scan"]).arg(&r).arg("--customers").arg(&c).args(["--format", "table", "--lang", "zh", "--top", "3", "-q"]).output().unwrap();
+    let zh = bin()
+        .args(["power", "scan"])
+        .arg(&r)
+        .arg("--customers")
+        .arg(&c)
+        .args(["--format", "table", "--lang", "zh", "--top", "3", "-q"])
+        .output()
+        .unwrap();
     assert!(String::from_utf8(zh.stdout).unwrap().contains("原因"));
 
     let learned = bin()
@@ -66,7 +127,10 @@ fn scan_in_every_format_with_truth_and_inspections() {
         .output()
         .unwrap();
     let err = String::from_utf8(learned.stderr).unwrap();
-    assert!(err.contains("learned from") || err.contains("need both outcomes"), "{err}");
+    assert!(
+        err.contains("learned from") || err.contains("need both outcomes"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -81,7 +145,11 @@ fn areas_find_the_stolen_load() {
         .args(["--format", "jsonl"])
         .output()
         .unwrap();
-    let areas: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let areas: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(areas.len(), 6);
     for a in &areas {
         assert!(a["loss_rate"].as_f64().is_some());
@@ -97,16 +165,34 @@ fn bad_rows_are_named_and_counted() {
     let p = d.path().join("r.csv");
     let mut text = String::from("meter_id,timestamp,kwh\n");
     for h in 0..48 {
-        text.push_str(&format!("m1,2024-01-{:02}T{:02}:00:00+08:00,1.0\n", 1 + h / 24, h % 24));
+        text.push_str(&format!(
+            "m1,2024-01-{:02}T{:02}:00:00+08:00,1.0\n",
+            1 + h / 24,
+            h % 24
+        ));
     }
     text.push_str("m2,2024-01-01T00:00:00+08:00,abc\nm2,yesterday,1\n");
     std::fs::write(&p, text).unwrap();
-    let out = bin().args(["power", "scan"]).arg(&p).args(["--format", "jsonl"]).output().unwrap();
+    let out = bin()
+        .args(["power", "scan"])
+        .arg(&p)
+        .args(["--format", "jsonl"])
+        .output()
+        .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("skipped 2 row(s)"), "{err}");
-    assert!(err.contains("r.csv:50: column kwh: unreadable value"), "{err}");
-    assert!(err.contains("r.csv:51: column timestamp: unreadable timestamp"), "{err}");
-    let missing = bin().args(["power", "scan", "/nonexistent/readings.csv"]).output().unwrap();
+    assert!(
+        err.contains("r.csv:50: column kwh: unreadable value"),
+        "{err}"
+    );
+    assert!(
+        err.contains("r.csv:51: column timestamp: unreadable timestamp"),
+        "{err}"
+    );
+    let missing = bin()
+        .args(["power", "scan", "/nonexistent/readings.csv"])
+        .output()
+        .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
 
@@ -114,9 +200,20 @@ fn bad_rows_are_named_and_counted() {
 fn change_points_of_a_series() {
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("s.csv");
-    let vals: Vec<String> = (0..200).map(|i| format!("{}", if i < 120 { 1.0 } else { 5.0 } + ((i * 37) % 11) as f64 * 0.01)).collect();
+    let vals: Vec<String> = (0..200)
+        .map(|i| {
+            format!(
+                "{}",
+                if i < 120 { 1.0 } else { 5.0 } + ((i * 37) % 11) as f64 * 0.01
+            )
+        })
+        .collect();
     std::fs::write(&p, vals.join("\n")).unwrap();
-    let out = bin().args(["power", "changepoints"]).arg(&p).output().unwrap();
+    let out = bin()
+        .args(["power", "changepoints"])
+        .arg(&p)
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["change_points"], serde_json::json!([120]));
 }

@@ -40,7 +40,9 @@ pub fn grouped(path: &Path, header_end: usize, meter_col: usize) -> std::io::Res
         if l.trim_ascii().is_empty() {
             return true;
         }
-        let Some(m) = field(l, meter_col) else { return true };
+        let Some(m) = field(l, meter_col) else {
+            return true;
+        };
         if !have || cur != m {
             if have {
                 done.insert(std::mem::take(&mut cur));

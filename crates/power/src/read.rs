@@ -222,7 +222,8 @@ fn read_long(
             }
             end.max(from)
         };
-        let is_grouped = mc.max(tc).max(vc) < 8 && crate::fastcsv::grouped(path, header_end, mc).map_err(io(path))?;
+        let is_grouped = mc.max(tc).max(vc) < 8
+            && crate::fastcsv::grouped(path, header_end, mc).map_err(io(path))?;
         if is_grouped {
             let mut released = 0usize;
             let mut release = |at: usize| released = release_to(released, at);

@@ -1,0 +1,493 @@
+//! Blocks in chain order with what a regulator asks of each: height, time, pool, reward, fees.
+//!
+//! Two passes. The first reads only headers (hash, previous hash, target) from every input and
+//! orders them into trees by their previous-block hashes; in each tree the best chain is the path
+//! to the tip with the most work, other blocks are stale (CHAIN.md §1: files hold blocks in
+//! arrival order, forks included). The second pass decodes the blocks in that order, checks each
+//! merkle root, attributes the coinbase to a pool and computes fees from the outputs the earlier
+//! blocks created (when every spent output is known), and always from the coinbase
+//! (reward − subsidy).
+
+use crate::pools::{MatchedBy, Pools};
+use crate::read::{
+    FileKind, Net, ReadError, ReadReport, blk_files, read_deobfuscated, records, sniff, xor_key,
+};
+use bitcoin::hashes::Hash;
+use bitcoin::{Address, Block, BlockHash, OutPoint, Work};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One block as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct BlockInfo {
+    /// Block hash (display order).
+    pub hash: String,
+    /// Height, when the chain or BIP 34 tells it.
+    pub height: Option<u64>,
+    /// Previous block's hash.
+    pub prev: String,
+    /// Header time, RFC 3339.
+    pub time: String,
+    /// Network.
+    pub network: String,
+    /// On the best chain of its tree (false: a stale block).
+    pub best_chain: bool,
+    /// Transactions.
+    pub txs: usize,
+    /// Serialized size, bytes.
+    pub size: usize,
+    /// Weight units.
+    pub weight: u64,
+    /// The mining pool, when a list knows it.
+    pub pool: Option<String>,
+    /// `address` or `tag`.
+    pub pool_matched_by: Option<MatchedBy>,
+    /// The address or tag that matched.
+    pub pool_evidence: Option<String>,
+    /// Printable text of the coinbase scriptSig.
+    pub coinbase_text: String,
+    /// Addresses the coinbase pays.
+    pub payout_addresses: Vec<String>,
+    /// Coinbase outputs, satoshi.
+    pub reward_sat: u64,
+    /// New coins allowed at this height, satoshi.
+    pub subsidy_sat: Option<u64>,
+    /// Fees from the spent outputs (Σ inputs − Σ outputs), when all were known.
+    pub fees_sat: Option<u64>,
+    /// Fees as the coinbase claims them (reward − subsidy).
+    pub fees_claimed_sat: Option<i64>,
+    /// Where the block was read.
+    pub file: String,
+    /// Byte offset (or line, for hex files) in that file.
+    pub offset: u64,
+}
+
+/// Options of a block read.
+#[derive(Clone, Debug)]
+pub struct BlockOptions {
+    /// Outputs remembered for fee computation at most; beyond it fees come from the coinbase only.
+    pub max_utxos: usize,
+}
+
+impl Default for BlockOptions {
+    fn default() -> Self {
+        BlockOptions {
+            max_utxos: 20_000_000,
+        }
+    }
+}
+
+/// What a read came to.
+#[derive(Debug, Default)]
+pub struct BlocksReport {
+    /// What the file readers found.
+    pub read: ReadReport,
+    /// Blocks that did not decode or whose merkle root did not match, with where and why.
+    pub bad_blocks: Vec<String>,
+    /// Blocks off the best chain.
+    pub stale: u64,
+    /// The output map reached its cap; fees after that point come from the coinbase only.
+    pub utxo_cap_reached: bool,
+}
+
+#[derive(Clone)]
+enum Src {
+    Blk { file: usize, offset: u64 },
+    Bytes { file: usize, index: usize },
+}
+
+struct Head {
+    hash: BlockHash,
+    prev: BlockHash,
+    work: Work,
+    net: Net,
+    src: Src,
+}
+
+/// Subsidy at a height (CHAIN.md §2): 50 BTC halving every 210,000 blocks (150 on regtest).
+pub fn subsidy(height: u64, net: Net) -> u64 {
+    let interval = if net == Net::Regtest { 150 } else { 210_000 };
+    let halvings = height / interval;
+    if halvings >= 64 {
+        0
+    } else {
+        (50 * 100_000_000u64) >> halvings
+    }
+}
+
+fn printable(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{fffd}' {
+                '.'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Every input path as the list of files it names, with the block directory's xor key.
+fn inputs(paths: &[PathBuf]) -> Result<Vec<(PathBuf, [u8; 8], bool)>, ReadError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let key = xor_key(p)?;
+            match blk_files(p) {
+                Ok(files) => out.extend(files.into_iter().map(|f| (f, key, true))),
+                // Not a Core directory: every block file in it, in name order.
+                Err(ReadError::Empty { .. }) => {
+                    let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                        .map_err(|source| ReadError::Io {
+                            path: p.clone(),
+                            source,
+                        })?
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|f| {
+                            let n = f.to_string_lossy();
+                            [
+                                ".dat",
+                                ".raw",
+                                ".hex",
+                                ".blk",
+                                ".blkrecord",
+                                ".blkrecords",
+                                ".hex.txt",
+                            ]
+                            .iter()
+                            .any(|e| n.ends_with(e))
+                                && !n.ends_with("xor.dat")
+                        })
+                        .collect();
+                    v.sort();
+                    if v.is_empty() {
+                        return Err(ReadError::Empty { path: p.clone() });
+                    }
+                    out.extend(v.into_iter().map(|f| (f, key, false)));
+                }
+                Err(e) => return Err(e),
+            }
+        } else {
+            out.push((p.clone(), [0; 8], false));
+        }
+    }
+    Ok(out)
+}
+
+/// A block read from a small file: its network when the file says, its offset or line, its bytes.
+type Held = (Option<Net>, u64, Vec<u8>);
+
+/// Blocks of one non-directory file, as byte vectors (hex decoded).
+fn file_blocks(
+    path: &Path,
+    bytes: &[u8],
+    report: &mut ReadReport,
+    out: &mut Vec<(Option<Net>, u64, Vec<u8>)>,
+) {
+    match sniff(bytes) {
+        FileKind::Records => records(path, bytes, report, &mut |n, off, b| {
+            out.push((Some(n), off, b.to_vec()))
+        }),
+        FileKind::Hex => {
+            for (i, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
+                let l = line.trim();
+                if l.is_empty() {
+                    continue;
+                }
+                match hex::decode(l) {
+                    Ok(b) => {
+                        report.blocks += 1;
+                        out.push((None, i as u64 + 1, b));
+                    }
+                    Err(e) => report.errors.push(ReadError::Corrupt {
+                        path: path.to_path_buf(),
+                        offset: i as u64 + 1,
+                        what: format!("line {} is not hex: {e}", i + 1),
+                    }),
+                }
+            }
+        }
+        FileKind::Raw => {
+            report.blocks += 1;
+            out.push((None, 0, bytes.to_vec()));
+        }
+    }
+}
+
+/// Reads blocks from block directories and files, in chain order, handing each to `f`.
+pub fn read_blocks(
+    paths: &[PathBuf],
+    pools: &Pools,
+    opts: &BlockOptions,
+    f: &mut dyn FnMut(BlockInfo, &Block),
+) -> Result<BlocksReport, ReadError> {
+    let files = inputs(paths)?;
+    let mut report = BlocksReport::default();
+    // Pass 1: headers. Single files are small; their blocks are kept in memory.
+    let mut heads: Vec<Head> = Vec::new();
+    let mut held: HashMap<usize, Vec<Held>> = HashMap::new();
+    for (fi, (path, key, is_blk)) in files.iter().enumerate() {
+        let bytes = read_deobfuscated(path, key)?;
+        let mut push = |net: Option<Net>, src: Src, b: &[u8], report: &mut BlocksReport| {
+            let Some(h) = b
+                .get(..80)
+                .and_then(|h| bitcoin::consensus::deserialize::<bitcoin::block::Header>(h).ok())
+            else {
+                report.bad_blocks.push(format!(
+                    "{}: block at {}: header does not decode",
+                    path.display(),
+                    match &src {
+                        Src::Blk { offset, .. } => *offset,
+                        Src::Bytes { index, .. } => *index as u64,
+                    }
+                ));
+                return;
+            };
+            heads.push(Head {
+                hash: h.block_hash(),
+                prev: h.prev_blockhash,
+                work: h.work(),
+                net: net.unwrap_or(Net::Main),
+                src,
+            });
+        };
+        if *is_blk {
+            let mut found = Vec::new();
+            records(path, &bytes, &mut report.read, &mut |n, off, b| {
+                found.push((n, off, b[..80.min(b.len())].to_vec()))
+            });
+            for (n, off, b) in found {
+                push(
+                    Some(n),
+                    Src::Blk {
+                        file: fi,
+                        offset: off,
+                    },
+                    &b,
+                    &mut report,
+                );
+            }
+        } else {
+            let mut v = Vec::new();
+            file_blocks(path, &bytes, &mut report.read, &mut v);
+            for (i, (n, _, b)) in v.iter().enumerate() {
+                push(*n, Src::Bytes { file: fi, index: i }, b, &mut report);
+            }
+            held.insert(fi, v);
+        }
+    }
+    // Trees and best chains.
+    let mut by_hash: HashMap<BlockHash, usize> = HashMap::new();
+    for (i, h) in heads.iter().enumerate() {
+        by_hash.entry(h.hash).or_insert(i);
+    }
+    let n = heads.len();
+    let mut depth = vec![u64::MAX; n];
+    let mut total: Vec<Option<Work>> = vec![None; n];
+    let mut root = vec![usize::MAX; n];
+    for i in 0..n {
+        // Walk up to a resolved ancestor or a root, then fill back down.
+        let mut path = Vec::new();
+        let mut j = i;
+        while depth[j] == u64::MAX {
+            path.push(j);
+            match by_hash.get(&heads[j].prev) {
+                Some(&p) if !path.contains(&p) => j = p,
+                _ => break,
+            }
+        }
+        for &k in path.iter().rev() {
+            match by_hash
+                .get(&heads[k].prev)
+                .copied()
+                .filter(|p| depth[*p] != u64::MAX)
+            {
+                Some(p) => {
+                    depth[k] = depth[p] + 1;
+                    total[k] = total[p].map(|w| w + heads[k].work);
+                    root[k] = root[p];
+                }
+                None => {
+                    depth[k] = 0;
+                    total[k] = Some(heads[k].work);
+                    root[k] = k;
+                }
+            }
+        }
+    }
+    let mut best_tip: HashMap<usize, usize> = HashMap::new();
+    for i in 0..n {
+        let e = best_tip.entry(root[i]).or_insert(i);
+        if total[i] > total[*e] {
+            *e = i;
+        }
+    }
+    let mut on_best = vec![false; n];
+    for &tip in best_tip.values() {
+        let mut j = tip;
+        loop {
+            on_best[j] = true;
+            if root[j] == j {
+                break;
+            }
+            match by_hash.get(&heads[j].prev) {
+                Some(&p) => j = p,
+                None => break,
+            }
+        }
+    }
+    // Order: trees by first appearance, within a tree by depth, best chain before stale.
+    let mut order: Vec<usize> = (0..n)
+        .filter(|&i| by_hash.get(&heads[i].hash) == Some(&i))
+        .collect();
+    let mut first_seen: HashMap<usize, usize> = HashMap::new();
+    for (i, &r) in root.iter().enumerate() {
+        first_seen.entry(r).or_insert(i);
+    }
+    order.sort_by_key(|&i| (first_seen[&root[i]], depth[i], !on_best[i], i));
+    report.stale = order.iter().filter(|&&i| !on_best[i]).count() as u64;
+
+    // Pass 2: decode in order.
+    let mut cache: Option<(usize, Vec<u8>)> = None;
+    let mut utxo: HashMap<OutPoint, u64> = HashMap::new();
+    let mut base_height: HashMap<usize, Option<u64>> = HashMap::new();
+    for i in order {
+        let h = &heads[i];
+        let (path, bytes): (&PathBuf, Vec<u8>) = match &h.src {
+            Src::Blk { file, offset } => {
+                if cache.as_ref().is_none_or(|(f, _)| f != file) {
+                    cache = Some((*file, read_deobfuscated(&files[*file].0, &files[*file].1)?));
+                }
+                let Some((_, buf)) = &cache else { continue };
+                let o = *offset as usize;
+                let size =
+                    u32::from_le_bytes([buf[o + 4], buf[o + 5], buf[o + 6], buf[o + 7]]) as usize;
+                (&files[*file].0, buf[o + 8..o + 8 + size].to_vec())
+            }
+            Src::Bytes { file, index } => (
+                &files[*file].0,
+                held.get(file)
+                    .and_then(|v| v.get(*index))
+                    .map(|x| x.2.clone())
+                    .unwrap_or_default(),
+            ),
+        };
+        let offset = match &h.src {
+            Src::Blk { offset, .. } => *offset,
+            Src::Bytes { file, index } => held
+                .get(file)
+                .and_then(|v| v.get(*index))
+                .map_or(0, |x| x.1),
+        };
+        let block: Block = match bitcoin::consensus::deserialize(&bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                report.bad_blocks.push(format!(
+                    "{}: block at {offset}: does not decode: {e}",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        if !block.check_merkle_root() {
+            report.bad_blocks.push(format!(
+                "{}: block at {offset}: merkle root does not match its transactions",
+                path.display()
+            ));
+            continue;
+        }
+        let r = root[i];
+        let base = *base_height.entry(r).or_insert_with(|| {
+            if heads[r].prev == BlockHash::all_zeros() {
+                Some(0)
+            } else if r == i {
+                block.bip34_block_height().ok()
+            } else {
+                None
+            }
+        });
+        let height = base.map(|b| b + depth[i]);
+        let Some(coinbase) = block.txdata.first() else {
+            continue;
+        };
+        let network = h.net.network();
+        let payout_addresses: Vec<String> = coinbase
+            .output
+            .iter()
+            .filter_map(|o| Address::from_script(&o.script_pubkey, network).ok())
+            .map(|a| a.to_string())
+            .collect();
+        let script_sig = coinbase
+            .input
+            .first()
+            .map(|i| i.script_sig.as_bytes().to_vec())
+            .unwrap_or_default();
+        let pool = pools.attribute(&payout_addresses, &script_sig);
+        let reward: u64 = coinbase.output.iter().map(|o| o.value.to_sat()).sum();
+        let subsidy_sat = height.map(|h2| subsidy(h2, h.net));
+        // Fees from spent outputs, on the best chain only (a stale block's spends are not ours).
+        let mut fees: Option<u64> = Some(0);
+        for tx in block.txdata.iter().skip(1) {
+            let mut ins = 0u64;
+            for inp in &tx.input {
+                match utxo.get(&inp.previous_output) {
+                    Some(v) => ins += v,
+                    None => fees = None,
+                }
+            }
+            let outs: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
+            if let Some(f) = fees.as_mut() {
+                *f += ins.saturating_sub(outs);
+            }
+        }
+        if on_best[i] {
+            for tx in &block.txdata {
+                if !tx.is_coinbase() {
+                    for inp in &tx.input {
+                        utxo.remove(&inp.previous_output);
+                    }
+                }
+                if utxo.len() < opts.max_utxos {
+                    let txid = tx.compute_txid();
+                    for (v, o) in tx.output.iter().enumerate() {
+                        utxo.insert(OutPoint::new(txid, v as u32), o.value.to_sat());
+                    }
+                } else {
+                    report.utxo_cap_reached = true;
+                }
+            }
+        }
+        if block.txdata.len() == 1 {
+            fees = Some(0);
+        }
+        let info = BlockInfo {
+            hash: h.hash.to_string(),
+            height,
+            prev: h.prev.to_string(),
+            time: minewatch_model::detection::Timestamp(
+                i64::from(block.header.time) * 1_000_000_000,
+            )
+            .to_rfc3339(),
+            network: format!("{:?}", h.net).to_lowercase(),
+            best_chain: on_best[i],
+            txs: block.txdata.len(),
+            size: bytes.len(),
+            weight: block.weight().to_wu(),
+            pool: pool.as_ref().map(|p| p.name.clone()),
+            pool_matched_by: pool.as_ref().map(|p| p.by),
+            pool_evidence: pool.as_ref().map(|p| p.evidence.clone()),
+            coinbase_text: printable(&script_sig),
+            payout_addresses,
+            reward_sat: reward,
+            subsidy_sat,
+            fees_sat: fees,
+            fees_claimed_sat: subsidy_sat.map(|s| reward as i64 - s as i64),
+            file: path.display().to_string(),
+            offset,
+        };
+        f(info, &block);
+    }
+    Ok(report)
+}

@@ -1,0 +1,7 @@
+//! Chain evidence for minewatch: Bitcoin-family blocks from Core's block files, raw and hex
+//! block files; the best chain; pool attribution by coinbase tags and payout addresses; fees.
+
+pub mod blocks;
+pub mod pools;
+pub mod read;
+pub mod synth;
