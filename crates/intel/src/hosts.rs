@@ -1,0 +1,407 @@
+//! Pool intelligence: domain suffixes and IP prefixes of mining pools and browser miners, with
+//! allow-lists, loaded from the formats users keep.
+//!
+//! Domains match on whole labels: `xmr.nanopool.org` matches an entry `nanopool.org`,
+//! `notnanopool.org` does not. Names are normalised first (lower case, trailing dot dropped,
+//! internationalised names to punycode), so `Nanopool.ORG.` and `例子.网络` are found. IPs match the
+//! longest prefix; an entry may also name a port (maltrail's `ip:port` trails). The allow-list
+//! wins over every list.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+
+/// What kind of host an entry names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// A mining pool (or its stratum proxy).
+    Pool,
+    /// A hash-power marketplace (NiceHash).
+    Marketplace,
+    /// A browser-miner script host or WebSocket relay.
+    BrowserMiner,
+}
+
+/// One list entry.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    /// Pool name, when the list gives one.
+    pub pool: Option<String>,
+    /// Coin ticker, when known.
+    pub coin: Option<String>,
+    /// Kind of host.
+    pub category: Category,
+    /// Which list it came from (file name or `built-in:…`).
+    pub source: String,
+}
+
+/// A match of a host or address.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Hit {
+    /// The list entry (domain or prefix) that matched.
+    pub matched: String,
+    /// The entry.
+    pub entry: Entry,
+}
+
+/// A domain, normalised: lower case, no trailing dot, punycode for non-ASCII labels.
+pub fn normalise(name: &str) -> Option<String> {
+    let n = name.trim().trim_end_matches('.');
+    if n.is_empty() || n.len() > 253 {
+        return None;
+    }
+    let ascii = if n.is_ascii() { n.to_ascii_lowercase() } else { idna::domain_to_ascii(n).ok()? };
+    if ascii.split('.').any(|l| l.is_empty() || l.len() > 63) {
+        return None;
+    }
+    Some(ascii)
+}
+
+fn to_bits(ip: IpAddr) -> (u128, u8) {
+    match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), 32),
+        IpAddr::V6(a) => (u128::from(a), 128),
+    }
+}
+
+fn mask(bits: u128, width: u8, len: u8) -> u128 {
+    if len == 0 {
+        0
+    } else {
+        let shift = u32::from(width - len);
+        (bits >> shift) << shift
+    }
+}
+
+/// Domain suffixes and IP prefixes with their entries, and the allow-list.
+#[derive(Clone, Debug, Default)]
+pub struct Intel {
+    domains: HashMap<String, Entry>,
+    /// (width 32 or 128, prefix length, masked address, port or 0) → entry.
+    prefixes: HashMap<(u8, u8, u128, u16), Entry>,
+    prefix_lengths: Vec<(u8, u8)>,
+    allow_domains: HashMap<String, ()>,
+    allow_prefixes: Vec<(u8, u8, u128)>,
+}
+
+/// A line that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadLine {
+    /// The file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.what)
+    }
+}
+
+impl Intel {
+    /// The built-in lists (see `crates/intel/data/README.md`).
+    pub fn built_in() -> Intel {
+        let mut i = Intel::default();
+        let _ = i.load_text("built-in:pools.csv", include_str!("../data/pools.csv"), Category::Pool);
+        let _ = i.load_text("built-in:maltrail-crypto_mining.txt", include_str!("../data/maltrail-crypto_mining.txt"), Category::Pool);
+        let _ = i.load_text("built-in:nocoin-hosts.txt", include_str!("../data/nocoin-hosts.txt"), Category::BrowserMiner);
+        i
+    }
+
+    /// Domains and prefixes held.
+    pub fn counts(&self) -> (usize, usize) {
+        (self.domains.len(), self.prefixes.len())
+    }
+
+    /// Adds a domain (and so all its subdomains).
+    pub fn add_domain(&mut self, domain: &str, entry: Entry) -> bool {
+        match normalise(domain) {
+            Some(d) => {
+                // A named entry (with a pool) is kept over a bare one for the same domain.
+                let keep_old = self.domains.get(&d).is_some_and(|old| old.pool.is_some() && entry.pool.is_none());
+                if !keep_old {
+                    self.domains.insert(d, entry);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Adds an address or CIDR prefix, optionally only for one port.
+    pub fn add_prefix(&mut self, ip: IpAddr, len: u8, port: u16, entry: Entry) {
+        let (bits, width) = to_bits(ip);
+        let len = len.min(width);
+        self.prefixes.insert((width, len, mask(bits, width, len), port), entry);
+        if !self.prefix_lengths.contains(&(width, len)) {
+            self.prefix_lengths.push((width, len));
+            // Longest first.
+            self.prefix_lengths.sort_by(|a, b| b.1.cmp(&a.1));
+        }
+    }
+
+    /// Puts a domain or prefix on the allow-list.
+    pub fn allow(&mut self, item: &str) -> bool {
+        if let Some((ip, len)) = parse_prefix(item) {
+            let (bits, width) = to_bits(ip);
+            self.allow_prefixes.push((width, len, mask(bits, width, len)));
+            return true;
+        }
+        match normalise(item) {
+            Some(d) => {
+                self.allow_domains.insert(d, ());
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn allowed_domain(&self, d: &str) -> bool {
+        suffixes(d).any(|s| self.allow_domains.contains_key(s))
+    }
+
+    /// Looks a host name up: the longest listed suffix of it, unless allow-listed.
+    pub fn domain(&self, name: &str) -> Option<Hit> {
+        let d = normalise(name)?;
+        if self.allowed_domain(&d) {
+            return None;
+        }
+        suffixes(&d).find_map(|s| {
+            self.domains.get(s).map(|e| Hit {
+                matched: s.to_string(),
+                entry: e.clone(),
+            })
+        })
+    }
+
+    /// Looks an address (and port) up: the longest listed prefix, unless allow-listed.
+    pub fn ip(&self, ip: IpAddr, port: u16) -> Option<Hit> {
+        let (bits, width) = to_bits(ip);
+        if self.allow_prefixes.iter().any(|&(w, l, m)| w == width && mask(bits, width, l) == m) {
+            return None;
+        }
+        for &(w, len) in &self.prefix_lengths {
+            if w != width {
+                continue;
+            }
+            let m = mask(bits, width, len);
+            for p in [port, 0] {
+                if let Some(e) = self.prefixes.get(&(w, len, m, p)) {
+                    let shown = if len == width { ip.to_string() } else { format!("{ip}/{len}") };
+                    return Some(Hit {
+                        matched: if p != 0 { format!("{shown}:{p}") } else { shown },
+                        entry: e.clone(),
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// Looks up a host name or an address.
+    pub fn check(&self, host: &str) -> Option<Hit> {
+        let h = host.trim();
+        if let Ok(ip) = h.parse::<IpAddr>() {
+            return self.ip(ip, 0);
+        }
+        if let Some((a, p)) = h.rsplit_once(':') {
+            if let (Ok(ip), Ok(port)) = (a.trim_matches(['[', ']']).parse::<IpAddr>(), p.parse::<u16>()) {
+                return self.ip(ip, port);
+            }
+        }
+        self.domain(h)
+    }
+
+    /// Loads a list file (format told by its content), returning the lines it could not read.
+    pub fn load_file(&mut self, path: &Path, category: Category) -> std::io::Result<Vec<BadLine>> {
+        let text = std::fs::read_to_string(path)?;
+        Ok(self.load_text(&path.display().to_string(), &text, category))
+    }
+
+    /// Loads list text: hosts files, plain domain lists, adblock lines (`||host^`), IPs, CIDRs,
+    /// `ip:port`, or CSV with a header naming `domain`/`host`/`ip`/`cidr` and optionally `pool`,
+    /// `coin`, `category`.
+    pub fn load_text(&mut self, source: &str, text: &str, category: Category) -> Vec<BadLine> {
+        let mut bad = Vec::new();
+        let mut lines = text.lines().enumerate().filter(|(_, l)| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with('#') && !t.starts_with('!') && !t.starts_with('[')
+        });
+        let Some((first_no, first)) = lines.next() else { return bad };
+        let header: Vec<String> = first.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+        let csv_host = header.iter().position(|h| matches!(h.as_str(), "domain" | "host" | "hostname" | "ip" | "cidr" | "address"));
+        let entry = |pool: Option<String>, coin: Option<String>, cat: Category| Entry {
+            pool,
+            coin,
+            category: cat,
+            source: source.to_string(),
+        };
+        if let (Some(hc), true) = (csv_host, header.len() > 1) {
+            let col = |n: &str| header.iter().position(|h| h == n);
+            let (pc, cc, kc) = (col("pool").or(col("name")), col("coin"), col("category"));
+            for (no, l) in lines {
+                let f: Vec<&str> = l.split(',').map(str::trim).collect();
+                let get = |c: Option<usize>| c.and_then(|i| f.get(i)).filter(|s| !s.is_empty()).map(|s| s.to_string());
+                let cat = match get(kc).as_deref() {
+                    Some("browser_miner") | Some("browser-miner") => Category::BrowserMiner,
+                    Some("marketplace") => Category::Marketplace,
+                    _ => category,
+                };
+                let Some(host) = get(Some(hc)) else {
+                    bad.push(BadLine { file: source.into(), line: no + 1, what: "empty host".into() });
+                    continue;
+                };
+                if !self.add_item(&host, entry(get(pc), get(cc), cat)) {
+                    bad.push(BadLine { file: source.into(), line: no + 1, what: format!("{host:?} is no domain, address or prefix") });
+                }
+            }
+            return bad;
+        }
+        for (no, l) in std::iter::once((first_no, first)).chain(lines) {
+            let mut t = l.trim();
+            // hosts file: "0.0.0.0 name" / "127.0.0.1 name".
+            if let Some((a, rest)) = t.split_once(char::is_whitespace) {
+                if a.parse::<IpAddr>().is_ok() && !rest.trim().is_empty() {
+                    t = rest.trim();
+                }
+            }
+            // adblock: "||host^$options".
+            if let Some(r) = t.strip_prefix("||") {
+                t = r.split(['^', '$', '/']).next().unwrap_or(r);
+            }
+            let t = t.split_whitespace().next().unwrap_or(t);
+            if !self.add_item(t, entry(None, None, category)) {
+                bad.push(BadLine { file: source.into(), line: no + 1, what: format!("{t:?} is no domain, address or prefix") });
+            }
+        }
+        bad
+    }
+
+    fn add_item(&mut self, item: &str, e: Entry) -> bool {
+        if let Some((ip, len)) = parse_prefix(item) {
+            self.add_prefix(ip, len, 0, e);
+            return true;
+        }
+        if let Some((a, p)) = item.rsplit_once(':') {
+            if let (Ok(ip), Ok(port)) = (a.trim_matches(['[', ']']).parse::<IpAddr>(), p.parse::<u16>()) {
+                let len = if ip.is_ipv4() { 32 } else { 128 };
+                self.add_prefix(ip, len, port, e);
+                return true;
+            }
+        }
+        // A domain needs a dot and only host characters.
+        if !item.contains('.') || item.chars().any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')) {
+            return false;
+        }
+        self.add_domain(item, e)
+    }
+}
+
+fn parse_prefix(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, l) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let ip: IpAddr = a.trim().parse().ok()?;
+    let width = if ip.is_ipv4() { 32 } else { 128 };
+    let len = match l {
+        Some(l) => l.trim().parse::<u8>().ok().filter(|x| *x <= width)?,
+        None => width,
+    };
+    Some((ip, len))
+}
+
+/// A domain and each of its parent domains, longest first (`a.b.c`, `b.c`, `c`).
+fn suffixes(d: &str) -> impl Iterator<Item = &str> {
+    std::iter::successors(Some(d), |s| s.split_once('.').map(|(_, r)| r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e() -> Entry {
+        Entry { pool: Some("P".into()), coin: None, category: Category::Pool, source: "t".into() }
+    }
+
+    #[test]
+    fn suffixes_match_whole_labels() {
+        let mut i = Intel::default();
+        i.add_domain("pool.com", e());
+        assert_eq!(i.domain("xmr.eu.pool.com").unwrap().matched, "pool.com");
+        assert!(i.domain("pool.com").is_some());
+        assert!(i.domain("notpool.com").is_none());
+        assert!(i.domain("pool.com.evil.net").is_none());
+        assert!(i.domain("Pool.COM.").is_some(), "case and trailing dot");
+    }
+
+    #[test]
+    fn idn_names_become_punycode() {
+        let mut i = Intel::default();
+        i.add_domain("矿池.com", e());
+        assert!(i.domain("xn--7ot42c.com").is_some() || i.domain("矿池.com").is_some());
+        assert_eq!(normalise("矿池.com").unwrap(), i.domain("矿池.com").unwrap().matched);
+    }
+
+    #[test]
+    fn longest_prefix_and_ports() {
+        let mut i = Intel::default();
+        i.add_prefix("10.0.0.0".parse().unwrap(), 8, 0, Entry { pool: Some("wide".into()), ..e() });
+        i.add_prefix("10.1.2.0".parse().unwrap(), 24, 0, Entry { pool: Some("narrow".into()), ..e() });
+        i.add_prefix("192.0.2.7".parse().unwrap(), 32, 3333, e());
+        assert_eq!(i.ip("10.1.2.3".parse().unwrap(), 80).unwrap().entry.pool.as_deref(), Some("narrow"));
+        assert_eq!(i.ip("10.9.9.9".parse().unwrap(), 80).unwrap().entry.pool.as_deref(), Some("wide"));
+        assert!(i.ip("11.0.0.1".parse().unwrap(), 80).is_none());
+        assert!(i.ip("192.0.2.7".parse().unwrap(), 3333).is_some());
+        assert!(i.ip("192.0.2.7".parse().unwrap(), 443).is_none());
+        i.add_prefix("2001:db8::".parse().unwrap(), 32, 0, e());
+        assert!(i.ip("2001:db8:1::5".parse().unwrap(), 1).is_some());
+    }
+
+    #[test]
+    fn allow_list_wins() {
+        let mut i = Intel::default();
+        i.add_domain("pool.com", e());
+        i.add_prefix("10.0.0.0".parse().unwrap(), 8, 0, e());
+        assert!(i.allow("corp.pool.com"));
+        assert!(i.allow("10.5.0.0/16"));
+        assert!(i.domain("a.corp.pool.com").is_none());
+        assert!(i.domain("xmr.pool.com").is_some());
+        assert!(i.ip("10.5.1.1".parse().unwrap(), 0).is_none());
+    }
+
+    #[test]
+    fn list_formats_and_bad_lines() {
+        let mut i = Intel::default();
+        let text = "# comment\n0.0.0.0 miner.example\n||coinhive.example^$third-party\nplain.example\n203.0.113.0/24\n198.51.100.9:14444\nnot a host!\n";
+        let bad = i.load_text("l.txt", text, Category::Pool);
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].to_string(), "l.txt:7: \"not\" is no domain, address or prefix");
+        for h in ["miner.example", "x.coinhive.example", "plain.example", "203.0.113.77", "198.51.100.9:14444"] {
+            assert!(i.check(h).is_some(), "{h}");
+        }
+        let mut c = Intel::default();
+        let bad = c.load_text("c.csv", "domain,pool,coin,category\nxmr.example,ExPool,XMR,pool\n,,,\njs.example,Js,XMR,browser_miner\n", Category::Pool);
+        assert_eq!(bad.len(), 1);
+        let h = c.check("eu.xmr.example").unwrap();
+        assert_eq!((h.entry.pool.as_deref(), h.entry.coin.as_deref()), (Some("ExPool"), Some("XMR")));
+        assert_eq!(c.check("js.example").unwrap().entry.category, Category::BrowserMiner);
+    }
+
+    #[test]
+    fn built_in_lists_know_the_pools_and_not_ordinary_sites() {
+        let i = Intel::built_in();
+        let (d, p) = i.counts();
+        assert!(d > 500 && p > 100, "{d} {p}");
+        for h in ["xmr-eu1.nanopool.org", "eu1-zcash.flypool.org", "pool.supportxmr.com", "coinhive.com"] {
+            assert!(i.check(h).is_some(), "{h}");
+        }
+        for h in ["www.google.com", "github.com", "www.baidu.com", "api.binance.com", "www.bitcoin.org", "ntp.ubuntu.com"] {
+            assert!(i.check(h).is_none(), "{h}: {:?}", i.check(h));
+        }
+    }
+}
