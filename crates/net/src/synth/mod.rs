@@ -3,8 +3,10 @@
 //! Used by the tests, the fuzz seeds, the shipped sample capture and `minewatch synth`.
 
 pub mod background;
+pub mod dns;
 pub mod frames;
 pub mod sessions;
 pub mod sv2;
 pub mod tcp;
+pub mod tls;
 pub mod writer;
