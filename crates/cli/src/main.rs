@@ -1,6 +1,7 @@
 //! The `minewatch` command.
 
 mod chain;
+mod intel;
 mod output;
 mod power;
 mod scan;
@@ -29,6 +30,9 @@ enum Command {
     /// Blocks, mining pools, fees (Bitcoin Core block files and block dumps).
     #[command(subcommand)]
     Chain(chain::ChainCommand),
+    /// Pool intelligence: check hosts against the lists, count them.
+    #[command(subcommand)]
+    Intel(intel::IntelCommand),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +42,7 @@ fn main() -> ExitCode {
         Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
         Command::Power(c) => power::run(*c),
         Command::Chain(c) => chain::run(c),
+        Command::Intel(c) => intel::run(c),
     };
     match result {
         Ok(code) => code,

@@ -35,6 +35,15 @@ pub struct ScanArgs {
     /// No summary or warnings on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// More pool lists (hosts files, domain lists, adblock lines, IPs, CIDRs, CSV); repeatable.
+    #[arg(long)]
+    intel: Vec<PathBuf>,
+    /// Hosts and prefixes never to report (the site's own legitimate services); repeatable files.
+    #[arg(long)]
+    allow: Vec<PathBuf>,
+    /// Stratum and getwork only: no DNS, TLS SNI, HTTP Host or address evidence.
+    #[arg(long)]
+    no_intel: bool,
 }
 
 /// Runs the scan and prints its results.
@@ -46,7 +55,15 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
             passed_over.len()
         );
     }
+    let intel = if a.no_intel {
+        None
+    } else {
+        Some(std::sync::Arc::new(crate::intel::load(
+            &a.intel, &a.allow, a.quiet,
+        )?))
+    };
     let cfg = ScanConfig {
+        intel,
         max_flows: a.max_flows,
         idle_timeout_ns: i64::try_from(a.idle_timeout.saturating_mul(1_000_000_000))
             .unwrap_or(i64::MAX),

@@ -51,7 +51,11 @@ pub fn normalise(name: &str) -> Option<String> {
     if n.is_empty() || n.len() > 253 {
         return None;
     }
-    let ascii = if n.is_ascii() { n.to_ascii_lowercase() } else { idna::domain_to_ascii(n).ok()? };
+    let ascii = if n.is_ascii() {
+        n.to_ascii_lowercase()
+    } else {
+        idna::domain_to_ascii(n).ok()?
+    };
     if ascii.split('.').any(|l| l.is_empty() || l.len() > 63) {
         return None;
     }
@@ -106,9 +110,21 @@ impl Intel {
     /// The built-in lists (see `crates/intel/data/README.md`).
     pub fn built_in() -> Intel {
         let mut i = Intel::default();
-        let _ = i.load_text("built-in:pools.csv", include_str!("../data/pools.csv"), Category::Pool);
-        let _ = i.load_text("built-in:maltrail-crypto_mining.txt", include_str!("../data/maltrail-crypto_mining.txt"), Category::Pool);
-        let _ = i.load_text("built-in:nocoin-hosts.txt", include_str!("../data/nocoin-hosts.txt"), Category::BrowserMiner);
+        let _ = i.load_text(
+            "built-in:pools.csv",
+            include_str!("../data/pools.csv"),
+            Category::Pool,
+        );
+        let _ = i.load_text(
+            "built-in:maltrail-crypto_mining.txt",
+            include_str!("../data/maltrail-crypto_mining.txt"),
+            Category::Pool,
+        );
+        let _ = i.load_text(
+            "built-in:nocoin-hosts.txt",
+            include_str!("../data/nocoin-hosts.txt"),
+            Category::BrowserMiner,
+        );
         i
     }
 
@@ -122,7 +138,10 @@ impl Intel {
         match normalise(domain) {
             Some(d) => {
                 // A named entry (with a pool) is kept over a bare one for the same domain.
-                let keep_old = self.domains.get(&d).is_some_and(|old| old.pool.is_some() && entry.pool.is_none());
+                let keep_old = self
+                    .domains
+                    .get(&d)
+                    .is_some_and(|old| old.pool.is_some() && entry.pool.is_none());
                 if !keep_old {
                     self.domains.insert(d, entry);
                 }
@@ -136,11 +155,12 @@ impl Intel {
     pub fn add_prefix(&mut self, ip: IpAddr, len: u8, port: u16, entry: Entry) {
         let (bits, width) = to_bits(ip);
         let len = len.min(width);
-        self.prefixes.insert((width, len, mask(bits, width, len), port), entry);
+        self.prefixes
+            .insert((width, len, mask(bits, width, len), port), entry);
         if !self.prefix_lengths.contains(&(width, len)) {
             self.prefix_lengths.push((width, len));
             // Longest first.
-            self.prefix_lengths.sort_by(|a, b| b.1.cmp(&a.1));
+            self.prefix_lengths.sort_by_key(|p| std::cmp::Reverse(p.1));
         }
     }
 
@@ -148,7 +168,8 @@ impl Intel {
     pub fn allow(&mut self, item: &str) -> bool {
         if let Some((ip, len)) = parse_prefix(item) {
             let (bits, width) = to_bits(ip);
-            self.allow_prefixes.push((width, len, mask(bits, width, len)));
+            self.allow_prefixes
+                .push((width, len, mask(bits, width, len)));
             return true;
         }
         match normalise(item) {
@@ -170,18 +191,32 @@ impl Intel {
         if self.allowed_domain(&d) {
             return None;
         }
-        suffixes(&d).find_map(|s| {
-            self.domains.get(s).map(|e| Hit {
-                matched: s.to_string(),
-                entry: e.clone(),
-            })
+        let mut found = suffixes(&d).filter_map(|s| self.domains.get(s).map(|e| (s, e)));
+        let (s, e) = found.next()?;
+        let mut entry = e.clone();
+        // A bare entry from one list takes the pool and coin a parent domain has in another.
+        for (_, parent) in found {
+            if entry.pool.is_none() {
+                entry.pool = parent.pool.clone();
+            }
+            if entry.coin.is_none() {
+                entry.coin = parent.coin.clone();
+            }
+        }
+        Some(Hit {
+            matched: s.to_string(),
+            entry,
         })
     }
 
     /// Looks an address (and port) up: the longest listed prefix, unless allow-listed.
     pub fn ip(&self, ip: IpAddr, port: u16) -> Option<Hit> {
         let (bits, width) = to_bits(ip);
-        if self.allow_prefixes.iter().any(|&(w, l, m)| w == width && mask(bits, width, l) == m) {
+        if self
+            .allow_prefixes
+            .iter()
+            .any(|&(w, l, m)| w == width && mask(bits, width, l) == m)
+        {
             return None;
         }
         for &(w, len) in &self.prefix_lengths {
@@ -191,9 +226,17 @@ impl Intel {
             let m = mask(bits, width, len);
             for p in [port, 0] {
                 if let Some(e) = self.prefixes.get(&(w, len, m, p)) {
-                    let shown = if len == width { ip.to_string() } else { format!("{ip}/{len}") };
+                    let shown = if len == width {
+                        ip.to_string()
+                    } else {
+                        format!("{ip}/{len}")
+                    };
                     return Some(Hit {
-                        matched: if p != 0 { format!("{shown}:{p}") } else { shown },
+                        matched: if p != 0 {
+                            format!("{shown}:{p}")
+                        } else {
+                            shown
+                        },
                         entry: e.clone(),
                     });
                 }
@@ -208,10 +251,13 @@ impl Intel {
         if let Ok(ip) = h.parse::<IpAddr>() {
             return self.ip(ip, 0);
         }
-        if let Some((a, p)) = h.rsplit_once(':') {
-            if let (Ok(ip), Ok(port)) = (a.trim_matches(['[', ']']).parse::<IpAddr>(), p.parse::<u16>()) {
-                return self.ip(ip, port);
-            }
+        if let Some((a, p)) = h.rsplit_once(':')
+            && let (Ok(ip), Ok(port)) = (
+                a.trim_matches(['[', ']']).parse::<IpAddr>(),
+                p.parse::<u16>(),
+            )
+        {
+            return self.ip(ip, port);
         }
         self.domain(h)
     }
@@ -231,9 +277,19 @@ impl Intel {
             let t = l.trim();
             !t.is_empty() && !t.starts_with('#') && !t.starts_with('!') && !t.starts_with('[')
         });
-        let Some((first_no, first)) = lines.next() else { return bad };
-        let header: Vec<String> = first.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
-        let csv_host = header.iter().position(|h| matches!(h.as_str(), "domain" | "host" | "hostname" | "ip" | "cidr" | "address"));
+        let Some((first_no, first)) = lines.next() else {
+            return bad;
+        };
+        let header: Vec<String> = first
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .collect();
+        let csv_host = header.iter().position(|h| {
+            matches!(
+                h.as_str(),
+                "domain" | "host" | "hostname" | "ip" | "cidr" | "address"
+            )
+        });
         let entry = |pool: Option<String>, coin: Option<String>, cat: Category| Entry {
             pool,
             coin,
@@ -245,18 +301,30 @@ impl Intel {
             let (pc, cc, kc) = (col("pool").or(col("name")), col("coin"), col("category"));
             for (no, l) in lines {
                 let f: Vec<&str> = l.split(',').map(str::trim).collect();
-                let get = |c: Option<usize>| c.and_then(|i| f.get(i)).filter(|s| !s.is_empty()).map(|s| s.to_string());
+                let get = |c: Option<usize>| {
+                    c.and_then(|i| f.get(i))
+                        .filter(|s| !s.is_empty())
+                        .map(|s| s.to_string())
+                };
                 let cat = match get(kc).as_deref() {
                     Some("browser_miner") | Some("browser-miner") => Category::BrowserMiner,
                     Some("marketplace") => Category::Marketplace,
                     _ => category,
                 };
                 let Some(host) = get(Some(hc)) else {
-                    bad.push(BadLine { file: source.into(), line: no + 1, what: "empty host".into() });
+                    bad.push(BadLine {
+                        file: source.into(),
+                        line: no + 1,
+                        what: "empty host".into(),
+                    });
                     continue;
                 };
                 if !self.add_item(&host, entry(get(pc), get(cc), cat)) {
-                    bad.push(BadLine { file: source.into(), line: no + 1, what: format!("{host:?} is no domain, address or prefix") });
+                    bad.push(BadLine {
+                        file: source.into(),
+                        line: no + 1,
+                        what: format!("{host:?} is no domain, address or prefix"),
+                    });
                 }
             }
             return bad;
@@ -264,10 +332,11 @@ impl Intel {
         for (no, l) in std::iter::once((first_no, first)).chain(lines) {
             let mut t = l.trim();
             // hosts file: "0.0.0.0 name" / "127.0.0.1 name".
-            if let Some((a, rest)) = t.split_once(char::is_whitespace) {
-                if a.parse::<IpAddr>().is_ok() && !rest.trim().is_empty() {
-                    t = rest.trim();
-                }
+            if let Some((a, rest)) = t.split_once(char::is_whitespace)
+                && a.parse::<IpAddr>().is_ok()
+                && !rest.trim().is_empty()
+            {
+                t = rest.trim();
             }
             // adblock: "||host^$options".
             if let Some(r) = t.strip_prefix("||") {
@@ -275,7 +344,11 @@ impl Intel {
             }
             let t = t.split_whitespace().next().unwrap_or(t);
             if !self.add_item(t, entry(None, None, category)) {
-                bad.push(BadLine { file: source.into(), line: no + 1, what: format!("{t:?} is no domain, address or prefix") });
+                bad.push(BadLine {
+                    file: source.into(),
+                    line: no + 1,
+                    what: format!("{t:?} is no domain, address or prefix"),
+                });
             }
         }
         bad
@@ -286,15 +359,22 @@ impl Intel {
             self.add_prefix(ip, len, 0, e);
             return true;
         }
-        if let Some((a, p)) = item.rsplit_once(':') {
-            if let (Ok(ip), Ok(port)) = (a.trim_matches(['[', ']']).parse::<IpAddr>(), p.parse::<u16>()) {
-                let len = if ip.is_ipv4() { 32 } else { 128 };
-                self.add_prefix(ip, len, port, e);
-                return true;
-            }
+        if let Some((a, p)) = item.rsplit_once(':')
+            && let (Ok(ip), Ok(port)) = (
+                a.trim_matches(['[', ']']).parse::<IpAddr>(),
+                p.parse::<u16>(),
+            )
+        {
+            let len = if ip.is_ipv4() { 32 } else { 128 };
+            self.add_prefix(ip, len, port, e);
+            return true;
         }
         // A domain needs a dot and only host characters.
-        if !item.contains('.') || item.chars().any(|c| c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')) {
+        if !item.contains('.')
+            || item.chars().any(|c| {
+                c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+            })
+        {
             return false;
         }
         self.add_domain(item, e)
@@ -325,7 +405,12 @@ mod tests {
     use super::*;
 
     fn e() -> Entry {
-        Entry { pool: Some("P".into()), coin: None, category: Category::Pool, source: "t".into() }
+        Entry {
+            pool: Some("P".into()),
+            coin: None,
+            category: Category::Pool,
+            source: "t".into(),
+        }
     }
 
     #[test]
@@ -344,17 +429,50 @@ mod tests {
         let mut i = Intel::default();
         i.add_domain("矿池.com", e());
         assert!(i.domain("xn--7ot42c.com").is_some() || i.domain("矿池.com").is_some());
-        assert_eq!(normalise("矿池.com").unwrap(), i.domain("矿池.com").unwrap().matched);
+        assert_eq!(
+            normalise("矿池.com").unwrap(),
+            i.domain("矿池.com").unwrap().matched
+        );
     }
 
     #[test]
     fn longest_prefix_and_ports() {
         let mut i = Intel::default();
-        i.add_prefix("10.0.0.0".parse().unwrap(), 8, 0, Entry { pool: Some("wide".into()), ..e() });
-        i.add_prefix("10.1.2.0".parse().unwrap(), 24, 0, Entry { pool: Some("narrow".into()), ..e() });
+        i.add_prefix(
+            "10.0.0.0".parse().unwrap(),
+            8,
+            0,
+            Entry {
+                pool: Some("wide".into()),
+                ..e()
+            },
+        );
+        i.add_prefix(
+            "10.1.2.0".parse().unwrap(),
+            24,
+            0,
+            Entry {
+                pool: Some("narrow".into()),
+                ..e()
+            },
+        );
         i.add_prefix("192.0.2.7".parse().unwrap(), 32, 3333, e());
-        assert_eq!(i.ip("10.1.2.3".parse().unwrap(), 80).unwrap().entry.pool.as_deref(), Some("narrow"));
-        assert_eq!(i.ip("10.9.9.9".parse().unwrap(), 80).unwrap().entry.pool.as_deref(), Some("wide"));
+        assert_eq!(
+            i.ip("10.1.2.3".parse().unwrap(), 80)
+                .unwrap()
+                .entry
+                .pool
+                .as_deref(),
+            Some("narrow")
+        );
+        assert_eq!(
+            i.ip("10.9.9.9".parse().unwrap(), 80)
+                .unwrap()
+                .entry
+                .pool
+                .as_deref(),
+            Some("wide")
+        );
         assert!(i.ip("11.0.0.1".parse().unwrap(), 80).is_none());
         assert!(i.ip("192.0.2.7".parse().unwrap(), 3333).is_some());
         assert!(i.ip("192.0.2.7".parse().unwrap(), 443).is_none());
@@ -380,16 +498,31 @@ mod tests {
         let text = "# comment\n0.0.0.0 miner.example\n||coinhive.example^$third-party\nplain.example\n203.0.113.0/24\n198.51.100.9:14444\nnot a host!\n";
         let bad = i.load_text("l.txt", text, Category::Pool);
         assert_eq!(bad.len(), 1);
-        assert_eq!(bad[0].to_string(), "l.txt:7: \"not\" is no domain, address or prefix");
-        for h in ["miner.example", "x.coinhive.example", "plain.example", "203.0.113.77", "198.51.100.9:14444"] {
+        assert_eq!(
+            bad[0].to_string(),
+            "l.txt:7: \"not\" is no domain, address or prefix"
+        );
+        for h in [
+            "miner.example",
+            "x.coinhive.example",
+            "plain.example",
+            "203.0.113.77",
+            "198.51.100.9:14444",
+        ] {
             assert!(i.check(h).is_some(), "{h}");
         }
         let mut c = Intel::default();
         let bad = c.load_text("c.csv", "domain,pool,coin,category\nxmr.example,ExPool,XMR,pool\n,,,\njs.example,Js,XMR,browser_miner\n", Category::Pool);
         assert_eq!(bad.len(), 1);
         let h = c.check("eu.xmr.example").unwrap();
-        assert_eq!((h.entry.pool.as_deref(), h.entry.coin.as_deref()), (Some("ExPool"), Some("XMR")));
-        assert_eq!(c.check("js.example").unwrap().entry.category, Category::BrowserMiner);
+        assert_eq!(
+            (h.entry.pool.as_deref(), h.entry.coin.as_deref()),
+            (Some("ExPool"), Some("XMR"))
+        );
+        assert_eq!(
+            c.check("js.example").unwrap().entry.category,
+            Category::BrowserMiner
+        );
     }
 
     #[test]
@@ -397,10 +530,22 @@ mod tests {
         let i = Intel::built_in();
         let (d, p) = i.counts();
         assert!(d > 500 && p > 100, "{d} {p}");
-        for h in ["xmr-eu1.nanopool.org", "eu1-zcash.flypool.org", "pool.supportxmr.com", "coinhive.com"] {
+        for h in [
+            "xmr-eu1.nanopool.org",
+            "eu1-zcash.flypool.org",
+            "pool.supportxmr.com",
+            "coinhive.com",
+        ] {
             assert!(i.check(h).is_some(), "{h}");
         }
-        for h in ["www.google.com", "github.com", "www.baidu.com", "api.binance.com", "www.bitcoin.org", "ntp.ubuntu.com"] {
+        for h in [
+            "www.google.com",
+            "github.com",
+            "www.baidu.com",
+            "api.binance.com",
+            "www.bitcoin.org",
+            "ntp.ubuntu.com",
+        ] {
             assert!(i.check(h).is_none(), "{h}: {:?}", i.check(h));
         }
     }

@@ -29,6 +29,7 @@ enum Mode {
     Lines,
     Http,
     Sv2,
+    Tls,
     Off,
 }
 
@@ -56,6 +57,14 @@ pub struct Inspector {
     pub junk_lines: u64,
     /// Lines or messages dropped for exceeding the buffer.
     pub oversized: u64,
+    /// The client's TLS ClientHello, when the flow opened with one.
+    pub tls: Option<crate::proto::tls::ClientHello>,
+    /// The side (0 or 1) that sent the ClientHello.
+    pub tls_from: Option<usize>,
+    /// HTTP Host of the first request, and the side that sent it.
+    pub http_host: Option<(usize, String)>,
+    /// An HTTP request asked to upgrade to WebSocket.
+    pub websocket: bool,
 }
 
 /// What a packet did to the inspection.
@@ -169,6 +178,7 @@ impl Inspector {
             Mode::Lines => self.lines(dir, from, data, ts),
             Mode::Http => self.http(dir, from, data, ts),
             Mode::Sv2 => self.sv2(dir, from, data, ts),
+            Mode::Tls => self.tls(dir, from, data),
             Mode::Unknown | Mode::Off => {}
         }
     }
@@ -263,6 +273,12 @@ impl Inspector {
             };
             self.messages += 1;
             self.session.apply_http(from, &head);
+            if head.request {
+                if let Some(h) = &head.host {
+                    self.http_host.get_or_insert_with(|| (from, h.clone()));
+                }
+                self.websocket |= head.websocket;
+            }
             let body_start = head.head_len;
             let consumed = if head.chunked {
                 match http::dechunk(&dir.buf[body_start..], MAX_BUFFER) {
@@ -325,6 +341,26 @@ impl Inspector {
         dir.buf.drain(..at);
     }
 
+    fn tls(&mut self, dir: &mut Direction, from: usize, data: &[u8]) {
+        // A ClientHello can span segments (post-quantum key shares make it ~1.8 KB): gather the
+        // record, parse it once, then stop: the rest is encrypted.
+        dir.buf.extend_from_slice(data);
+        let need = if dir.buf.len() >= 5 {
+            5 + usize::from(u16::from_be_bytes([dir.buf[3], dir.buf[4]]))
+        } else {
+            5
+        };
+        if dir.buf.len() < need && dir.buf.len() < 16 * 1024 {
+            return;
+        }
+        if let Some(ch) = crate::proto::tls::client_hello(&dir.buf) {
+            self.tls = Some(ch);
+            self.tls_from = Some(from);
+        }
+        dir.buf = Vec::new();
+        dir.mode = Mode::Off;
+    }
+
     fn body(&mut self, from: usize, _head: &Head, body: &[u8], ts: i64) {
         // A JSON-RPC body, possibly several lines.
         for line in body.split(|&b| b == b'\n') {
@@ -348,6 +384,9 @@ fn sniff(data: &[u8]) -> Mode {
     }
     if sv2::looks_like_sv2(data) {
         return Mode::Sv2;
+    }
+    if crate::proto::tls::looks_like_tls(data) {
+        return Mode::Tls;
     }
     // Joined mid-stream: a JSON line may start after the first newline.
     let window = &data[..data.len().min(4096)];

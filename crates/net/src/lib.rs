@@ -10,6 +10,7 @@
 pub mod decode;
 pub mod flow;
 pub mod inspect;
+pub mod intelflow;
 pub mod proto;
 pub mod scan;
 pub mod session;

@@ -4,13 +4,14 @@ use crate::decode::{Decoded, Decoding, Encap, Skip, Transport, decode_full, tcp_
 use crate::flow::defrag::{Datagram, DefragStats, Defragmenter};
 use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
 use crate::inspect::{Inspector, Verdict};
+use crate::intelflow::{Finding, IntelState, Lookup};
 use crate::session::REPORT_THRESHOLD;
 use crate::source::{Capture, ReadReport, SourceError};
 use minewatch_model::detection::{Event, Input, Network, Timestamp};
 use minewatch_model::{Detection, Endpoint, Traffic};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Settings of a scan.
 #[derive(Clone, Debug)]
@@ -21,6 +22,8 @@ pub struct ScanConfig {
     pub idle_timeout_ns: i64,
     /// Worker threads (1: everything on the calling thread).
     pub threads: usize,
+    /// Pool intelligence for DNS, TLS SNI, HTTP Host and address evidence (None: Stratum only).
+    pub intel: Option<Arc<minewatch_intel::Intel>>,
 }
 
 impl Default for ScanConfig {
@@ -31,6 +34,7 @@ impl Default for ScanConfig {
             // minutes; ten quiet minutes means the session is over.
             idle_timeout_ns: 600 * 1_000_000_000,
             threads: 1,
+            intel: Some(crate::intelflow::built_in()),
         }
     }
 }
@@ -127,6 +131,7 @@ struct Flow {
     fin: [bool; 2],
     encap: Encap,
     inspect: Inspect,
+    finding: Option<Finding>,
 }
 
 /// Where finished flows go: detections and counters.
@@ -135,14 +140,45 @@ struct Sink {
     files: Vec<Arc<str>>,
     detections: Vec<Detection>,
     stats: ScanStats,
+    intel: Option<Arc<Mutex<IntelState>>>,
+}
+
+/// Takes what an inspector learnt about the flow's counterpart (TLS SNI, HTTP Host) into its
+/// finding; a name found in the flow outranks an address known beforehand.
+fn absorb(intel: &Option<Arc<Mutex<IntelState>>>, ins: &Inspector, finding: &mut Option<Finding>) {
+    let Some(st) = intel else { return };
+    let Ok(st) = st.lock() else { return };
+    if let Some(f) = ins.tls.as_ref().and_then(|ch| st.tls(ch)) {
+        *finding = Some(f);
+    } else if let Some(f) = ins
+        .http_host
+        .as_ref()
+        .and_then(|(_, h)| st.http(h, ins.websocket))
+    {
+        *finding = Some(f);
+    }
 }
 
 impl Sink {
-    fn finish(&mut self, key: FlowKey, flow: Flow) {
-        let Inspect::Active(mut ins) = flow.inspect else {
+    fn finish(&mut self, key: FlowKey, mut flow: Flow) {
+        let inspect = std::mem::replace(&mut flow.inspect, Inspect::Ignored);
+        let Inspect::Active(mut ins) = inspect else {
+            if let Some(f) = flow.finding.take() {
+                self.report_finding(key, &flow, f);
+            }
             return;
         };
         ins.finish(flow.last_ts);
+        absorb(&self.intel, &ins, &mut flow.finding);
+        if !ins.session.is_mining()
+            && let Some(f) = flow.finding.take()
+        {
+            self.stats.junk_lines += ins.junk_lines;
+            self.stats.oversized += ins.oversized;
+            self.stats.gaps += ins.gaps();
+            self.report_finding(key, &flow, f);
+            return;
+        }
         self.stats.junk_lines += ins.junk_lines;
         self.stats.oversized += ins.oversized;
         self.stats.gaps += ins.gaps();
@@ -164,9 +200,16 @@ impl Sink {
         };
         let seconds = (flow.last_ts - flow.first_ts) as f64 / 1e9;
         let mut wallet_weight = 0.0;
-        let mut facts = ins
-            .session
-            .facts(flow.first_ts, seconds, server, &mut wallet_weight);
+        let mut facts =
+            ins.session
+                .facts(flow.first_ts, seconds, server.clone(), &mut wallet_weight);
+        if let Some(f) = &flow.finding {
+            // The pool's name from DNS, SNI or a list, where the protocol did not name it.
+            if facts.pool.as_deref() == Some(server.as_str()) {
+                facts.pool = Some(f.host.clone());
+            }
+            facts.evidence.extend(f.evidence.iter().cloned());
+        }
         facts.mid_session = facts.mid_session && flow.syn_from.is_none();
         facts.confidence = (ins.session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
         if facts.confidence < REPORT_THRESHOLD {
@@ -208,6 +251,147 @@ impl Sink {
     }
 }
 
+impl Sink {
+    fn report_finding(&mut self, key: FlowKey, flow: &Flow, f: Finding) {
+        let client = flow.syn_from.unwrap_or_else(|| {
+            // The side whose address the finding names is the server.
+            let (lo, _) = key.endpoint(Side::Lo);
+            if f.host == lo.to_string() {
+                Side::Hi
+            } else {
+                guess_client(&key)
+            }
+        });
+        let server = client.other();
+        let (cip, cport) = key.endpoint(client);
+        let (sip, sport) = key.endpoint(server);
+        let file = self
+            .files
+            .get(flow.file as usize)
+            .map(|f| f.to_string())
+            .unwrap_or_default();
+        let d = intel_detection(
+            &f,
+            (
+                endpoint(cip, cport, flow.traffic[client.index()]),
+                endpoint(sip, sport, flow.traffic[server.index()]),
+            ),
+            (flow.first_ts, flow.last_ts),
+            "tcp",
+            flow.encap.names(),
+            Input {
+                file,
+                first_packet: flow.first_packet,
+            },
+        );
+        self.detections.push(d);
+    }
+
+    fn report_lookups(&mut self, lookups: Vec<Lookup>) {
+        for l in lookups {
+            let mut evidence = vec![format!("dns-query:{}", l.name)];
+            evidence.extend(l.addresses.iter().map(|a| format!("dns-answer:{a}")));
+            let f = Finding {
+                detector: "pool-dns",
+                protocol: "dns",
+                host: l.name.clone(),
+                hit: l.hit.clone(),
+                // A lookup says a machine meant to reach a pool, not that it mined.
+                confidence: 0.6,
+                evidence,
+            };
+            let d = intel_detection(
+                &f,
+                (
+                    Endpoint {
+                        ip: l.client,
+                        port: 0,
+                        packets: l.count,
+                        bytes: 0,
+                    },
+                    Endpoint {
+                        ip: l.server,
+                        port: 53,
+                        packets: 0,
+                        bytes: 0,
+                    },
+                ),
+                (l.first, l.last),
+                "udp",
+                Vec::new(),
+                Input {
+                    file: self
+                        .files
+                        .first()
+                        .map(|f| f.to_string())
+                        .unwrap_or_default(),
+                    first_packet: 0,
+                },
+            );
+            self.detections.push(d);
+        }
+    }
+}
+
+/// A detection from who a flow talked to (no mining protocol seen).
+fn intel_detection(
+    f: &Finding,
+    (source, destination): (Endpoint, Endpoint),
+    (start, end): (i64, i64),
+    transport: &str,
+    encap: Vec<String>,
+    input: Input,
+) -> Detection {
+    let coin = f
+        .hit
+        .entry
+        .coin
+        .as_deref()
+        .and_then(minewatch_model::Coin::from_name)
+        .map(|c| (c, "pool-list"))
+        .or_else(|| crate::session::coin_from_host(&f.host).map(|c| (c, "pool-host")));
+    let mut evidence = f.evidence.clone();
+    evidence.push(format!("intel:{}:{}", f.hit.entry.source, f.hit.matched));
+    Detection {
+        timestamp: Timestamp(start),
+        event: Event {
+            kind: "alert".into(),
+            category: vec!["network".into(), "intrusion_detection".into()],
+            kind_type: vec!["connection".into()],
+            dataset: "minewatch.scan".into(),
+            start: Timestamp(start),
+            end: Timestamp(end),
+            duration: end - start,
+        },
+        source,
+        destination,
+        network: Network {
+            transport: transport.into(),
+            protocol: f.protocol.into(),
+            encapsulation: encap,
+        },
+        mining: minewatch_model::MiningFacts {
+            detector: f.detector.into(),
+            protocol: f.protocol.into(),
+            dialect: "unknown".into(),
+            coin: coin.map(|c| c.0),
+            coin_source: coin.map(|c| c.1.to_string()),
+            algorithm: coin.map(|c| c.0.algorithm()),
+            pool: Some(
+                f.hit
+                    .entry
+                    .pool
+                    .clone()
+                    .map_or(f.host.clone(), |p| format!("{p} ({})", f.host)),
+            ),
+            confidence: f.confidence,
+            evidence,
+            ..minewatch_model::MiningFacts::default()
+        },
+        input,
+    }
+}
+
 fn endpoint(ip: std::net::IpAddr, port: u16, t: Traffic) -> Endpoint {
     Endpoint {
         ip,
@@ -234,17 +418,38 @@ pub struct Scanner {
     sink: Sink,
     last_sweep: i64,
     defrag: Defragmenter,
+    dns_elsewhere: bool,
+    lookups_elsewhere: bool,
 }
 
 impl Scanner {
     /// A new scanner.
     pub fn new(cfg: &ScanConfig) -> Scanner {
+        let shared = cfg
+            .intel
+            .clone()
+            .map(|i| Arc::new(Mutex::new(IntelState::new(i))));
+        Scanner::with_shared(cfg, shared, false)
+    }
+
+    /// A scanner sharing intelligence state with others; `dns_elsewhere` when a reader thread
+    /// feeds DNS to the shared state itself.
+    fn with_shared(
+        cfg: &ScanConfig,
+        intel: Option<Arc<Mutex<IntelState>>>,
+        dns_elsewhere: bool,
+    ) -> Scanner {
         Scanner {
             cfg: cfg.clone(),
             table: FlowTable::new(cfg.max_flows),
-            sink: Sink::default(),
+            sink: Sink {
+                intel,
+                ..Sink::default()
+            },
             last_sweep: i64::MIN,
             defrag: Defragmenter::default(),
+            dns_elsewhere,
+            lookups_elsewhere: false,
         }
     }
 
@@ -304,6 +509,13 @@ impl Scanner {
         let stats = &mut self.sink.stats;
         let Transport::Tcp { seq, ack, flags } = d.transport else {
             stats.udp_packets += 1;
+            if !self.dns_elsewhere
+                && (d.sport == 53 || d.dport == 53)
+                && let Some(st) = &self.sink.intel
+                && let Ok(mut st) = st.lock()
+            {
+                st.dns(d.payload, d.src, d.dst, d.sport == 53, ts);
+            }
             return;
         };
         stats.tcp_packets += 1;
@@ -330,6 +542,7 @@ impl Scanner {
                     fin: [false; 2],
                     encap: d.encap,
                     inspect: Inspect::Active(Box::default()),
+                    finding: None,
                 }
             },
             &mut |k, f, why| {
@@ -339,6 +552,13 @@ impl Scanner {
         );
         if created {
             sink.stats.flows += 1;
+            if let Some(st) = &sink.intel
+                && let Ok(mut st) = st.lock()
+            {
+                flow.finding = st
+                    .address(d.dst, d.dport, ts)
+                    .or_else(|| st.address(d.src, d.sport, ts));
+            }
         }
         flow.last_ts = flow.last_ts.max(ts);
         let t = &mut flow.traffic[side.index()];
@@ -351,6 +571,7 @@ impl Scanner {
         if let Inspect::Active(ins) = &mut flow.inspect {
             let ack = (flags & tcp_flags::ACK != 0).then_some(ack);
             if ins.segment(side.index(), seq, ack, syn, d.payload, ts) == Verdict::Ignore {
+                absorb(&sink.intel, ins, &mut flow.finding);
                 sink.stats.junk_lines += ins.junk_lines;
                 sink.stats.oversized += ins.oversized;
                 sink.stats.ignored_flows += 1;
@@ -369,6 +590,7 @@ impl Scanner {
 
     /// Finishes every flow still open and returns the detections and counters.
     pub fn finish(mut self) -> (Vec<Detection>, ScanStats) {
+        let lookups_elsewhere = self.lookups_elsewhere;
         let Scanner {
             table,
             sink,
@@ -376,6 +598,15 @@ impl Scanner {
             ..
         } = &mut self;
         table.drain(&mut |k, f| sink.finish(k, f));
+        let lookups = if lookups_elsewhere {
+            Vec::new()
+        } else {
+            sink.intel
+                .as_ref()
+                .and_then(|i| i.lock().ok().map(|mut i| i.drain()))
+                .unwrap_or_default()
+        };
+        sink.report_lookups(lookups);
         sink.stats.evicted_capacity += table.evicted_capacity;
         sink.stats.evicted_idle += table.evicted_idle;
         sink.stats.add_defrag(&defrag.stats);
@@ -409,7 +640,19 @@ pub fn scan_files(
     progress: &(dyn Fn(u64) + Sync),
 ) -> ScanOutput {
     let threads = cfg.threads.max(1);
-    let mut scanners: Vec<Scanner> = (0..threads).map(|_| Scanner::new(cfg)).collect();
+    // One intelligence state for all workers: DNS answers the reader sees name the pools of flows
+    // that any worker tracks. Only the first worker reports the DNS lookups.
+    let shared = cfg
+        .intel
+        .clone()
+        .map(|i| Arc::new(Mutex::new(IntelState::new(i))));
+    let mut scanners: Vec<Scanner> = (0..threads)
+        .map(|w| {
+            let mut s = Scanner::with_shared(cfg, shared.clone(), threads > 1);
+            s.lookups_elsewhere = w > 0;
+            s
+        })
+        .collect();
     let mut reports = Vec::new();
     let mut done = 0u64;
     for path in files {
@@ -517,6 +760,7 @@ fn scan_parallel(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReadReport, SourceError> {
     let n = scanners.len();
+    let intel = scanners[0].sink.intel.clone();
     let (r, skips, reader) = std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(n);
         for s in scanners.iter_mut() {
@@ -547,6 +791,25 @@ fn scan_parallel(
                 progress(base + p.offset);
             }
             let job = match decode_full(p.linktype, p.data) {
+                Ok(Decoding::Packet(d))
+                    if d.transport == Transport::Udp && (d.sport == 53 || d.dport == 53) =>
+                {
+                    // DNS feeds the shared state here, before any later flow is dispatched.
+                    if let Some(st) = &intel
+                        && let Ok(mut st) = st.lock()
+                    {
+                        st.dns(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns);
+                    }
+                    Some((
+                        0,
+                        Job::Packet {
+                            d,
+                            ts: p.ts_ns,
+                            number: p.number,
+                            len: p.data.len(),
+                        },
+                    ))
+                }
                 Ok(Decoding::Packet(d)) => Some((
                     worker_for(&d, n),
                     Job::Packet {

@@ -99,7 +99,19 @@ fn all_scenarios_in_one_pcapng_on_one_and_two_threads() {
     for s in &c {
         check(s, &one);
     }
-    assert_eq!(one.len(), c.iter().filter(|s| s.truth.mining).count());
+    // Sessions, plus one DNS lookup of a pool name (reported per client and name, not per flow).
+    assert_eq!(
+        one.iter()
+            .filter(|d| d.mining.detector != "pool-dns")
+            .count(),
+        c.iter().filter(|s| s.truth.mining).count()
+    );
+    assert_eq!(
+        one.iter()
+            .filter(|d| d.mining.detector == "pool-dns")
+            .count(),
+        1
+    );
     let mut two = scan_bytes("all.pcapng", &bytes, 2);
     for (a, b) in one.iter().zip(two.iter_mut()) {
         b.input.file = a.input.file.clone();
@@ -236,4 +248,72 @@ fn fragmented_datagrams_are_reassembled_on_one_and_two_threads() {
         assert_eq!(d.mining.shares.submitted, 12, "threads {threads}");
         assert_eq!(d.mining.shares.accepted, 12);
     }
+}
+
+#[test]
+fn mining_without_stratum_is_found_by_who_it_talks_to() {
+    let c = corpus();
+    let refs: Vec<&Scenario> = c.iter().collect();
+    let found = scan_bytes("all.pcapng", &write_pcapng(&refs), 1);
+    let by = |port: u16| {
+        found
+            .iter()
+            .find(|d| d.source.port == port)
+            .unwrap_or_else(|| panic!("{port}"))
+    };
+    let sni = by(40018);
+    assert_eq!(sni.mining.detector, "pool-sni");
+    assert_eq!(sni.network.protocol, "tls");
+    assert!(
+        sni.mining
+            .pool
+            .as_deref()
+            .unwrap()
+            .contains("pool.supportxmr.com")
+    );
+    assert!(
+        sni.mining.evidence.iter().any(|e| e.starts_with("ja4:t13")),
+        "{:?}",
+        sni.mining.evidence
+    );
+    assert_eq!(by(40019).mining.detector, "browser-miner");
+    assert!(
+        by(40019)
+            .mining
+            .evidence
+            .contains(&"websocket-upgrade".to_string())
+    );
+    let ip = by(40020);
+    assert_eq!(ip.mining.detector, "pool-ip");
+    assert!(
+        ip.mining
+            .evidence
+            .iter()
+            .any(|e| e == "dns-resolved:zec-eu1.nanopool.org"),
+        "{:?}",
+        ip.mining.evidence
+    );
+    let dns = found
+        .iter()
+        .find(|d| d.mining.detector == "pool-dns")
+        .unwrap();
+    assert_eq!(dns.source.ip.to_string(), "192.168.10.30");
+    assert_eq!(dns.destination.port, 53);
+    assert!(dns.mining.pool.as_deref().unwrap().contains("Nanopool"));
+    // The browser on the pool's web site and the ordinary TLS and DNS are left alone.
+    assert!(
+        found
+            .iter()
+            .all(|d| d.source.port != 40049 && d.source.port != 40050)
+    );
+    // With two threads the reader's DNS still names the pool of a worker's flow.
+    let two = scan_bytes("all.pcapng", &write_pcapng(&refs), 2);
+    assert!(two.iter().any(|d| {
+        d.source.port == 40020
+            && d.mining.detector == "pool-ip"
+            && d.mining
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("dns-resolved:"))
+    }));
 }

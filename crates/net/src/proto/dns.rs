@@ -65,9 +65,22 @@ mod tests {
         let q = parse(&query(7, "XMR.Pool.Example.")).unwrap();
         assert!(!q.response);
         assert_eq!(q.questions, vec!["xmr.pool.example"]);
-        let r = parse(&response(7, "xmr.pool.example", Some("edge.cdn.example"), &["203.0.113.9".parse().unwrap()])).unwrap();
+        let r = parse(&response(
+            7,
+            "xmr.pool.example",
+            Some("edge.cdn.example"),
+            &["203.0.113.9".parse().unwrap()],
+        ))
+        .unwrap();
         assert!(r.response);
-        assert_eq!(r.answers, vec![("203.0.113.9".parse().unwrap(), "xmr.pool.example".to_string(), 300)]);
+        assert_eq!(
+            r.answers,
+            vec![(
+                "203.0.113.9".parse().unwrap(),
+                "xmr.pool.example".to_string(),
+                300
+            )]
+        );
     }
 
     #[test]

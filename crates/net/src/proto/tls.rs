@@ -46,9 +46,15 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
         TlsMessage::Handshake(TlsMessageHandshake::ClientHello(c)) => Some(c),
         _ => None,
     })?;
-    let ciphers: Vec<u16> = ch.ciphers.iter().map(|c| c.0).filter(|c| !grease(*c)).collect();
+    let ciphers: Vec<u16> = ch
+        .ciphers
+        .iter()
+        .map(|c| c.0)
+        .filter(|c| !grease(*c))
+        .collect();
     let mut exts: Vec<u16> = Vec::new();
-    let (mut groups, mut formats, mut sigs, mut versions) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut groups, mut formats, mut sigs, mut versions) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut out = ClientHello::default();
     let e = ch.ext.unwrap_or(&[]);
     let mut i = 0;
@@ -62,16 +68,28 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
         }
         exts.push(t);
         match t {
-            0 => {
+            0
                 // server_name_list: u16 len, then (type u8, u16 len, name).
-                if body.len() >= 5 && body[2] == 0 {
+                if body.len() >= 5 && body[2] == 0 => {
                     let n = usize::from(be16(body, 3)?);
-                    out.sni = body.get(5..5 + n).map(|s| String::from_utf8_lossy(s).into_owned());
+                    out.sni = body
+                        .get(5..5 + n)
+                        .map(|s| String::from_utf8_lossy(s).into_owned());
                 }
+            10 => {
+                groups = (2..body.len())
+                    .step_by(2)
+                    .filter_map(|j| be16(body, j))
+                    .filter(|g| !grease(*g))
+                    .collect()
             }
-            10 => groups = (2..body.len()).step_by(2).filter_map(|j| be16(body, j)).filter(|g| !grease(*g)).collect(),
             11 => formats = body.iter().skip(1).map(|f| u16::from(*f)).collect(),
-            13 => sigs = (2..body.len()).step_by(2).filter_map(|j| be16(body, j)).collect(),
+            13 => {
+                sigs = (2..body.len())
+                    .step_by(2)
+                    .filter_map(|j| be16(body, j))
+                    .collect()
+            }
             16 => {
                 let mut j = 2;
                 while j < body.len() {
@@ -82,13 +100,26 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
                     j += 1 + n;
                 }
             }
-            43 => versions = (1..body.len()).step_by(2).filter_map(|j| be16(body, j)).filter(|v| !grease(*v)).collect(),
+            43 => {
+                versions = (1..body.len())
+                    .step_by(2)
+                    .filter_map(|j| be16(body, j))
+                    .filter(|v| !grease(*v))
+                    .collect()
+            }
             _ => {}
         }
     }
     let join = |v: &[u16]| v.iter().map(u16::to_string).collect::<Vec<_>>().join("-");
     let version = ch.version.0;
-    out.ja3 = format!("{},{},{},{},{}", version, join(&ciphers), join(&exts), join(&groups), join(&formats));
+    out.ja3 = format!(
+        "{},{},{},{},{}",
+        version,
+        join(&ciphers),
+        join(&exts),
+        join(&groups),
+        join(&formats)
+    );
     out.ja3_hash = hex::encode(Md5::digest(out.ja3.as_bytes()));
     let best = versions.iter().copied().max().unwrap_or(version);
     let v = match best {
@@ -101,11 +132,18 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
     let alpn = out.alpn.first().map_or("00".to_string(), |a| {
         let c: Vec<char> = a.chars().collect();
         match (c.first(), c.last()) {
-            (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => format!("{f}{l}"),
+            (Some(f), Some(l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => {
+                format!("{f}{l}")
+            }
             _ => "99".into(),
         }
     });
-    let hex4 = |v: &[u16]| v.iter().map(|x| format!("{x:04x}")).collect::<Vec<_>>().join(",");
+    let hex4 = |v: &[u16]| {
+        v.iter()
+            .map(|x| format!("{x:04x}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     let h12 = |s: &str| {
         if s.is_empty() {
             "000000000000".to_string()
@@ -115,9 +153,17 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
     };
     let mut sc = ciphers.clone();
     sc.sort_unstable();
-    let mut se: Vec<u16> = exts.iter().copied().filter(|t| *t != 0 && *t != 16).collect();
+    let mut se: Vec<u16> = exts
+        .iter()
+        .copied()
+        .filter(|t| *t != 0 && *t != 16)
+        .collect();
     se.sort_unstable();
-    let ext_part = if sigs.is_empty() { hex4(&se) } else { format!("{}_{}", hex4(&se), hex4(&sigs)) };
+    let ext_part = if sigs.is_empty() {
+        hex4(&se)
+    } else {
+        format!("{}_{}", hex4(&se), hex4(&sigs))
+    };
     out.ja4 = format!(
         "t{v}{}{:02}{:02}{alpn}_{}_{}",
         if out.sni.is_some() { 'd' } else { 'i' },

@@ -721,6 +721,106 @@ fn stratum_v2_plaintext() -> Script {
     s
 }
 
+fn tls_session(sni: &str, alpn: &[&str], records: usize) -> Script {
+    let mut s = Script::new();
+    s.at(0, Dir::Up, vec![super::tls::client_hello(sni, alpn)]);
+    s.at(40, Dir::Down, vec![super::tls::server_reply(2400)]);
+    for k in 0..records {
+        // Encrypted shares up, encrypted jobs down: small records, regular.
+        let t = 2_000 + k as i64 * 15_000;
+        s.at(
+            t,
+            Dir::Up,
+            vec![
+                vec![0x17, 3, 3, 0, 0x90]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(0x33, 0x90))
+                    .collect(),
+            ],
+        );
+        s.at(
+            t + 60,
+            Dir::Down,
+            vec![
+                vec![0x17, 3, 3, 0, 0x40]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(0x44, 0x40))
+                    .collect(),
+            ],
+        );
+    }
+    s
+}
+
+fn browser_websocket(host: &str) -> Script {
+    let mut s = Script::new();
+    let req = format!(
+        "GET /proxy0 HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nOrigin: https://news.example\r\n\r\n"
+    );
+    s.at(0, Dir::Up, vec![req.into_bytes()]);
+    s.at(30, Dir::Down, vec![b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n".to_vec()]);
+    for k in 0..10 {
+        s.at(
+            1_000 + k * 5_000,
+            Dir::Down,
+            vec![
+                vec![0x81, 0x20]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(b'j', 0x20))
+                    .collect(),
+            ],
+        );
+        s.at(
+            3_000 + k * 5_000,
+            Dir::Up,
+            vec![
+                vec![0x81, 0xa0, 1, 2, 3, 4]
+                    .into_iter()
+                    .chain(std::iter::repeat_n(b's', 0x20))
+                    .collect(),
+            ],
+        );
+    }
+    s
+}
+
+/// A DNS exchange (UDP) between `client` and `resolver` at `t`, as frames.
+fn dns_frames(
+    client: IpAddr,
+    resolver: IpAddr,
+    host: &str,
+    answers: &[IpAddr],
+    t: i64,
+) -> Vec<(i64, Vec<u8>)> {
+    let (IpAddr::V4(c), IpAddr::V4(r)) = (client, resolver) else {
+        return Vec::new();
+    };
+    let q = super::dns::query(0x4d57, host);
+    let a = super::dns::response(0x4d57, host, None, answers);
+    vec![
+        (
+            t,
+            super::frames::ethernet(&super::frames::ipv4_udp(
+                c.octets(),
+                r.octets(),
+                53_001,
+                53,
+                &q,
+            )),
+        ),
+        (
+            t + 5_000_000,
+            super::frames::ethernet(&super::frames::ipv4_udp(
+                r.octets(),
+                c.octets(),
+                53,
+                53_001,
+                &a,
+            )),
+        ),
+    ]
+}
+
 // ---- look-alikes: crypto and JSON-RPC traffic that is not mining ----
 
 fn bitcoin_p2p() -> Script {
@@ -1231,6 +1331,71 @@ pub fn corpus() -> Vec<Scenario> {
             },
             m("equihash", "ZEC"),
         ),
+        play(
+            "xmr-xmrig-over-tls-sni",
+            &tls_session("pool.supportxmr.com", &[], 12),
+            c(28, 40018),
+            srv(18, 443),
+            d(),
+            m("unknown", "XMR"),
+        ),
+        play(
+            "browser-miner-websocket",
+            &browser_websocket("ws005.coinhive.com"),
+            c(29, 40019),
+            srv(19, 443),
+            d(),
+            m("unknown", "XMR"),
+        ),
+        {
+            // A pool name resolved, then TLS without a server name to the address it resolved to.
+            let mut sc = play(
+                "zec-tls-to-resolved-pool-address",
+                &tls_session("", &[], 8),
+                c(30, 40020),
+                srv(20, 5555),
+                d(),
+                m("unknown", "ZEC"),
+            );
+            let mut f = dns_frames(
+                v4(192, 168, 10, 30),
+                v4(192, 168, 10, 1),
+                "zec-eu1.nanopool.org",
+                &[v4(203, 0, 113, 20)],
+                T0 - SEC,
+            );
+            sc.frames.append(&mut f);
+            sc.frames.sort_by_key(|x| x.0);
+            sc
+        },
+        play(
+            "not-browser-on-pool-website",
+            &tls_session("www.nanopool.org", &["h2", "http/1.1"], 3),
+            c(49, 40049),
+            srv(49, 443),
+            d(),
+            no,
+        ),
+        {
+            let mut sc = play(
+                "not-ordinary-tls-and-dns",
+                &tls_session("www.example.org", &[], 6),
+                c(50, 40050),
+                srv(50, 443),
+                d(),
+                no,
+            );
+            let mut f = dns_frames(
+                v4(192, 168, 10, 50),
+                v4(192, 168, 10, 1),
+                "www.example.org",
+                &[v4(203, 0, 113, 50)],
+                T0 - SEC,
+            );
+            sc.frames.append(&mut f);
+            sc.frames.sort_by_key(|x| x.0);
+            sc
+        },
         play(
             "not-bitcoin-p2p",
             &bitcoin_p2p(),
