@@ -33,6 +33,9 @@ def minewatch_found(binary, path):
     found = set()
     for line in out.stdout.splitlines():
         d = json.loads(line)
+        # DNS lookups are reported per client and name, not per session: not counted here.
+        if d["mining"]["detector"] == "pool-dns":
+            continue
         found.add(f"{d['source']['ip']}:{d['source']['port']}")
     return found
 
