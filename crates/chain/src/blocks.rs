@@ -105,6 +105,17 @@ struct Head {
     src: Src,
 }
 
+/// The address an output pays: its standard address, or for a bare public key (the P2PK outputs
+/// of early blocks) the P2PKH address of that key, as block explorers show them.
+pub fn address_of(script: &bitcoin::Script, network: bitcoin::Network) -> Option<String> {
+    if let Ok(a) = Address::from_script(script, network) {
+        return Some(a.to_string());
+    }
+    script
+        .p2pk_public_key()
+        .map(|pk| Address::p2pkh(pk, network).to_string())
+}
+
 /// Subsidy at a height (CHAIN.md §2): 50 BTC halving every 210,000 blocks (150 on regtest).
 pub fn subsidy(height: u64, net: Net) -> u64 {
     let interval = if net == Net::Regtest { 150 } else { 210_000 };
@@ -416,8 +427,7 @@ pub fn read_blocks(
         let payout_addresses: Vec<String> = coinbase
             .output
             .iter()
-            .filter_map(|o| Address::from_script(&o.script_pubkey, network).ok())
-            .map(|a| a.to_string())
+            .filter_map(|o| address_of(&o.script_pubkey, network))
             .collect();
         let script_sig = coinbase
             .input

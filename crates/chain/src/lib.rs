@@ -2,6 +2,9 @@
 //! block files; the best chain; pool attribution by coinbase tags and payout addresses; fees.
 
 pub mod blocks;
+pub mod graph;
+pub mod index;
 pub mod pools;
 pub mod read;
 pub mod synth;
+pub mod tags;

@@ -108,3 +108,62 @@ pub fn blk_file(blocks: &[&Block], magic: [u8; 4], key: [u8; 8]) -> Vec<u8> {
 pub fn txid(tx: &Transaction) -> Txid {
     tx.compute_txid()
 }
+
+/// The mainnet address of [`p2pkh`]`(n)`.
+pub fn address(n: u8) -> String {
+    bitcoin::Address::from_script(&p2pkh(n), bitcoin::Network::Bitcoin)
+        .map(|a| a.to_string())
+        .unwrap_or_default()
+}
+
+/// Three blocks where money can be followed, with known answers: pool "PoolX" (coinbase tag
+/// `/poolx/`, address 1) mines blocks 0 and 2 and pays miners 11..=17 seven BTC each in one
+/// batch; miner 11 spends addresses 11 and 17 together to address 30 (one owner, 14 BTC less
+/// 2000 sat); addresses 12, 13 and 14 join a CoinJoin (equal outputs 41..=43) that must not
+/// merge them.
+pub fn payout_chain() -> Vec<Block> {
+    const COIN: u64 = 100_000_000;
+    let cb0 = coinbase(0, "/poolx/", p2pkh(1), 50 * COIN);
+    let b0 = block(BlockHash::all_zeros(), 1_700_000_000, vec![cb0.clone()]);
+    // Payout batch: the pool pays seven miners 7 BTC each, keeps the rest.
+    let mut outs: Vec<(u64, ScriptBuf)> = (11..=17).map(|n| (7 * COIN, p2pkh(n))).collect();
+    outs.push((COIN - 1000, p2pkh(1)));
+    let pay = spend(&[OutPoint::new(txid(&cb0), 0)], &outs);
+    let b1 = block(
+        b0.block_hash(),
+        1_700_000_600,
+        vec![
+            coinbase(1, "/other/", p2pkh(2), 50 * COIN + 1000),
+            pay.clone(),
+        ],
+    );
+    // Miner 11 spends its address 11 and 17 together to an exchange (30).
+    let consolidate = spend(
+        &[OutPoint::new(txid(&pay), 0), OutPoint::new(txid(&pay), 6)],
+        &[(14 * COIN - 2000, p2pkh(30))],
+    );
+    // A CoinJoin of 12, 13, 14: three equal outputs.
+    let cj = spend(
+        &[
+            OutPoint::new(txid(&pay), 1),
+            OutPoint::new(txid(&pay), 2),
+            OutPoint::new(txid(&pay), 3),
+        ],
+        &[
+            (6 * COIN, p2pkh(41)),
+            (6 * COIN, p2pkh(42)),
+            (6 * COIN, p2pkh(43)),
+            (3 * COIN - 3000, p2pkh(44)),
+        ],
+    );
+    let b2 = block(
+        b1.block_hash(),
+        1_700_001_200,
+        vec![
+            coinbase(2, "/poolx/", p2pkh(1), 50 * COIN + 5000),
+            consolidate,
+            cj,
+        ],
+    );
+    vec![b0, b1, b2]
+}

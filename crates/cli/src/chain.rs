@@ -18,6 +18,113 @@ pub enum ChainCommand {
     Blocks(BlocksArgs),
     /// Pool shares of the blocks over a period.
     Pools(PoolsArgs),
+    /// Index blocks into an embedded store (resumable: re-running continues).
+    Index(IndexArgs),
+    /// The addresses that share an owner with one (multi-input heuristic, CoinJoins excluded).
+    Cluster(ClusterArgs),
+    /// Where an address's coins came from and went, up to tagged entities.
+    Trace(TraceArgs),
+    /// What a pool paid each miner address (coinbase → payout batches).
+    Payouts(PayoutArgs),
+}
+
+/// Arguments of `minewatch chain index`.
+#[derive(Args)]
+pub struct IndexArgs {
+    #[command(flatten)]
+    input: Input,
+    /// The store.
+    #[arg(long, default_value = "chain.db")]
+    db: PathBuf,
+}
+
+/// Arguments of `minewatch chain cluster`.
+#[derive(Args)]
+pub struct ClusterArgs {
+    /// The address.
+    address: String,
+    /// The store made by `chain index`.
+    #[arg(long, default_value = "chain.db")]
+    db: PathBuf,
+    /// Addresses at most.
+    #[arg(long, default_value_t = 100_000)]
+    max: usize,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+/// Output of `minewatch chain trace`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// JSON lines, one step each.
+    Jsonl,
+    /// CSV.
+    Csv,
+    /// Graphviz DOT.
+    Dot,
+    /// A table.
+    Table,
+}
+
+/// Arguments of `minewatch chain trace`.
+#[derive(Args)]
+pub struct TraceArgs {
+    /// The address.
+    address: String,
+    /// The store made by `chain index`.
+    #[arg(long, default_value = "chain.db")]
+    db: PathBuf,
+    /// Hops forward.
+    #[arg(long, default_value_t = 4)]
+    hops: u32,
+    /// Tag files (GraphSense TagPack YAML, or CSV `address,label,category`); repeatable.
+    #[arg(long)]
+    tags: Vec<PathBuf>,
+    /// Steps at most.
+    #[arg(long, default_value_t = 10_000)]
+    max_edges: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    format: TraceFormat,
+}
+
+/// Arguments of `minewatch chain payouts`.
+#[derive(Args)]
+pub struct PayoutArgs {
+    /// The pool, as the pool list names it.
+    #[arg(long)]
+    pool: String,
+    /// The store made by `chain index`.
+    #[arg(long, default_value = "chain.db")]
+    db: PathBuf,
+    /// Outputs a spending transaction needs to count as a payout batch.
+    #[arg(long, default_value_t = 5)]
+    min_outputs: i64,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+}
+
+fn network(name: &str) -> bitcoin::Network {
+    match name {
+        "testnet3" => bitcoin::Network::Testnet,
+        "testnet4" => bitcoin::Network::Testnet4,
+        "signet" => bitcoin::Network::Signet,
+        "regtest" => bitcoin::Network::Regtest,
+        _ => bitcoin::Network::Bitcoin,
+    }
+}
+
+fn open(db: &std::path::Path) -> Result<minewatch_chain::index::Index> {
+    if !db.exists() {
+        anyhow::bail!(
+            "{}: no index here; make one with `minewatch chain index BLOCKS --db {}`",
+            db.display(),
+            db.display()
+        );
+    }
+    minewatch_chain::index::Index::open(db).with_context(|| format!("opening {}", db.display()))
 }
 
 /// Inputs shared by the chain commands.
@@ -108,6 +215,242 @@ fn collect(input: &Input) -> Result<(Vec<BlockInfo>, bool)> {
 /// Runs a chain subcommand.
 pub fn run(c: ChainCommand) -> Result<ExitCode> {
     match c {
+        ChainCommand::Index(a) => {
+            let p = pools(&a.input)?;
+            let mut index = minewatch_chain::index::Index::open(&a.db)
+                .with_context(|| format!("opening {}", a.db.display()))?;
+            let mut rep = minewatch_chain::index::IndexReport::default();
+            let mut failed: Option<anyhow::Error> = None;
+            let r = read_blocks(
+                &a.input.paths,
+                &p,
+                &BlockOptions::default(),
+                &mut |info, b| {
+                    if failed.is_none()
+                        && info.best_chain
+                        && let Err(e) = index.add(&info, b, network(&info.network), &mut rep)
+                    {
+                        failed = Some(anyhow::anyhow!(
+                            "{}: block {}: {e}",
+                            a.db.display(),
+                            info.hash
+                        ));
+                    }
+                },
+            )
+            .context("reading blocks")?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            for e in &r.read.errors {
+                eprintln!("minewatch: error: {e}");
+            }
+            for b in &r.bad_blocks {
+                eprintln!("minewatch: error: {b}");
+            }
+            if !a.input.quiet {
+                eprintln!(
+                    "minewatch: {} blocks added, {} already indexed, {} stale left out; {} inputs spend outputs not in the index; {} blocks in {}",
+                    rep.added,
+                    rep.skipped,
+                    r.stale,
+                    rep.unknown_prevouts,
+                    index.blocks().unwrap_or(0),
+                    a.db.display()
+                );
+            }
+            Ok(if r.read.errors.is_empty() && r.bad_blocks.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            })
+        }
+        ChainCommand::Cluster(a) => {
+            let index = open(&a.db)?;
+            let c = minewatch_chain::graph::cluster(index.db(), &a.address, a.max)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match Format::resolve(a.format) {
+                Format::Jsonl => {
+                    for addr in &c.addresses {
+                        writeln!(
+                            w,
+                            "{}",
+                            serde_json::json!({"address": addr, "cluster_of": a.address})
+                        )?;
+                    }
+                }
+                Format::Csv => {
+                    writeln!(w, "address,cluster_of")?;
+                    for addr in &c.addresses {
+                        writeln!(w, "{addr},{}", a.address)?;
+                    }
+                }
+                Format::Table => {
+                    for addr in &c.addresses {
+                        writeln!(w, "{addr}")?;
+                    }
+                }
+            }
+            w.flush()?;
+            eprintln!(
+                "minewatch: {} addresses joined by {} transactions; {} CoinJoin-shaped transactions passed over{}",
+                c.addresses.len(),
+                c.joining_txs,
+                c.coinjoins_skipped,
+                if c.truncated {
+                    "; stopped at --max"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ChainCommand::Trace(a) => {
+            let index = open(&a.db)?;
+            let mut tags = minewatch_chain::tags::Tags::default();
+            for f in &a.tags {
+                for b in tags
+                    .load(f)
+                    .with_context(|| format!("reading {}", f.display()))?
+                {
+                    eprintln!("minewatch: skipped {b}");
+                }
+            }
+            let t =
+                minewatch_chain::graph::trace(index.db(), &a.address, a.hops, &tags, a.max_edges)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match a.format {
+                TraceFormat::Jsonl => {
+                    for e in &t.edges {
+                        serde_json::to_writer(&mut w, e)?;
+                        w.write_all(b"\n")?;
+                    }
+                }
+                TraceFormat::Csv => {
+                    let mut c = csv::Writer::from_writer(&mut w);
+                    c.write_record([
+                        "hop",
+                        "from",
+                        "to",
+                        "txid",
+                        "value_sat",
+                        "time",
+                        "pool",
+                        "to_label",
+                        "to_category",
+                    ])?;
+                    for e in &t.edges {
+                        c.write_record([
+                            e.hop.to_string(),
+                            e.from.clone(),
+                            e.to.clone(),
+                            e.txid.clone(),
+                            e.value_sat.to_string(),
+                            e.time.to_string(),
+                            e.pool.clone().unwrap_or_default(),
+                            e.to_label.clone().unwrap_or_default(),
+                            e.to_category.clone().unwrap_or_default(),
+                        ])?;
+                    }
+                    c.flush()?;
+                }
+                TraceFormat::Dot => {
+                    writeln!(
+                        w,
+                        "digraph trace {{\n  rankdir=LR;\n  \"{}\" [shape=doublecircle];",
+                        a.address
+                    )?;
+                    for e in &t.edges {
+                        if let Some(l) = &e.to_label {
+                            writeln!(
+                                w,
+                                "  \"{}\" [shape=box, label=\"{}\\n{}\"];",
+                                e.to,
+                                l.replace('"', "'"),
+                                e.to
+                            )?;
+                        }
+                        writeln!(
+                            w,
+                            "  \"{}\" -> \"{}\" [label=\"{:.8} BTC\"];",
+                            e.from,
+                            e.to,
+                            e.value_sat as f64 / 1e8
+                        )?;
+                    }
+                    writeln!(w, "}}")?;
+                }
+                TraceFormat::Table => {
+                    let mut tb = Table::new();
+                    tb.load_style(UTF8_FULL_CONDENSED);
+                    tb.set_header(["hop", "from", "to", "BTC", "tag"]);
+                    for e in &t.edges {
+                        tb.add_row([
+                            e.hop.to_string(),
+                            e.from.clone(),
+                            e.to.clone(),
+                            format!("{:.8}", e.value_sat as f64 / 1e8),
+                            e.to_label.clone().or(e.pool.clone()).unwrap_or_default(),
+                        ]);
+                    }
+                    writeln!(w, "{tb}")?;
+                }
+            }
+            w.flush()?;
+            eprintln!(
+                "minewatch: {} steps; mined income {:.8} BTC; reached: {}{}",
+                t.edges.len(),
+                t.mined_sat as f64 / 1e8,
+                if t.reached.is_empty() {
+                    "no tagged entity".to_string()
+                } else {
+                    t.reached
+                        .iter()
+                        .map(|(l, c, v)| format!("{l} ({c}) {:.8} BTC", *v as f64 / 1e8))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                },
+                if t.truncated {
+                    "; stopped at --max-edges"
+                } else {
+                    ""
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        ChainCommand::Payouts(a) => {
+            let index = open(&a.db)?;
+            let p = minewatch_chain::graph::payouts(index.db(), &a.pool, a.min_outputs)?;
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match Format::resolve(a.format) {
+                Format::Jsonl => {
+                    for x in &p {
+                        serde_json::to_writer(&mut w, x)?;
+                        w.write_all(b"\n")?;
+                    }
+                }
+                Format::Csv | Format::Table => {
+                    writeln!(w, "pool,address,payments,total_sat,first,last")?;
+                    for x in &p {
+                        writeln!(
+                            w,
+                            "{},{},{},{},{},{}",
+                            x.pool.replace(',', " "),
+                            x.address,
+                            x.payments,
+                            x.total_sat,
+                            x.first,
+                            x.last
+                        )?;
+                    }
+                }
+            }
+            w.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
         ChainCommand::Blocks(a) => {
             let (blocks, problems) = collect(&a.input)?;
             let stdout = std::io::stdout();

@@ -41,7 +41,13 @@ fn jsonl_csv_and_table_agree_and_exit_one_on_mining() {
         .filter(|l| l.contains("\"mining\":true"))
         .count();
     // Every mining session, plus the DNS lookup of a pool name (one per client and name).
-    assert_eq!(lines.iter().filter(|l| l["mining"]["detector"] != "pool-dns").count(), mining);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["mining"]["detector"] != "pool-dns")
+            .count(),
+        mining
+    );
     let mining = lines.len();
     let stderr = String::from_utf8(j.stderr).unwrap();
     assert!(

@@ -1,0 +1,148 @@
+//! The chain in an embedded SQLite store: blocks, transactions, outputs with their addresses,
+//! and which transaction spent each output. Built incrementally: every block is one database
+//! transaction, blocks already in the store are skipped, so a run killed halfway continues where
+//! it stopped.
+
+use crate::blocks::BlockInfo;
+use bitcoin::{Block, Network};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::path::Path;
+use thiserror::Error;
+
+/// Store failures.
+#[derive(Debug, Error)]
+pub enum IndexError {
+    /// SQLite said no.
+    #[error("{0}")]
+    Sql(#[from] rusqlite::Error),
+}
+
+const SCHEMA: &str = "
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+CREATE TABLE IF NOT EXISTS blocks (
+    hash TEXT PRIMARY KEY, height INTEGER, time INTEGER NOT NULL, pool TEXT, reward INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS txs (
+    id INTEGER PRIMARY KEY, txid TEXT NOT NULL UNIQUE, block TEXT NOT NULL, height INTEGER,
+    time INTEGER NOT NULL, coinbase INTEGER NOT NULL, n_in INTEGER NOT NULL, n_out INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outputs (
+    tx INTEGER NOT NULL, vout INTEGER NOT NULL, value INTEGER NOT NULL, address TEXT,
+    spent_by INTEGER, PRIMARY KEY (tx, vout)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS outputs_address ON outputs(address);
+CREATE INDEX IF NOT EXISTS outputs_spent_by ON outputs(spent_by);
+";
+
+/// An open index.
+pub struct Index {
+    db: Connection,
+}
+
+/// What an indexing run did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexReport {
+    /// Blocks added.
+    pub added: u64,
+    /// Blocks already in the store.
+    pub skipped: u64,
+    /// Inputs whose spent output is not in the store (the run did not start at genesis).
+    pub unknown_prevouts: u64,
+}
+
+impl Index {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> Result<Index, IndexError> {
+        let db = Connection::open(path)?;
+        db.execute_batch(SCHEMA)?;
+        Ok(Index { db })
+    }
+
+    /// Adds one best-chain block (skipped when already present).
+    pub fn add(
+        &mut self,
+        info: &BlockInfo,
+        block: &Block,
+        network: Network,
+        report: &mut IndexReport,
+    ) -> Result<(), IndexError> {
+        let known: Option<i64> = self
+            .db
+            .query_row(
+                "SELECT 1 FROM blocks WHERE hash = ?1",
+                params![info.hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_some() {
+            report.skipped += 1;
+            return Ok(());
+        }
+        let time = i64::from(block.header.time);
+        let tx = self.db.transaction()?;
+        {
+            let mut ins_tx = tx.prepare_cached("INSERT OR IGNORE INTO txs (txid, block, height, time, coinbase, n_in, n_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            let mut tx_id = tx.prepare_cached("SELECT id FROM txs WHERE txid = ?1")?;
+            let mut ins_out = tx.prepare_cached(
+                "INSERT OR IGNORE INTO outputs (tx, vout, value, address) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut spend = tx.prepare_cached("UPDATE outputs SET spent_by = ?1 WHERE tx = (SELECT id FROM txs WHERE txid = ?2) AND vout = ?3")?;
+            for t in &block.txdata {
+                let txid = t.compute_txid().to_string();
+                ins_tx.execute(params![
+                    txid,
+                    info.hash,
+                    info.height.map(|h| h as i64),
+                    time,
+                    t.is_coinbase(),
+                    t.input.len() as i64,
+                    t.output.len() as i64
+                ])?;
+                let id: i64 = tx_id.query_row(params![txid], |r| r.get(0))?;
+                for (v, o) in t.output.iter().enumerate() {
+                    let addr = crate::blocks::address_of(&o.script_pubkey, network);
+                    ins_out.execute(params![id, v as i64, o.value.to_sat() as i64, addr])?;
+                }
+                if !t.is_coinbase() {
+                    for i in &t.input {
+                        let n = spend.execute(params![
+                            id,
+                            i.previous_output.txid.to_string(),
+                            i.previous_output.vout as i64
+                        ])?;
+                        if n == 0 {
+                            report.unknown_prevouts += 1;
+                        }
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "INSERT INTO blocks (hash, height, time, pool, reward) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                info.hash,
+                info.height.map(|h| h as i64),
+                time,
+                info.pool,
+                info.reward_sat as i64
+            ],
+        )?;
+        tx.commit()?;
+        report.added += 1;
+        Ok(())
+    }
+
+    /// The connection, for the queries of clustering and tracing.
+    pub fn db(&self) -> &Connection {
+        &self.db
+    }
+
+    /// Blocks in the store.
+    pub fn blocks(&self) -> Result<u64, IndexError> {
+        Ok(self
+            .db
+            .query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get::<_, i64>(0))?
+            as u64)
+    }
+}
