@@ -65,6 +65,8 @@ pub struct Inspector {
     pub http_host: Option<(usize, String)>,
     /// An HTTP request asked to upgrade to WebSocket.
     pub websocket: bool,
+    /// A direction opened with TLS or bytes no parser knows: only behaviour can tell more.
+    pub opaque: bool,
 }
 
 /// What a packet did to the inspection.
@@ -163,6 +165,7 @@ impl Inspector {
         dir.seen += data.len() as u64;
         if dir.mode == Mode::Unknown {
             dir.mode = sniff(data);
+            self.opaque |= matches!(dir.mode, Mode::Tls | Mode::Off);
             if dir.mode == Mode::Lines
                 && !data.trim_ascii_start().starts_with(b"{")
                 && !data.trim_ascii_start().starts_with(b"[")

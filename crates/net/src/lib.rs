@@ -7,6 +7,7 @@
 //! said; [`scan`] drives it all, on one thread or several, into
 //! [`Detection`](minewatch_model::Detection)s. [`synth`] writes captures for tests and demos.
 
+pub mod behaviour;
 pub mod decode;
 pub mod flow;
 pub mod inspect;

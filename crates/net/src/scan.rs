@@ -1,5 +1,6 @@
 //! The scan engine: decoded packets into flows, flows into mining detections.
 
+use crate::behaviour::{BlockTimes, Judgement, Shape};
 use crate::decode::{Decoded, Decoding, Encap, Skip, Transport, decode_full, tcp_flags, transport};
 use crate::flow::defrag::{Datagram, DefragStats, Defragmenter};
 use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
@@ -24,6 +25,8 @@ pub struct ScanConfig {
     pub threads: usize,
     /// Pool intelligence for DNS, TLS SNI, HTTP Host and address evidence (None: Stratum only).
     pub intel: Option<Arc<minewatch_intel::Intel>>,
+    /// Block times per coin, for the behaviour detector's block rhythm (may be empty).
+    pub block_times: Arc<Vec<BlockTimes>>,
 }
 
 impl Default for ScanConfig {
@@ -35,6 +38,7 @@ impl Default for ScanConfig {
             idle_timeout_ns: 600 * 1_000_000_000,
             threads: 1,
             intel: Some(crate::intelflow::built_in()),
+            block_times: Arc::new(Vec::new()),
         }
     }
 }
@@ -132,6 +136,10 @@ struct Flow {
     encap: Encap,
     inspect: Inspect,
     finding: Option<Finding>,
+    /// Behaviour of an encrypted or unknown flow (boxed: most flows never need one).
+    shape: Option<Box<Shape>>,
+    /// The side that sent a TLS ClientHello.
+    tls_client: Option<Side>,
 }
 
 /// Where finished flows go: detections and counters.
@@ -141,6 +149,7 @@ struct Sink {
     detections: Vec<Detection>,
     stats: ScanStats,
     intel: Option<Arc<Mutex<IntelState>>>,
+    blocks: Arc<Vec<BlockTimes>>,
 }
 
 /// Takes what an inspector learnt about the flow's counterpart (TLS SNI, HTTP Host) into its
@@ -163,8 +172,24 @@ impl Sink {
     fn finish(&mut self, key: FlowKey, mut flow: Flow) {
         let inspect = std::mem::replace(&mut flow.inspect, Inspect::Ignored);
         let Inspect::Active(mut ins) = inspect else {
-            if let Some(f) = flow.finding.take() {
-                self.report_finding(key, &flow, f);
+            let judged = flow.shape.take().and_then(|mut sh| {
+                sh.close(&self.blocks);
+                let client = flow
+                    .syn_from
+                    .or(flow.tls_client)
+                    .unwrap_or_else(|| guess_client(&key));
+                sh.judge(client.index(), &self.blocks)
+            });
+            match (flow.finding.take(), judged) {
+                (Some(mut f), Some(j)) => {
+                    // A listed counterpart that also behaves like a pool.
+                    f.confidence = (f.confidence.max(j.confidence) + 0.1).min(0.95);
+                    f.evidence.extend(j.evidence);
+                    self.report_finding(key, &flow, f);
+                }
+                (Some(f), None) => self.report_finding(key, &flow, f),
+                (None, Some(j)) => self.report_behaviour(key, &flow, j),
+                (None, None) => {}
             }
             return;
         };
@@ -252,6 +277,59 @@ impl Sink {
 }
 
 impl Sink {
+    fn report_behaviour(&mut self, key: FlowKey, flow: &Flow, j: Judgement) {
+        let client = flow
+            .syn_from
+            .or(flow.tls_client)
+            .unwrap_or_else(|| guess_client(&key));
+        let server = client.other();
+        let (cip, cport) = key.endpoint(client);
+        let (sip, sport) = key.endpoint(server);
+        let coin = j.coin.as_deref().and_then(minewatch_model::Coin::from_name);
+        let facts = minewatch_model::MiningFacts {
+            detector: "behaviour".into(),
+            protocol: if flow.tls_client.is_some() {
+                "tls"
+            } else {
+                "unknown"
+            }
+            .into(),
+            dialect: "unknown".into(),
+            coin,
+            coin_source: coin.map(|_| "block-rhythm".to_string()),
+            algorithm: coin.map(|c| c.algorithm()),
+            pool: Some(match sip {
+                std::net::IpAddr::V6(a) => format!("[{a}]:{sport}"),
+                a => format!("{a}:{sport}"),
+            }),
+            confidence: j.confidence,
+            evidence: j.evidence,
+            ..minewatch_model::MiningFacts::default()
+        };
+        let d = alert(
+            facts,
+            (
+                endpoint(cip, cport, flow.traffic[client.index()]),
+                endpoint(sip, sport, flow.traffic[server.index()]),
+            ),
+            (flow.first_ts, flow.last_ts),
+            flow.encap.names(),
+            self.input(flow),
+        );
+        self.detections.push(d);
+    }
+
+    fn input(&self, flow: &Flow) -> Input {
+        Input {
+            file: self
+                .files
+                .get(flow.file as usize)
+                .map(|f| f.to_string())
+                .unwrap_or_default(),
+            first_packet: flow.first_packet,
+        }
+    }
+
     fn report_finding(&mut self, key: FlowKey, flow: &Flow, f: Finding) {
         let client = flow.syn_from.unwrap_or_else(|| {
             // The side whose address the finding names is the server.
@@ -265,11 +343,6 @@ impl Sink {
         let server = client.other();
         let (cip, cport) = key.endpoint(client);
         let (sip, sport) = key.endpoint(server);
-        let file = self
-            .files
-            .get(flow.file as usize)
-            .map(|f| f.to_string())
-            .unwrap_or_default();
         let d = intel_detection(
             &f,
             (
@@ -279,10 +352,7 @@ impl Sink {
             (flow.first_ts, flow.last_ts),
             "tcp",
             flow.encap.names(),
-            Input {
-                file,
-                first_packet: flow.first_packet,
-            },
+            self.input(flow),
         );
         self.detections.push(d);
     }
@@ -352,6 +422,37 @@ fn intel_detection(
         .or_else(|| crate::session::coin_from_host(&f.host).map(|c| (c, "pool-host")));
     let mut evidence = f.evidence.clone();
     evidence.push(format!("intel:{}:{}", f.hit.entry.source, f.hit.matched));
+    let facts = minewatch_model::MiningFacts {
+        detector: f.detector.into(),
+        protocol: f.protocol.into(),
+        dialect: "unknown".into(),
+        coin: coin.map(|c| c.0),
+        coin_source: coin.map(|c| c.1.to_string()),
+        algorithm: coin.map(|c| c.0.algorithm()),
+        pool: Some(
+            f.hit
+                .entry
+                .pool
+                .clone()
+                .map_or(f.host.clone(), |p| format!("{p} ({})", f.host)),
+        ),
+        confidence: f.confidence,
+        evidence,
+        ..minewatch_model::MiningFacts::default()
+    };
+    let mut d = alert(facts, (source, destination), (start, end), encap, input);
+    d.network.transport = transport.into();
+    d
+}
+
+/// A detection of a connection from its facts; the network protocol is the facts' own.
+fn alert(
+    facts: minewatch_model::MiningFacts,
+    (source, destination): (Endpoint, Endpoint),
+    (start, end): (i64, i64),
+    encap: Vec<String>,
+    input: Input,
+) -> Detection {
     Detection {
         timestamp: Timestamp(start),
         event: Event {
@@ -366,28 +467,11 @@ fn intel_detection(
         source,
         destination,
         network: Network {
-            transport: transport.into(),
-            protocol: f.protocol.into(),
+            transport: "tcp".into(),
+            protocol: facts.protocol.clone(),
             encapsulation: encap,
         },
-        mining: minewatch_model::MiningFacts {
-            detector: f.detector.into(),
-            protocol: f.protocol.into(),
-            dialect: "unknown".into(),
-            coin: coin.map(|c| c.0),
-            coin_source: coin.map(|c| c.1.to_string()),
-            algorithm: coin.map(|c| c.0.algorithm()),
-            pool: Some(
-                f.hit
-                    .entry
-                    .pool
-                    .clone()
-                    .map_or(f.host.clone(), |p| format!("{p} ({})", f.host)),
-            ),
-            confidence: f.confidence,
-            evidence,
-            ..minewatch_model::MiningFacts::default()
-        },
+        mining: facts,
         input,
     }
 }
@@ -444,6 +528,7 @@ impl Scanner {
             table: FlowTable::new(cfg.max_flows),
             sink: Sink {
                 intel,
+                blocks: cfg.block_times.clone(),
                 ..Sink::default()
             },
             last_sweep: i64::MIN,
@@ -543,6 +628,8 @@ impl Scanner {
                     encap: d.encap,
                     inspect: Inspect::Active(Box::default()),
                     finding: None,
+                    shape: None,
+                    tls_client: None,
                 }
             },
             &mut |k, f, why| {
@@ -572,11 +659,19 @@ impl Scanner {
             let ack = (flags & tcp_flags::ACK != 0).then_some(ack);
             if ins.segment(side.index(), seq, ack, syn, d.payload, ts) == Verdict::Ignore {
                 absorb(&sink.intel, ins, &mut flow.finding);
+                if ins.opaque {
+                    flow.shape = Some(Box::default());
+                    flow.tls_client = ins
+                        .tls_from
+                        .map(|i| if i == 0 { Side::Lo } else { Side::Hi });
+                }
                 sink.stats.junk_lines += ins.junk_lines;
                 sink.stats.oversized += ins.oversized;
                 sink.stats.ignored_flows += 1;
                 flow.inspect = Inspect::Ignored;
             }
+        } else if let Some(sh) = &mut flow.shape {
+            sh.packet(side.index(), d.payload.len(), ts, &sink.blocks);
         }
         if flags & tcp_flags::FIN != 0 {
             flow.fin[side.index()] = true;
