@@ -24,6 +24,8 @@ pub const REPLY_WINDOW_NS: i64 = 2_000_000_000;
 pub const BLOCK_WINDOW_NS: i64 = 10_000_000_000;
 /// Shortest connection judged (seconds).
 pub const MIN_SECONDS: f64 = 120.0;
+/// Block-time lists looked at (the first ones given).
+pub const MAX_COINS: usize = 8;
 /// Confidence of a behaviour-only detection without block timing.
 pub const CONFIDENCE_SHAPE: f32 = 0.55;
 /// Confidence when the server's pushes also follow the coin's blocks.
@@ -72,11 +74,10 @@ struct Side {
     answers: u32,
     bytes: u64,
     last_start: Option<i64>,
-    /// Unasked messages within [`BLOCK_WINDOW_NS`] after a block.
-    after_block: u32,
-    /// Distinct blocks followed by an unasked message.
-    blocks_hit: u32,
-    last_block_hit: Option<usize>,
+    /// Per block-time list: distinct blocks followed by an unasked message.
+    blocks_hit: [u32; MAX_COINS],
+    /// Per list: index + 1 of the last block counted (0: none yet).
+    last_hit: [usize; MAX_COINS],
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -263,17 +264,14 @@ impl Shape {
             return;
         }
         s.unasked.add(f64::from(o.bytes));
-        // Which coin's block, if any, this push follows; the first list that has one wins.
-        for b in blocks {
+        // Which coins' blocks this push follows; each list is counted on its own.
+        for (k, b) in blocks.iter().take(MAX_COINS).enumerate() {
             if let Some((i, bt)) = b.latest_at(o.start)
                 && o.start - bt <= BLOCK_WINDOW_NS
+                && s.last_hit[k] != i + 1
             {
-                s.after_block += 1;
-                if s.last_block_hit != Some(i) {
-                    s.blocks_hit += 1;
-                    s.last_block_hit = Some(i);
-                }
-                break;
+                s.blocks_hit[k] += 1;
+                s.last_hit[k] = i + 1;
             }
         }
     }
@@ -295,12 +293,20 @@ impl Shape {
         let checks = [
             // Shares and job notifications are small; video, downloads and sync are not.
             rate <= 20_000.0 && self.max_message <= 64 * 1024,
-            c.sizes.mean() <= 1200.0 && c.sizes.cv() <= 0.3,
+            // Shares are of one size; keepalives or a second message kind widen it a little.
+            c.sizes.mean() <= 1200.0 && c.sizes.cv() <= 0.5,
             answered >= 0.6,
             // Share submissions come when a share is found: Poisson, CV near 1. A clock
             // (heartbeats, polling) has a CV near 0.
             client_gap_cv >= 0.45,
-            s.unasked.n >= 2 && s.unasked.mean() >= 100.0,
+            // Vardiff aims at a share every few seconds at most; typing (SSH, chat
+            // keystrokes) and interactive use
+            // send much faster. Fewer than one message a minute and a half is a heartbeat
+            // or an app waiting, not a miner (XMRig alone keeps alive every 60 s).
+            (3.0..=90.0).contains(&c.gaps.mean()),
+            // New jobs come with every block and, on most pools, every 30–60 s between:
+            // at least one every five minutes.
+            f64::from(s.unasked.n) >= (secs / 300.0).max(2.0) && s.unasked.mean() >= 100.0,
         ];
         if !checks.iter().all(|&ok| ok) {
             return None;
@@ -322,19 +328,26 @@ impl Shape {
         ];
         let mut confidence = CONFIDENCE_SHAPE;
         let mut coin = None;
-        if let Some(b) = blocks
+        // Pushes at random moments would land after a block this often.
+        let chance =
+            (1.0 - (-f64::from(s.unasked.n) * BLOCK_WINDOW_NS as f64 / 1e9 / secs).exp()).min(1.0);
+        let best = blocks
             .iter()
-            .find(|b| b.count_between(first, self.last) >= 3)
-        {
-            let in_life = b.count_between(first, self.last) as f64;
-            let coverage = f64::from(s.blocks_hit) / in_life;
-            // Pushes at random moments would land after a block this often.
-            let chance =
-                1.0 - (-f64::from(s.unasked.n) * BLOCK_WINDOW_NS as f64 / 1e9 / secs).exp();
-            let chance = chance.min(1.0);
+            .take(MAX_COINS)
+            .enumerate()
+            .filter_map(|(k, b)| {
+                let in_life = b.count_between(first, self.last);
+                (in_life >= 3).then(|| (b, s.blocks_hit[k], in_life))
+            })
+            .max_by(|x, y| {
+                let cov = |(_, h, n): &(&BlockTimes, u32, usize)| f64::from(*h) / *n as f64;
+                cov(x).total_cmp(&cov(y))
+            });
+        if let Some((b, hit, in_life)) = best {
+            let coverage = f64::from(hit) / in_life as f64;
             evidence.push(format!(
-                "behaviour:block-rhythm:{}:{}/{}:chance={:.2}",
-                b.coin, s.blocks_hit, in_life, chance
+                "behaviour:block-rhythm:{}:{hit}/{in_life}:chance={chance:.2}",
+                b.coin
             ));
             if coverage >= 0.6 && coverage - chance >= 0.3 {
                 confidence = CONFIDENCE_BLOCKS;

@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod dns;
+pub mod encrypted;
 pub mod frames;
 pub mod sessions;
 pub mod sv2;
