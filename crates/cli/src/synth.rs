@@ -18,6 +18,17 @@ pub struct SynthArgs {
     /// Ethernet mining scenarios mixed in (for benchmarks).
     #[arg(long)]
     background_mb: Option<u64>,
+    /// Instead: write `encrypted.pcapng` of this many TLS mining sessions and as many
+    /// long-lived TLS look-alikes (real TLS 1.3), with `truth.jsonl` and the coins' block
+    /// times (`btc.txt`, `xmr.txt`) for `scan --block-times`.
+    #[arg(long)]
+    encrypted: Option<usize>,
+    /// Minutes per encrypted session.
+    #[arg(long, default_value_t = 30)]
+    minutes: i64,
+    /// Seed of the encrypted corpus.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 /// Writes the captures and `truth.jsonl`.
@@ -34,8 +45,26 @@ pub fn run(a: SynthArgs) -> Result<()> {
         eprintln!("minewatch: wrote {n} packets to {}", path.display());
         return Ok(());
     }
-    let scenarios = corpus();
-    if a.single {
+    let scenarios = match a.encrypted {
+        Some(n) => {
+            let c = minewatch_net::synth::encrypted::encrypted_corpus(a.seed, n, a.minutes.max(1))
+                .context("sealing sessions with TLS")?;
+            for (coin, times) in &c.blocks {
+                let path = a.out.join(format!("{coin}.txt"));
+                let text: String = times.iter().map(|t| format!("{t}\n")).collect();
+                std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            let refs: Vec<&Scenario> = c.scenarios.iter().collect();
+            let path = a.out.join("encrypted.pcapng");
+            std::fs::write(&path, write_pcapng(&refs))
+                .with_context(|| format!("writing {}", path.display()))?;
+            c.scenarios
+        }
+        None => corpus(),
+    };
+    if a.encrypted.is_some() {
+    } else if a.single {
         let refs: Vec<&Scenario> = scenarios.iter().collect();
         let path = a.out.join("sample.pcapng");
         std::fs::write(&path, write_pcapng(&refs))

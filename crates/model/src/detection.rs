@@ -145,7 +145,7 @@ pub struct DifficultyChange {
 /// What the session says about mining (the `mining.*` fields).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MiningFacts {
-    /// Which detector found it: `stratum`, `getwork`, `stratum-v2`.
+    /// Which detector found it: `stratum`, `getwork`, `stratum-v2`, `pool-*`, `browser-miner`, `behaviour`.
     pub detector: String,
     /// Wire protocol: `stratum-v1`, `stratum-v2`, `getwork`, `getblocktemplate`.
     pub protocol: String,

@@ -345,11 +345,13 @@ impl Shape {
             });
         if let Some((b, hit, in_life)) = best {
             let coverage = f64::from(hit) / in_life as f64;
+            // How likely pushes at random moments would follow this many blocks or more.
+            let p = binomial_tail(in_life as u32, hit, chance);
             evidence.push(format!(
-                "behaviour:block-rhythm:{}:{hit}/{in_life}:chance={chance:.2}",
+                "behaviour:block-rhythm:{}:{hit}/{in_life}:chance={chance:.2}:p={p:.4}",
                 b.coin
             ));
-            if coverage >= 0.6 && coverage - chance >= 0.3 {
+            if coverage >= 0.6 && p < 0.01 {
                 confidence = CONFIDENCE_BLOCKS;
                 coin = Some(b.coin.clone());
             }
@@ -360,6 +362,22 @@ impl Shape {
             evidence,
         })
     }
+}
+
+/// P(X ≥ k) for X ~ Binomial(n, p).
+fn binomial_tail(n: u32, k: u32, p: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    let p = p.clamp(0.0, 1.0);
+    let mut term = (1.0 - p).powi(n as i32); // P(X = 0)
+    let mut below = 0.0;
+    for i in 0..k.min(n + 1) {
+        below += term;
+        // P(X = i + 1) from P(X = i).
+        term *= f64::from(n - i) / f64::from(i + 1) * p / (1.0 - p).max(f64::MIN_POSITIVE);
+    }
+    (1.0 - below).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]
@@ -421,6 +439,13 @@ mod tests {
         }];
         let j3 = miner(&blocks, &elsewhere).judge(0, &elsewhere).unwrap();
         assert_eq!(j3.confidence, CONFIDENCE_SHAPE, "{:?}", j3.evidence);
+    }
+
+    #[test]
+    fn binomial_tail_values() {
+        assert!((binomial_tail(5, 3, 0.2) - 0.05792).abs() < 1e-4);
+        assert!((binomial_tail(3, 3, 0.2) - 0.008).abs() < 1e-9);
+        assert_eq!(binomial_tail(4, 0, 0.3), 1.0);
     }
 
     #[test]
