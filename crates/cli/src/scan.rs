@@ -170,6 +170,12 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
             s.reassembled,
             s.reassembly_dropped
         );
+        if s.dns_tcp_split > 0 {
+            eprintln!(
+                "minewatch: {} DNS-over-TCP message(s) spanning segments were not read",
+                s.dns_tcp_split
+            );
+        }
     }
     Ok(if errors > 0 {
         ExitCode::from(2)

@@ -67,6 +67,8 @@ pub struct IntelState {
     lookups: LruCache<(IpAddr, String), Lookup>,
     /// Lookups pushed out of the table (reported at once).
     pub evicted: Vec<Lookup>,
+    /// DNS-over-TCP messages not read because they continued in another segment.
+    pub dns_tcp_split: u64,
 }
 
 fn browser(hit: &Hit) -> bool {
@@ -81,6 +83,7 @@ impl IntelState {
             resolved: LruCache::new(NonZeroUsize::new(MAX_RESOLVED).unwrap_or(NonZeroUsize::MIN)),
             lookups: LruCache::new(NonZeroUsize::new(MAX_LOOKUPS).unwrap_or(NonZeroUsize::MIN)),
             evicted: Vec::new(),
+            dns_tcp_split: 0,
         }
     }
 
@@ -123,6 +126,33 @@ impl IntelState {
                     l.addresses.push(*ip);
                 }
             }
+        }
+    }
+
+    /// Reads the DNS messages of one TCP segment (RFC 1035 §4.2.2: each message after a
+    /// two-byte length). A message continued in a later segment is counted in
+    /// [`IntelState::dns_tcp_split`] and not read: resolvers answer in one segment unless the
+    /// answer is larger than the MSS, which pool names' answers are not.
+    pub fn dns_tcp(
+        &mut self,
+        payload: &[u8],
+        src: IpAddr,
+        dst: IpAddr,
+        from_server: bool,
+        ts: i64,
+    ) {
+        let mut rest = payload;
+        while rest.len() >= 2 {
+            let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
+            let Some(msg) = rest.get(2..2 + len) else {
+                self.dns_tcp_split += 1;
+                return;
+            };
+            self.dns(msg, src, dst, from_server, ts);
+            rest = &rest[2 + len..];
+        }
+        if !rest.is_empty() {
+            self.dns_tcp_split += 1;
         }
     }
 
@@ -220,5 +250,38 @@ impl IntelState {
             v.push(l);
         }
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synth::dns;
+
+    fn framed(m: &[u8]) -> Vec<u8> {
+        [&(m.len() as u16).to_be_bytes()[..], m].concat()
+    }
+
+    #[test]
+    fn dns_over_tcp_teaches_addresses_and_counts_split_messages() {
+        let mut st = IntelState::new(built_in());
+        let (client, resolver): (IpAddr, IpAddr) =
+            ("10.0.0.5".parse().unwrap(), "10.0.0.53".parse().unwrap());
+        let pool: IpAddr = "198.51.100.77".parse().unwrap();
+        let q = framed(&dns::query(7, "xmr-eu1.nanopool.org"));
+        // Two messages in one segment (pipelined), then the answer.
+        st.dns_tcp(&[q.clone(), q].concat(), client, resolver, false, 1);
+        let a = framed(&dns::response(7, "xmr-eu1.nanopool.org", None, &[pool]));
+        st.dns_tcp(&a, resolver, client, true, 2);
+        let f = st.address(pool, 443, 3).expect("learnt from DNS over TCP");
+        assert_eq!(f.detector, "pool-ip");
+        assert_eq!(st.dns_tcp_split, 0);
+        let lookups = st.drain();
+        assert_eq!(lookups.len(), 1);
+        assert_eq!(lookups[0].count, 3);
+        // A message cut by the segment end is counted, not guessed.
+        st.dns_tcp(&a[..a.len() - 4], resolver, client, true, 4);
+        st.dns_tcp(&[0x00], resolver, client, true, 5);
+        assert_eq!(st.dns_tcp_split, 2);
     }
 }

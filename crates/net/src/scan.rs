@@ -76,6 +76,8 @@ pub struct ScanStats {
     pub reassembled: u64,
     /// Datagrams given up in reassembly (table full, too old, or inconsistent pieces).
     pub reassembly_dropped: u64,
+    /// DNS-over-TCP messages not read because they continued in another segment.
+    pub dns_tcp_split: u64,
 }
 
 impl ScanStats {
@@ -98,6 +100,7 @@ impl ScanStats {
         self.fragments += o.fragments;
         self.reassembled += o.reassembled;
         self.reassembly_dropped += o.reassembly_dropped;
+        self.dns_tcp_split += o.dns_tcp_split;
     }
 
     fn add_defrag(&mut self, d: &DefragStats) {
@@ -604,6 +607,13 @@ impl Scanner {
             return;
         };
         stats.tcp_packets += 1;
+        if !self.dns_elsewhere
+            && (d.sport == 53 || d.dport == 53)
+            && let Some(st) = &self.sink.intel
+            && let Ok(mut st) = st.lock()
+        {
+            st.dns_tcp(d.payload, d.src, d.dst, d.sport == 53, ts);
+        }
         if ts.saturating_sub(self.last_sweep) > 1_000_000_000 {
             self.last_sweep = ts;
             let deadline = ts.saturating_sub(self.cfg.idle_timeout_ns);
@@ -698,7 +708,12 @@ impl Scanner {
         } else {
             sink.intel
                 .as_ref()
-                .and_then(|i| i.lock().ok().map(|mut i| i.drain()))
+                .and_then(|i| {
+                    i.lock().ok().map(|mut i| {
+                        sink.stats.dns_tcp_split += std::mem::take(&mut i.dns_tcp_split);
+                        i.drain()
+                    })
+                })
                 .unwrap_or_default()
         };
         sink.report_lookups(lookups);
@@ -906,7 +921,17 @@ fn scan_parallel(
                     ))
                 }
                 Ok(Decoding::Packet(d)) => Some((
-                    worker_for(&d, n),
+                    {
+                        if d.sport == 53 || d.dport == 53 {
+                            // DNS over TCP, like UDP above, before later flows are dispatched.
+                            if let Some(st) = &intel
+                                && let Ok(mut st) = st.lock()
+                            {
+                                st.dns_tcp(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns);
+                            }
+                        }
+                        worker_for(&d, n)
+                    },
                     Job::Packet {
                         d,
                         ts: p.ts_ns,
