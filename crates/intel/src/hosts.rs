@@ -128,6 +128,11 @@ impl Intel {
         i
     }
 
+    /// The listed domains (normalised), in no particular order.
+    pub fn domains(&self) -> impl Iterator<Item = &str> {
+        self.domains.keys().map(String::as_str)
+    }
+
     /// Domains and prefixes held.
     pub fn counts(&self) -> (usize, usize) {
         (self.domains.len(), self.prefixes.len())
