@@ -294,7 +294,8 @@ impl Shape {
             // Shares and job notifications are small; video, downloads and sync are not.
             rate <= 20_000.0 && self.max_message <= 64 * 1024,
             // Shares are of one size; keepalives or a second message kind widen it a little.
-            c.sizes.mean() <= 1200.0 && c.sizes.cv() <= 0.5,
+            // Equihash 200,9 shares carry a 1,344-byte solution in hex (about 2.7 kB).
+            c.sizes.mean() <= 4096.0 && c.sizes.cv() <= 0.5,
             answered >= 0.6,
             // Share submissions come when a share is found: Poisson, CV near 1. A clock
             // (heartbeats, polling) has a CV near 0.

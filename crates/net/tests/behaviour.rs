@@ -70,3 +70,57 @@ fn encrypted_miners_are_found_and_look_alikes_are_not() {
     assert!(tp2 >= tp && fp2 <= fp);
     assert!(rhythm2 >= tp2 / 2, "block rhythm raised {rhythm2} of {tp2}");
 }
+
+/// Real captures from `../shared/data/net/pcap`: (file, mining?) with labels from its README.
+const SHARED: &[(&str, bool)] = &[
+    ("ndpi42_monero_stratum.pcap", true),
+    ("ndpi_old_zcash.pcap", true),
+    ("peafowl_ethereum_jsonrpc.pcap", true),
+    ("ndpi_mining.pcapng", true),
+    ("ndpi_bitcoin.pcap", false),
+    ("peafowl_bitcoin.pcap", false),
+];
+
+#[test]
+fn real_sessions_replayed_through_tls() {
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/net/pcap");
+    if !dir.exists() {
+        eprintln!(
+            "notice: {} absent; real-capture TLS replay skipped",
+            dir.display()
+        );
+        return;
+    }
+    let (mut found, mut negatives) = (0, 0);
+    let (mut missed, mut false_alarms) = (Vec::new(), Vec::new());
+    for &(file, mining) in SHARED {
+        let path = dir.join(file);
+        let bytes = std::fs::read(&path).unwrap();
+        let scenarios =
+            minewatch_net::synth::encrypted::replay_through_tls(&path, &bytes, 5).unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("replay.pcapng");
+        let refs: Vec<&Scenario> = scenarios.iter().collect();
+        std::fs::write(&p, write_pcapng(&refs)).unwrap();
+        let out = scan_files(&[p], &ScanConfig::default(), &|_| {});
+        for s in &scenarios {
+            let hit = out
+                .detections
+                .iter()
+                .any(|x| x.source.ip == s.truth.client_ip && x.source.port == s.truth.client_port);
+            eprintln!("{file}: {} flagged={hit}", s.truth.name);
+            match (mining, hit) {
+                (true, true) => found += 1,
+                (true, false) => missed.push(s.truth.name.clone()),
+                (false, true) => false_alarms.push(s.truth.name.clone()),
+                (false, false) => negatives += 1,
+            }
+        }
+    }
+    // Measured (docs/DETECTION.md): the sessions missed are too short or too quiet to judge
+    // (33 s of getwork; five client messages in 18 minutes).
+    assert!(found >= 6, "found {found}, missed {missed:?}");
+    assert!(false_alarms.is_empty(), "{false_alarms:?}");
+    assert!(negatives >= 7);
+}

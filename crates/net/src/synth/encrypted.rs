@@ -494,6 +494,22 @@ fn client_addr(i: usize, mining: bool) -> IpAddr {
 
 fn render(
     name: &str,
+    truth: (bool, Option<&str>),
+    start: i64,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    timeline: &Timeline,
+) -> Result<Scenario, TlsSynthError> {
+    let lines: Timeline = timeline
+        .iter()
+        .map(|(t, d, m)| (*t, *d, [&m[..], b"\n"].concat()))
+        .collect();
+    render_raw(name, truth, start, client, server, &lines)
+}
+
+/// Seals each message of `timeline` as it is.
+fn render_raw(
+    name: &str,
     (mining, coin): (bool, Option<&str>),
     start: i64,
     client: (IpAddr, u16),
@@ -514,9 +530,7 @@ fn render(
     tl.sort_by_key(|m| m.0);
     let mut last = t;
     for (at, dir, plain) in tl {
-        let mut line = plain.clone();
-        line.push(b'\n');
-        let sealed = pair.seal(*dir, &line)?;
+        let sealed = pair.seal(*dir, plain)?;
         let when = start + (*at).max(t - start + 1);
         c.send(when, *dir, &[sealed]);
         last = last.max(when);
@@ -538,6 +552,118 @@ fn render(
         linktype,
         frames,
     })
+}
+
+/// Why a capture could not be replayed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The capture could not be read.
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
+    /// Sealing failed.
+    #[error(transparent)]
+    Tls(#[from] TlsSynthError),
+}
+
+/// Replays every TCP conversation of a capture that carries at least `min_messages` payload
+/// segments through real TLS, with its original timing: the plaintext sessions of real
+/// captures become the encrypted sessions a TLS miner would have produced. Retransmitted
+/// segments (a sequence range already sent) are left out. The side that sent the SYN, else the
+/// one on the higher port, is the client. Truth says `mining: true`; the caller knows whether
+/// the capture is mining.
+pub fn replay_through_tls(
+    path: &std::path::Path,
+    bytes: &[u8],
+    min_messages: usize,
+) -> Result<Vec<Scenario>, ReplayError> {
+    use crate::decode::{Transport, decode};
+    use crate::flow::table::FlowKey;
+    use std::collections::HashMap;
+    struct Conv {
+        client: Option<(IpAddr, u16)>,
+        ends: [(IpAddr, u16); 2],
+        sent: [std::collections::HashSet<(u32, u32)>; 2],
+        timeline: Timeline,
+        start: i64,
+    }
+    let mut convs: HashMap<FlowKey, Conv> = HashMap::new();
+    let mut order = Vec::new();
+    crate::source::read_packets(path, bytes, |p| {
+        let Ok(d) = decode(p.linktype, p.data) else {
+            return;
+        };
+        let Transport::Tcp { seq, flags, .. } = d.transport else {
+            return;
+        };
+        let (key, side) = FlowKey::new(d.src, d.sport, d.dst, d.dport, 6);
+        let c = convs.entry(key).or_insert_with(|| {
+            order.push(key);
+            Conv {
+                client: None,
+                ends: [
+                    key.endpoint(crate::flow::table::Side::Lo),
+                    key.endpoint(crate::flow::table::Side::Hi),
+                ],
+                sent: Default::default(),
+                timeline: Vec::new(),
+                start: p.ts_ns,
+            }
+        });
+        if flags & 0x02 != 0 && flags & 0x10 == 0 {
+            c.client = Some((d.src, d.sport));
+        }
+        if d.payload.is_empty() {
+            return;
+        }
+        let i = side.index();
+        let range = (seq, seq.wrapping_add(d.payload.len() as u32));
+        if !c.sent[i].insert(range) {
+            return;
+        }
+        c.timeline.push((
+            p.ts_ns - c.start,
+            if i == 0 { Dir::Up } else { Dir::Down },
+            d.payload.to_vec(),
+        ));
+    })?;
+    let mut out = Vec::new();
+    for key in order {
+        let Some(mut c) = convs.remove(&key) else {
+            continue;
+        };
+        if c.timeline.len() < min_messages {
+            continue;
+        }
+        let client = c.client.unwrap_or(if c.ends[0].1 >= c.ends[1].1 {
+            c.ends[0]
+        } else {
+            c.ends[1]
+        });
+        if client != c.ends[0] {
+            // Directions were recorded from the low side: turn them to the client's view.
+            for m in &mut c.timeline {
+                m.1 = if m.1 == Dir::Up { Dir::Down } else { Dir::Up };
+            }
+        }
+        let server = if client == c.ends[0] {
+            c.ends[1]
+        } else {
+            c.ends[0]
+        };
+        let name = format!(
+            "{}-{}-{}-tls",
+            path.file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            client.1,
+            server.1
+        );
+        // The bytes already carry their own line ends.
+        let mut sc = render_raw(&name, (true, None), c.start, client, server, &c.timeline)?;
+        sc.truth.mining = true;
+        out.push(sc);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
