@@ -36,10 +36,36 @@ pub struct CheckArgs {
     lists: ListArgs,
 }
 
+/// Files, and every file in folders (recursively, sorted, hidden ones and licences left out).
+fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut inner: Vec<PathBuf> = std::fs::read_dir(p)
+                .with_context(|| format!("listing {}", p.display()))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|q| {
+                    let name = q.file_name().map(|n| n.to_string_lossy().to_lowercase());
+                    name.is_some_and(|n| {
+                        !n.starts_with('.') && !n.contains("license") && !n.starts_with("readme")
+                    })
+                })
+                .collect();
+            inner.sort();
+            out.extend(expand(&inner)?);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
 /// The built-in lists plus the given ones; bad lines are reported with file and line.
 pub fn load(extra: &[PathBuf], allow: &[PathBuf], quiet: bool) -> Result<Intel> {
     let mut i = Intel::built_in();
-    for f in extra {
+    let extra = expand(extra)?;
+    let allow = expand(allow)?;
+    for f in &extra {
         let bad = i
             .load_file(f, Category::Pool)
             .with_context(|| format!("reading {}", f.display()))?;
@@ -56,7 +82,7 @@ pub fn load(extra: &[PathBuf], allow: &[PathBuf], quiet: bool) -> Result<Intel> 
             }
         }
     }
-    for f in allow {
+    for f in &allow {
         let text =
             std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
         for (n, l) in text.lines().enumerate() {
@@ -77,10 +103,17 @@ pub fn load(extra: &[PathBuf], allow: &[PathBuf], quiet: bool) -> Result<Intel> 
 }
 
 /// Runs an intel subcommand.
-pub fn run(c: IntelCommand) -> Result<ExitCode> {
+pub fn run(c: IntelCommand, config: &crate::config::Config) -> Result<ExitCode> {
+    let with = |l: &ListArgs| {
+        (
+            [&config.intel.lists[..], &l.intel[..]].concat(),
+            [&config.intel.allow[..], &l.allow[..]].concat(),
+        )
+    };
     match c {
         IntelCommand::Check(a) => {
-            let i = load(&a.lists.intel, &a.lists.allow, false)?;
+            let (lists, allow) = with(&a.lists);
+            let i = load(&lists, &allow, false)?;
             let mut any = false;
             for h in &a.hosts {
                 match i.check(h) {
@@ -105,7 +138,8 @@ pub fn run(c: IntelCommand) -> Result<ExitCode> {
             })
         }
         IntelCommand::Stats(a) => {
-            let i = load(&a.intel, &a.allow, false)?;
+            let (lists, allow) = with(&a);
+            let i = load(&lists, &allow, false)?;
             let (d, p) = i.counts();
             println!("domains\t{d}\nip prefixes\t{p}");
             Ok(ExitCode::SUCCESS)

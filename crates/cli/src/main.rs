@@ -1,6 +1,7 @@
 //! The `minewatch` command.
 
 mod chain;
+mod config;
 mod intel;
 mod output;
 mod power;
@@ -14,6 +15,10 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "minewatch", version, about, long_about = None)]
 struct Cli {
+    /// Configuration file (default: $MINEWATCH_CONFIG, ./minewatch.toml,
+    /// ~/.config/minewatch/config.toml, when present).
+    #[arg(long, global = true)]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -37,13 +42,13 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Scan(a) => scan::run(a),
+    let result = config::Config::load(cli.config.as_deref()).and_then(|cfg| match cli.command {
+        Command::Scan(a) => scan::run(a, &cfg),
         Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
         Command::Power(c) => power::run(*c),
         Command::Chain(c) => chain::run(c),
-        Command::Intel(c) => intel::run(c),
-    };
+        Command::Intel(c) => intel::run(c, &cfg),
+    });
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -52,7 +52,7 @@ pub struct ScanArgs {
 }
 
 /// Runs the scan and prints its results.
-pub fn run(a: ScanArgs) -> Result<ExitCode> {
+pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
     let (files, passed_over) = expand_inputs(&a.inputs).context("listing inputs")?;
     if !a.quiet && !passed_over.is_empty() {
         eprintln!(
@@ -63,8 +63,10 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
     let intel = if a.no_intel {
         None
     } else {
+        let lists = [&config.intel.lists[..], &a.intel[..]].concat();
+        let allow = [&config.intel.allow[..], &a.allow[..]].concat();
         Some(std::sync::Arc::new(crate::intel::load(
-            &a.intel, &a.allow, a.quiet,
+            &lists, &allow, a.quiet,
         )?))
     };
     let cfg = ScanConfig {
@@ -74,8 +76,11 @@ pub fn run(a: ScanArgs) -> Result<ExitCode> {
             .unwrap_or(i64::MAX),
         threads: a.threads.max(1),
         block_times: std::sync::Arc::new(
-            a.block_times
+            config
+                .scan
+                .block_times
                 .iter()
+                .chain(&a.block_times)
                 .map(|p| minewatch_net::behaviour::BlockTimes::load(p))
                 .collect::<Result<Vec<_>, _>>()?,
         ),

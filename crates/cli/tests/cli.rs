@@ -223,3 +223,51 @@ fn the_shipped_sample_is_what_the_generator_writes() {
         );
     }
 }
+
+#[test]
+fn lists_from_a_config_file_and_a_folder() {
+    let d = tempfile::tempdir().unwrap();
+    let lists = d.path().join("lists");
+    std::fs::create_dir(&lists).unwrap();
+    std::fs::write(lists.join("isp.txt"), "||pool.isp-internal.example^\n").unwrap();
+    std::fs::write(
+        lists.join("more.csv"),
+        "domain,pool\nrig.example.net,Rigs\nnot a line,\n",
+    )
+    .unwrap();
+    std::fs::write(lists.join("LICENSE"), "not a list\n").unwrap();
+    let cfg = d.path().join("mw.toml");
+    std::fs::write(&cfg, "[intel]\nlists = [\"lists\"]\n").unwrap();
+    let o = bin()
+        .args([
+            "intel",
+            "check",
+            "a.pool.isp-internal.example",
+            "x.rig.example.net",
+            "example.org",
+        ])
+        .arg("--config")
+        .arg(&cfg)
+        .env_remove("MINEWATCH_CONFIG")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("a.pool.isp-internal.example\tPool"), "{out}");
+    assert!(out.contains("x.rig.example.net\tPool\tRigs"), "{out}");
+    assert!(out.contains("example.org\tnot listed"), "{out}");
+    // The bad CSV line is named by file and line; the licence was not read as a list.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("more.csv:3"), "{err}");
+    assert!(!err.contains("LICENSE"), "{err}");
+    // A mistake in the configuration is named by file and line.
+    std::fs::write(&cfg, "[intel]\nlist = [\"lists\"]\n").unwrap();
+    let o = bin()
+        .args(["intel", "stats", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("mw.toml") && err.contains("line 2"), "{err}");
+}
