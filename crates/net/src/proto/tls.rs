@@ -34,9 +34,20 @@ fn be16(b: &[u8], i: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]))
 }
 
-/// True when `b` starts like a TLS handshake record.
+/// True when `b` starts like a TLS record: a ClientHello or ServerHello opening a connection,
+/// or (joined mid-session) a change-cipher-spec, alert, handshake or application-data record
+/// of a plausible length (RFC 8446 §5.1: at most 2^14 + 256 bytes of ciphertext).
 pub fn looks_like_tls(b: &[u8]) -> bool {
-    b.len() >= 6 && b[0] == 0x16 && b[1] == 0x03 && b[2] <= 0x04 && b[5] == 0x01
+    if b.len() < 6 || b[1] != 0x03 || b[2] > 0x04 {
+        return false;
+    }
+    let len = usize::from(u16::from_be_bytes([b[3], b[4]]));
+    match b[0] {
+        0x16 => matches!(b[5], 0x01 | 0x02) || (len > 0 && len <= (1 << 14) + 256),
+        0x14 => len == 1,
+        0x15 | 0x17 => len > 0 && len <= (1 << 14) + 256,
+        _ => false,
+    }
 }
 
 /// Parses a ClientHello at the start of a client's stream.
@@ -177,6 +188,17 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn record_starts() {
+        use super::looks_like_tls;
+        assert!(looks_like_tls(&[0x16, 3, 1, 0, 200, 1]));
+        assert!(looks_like_tls(&[0x16, 3, 3, 0, 90, 2]));
+        assert!(looks_like_tls(&[0x17, 3, 3, 0x40, 0x11, 0xaa]));
+        assert!(looks_like_tls(&[0x14, 3, 3, 0, 1, 1]));
+        assert!(!looks_like_tls(&[0x17, 3, 3, 0x50, 0, 0]));
+        assert!(!looks_like_tls(b"{\"id\":1"));
+    }
+
     use super::*;
     use crate::synth::tls::client_hello as build;
 
