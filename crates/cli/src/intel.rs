@@ -141,7 +141,10 @@ pub fn run(c: IntelCommand, config: &crate::config::Config) -> Result<ExitCode> 
             let (lists, allow) = with(&a);
             let i = load(&lists, &allow, false)?;
             let (d, p) = i.counts();
-            println!("domains\t{d}\nip prefixes\t{p}");
+            println!(
+                "domains\t{d}\nip prefixes\t{p}\ntls fingerprints\t{}",
+                i.fingerprint_count()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

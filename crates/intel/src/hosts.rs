@@ -87,6 +87,8 @@ pub struct Intel {
     prefix_lengths: Vec<(u8, u8)>,
     allow_domains: HashMap<String, ()>,
     allow_prefixes: Vec<(u8, u8, u128)>,
+    /// TLS client fingerprints (JA3 MD5 in lower-case hex, or JA4) → (software, source).
+    fingerprints: HashMap<String, (String, String)>,
 }
 
 /// A line that could not be read.
@@ -131,6 +133,16 @@ impl Intel {
     /// The listed domains (normalised), in no particular order.
     pub fn domains(&self) -> impl Iterator<Item = &str> {
         self.domains.keys().map(String::as_str)
+    }
+
+    /// The software a TLS client fingerprint (JA3 hash or JA4) is listed as, and the list.
+    pub fn fingerprint(&self, fp: &str) -> Option<&(String, String)> {
+        self.fingerprints.get(&fp.to_ascii_lowercase())
+    }
+
+    /// TLS fingerprints held.
+    pub fn fingerprint_count(&self) -> usize {
+        self.fingerprints.len()
     }
 
     /// Domains and prefixes held.
@@ -275,7 +287,8 @@ impl Intel {
 
     /// Loads list text: hosts files, plain domain lists, adblock lines (`||host^`), IPs, CIDRs,
     /// `ip:port`, or CSV with a header naming `domain`/`host`/`ip`/`cidr` and optionally `pool`,
-    /// `coin`, `category`.
+    /// `coin`, `category`; or CSV of TLS client fingerprints (`ja3`/`ja4`/`fingerprint` and
+    /// `label`/`software`).
     pub fn load_text(&mut self, source: &str, text: &str, category: Category) -> Vec<BadLine> {
         let mut bad = Vec::new();
         let mut lines = text.lines().enumerate().filter(|(_, l)| {
@@ -289,6 +302,32 @@ impl Intel {
             .split(',')
             .map(|h| h.trim().to_ascii_lowercase())
             .collect();
+        if let Some(fc) = header
+            .iter()
+            .position(|h| matches!(h.as_str(), "ja3" | "ja4" | "fingerprint"))
+        {
+            // A fingerprint list: `ja3|ja4|fingerprint,label|software[,...]`.
+            let lc = header
+                .iter()
+                .position(|h| matches!(h.as_str(), "label" | "software" | "name"));
+            for (no, l) in lines {
+                let f: Vec<&str> = l.split(',').map(str::trim).collect();
+                match (f.get(fc), lc.and_then(|c| f.get(c))) {
+                    (Some(fp), Some(label)) if !fp.is_empty() && !label.is_empty() => {
+                        self.fingerprints.insert(
+                            fp.to_ascii_lowercase(),
+                            (label.to_string(), source.to_string()),
+                        );
+                    }
+                    _ => bad.push(BadLine {
+                        file: source.to_string(),
+                        line: no + 1,
+                        what: "need a fingerprint and a label".into(),
+                    }),
+                }
+            }
+            return bad;
+        }
         let csv_host = header.iter().position(|h| {
             matches!(
                 h.as_str(),

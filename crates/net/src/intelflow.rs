@@ -156,6 +156,15 @@ impl IntelState {
         }
     }
 
+    /// Evidence that a ClientHello's JA3 or JA4 is a listed miner's.
+    pub fn fingerprint(&self, ch: &ClientHello) -> Option<String> {
+        [&ch.ja4, &ch.ja3_hash].into_iter().find_map(|fp| {
+            self.intel
+                .fingerprint(fp)
+                .map(|(label, src)| format!("tls-fingerprint:{label}:{fp}:{src}"))
+        })
+    }
+
     /// What the server address of a new flow is known as.
     pub fn address(&mut self, ip: IpAddr, port: u16, ts: i64) -> Option<Finding> {
         if let Some((name, hit, until)) = self.resolved.get(&ip).cloned()

@@ -143,6 +143,8 @@ struct Flow {
     shape: Option<Box<Shape>>,
     /// The side that sent a TLS ClientHello.
     tls_client: Option<Side>,
+    /// Evidence that the ClientHello is a listed miner's.
+    fingerprint: Option<Box<str>>,
 }
 
 /// Where finished flows go: detections and counters.
@@ -183,6 +185,14 @@ impl Sink {
                     .unwrap_or_else(|| guess_client(&key));
                 sh.judge(client.index(), &self.blocks)
             });
+            let judged = judged.map(|mut j| {
+                if let Some(fp) = &flow.fingerprint {
+                    // Listed miner software behaving like a miner.
+                    j.confidence = (j.confidence + 0.15).min(0.9);
+                    j.evidence.push(fp.to_string());
+                }
+                j
+            });
             match (flow.finding.take(), judged) {
                 (Some(mut f), Some(j)) => {
                     // A listed counterpart that also behaves like a pool.
@@ -190,7 +200,12 @@ impl Sink {
                     f.evidence.extend(j.evidence);
                     self.report_finding(key, &flow, f);
                 }
-                (Some(f), None) => self.report_finding(key, &flow, f),
+                (Some(mut f), None) => {
+                    if let Some(fp) = &flow.fingerprint {
+                        f.evidence.push(fp.to_string());
+                    }
+                    self.report_finding(key, &flow, f)
+                }
                 (None, Some(j)) => self.report_behaviour(key, &flow, j),
                 (None, None) => {}
             }
@@ -640,6 +655,7 @@ impl Scanner {
                     finding: None,
                     shape: None,
                     tls_client: None,
+                    fingerprint: None,
                 }
             },
             &mut |k, f, why| {
@@ -669,6 +685,11 @@ impl Scanner {
             let ack = (flags & tcp_flags::ACK != 0).then_some(ack);
             if ins.segment(side.index(), seq, ack, syn, d.payload, ts) == Verdict::Ignore {
                 absorb(&sink.intel, ins, &mut flow.finding);
+                if let (Some(ch), Some(st)) = (&ins.tls, &sink.intel)
+                    && let Ok(st) = st.lock()
+                {
+                    flow.fingerprint = st.fingerprint(ch).map(String::into_boxed_str);
+                }
                 if ins.opaque {
                     flow.shape = Some(Box::default());
                     flow.tls_client = ins

@@ -124,3 +124,44 @@ fn real_sessions_replayed_through_tls() {
     assert!(false_alarms.is_empty(), "{false_alarms:?}");
     assert!(negatives >= 7);
 }
+
+#[test]
+fn a_listed_client_fingerprint_is_evidence_not_a_verdict() {
+    use minewatch_net::decode::decode;
+    let c = encrypted_corpus(3, 2, 15).unwrap();
+    let ch = c.scenarios[0]
+        .frames
+        .iter()
+        .filter_map(|(_, f)| decode(c.scenarios[0].linktype, f).ok())
+        .find_map(|d| minewatch_net::proto::tls::client_hello(d.payload))
+        .expect("a ClientHello");
+    let mut intel = minewatch_intel::Intel::built_in();
+    let bad = intel.load_text(
+        "fp.csv",
+        &format!("ja4,software\n{},rustls-test\n,missing\n", ch.ja4),
+        minewatch_intel::Category::Pool,
+    );
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("enc.pcapng");
+    let refs: Vec<&Scenario> = c.scenarios.iter().collect();
+    std::fs::write(&p, write_pcapng(&refs)).unwrap();
+    let cfg = ScanConfig {
+        intel: Some(Arc::new(intel)),
+        ..ScanConfig::default()
+    };
+    let out = scan_files(&[p], &cfg, &|_| {});
+    // Every session here is rustls, but only the two that behave like miners are reported.
+    assert_eq!(out.detections.len(), 2, "{:?}", out.detections);
+    for x in &out.detections {
+        assert!(
+            x.mining
+                .evidence
+                .iter()
+                .any(|e| e.starts_with("tls-fingerprint:rustls-test:")),
+            "{:?}",
+            x.mining.evidence
+        );
+        assert!((x.mining.confidence - 0.70).abs() < 1e-6);
+    }
+}
