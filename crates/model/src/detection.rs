@@ -30,6 +30,14 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// Parses an RFC 3339 time (`2024-03-01T00:00:00Z`).
+    pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+        let t = OffsetDateTime::parse(s.trim(), &Rfc3339).ok()?;
+        i64::try_from(t.unix_timestamp_nanos()).ok().map(Timestamp)
+    }
+}
+
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_rfc3339())

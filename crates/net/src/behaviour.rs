@@ -135,8 +135,9 @@ impl BlockTimes {
     }
 
     /// Reads a file of block times: one per line, Unix seconds, optionally as the last
-    /// comma-separated field (`height,time` or `coin,height,time` as `minewatch chain blocks
-    /// --format csv` can be cut to); a header line and `#` comments are skipped.
+    /// comma-separated field (`height,time`); or CSV whose header names a `time` column (Unix
+    /// seconds or RFC 3339), such as `minewatch chain blocks --format csv` writes. `#` comments
+    /// are skipped.
     pub fn load(path: &Path) -> Result<BlockTimes, BlockTimesError> {
         let p = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BlockTimesError::Io {
@@ -148,13 +149,25 @@ impl BlockTimes {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let mut secs = Vec::new();
+        let time_col = text.lines().next().and_then(|h| {
+            h.split(',')
+                .position(|c| c.trim().eq_ignore_ascii_case("time"))
+        });
         for (n, l) in text.lines().enumerate() {
             let l = l.trim();
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            let field = l.rsplit(',').next().unwrap_or(l).trim();
-            match field.parse::<i64>() {
+            let field = match time_col {
+                Some(c) => l.split(',').nth(c).unwrap_or(l).trim(),
+                None => l.rsplit(',').next().unwrap_or(l).trim(),
+            };
+            let parsed = field.parse::<i64>().or_else(|e| {
+                minewatch_model::Timestamp::parse_rfc3339(field)
+                    .map(|t| t.0.div_euclid(1_000_000_000))
+                    .ok_or(e)
+            });
+            match parsed {
                 Ok(s) if (1_230_000_000..4_000_000_000).contains(&s) => secs.push(s),
                 Ok(s) => {
                     return Err(BlockTimesError::Line {
@@ -495,5 +508,16 @@ mod tests {
         std::fs::write(&p, "height,time\n2,1700000600\n1,1700000000\n").unwrap();
         let b = BlockTimes::load(&p).unwrap();
         assert_eq!((b.coin.as_str(), b.len()), ("btc", 2));
+        // The CSV of `minewatch chain blocks`.
+        std::fs::write(
+            &p,
+            "height,hash,time,best_chain\n1,00ab,2009-01-09T02:54:25Z,true\n2,00cd,2009-01-09T02:55:44Z,true\n",
+        )
+        .unwrap();
+        let b = BlockTimes::load(&p).unwrap();
+        assert_eq!(
+            b.times,
+            vec![1_231_469_665_000_000_000, 1_231_469_744_000_000_000]
+        );
     }
 }
