@@ -133,6 +133,14 @@ impl Index {
         Ok(())
     }
 
+    /// The highest block height indexed, if any.
+    pub fn tip_height(&self) -> Result<Option<u64>, IndexError> {
+        let h: Option<i64> = self
+            .db
+            .query_row("SELECT MAX(height) FROM blocks", [], |r| r.get(0))?;
+        Ok(h.and_then(|h| u64::try_from(h).ok()))
+    }
+
     /// The connection, for the queries of clustering and tracing.
     pub fn db(&self) -> &Connection {
         &self.db

@@ -6,5 +6,6 @@ pub mod graph;
 pub mod index;
 pub mod pools;
 pub mod read;
+pub mod rpc;
 pub mod synth;
 pub mod tags;

@@ -131,8 +131,24 @@ fn open(db: &std::path::Path) -> Result<minewatch_chain::index::Index> {
 #[derive(Args)]
 pub struct Input {
     /// Core block directories (`blk*.dat`, `xor.dat` aware) or block files (records, raw, hex).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "rpc")]
     paths: Vec<PathBuf>,
+    /// A running node's JSON-RPC URL (Bitcoin Core, its forks, Litecoin Core), e.g.
+    /// `http://127.0.0.1:8332`.
+    #[arg(long)]
+    rpc: Option<String>,
+    /// The node's `.cookie` file for RPC credentials.
+    #[arg(long, requires = "rpc")]
+    rpc_cookie: Option<PathBuf>,
+    /// RPC credentials as `user:password` (instead of a cookie).
+    #[arg(long, requires = "rpc")]
+    rpc_auth: Option<String>,
+    /// First height to fetch from the node.
+    #[arg(long, requires = "rpc")]
+    from_height: Option<u64>,
+    /// Last height to fetch from the node (default: its tip).
+    #[arg(long, requires = "rpc")]
+    to_height: Option<u64>,
     /// A pool list to add to the built-in one (bitcoin-data or mempool JSON layout).
     #[arg(long)]
     pools: Option<PathBuf>,
@@ -176,10 +192,50 @@ fn pools(input: &Input) -> Result<Pools> {
     Ok(p)
 }
 
+impl Input {
+    /// The block files to read: the paths given, and the node's blocks fetched into a
+    /// temporary block file (kept alive by the returned folder). `from` is the first height
+    /// when the command line does not say.
+    fn resolve(&self, from: u64) -> Result<(Vec<PathBuf>, Option<tempfile::TempDir>)> {
+        let mut paths = self.paths.clone();
+        let Some(url) = &self.rpc else {
+            return Ok((paths, None));
+        };
+        let node = match (&self.rpc_cookie, &self.rpc_auth) {
+            (Some(c), _) => minewatch_chain::rpc::Node::with_cookie(url, c)?,
+            (None, a) => minewatch_chain::rpc::Node::new(url, a.as_deref()),
+        };
+        let dir = tempfile::tempdir().context("making a folder for the node's blocks")?;
+        let file = dir.path().join("blk00000.dat");
+        let bar = if crate::output::progress_allowed() && !self.quiet {
+            indicatif::ProgressBar::new(0)
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
+        let (chain, n) = minewatch_chain::rpc::fetch_to_blk(
+            &node,
+            self.from_height.unwrap_or(from),
+            self.to_height,
+            &file,
+            &mut |done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        )?;
+        bar.finish_and_clear();
+        if !self.quiet {
+            eprintln!("minewatch: fetched {n} blocks of {chain} from {url}");
+        }
+        paths.push(dir.path().to_path_buf());
+        Ok((paths, Some(dir)))
+    }
+}
+
 fn collect(input: &Input) -> Result<(Vec<BlockInfo>, bool)> {
     let p = pools(input)?;
     let mut out = Vec::new();
-    let rep = read_blocks(&input.paths, &p, &BlockOptions::default(), &mut |b, _| {
+    let (paths, _node_blocks) = input.resolve(0)?;
+    let rep = read_blocks(&paths, &p, &BlockOptions::default(), &mut |b, _| {
         out.push(b)
     })
     .context("reading blocks")?;
@@ -221,23 +277,24 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 .with_context(|| format!("opening {}", a.db.display()))?;
             let mut rep = minewatch_chain::index::IndexReport::default();
             let mut failed: Option<anyhow::Error> = None;
-            let r = read_blocks(
-                &a.input.paths,
-                &p,
-                &BlockOptions::default(),
-                &mut |info, b| {
-                    if failed.is_none()
-                        && info.best_chain
-                        && let Err(e) = index.add(&info, b, network(&info.network), &mut rep)
-                    {
-                        failed = Some(anyhow::anyhow!(
-                            "{}: block {}: {e}",
-                            a.db.display(),
-                            info.hash
-                        ));
-                    }
-                },
-            )
+            // From a node, continue after the highest block already indexed.
+            let next = index
+                .tip_height()
+                .with_context(|| format!("reading {}", a.db.display()))?
+                .map_or(0, |h| h + 1);
+            let (paths, _node_blocks) = a.input.resolve(next)?;
+            let r = read_blocks(&paths, &p, &BlockOptions::default(), &mut |info, b| {
+                if failed.is_none()
+                    && info.best_chain
+                    && let Err(e) = index.add(&info, b, network(&info.network), &mut rep)
+                {
+                    failed = Some(anyhow::anyhow!(
+                        "{}: block {}: {e}",
+                        a.db.display(),
+                        info.hash
+                    ));
+                }
+            })
             .context("reading blocks")?;
             if let Some(e) = failed {
                 return Err(e);
