@@ -329,3 +329,140 @@ pub fn payouts(db: &Connection, pool: &str, min_outputs: i64) -> Result<Vec<Payo
     });
     Ok(v)
 }
+
+/// Options of [`all_clusters`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ClusterOptions {
+    /// Also join the change output to the inputs: in a two-output transaction, the one output
+    /// whose address first appears there (the other was seen before). Off by default: it is
+    /// wrong whenever a payer reuses its own address for change, and one wrong join merges two
+    /// whole clusters.
+    pub change: bool,
+}
+
+/// Every address of the index with its cluster (the cluster's smallest address, so results
+/// are the same on every run).
+#[derive(Clone, Debug, Default)]
+pub struct AllClusters {
+    /// (address, cluster), sorted by address.
+    pub members: Vec<(String, String)>,
+    /// Transactions whose inputs were joined.
+    pub joining_txs: u64,
+    /// CoinJoin-shaped transactions passed over.
+    pub coinjoins_skipped: u64,
+    /// Change outputs joined (with [`ClusterOptions::change`]).
+    pub change_joins: u64,
+}
+
+/// Union-find over address numbers, with path halving and union by size.
+struct Dsu {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl Dsu {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+    }
+}
+
+/// Clusters every address of the index at once: the multi-input heuristic with union-find,
+/// CoinJoin-shaped transactions excluded, and the change heuristic when asked.
+pub fn all_clusters(db: &Connection, opts: ClusterOptions) -> Result<AllClusters, IndexError> {
+    let mut ids: HashMap<String, u32> = HashMap::new();
+    let mut names: Vec<String> = Vec::new();
+    // First transaction each address received in: "fresh" for the change heuristic.
+    let mut first_tx: Vec<i64> = Vec::new();
+    {
+        let mut q = db.prepare(
+            "SELECT address, MIN(tx) FROM outputs WHERE address IS NOT NULL GROUP BY address ORDER BY address",
+        )?;
+        let rows = q.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (a, t) = row?;
+            ids.insert(a.clone(), names.len() as u32);
+            names.push(a);
+            first_tx.push(t);
+        }
+    }
+    let n = names.len();
+    let mut dsu = Dsu {
+        parent: (0..n as u32).collect(),
+        size: vec![1; n],
+    };
+    let mut out = AllClusters::default();
+    // Inputs of every spending transaction, grouped by transaction.
+    let mut q = db.prepare(
+        "SELECT o.spent_by, o.address FROM outputs o WHERE o.spent_by IS NOT NULL AND o.address IS NOT NULL ORDER BY o.spent_by",
+    )?;
+    let mut groups: Vec<(i64, Vec<u32>)> = Vec::new();
+    for row in q.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))? {
+        let (tx, a) = row?;
+        let Some(&id) = ids.get(&a) else { continue };
+        match groups.last_mut() {
+            Some((t, v)) if *t == tx => v.push(id),
+            _ => groups.push((tx, vec![id])),
+        }
+    }
+    let mut outs_q =
+        db.prepare_cached("SELECT address FROM outputs WHERE tx = ?1 AND address IS NOT NULL")?;
+    for (tx, mut inputs) in groups {
+        inputs.sort_unstable();
+        inputs.dedup();
+        if coinjoin_shaped(db, tx)? {
+            out.coinjoins_skipped += 1;
+            continue;
+        }
+        if inputs.len() > 1 {
+            out.joining_txs += 1;
+            for w in inputs.windows(2) {
+                dsu.union(w[0], w[1]);
+            }
+        }
+        if opts.change {
+            let outs: Vec<String> = outs_q
+                .query_map(params![tx], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if outs.len() == 2 {
+                let fresh: Vec<u32> = outs
+                    .iter()
+                    .filter_map(|a| ids.get(a).copied())
+                    .filter(|&id| first_tx[id as usize] == tx && !inputs.contains(&id))
+                    .collect();
+                if fresh.len() == 1 {
+                    out.change_joins += 1;
+                    dsu.union(fresh[0], inputs[0]);
+                }
+            }
+        }
+    }
+    // Name each cluster by its smallest address: names are sorted, so the smallest id.
+    let mut label: HashMap<u32, u32> = HashMap::new();
+    for i in 0..n as u32 {
+        let r = dsu.find(i);
+        label.entry(r).or_insert(i);
+    }
+    out.members = (0..n as u32)
+        .map(|i| {
+            let r = dsu.find(i);
+            (names[i as usize].clone(), names[label[&r] as usize].clone())
+        })
+        .collect();
+    Ok(out)
+}

@@ -2,6 +2,7 @@
 //! block files; the best chain; pool attribution by coinbase tags and payout addresses; fees.
 
 pub mod blocks;
+pub mod economy;
 pub mod graph;
 pub mod index;
 pub mod pools;
