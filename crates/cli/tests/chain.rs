@@ -115,3 +115,38 @@ fn index_then_follow_the_money() {
             .all(|x| x["payments"] == 1 && x["total_sat"] == 7 * 100_000_000i64)
     );
 }
+
+#[test]
+fn generate_index_and_cluster_with_truth() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("gen");
+    let o = Command::new(env!("CARGO_BIN_EXE_minewatch"))
+        .args([
+            "chain", "generate", "--blocks", "40", "--txs", "20", "--users", "100", "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("blk00000.dat").exists() && out.join("owners.csv").exists());
+    let db = d.path().join("c.db");
+    let o = run(&["chain", "index", out.to_str().unwrap(), "-q"], &db);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let truth = out.join("owners.csv");
+    let o = run(
+        &[
+            "chain",
+            "clusters",
+            "--format",
+            "jsonl",
+            "--truth",
+            truth.to_str().unwrap(),
+        ],
+        &db,
+    );
+    let rows = lines(&o);
+    assert!(rows.len() > 100);
+    assert!(rows.iter().all(|r| r["cluster"].is_string()));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("pairwise precision 1.0000"), "{err}");
+}
