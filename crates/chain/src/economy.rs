@@ -8,7 +8,7 @@
 //! the change heuristic.
 
 use bitcoin::hashes::Hash;
-use bitcoin::{Block, BlockHash, OutPoint, ScriptBuf};
+use bitcoin::{Block, OutPoint, ScriptBuf};
 
 use crate::synth::{block, coinbase, spend};
 
@@ -17,7 +17,7 @@ use crate::synth::{block, coinbase, spend};
 pub struct EconomyOptions {
     /// Seed.
     pub seed: u64,
-    /// Blocks.
+    /// Blocks after the genesis block.
     pub blocks: u64,
     /// Transactions per block besides the coinbase and the payout batch.
     pub txs_per_block: usize,
@@ -128,8 +128,12 @@ pub fn generate(opts: &EconomyOptions, f: &mut dyn FnMut(&Block)) -> Vec<Owner> 
     };
     let pool_addr: Vec<u64> = (0..opts.pools).map(|p| st.fresh(p)).collect();
     let reusers = (f64::from(opts.users) * opts.reuse_change) as u32;
-    let mut prev = BlockHash::all_zeros();
-    for h in 0..opts.blocks {
+    // The chain starts from Bitcoin's real genesis block, so tools that follow the chain from
+    // the network's genesis (blocks_iterator in the benchmarks) read it too.
+    let genesis = bitcoin::blockdata::constants::genesis_block(bitcoin::Network::Bitcoin);
+    f(&genesis);
+    let mut prev = genesis.block_hash();
+    for h in 1..=opts.blocks {
         let pool = (st.rng.below(u64::from(opts.pools))) as u32;
         let mut txs = Vec::new();
         let mut created: Vec<(u32, Coin)> = Vec::new();

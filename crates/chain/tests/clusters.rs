@@ -37,7 +37,7 @@ fn multi_input_is_precise_and_change_trades_precision_for_recall() {
         },
     )
     .unwrap();
-    assert_eq!((rep.added, rep.unknown_prevouts), (80, 0));
+    assert_eq!((rep.added, rep.unknown_prevouts), (81, 0));
 
     let plain = all_clusters(index.db(), ClusterOptions::default()).unwrap();
     assert!(plain.coinjoins_skipped > 0 && plain.joining_txs > 0);
