@@ -362,7 +362,10 @@ pub fn read_blocks(
 
     // Pass 2: decode in order.
     let mut cache: Option<(usize, Vec<u8>)> = None;
-    let mut utxo: HashMap<OutPoint, u64> = HashMap::new();
+    // A fast non-cryptographic hasher: tens of millions of outpoints (txid hashes already
+    // spread keys; the map is not exposed to anyone choosing them adversarially... except block
+    // authors, and foldhash's seeded state keeps that to a slowdown, not a wrong answer).
+    let mut utxo: HashMap<OutPoint, u64, foldhash::fast::RandomState> = HashMap::default();
     let mut base_height: HashMap<usize, Option<u64>> = HashMap::new();
     for i in order {
         let h = &heads[i];
@@ -402,7 +405,12 @@ pub fn read_blocks(
                 continue;
             }
         };
-        if !block.check_merkle_root() {
+        // Txids once: for the merkle check and for the outputs remembered below (hashing is
+        // most of the decoding time).
+        let txids: Vec<bitcoin::Txid> = block.txdata.iter().map(|t| t.compute_txid()).collect();
+        let merkle = bitcoin::merkle_tree::calculate_root(txids.iter().map(|t| t.to_raw_hash()))
+            .map(bitcoin::TxMerkleNode::from_raw_hash);
+        if merkle != Some(block.header.merkle_root) {
             report.bad_blocks.push(format!(
                 "{}: block at {offset}: merkle root does not match its transactions",
                 path.display()
@@ -443,24 +451,30 @@ pub fn read_blocks(
             let mut ins = 0u64;
             for inp in &tx.input {
                 match utxo.get(&inp.previous_output) {
-                    Some(v) => ins += v,
+                    Some(v) => ins = ins.saturating_add(*v),
                     None => fees = None,
                 }
             }
-            let outs: u64 = tx.output.iter().map(|o| o.value.to_sat()).sum();
-            if let Some(f) = fees.as_mut() {
-                *f += ins.saturating_sub(outs);
-            }
+            // Checked: an invalid transaction (outputs beyond the money supply, or more out than
+            // in) must not turn into a plausible fee.
+            let outs = tx
+                .output
+                .iter()
+                .try_fold(0u64, |a, o| a.checked_add(o.value.to_sat()));
+            fees = match (fees, outs) {
+                (Some(f), Some(outs)) if ins >= outs => Some(f + (ins - outs)),
+                _ => None,
+            };
         }
         if on_best[i] {
-            for tx in &block.txdata {
+            for (tx, txid) in block.txdata.iter().zip(&txids) {
                 if !tx.is_coinbase() {
                     for inp in &tx.input {
                         utxo.remove(&inp.previous_output);
                     }
                 }
                 if utxo.len() < opts.max_utxos {
-                    let txid = tx.compute_txid();
+                    let txid = *txid;
                     for (v, o) in tx.output.iter().enumerate() {
                         utxo.insert(OutPoint::new(txid, v as u32), o.value.to_sat());
                     }

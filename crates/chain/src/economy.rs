@@ -138,11 +138,13 @@ pub fn generate(opts: &EconomyOptions, f: &mut dyn FnMut(&Block)) -> Vec<Owner> 
         let mut txs = Vec::new();
         let mut created: Vec<(u32, Coin)> = Vec::new();
         let mut fees = 0;
-        // The pool pays out its oldest coin to 10–30 miners.
-        if let Some(c) =
-            (!st.coins[pool as usize].is_empty()).then(|| st.coins[pool as usize].remove(0))
-        {
-            let n = 10 + st.rng.below(21) as usize;
+        // The pool pays out its oldest coin that covers every share and the fee (its change
+        // shrinks each time) to 10–30 miners.
+        let n = 10 + st.rng.below(21) as usize;
+        let payable = st.coins[pool as usize]
+            .iter()
+            .position(|c| c.value >= (n as u64 + 2) * 100 * FEE);
+        if let Some(c) = payable.map(|i| st.coins[pool as usize].remove(i)) {
             let share = c.value / (n as u64 + 2);
             let mut outs = Vec::new();
             let mut who = Vec::new();
