@@ -53,22 +53,7 @@ pub struct Owner {
     pub kind: &'static str,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use minewatch_model::rng::Rng;
 
 /// A P2PKH script for address number `id` (distinct for every id).
 pub fn script_of(id: u64) -> ScriptBuf {
@@ -121,7 +106,7 @@ const FEE: u64 = 1_000;
 pub fn generate(opts: &EconomyOptions, f: &mut dyn FnMut(&Block)) -> Vec<Owner> {
     let owners = opts.pools + opts.users;
     let mut st = State {
-        rng: Rng(opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1),
+        rng: Rng::new(opts.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1),
         owner_of: Vec::new(),
         addresses: vec![Vec::new(); owners as usize],
         coins: vec![Vec::new(); owners as usize],

@@ -8,6 +8,7 @@
 pub mod coin;
 pub mod detection;
 pub mod efficiency;
+pub mod rng;
 pub mod units;
 
 pub use coin::{Algorithm, Coin};

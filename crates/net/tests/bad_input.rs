@@ -13,15 +13,7 @@ fn scan(bytes: &[u8], name: &str) -> minewatch_net::ScanOutput {
     scan_files(&[p], &ScanConfig::default(), &|_| {})
 }
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-}
+use minewatch_model::rng::Rng;
 
 #[test]
 fn a_truncated_capture_keeps_what_it_has_and_says_where_it_ends() {
@@ -54,16 +46,16 @@ fn flipped_bytes_never_panic() {
     let refs: Vec<&Scenario> = c.iter().take(6).collect();
     let clean = write_pcapng(&refs);
     let clean_pcap = write_pcap(&c[6], true, true);
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(0x9e37_79b9_7f4a_7c15);
     for round in 0..300 {
         let mut b = if round % 2 == 0 {
             clean.clone()
         } else {
             clean_pcap.clone()
         };
-        for _ in 0..(1 + rng.next() % 16) {
-            let i = (rng.next() as usize) % b.len();
-            b[i] = rng.next() as u8;
+        for _ in 0..(1 + rng.next_u64() % 16) {
+            let i = (rng.next_u64() as usize) % b.len();
+            b[i] = rng.next_u64() as u8;
         }
         let out = scan(&b, "flipped.pcapng");
         // Either it read (perhaps with skips) or it said where it stopped.
@@ -75,7 +67,7 @@ fn flipped_bytes_never_panic() {
 
 #[test]
 fn junk_payloads_never_panic_and_are_not_mining() {
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let mut s = Scanner::new(&ScanConfig::default());
     let file = s.add_file("junk".into());
     let starts: [&[u8]; 6] = [
@@ -88,8 +80,8 @@ fn junk_payloads_never_panic_and_are_not_mining() {
     ];
     for i in 0..20_000u32 {
         let mut payload = starts[(i % 6) as usize].to_vec();
-        for _ in 0..(rng.next() % 200) {
-            payload.push(rng.next() as u8);
+        for _ in 0..(rng.next_u64() % 200) {
+            payload.push(rng.next_u64() as u8);
         }
         let d = Decoded {
             src: IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + (i % 500))),
@@ -97,7 +89,7 @@ fn junk_payloads_never_panic_and_are_not_mining() {
             sport: 40000,
             dport: 3333,
             transport: Transport::Tcp {
-                seq: (rng.next() % 100_000) as u32,
+                seq: (rng.next_u64() % 100_000) as u32,
                 ack: 0,
                 flags: 0x18,
             },

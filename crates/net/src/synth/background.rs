@@ -8,26 +8,14 @@ use super::writer::{CaptureWriter, Format, Interface};
 use crate::decode::linktype;
 use std::io::Write;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+use minewatch_model::rng::Rng;
 
 const HTTP_REQ: &[u8] = b"GET /static/app.js HTTP/1.1\r\nHost: cdn.example.com\r\nUser-Agent: Mozilla/5.0 (X11; Linux x86_64)\r\nAccept: */*\r\nAccept-Encoding: gzip\r\n\r\n";
 
 /// Writes about `target_bytes` of capture to `out` (classic pcap, Ethernet) and returns the
 /// number of packets written. The mining scenarios of [`corpus`] are mixed in once.
 pub fn write_background(out: &mut dyn Write, target_bytes: u64, seed: u64) -> std::io::Result<u64> {
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed | 1);
     let mut w = CaptureWriter::new(
         Format::Pcap {
             big_endian: false,
@@ -50,7 +38,7 @@ pub fn write_background(out: &mut dyn Write, target_bytes: u64, seed: u64) -> st
         .collect();
     mining.sort_by_key(|f| f.0);
     let mut mi = 0;
-    let payload_pool: Vec<u8> = (0..4096).map(|_| rng.next() as u8).collect();
+    let payload_pool: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
     let mut flow_id: u32 = 0;
     while written < target_bytes {
         flow_id = flow_id.wrapping_add(1);
@@ -108,8 +96,8 @@ pub fn write_background(out: &mut dyn Write, target_bytes: u64, seed: u64) -> st
                     80..=94 => (80, HTTP_REQ.to_vec(), b"HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Length: 90000\r\n\r\n".to_vec()),
                     _ => (22, b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n".to_vec(), b"SSH-2.0-OpenSSH_8.4p1\r\n".to_vec()),
                 };
-                let mut cs = rng.next() as u32;
-                let mut ss = rng.next() as u32;
+                let mut cs = rng.next_u64() as u32;
+                let mut ss = rng.next_u64() as u32;
                 frames_out.push(frames::eth_ipv4_tcp(
                     client, server, cport, dport, cs, 0x02, b"",
                 ));
