@@ -130,29 +130,23 @@ fn blocks_and_index_from_a_litecoin_regtest_node() {
     // Index, mine more, index again: the second run fetches only the new blocks.
     let db = d.path().join("chain.db");
     let db_s = db.to_str().unwrap();
-    let o = mw(&[
-        "chain",
-        "index",
-        "--rpc",
-        &url,
-        "--rpc-cookie",
-        cookie_s,
-        "--db",
-        db_s,
-    ]);
+    let index = || {
+        mw(&[
+            "chain",
+            "index",
+            "--rpc",
+            &url,
+            "--rpc-cookie",
+            cookie_s,
+            "--db",
+            db_s,
+        ])
+    };
+    let o = index();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     node.call("generatetoaddress", serde_json::json!([5, address(3)]))
         .unwrap();
-    let o = mw(&[
-        "chain",
-        "index",
-        "--rpc",
-        &url,
-        "--rpc-cookie",
-        cookie_s,
-        "--db",
-        db_s,
-    ]);
+    let o = index();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
     assert!(err.contains("fetched 5 blocks of regtest"), "{err}");
