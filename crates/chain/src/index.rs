@@ -20,6 +20,8 @@ pub enum IndexError {
 const SCHEMA: &str = "
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -262144;
+PRAGMA temp_store = MEMORY;
 CREATE TABLE IF NOT EXISTS blocks (
     hash TEXT PRIMARY KEY, height INTEGER, time INTEGER NOT NULL, pool TEXT, reward INTEGER NOT NULL
 );
