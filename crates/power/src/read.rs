@@ -255,31 +255,56 @@ fn read_long(
             size,
         );
     }
-    let file = std::fs::File::open(path).map_err(io(path))?;
     let mut rows: Rows = HashMap::default();
+    each_row(path, path, true, stats, &mut |line, rec, stats| {
+        if let Some((m, s, v)) = parse_row(path, line, headers, rec, (mc, tc, vc), opts, stats) {
+            rows.entry(m).or_default().push((s, v));
+        }
+    })?;
+    emit(rows, opts, allow_negative, f, stats);
+    Ok(())
+}
+
+/// Hands every row of the CSV file `file` to `f` with its line number and counts it; rows the
+/// CSV reader cannot read are counted as skipped under `shown` (the user's file) and passed over.
+fn each_row(
+    file: &Path,
+    shown: &Path,
+    has_headers: bool,
+    stats: &mut ReadStats,
+    f: &mut dyn FnMut(u64, &csv::ByteRecord, &mut ReadStats),
+) -> Result<(), ReadError> {
+    let reader = std::fs::File::open(file).map_err(io(file))?;
     let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(has_headers)
         .flexible(true)
-        .from_reader(file);
+        .from_reader(reader);
     let mut rec = csv::ByteRecord::new();
     loop {
         match r.read_byte_record(&mut rec) {
             Ok(true) => {}
-            Ok(false) => break,
+            Ok(false) => return Ok(()),
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                stats.skip(path, line, "-", &format!("unreadable row: {e}"));
+                // A partition's own line numbers mean nothing to the user: say none.
+                let line = if file == shown {
+                    e.position().map_or(0, |p| p.line())
+                } else {
+                    0
+                };
+                stats.skip(shown, line, "-", &format!("unreadable row: {e}"));
                 continue;
             }
         }
-        let line = rec.position().map_or(0, |p| p.line());
         stats.rows += 1;
-        if let Some((m, s, v)) = parse_row(path, line, headers, &rec, (mc, tc, vc), opts, stats) {
-            rows.entry(m).or_default().push((s, v));
-        }
+        f(rec.position().map_or(0, |p| p.line()), &rec, stats);
     }
-    emit(rows, opts, allow_negative, f, stats);
-    Ok(())
+}
+
+/// Cell `i` of a row as trimmed text (None when absent or not UTF-8).
+fn cell(rec: &csv::ByteRecord, i: usize) -> Option<&str> {
+    rec.get(i)
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .map(str::trim)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -292,11 +317,7 @@ fn parse_row(
     opts: &ReadingsOptions,
     stats: &mut ReadStats,
 ) -> Option<(String, Stamp, f64)> {
-    let field = |i: usize| {
-        rec.get(i)
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .map(str::trim)
-    };
+    let field = |i: usize| cell(rec, i);
     let Some(m) = field(mc).filter(|m| !m.is_empty()) else {
         stats.skip(path, line, &headers[mc], "missing meter id");
         return None;
@@ -385,32 +406,14 @@ fn read_long_partitioned(
     h2.extend_from_slice(headers);
     for i in 0..parts {
         let pf = dir.join(format!("part-{i}.csv"));
-        let file = std::fs::File::open(&pf).map_err(io(&pf))?;
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(file);
-        let mut rec = csv::ByteRecord::new();
         let mut rows: Rows = HashMap::default();
-        loop {
-            match r.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => {
-                    stats.skip(path, 0, "-", &format!("unreadable row: {e}"));
-                    continue;
-                }
-            }
-            let line = rec
-                .get(0)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            stats.rows += 1;
-            if let Some((m, s, v)) = parse_row(path, line, &h2, &rec, shifted, opts, stats) {
+        each_row(&pf, path, false, stats, &mut |_, rec, stats| {
+            // The original line number travels in the partition's first column.
+            let line = cell(rec, 0).and_then(|s| s.parse().ok()).unwrap_or(0);
+            if let Some((m, s, v)) = parse_row(path, line, &h2, rec, shifted, opts, stats) {
                 rows.entry(m).or_default().push((s, v));
             }
-        }
+        })?;
         emit(rows, opts, allow_negative, f, stats);
         let _ = std::fs::remove_file(&pf);
     }
@@ -447,32 +450,11 @@ fn read_wide(
         .filter_map(|(i, h)| parse(h, opts.default_offset).map(|s| (i, s)))
         .collect();
     let flag = headers.iter().position(|h| h.eq_ignore_ascii_case("flag"));
-    let file = std::fs::File::open(path).map_err(io(path))?;
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_reader(file);
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match r.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                stats.skip(path, line, "-", &format!("unreadable row: {e}"));
-                continue;
-            }
-        }
-        let line = rec.position().map_or(0, |p| p.line());
-        stats.rows += 1;
-        let field = |i: usize| {
-            rec.get(i)
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .map(str::trim)
-        };
+    each_row(path, path, true, stats, &mut |line, rec, stats| {
+        let field = |i: usize| cell(rec, i);
         let Some(m) = field(mc).filter(|m| !m.is_empty()).map(str::to_string) else {
             stats.skip(path, line, &headers[mc], "missing meter id");
-            continue;
+            return;
         };
         if let Some(fl) = flag.and_then(field) {
             stats.labels.push((m.clone(), fl == "1"));
@@ -498,8 +480,7 @@ fn read_wide(
             stats.meters += 1;
             f(s);
         }
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]

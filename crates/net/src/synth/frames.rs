@@ -2,11 +2,8 @@
 
 use etherparse::{PacketBuilder, PacketBuilderStep, TcpHeader};
 
-fn tcp_flags(
-    step: PacketBuilderStep<TcpHeader>,
-    flags: u8,
-    ack: u32,
-) -> PacketBuilderStep<TcpHeader> {
+/// Sets the TCP flags (FIN, SYN, RST, PSH, ACK bits of `flags`) and writes the packet.
+fn tcp_packet(step: PacketBuilderStep<TcpHeader>, flags: u8, ack: u32, payload: &[u8]) -> Vec<u8> {
     let mut s = step;
     if flags & 0x01 != 0 {
         s = s.fin();
@@ -23,7 +20,10 @@ fn tcp_flags(
     if flags & 0x10 != 0 {
         s = s.ack(ack);
     }
-    s
+    let mut out = Vec::with_capacity(s.size(payload.len()));
+    s.write(&mut out, payload)
+        .expect("writing to a Vec cannot fail");
+    out
 }
 
 /// An IPv4 TCP packet (no link layer) with valid checksums, acknowledging 1.
@@ -51,15 +51,12 @@ pub fn ipv4_tcp_ack(
     flags: u8,
     payload: &[u8],
 ) -> Vec<u8> {
-    let b = tcp_flags(
+    tcp_packet(
         PacketBuilder::ipv4(src, dst, 64).tcp(sport, dport, seq, 64240),
         flags,
         ack,
-    );
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload)
-        .expect("writing to a Vec cannot fail");
-    out
+        payload,
+    )
 }
 
 /// An IPv6 TCP packet (no link layer) between `::n` style addresses `2001:db8::src` and `2001:db8::dst`.
@@ -90,15 +87,12 @@ pub fn ipv6_tcp_full(
     flags: u8,
     payload: &[u8],
 ) -> Vec<u8> {
-    let b = tcp_flags(
+    tcp_packet(
         PacketBuilder::ipv6(src, dst, 64).tcp(sport, dport, seq, 64240),
         flags,
         ack,
-    );
-    let mut out = Vec::with_capacity(b.size(payload.len()));
-    b.write(&mut out, payload)
-        .expect("writing to a Vec cannot fail");
-    out
+        payload,
+    )
 }
 
 /// An IPv4 UDP packet.
