@@ -27,17 +27,10 @@ pub fn pelt_with(x: &[f64], model: Model, penalty: f64, min_size: usize) -> Vec<
     if n < 2 * min_size {
         return Vec::new();
     }
-    // Prefix sums give any segment's cost in O(1).
-    let mut s1 = vec![0.0; n + 1];
-    let mut s2 = vec![0.0; n + 1];
-    for (i, v) in x.iter().enumerate() {
-        s1[i + 1] = s1[i] + v;
-        s2[i + 1] = s2[i] + v * v;
-    }
+    let sums = Sums::new(x);
     let cost = |a: usize, b: usize| -> f64 {
         let len = (b - a) as f64;
-        let sum = s1[b] - s1[a];
-        let ss = (s2[b] - s2[a]) - sum * sum / len;
+        let ss = sums.sse(a, b);
         match model {
             Model::Mean => ss,
             Model::MeanVariance => len * (ss / len).max(1e-12).ln(),
@@ -82,6 +75,30 @@ pub fn pelt_with(x: &[f64], model: Model, penalty: f64, min_size: usize) -> Vec<
     cps
 }
 
+/// Prefix sums of `x` and `x²`: any segment's sum of squared deviations in O(1).
+struct Sums {
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl Sums {
+    fn new(x: &[f64]) -> Sums {
+        let mut s1 = vec![0.0; x.len() + 1];
+        let mut s2 = vec![0.0; x.len() + 1];
+        for (i, v) in x.iter().enumerate() {
+            s1[i + 1] = s1[i] + v;
+            s2[i + 1] = s2[i] + v * v;
+        }
+        Sums { s1, s2 }
+    }
+
+    /// Σ (x - mean)² over `a..b`.
+    fn sse(&self, a: usize, b: usize) -> f64 {
+        let sum = self.s1[b] - self.s1[a];
+        (self.s2[b] - self.s2[a]) - sum * sum / (b - a) as f64
+    }
+}
+
 /// Binary segmentation for a change in mean: the best single split of a segment, recursively,
 /// while a split lowers the cost by more than `penalty`; at most `max_changes`. O(n log n), where
 /// PELT degrades to O(n²) on series without changes; used for onsets, where only the large steps
@@ -89,17 +106,8 @@ pub fn pelt_with(x: &[f64], model: Model, penalty: f64, min_size: usize) -> Vec<
 pub fn binseg(x: &[f64], penalty: f64, min_size: usize, max_changes: usize) -> Vec<usize> {
     let n = x.len();
     let min_size = min_size.max(1);
-    let mut s1 = vec![0.0; n + 1];
-    let mut s2 = vec![0.0; n + 1];
-    for (i, v) in x.iter().enumerate() {
-        s1[i + 1] = s1[i] + v;
-        s2[i + 1] = s2[i] + v * v;
-    }
-    let cost = |a: usize, b: usize| -> f64 {
-        let len = (b - a) as f64;
-        let sum = s1[b] - s1[a];
-        (s2[b] - s2[a]) - sum * sum / len
-    };
+    let sums = Sums::new(x);
+    let cost = |a: usize, b: usize| sums.sse(a, b);
     let best_split = |a: usize, b: usize| -> Option<(f64, usize)> {
         if b - a < 2 * min_size {
             return None;
