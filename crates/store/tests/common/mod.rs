@@ -1,0 +1,44 @@
+//! The engines every store test runs on: SQLite always, PostgreSQL when
+//! `MINEWATCH_TEST_POSTGRES` names a server (`.ci/run` starts one with scripts/pg-cluster.sh).
+
+use std::path::Path;
+
+/// One engine to test on: a label and the target `Store::open` takes.
+pub struct Engine {
+    pub label: &'static str,
+    pub target: String,
+}
+
+/// A fresh, empty store target per engine for the named test.
+pub fn engines(dir: &Path, test: &str) -> Vec<Engine> {
+    let mut out = vec![Engine {
+        label: "sqlite",
+        target: dir.join(format!("{test}.db")).display().to_string(),
+    }];
+    match std::env::var("MINEWATCH_TEST_POSTGRES") {
+        Ok(base) if !base.is_empty() => {
+            let db = format!("mw_{test}_{}", std::process::id());
+            let mut admin = postgres::Client::connect(&base, postgres::NoTls)
+                .unwrap_or_else(|e| panic!("MINEWATCH_TEST_POSTGRES={base}: {e}"));
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+            admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+            let target = match base.rfind('/') {
+                Some(i) if i > "postgres://".len() => format!("{}/{db}", &base[..i]),
+                _ => format!("{base}/{db}"),
+            };
+            out.push(Engine { label: "postgresql", target });
+        }
+        _ => eprintln!(
+            "notice: MINEWATCH_TEST_POSTGRES is not set; {test} runs on SQLite only \
+             (scripts/pg-cluster.sh start prints a URL for it)"
+        ),
+    }
+    out
+}
+
+/// Writes a file in the test folder and returns its path.
+pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
