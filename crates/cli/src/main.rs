@@ -1,7 +1,9 @@
 //! The `minewatch` command.
 
+mod cases;
 mod chain;
 mod config;
+mod demo;
 mod intel;
 mod output;
 mod power;
@@ -38,6 +40,19 @@ enum Command {
     /// Pool intelligence: check hosts against the lists, count them.
     #[command(subcommand)]
     Intel(intel::IntelCommand),
+    /// The registry: sites, subscribers and their IP assignments, meters, wallets, regions.
+    #[command(subcommand)]
+    Registry(cases::RegistryCommand),
+    /// Store evidence from `scan` or `power scan` output and fold it into one case per site.
+    Ingest(cases::IngestArgs),
+    /// Cases: list, show, advance through the lifecycle, assign, export, print documents.
+    #[command(subcommand)]
+    Cases(cases::CasesCommand),
+    /// Regional figures: cases by state, mining power and energy against the peak.
+    #[command(subcommand)]
+    Report(cases::ReportCommand),
+    /// The whole job on a generated region: captures, meters, registry, detectors, cases, report.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +63,11 @@ fn main() -> ExitCode {
         Command::Power(c) => power::run(*c),
         Command::Chain(c) => chain::run(c),
         Command::Intel(c) => intel::run(c, &cfg),
+        Command::Registry(c) => cases::registry(c),
+        Command::Ingest(a) => cases::ingest(a),
+        Command::Cases(c) => cases::run(c),
+        Command::Report(c) => cases::report(c),
+        Command::Demo(a) => demo::run(a, &cfg),
     });
     match result {
         Ok(code) => code,

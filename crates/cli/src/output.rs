@@ -31,3 +31,43 @@ impl Format {
 pub fn progress_allowed() -> bool {
     std::io::stderr().is_terminal()
 }
+
+/// Writes records to stdout: each record serialised whole as a JSON line, or the chosen
+/// cells of each as a CSV row or a table row.
+pub fn write_records<T: serde::Serialize>(
+    format: Format,
+    items: &[T],
+    header: &[&str],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    match format {
+        Format::Jsonl => {
+            for it in items {
+                serde_json::to_writer(&mut w, it)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => {
+            let mut c = csv::Writer::from_writer(&mut w);
+            c.write_record(header)?;
+            for it in items {
+                c.write_record(cells(it))?;
+            }
+            c.flush()?;
+        }
+        Format::Table => {
+            let mut t = comfy_table::Table::new();
+            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+            t.set_header(header.to_vec());
+            for it in items {
+                t.add_row(cells(it));
+            }
+            writeln!(w, "{t}")?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}

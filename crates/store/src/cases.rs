@@ -166,8 +166,9 @@ const CASE_COLUMNS: &str = "c.case_id, c.site_id, c.state, c.region_code, s.addr
      c.first_seen, c.last_seen, c.evidence_count, c.opened_at, c.updated_at, c.assigned_to";
 
 fn case_from(r: &Row) -> Result<Case, StoreError> {
-    let state = State::parse(&r.text(2))
-        .ok_or_else(|| StoreError::Invalid(format!("case {} has unknown state {}", r.int(0), r.text(2))))?;
+    let state = State::parse(&r.text(2)).ok_or_else(|| {
+        StoreError::Invalid(format!("case {} has unknown state {}", r.int(0), r.text(2)))
+    })?;
     let streams = r.text(6);
     Ok(Case {
         case_id: r.int(0),
@@ -176,7 +177,11 @@ fn case_from(r: &Row) -> Result<Case, StoreError> {
         region_code: r.text(3),
         address: r.opt_text(4),
         tariff_class: r.opt_text(5),
-        streams: streams.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect(),
+        streams: streams
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
         confidence: r.real(7),
         power_kw: r.real(8),
         power_kw_low: r.real(9),
@@ -242,25 +247,42 @@ pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
 }
 
 fn open_case(c: &mut Conn, site: &str, first: i64, now: i64) -> Result<(i64, bool), StoreError> {
-    if let Some(r) = c.query_one("SELECT case_id FROM cases WHERE site_id = ?", &[site.into()])? {
+    if let Some(r) = c.query_one(
+        "SELECT case_id FROM cases WHERE site_id = ?",
+        &[site.into()],
+    )? {
         return Ok((r.int(0), false));
     }
     let region = c
-        .query_one("SELECT region_code FROM sites WHERE site_id = ?", &[site.into()])?
+        .query_one(
+            "SELECT region_code FROM sites WHERE site_id = ?",
+            &[site.into()],
+        )?
         .map(|r| r.text(0))
         .unwrap_or_default();
     let row = c
         .query_one(
             "INSERT INTO cases (site_id, state, region_code, opened_at, updated_at, first_seen) \
              VALUES (?, 'suspected', ?, ?, ?, ?) RETURNING case_id",
-            &[site.into(), region.into(), now.into(), now.into(), first.into()],
+            &[
+                site.into(),
+                region.into(),
+                now.into(),
+                now.into(),
+                first.into(),
+            ],
         )?
         .ok_or_else(|| StoreError::Invalid("case insert returned no id".into()))?;
     let id = row.int(0);
     c.execute(
         "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
          VALUES (?, ?, ?, NULL, 'suspected', ?)",
-        &[id.into(), now.into(), SYSTEM_ACTOR.into(), "opened from evidence".into()],
+        &[
+            id.into(),
+            now.into(),
+            SYSTEM_ACTOR.into(),
+            "opened from evidence".into(),
+        ],
     )?;
     Ok((id, true))
 }
@@ -280,7 +302,9 @@ fn maybe_reopen(c: &mut Conn, case_id: i64, new: (i64, i64)) -> Result<bool, Sto
     };
     let state = State::parse(&r.text(0)).unwrap_or(State::Suspected);
     let (to, since) = match (state, r.opt_int(1), r.opt_int(2)) {
-        (State::Rectified | State::Reinspected | State::Closed, Some(rect), _) => (State::Relapsed, rect),
+        (State::Rectified | State::Reinspected | State::Closed, Some(rect), _) => {
+            (State::Relapsed, rect)
+        }
         (State::Closed, None, Some(closed)) => (State::Suspected, closed),
         _ => return Ok(false),
     };
@@ -290,10 +314,22 @@ fn maybe_reopen(c: &mut Conn, case_id: i64, new: (i64, i64)) -> Result<bool, Sto
     let reason = format!(
         "new evidence seen {} after {} {}",
         time::format_instant(new_to),
-        if to == State::Relapsed { "rectification on" } else { "dismissal on" },
+        if to == State::Relapsed {
+            "rectification on"
+        } else {
+            "dismissal on"
+        },
         time::format_date(since)
     );
-    transition(c, case_id, state, to, SYSTEM_ACTOR, &reason, new_from.max(since + 1))?;
+    transition(
+        c,
+        case_id,
+        state,
+        to,
+        SYSTEM_ACTOR,
+        &reason,
+        new_from.max(since + 1),
+    )?;
     Ok(true)
 }
 
@@ -321,7 +357,14 @@ fn transition(
     c.execute(
         "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
          VALUES (?, ?, ?, ?, ?, ?)",
-        &[case_id.into(), at.into(), actor.into(), from.name().into(), to.name().into(), reason.into()],
+        &[
+            case_id.into(),
+            at.into(),
+            actor.into(),
+            from.name().into(),
+            to.name().into(),
+            reason.into(),
+        ],
     )?;
     Ok(())
 }
@@ -370,10 +413,10 @@ pub fn fuse_pieces(pieces: &[Piece]) -> Fused {
             Some((a, b)) => (a.min(p.seen.0), b.max(p.seen.1)),
         });
         match p.stream {
-            Stream::Grid if p.power_w.is_some() => {
-                if latest_grid.is_none_or(|g| p.seen.1 >= g.seen.1) {
-                    latest_grid = Some(p);
-                }
+            Stream::Grid
+                if p.power_w.is_some() && latest_grid.is_none_or(|g| p.seen.1 >= g.seen.1) =>
+            {
+                latest_grid = Some(p);
             }
             Stream::Network => {
                 if let Some((b, l, h)) = p.power_w {
@@ -421,9 +464,9 @@ pub fn pieces(c: &mut Conn, case_id: i64) -> Result<Vec<Piece>, StoreError> {
         .map(|r| Piece {
             stream: Stream::parse(&r.text(0)).unwrap_or(Stream::Network),
             confidence: r.real(1),
-            power_w: r.opt_real(2).map(|b| {
-                (b, r.opt_real(3).unwrap_or(b), r.opt_real(4).unwrap_or(b))
-            }),
+            power_w: r
+                .opt_real(2)
+                .map(|b| (b, r.opt_real(3).unwrap_or(b), r.opt_real(4).unwrap_or(b))),
             seen: (r.int(5), r.int(6)),
             rig: r.opt_text(7).unwrap_or_else(|| r.text(8)),
         })
@@ -464,13 +507,21 @@ pub fn advance(
     at: i64,
 ) -> Result<State, StoreError> {
     if actor.trim().is_empty() {
-        return Err(StoreError::Invalid("a transition needs who made it (--by)".into()));
+        return Err(StoreError::Invalid(
+            "a transition needs who made it (--by)".into(),
+        ));
     }
     if reason.trim().is_empty() {
-        return Err(StoreError::Invalid("a transition needs a reason (--reason)".into()));
+        return Err(StoreError::Invalid(
+            "a transition needs a reason (--reason)".into(),
+        ));
     }
     c.transaction(|c| {
-        let Some(r) = c.query_one("SELECT state FROM cases WHERE case_id = ?", &[case_id.into()])? else {
+        let Some(r) = c.query_one(
+            "SELECT state FROM cases WHERE case_id = ?",
+            &[case_id.into()],
+        )?
+        else {
             return Err(StoreError::NoCase(case_id));
         };
         let from = State::parse(&r.text(0)).unwrap_or(State::Suspected);
@@ -479,7 +530,12 @@ pub fn advance(
                 case: case_id,
                 from: from.name().into(),
                 to: to.name().into(),
-                allowed: from.next().iter().map(|s| s.name()).collect::<Vec<_>>().join(", "),
+                allowed: from
+                    .next()
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             });
         }
         transition(c, case_id, from, to, actor, reason, at)?;
@@ -488,9 +544,19 @@ pub fn advance(
 }
 
 /// Assigns a case to a department or person.
-pub fn assign(c: &mut Conn, case_id: i64, to: &str, actor: &str, at: i64) -> Result<(), StoreError> {
+pub fn assign(
+    c: &mut Conn,
+    case_id: i64,
+    to: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), StoreError> {
     c.transaction(|c| {
-        let Some(r) = c.query_one("SELECT state FROM cases WHERE case_id = ?", &[case_id.into()])? else {
+        let Some(r) = c.query_one(
+            "SELECT state FROM cases WHERE case_id = ?",
+            &[case_id.into()],
+        )?
+        else {
             return Err(StoreError::NoCase(case_id));
         };
         c.execute(
@@ -501,7 +567,14 @@ pub fn assign(c: &mut Conn, case_id: i64, to: &str, actor: &str, at: i64) -> Res
         c.execute(
             "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
              VALUES (?, ?, ?, ?, ?, ?)",
-            &[case_id.into(), at.into(), actor.into(), state.as_str().into(), state.as_str().into(), format!("assigned to {to}").into()],
+            &[
+                case_id.into(),
+                at.into(),
+                actor.into(),
+                state.as_str().into(),
+                state.as_str().into(),
+                format!("assigned to {to}").into(),
+            ],
         )?;
         Ok(())
     })
@@ -531,7 +604,10 @@ pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
     );
     let mut params: Vec<Value> = Vec::new();
     if !f.states.is_empty() {
-        sql.push_str(&format!(" AND c.state IN ({})", vec!["?"; f.states.len()].join(", ")));
+        sql.push_str(&format!(
+            " AND c.state IN ({})",
+            vec!["?"; f.states.len()].join(", ")
+        ));
         params.extend(f.states.iter().map(|s| Value::from(s.name())));
     }
     if let Some(r) = &f.region {
@@ -583,21 +659,20 @@ pub struct Event {
 
 /// A case's history, oldest first.
 pub fn history(c: &mut Conn, case_id: i64) -> Result<Vec<Event>, StoreError> {
-    Ok(c
-        .query(
-            "SELECT at, actor, from_state, to_state, reason FROM case_events WHERE case_id = ? \
+    Ok(c.query(
+        "SELECT at, actor, from_state, to_state, reason FROM case_events WHERE case_id = ? \
              ORDER BY event_id",
-            &[case_id.into()],
-        )?
-        .iter()
-        .map(|r| Event {
-            at: time::format_instant(r.int(0)),
-            actor: r.text(1),
-            from: r.opt_text(2),
-            to: r.text(3),
-            reason: r.text(4),
-        })
-        .collect())
+        &[case_id.into()],
+    )?
+    .iter()
+    .map(|r| Event {
+        at: time::format_instant(r.int(0)),
+        actor: r.text(1),
+        from: r.opt_text(2),
+        to: r.text(3),
+        reason: r.text(4),
+    })
+    .collect())
 }
 
 /// A piece of evidence as listed under a case or among the unattributed.
@@ -673,14 +748,15 @@ fn evidence_from(r: &Row) -> EvidenceRow {
 
 /// A case's evidence, in time order.
 pub fn evidence(c: &mut Conn, case_id: i64) -> Result<Vec<EvidenceRow>, StoreError> {
-    Ok(c
-        .query(
-            &format!("SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE case_id = ? ORDER BY observed_from, id"),
-            &[case_id.into()],
-        )?
-        .iter()
-        .map(evidence_from)
-        .collect())
+    Ok(c.query(
+        &format!(
+            "SELECT {EVIDENCE_COLUMNS} FROM evidence WHERE case_id = ? ORDER BY observed_from, id"
+        ),
+        &[case_id.into()],
+    )?
+    .iter()
+    .map(evidence_from)
+    .collect())
 }
 
 /// Evidence no registry entry explains, newest first.
@@ -697,9 +773,10 @@ pub fn unattributed(c: &mut Conn, limit: i64) -> Result<Vec<EvidenceRow>, StoreE
 
 /// Count of evidence with no site.
 pub fn unattributed_count(c: &mut Conn) -> Result<i64, StoreError> {
-    Ok(c
-        .query_one("SELECT COUNT(*) FROM evidence WHERE site_id IS NULL", &[])?
-        .map_or(0, |r| r.int(0)))
+    Ok(
+        c.query_one("SELECT COUNT(*) FROM evidence WHERE site_id IS NULL", &[])?
+            .map_or(0, |r| r.int(0)),
+    )
 }
 
 #[cfg(test)]

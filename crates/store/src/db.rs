@@ -283,7 +283,12 @@ pub fn redact(target: &str) -> String {
         (Some(s), Some(at)) if at > s => {
             let userinfo = &target[s + 3..at];
             match userinfo.find(':') {
-                Some(c) => format!("{}{}:***{}", &target[..s + 3], &userinfo[..c], &target[at..]),
+                Some(c) => format!(
+                    "{}{}:***{}",
+                    &target[..s + 3],
+                    &userinfo[..c],
+                    &target[at..]
+                ),
                 None => target.to_string(),
             }
         }
@@ -336,15 +341,19 @@ fn pg_row(r: &postgres::Row) -> Result<Row, StoreError> {
         let v = if *ty == Type::INT8 {
             r.try_get::<_, Option<i64>>(i)?.map(Value::Int)
         } else if *ty == Type::INT4 {
-            r.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v.into()))
+            r.try_get::<_, Option<i32>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::INT2 {
-            r.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v.into()))
+            r.try_get::<_, Option<i16>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::FLOAT8 {
             r.try_get::<_, Option<f64>>(i)?.map(Value::Real)
         } else if *ty == Type::FLOAT4 {
-            r.try_get::<_, Option<f32>>(i)?.map(|v| Value::Real(v.into()))
+            r.try_get::<_, Option<f32>>(i)?
+                .map(|v| Value::Real(v.into()))
         } else if *ty == Type::BOOL {
-            r.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v.into()))
+            r.try_get::<_, Option<bool>>(i)?
+                .map(|v| Value::Int(v.into()))
         } else if *ty == Type::TEXT || *ty == Type::VARCHAR || *ty == Type::NAME {
             r.try_get::<_, Option<String>>(i)?.map(Value::Text)
         } else {
@@ -454,7 +463,8 @@ mod tests {
     #[test]
     fn sqlite_round_trips_values() {
         let mut c = Conn::open(":memory:").unwrap();
-        c.batch("CREATE TABLE t (a INTEGER, b REAL, c TEXT)").unwrap();
+        c.batch("CREATE TABLE t (a INTEGER, b REAL, c TEXT)")
+            .unwrap();
         c.execute(
             "INSERT INTO t VALUES (?, ?, ?)",
             &[Value::Int(7), Value::Real(1.5), Value::Null],

@@ -3,10 +3,10 @@
 //! English. HTML rather than PDF: every browser prints it to paper or PDF, and no maintained
 //! Rust PDF crate lays out Chinese text without shipping a CJK font of several megabytes.
 
+use crate::StoreError;
 use crate::cases::{self, Case, EvidenceRow};
 use crate::db::Conn;
 use crate::penalties::{self, Assessment};
-use crate::StoreError;
 
 /// Which document.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,10 @@ fn site(c: &mut Conn, id: &str) -> Result<Site, StoreError> {
             address: r.text(1),
             owner: r.text(2),
             tariff: r.text(3),
-            capacity: r.opt_real(4).map(|k| format!("{k:.0} kVA")).unwrap_or_default(),
+            capacity: r
+                .opt_real(4)
+                .map(|k| format!("{k:.0} kVA"))
+                .unwrap_or_default(),
         },
         None => Site {
             name: String::new(),
@@ -129,7 +132,10 @@ fn site_rows(case: &Case, s: &Site, lang: Lang) -> String {
     o += &row(t(lang, "名称", "Name"), &s.name);
     o += &row(t(lang, "地址", "Address"), &s.address);
     o += &row(t(lang, "责任人", "Responsible party"), &s.owner);
-    o += &row(t(lang, "行政区划代码", "Region code (GB/T 2260)"), &case.region_code);
+    o += &row(
+        t(lang, "行政区划代码", "Region code (GB/T 2260)"),
+        &case.region_code,
+    );
     o += &row(t(lang, "用电类别", "Tariff class"), &s.tariff);
     o += &row(t(lang, "合同容量", "Contracted capacity"), &s.capacity);
     o
@@ -155,16 +161,35 @@ fn evidence_table(ev: &[EvidenceRow], lang: Lang) -> String {
         o += &format!(
             "<tr><td colspan=\"3\">{} {}</td></tr>",
             ev.len() - 20,
-            t(lang, "条其他证据见系统记录", "more pieces of evidence in the case record")
+            t(
+                lang,
+                "条其他证据见系统记录",
+                "more pieces of evidence in the case record"
+            )
         );
     }
     o + "</table>"
 }
 
-fn notice(case: &Case, s: &Site, ev: &[EvidenceRow], pen: Option<&Assessment>, lang: Lang) -> String {
-    let title = t(lang, "虚拟货币“挖矿”活动整改通知书", "Notice to rectify cryptocurrency mining");
+fn notice(
+    case: &Case,
+    s: &Site,
+    ev: &[EvidenceRow],
+    pen: Option<&Assessment>,
+    lang: Lang,
+) -> String {
+    let title = t(
+        lang,
+        "虚拟货币“挖矿”活动整改通知书",
+        "Notice to rectify cryptocurrency mining",
+    );
     let mut o = head(title, lang);
-    o += &format!("<h1>{}</h1><p class=\"no\">{} {}</p>", esc(title), t(lang, "案件编号", "Case no."), case.case_id);
+    o += &format!(
+        "<h1>{}</h1><p class=\"no\">{} {}</p>",
+        esc(title),
+        t(lang, "案件编号", "Case no."),
+        case.case_id
+    );
     o += &format!(
         "<p>{}</p>",
         t(
@@ -175,20 +200,56 @@ fn notice(case: &Case, s: &Site, ev: &[EvidenceRow], pen: Option<&Assessment>, l
     );
     o += "<table>";
     o += &site_rows(case, s, lang);
-    o += &row(t(lang, "估算挖矿负荷", "Estimated mining load"), &format!("{:.1} kW ({:.1}–{:.1})", case.power_kw, case.power_kw_low, case.power_kw_high));
-    o += &row(t(lang, "估算月用电量", "Estimated energy per month"), &format!("{:.0} kWh", case.energy_kwh_month));
-    o += &row(t(lang, "首次发现", "First seen"), case.first_seen.as_deref().unwrap_or(""));
-    o += &row(t(lang, "最近发现", "Last seen"), case.last_seen.as_deref().unwrap_or(""));
+    o += &row(
+        t(lang, "估算挖矿负荷", "Estimated mining load"),
+        &format!(
+            "{:.1} kW ({:.1}–{:.1})",
+            case.power_kw, case.power_kw_low, case.power_kw_high
+        ),
+    );
+    o += &row(
+        t(lang, "估算月用电量", "Estimated energy per month"),
+        &format!("{:.0} kWh", case.energy_kwh_month),
+    );
+    o += &row(
+        t(lang, "首次发现", "First seen"),
+        case.first_seen.as_deref().unwrap_or(""),
+    );
+    o += &row(
+        t(lang, "最近发现", "Last seen"),
+        case.last_seen.as_deref().unwrap_or(""),
+    );
     o += "</table>";
     o += &format!("<h2>{}</h2>", t(lang, "证据摘要", "Evidence"));
     o += &evidence_table(ev, lang);
     if let Some(p) = pen {
         o += &format!("<h2>{}</h2><table>", t(lang, "加价电费测算", "Surcharge"));
-        o += &row(t(lang, "计费期间", "Billed period"), &format!("{} – {} ({:.0} {})", p.from, p.to, p.days, t(lang, "天", "days")));
-        o += &row(t(lang, "计费负荷", "Billed load"), &format!("{:.1} kW", p.billed_kw));
-        o += &row(t(lang, "计费电量", "Billed energy"), &format!("{:.0} kWh", p.energy_kwh));
-        o += &row(t(lang, "加价标准", "Rate"), &format!("{:.2} {}/kWh", p.rule.surcharge_per_kwh, p.rule.currency));
-        o += &row(t(lang, "应收加价电费", "Surcharge due"), &format!("{:.2} {}", p.amount, p.rule.currency));
+        o += &row(
+            t(lang, "计费期间", "Billed period"),
+            &format!(
+                "{} – {} ({:.0} {})",
+                p.from,
+                p.to,
+                p.days,
+                t(lang, "天", "days")
+            ),
+        );
+        o += &row(
+            t(lang, "计费负荷", "Billed load"),
+            &format!("{:.1} kW", p.billed_kw),
+        );
+        o += &row(
+            t(lang, "计费电量", "Billed energy"),
+            &format!("{:.0} kWh", p.energy_kwh),
+        );
+        o += &row(
+            t(lang, "加价标准", "Rate"),
+            &format!("{:.2} {}/kWh", p.rule.surcharge_per_kwh, p.rule.currency),
+        );
+        o += &row(
+            t(lang, "应收加价电费", "Surcharge due"),
+            &format!("{:.2} {}", p.amount, p.rule.currency),
+        );
         o += &row(t(lang, "依据", "Basis"), &p.rule.source);
         o += "</table>";
     }
@@ -201,20 +262,42 @@ fn notice(case: &Case, s: &Site, ev: &[EvidenceRow], pen: Option<&Assessment>, l
 }
 
 fn inspection(case: &Case, s: &Site, ev: &[EvidenceRow], lang: Lang) -> String {
-    let title = t(lang, "虚拟货币“挖矿”现场检查记录表", "On-site inspection sheet: cryptocurrency mining");
+    let title = t(
+        lang,
+        "虚拟货币“挖矿”现场检查记录表",
+        "On-site inspection sheet: cryptocurrency mining",
+    );
     let mut o = head(title, lang);
-    o += &format!("<h1>{}</h1><p class=\"no\">{} {}</p>", esc(title), t(lang, "案件编号", "Case no."), case.case_id);
+    o += &format!(
+        "<h1>{}</h1><p class=\"no\">{} {}</p>",
+        esc(title),
+        t(lang, "案件编号", "Case no."),
+        case.case_id
+    );
     o += "<table>";
     o += &site_rows(case, s, lang);
-    o += &row(t(lang, "当前状态", "Case state"), &match lang {
-        Lang::Zh => case.state.name_zh().to_string(),
-        Lang::En => case.state.name().to_string(),
-    });
-    o += &row(t(lang, "估算挖矿负荷", "Estimated mining load"), &format!("{:.1} kW", case.power_kw));
+    o += &row(
+        t(lang, "当前状态", "Case state"),
+        &match lang {
+            Lang::Zh => case.state.name_zh().to_string(),
+            Lang::En => case.state.name().to_string(),
+        },
+    );
+    o += &row(
+        t(lang, "估算挖矿负荷", "Estimated mining load"),
+        &format!("{:.1} kW", case.power_kw),
+    );
     o += "</table>";
     o += &format!("<h2>{}</h2>", t(lang, "线索", "Leads"));
     o += &evidence_table(ev, lang);
-    o += &format!("<h2>{}</h2><table>", t(lang, "现场检查（由检查人员填写）", "On site (filled in by the inspectors)"));
+    o += &format!(
+        "<h2>{}</h2><table>",
+        t(
+            lang,
+            "现场检查（由检查人员填写）",
+            "On site (filled in by the inspectors)"
+        )
+    );
     for (zh, en) in [
         ("检查日期、时间", "Date and time"),
         ("检查人员", "Inspectors"),
@@ -222,11 +305,20 @@ fn inspection(case: &Case, s: &Site, ev: &[EvidenceRow], lang: Lang) -> String {
         ("矿机数量及型号", "Number and models of machines"),
         ("电能表读数", "Meter reading (kWh)"),
         ("实测负荷（kW）", "Measured load (kW)"),
-        ("供电方式（有无网前供电、专线）", "Supply (any supply ahead of the meter, private line)"),
-        ("处置措施（拆除、封存、停电）", "Action (removed, sealed, supply cut)"),
+        (
+            "供电方式（有无网前供电、专线）",
+            "Supply (any supply ahead of the meter, private line)",
+        ),
+        (
+            "处置措施（拆除、封存、停电）",
+            "Action (removed, sealed, supply cut)",
+        ),
         ("照片、封条编号", "Photo and seal numbers"),
     ] {
-        o += &format!("<tr><th>{}</th><td class=\"box\"></td></tr>", t(lang, zh, en));
+        o += &format!(
+            "<tr><th>{}</th><td class=\"box\"></td></tr>",
+            t(lang, zh, en)
+        );
     }
     o += "</table>";
     o += &format!(

@@ -187,7 +187,8 @@ pub fn parse_line(
 ) -> Result<Parsed, String> {
     let v: Json = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
     if s(&v, &["event", "dataset"]) == Some("minewatch.scan") {
-        network(&v, line, source_file, source_line, department).map(|e| Parsed::Evidence(Box::new(e)))
+        network(&v, line, source_file, source_line, department)
+            .map(|e| Parsed::Evidence(Box::new(e)))
     } else if v.get("meter_id").is_some() && v.get("score").is_some() {
         grid(&v, line, source_file, source_line, department)
     } else {
@@ -203,8 +204,11 @@ fn network(
     department: Option<&str>,
 ) -> Result<Evidence, String> {
     let start_s = s(v, &["event", "start"]).ok_or("event.start is missing")?;
-    let start = parse_instant(start_s).ok_or_else(|| format!("event.start '{start_s}' is not RFC 3339"))?;
-    let end = s(v, &["event", "end"]).and_then(parse_instant).unwrap_or(start);
+    let start =
+        parse_instant(start_s).ok_or_else(|| format!("event.start '{start_s}' is not RFC 3339"))?;
+    let end = s(v, &["event", "end"])
+        .and_then(parse_instant)
+        .unwrap_or(start);
     let ip = s(v, &["source", "ip"]).ok_or("source.ip is missing")?;
     let port = v
         .get("source")
@@ -218,13 +222,17 @@ fn network(
         .and_then(|x| x.get("port"))
         .map(|p| p.to_string())
         .unwrap_or_default();
-    let detector = s(v, &["mining", "detector"]).unwrap_or("unknown").to_string();
+    let detector = s(v, &["mining", "detector"])
+        .unwrap_or("unknown")
+        .to_string();
     let m = |k: &str| s(v, &["mining", k]).map(str::to_string);
-    let confidence = f(v, &["mining", "confidence"]).unwrap_or(0.5).clamp(0.0, 1.0);
+    let confidence = f(v, &["mining", "confidence"])
+        .unwrap_or(0.5)
+        .clamp(0.0, 1.0);
     let hashrate = f(v, &["mining", "hashrate_hs"]);
     let pool = m("pool");
     let coin = m("coin");
-    let mut summary = format!("{detector}");
+    let mut summary = detector.clone();
     if let Some(d) = s(v, &["mining", "dialect"]).filter(|d| *d != "unknown") {
         summary.push_str(&format!(" {d}"));
     }
@@ -294,16 +302,27 @@ fn grid(
     let w_start = parse_date(ws).ok_or_else(|| format!("window_start '{ws}' is not a date"))?;
     let w_end = parse_date(we).ok_or_else(|| format!("window_end '{we}' is not a date"))? + 86_399;
     // The meter shows mining from the step onwards; without a step, from the window's start.
-    let from = s(v, &["onset"]).and_then(parse_date).unwrap_or(w_start).min(w_end);
+    let from = s(v, &["onset"])
+        .and_then(parse_date)
+        .unwrap_or(w_start)
+        .min(w_end);
     let kw = f(v, &["mining_kw"]).filter(|k| *k > 0.0);
     let mut reasons: Vec<String> = v
         .get("reasons")
         .and_then(Json::as_array)
-        .map(|a| a.iter().filter_map(|r| r.get("en").and_then(Json::as_str)).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r.get("en").and_then(Json::as_str))
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default();
     reasons.truncate(4);
     let summary = match kw {
-        Some(k) => format!("meter {meter}: {k:.1} kW mining load; {}", reasons.join("; ")),
+        Some(k) => format!(
+            "meter {meter}: {k:.1} kW mining load; {}",
+            reasons.join("; ")
+        ),
         None => format!("meter {meter}: {}", reasons.join("; ")),
     };
     Ok(Parsed::Evidence(Box::new(Evidence {
@@ -311,7 +330,9 @@ fn grid(
         stream: Stream::Grid,
         department: department.unwrap_or("grid").to_string(),
         detector: "power-score".into(),
-        subject: Subject::Meter { id: meter.to_string() },
+        subject: Subject::Meter {
+            id: meter.to_string(),
+        },
         observed_from: from,
         observed_to: w_end,
         coin: None,
@@ -355,13 +376,20 @@ mod tests {
             panic!("not evidence")
         };
         assert_eq!(e.stream, Stream::Network);
-        assert_eq!(e.subject, Subject::Ip { ip: "192.168.10.11".into(), port: Some(40001) });
+        assert_eq!(
+            e.subject,
+            Subject::Ip {
+                ip: "192.168.10.11".into(),
+                port: Some(40001)
+            }
+        );
         assert_eq!(e.observed_to - e.observed_from, 127);
         assert_eq!(e.worker.as_deref(), Some("farm1"));
         assert_eq!(e.power_w, Some(207.0));
         assert!(e.summary.contains("6.4 TH/s"), "{}", e.summary);
         // The id does not depend on the file or line it came in.
-        let Parsed::Evidence(again) = parse_line(SCAN, "other.jsonl", 9, Some("police")).unwrap() else {
+        let Parsed::Evidence(again) = parse_line(SCAN, "other.jsonl", 9, Some("police")).unwrap()
+        else {
             panic!("not evidence")
         };
         assert_eq!(again.id, e.id);
@@ -379,14 +407,29 @@ mod tests {
         assert_eq!(e.power_w, Some(14_300.0));
         assert!(e.power_w_low.unwrap() < 14_300.0 && e.power_w_high.unwrap() > 14_300.0);
         let below = row.replace("\"suspected\":true", "\"suspected\":false");
-        assert!(matches!(parse_line(&below, "s.jsonl", 2, None), Ok(Parsed::BelowThreshold)));
+        assert!(matches!(
+            parse_line(&below, "s.jsonl", 2, None),
+            Ok(Parsed::BelowThreshold)
+        ));
     }
 
     #[test]
     fn other_lines_are_refused_with_a_reason() {
-        assert!(parse_line("{\"a\":1}", "x", 1, None).unwrap_err().contains("neither"));
-        assert!(parse_line("{", "x", 1, None).unwrap_err().contains("not JSON"));
+        assert!(
+            parse_line("{\"a\":1}", "x", 1, None)
+                .unwrap_err()
+                .contains("neither")
+        );
+        assert!(
+            parse_line("{", "x", 1, None)
+                .unwrap_err()
+                .contains("not JSON")
+        );
         let bad_time = SCAN.replace("\"start\":\"2024-03-01T00:00:00Z\"", "\"start\":\"soon\"");
-        assert!(parse_line(&bad_time, "x", 1, None).unwrap_err().contains("event.start"));
+        assert!(
+            parse_line(&bad_time, "x", 1, None)
+                .unwrap_err()
+                .contains("event.start")
+        );
     }
 }

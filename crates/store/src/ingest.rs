@@ -13,7 +13,9 @@ use serde::Serialize;
 
 use crate::db::{Conn, Value};
 use crate::evidence::{Evidence, Parsed, Subject, parse_line};
-use crate::registry::{Attribution, BAD_ROWS_KEPT, BadRow, site_of_ip, site_of_meter, site_of_wallet};
+use crate::registry::{
+    Attribution, BAD_ROWS_KEPT, BadRow, site_of_ip, site_of_meter, site_of_wallet,
+};
 use crate::{StoreError, time};
 
 /// Lines per transaction.
@@ -62,7 +64,11 @@ pub fn attribute(conn: &mut Conn, e: &Evidence) -> Result<Option<Attribution>, S
     }
 }
 
-fn store(conn: &mut Conn, batch: &mut Vec<Evidence>, report: &mut IngestReport) -> Result<(), StoreError> {
+fn store(
+    conn: &mut Conn,
+    batch: &mut Vec<Evidence>,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
@@ -129,7 +135,10 @@ pub fn ingest_file(
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     let file = path.display().to_string();
-    let io = |source| StoreError::Io { path: file.clone(), source };
+    let io = |source| StoreError::Io {
+        path: file.clone(),
+        source,
+    };
     let reader = BufReader::new(std::fs::File::open(path).map_err(io)?);
     report.files += 1;
     let mut batch = Vec::with_capacity(BATCH);

@@ -15,6 +15,7 @@ pub mod penalties;
 pub mod registry;
 pub mod report;
 pub mod schema;
+pub mod testing;
 pub mod time;
 
 pub use db::{Conn, Dialect, Row, Value};

@@ -10,11 +10,11 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use crate::StoreError;
 use crate::cases::Case;
 use crate::db::{Conn, Value};
 use crate::registry::Columns;
 use crate::time::{format_date, parse_instant};
-use crate::StoreError;
 
 const BUILT_IN: &str = include_str!("../data/penalties.csv");
 
@@ -35,10 +35,13 @@ pub(crate) fn rule_upsert(
         crate::registry::check_region(jurisdiction)?;
     }
     let from_s = cols.need(row, "valid_from")?;
-    let from = parse_instant(from_s).ok_or_else(|| format!("valid_from '{from_s}' is not a date"))?;
+    let from =
+        parse_instant(from_s).ok_or_else(|| format!("valid_from '{from_s}' is not a date"))?;
     let to = match cols.get(row, "valid_to") {
         None => Value::Null,
-        Some(s) => Value::Int(parse_instant(s).ok_or_else(|| format!("valid_to '{s}' is not a date"))?),
+        Some(s) => {
+            Value::Int(parse_instant(s).ok_or_else(|| format!("valid_to '{s}' is not a date"))?)
+        }
     };
     let rate_s = cols.need(row, "surcharge_per_kwh")?;
     let rate: f64 = rate_s
@@ -46,7 +49,11 @@ pub(crate) fn rule_upsert(
         .ok()
         .filter(|r: &f64| r.is_finite() && *r >= 0.0)
         .ok_or_else(|| format!("surcharge_per_kwh '{rate_s}' is not a non-negative number"))?;
-    let whole = match cols.get(row, "whole_account").map(str::to_lowercase).as_deref() {
+    let whole = match cols
+        .get(row, "whole_account")
+        .map(str::to_lowercase)
+        .as_deref()
+    {
         None | Some("false" | "no" | "0") => 0,
         Some("true" | "yes" | "1") => 1,
         Some(s) => return Err(format!("whole_account '{s}' is not true/false")),
@@ -88,7 +95,8 @@ pub fn seed(conn: &mut Conn) -> Result<(), StoreError> {
     );
     conn.transaction(|c| {
         for (i, row) in rdr.records().enumerate() {
-            let row = row.map_err(|e| StoreError::Invalid(format!("built-in penalties.csv: {e}")))?;
+            let row =
+                row.map_err(|e| StoreError::Invalid(format!("built-in penalties.csv: {e}")))?;
             let up = rule_upsert(&cols, &row).map_err(|m| {
                 StoreError::Invalid(format!("built-in penalties.csv line {}: {m}", i + 2))
             })?;
@@ -169,7 +177,10 @@ pub struct Assessment {
 pub fn assess(conn: &mut Conn, case: &Case) -> Result<Option<Assessment>, StoreError> {
     let first = case.first_seen.as_deref().and_then(parse_instant);
     let rectified = conn
-        .query_one("SELECT rectified_at, last_seen FROM cases WHERE case_id = ?", &[case.case_id.into()])?
+        .query_one(
+            "SELECT rectified_at, last_seen FROM cases WHERE case_id = ?",
+            &[case.case_id.into()],
+        )?
         .and_then(|r| r.opt_int(0).or(r.opt_int(1)));
     let Some(end) = rectified.or(first) else {
         return Ok(None);
@@ -182,7 +193,11 @@ pub fn assess(conn: &mut Conn, case: &Case) -> Result<Option<Assessment>, StoreE
         None => (end - rule.default_days * 86_400, true),
     };
     let days = ((end - start).max(0) as f64 / 86_400.0).max(1.0);
-    let account_kw = if rule.whole_account { account_mean_kw(conn, case.case_id)? } else { None };
+    let account_kw = if rule.whole_account {
+        account_mean_kw(conn, case.case_id)?
+    } else {
+        None
+    };
     let billed_kw = account_kw.map_or(case.power_kw, |a| a.max(case.power_kw));
     let energy = billed_kw * 24.0 * days;
     Ok(Some(Assessment {

@@ -130,7 +130,8 @@ impl Columns {
     }
     /// The cell, or an error naming the missing column.
     pub fn need<'r>(&self, row: &'r csv::StringRecord, name: &str) -> Result<&'r str, String> {
-        self.get(row, name).ok_or_else(|| format!("{name} is empty"))
+        self.get(row, name)
+            .ok_or_else(|| format!("{name} is empty"))
     }
 }
 
@@ -196,7 +197,11 @@ impl ImportReport {
 }
 
 /// Imports one registry file; `kind` overrides what the header says.
-pub fn import(conn: &mut Conn, path: &Path, kind: Option<Kind>) -> Result<ImportReport, StoreError> {
+pub fn import(
+    conn: &mut Conn,
+    path: &Path,
+    kind: Option<Kind>,
+) -> Result<ImportReport, StoreError> {
     let file = path.display().to_string();
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
@@ -428,7 +433,10 @@ fn rows_for(kind: Kind, cols: &Columns, row: &csv::StringRecord) -> Result<Vec<U
             if end <= start {
                 return Err(format!("end {end} is not after start {start}"));
             }
-            let (pf, pt) = (port(cols, row, "port_from", 0)?, port(cols, row, "port_to", 65535)?);
+            let (pf, pt) = (
+                port(cols, row, "port_from", 0)?,
+                port(cols, row, "port_to", 65535)?,
+            );
             if pt < pf {
                 return Err(format!("port_to {pt} is below port_from {pf}"));
             }
@@ -515,7 +523,10 @@ pub fn site_of_ip(
 
 /// The site of a meter.
 pub fn site_of_meter(conn: &mut Conn, meter: &str) -> Result<Option<Attribution>, StoreError> {
-    let row = conn.query_one("SELECT site_id FROM meters WHERE meter_id = ?", &[meter.into()])?;
+    let row = conn.query_one(
+        "SELECT site_id FROM meters WHERE meter_id = ?",
+        &[meter.into()],
+    )?;
     Ok(row.map(|r| Attribution {
         site_id: r.text(0),
         by: "meter".into(),
@@ -524,7 +535,10 @@ pub fn site_of_meter(conn: &mut Conn, meter: &str) -> Result<Option<Attribution>
 
 /// The site of a known wallet.
 pub fn site_of_wallet(conn: &mut Conn, wallet: &str) -> Result<Option<Attribution>, StoreError> {
-    let row = conn.query_one("SELECT site_id FROM wallets WHERE address = ?", &[wallet.into()])?;
+    let row = conn.query_one(
+        "SELECT site_id FROM wallets WHERE address = ?",
+        &[wallet.into()],
+    )?;
     Ok(row.map(|r| Attribution {
         site_id: r.text(0),
         by: "wallet".into(),
@@ -557,9 +571,16 @@ mod tests {
 
     #[test]
     fn kinds_are_told_by_their_headers() {
-        let k = |h: &str| Kind::from_header(&Columns::new(&csv::StringRecord::from(h.split(',').collect::<Vec<_>>())));
+        let k = |h: &str| {
+            Kind::from_header(&Columns::new(&csv::StringRecord::from(
+                h.split(',').collect::<Vec<_>>(),
+            )))
+        };
         assert_eq!(k("ip,start,end,subscriber_id"), Some(Kind::IpAssignments));
-        assert_eq!(k("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code"), Some(Kind::Meters));
+        assert_eq!(
+            k("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code"),
+            Some(Kind::Meters)
+        );
         assert_eq!(k("wallet,coin,site_id"), Some(Kind::Wallets));
         assert_eq!(k("site_id,address,region_code"), Some(Kind::Sites));
         assert_eq!(k("subscriber_id,name,site_id"), Some(Kind::Subscribers));

@@ -9,10 +9,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::StoreError;
 use crate::cases::{HOURS_PER_MONTH, STATES, SYSTEM_ACTOR, State};
 use crate::db::Conn;
 use crate::time::{MonthIndex, format_instant};
-use crate::StoreError;
 
 /// Aggregation level, by the length of the GB/T 2260 prefix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -173,18 +173,24 @@ fn spans(c: &mut Conn, as_of: i64) -> Result<Vec<CaseSpan>, StoreError> {
         &[],
     )?;
     let mut events: HashMap<i64, Vec<(i64, State, Option<State>)>> = HashMap::new();
-    for r in c.query("SELECT case_id, at, to_state, from_state FROM case_events ORDER BY event_id", &[])? {
+    for r in c.query(
+        "SELECT case_id, at, to_state, from_state FROM case_events ORDER BY event_id",
+        &[],
+    )? {
         if let Some(to) = State::parse(&r.text(2)) {
-            events
-                .entry(r.int(0))
-                .or_default()
-                .push((r.int(1), to, r.opt_text(3).as_deref().and_then(State::parse)));
+            events.entry(r.int(0)).or_default().push((
+                r.int(1),
+                to,
+                r.opt_text(3).as_deref().and_then(State::parse),
+            ));
         }
     }
     let mut out = Vec::with_capacity(cases.len());
     for r in cases {
         let id = r.int(0);
-        let Some(state) = State::parse(&r.text(2)) else { continue };
+        let Some(state) = State::parse(&r.text(2)) else {
+            continue;
+        };
         let Some(first) = r.opt_int(6) else { continue };
         let mut spans = Vec::new();
         let mut open_from = Some(first);
@@ -272,10 +278,21 @@ pub fn regions(
             if within.is_some_and(|w| !s.region.starts_with(w)) {
                 continue;
             }
-            groups.entry(s.region[..level.digits()].to_string()).or_default().push(s);
+            groups
+                .entry(s.region[..level.digits()].to_string())
+                .or_default()
+                .push(s);
         }
         for (code, group) in groups {
-            rows.push(region_row(level, &code, &group, &names, as_of, first_month, last_month));
+            rows.push(region_row(
+                level,
+                &code,
+                &group,
+                &names,
+                as_of,
+                first_month,
+                last_month,
+            ));
         }
     }
     Ok(Report {
@@ -293,7 +310,8 @@ fn region_row(
     first_month: Option<MonthIndex>,
     last_month: MonthIndex,
 ) -> RegionRow {
-    let mut cases: BTreeMap<String, i64> = STATES.iter().map(|s| (s.name().to_string(), 0)).collect();
+    let mut cases: BTreeMap<String, i64> =
+        STATES.iter().map(|s| (s.name().to_string(), 0)).collect();
     let mut open = 0;
     let mut now = (0.0, 0.0, 0.0);
     for s in group {
@@ -311,9 +329,17 @@ fn region_row(
             let len = (me - ms) as f64;
             let mut p = (0.0, 0.0, 0.0);
             for s in group {
-                let overlap: i64 = s.spans.iter().map(|&(a, b)| (b.min(me) - a.max(ms)).max(0)).sum();
+                let overlap: i64 = s
+                    .spans
+                    .iter()
+                    .map(|&(a, b)| (b.min(me) - a.max(ms)).max(0))
+                    .sum();
                 let share = overlap as f64 / len;
-                p = (p.0 + s.kw.0 * share, p.1 + s.kw.1 * share, p.2 + s.kw.2 * share);
+                p = (
+                    p.0 + s.kw.0 * share,
+                    p.1 + s.kw.1 * share,
+                    p.2 + s.kw.2 * share,
+                );
             }
             months.push(MonthPoint {
                 month: m.label(),
@@ -350,7 +376,11 @@ fn region_row(
 }
 
 /// Draws mining power per month of the given rows against each one's peak, as SVG.
-pub fn chart_svg(report: &Report, rows: &[&RegionRow], path: &std::path::Path) -> Result<(), StoreError> {
+pub fn chart_svg(
+    report: &Report,
+    rows: &[&RegionRow],
+    path: &std::path::Path,
+) -> Result<(), StoreError> {
     use plotters::prelude::*;
     let err = |e: String| StoreError::File {
         path: path.display().to_string(),
@@ -370,7 +400,10 @@ pub fn chart_svg(report: &Report, rows: &[&RegionRow], path: &std::path::Path) -
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            format!("Mining power by month (kW), as of {} / 挖矿负荷（千瓦）", &report.as_of[..10.min(report.as_of.len())]),
+            format!(
+                "Mining power by month (kW), as of {} / 挖矿负荷（千瓦）",
+                &report.as_of[..10.min(report.as_of.len())]
+            ),
             ("sans-serif", 20),
         )
         .margin(16)
@@ -387,7 +420,11 @@ pub fn chart_svg(report: &Report, rows: &[&RegionRow], path: &std::path::Path) -
         .map_err(|e| err(e.to_string()))?;
     for (i, r) in rows.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        let label = if r.name_en.is_empty() { r.code.clone() } else { format!("{} {}", r.code, r.name_en) };
+        let label = if r.name_en.is_empty() {
+            r.code.clone()
+        } else {
+            format!("{} {}", r.code, r.name_en)
+        };
         chart
             .draw_series(LineSeries::new(
                 r.months.iter().enumerate().map(|(x, m)| (x, m.power_kw)),
@@ -395,10 +432,20 @@ pub fn chart_svg(report: &Report, rows: &[&RegionRow], path: &std::path::Path) -
             ))
             .map_err(|e| err(e.to_string()))?
             .label(label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
-        if let Some(peak) = r.months.iter().position(|m| Some(&m.month) == r.peak_month.as_ref()) {
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        if let Some(peak) = r
+            .months
+            .iter()
+            .position(|m| Some(&m.month) == r.peak_month.as_ref())
+        {
             chart
-                .draw_series(std::iter::once(Circle::new((peak, r.peak_kw), 5, color.filled())))
+                .draw_series(std::iter::once(Circle::new(
+                    (peak, r.peak_kw),
+                    5,
+                    color.filled(),
+                )))
                 .map_err(|e| err(e.to_string()))?;
         }
     }

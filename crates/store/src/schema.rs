@@ -198,7 +198,9 @@ mod tests {
     #[test]
     fn tokens_are_rendered_for_each_engine() {
         let pg = render("a {id}, b {real}, c {int}", Dialect::Postgres);
-        assert!(pg.contains("IDENTITY") && pg.contains("DOUBLE PRECISION") && pg.contains("BIGINT"));
+        assert!(
+            pg.contains("IDENTITY") && pg.contains("DOUBLE PRECISION") && pg.contains("BIGINT")
+        );
         let lite = render("a {id}", Dialect::Sqlite);
         assert!(lite.contains("AUTOINCREMENT"));
     }

@@ -16,10 +16,13 @@ fn local() -> UtcOffset {
     UtcOffset::from_whole_seconds(LOCAL_OFFSET_S as i32).unwrap_or(UtcOffset::UTC)
 }
 
-/// Parses RFC 3339, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` (CST) or `YYYY-MM-DD`
-/// (CST midnight) into Unix seconds.
+/// Parses RFC 3339, `YYYY-MM-DD HH:MM[:SS]` or `YYYY-MM-DDTHH:MM[:SS]` (CST), `YYYY-MM-DD`
+/// (CST midnight) or Unix seconds (as RADIUS `Event-Timestamp` gives them) into Unix seconds.
 pub fn parse_instant(s: &str) -> Option<i64> {
     let s = s.trim();
+    if (9..=11).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().ok();
+    }
     if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
         return Some(t.unix_timestamp());
     }
@@ -85,7 +88,11 @@ impl MonthIndex {
     }
     /// `YYYY-MM`.
     pub fn label(self) -> String {
-        format!("{:04}-{:02}", self.0.div_euclid(12), self.0.rem_euclid(12) + 1)
+        format!(
+            "{:04}-{:02}",
+            self.0.div_euclid(12),
+            self.0.rem_euclid(12) + 1
+        )
     }
 }
 
@@ -106,6 +113,12 @@ mod tests {
         assert_eq!(parse_instant("2024-03-01"), Some(exact));
         assert_eq!(parse_instant("2024-02-29T16:00:00Z"), Some(exact));
         assert_eq!(parse_instant("yesterday"), None);
+        assert_eq!(parse_instant("1709222400"), Some(exact));
+        assert_eq!(
+            parse_instant("20240301"),
+            None,
+            "eight digits are not seconds"
+        );
         assert_eq!(format_instant(exact), "2024-03-01T00:00:00+08:00");
         assert_eq!(format_date(exact), "2024-03-01");
     }
@@ -117,6 +130,9 @@ mod tests {
         assert_eq!(m.label(), "2024-02");
         assert_eq!(m.end(), parse_instant("2024-03-01").unwrap());
         assert_eq!(MonthIndex::of(t + 3600).label(), "2024-03");
-        assert_eq!(MonthIndex(2023 * 12 + 11).end(), parse_date("2024-01-01").unwrap());
+        assert_eq!(
+            MonthIndex(2023 * 12 + 11).end(),
+            parse_date("2024-01-01").unwrap()
+        );
     }
 }

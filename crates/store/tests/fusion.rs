@@ -1,13 +1,12 @@
 //! The registry, fusion, lifecycle, penalties and reports end to end, on every engine.
 
-mod common;
-
 use std::path::Path;
 
 use minewatch_store::cases::{self, Filter, State};
 use minewatch_store::ingest::{IngestReport, ingest_file};
 use minewatch_store::registry::{self, Kind};
 use minewatch_store::report::{self, Level};
+use minewatch_store::testing as common;
 use minewatch_store::time::{parse_date, parse_instant};
 use minewatch_store::{Store, StoreError, documents, penalties};
 use serde_json::json;
@@ -16,7 +15,11 @@ const WALLET: &str = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa";
 
 fn registry_files(dir: &Path) -> Vec<std::path::PathBuf> {
     vec![
-        common::write(dir, "regions.csv", "code,name_zh,name_en\n150202,东河区,Donghe District\n150200,包头市,Baotou\n"),
+        common::write(
+            dir,
+            "regions.csv",
+            "code,name_zh,name_en\n150202,东河区,Donghe District\n150200,包头市,Baotou\n",
+        ),
         common::write(
             dir,
             "sites.csv",
@@ -26,7 +29,11 @@ fn registry_files(dir: &Path) -> Vec<std::path::PathBuf> {
              S3,Barn,No. 3 Road,511802,30.0,103.0,agricultural,80,Zhao\n\
              S4,Bad,No. 4 Road,15-02,40,110,residential,10,Nobody\n",
         ),
-        common::write(dir, "subscribers.csv", "subscriber_id,name,phone,site_id\nU1,Wang Wu,13800000001,S1\nU2,Li Si,13800000002,S2\n"),
+        common::write(
+            dir,
+            "subscribers.csv",
+            "subscriber_id,name,phone,site_id\nU1,Wang Wu,13800000001,S1\nU2,Li Si,13800000002,S2\n",
+        ),
         common::write(
             dir,
             "ip-assignments.csv",
@@ -36,8 +43,16 @@ fn registry_files(dir: &Path) -> Vec<std::path::PathBuf> {
              10.0.0.999,2024-03-01,,U1\n\
              10.0.0.6,2024-03-05,2024-03-01,U1\n",
         ),
-        common::write(dir, "meters.csv", "meter_id,site_id,customer_id\nM1,S1,C1\nM3,S3,C3\n"),
-        common::write(dir, "wallets.csv", &format!("wallet,coin,site_id\n{WALLET},BTC,S3\n")),
+        common::write(
+            dir,
+            "meters.csv",
+            "meter_id,site_id,customer_id\nM1,S1,C1\nM3,S3,C3\n",
+        ),
+        common::write(
+            dir,
+            "wallets.csv",
+            &format!("wallet,coin,site_id\n{WALLET},BTC,S3\n"),
+        ),
     ]
 }
 
@@ -55,7 +70,13 @@ fn scan_line(ip: &str, port: u16, start: &str, wallet: Option<&str>, worker: &st
     .to_string()
 }
 
-fn power_line(meter: &str, suspected: bool, onset: Option<&str>, kw: f64, window: (&str, &str)) -> String {
+fn power_line(
+    meter: &str,
+    suspected: bool,
+    onset: Option<&str>,
+    kw: f64,
+    window: (&str, &str),
+) -> String {
     json!({
         "meter_id": meter, "score": if suspected { 0.8 } else { 0.1 }, "suspected": suspected,
         "reasons": [{"code": "flat", "en": "load factor 0.91: the curve is flat", "zh": "负荷率0.91"}],
@@ -69,10 +90,34 @@ fn power_line(meter: &str, suspected: bool, onset: Option<&str>, kw: f64, window
 fn evidence_file(dir: &Path) -> std::path::PathBuf {
     let lines = [
         scan_line("10.0.0.5", 40001, "2024-03-01T10:00:00+08:00", None, "rig1"),
-        scan_line("10.0.0.5", 40002, "2024-03-05T10:00:00+08:00", None, "shoprig"),
-        scan_line("10.9.9.9", 40003, "2024-03-05T11:00:00+08:00", Some(WALLET), "barn"),
-        scan_line("172.16.0.1", 40004, "2024-03-05T12:00:00+08:00", None, "nobody"),
-        power_line("M1", true, Some("2024-02-15"), 14.0, ("2024-02-01", "2024-02-29")),
+        scan_line(
+            "10.0.0.5",
+            40002,
+            "2024-03-05T10:00:00+08:00",
+            None,
+            "shoprig",
+        ),
+        scan_line(
+            "10.9.9.9",
+            40003,
+            "2024-03-05T11:00:00+08:00",
+            Some(WALLET),
+            "barn",
+        ),
+        scan_line(
+            "172.16.0.1",
+            40004,
+            "2024-03-05T12:00:00+08:00",
+            None,
+            "nobody",
+        ),
+        power_line(
+            "M1",
+            true,
+            Some("2024-02-15"),
+            14.0,
+            ("2024-02-01", "2024-02-29"),
+        ),
         power_line("M3", true, None, 30.0, ("2024-02-01", "2024-02-29")),
         power_line("M9", true, None, 5.0, ("2024-02-01", "2024-02-29")),
         power_line("M2", false, None, 0.0, ("2024-02-01", "2024-02-29")),
@@ -98,13 +143,23 @@ fn case_of(store: &mut Store, site: &str) -> cases::Case {
         .unwrap_or_else(|| panic!("no case for {site}"))
 }
 
-fn snapshot(store: &mut Store) -> (Vec<(i64, String, String, String, i64)>, i64) {
+fn snapshot(store: &mut Store) -> (Vec<String>, i64) {
     let list = cases::list(&mut store.conn, &Filter::default()).unwrap();
     let rows = list
         .into_iter()
-        .map(|c| (c.case_id, c.site_id, c.state.name().to_string(), format!("{:.3}", c.power_kw), c.evidence_count))
+        .map(|c| {
+            format!(
+                "{} {} {} {:.3} {}",
+                c.case_id, c.site_id, c.state, c.power_kw, c.evidence_count
+            )
+        })
         .collect();
-    let ev = store.conn.query_one("SELECT COUNT(*) FROM evidence", &[]).unwrap().unwrap().int(0);
+    let ev = store
+        .conn
+        .query_one("SELECT COUNT(*) FROM evidence", &[])
+        .unwrap()
+        .unwrap()
+        .int(0);
     (rows, ev)
 }
 
@@ -121,42 +176,104 @@ fn registry_fusion_lifecycle_and_reports() {
         let mut bad = Vec::new();
         for f in &files {
             let r = registry::import(&mut store.conn, f, None).unwrap();
-            bad.extend(r.bad.iter().map(|b| format!("{}:{}: {}", Path::new(&b.file).file_name().unwrap().to_string_lossy(), b.line, b.message)));
+            bad.extend(r.bad.iter().map(|b| {
+                format!(
+                    "{}:{}: {}",
+                    Path::new(&b.file).file_name().unwrap().to_string_lossy(),
+                    b.line,
+                    b.message
+                )
+            }));
         }
         assert_eq!(bad.len(), 3, "{label}: {bad:?}");
-        assert!(bad[0].starts_with("sites.csv:5: region_code '15-02'"), "{label}: {}", bad[0]);
-        assert!(bad[1].starts_with("ip-assignments.csv:4: ip '10.0.0.999'"), "{label}: {}", bad[1]);
-        assert!(bad[2].starts_with("ip-assignments.csv:5: end"), "{label}: {}", bad[2]);
+        assert!(
+            bad[0].starts_with("sites.csv:5: region_code '15-02'"),
+            "{label}: {}",
+            bad[0]
+        );
+        assert!(
+            bad[1].starts_with("ip-assignments.csv:4: ip '10.0.0.999'"),
+            "{label}: {}",
+            bad[1]
+        );
+        assert!(
+            bad[2].starts_with("ip-assignments.csv:5: end"),
+            "{label}: {}",
+            bad[2]
+        );
 
         // Lookups: the same address belongs to U1 on the 1st and to U2 from the 2nd.
         let day1 = parse_instant("2024-03-01T12:00:00+08:00").unwrap();
         let day3 = parse_instant("2024-03-03T12:00:00+08:00").unwrap();
-        let site_at = |s: &mut Store, t| registry::site_of_ip(&mut s.conn, "10.0.0.5", Some(40000), t).unwrap().map(|a| a.site_id);
+        let site_at = |s: &mut Store, t| {
+            registry::site_of_ip(&mut s.conn, "10.0.0.5", Some(40000), t)
+                .unwrap()
+                .map(|a| a.site_id)
+        };
         assert_eq!(site_at(&mut store, day1).as_deref(), Some("S1"), "{label}");
         assert_eq!(site_at(&mut store, day3).as_deref(), Some("S2"), "{label}");
         assert_eq!(site_at(&mut store, day1 - 86_400 * 30), None, "{label}");
-        assert_eq!(registry::site_of_meter(&mut store.conn, "M3").unwrap().unwrap().site_id, "S3");
-        assert_eq!(registry::site_of_wallet(&mut store.conn, WALLET).unwrap().unwrap().site_id, "S3");
+        assert_eq!(
+            registry::site_of_meter(&mut store.conn, "M3")
+                .unwrap()
+                .unwrap()
+                .site_id,
+            "S3"
+        );
+        assert_eq!(
+            registry::site_of_wallet(&mut store.conn, WALLET)
+                .unwrap()
+                .unwrap()
+                .site_id,
+            "S3"
+        );
 
         // Ingest: every line accounted for.
         let r = ingest(&mut store, &[&evidence]);
-        assert_eq!((r.lines, r.new, r.below_threshold, r.bad_count), (9, 7, 1, 1), "{label}: {r:?}");
+        assert_eq!(
+            (r.lines, r.new, r.below_threshold, r.bad_count),
+            (9, 7, 1, 1),
+            "{label}: {r:?}"
+        );
         assert_eq!((r.attributed, r.unattributed), (5, 2), "{label}: {r:?}");
-        assert!(r.bad[0].message.contains("not JSON") && r.bad[0].line == 9, "{label}: {:?}", r.bad);
+        assert!(
+            r.bad[0].message.contains("not JSON") && r.bad[0].line == 9,
+            "{label}: {:?}",
+            r.bad
+        );
 
         // One case per site; the streams that agree; the meter sets the power.
         let all = cases::list(&mut store.conn, &Filter::default()).unwrap();
         assert_eq!(all.len(), 3, "{label}");
         let s1 = case_of(&mut store, "S1");
         assert_eq!(s1.streams, ["network", "grid"], "{label}");
-        assert!((s1.power_kw - 14.0).abs() < 1e-9 && s1.power_kw_low < 14.0 && s1.power_kw_high > 14.0, "{label}: {s1:?}");
+        assert!(
+            (s1.power_kw - 14.0).abs() < 1e-9 && s1.power_kw_low < 14.0 && s1.power_kw_high > 14.0,
+            "{label}: {s1:?}"
+        );
         assert!(s1.confidence > 0.99, "{label}");
-        assert_eq!(s1.first_seen.as_deref(), Some("2024-02-15T00:00:00+08:00"), "{label}");
+        assert_eq!(
+            s1.first_seen.as_deref(),
+            Some("2024-02-15T00:00:00+08:00"),
+            "{label}"
+        );
         let s2 = case_of(&mut store, "S2");
-        assert_eq!((s2.streams.clone(), s2.power_kw), (vec!["network".to_string()], 3.0), "{label}");
+        assert_eq!(
+            (s2.streams.clone(), s2.power_kw),
+            (vec!["network".to_string()], 3.0),
+            "{label}"
+        );
         let s3 = case_of(&mut store, "S3");
-        assert_eq!(s3.streams, ["network", "grid"], "{label}: the wallet ties the session to S3");
-        assert_eq!(cases::unattributed_count(&mut store.conn).unwrap(), 2, "{label}");
+        assert_eq!(
+            s3.streams,
+            ["network", "grid"],
+            "{label}: the wallet ties the session to S3"
+        );
+        assert_eq!(
+            cases::unattributed_count(&mut store.conn).unwrap(),
+            2,
+            "{label}"
+        );
 
         // The same file again changes nothing.
         let before = snapshot(&mut store);
@@ -171,62 +288,203 @@ fn registry_fusion_lifecycle_and_reports() {
         // Lifecycle: legal steps recorded, illegal ones refused with the allowed ones named.
         let at = |d: &str| parse_date(d).unwrap();
         let id = s1.case_id;
-        cases::advance(&mut store.conn, id, State::Verified, "li.wei", "site visit: 16 machines", at("2024-03-10")).unwrap();
-        let e = cases::advance(&mut store.conn, id, State::Rectified, "li.wei", "skip", at("2024-03-11")).unwrap_err();
+        cases::advance(
+            &mut store.conn,
+            id,
+            State::Verified,
+            "li.wei",
+            "site visit: 16 machines",
+            at("2024-03-10"),
+        )
+        .unwrap();
+        let e = cases::advance(
+            &mut store.conn,
+            id,
+            State::Rectified,
+            "li.wei",
+            "skip",
+            at("2024-03-11"),
+        )
+        .unwrap_err();
         assert!(matches!(e, StoreError::IllegalTransition { .. }), "{label}");
-        assert_eq!(e.to_string(), format!("case {id} is verified; it cannot go to rectified (allowed: notified, closed)"));
-        assert!(cases::advance(&mut store.conn, id, State::Notified, "", "x", at("2024-03-11")).is_err(), "{label}: no actor");
-        cases::advance(&mut store.conn, id, State::Notified, "li.wei", "notice served", at("2024-03-12")).unwrap();
-        cases::advance(&mut store.conn, id, State::Rectified, "li.wei", "machines removed, supply cut", at("2024-04-01")).unwrap();
+        assert_eq!(
+            e.to_string(),
+            format!("case {id} is verified; it cannot go to rectified (allowed: notified, closed)")
+        );
+        assert!(
+            cases::advance(
+                &mut store.conn,
+                id,
+                State::Notified,
+                "",
+                "x",
+                at("2024-03-11")
+            )
+            .is_err(),
+            "{label}: no actor"
+        );
+        cases::advance(
+            &mut store.conn,
+            id,
+            State::Notified,
+            "li.wei",
+            "notice served",
+            at("2024-03-12"),
+        )
+        .unwrap();
+        cases::advance(
+            &mut store.conn,
+            id,
+            State::Rectified,
+            "li.wei",
+            "machines removed, supply cut",
+            at("2024-04-01"),
+        )
+        .unwrap();
 
         // Penalty: Inner Mongolia's rule, from the onset to rectification.
         let case = cases::get(&mut store.conn, id).unwrap();
         let p = penalties::assess(&mut store.conn, &case).unwrap().unwrap();
-        assert_eq!((p.rule.jurisdiction.as_str(), p.rule.surcharge_per_kwh), ("15", 1.0), "{label}");
-        assert_eq!((p.from.as_str(), p.to.as_str()), ("2024-02-15", "2024-04-01"), "{label}");
-        assert!((p.amount - 14.0 * 24.0 * 46.0).abs() < 1e-6, "{label}: {p:?}");
+        assert_eq!(
+            (p.rule.jurisdiction.as_str(), p.rule.surcharge_per_kwh),
+            ("15", 1.0),
+            "{label}"
+        );
+        assert_eq!(
+            (p.from.as_str(), p.to.as_str()),
+            ("2024-02-15", "2024-04-01"),
+            "{label}"
+        );
+        assert!(
+            (p.amount - 14.0 * 24.0 * 46.0).abs() < 1e-6,
+            "{label}: {p:?}"
+        );
         // Sichuan bills the whole account's consumption.
         let c3 = case_of(&mut store, "S3");
         let p3 = penalties::assess(&mut store.conn, &c3).unwrap();
         let p3 = p3.unwrap();
-        assert_eq!((p3.rule.jurisdiction.as_str(), p3.rule.whole_account), ("51", true), "{label}");
-        assert!((p3.billed_kw - 33.0).abs() < 1e-9, "{label}: the account's mean load, not the mining load: {p3:?}");
+        assert_eq!(
+            (p3.rule.jurisdiction.as_str(), p3.rule.whole_account),
+            ("51", true),
+            "{label}"
+        );
+        assert!(
+            (p3.billed_kw - 33.0).abs() < 1e-9,
+            "{label}: the account's mean load, not the mining load: {p3:?}"
+        );
 
         // Old evidence arriving late is history; new evidence after rectification is a relapse.
-        let late = common::write(dir.path(), "late.jsonl", &power_line("M1", true, None, 14.0, ("2024-03-01", "2024-03-20")));
+        let late = common::write(
+            dir.path(),
+            "late.jsonl",
+            &power_line("M1", true, None, 14.0, ("2024-03-01", "2024-03-20")),
+        );
         ingest(&mut store, &[&late]);
-        assert_eq!(cases::get(&mut store.conn, id).unwrap().state, State::Rectified, "{label}");
-        let relapse = common::write(dir.path(), "relapse.jsonl", &power_line("M1", true, None, 12.0, ("2024-04-01", "2024-04-30")));
+        assert_eq!(
+            cases::get(&mut store.conn, id).unwrap().state,
+            State::Rectified,
+            "{label}"
+        );
+        let relapse = common::write(
+            dir.path(),
+            "relapse.jsonl",
+            &power_line("M1", true, None, 12.0, ("2024-04-01", "2024-04-30")),
+        );
         ingest(&mut store, &[&relapse]);
         let case = cases::get(&mut store.conn, id).unwrap();
         assert_eq!(case.state, State::Relapsed, "{label}");
         let hist = cases::history(&mut store.conn, id).unwrap();
         let last = hist.last().unwrap();
-        assert_eq!((last.actor.as_str(), last.to.as_str()), ("minewatch", "relapsed"), "{label}");
-        assert!(last.reason.contains("after rectification on 2024-04-01"), "{label}: {}", last.reason);
-        assert_eq!(last.at, "2024-04-01T00:00:01+08:00", "{label}: dated when mining was seen again");
+        assert_eq!(
+            (last.actor.as_str(), last.to.as_str()),
+            ("minewatch", "relapsed"),
+            "{label}"
+        );
+        assert!(
+            last.reason.contains("after rectification on 2024-04-01"),
+            "{label}: {}",
+            last.reason
+        );
+        assert_eq!(
+            last.at, "2024-04-01T00:00:01+08:00",
+            "{label}: dated when mining was seen again"
+        );
 
         // Reports: provinces, cities and counties; Sichuan's one case open.
-        let rep = report::regions(&mut store.conn, None, &[Level::Province, Level::City, Level::County], None).unwrap();
-        let p15 = rep.regions.iter().find(|r| r.level == Level::Province && r.code == "15").unwrap();
-        assert_eq!((p15.name_en.as_str(), p15.open_cases), ("Inner Mongolia", 2), "{label}");
+        let rep = report::regions(
+            &mut store.conn,
+            None,
+            &[Level::Province, Level::City, Level::County],
+            None,
+        )
+        .unwrap();
+        let p15 = rep
+            .regions
+            .iter()
+            .find(|r| r.level == Level::Province && r.code == "15")
+            .unwrap();
+        assert_eq!(
+            (p15.name_en.as_str(), p15.open_cases),
+            ("Inner Mongolia", 2),
+            "{label}"
+        );
         assert_eq!(p15.cases["relapsed"], 1, "{label}");
         let city = rep.regions.iter().find(|r| r.code == "1502").unwrap();
         assert_eq!(city.name_en, "Baotou", "{label}");
-        assert!(p15.peak_kw > 0.0 && p15.months.iter().any(|m| m.month == "2024-02"), "{label}");
+        assert!(
+            p15.peak_kw > 0.0 && p15.months.iter().any(|m| m.month == "2024-02"),
+            "{label}"
+        );
         // Close S3 as dismissed: Sichuan is cleared to zero and its power leaves every month.
         let s3id = case_of(&mut store, "S3").case_id;
-        cases::advance(&mut store.conn, s3id, State::Closed, "zhao", "site visit: grain dryer, no miners", at("2024-03-20")).unwrap();
+        cases::advance(
+            &mut store.conn,
+            s3id,
+            State::Closed,
+            "zhao",
+            "site visit: grain dryer, no miners",
+            at("2024-03-20"),
+        )
+        .unwrap();
         let rep = report::regions(&mut store.conn, None, &[Level::Province], Some("51")).unwrap();
         assert_eq!(rep.regions.len(), 1, "{label}");
-        assert!(rep.regions[0].cleared && rep.regions[0].months.iter().all(|m| m.power_kw == 0.0), "{label}: {:?}", rep.regions[0]);
+        assert!(
+            rep.regions[0].cleared && rep.regions[0].months.iter().all(|m| m.power_kw == 0.0),
+            "{label}: {:?}",
+            rep.regions[0]
+        );
 
         // Documents in both languages name the case, the site and the surcharge basis.
-        let zh = documents::render(&mut store.conn, id, documents::Doc::Notice, documents::Lang::Zh).unwrap();
-        assert!(zh.contains("整改通知书") && zh.contains("No. 1 Road, Donghe") && zh.contains("内发改价费字"), "{label}");
-        let en = documents::render(&mut store.conn, id, documents::Doc::Inspection, documents::Lang::En).unwrap();
-        assert!(en.contains("inspection sheet") && en.contains("Mining machines found"), "{label}");
+        let zh = documents::render(
+            &mut store.conn,
+            id,
+            documents::Doc::Notice,
+            documents::Lang::Zh,
+        )
+        .unwrap();
+        assert!(
+            zh.contains("整改通知书")
+                && zh.contains("No. 1 Road, Donghe")
+                && zh.contains("内发改价费字"),
+            "{label}"
+        );
+        let en = documents::render(
+            &mut store.conn,
+            id,
+            documents::Doc::Inspection,
+            documents::Lang::En,
+        )
+        .unwrap();
+        assert!(
+            en.contains("inspection sheet") && en.contains("Mining machines found"),
+            "{label}"
+        );
 
-        assert_eq!(registry::import(&mut store.conn, &files[0], Some(Kind::Regions)).unwrap().imported, 2);
+        assert_eq!(
+            registry::import(&mut store.conn, &files[0], Some(Kind::Regions))
+                .unwrap()
+                .imported,
+            2
+        );
     }
 }

@@ -107,12 +107,24 @@ fn play(
     shape: Shape,
     truth: (bool, Option<&str>, Option<&str>),
 ) -> Scenario {
+    play_at(T0, name, script, client, server, shape, truth)
+}
+
+fn play_at(
+    start: i64,
+    name: &str,
+    script: &Script,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    shape: Shape,
+    truth: (bool, Option<&str>, Option<&str>),
+) -> Scenario {
     let linktype = shape.link.linktype();
     let mut c = Conversation::new(client, server, shape);
-    c.open(T0);
-    let mut last = T0;
+    c.open(start);
+    let mut last = start;
     for (t_ms, dir, lines) in &script.steps {
-        let t = T0 + SEC / 10 + t_ms * 1_000_000;
+        let t = start + SEC / 10 + t_ms * 1_000_000;
         c.send(t, *dir, lines);
         last = last.max(t);
     }
@@ -1509,4 +1521,76 @@ pub fn write_pcap(s: &Scenario, big_endian: bool, nanos: bool) -> Vec<u8> {
         w.packet(*t, 0, f);
     }
     w.finish()
+}
+
+/// Sessions a region generator places at a site's address and time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SiteSession {
+    /// An ASIC on a Bitcoin pool (Stratum v1 with version rolling).
+    BitcoinAsic,
+    /// A Litecoin scrypt rig.
+    LitecoinRig,
+    /// XMRig on a CPU: the usual cryptojacking payload.
+    Xmrig,
+    /// Ordinary HTTPS to a web host: not mining.
+    Browsing,
+}
+
+/// One session of the given kind from `client` to `server`, starting at `start_ns`; `worker`
+/// names the rig in the login where the protocol carries one.
+pub fn site_session(
+    kind: SiteSession,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    start_ns: i64,
+    worker: &str,
+) -> Scenario {
+    let height = 833_000;
+    let (name, script, truth) = match kind {
+        SiteSession::BitcoinAsic => (
+            "site-btc-asic",
+            bitcoin_family(
+                "bmminer/2.0.0",
+                &format!("{BTC_WALLET}.{worker}"),
+                65536,
+                height,
+                "/synthpool/",
+                Spacing::Compact,
+                true,
+            ),
+            (true, Some("bitcoin"), Some("BTC")),
+        ),
+        SiteSession::LitecoinRig => (
+            "site-ltc-rig",
+            bitcoin_family(
+                "cgminer/4.10.0",
+                &format!("ltcacct.{worker}"),
+                1024,
+                2_640_000,
+                "/litepool/",
+                Spacing::Spaced,
+                false,
+            ),
+            (true, Some("bitcoin"), Some("LTC")),
+        ),
+        SiteSession::Xmrig => (
+            "site-xmrig",
+            cryptonote(
+                Some("XMRig/6.21.0 (Windows NT 10.0; Win64; x64) libuv/1.44.2 msvc/2019"),
+                false,
+                false,
+            ),
+            (true, Some("cryptonote"), Some("XMR")),
+        ),
+        SiteSession::Browsing => ("site-browsing", web_browsing(), (false, None, None)),
+    };
+    play_at(
+        start_ns,
+        name,
+        &script,
+        client,
+        server,
+        Shape::default(),
+        truth,
+    )
 }

@@ -1,11 +1,14 @@
-//! The engines every store test runs on: SQLite always, PostgreSQL when
+//! Test support: the engines every store test runs on, SQLite always and PostgreSQL when
 //! `MINEWATCH_TEST_POSTGRES` names a server (`.ci/run` starts one with scripts/pg-cluster.sh).
+//! Public so the binary's end-to-end tests run on the same engines.
 
 use std::path::Path;
 
 /// One engine to test on: a label and the target `Store::open` takes.
 pub struct Engine {
+    /// `sqlite` or `postgresql`.
     pub label: &'static str,
+    /// Path or URL.
     pub target: String,
 }
 
@@ -20,13 +23,23 @@ pub fn engines(dir: &Path, test: &str) -> Vec<Engine> {
             let db = format!("mw_{test}_{}", std::process::id());
             let mut admin = postgres::Client::connect(&base, postgres::NoTls)
                 .unwrap_or_else(|e| panic!("MINEWATCH_TEST_POSTGRES={base}: {e}"));
-            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
-            admin.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
+            // Two statements: CREATE DATABASE may not share a transaction with anything.
+            for sql in [
+                format!("DROP DATABASE IF EXISTS {db}"),
+                format!("CREATE DATABASE {db}"),
+            ] {
+                admin
+                    .batch_execute(&sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
             let target = match base.rfind('/') {
                 Some(i) if i > "postgres://".len() => format!("{}/{db}", &base[..i]),
                 _ => format!("{base}/{db}"),
             };
-            out.push(Engine { label: "postgresql", target });
+            out.push(Engine {
+                label: "postgresql",
+                target,
+            });
         }
         _ => eprintln!(
             "notice: MINEWATCH_TEST_POSTGRES is not set; {test} runs on SQLite only \
@@ -39,6 +52,6 @@ pub fn engines(dir: &Path, test: &str) -> Vec<Engine> {
 /// Writes a file in the test folder and returns its path.
 pub fn write(dir: &Path, name: &str, text: &str) -> std::path::PathBuf {
     let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
+    std::fs::write(&p, text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     p
 }

@@ -1,0 +1,659 @@
+//! `minewatch registry`, `ingest`, `cases` and `report`: the store's commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use minewatch_store::cases::{self, Filter, State};
+use minewatch_store::documents::{self, Doc, Lang};
+use minewatch_store::evidence::Stream;
+use minewatch_store::ingest::{IngestReport, ingest_file};
+use minewatch_store::registry::{self, Kind};
+use minewatch_store::report::{self, Level};
+use minewatch_store::{Store, penalties, time};
+
+use crate::output::{Format, write_records};
+
+/// Where the store is.
+#[derive(Args, Clone, Debug)]
+pub struct DbArg {
+    /// Store: a SQLite file, or a postgres:// URL.
+    #[arg(long, env = "MINEWATCH_DB", default_value = "minewatch.db")]
+    pub db: String,
+}
+
+impl DbArg {
+    /// Opens the store, naming it in any error.
+    pub fn open(&self) -> Result<Store> {
+        Store::open(&self.db).with_context(|| "opening the store (--db)".to_string())
+    }
+}
+
+/// Registry commands.
+#[derive(Subcommand)]
+pub enum RegistryCommand {
+    /// Import registry CSVs: sites, subscribers, IP assignments, meters or a customer register,
+    /// wallets, regions, penalty rules (each file's kind is told by its header).
+    Import(ImportArgs),
+    /// Count what the registry holds.
+    Stats(DbArg),
+}
+
+/// `registry import`.
+#[derive(Args)]
+pub struct ImportArgs {
+    /// CSV files.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Force the kind instead of telling it by the header.
+    #[arg(long, value_parser = parse_kind)]
+    kind: Option<Kind>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+fn parse_kind(s: &str) -> Result<Kind, String> {
+    Kind::parse(s).ok_or_else(|| {
+        "one of regions, sites, subscribers, ip-assignments, meters, wallets, penalties".into()
+    })
+}
+
+/// `ingest`.
+#[derive(Args)]
+pub struct IngestArgs {
+    /// JSON lines from `minewatch scan` or `minewatch power scan`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Department handing the evidence in (default: the stream's own).
+    #[arg(long, value_parser = ["network", "grid", "finance", "police"])]
+    department: Option<String>,
+    /// Print no summary.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// Case commands.
+#[derive(Subcommand)]
+pub enum CasesCommand {
+    /// List cases, most confident first.
+    List(ListArgs),
+    /// One case: figures, lifecycle, evidence, surcharge.
+    Show(ShowArgs),
+    /// Move a case to another state.
+    Advance(AdvanceArgs),
+    /// Assign a case to a department or person.
+    Assign(AssignArgs),
+    /// Every case with its evidence and history (JSON lines), or the ledger (CSV).
+    Export(ListArgs),
+    /// A printable rectification notice or inspection sheet (HTML).
+    Document(DocumentArgs),
+    /// Evidence that no registry entry ties to a site.
+    Unattributed(UnattributedArgs),
+}
+
+/// Filters shared by `cases list` and `cases export`.
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only these states (repeat or comma-separate).
+    #[arg(long, value_delimiter = ',', value_parser = parse_state)]
+    state: Vec<State>,
+    /// Only this region (GB/T 2260 prefix: 15, 1502, 150202).
+    #[arg(long)]
+    region: Option<String>,
+    /// Only cases with evidence from this stream.
+    #[arg(long, value_parser = ["network", "grid", "chain"])]
+    stream: Option<String>,
+    /// Only cases at or above this confidence.
+    #[arg(long)]
+    min_confidence: Option<f64>,
+    /// At most this many.
+    #[arg(long)]
+    limit: Option<i64>,
+    /// Skip this many (paging).
+    #[arg(long, default_value_t = 0)]
+    offset: i64,
+    /// Output format (default: table on a terminal, JSON lines in a pipe).
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+fn parse_state(s: &str) -> Result<State, String> {
+    State::parse(s).ok_or_else(|| {
+        "one of suspected, verified, notified, rectified, re-inspected, closed, relapsed".into()
+    })
+}
+
+impl ListArgs {
+    fn filter(&self) -> Result<Filter> {
+        if let Some(r) = &self.region {
+            registry::check_region(r).map_err(anyhow::Error::msg)?;
+        }
+        Ok(Filter {
+            states: self.state.clone(),
+            region: self.region.clone(),
+            stream: self.stream.as_deref().and_then(Stream::parse),
+            min_confidence: self.min_confidence,
+            limit: self.limit,
+            offset: self.offset,
+        })
+    }
+}
+
+/// `cases show`.
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Case number.
+    id: i64,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// `cases advance`.
+#[derive(Args)]
+pub struct AdvanceArgs {
+    /// Case number.
+    id: i64,
+    /// New state.
+    #[arg(long, value_parser = parse_state)]
+    to: State,
+    /// Who decides.
+    #[arg(long)]
+    by: String,
+    /// Why.
+    #[arg(long)]
+    reason: String,
+    /// When it happened (RFC 3339 or YYYY-MM-DD; default: now).
+    #[arg(long)]
+    at: Option<String>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// `cases assign`.
+#[derive(Args)]
+pub struct AssignArgs {
+    /// Case number.
+    id: i64,
+    /// Department or person.
+    #[arg(long)]
+    to: String,
+    /// Who assigns.
+    #[arg(long)]
+    by: String,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// Which document.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DocKind {
+    /// Rectification notice (整改通知书).
+    Notice,
+    /// On-site inspection sheet (现场检查记录表).
+    Inspection,
+}
+
+/// `cases document`.
+#[derive(Args)]
+pub struct DocumentArgs {
+    /// Case number.
+    id: i64,
+    /// Which document.
+    #[arg(long, value_enum, default_value = "notice")]
+    kind: DocKind,
+    /// Language: zh-CN or en.
+    #[arg(long, default_value = "zh-CN")]
+    lang: String,
+    /// Write here instead of stdout.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// `cases unattributed`.
+#[derive(Args)]
+pub struct UnattributedArgs {
+    /// At most this many.
+    #[arg(long, default_value_t = 100)]
+    limit: i64,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// Report commands.
+#[derive(Subcommand)]
+pub enum ReportCommand {
+    /// Per province, city and county: cases by state, mining power and energy against the peak.
+    Regions(RegionsArgs),
+}
+
+/// `report regions`.
+#[derive(Args)]
+pub struct RegionsArgs {
+    /// Levels to report (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "province,city,county", value_parser = parse_level)]
+    level: Vec<Level>,
+    /// Only within this region (GB/T 2260 prefix).
+    #[arg(long)]
+    region: Option<String>,
+    /// The instant described (default: the latest the store knows of).
+    #[arg(long)]
+    at: Option<String>,
+    /// Also draw the monthly mining power of the top level's regions (SVG).
+    #[arg(long)]
+    chart: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::parse(s).ok_or_else(|| "province, city or county".into())
+}
+
+fn at_or_now(at: Option<&str>) -> Result<i64> {
+    match at {
+        None => Ok(time::now()),
+        Some(s) => time::parse_instant(s).with_context(|| format!("--at '{s}' is not a time")),
+    }
+}
+
+/// Runs a registry command.
+pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
+    match c {
+        RegistryCommand::Import(a) => {
+            let mut store = a.db.open()?;
+            let mut bad = 0;
+            for f in &a.files {
+                let r = registry::import(&mut store.conn, f, a.kind)?;
+                eprintln!(
+                    "minewatch: {}: {} {} rows imported, {} refused",
+                    r.file,
+                    r.imported,
+                    r.kind.name(),
+                    r.bad_count
+                );
+                for b in &r.bad {
+                    eprintln!("  {}:{}: {}", b.file, b.line, b.message);
+                }
+                if r.bad_count > r.bad.len() as u64 {
+                    eprintln!("  … and {} more", r.bad_count - r.bad.len() as u64);
+                }
+                bad += r.bad_count;
+            }
+            let found = minewatch_store::ingest::reattribute(&mut store.conn)?;
+            if found > 0 {
+                let f = cases::fuse(&mut store.conn)?;
+                eprintln!(
+                    "minewatch: {found} pieces of evidence now tied to a site; {} cases opened, {} updated",
+                    f.opened, f.updated
+                );
+            }
+            Ok(if bad > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        RegistryCommand::Stats(db) => {
+            let mut store = db.open()?;
+            let counts = registry::counts(&mut store.conn)?;
+            write_records(
+                Format::resolve(None),
+                &counts,
+                &["table", "rows"],
+                |(t, n)| vec![t.to_string(), n.to_string()],
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs `ingest`: store, attribute, fold into cases, and say what happened.
+pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
+    let mut store = a.db.open()?;
+    let mut report = IngestReport::default();
+    for f in &a.files {
+        ingest_file(&mut store.conn, f, a.department.as_deref(), &mut report)?;
+    }
+    let fused = cases::fuse(&mut store.conn)?;
+    if !a.quiet {
+        eprintln!(
+            "minewatch: {} lines from {} files: {} new pieces of evidence ({} tied to a site, {} \
+             not), {} already known, {} power rows below the threshold, {} refused",
+            report.lines,
+            report.files,
+            report.new,
+            report.attributed,
+            report.unattributed,
+            report.known,
+            report.below_threshold,
+            report.bad_count
+        );
+        eprintln!(
+            "minewatch: cases: {} opened, {} updated, {} reopened",
+            fused.opened, fused.updated, fused.reopened
+        );
+        for b in &report.bad {
+            eprintln!("  {}:{}: {}", b.file, b.line, b.message);
+        }
+        if report.bad_count > report.bad.len() as u64 {
+            eprintln!(
+                "  … and {} more",
+                report.bad_count - report.bad.len() as u64
+            );
+        }
+    }
+    Ok(if report.bad_count > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn case_cells(c: &cases::Case) -> Vec<String> {
+    vec![
+        c.case_id.to_string(),
+        c.site_id.clone(),
+        c.state.name().into(),
+        c.region_code.clone(),
+        c.streams.join("+"),
+        format!("{:.2}", c.confidence),
+        format!("{:.1}", c.power_kw),
+        format!("{:.1}", c.power_kw_low),
+        format!("{:.1}", c.power_kw_high),
+        format!("{:.0}", c.energy_kwh_month),
+        c.first_seen.clone().unwrap_or_default(),
+        c.last_seen.clone().unwrap_or_default(),
+        c.evidence_count.to_string(),
+        c.address.clone().unwrap_or_default(),
+    ]
+}
+
+const CASE_HEADER: &[&str] = &[
+    "case",
+    "site",
+    "state",
+    "region",
+    "streams",
+    "confidence",
+    "kw",
+    "kw_low",
+    "kw_high",
+    "kwh_month",
+    "first_seen",
+    "last_seen",
+    "evidence",
+    "address",
+];
+
+/// Runs a case command.
+pub fn run(c: CasesCommand) -> Result<ExitCode> {
+    match c {
+        CasesCommand::List(a) => {
+            let mut store = a.db.open()?;
+            let list = cases::list(&mut store.conn, &a.filter()?)?;
+            write_records(Format::resolve(a.format), &list, CASE_HEADER, case_cells)?;
+        }
+        CasesCommand::Export(a) => {
+            let mut store = a.db.open()?;
+            let list = cases::list(&mut store.conn, &a.filter()?)?;
+            match Format::resolve(a.format.or(Some(Format::Jsonl))) {
+                Format::Jsonl => {
+                    let mut full = Vec::with_capacity(list.len());
+                    for c in list {
+                        full.push(full_case(&mut store, c)?);
+                    }
+                    write_records(Format::Jsonl, &full, &[], |_| Vec::new())?;
+                }
+                f => write_records(f, &list, CASE_HEADER, case_cells)?,
+            }
+        }
+        CasesCommand::Show(a) => {
+            let mut store = a.db.open()?;
+            let case = cases::get(&mut store.conn, a.id)?;
+            let full = full_case(&mut store, case)?;
+            match Format::resolve(a.format) {
+                Format::Table => print_case(&full),
+                f => write_records(f, std::slice::from_ref(&full.case), CASE_HEADER, case_cells)?,
+            }
+        }
+        CasesCommand::Advance(a) => {
+            let mut store = a.db.open()?;
+            let at = at_or_now(a.at.as_deref())?;
+            let from = cases::advance(&mut store.conn, a.id, a.to, &a.by, &a.reason, at)?;
+            eprintln!("minewatch: case {}: {from} → {}", a.id, a.to);
+        }
+        CasesCommand::Assign(a) => {
+            let mut store = a.db.open()?;
+            cases::assign(&mut store.conn, a.id, &a.to, &a.by, time::now())?;
+            eprintln!("minewatch: case {} assigned to {}", a.id, a.to);
+        }
+        CasesCommand::Document(a) => {
+            let lang = Lang::parse(&a.lang)
+                .with_context(|| format!("--lang '{}': zh-CN or en", a.lang))?;
+            let doc = match a.kind {
+                DocKind::Notice => Doc::Notice,
+                DocKind::Inspection => Doc::Inspection,
+            };
+            let mut store = a.db.open()?;
+            let html = documents::render(&mut store.conn, a.id, doc, lang)?;
+            match a.out {
+                Some(p) => std::fs::write(&p, html).with_context(|| p.display().to_string())?,
+                None => print!("{html}"),
+            }
+        }
+        CasesCommand::Unattributed(a) => {
+            let mut store = a.db.open()?;
+            let total = cases::unattributed_count(&mut store.conn)?;
+            let rows = cases::unattributed(&mut store.conn, a.limit)?;
+            write_records(
+                Format::resolve(a.format),
+                &rows,
+                &[
+                    "observed_from",
+                    "stream",
+                    "detector",
+                    "subject",
+                    "port",
+                    "summary",
+                    "source",
+                ],
+                |e| {
+                    vec![
+                        e.observed_from.clone(),
+                        e.stream.clone(),
+                        e.detector.clone(),
+                        e.subject.clone(),
+                        e.subject_port.map(|p| p.to_string()).unwrap_or_default(),
+                        e.summary.clone(),
+                        e.source.clone(),
+                    ]
+                },
+            )?;
+            if total > rows.len() as i64 {
+                eprintln!("minewatch: {} of {total} shown (--limit)", rows.len());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A case with everything known about it.
+#[derive(serde::Serialize)]
+struct FullCase {
+    #[serde(flatten)]
+    case: cases::Case,
+    history: Vec<cases::Event>,
+    evidence: Vec<cases::EvidenceRow>,
+    surcharge: Option<penalties::Assessment>,
+}
+
+fn full_case(store: &mut Store, case: cases::Case) -> Result<FullCase> {
+    Ok(FullCase {
+        history: cases::history(&mut store.conn, case.case_id)?,
+        evidence: cases::evidence(&mut store.conn, case.case_id)?,
+        surcharge: penalties::assess(&mut store.conn, &case)?,
+        case,
+    })
+}
+
+fn print_case(f: &FullCase) {
+    let c = &f.case;
+    println!(
+        "case {}  site {}  {}  ({})",
+        c.case_id,
+        c.site_id,
+        c.state,
+        c.state.name_zh()
+    );
+    println!(
+        "  region {}  address {}",
+        c.region_code,
+        c.address.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  streams {}  confidence {:.2}  mining power {:.1} kW ({:.1}–{:.1})  {:.0} kWh/month",
+        c.streams.join("+"),
+        c.confidence,
+        c.power_kw,
+        c.power_kw_low,
+        c.power_kw_high,
+        c.energy_kwh_month
+    );
+    println!(
+        "  seen {} – {}",
+        c.first_seen.as_deref().unwrap_or("-"),
+        c.last_seen.as_deref().unwrap_or("-")
+    );
+    if let Some(p) = &f.surcharge {
+        println!(
+            "  surcharge {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} ({})",
+            p.amount,
+            p.rule.currency,
+            p.energy_kwh,
+            p.rule.surcharge_per_kwh,
+            p.from,
+            p.to,
+            p.rule.source
+        );
+    }
+    println!("history:");
+    for e in &f.history {
+        println!(
+            "  {}  {:<10} {} → {}  {}",
+            e.at,
+            e.actor,
+            e.from.as_deref().unwrap_or("-"),
+            e.to,
+            e.reason
+        );
+    }
+    println!("evidence:");
+    for e in &f.evidence {
+        println!(
+            "  {}  {:<7} {:<12} {:.2}  {}  [{}]",
+            e.observed_from, e.department, e.detector, e.confidence, e.summary, e.source
+        );
+    }
+}
+
+/// Runs a report command.
+pub fn report(c: ReportCommand) -> Result<ExitCode> {
+    let ReportCommand::Regions(a) = c;
+    if let Some(r) = &a.region {
+        registry::check_region(r).map_err(anyhow::Error::msg)?;
+    }
+    let at = match a.at.as_deref() {
+        None => None,
+        Some(s) => {
+            Some(time::parse_instant(s).with_context(|| format!("--at '{s}' is not a time"))?)
+        }
+    };
+    let mut store = a.db.open()?;
+    let rep = report::regions(&mut store.conn, at, &a.level, a.region.as_deref())?;
+    if let Some(path) = &a.chart {
+        let top = a.level.iter().min().copied().unwrap_or(Level::Province);
+        let rows: Vec<_> = rep.regions.iter().filter(|r| r.level == top).collect();
+        if rows.is_empty() {
+            bail!("no region has cases: nothing to chart");
+        }
+        report::chart_svg(&rep, &rows, path)?;
+        eprintln!("minewatch: chart written to {}", path.display());
+    }
+    let format = Format::resolve(a.format);
+    if format == Format::Table {
+        println!("as of {}", rep.as_of);
+    }
+    write_records(
+        format,
+        &rep.regions,
+        &[
+            "level",
+            "code",
+            "name",
+            "open",
+            "suspected",
+            "verified",
+            "notified",
+            "rectified",
+            "re_inspected",
+            "closed",
+            "relapsed",
+            "kw",
+            "kw_low",
+            "kw_high",
+            "kwh_month",
+            "peak_month",
+            "peak_kw",
+            "vs_peak",
+            "cleared",
+        ],
+        |r| {
+            let n = |s: &str| r.cases.get(s).copied().unwrap_or(0).to_string();
+            let name = match (r.name_zh.is_empty(), r.name_en.is_empty()) {
+                (false, false) => format!("{} {}", r.name_zh, r.name_en),
+                (false, true) => r.name_zh.clone(),
+                _ => r.name_en.clone(),
+            };
+            vec![
+                format!("{:?}", r.level).to_lowercase(),
+                r.code.clone(),
+                name,
+                r.open_cases.to_string(),
+                n("suspected"),
+                n("verified"),
+                n("notified"),
+                n("rectified"),
+                n("re-inspected"),
+                n("closed"),
+                n("relapsed"),
+                format!("{:.1}", r.power_kw),
+                format!("{:.1}", r.power_kw_low),
+                format!("{:.1}", r.power_kw_high),
+                format!("{:.0}", r.energy_kwh_month),
+                r.peak_month.clone().unwrap_or_default(),
+                format!("{:.1}", r.peak_kw),
+                r.change_vs_peak
+                    .map(|c| format!("{:+.0}%", c * 100.0))
+                    .unwrap_or_default(),
+                if r.cleared { "yes".into() } else { "no".into() },
+            ]
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
