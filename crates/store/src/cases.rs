@@ -199,8 +199,6 @@ fn case_from(r: &Row) -> Result<Case, StoreError> {
 /// What a fusion run did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct FuseReport {
-    /// Evidence that found a site on a second look.
-    pub reattributed: u64,
     /// Evidence rows folded into cases.
     pub folded: u64,
     /// Cases opened.
@@ -211,21 +209,29 @@ pub struct FuseReport {
     pub reopened: u64,
 }
 
-/// Folds every attributed piece of evidence not yet in a case into its site's case.
+/// Sites folded per transaction (and held in memory at once) during fusion.
+pub const FUSE_BATCH: i64 = 2000;
+
+/// Folds every attributed piece of evidence not yet in a case into its site's case, a batch
+/// of sites at a time, so memory stays bounded however much evidence is pending.
 pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
-    let mut report = FuseReport {
-        reattributed: crate::ingest::reattribute(conn)?,
-        ..FuseReport::default()
-    };
-    let pending = conn.query(
-        "SELECT site_id, MIN(observed_from), MAX(observed_to), COUNT(*) FROM evidence \
-         WHERE case_id IS NULL AND site_id IS NOT NULL GROUP BY site_id ORDER BY site_id",
-        &[],
-    )?;
+    let mut report = FuseReport::default();
     let now = time::now();
-    for chunk in pending.chunks(200) {
+    let mut after = String::new();
+    loop {
+        // Keyed on the site, so each round reads the next sites off the (case_id, site_id)
+        // index instead of scanning what is still pending.
+        let chunk = conn.query(
+            "SELECT site_id, MIN(observed_from), MAX(observed_to), COUNT(*) FROM evidence \
+             WHERE case_id IS NULL AND site_id > ? GROUP BY site_id ORDER BY site_id LIMIT ?",
+            &[after.as_str().into(), FUSE_BATCH.into()],
+        )?;
+        let Some(last) = chunk.last() else {
+            break;
+        };
+        after = last.text(0);
         conn.transaction(|c| {
-            for r in chunk {
+            for r in &chunk {
                 let site = r.text(0);
                 let (new_to, count) = (r.int(2), r.int(3));
                 let (case_id, opened) = open_case(c, &site, r.int(1), now)?;

@@ -19,7 +19,7 @@ use crate::registry::{
 use crate::{StoreError, time};
 
 /// Lines per transaction.
-pub const BATCH: usize = 500;
+pub const BATCH: usize = 2000;
 
 /// What an ingest did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -178,18 +178,24 @@ fn refuse(report: &mut IngestReport, file: &str, line: u64, message: String) {
     }
 }
 
-/// Tries again to attribute evidence that had no site (the registry may have grown since);
-/// returns how many rows found one.
+/// Tries again to attribute evidence that had no site (run after the registry grew); returns
+/// how many rows found one. Reads the unattributed rows in pages keyed by id, so memory stays
+/// bounded however many there are.
 pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
-    let rows = conn.query(
-        "SELECT id, subject_kind, subject, subject_port, observed_from, wallet FROM evidence \
-         WHERE site_id IS NULL",
-        &[],
-    )?;
     let mut found = 0;
-    for chunk in rows.chunks(BATCH) {
+    let mut after = String::new();
+    loop {
+        let page = conn.query(
+            "SELECT id, subject_kind, subject, subject_port, observed_from, wallet FROM evidence \
+             WHERE site_id IS NULL AND id > ? ORDER BY id LIMIT ?",
+            &[after.as_str().into(), (BATCH as i64).into()],
+        )?;
+        let Some(last) = page.last() else {
+            return Ok(found);
+        };
+        after = last.text(0);
         conn.transaction(|c| {
-            for r in chunk {
+            for r in &page {
                 let subject = r.text(2);
                 let site = match r.text(1).as_str() {
                     "ip" => site_of_ip(c, &subject, r.opt_int(3), r.int(4))?,
@@ -211,5 +217,4 @@ pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
             Ok(())
         })?;
     }
-    Ok(found)
 }

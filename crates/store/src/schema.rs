@@ -1,5 +1,10 @@
 //! Numbered, embedded migrations, the same for both engines.
 //!
+//! Evidence carries as few indexes as its queries need: its ids are content hashes, so every
+//! index on it takes inserts at random places, and each one more than doubled the pages an
+//! import writes (docs/PERFORMANCE.md). `(case_id, site_id)` serves a case's evidence and the
+//! pending rows by site; a partial index keeps the unattributed rows findable.
+//!
 //! Each migration is written once with three tokens that differ between the engines:
 //! `{id}` (an auto-numbered key), `{real}` (a double) and `{int}` (a 64-bit integer). Times are
 //! Unix seconds in `{int}` columns on both engines, so comparisons and sums never depend on an
@@ -87,9 +92,8 @@ CREATE TABLE evidence (
     case_id {int},
     detail TEXT NOT NULL
 );
-CREATE INDEX evidence_site ON evidence (site_id);
-CREATE INDEX evidence_case ON evidence (case_id);
-CREATE INDEX evidence_pending ON evidence (case_id, site_id);
+CREATE INDEX evidence_case ON evidence (case_id, site_id);
+CREATE INDEX evidence_unattributed ON evidence (id) WHERE site_id IS NULL;
 CREATE TABLE cases (
     case_id {id},
     site_id TEXT NOT NULL UNIQUE,
