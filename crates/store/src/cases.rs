@@ -209,88 +209,62 @@ pub struct FuseReport {
     pub reopened: u64,
 }
 
-/// Sites folded per transaction (and held in memory at once) during fusion.
-pub const FUSE_BATCH: i64 = 2000;
+/// Cases whose figures are recomputed per statement during fusion.
+pub const FUSE_BATCH: usize = 200;
 
-/// Folds every attributed piece of evidence not yet in a case into its site's case, a batch
-/// of sites at a time, so memory stays bounded however much evidence is pending.
+/// Folds every attributed piece of evidence not yet in a case into its site's case, set-wise:
+/// one statement opens the cases of new sites, one folds the rows, and the figures of the
+/// touched cases are recomputed [`FUSE_BATCH`] at a time. One transaction, so a kill leaves
+/// the rows pending for the next run.
 pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
-    let mut report = FuseReport::default();
     let now = time::now();
-    let mut after = String::new();
-    loop {
-        // Keyed on the site, so each round reads the next sites off the (case_id, site_id)
-        // index instead of scanning what is still pending.
-        let chunk = conn.query(
-            "SELECT site_id, MIN(observed_from), MAX(observed_to), COUNT(*) FROM evidence \
-             WHERE case_id IS NULL AND site_id > ? GROUP BY site_id ORDER BY site_id LIMIT ?",
-            &[after.as_str().into(), FUSE_BATCH.into()],
+    conn.transaction(|c| {
+        let mut report = FuseReport::default();
+        let reopen = c.query(
+            "SELECT c.case_id, MIN(e.observed_from), MAX(e.observed_to) FROM evidence e \
+             JOIN cases c ON c.site_id = e.site_id \
+             WHERE e.case_id IS NULL AND e.site_id IS NOT NULL \
+             AND c.state IN ('rectified', 're-inspected', 'closed') GROUP BY c.case_id",
+            &[],
         )?;
-        let Some(last) = chunk.last() else {
-            break;
-        };
-        after = last.text(0);
-        conn.transaction(|c| {
-            for r in &chunk {
-                let site = r.text(0);
-                let (new_to, count) = (r.int(2), r.int(3));
-                let (case_id, opened) = open_case(c, &site, r.int(1), now)?;
-                report.opened += u64::from(opened);
-                let reopened = maybe_reopen(c, case_id, (r.int(1), new_to))?;
-                report.reopened += u64::from(reopened);
-                c.execute(
-                    "UPDATE evidence SET case_id = ? WHERE site_id = ? AND case_id IS NULL",
-                    &[case_id.into(), site.as_str().into()],
-                )?;
-                recompute(c, case_id, now)?;
-                report.folded += count as u64;
-                report.updated += u64::from(!opened);
-            }
-            Ok(())
-        })?;
-    }
-    Ok(report)
-}
-
-fn open_case(c: &mut Conn, site: &str, first: i64, now: i64) -> Result<(i64, bool), StoreError> {
-    if let Some(r) = c.query_one(
-        "SELECT case_id FROM cases WHERE site_id = ?",
-        &[site.into()],
-    )? {
-        return Ok((r.int(0), false));
-    }
-    let region = c
-        .query_one(
-            "SELECT region_code FROM sites WHERE site_id = ?",
-            &[site.into()],
-        )?
-        .map(|r| r.text(0))
-        .unwrap_or_default();
-    let row = c
-        .query_one(
+        for r in reopen {
+            report.reopened += u64::from(maybe_reopen(c, r.int(0), (r.int(1), r.int(2)))?);
+        }
+        report.opened = c.execute(
             "INSERT INTO cases (site_id, state, region_code, opened_at, updated_at, first_seen) \
-             VALUES (?, 'suspected', ?, ?, ?, ?) RETURNING case_id",
-            &[
-                site.into(),
-                region.into(),
-                now.into(),
-                now.into(),
-                first.into(),
-            ],
-        )?
-        .ok_or_else(|| StoreError::Invalid("case insert returned no id".into()))?;
-    let id = row.int(0);
-    c.execute(
-        "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
-         VALUES (?, ?, ?, NULL, 'suspected', ?)",
-        &[
-            id.into(),
-            now.into(),
-            SYSTEM_ACTOR.into(),
-            "opened from evidence".into(),
-        ],
-    )?;
-    Ok((id, true))
+             SELECT e.site_id, 'suspected', COALESCE(MAX(s.region_code), ''), ?, ?, \
+             MIN(e.observed_from) FROM evidence e LEFT JOIN sites s ON s.site_id = e.site_id \
+             WHERE e.case_id IS NULL AND e.site_id IS NOT NULL GROUP BY e.site_id \
+             ON CONFLICT (site_id) DO NOTHING",
+            &[now.into(), now.into()],
+        )?;
+        c.execute(
+            "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
+             SELECT k.case_id, ?, ?, NULL, 'suspected', 'opened from evidence' FROM cases k \
+             WHERE k.opened_at = ? \
+             AND NOT EXISTS (SELECT 1 FROM case_events v WHERE v.case_id = k.case_id)",
+            &[now.into(), SYSTEM_ACTOR.into(), now.into()],
+        )?;
+        let touched: Vec<i64> = c
+            .query(
+                "SELECT DISTINCT k.case_id FROM evidence e JOIN cases k ON k.site_id = e.site_id \
+                 WHERE e.case_id IS NULL AND e.site_id IS NOT NULL ORDER BY k.case_id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.int(0))
+            .collect();
+        report.folded = c.execute(
+            "UPDATE evidence SET case_id = (SELECT k.case_id FROM cases k \
+             WHERE k.site_id = evidence.site_id) WHERE case_id IS NULL AND site_id IS NOT NULL",
+            &[],
+        )?;
+        for chunk in touched.chunks(FUSE_BATCH) {
+            recompute(c, chunk, now)?;
+        }
+        report.updated = touched.len() as u64 - report.opened.min(touched.len() as u64);
+        Ok(report)
+    })
 }
 
 /// New evidence after rectification reopens a case: relapsed when it had been rectified,
@@ -458,35 +432,58 @@ pub fn fuse_pieces(pieces: &[Piece]) -> Fused {
     }
 }
 
+fn piece_from(r: &Row) -> Piece {
+    Piece {
+        stream: Stream::parse(&r.text(0)).unwrap_or(Stream::Network),
+        confidence: r.real(1),
+        power_w: r
+            .opt_real(2)
+            .map(|b| (b, r.opt_real(3).unwrap_or(b), r.opt_real(4).unwrap_or(b))),
+        seen: (r.int(5), r.int(6)),
+        rig: r.opt_text(7).unwrap_or_else(|| r.text(8)),
+    }
+}
+
+const PIECE_COLUMNS: &str = "stream, confidence, power_w, power_w_low, power_w_high, \
+     observed_from, observed_to, worker, subject";
+
 /// Reads a case's evidence as fusion pieces.
 pub fn pieces(c: &mut Conn, case_id: i64) -> Result<Vec<Piece>, StoreError> {
     let rows = c.query(
-        "SELECT stream, confidence, power_w, power_w_low, power_w_high, observed_from, \
-         observed_to, worker, subject FROM evidence WHERE case_id = ?",
+        &format!("SELECT {PIECE_COLUMNS} FROM evidence WHERE case_id = ?"),
         &[case_id.into()],
     )?;
-    Ok(rows
-        .iter()
-        .map(|r| Piece {
-            stream: Stream::parse(&r.text(0)).unwrap_or(Stream::Network),
-            confidence: r.real(1),
-            power_w: r
-                .opt_real(2)
-                .map(|b| (b, r.opt_real(3).unwrap_or(b), r.opt_real(4).unwrap_or(b))),
-            seen: (r.int(5), r.int(6)),
-            rig: r.opt_text(7).unwrap_or_else(|| r.text(8)),
-        })
-        .collect())
+    Ok(rows.iter().map(piece_from).collect())
 }
 
-fn recompute(c: &mut Conn, case_id: i64, now: i64) -> Result<(), StoreError> {
-    let f = fuse_pieces(&pieces(c, case_id)?);
-    let streams: Vec<&str> = f.streams.iter().map(|s| s.name()).collect();
-    c.execute(
-        "UPDATE cases SET streams = ?, confidence = ?, power_kw = ?, power_kw_low = ?, \
-         power_kw_high = ?, first_seen = ?, last_seen = ?, evidence_count = ?, updated_at = ? \
-         WHERE case_id = ?",
-        &[
+/// Recomputes the figures of some cases from all their evidence: one query reads it, one
+/// statement writes every case's figures.
+fn recompute(c: &mut Conn, ids: &[i64], now: i64) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let marks = vec!["?"; ids.len()].join(", ");
+    let params: Vec<Value> = ids.iter().map(|&i| Value::Int(i)).collect();
+    let rows = c.query(
+        &format!("SELECT case_id, {PIECE_COLUMNS} FROM evidence WHERE case_id IN ({marks}) ORDER BY case_id"),
+        &params,
+    )?;
+    let mut by_case: BTreeMap<i64, Vec<Piece>> = BTreeMap::new();
+    for r in &rows {
+        by_case
+            .entry(r.int(0))
+            .or_default()
+            .push(piece_from(&Row(r.0[1..].to_vec())));
+    }
+    let one = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), \
+               CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), \
+               CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
+    let mut values: Vec<Value> = vec![now.into()];
+    for (id, pieces) in &by_case {
+        let f = fuse_pieces(pieces);
+        let streams: Vec<&str> = f.streams.iter().map(|s| s.name()).collect();
+        values.extend([
+            Value::Int(*id),
             streams.join(",").into(),
             f.confidence.into(),
             f.power_kw.0.into(),
@@ -495,10 +492,18 @@ fn recompute(c: &mut Conn, case_id: i64, now: i64) -> Result<(), StoreError> {
             f.seen.map(|s| s.0).into(),
             f.seen.map(|s| s.1).into(),
             f.count.into(),
-            now.into(),
-            case_id.into(),
-        ],
-    )?;
+        ]);
+    }
+    // `VALUES` columns are column1, column2, … on both engines; the casts give PostgreSQL the
+    // parameter types it cannot infer inside VALUES.
+    let sql = format!(
+        "UPDATE cases SET updated_at = ?, streams = v.column2, confidence = v.column3, \
+         power_kw = v.column4, power_kw_low = v.column5, power_kw_high = v.column6, \
+         first_seen = v.column7, last_seen = v.column8, evidence_count = v.column9 \
+         FROM (VALUES {}) AS v WHERE cases.case_id = v.column1",
+        vec![one; by_case.len()].join(", ")
+    );
+    c.execute(&sql, &values)?;
     Ok(())
 }
 
@@ -748,7 +753,7 @@ fn evidence_from(r: &Row) -> EvidenceRow {
         confidence: r.real(15),
         summary: r.text(16),
         source: format!("{}:{}", r.text(17), r.int(18)),
-        attributed_by: r.opt_text(19),
+        attributed_by: r.opt_text(19).filter(|a| !a.is_empty()),
     }
 }
 

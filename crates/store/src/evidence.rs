@@ -209,7 +209,10 @@ fn network(
     let end = s(v, &["event", "end"])
         .and_then(parse_instant)
         .unwrap_or(start);
-    let ip = s(v, &["source", "ip"]).ok_or("source.ip is missing")?;
+    let raw_ip = s(v, &["source", "ip"]).ok_or("source.ip is missing")?;
+    let ip = crate::registry::normalise_ip(raw_ip)
+        .ok_or_else(|| format!("source.ip '{raw_ip}' is not an IP address"))?;
+    let ip = ip.as_str();
     let port = v
         .get("source")
         .and_then(|x| x.get("port"))

@@ -1,25 +1,29 @@
-//! Reads evidence files, attributes each observation to a site and stores it.
+//! Reads evidence files, stores each observation and attributes it to a site.
 //!
-//! Lines are written in transactions of [`BATCH`] with `ON CONFLICT DO NOTHING` on the content
-//! id, so a repeated import adds nothing and an import killed halfway resumes by being run
-//! again. Folding into cases is a separate step ([`crate::cases::fuse`]) that picks up every
-//! attributed row not yet in a case, which is what makes the kill safe: rows stored before the
-//! kill are folded by the next run.
+//! Work is done a batch at a time and set-wise, so that a server engine costs a few round trips
+//! per thousand lines rather than several per line: rows go in with multi-row `INSERT … ON
+//! CONFLICT DO NOTHING` on the content id (a repeated import adds nothing), then a handful of
+//! `UPDATE`s tie every row not yet tried to a site through the registry. `attributed_by` is the
+//! bookkeeping: NULL means not tried yet, `''` tried without a match, otherwise the registry
+//! entry that matched. An import killed halfway leaves rows untried or unfolded; run again, it
+//! tries them and [`crate::cases::fuse`] folds them, which is what makes the kill safe.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::StoreError;
 use crate::db::{Conn, Value};
 use crate::evidence::{Evidence, Parsed, Subject, parse_line};
-use crate::registry::{
-    Attribution, BAD_ROWS_KEPT, BadRow, site_of_ip, site_of_meter, site_of_wallet,
-};
-use crate::{StoreError, time};
+use crate::registry::{BAD_ROWS_KEPT, BadRow};
+use crate::time;
 
 /// Lines per transaction.
 pub const BATCH: usize = 2000;
+
+/// Rows per `INSERT` statement (27 values each, within every engine's parameter limit).
+const ROWS_PER_INSERT: usize = 100;
 
 /// What an ingest did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -44,24 +48,97 @@ pub struct IngestReport {
     pub bad: Vec<BadRow>,
 }
 
-const INSERT: &str = "INSERT INTO evidence (id, stream, department, detector, subject_kind, \
-     subject, subject_port, observed_from, observed_to, coin, pool, worker, wallet, hashrate_hs, \
-     power_w, power_w_low, power_w_high, confidence, summary, source_file, source_line, tool, \
-     ingested_at, site_id, attributed_by, case_id, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-     ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?) ON CONFLICT (id) DO NOTHING";
+const COLUMNS: &str = "id, stream, department, detector, subject_kind, subject, subject_port, \
+     observed_from, observed_to, coin, pool, worker, wallet, hashrate_hs, power_w, power_w_low, \
+     power_w_high, confidence, summary, source_file, source_line, tool, ingested_at, detail";
+const PER_ROW: usize = 24;
 
-/// Ties an observation to a site: an IP through its assignment at the time (with the source
-/// port, for carrier-grade NAT), a meter directly, and a wallet when the address says nothing.
-pub fn attribute(conn: &mut Conn, e: &Evidence) -> Result<Option<Attribution>, StoreError> {
-    let found = match &e.subject {
-        Subject::Ip { ip, port } => site_of_ip(conn, ip, port.map(i64::from), e.observed_from)?,
-        Subject::Meter { id } => site_of_meter(conn, id)?,
-        Subject::Wallet { address } => site_of_wallet(conn, address)?,
-    };
-    match (found, &e.wallet) {
-        (None, Some(w)) => site_of_wallet(conn, w),
-        (found, _) => Ok(found),
+/// The lease that held an address at the session's time (and port, behind carrier-grade NAT).
+const LEASE: &str = "FROM ip_assignments a JOIN subscribers s ON s.subscriber_id = a.subscriber_id \
+     WHERE a.ip = evidence.subject AND a.valid_from <= evidence.observed_from \
+     AND a.valid_to > evidence.observed_from \
+     AND a.port_from <= COALESCE(evidence.subject_port, 0) \
+     AND a.port_to >= COALESCE(evidence.subject_port, 0)";
+
+/// The statements that attribute every untried row, in order of preference: an address through
+/// its lease at the time, a meter, a wallet (the session's payout address or a wallet subject),
+/// and last the mark for rows nothing explains. Each returns the rows it tied.
+fn attribution_statements() -> [String; 4] {
+    [
+        format!(
+            "UPDATE evidence SET \
+             site_id = (SELECT s.site_id {LEASE} ORDER BY a.valid_from DESC LIMIT 1), \
+             attributed_by = (SELECT 'ip-assignment:' || a.subscriber_id {LEASE} \
+                              ORDER BY a.valid_from DESC LIMIT 1) \
+             WHERE attributed_by IS NULL AND subject_kind = 'ip' AND EXISTS (SELECT 1 {LEASE})"
+        ),
+        "UPDATE evidence SET \
+         site_id = (SELECT m.site_id FROM meters m WHERE m.meter_id = evidence.subject), \
+         attributed_by = 'meter' \
+         WHERE attributed_by IS NULL AND subject_kind = 'meter' \
+         AND EXISTS (SELECT 1 FROM meters m WHERE m.meter_id = evidence.subject)"
+            .to_string(),
+        "UPDATE evidence SET \
+         site_id = (SELECT w.site_id FROM wallets w WHERE w.address = evidence.wallet), \
+         attributed_by = 'wallet' \
+         WHERE attributed_by IS NULL AND wallet IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM wallets w WHERE w.address = evidence.wallet)"
+            .to_string(),
+        "UPDATE evidence SET attributed_by = '' WHERE attributed_by IS NULL".to_string(),
+    ]
+}
+
+/// Ties every row not yet tried to a site; returns (tied, not tied).
+pub fn attribute_pending(conn: &mut Conn) -> Result<(u64, u64), StoreError> {
+    let [ip, meter, wallet, none] = attribution_statements();
+    let mut tied = 0;
+    for sql in [&ip, &meter, &wallet] {
+        tied += conn.execute(sql, &[])?;
     }
+    let untied = conn.execute(&none, &[])?;
+    Ok((tied, untied))
+}
+
+fn row_values(e: &Evidence, now: i64, out: &mut Vec<Value>) {
+    let (port, wallet) = match &e.subject {
+        Subject::Ip { port, .. } => (port.map(i64::from), e.wallet.clone()),
+        Subject::Wallet { address } => (None, Some(address.clone())),
+        Subject::Meter { .. } => (None, e.wallet.clone()),
+    };
+    out.extend([
+        e.id.as_str().into(),
+        e.stream.name().into(),
+        e.department.as_str().into(),
+        e.detector.as_str().into(),
+        e.subject.kind().into(),
+        e.subject.value().into(),
+        port.into(),
+        e.observed_from.into(),
+        e.observed_to.into(),
+        e.coin.clone().into(),
+        e.pool.clone().into(),
+        e.worker.clone().into(),
+        wallet.into(),
+        e.hashrate_hs.into(),
+        e.power_w.into(),
+        e.power_w_low.into(),
+        e.power_w_high.into(),
+        e.confidence.into(),
+        e.summary.as_str().into(),
+        e.source_file.as_str().into(),
+        (e.source_line as i64).into(),
+        e.tool.as_str().into(),
+        now.into(),
+        e.detail.as_str().into(),
+    ]);
+}
+
+fn insert_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; PER_ROW].join(", "));
+    format!(
+        "INSERT INTO evidence ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+        vec![one; rows].join(", ")
+    )
 }
 
 fn store(
@@ -73,56 +150,23 @@ fn store(
         return Ok(());
     }
     let now = time::now();
-    let (mut new, mut attributed) = (0, 0);
-    conn.transaction(|c| {
-        for e in batch.iter() {
-            let site = attribute(c, e)?;
-            let port = match &e.subject {
-                Subject::Ip { port, .. } => port.map(i64::from),
-                _ => None,
-            };
-            let n = c.execute(
-                INSERT,
-                &[
-                    e.id.as_str().into(),
-                    e.stream.name().into(),
-                    e.department.as_str().into(),
-                    e.detector.as_str().into(),
-                    e.subject.kind().into(),
-                    e.subject.value().into(),
-                    port.into(),
-                    e.observed_from.into(),
-                    e.observed_to.into(),
-                    e.coin.clone().into(),
-                    e.pool.clone().into(),
-                    e.worker.clone().into(),
-                    e.wallet.clone().into(),
-                    e.hashrate_hs.into(),
-                    e.power_w.into(),
-                    e.power_w_low.into(),
-                    e.power_w_high.into(),
-                    e.confidence.into(),
-                    e.summary.as_str().into(),
-                    e.source_file.as_str().into(),
-                    (e.source_line as i64).into(),
-                    e.tool.as_str().into(),
-                    now.into(),
-                    site.as_ref().map(|a| a.site_id.clone()).into(),
-                    site.as_ref().map(|a| a.by.clone()).into(),
-                    e.detail.as_str().into(),
-                ],
-            )?;
-            new += n;
-            if n > 0 && site.is_some() {
-                attributed += 1;
+    let (new, tied, untied) = conn.transaction(|c| {
+        let mut new = 0;
+        let mut values = Vec::with_capacity(ROWS_PER_INSERT * PER_ROW);
+        for chunk in batch.chunks(ROWS_PER_INSERT) {
+            values.clear();
+            for e in chunk {
+                row_values(e, now, &mut values);
             }
+            new += c.execute(&insert_sql(chunk.len()), &values)?;
         }
-        Ok(())
+        let (tied, untied) = attribute_pending(c)?;
+        Ok((new, tied, untied))
     })?;
     report.new += new;
     report.known += batch.len() as u64 - new;
-    report.attributed += attributed;
-    report.unattributed += new - attributed;
+    report.attributed += tied;
+    report.unattributed += untied;
     batch.clear();
     Ok(())
 }
@@ -178,43 +222,14 @@ fn refuse(report: &mut IngestReport, file: &str, line: u64, message: String) {
     }
 }
 
-/// Tries again to attribute evidence that had no site (run after the registry grew); returns
-/// how many rows found one. Reads the unattributed rows in pages keyed by id, so memory stays
-/// bounded however many there are.
+/// Tries again to attribute the evidence that had no site (run after the registry grew);
+/// returns how many rows found one.
 pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
-    let mut found = 0;
-    let mut after = String::new();
-    loop {
-        let page = conn.query(
-            "SELECT id, subject_kind, subject, subject_port, observed_from, wallet FROM evidence \
-             WHERE site_id IS NULL AND id > ? ORDER BY id LIMIT ?",
-            &[after.as_str().into(), (BATCH as i64).into()],
+    conn.transaction(|c| {
+        c.execute(
+            "UPDATE evidence SET attributed_by = NULL WHERE site_id IS NULL",
+            &[],
         )?;
-        let Some(last) = page.last() else {
-            return Ok(found);
-        };
-        after = last.text(0);
-        conn.transaction(|c| {
-            for r in &page {
-                let subject = r.text(2);
-                let site = match r.text(1).as_str() {
-                    "ip" => site_of_ip(c, &subject, r.opt_int(3), r.int(4))?,
-                    "meter" => site_of_meter(c, &subject)?,
-                    _ => site_of_wallet(c, &subject)?,
-                };
-                let site = match (site, r.opt_text(5)) {
-                    (None, Some(w)) => site_of_wallet(c, &w)?,
-                    (s, _) => s,
-                };
-                if let Some(a) = site {
-                    c.execute(
-                        "UPDATE evidence SET site_id = ?, attributed_by = ? WHERE id = ?",
-                        &[a.site_id.into(), a.by.into(), Value::Text(r.text(0))],
-                    )?;
-                    found += 1;
-                }
-            }
-            Ok(())
-        })?;
-    }
+        Ok(attribute_pending(c)?.0)
+    })
 }

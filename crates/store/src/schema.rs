@@ -3,7 +3,8 @@
 //! Evidence carries as few indexes as its queries need: its ids are content hashes, so every
 //! index on it takes inserts at random places, and each one more than doubled the pages an
 //! import writes (docs/PERFORMANCE.md). `(case_id, site_id)` serves a case's evidence and the
-//! pending rows by site; a partial index keeps the unattributed rows findable.
+//! pending rows by site; partial indexes keep the unattributed and the not-yet-tried rows
+//! findable without touching the rest.
 //!
 //! Each migration is written once with three tokens that differ between the engines:
 //! `{id}` (an auto-numbered key), `{real}` (a double) and `{int}` (a 64-bit integer). Times are
@@ -94,6 +95,7 @@ CREATE TABLE evidence (
 );
 CREATE INDEX evidence_case ON evidence (case_id, site_id);
 CREATE INDEX evidence_unattributed ON evidence (id) WHERE site_id IS NULL;
+CREATE INDEX evidence_untried ON evidence (id) WHERE attributed_by IS NULL;
 CREATE TABLE cases (
     case_id {id},
     site_id TEXT NOT NULL UNIQUE,
