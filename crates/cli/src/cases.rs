@@ -330,11 +330,15 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     for f in &a.files {
         ingest_file(&mut store.conn, f, a.department.as_deref(), &mut report)?;
     }
+    let late = minewatch_store::ingest::retry_wallets(&mut store.conn)?;
+    report.attributed += late;
+    report.unattributed = report.unattributed.saturating_sub(late);
     let fused = cases::fuse(&mut store.conn)?;
     if !a.quiet {
         eprintln!(
             "minewatch: {} lines from {} files: {} new pieces of evidence ({} tied to a site, {} \
-             not), {} already known, {} power rows below the threshold, {} refused",
+             not), {} already known, {} power rows below the threshold, {} trace steps of \
+             context, {} refused",
             report.lines,
             report.files,
             report.new,
@@ -342,6 +346,7 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
             report.unattributed,
             report.known,
             report.below_threshold,
+            report.context,
             report.bad_count
         );
         eprintln!(

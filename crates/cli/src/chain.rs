@@ -559,8 +559,22 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             let mut w = std::io::BufWriter::new(stdout.lock());
             match a.format {
                 TraceFormat::Jsonl => {
+                    // Each line names the traced address, so `minewatch ingest` can keep the
+                    // trace as evidence on the case of the site behind that wallet.
+                    #[derive(serde::Serialize)]
+                    struct Line<'a> {
+                        traced: &'a str,
+                        #[serde(flatten)]
+                        edge: &'a minewatch_chain::graph::Edge,
+                    }
                     for e in &t.edges {
-                        serde_json::to_writer(&mut w, e)?;
+                        serde_json::to_writer(
+                            &mut w,
+                            &Line {
+                                traced: &t.address,
+                                edge: e,
+                            },
+                        )?;
                         w.write_all(b"\n")?;
                     }
                 }

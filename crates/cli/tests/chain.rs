@@ -95,6 +95,8 @@ fn index_then_follow_the_money() {
             .any(|e| e["to_label"] == "Exchange A" && e["value_sat"] == 14 * 100_000_000i64 - 2000),
         "{t:?}"
     );
+    trace_becomes_case_evidence(d.path(), &t);
+
     let dot = run(&["chain", "trace", &address(11), "--format", "dot"], &db);
     assert!(dot.status.success());
     let dot = String::from_utf8_lossy(&dot.stdout);
@@ -149,4 +151,76 @@ fn generate_index_and_cluster_with_truth() {
     assert!(rows.iter().all(|r| r["cluster"].is_string()));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("pairwise precision 1.0000"), "{err}");
+}
+
+/// The wallet a miner's session paid to links the wallet's trace to that site's case, whichever
+/// arrives first.
+fn trace_becomes_case_evidence(dir: &Path, trace: &[serde_json::Value]) {
+    let store = dir.join("cases.db");
+    let store_s = store.to_str().unwrap();
+    let mw = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_minewatch"))
+            .args(args)
+            .args(["--db", store_s])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let file = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let registry = [
+        file(
+            "sites.csv",
+            "site_id,address,region_code\nS1,No. 1 Road,150202\n".into(),
+        ),
+        file("subscribers.csv", "subscriber_id,site_id\nU1,S1\n".into()),
+        file(
+            "leases.csv",
+            "ip,start,end,subscriber_id\n10.0.0.7,2024-03-01,2024-03-02,U1\n".into(),
+        ),
+    ];
+    mw(&[
+        &["registry", "import"][..],
+        &registry.iter().map(String::as_str).collect::<Vec<_>>(),
+    ]
+    .concat());
+    let trace_file = file(
+        "trace.jsonl",
+        trace.iter().map(|v| v.to_string() + "\n").collect(),
+    );
+    // The trace first: no registry entry knows the wallet yet, so it waits, unattributed.
+    mw(&["ingest", &trace_file]);
+    assert_eq!(mw(&["cases", "list", "--format", "jsonl"]), "");
+    // A session from the leased address paying to that wallet ties both to S1.
+    let session = format!(
+        r#"{{"event":{{"dataset":"minewatch.scan","start":"2024-03-01T10:00:00+08:00","end":"2024-03-01T10:05:00+08:00"}},"source":{{"ip":"10.0.0.7","port":40001}},"destination":{{"ip":"203.0.113.1","port":3333}},"mining":{{"detector":"stratum","coin":"BTC","wallet":"{}","confidence":1.0}}}}"#,
+        address(11)
+    );
+    let session_file = file("session.jsonl", session + "\n");
+    mw(&["ingest", &session_file]);
+    let case: serde_json::Value =
+        serde_json::from_str(mw(&["cases", "export", "--format", "jsonl"]).trim()).unwrap();
+    assert_eq!(case["site_id"], "S1");
+    assert_eq!(
+        case["streams"],
+        serde_json::json!(["network", "chain"]),
+        "{case}"
+    );
+    let chain: Vec<&serde_json::Value> = case["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["stream"] == "chain")
+        .collect();
+    assert!(
+        chain.iter().any(|e| e["detector"] == "tagged-flow"
+            && e["department"] == "finance"
+            && e["summary"].as_str().unwrap().contains("Exchange A")
+            && e["attributed_by"] == "wallet-in-session"),
+        "{chain:?}"
+    );
 }

@@ -151,6 +151,9 @@ pub enum Parsed {
     Evidence(Box<Evidence>),
     /// A power-scan row below the suspicion threshold: counted, not stored.
     BelowThreshold,
+    /// A trace step that says nothing about mining (an intermediate hop to an untagged
+    /// address): counted, not stored.
+    Context,
 }
 
 /// Power bounds around a meter's estimated mining load: the step is measured on interval
@@ -191,8 +194,14 @@ pub fn parse_line(
             .map(|e| Parsed::Evidence(Box::new(e)))
     } else if v.get("meter_id").is_some() && v.get("score").is_some() {
         grid(&v, line, source_file, source_line, department)
+    } else if v.get("traced").is_some() && v.get("txid").is_some() {
+        chain(&v, line, source_file, source_line, department)
     } else {
-        Err("neither a minewatch scan detection (event.dataset) nor a power scan row (meter_id, score)".into())
+        Err(
+            "neither a minewatch scan detection (event.dataset), a power scan row (meter_id, \
+             score) nor a chain trace step (traced, txid)"
+                .into(),
+        )
     }
 }
 
@@ -355,6 +364,84 @@ fn grid(
     })))
 }
 
+/// Confidence that a wallet mines, from newly mined coins paid to it by a pool's coinbase.
+pub const MINED_INCOME_CONFIDENCE: f64 = 0.9;
+/// Confidence carried by money reaching a tagged entity: it says where the proceeds went, not
+/// that the wallet mines.
+pub const TAGGED_FLOW_CONFIDENCE: f64 = 0.3;
+
+/// A step of `minewatch chain trace --format jsonl`: mined income into the traced wallet and
+/// money reaching tagged entities are evidence about the wallet; other steps are context.
+fn chain(
+    v: &Json,
+    line: &str,
+    source_file: &str,
+    source_line: u64,
+    department: Option<&str>,
+) -> Result<Parsed, String> {
+    let traced = s(v, &["traced"]).ok_or("traced is not text")?;
+    let txid = s(v, &["txid"]).ok_or("txid is not text")?;
+    let hop = v
+        .get("hop")
+        .and_then(Json::as_i64)
+        .ok_or("hop is not a number")?;
+    let from = s(v, &["from"]).unwrap_or("");
+    let to = s(v, &["to"]).unwrap_or("");
+    let at = v
+        .get("time")
+        .and_then(Json::as_i64)
+        .ok_or("time is not a number")?;
+    let sat = v.get("value_sat").and_then(Json::as_i64).unwrap_or(0);
+    let coins = sat as f64 / 1e8;
+    let (detector, confidence, summary, pool) = if hop < 0 && from == "coinbase" {
+        let pool = s(v, &["pool"]).map(str::to_string);
+        let by = pool.as_deref().unwrap_or("an unknown pool");
+        (
+            "mined-income",
+            MINED_INCOME_CONFIDENCE,
+            format!("{traced} received {coins:.8} newly mined from {by} (tx {txid})"),
+            pool,
+        )
+    } else if let Some(label) = s(v, &["to_label"]) {
+        let cat = s(v, &["to_category"]).unwrap_or("tagged");
+        (
+            "tagged-flow",
+            TAGGED_FLOW_CONFIDENCE,
+            format!(
+                "{coins:.8} from {traced} reached {label} ({cat}) at hop {hop} (tx {txid}, to {to})"
+            ),
+            None,
+        )
+    } else {
+        return Ok(Parsed::Context);
+    };
+    Ok(Parsed::Evidence(Box::new(Evidence {
+        id: content_id(&["chain", detector, traced, txid, from, to]),
+        stream: Stream::Chain,
+        department: department.unwrap_or("finance").to_string(),
+        detector: detector.to_string(),
+        subject: Subject::Wallet {
+            address: traced.to_string(),
+        },
+        observed_from: at,
+        observed_to: at,
+        coin: None,
+        pool,
+        worker: None,
+        wallet: Some(traced.to_string()),
+        hashrate_hs: None,
+        power_w: None,
+        power_w_low: None,
+        power_w_high: None,
+        confidence,
+        summary,
+        source_file: source_file.to_string(),
+        source_line,
+        tool: "minewatch chain trace".into(),
+        detail: line.to_string(),
+    })))
+}
+
 /// A hash rate in the largest unit that keeps it above one.
 pub fn human_rate(hs: f64) -> String {
     let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s"];
@@ -413,6 +500,39 @@ mod tests {
         assert!(matches!(
             parse_line(&below, "s.jsonl", 2, None),
             Ok(Parsed::BelowThreshold)
+        ));
+    }
+
+    #[test]
+    fn trace_steps_become_chain_evidence_or_context() {
+        let mined = r#"{"traced":"bc1qminer","hop":-1,"from":"coinbase","to":"bc1qminer","txid":"ab","value_sat":50000000,"time":1709251200,"pool":"F2Pool","to_label":null,"to_category":null}"#;
+        let Parsed::Evidence(e) = parse_line(mined, "t.jsonl", 1, None).unwrap() else {
+            panic!("not evidence")
+        };
+        assert_eq!(
+            (e.stream, e.detector.as_str(), e.department.as_str()),
+            (Stream::Chain, "mined-income", "finance")
+        );
+        assert_eq!(
+            e.subject,
+            Subject::Wallet {
+                address: "bc1qminer".into()
+            }
+        );
+        assert!(
+            e.summary.contains("0.50000000 newly mined from F2Pool"),
+            "{}",
+            e.summary
+        );
+        let tagged = r#"{"traced":"bc1qminer","hop":2,"from":"bc1qmid","to":"1Exch","txid":"cd","value_sat":1,"time":1709251300,"pool":null,"to_label":"Binance","to_category":"exchange"}"#;
+        let Parsed::Evidence(t) = parse_line(tagged, "t.jsonl", 2, None).unwrap() else {
+            panic!("not evidence")
+        };
+        assert_eq!(t.detector, "tagged-flow");
+        let hop = r#"{"traced":"bc1qminer","hop":1,"from":"bc1qminer","to":"bc1qmid","txid":"ef","value_sat":1,"time":1709251300,"pool":null,"to_label":null,"to_category":null}"#;
+        assert!(matches!(
+            parse_line(hop, "t.jsonl", 3, None),
+            Ok(Parsed::Context)
         ));
     }
 

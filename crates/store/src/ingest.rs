@@ -38,6 +38,8 @@ pub struct IngestReport {
     pub known: u64,
     /// Power rows below the suspicion threshold (not evidence).
     pub below_threshold: u64,
+    /// Trace steps that say nothing about mining (not evidence).
+    pub context: u64,
     /// New rows tied to a site.
     pub attributed: u64,
     /// New rows no registry entry explains (kept, listed by `cases unattributed`).
@@ -61,9 +63,10 @@ const LEASE: &str = "FROM ip_assignments a JOIN subscribers s ON s.subscriber_id
      AND a.port_to >= COALESCE(evidence.subject_port, 0)";
 
 /// The statements that attribute every untried row, in order of preference: an address through
-/// its lease at the time, a meter, a wallet (the session's payout address or a wallet subject),
-/// and last the mark for rows nothing explains. Each returns the rows it tied.
-fn attribution_statements() -> [String; 4] {
+/// its lease at the time, a meter, a registered wallet (the session's payout address or a wallet
+/// subject), a wallet that an attributed session paid to, and last the mark for rows nothing
+/// explains. Each returns the rows it tied.
+fn attribution_statements() -> [String; 5] {
     [
         format!(
             "UPDATE evidence SET \
@@ -84,15 +87,26 @@ fn attribution_statements() -> [String; 4] {
          WHERE attributed_by IS NULL AND wallet IS NOT NULL \
          AND EXISTS (SELECT 1 FROM wallets w WHERE w.address = evidence.wallet)"
             .to_string(),
+        // A wallet no registry lists, but which a session already tied to a site paid to:
+        // the trace belongs to that site's case.
+        "UPDATE evidence SET \
+         site_id = (SELECT n.site_id FROM evidence n WHERE n.wallet = evidence.wallet \
+                    AND n.stream = 'network' AND n.site_id IS NOT NULL \
+                    ORDER BY n.observed_from DESC LIMIT 1), \
+         attributed_by = 'wallet-in-session' \
+         WHERE attributed_by IS NULL AND subject_kind = 'wallet' \
+         AND EXISTS (SELECT 1 FROM evidence n WHERE n.wallet = evidence.wallet \
+                     AND n.stream = 'network' AND n.site_id IS NOT NULL)"
+            .to_string(),
         "UPDATE evidence SET attributed_by = '' WHERE attributed_by IS NULL".to_string(),
     ]
 }
 
 /// Ties every row not yet tried to a site; returns (tied, not tied).
 pub fn attribute_pending(conn: &mut Conn) -> Result<(u64, u64), StoreError> {
-    let [ip, meter, wallet, none] = attribution_statements();
+    let [ip, meter, wallet, in_session, none] = attribution_statements();
     let mut tied = 0;
-    for sql in [&ip, &meter, &wallet] {
+    for sql in [&ip, &meter, &wallet, &in_session] {
         tied += conn.execute(sql, &[])?;
     }
     let untied = conn.execute(&none, &[])?;
@@ -202,6 +216,7 @@ pub fn ingest_file(
         match parse_line(&line, &file, line_no, department) {
             Ok(Parsed::Evidence(e)) => batch.push(*e),
             Ok(Parsed::BelowThreshold) => report.below_threshold += 1,
+            Ok(Parsed::Context) => report.context += 1,
             Err(msg) => refuse(report, &file, line_no, msg),
         }
         if batch.len() >= BATCH {
@@ -220,6 +235,19 @@ fn refuse(report: &mut IngestReport, file: &str, line: u64, message: String) {
             message,
         });
     }
+}
+
+/// Tries the wallet evidence (chain traces) that had no site again: a session naming the
+/// wallet may have arrived since. Run once per ingest, after its files.
+pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
+    conn.transaction(|c| {
+        c.execute(
+            "UPDATE evidence SET attributed_by = NULL \
+             WHERE site_id IS NULL AND subject_kind = 'wallet'",
+            &[],
+        )?;
+        Ok(attribute_pending(c)?.0)
+    })
 }
 
 /// Tries again to attribute the evidence that had no site (run after the registry grew);

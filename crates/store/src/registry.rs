@@ -264,6 +264,35 @@ pub(crate) struct Upsert {
     pub(crate) values: Vec<Value>,
 }
 
+/// Rows per upsert statement.
+const ROWS_PER_UPSERT: usize = 100;
+
+/// The single-row upsert `sql` widened to `n` rows.
+fn widen(sql: &str, n: usize) -> Result<String, StoreError> {
+    let bad = || StoreError::Invalid(format!("upsert without a VALUES group: {sql}"));
+    let start = sql.find("VALUES (").ok_or_else(bad)? + "VALUES ".len();
+    let end = start + sql[start..].find(')').ok_or_else(bad)? + 1;
+    let group = &sql[start..end];
+    Ok(format!(
+        "{}{}{}",
+        &sql[..start],
+        vec![group; n].join(", "),
+        &sql[end..]
+    ))
+}
+
+/// How many leading values form the conflict key of an upsert (its `ON CONFLICT (…)` list;
+/// every upsert here lists its key columns first).
+fn key_len(sql: &str) -> usize {
+    sql.find("ON CONFLICT (")
+        .map(|i| &sql[i + "ON CONFLICT (".len()..])
+        .and_then(|rest| rest.find(')').map(|e| rest[..e].split(',').count()))
+        .unwrap_or(1)
+}
+
+/// Writes a batch as multi-row upserts, one transaction. Rows with the same key inside the
+/// batch are merged first, the later row winning, as row-by-row upserts would leave them (and as
+/// PostgreSQL requires: one statement may not touch a row twice).
 fn write_batch(
     conn: &mut Conn,
     batch: &mut Vec<(u64, Vec<Upsert>)>,
@@ -273,16 +302,37 @@ fn write_batch(
         return Ok(());
     }
     let n = batch.len() as u64;
+    let mut groups: Vec<(&'static str, Vec<Vec<Value>>, HashMap<String, usize>)> = Vec::new();
+    for (_, ups) in batch.drain(..) {
+        for u in ups {
+            let g = match groups.iter().position(|g| g.0 == u.sql) {
+                Some(g) => g,
+                None => {
+                    groups.push((u.sql, Vec::new(), HashMap::new()));
+                    groups.len() - 1
+                }
+            };
+            let (_, rows, seen) = &mut groups[g];
+            let key = format!("{:?}", &u.values[..key_len(u.sql).min(u.values.len())]);
+            match seen.get(&key) {
+                Some(&i) => rows[i] = u.values,
+                None => {
+                    seen.insert(key, rows.len());
+                    rows.push(u.values);
+                }
+            }
+        }
+    }
     conn.transaction(|c| {
-        for (_, ups) in batch.iter() {
-            for u in ups {
-                c.execute(u.sql, &u.values)?;
+        for (sql, rows, _) in &groups {
+            for chunk in rows.chunks(ROWS_PER_UPSERT) {
+                let values: Vec<Value> = chunk.iter().flatten().cloned().collect();
+                c.execute(&widen(sql, chunk.len())?, &values)?;
             }
         }
         Ok(())
     })?;
     report.imported += n;
-    batch.clear();
     Ok(())
 }
 
@@ -298,7 +348,7 @@ const UPSERT_SUBSCRIBER: &str = "INSERT INTO subscribers (subscriber_id, name, p
      site_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (subscriber_id) DO UPDATE SET \
      name = excluded.name, phone = excluded.phone, id_number = excluded.id_number, \
      site_id = excluded.site_id";
-const UPSERT_ASSIGNMENT: &str = "INSERT INTO ip_assignments (ip, port_from, port_to, valid_from, \
+const UPSERT_ASSIGNMENT: &str = "INSERT INTO ip_assignments (ip, port_from, valid_from, port_to, \
      valid_to, subscriber_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (ip, port_from, valid_from) \
      DO UPDATE SET port_to = excluded.port_to, valid_to = excluded.valid_to, \
      subscriber_id = excluded.subscriber_id";
@@ -445,8 +495,8 @@ fn rows_for(kind: Kind, cols: &Columns, row: &csv::StringRecord) -> Result<Vec<U
                 values: vec![
                     ip.into(),
                     pf.into(),
-                    pt.into(),
                     start.into(),
+                    pt.into(),
                     end.into(),
                     cols.need(row, "subscriber_id")?.into(),
                 ],
@@ -586,6 +636,40 @@ mod tests {
         assert_eq!(k("subscriber_id,name,site_id"), Some(Kind::Subscribers));
         assert_eq!(k("code,name_zh,name_en"), Some(Kind::Regions));
         assert_eq!(k("a,b"), None);
+    }
+
+    #[test]
+    fn upserts_widen_and_know_their_keys() {
+        for sql in [
+            UPSERT_REGION,
+            UPSERT_SITE,
+            UPSERT_SUBSCRIBER,
+            UPSERT_ASSIGNMENT,
+            UPSERT_METER,
+            UPSERT_WALLET,
+        ] {
+            let wide = widen(sql, 3).unwrap();
+            assert_eq!(
+                wide.matches('?').count(),
+                3 * sql.matches('?').count(),
+                "{sql}"
+            );
+            assert!(wide.contains("ON CONFLICT"));
+        }
+        assert_eq!(key_len(UPSERT_ASSIGNMENT), 3);
+        assert_eq!(key_len(UPSERT_SITE), 1);
+    }
+
+    #[test]
+    fn a_key_twice_in_one_file_keeps_the_later_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("meters.csv");
+        std::fs::write(&p, "meter_id,site_id\nM1,S1\nM2,S2\nM1,S9\n").unwrap();
+        let mut c = Conn::open(":memory:").unwrap();
+        crate::schema::migrate(&mut c).unwrap();
+        let r = import(&mut c, &p, None).unwrap();
+        assert_eq!((r.rows, r.imported, r.bad_count), (3, 3, 0));
+        assert_eq!(site_of_meter(&mut c, "M1").unwrap().unwrap().site_id, "S9");
     }
 
     #[test]

@@ -96,6 +96,7 @@ CREATE TABLE evidence (
 CREATE INDEX evidence_case ON evidence (case_id, site_id);
 CREATE INDEX evidence_unattributed ON evidence (id) WHERE site_id IS NULL;
 CREATE INDEX evidence_untried ON evidence (id) WHERE attributed_by IS NULL;
+CREATE INDEX evidence_wallet ON evidence (wallet) WHERE wallet IS NOT NULL;
 CREATE TABLE cases (
     case_id {id},
     site_id TEXT NOT NULL UNIQUE,
