@@ -290,6 +290,9 @@ fn key_len(sql: &str) -> usize {
         .unwrap_or(1)
 }
 
+/// One statement's rows in a batch, with the position of each key among them.
+type Group = (&'static str, Vec<Vec<Value>>, HashMap<String, usize>);
+
 /// Writes a batch as multi-row upserts, one transaction. Rows with the same key inside the
 /// batch are merged first, the later row winning, as row-by-row upserts would leave them (and as
 /// PostgreSQL requires: one statement may not touch a row twice).
@@ -302,7 +305,7 @@ fn write_batch(
         return Ok(());
     }
     let n = batch.len() as u64;
-    let mut groups: Vec<(&'static str, Vec<Vec<Value>>, HashMap<String, usize>)> = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for (_, ups) in batch.drain(..) {
         for u in ups {
             let g = match groups.iter().position(|g| g.0 == u.sql) {
