@@ -32,10 +32,12 @@ for db in "${engines[@]}"; do
   case $db in postgres*) name=postgresql ;; *) name=sqlite; rm -f "$db"* ;; esac
   run "$name registry import" $mw registry import "$dir/sites.csv" "$dir/subscribers.csv" "$dir/ip-assignments.csv" "$dir/meters.csv" --db "$db"
   reg=$(cat "$dir/last.txt")
-  run "$name ingest + fuse" $mw ingest "$dir/detections.jsonl" "$dir/suspects.jsonl" --db "$db"
+  run "$name ingest (store, attribute)" $mw ingest --no-fuse "$dir/detections.jsonl" "$dir/suspects.jsonl" --db "$db"
   ing=$(cat "$dir/last.txt")
+  run "$name fuse into cases" $mw cases fuse --db "$db"
+  fus=$(cat "$dir/last.txt")
   run "$name ingest again (all known)" $mw ingest "$dir/detections.jsonl" "$dir/suspects.jsonl" --db "$db"
   run "$name report regions" $mw report regions --db "$db" --format csv
-  awk -v n="$dets" -v i="$ing" -v r="$reg" -v p="$peer" -v e="$name" 'BEGIN {
-    printf "%s: %.0f detections/s ingested; import+ingest %.1f s = %.2fx the peer\n", e, n / i, r + i, (r + i) / p }'
+  awk -v n="$dets" -v i="$ing" -v f="$fus" -v r="$reg" -v p="$peer" -v e="$name" 'BEGIN {
+    printf "%s: %.0f detections/s ingested; import + ingest + fuse %.1f s = %.2fx the peer\n", e, n / i, r + i + f, (r + i + f) / p }'
 done

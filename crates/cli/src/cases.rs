@@ -38,6 +38,45 @@ pub enum RegistryCommand {
     Import(ImportArgs),
     /// Count what the registry holds.
     Stats(DbArg),
+    /// Who was behind an address at a time, or whose a meter or wallet is.
+    Lookup(LookupArgs),
+}
+
+/// `registry lookup`.
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["ip", "meter", "wallet"])))]
+pub struct LookupArgs {
+    /// An IP address (needs --at).
+    #[arg(long, requires = "at")]
+    ip: Option<String>,
+    /// The source port, for carrier-grade NAT.
+    #[arg(long)]
+    port: Option<u16>,
+    /// The instant (RFC 3339, YYYY-MM-DD HH:MM:SS in CST, or Unix seconds).
+    #[arg(long)]
+    at: Option<String>,
+    /// A meter id.
+    #[arg(long)]
+    meter: Option<String>,
+    /// A wallet address.
+    #[arg(long)]
+    wallet: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// What a lookup found.
+#[derive(serde::Serialize)]
+struct Found {
+    site_id: String,
+    by: String,
+    address: Option<String>,
+    region_code: Option<String>,
+    case_id: Option<i64>,
+    state: Option<String>,
 }
 
 /// `registry import`.
@@ -68,6 +107,10 @@ pub struct IngestArgs {
     /// Department handing the evidence in (default: the stream's own).
     #[arg(long, value_parser = ["network", "grid", "finance", "police"])]
     department: Option<String>,
+    /// Store and attribute only; fold into cases later with `minewatch cases fuse` (for
+    /// many files loaded one after another).
+    #[arg(long)]
+    no_fuse: bool,
     /// Print no summary.
     #[arg(long)]
     quiet: bool,
@@ -92,6 +135,8 @@ pub enum CasesCommand {
     Document(DocumentArgs),
     /// Evidence that no registry entry ties to a site.
     Unattributed(UnattributedArgs),
+    /// Fold stored evidence not yet in a case into its site's case (after `ingest --no-fuse`).
+    Fuse(DbArg),
 }
 
 /// Filters shared by `cases list` and `cases export`.
@@ -309,6 +354,55 @@ pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        RegistryCommand::Lookup(a) => {
+            let mut store = a.db.open()?;
+            let found = if let Some(ip) = &a.ip {
+                let at = at_or_now(a.at.as_deref())?;
+                if registry::normalise_ip(ip).is_none() {
+                    bail!("--ip '{ip}' is not an IP address");
+                }
+                registry::site_of_ip(&mut store.conn, ip, a.port.map(i64::from), at)?
+            } else if let Some(m) = &a.meter {
+                registry::site_of_meter(&mut store.conn, m)?
+            } else if let Some(w) = &a.wallet {
+                registry::site_of_wallet(&mut store.conn, w)?
+            } else {
+                None
+            };
+            let Some(found) = found else {
+                eprintln!("minewatch: nothing in the registry matches");
+                return Ok(ExitCode::SUCCESS);
+            };
+            let site = store.conn.query_one(
+                "SELECT s.address, s.region_code, c.case_id, c.state FROM sites s \
+                 LEFT JOIN cases c ON c.site_id = s.site_id WHERE s.site_id = ?",
+                &[found.site_id.as_str().into()],
+            )?;
+            let row = Found {
+                site_id: found.site_id,
+                by: found.by,
+                address: site.as_ref().and_then(|r| r.opt_text(0)),
+                region_code: site.as_ref().and_then(|r| r.opt_text(1)),
+                case_id: site.as_ref().and_then(|r| r.opt_int(2)),
+                state: site.as_ref().and_then(|r| r.opt_text(3)),
+            };
+            write_records(
+                Format::resolve(a.format),
+                std::slice::from_ref(&row),
+                &["site", "by", "address", "region", "case", "state"],
+                |f| {
+                    vec![
+                        f.site_id.clone(),
+                        f.by.clone(),
+                        f.address.clone().unwrap_or_default(),
+                        f.region_code.clone().unwrap_or_default(),
+                        f.case_id.map(|c| c.to_string()).unwrap_or_default(),
+                        f.state.clone().unwrap_or_default(),
+                    ]
+                },
+            )?;
+            Ok(ExitCode::from(1))
+        }
         RegistryCommand::Stats(db) => {
             let mut store = db.open()?;
             let counts = registry::counts(&mut store.conn)?;
@@ -333,7 +427,11 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     let late = minewatch_store::ingest::retry_wallets(&mut store.conn)?;
     report.attributed += late;
     report.unattributed = report.unattributed.saturating_sub(late);
-    let fused = cases::fuse(&mut store.conn)?;
+    let fused = if a.no_fuse {
+        cases::FuseReport::default()
+    } else {
+        cases::fuse(&mut store.conn)?
+    };
     if !a.quiet {
         eprintln!(
             "minewatch: {} lines from {} files: {} new pieces of evidence ({} tied to a site, {} \
@@ -461,6 +559,14 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
                 Some(p) => std::fs::write(&p, html).with_context(|| p.display().to_string())?,
                 None => print!("{html}"),
             }
+        }
+        CasesCommand::Fuse(db) => {
+            let mut store = db.open()?;
+            let f = cases::fuse(&mut store.conn)?;
+            eprintln!(
+                "minewatch: {} pieces of evidence folded: {} cases opened, {} updated, {} reopened",
+                f.folded, f.opened, f.updated, f.reopened
+            );
         }
         CasesCommand::Unattributed(a) => {
             let mut store = a.db.open()?;

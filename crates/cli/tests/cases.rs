@@ -111,6 +111,37 @@ fn demo_fuses_a_generated_region_into_one_case_per_mining_site() {
 
         // The case commands on it.
         let db = ["--db", e.target.as_str()];
+        // Who held a leased address, asked the way a carrier's analyst would.
+        let leases = std::fs::read_to_string(out.join("ip-assignments.csv")).unwrap();
+        let lease: Vec<&str> = leases.lines().nth(1).unwrap().split(',').collect();
+        let subs = std::fs::read_to_string(out.join("subscribers.csv")).unwrap();
+        let site = subs
+            .lines()
+            .find(|l| l.starts_with(&format!("{},", lease[3])))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap()
+            .to_string();
+        let o = minewatch(
+            &[
+                &[
+                    "registry", "lookup", "--ip", lease[0], "--at", lease[1], "--format", "jsonl",
+                ][..],
+                &db,
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let found: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(found["site_id"], site.as_str(), "{found}");
+        assert_eq!(found["by"], format!("ip-assignment:{}", lease[3]));
+        let o = minewatch(
+            &[
+                &["registry", "lookup", "--ip", lease[0], "--at", "2020-01-01"][..],
+                &db,
+            ]
+            .concat(),
+        );
+        assert_eq!(o.status.code(), Some(0), "before any lease: {}", text(&o));
         let o = minewatch(
             &[
                 &[

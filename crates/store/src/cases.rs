@@ -147,6 +147,10 @@ pub struct Case {
     pub power_kw_high: f64,
     /// Estimated energy per month, kWh (power × 730 h).
     pub energy_kwh_month: f64,
+    /// Lower bound.
+    pub energy_kwh_month_low: f64,
+    /// Upper bound.
+    pub energy_kwh_month_high: f64,
     /// First time seen mining (RFC 3339).
     pub first_seen: Option<String>,
     /// Last time seen mining (RFC 3339).
@@ -187,6 +191,8 @@ fn case_from(r: &Row) -> Result<Case, StoreError> {
         power_kw_low: r.real(9),
         power_kw_high: r.real(10),
         energy_kwh_month: r.real(8) * HOURS_PER_MONTH,
+        energy_kwh_month_low: r.real(9) * HOURS_PER_MONTH,
+        energy_kwh_month_high: r.real(10) * HOURS_PER_MONTH,
         first_seen: r.opt_int(11).map(time::format_instant),
         last_seen: r.opt_int(12).map(time::format_instant),
         evidence_count: r.int(13),
