@@ -265,8 +265,32 @@ pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
              WHERE k.site_id = evidence.site_id) WHERE case_id IS NULL AND site_id IS NOT NULL",
             &[],
         )?;
-        for chunk in touched.chunks(FUSE_BATCH) {
-            recompute(c, chunk, now)?;
+        if touched.len() > FUSE_BATCH * 10 {
+            recompute_streaming(c, &touched, now)?;
+        } else {
+            for chunk in touched.chunks(FUSE_BATCH) {
+                let marks = vec!["?"; chunk.len()].join(", ");
+                let params: Vec<Value> = chunk.iter().map(|&i| Value::Int(i)).collect();
+                let rows = c.query(
+                    &format!(
+                        "SELECT case_id, {PIECE_COLUMNS} FROM evidence WHERE case_id IN ({marks}) \
+                         ORDER BY case_id"
+                    ),
+                    &params,
+                )?;
+                let mut by_case: BTreeMap<i64, Vec<Piece>> = BTreeMap::new();
+                for r in &rows {
+                    by_case
+                        .entry(r.int(0))
+                        .or_default()
+                        .push(piece_from(&r.0[1..]));
+                }
+                let figures: Vec<(i64, Fused)> = by_case
+                    .iter()
+                    .map(|(id, p)| (*id, fuse_pieces(p)))
+                    .collect();
+                write_figures(c, &figures, now)?;
+            }
         }
         report.updated = touched.len() as u64 - report.opened.min(touched.len() as u64);
         Ok(report)
@@ -438,7 +462,8 @@ pub fn fuse_pieces(pieces: &[Piece]) -> Fused {
     }
 }
 
-fn piece_from(r: &Row) -> Piece {
+fn piece_from(cols: &[Value]) -> Piece {
+    let r = Row(cols.to_vec());
     Piece {
         stream: Stream::parse(&r.text(0)).unwrap_or(Stream::Network),
         confidence: r.real(1),
@@ -459,34 +484,61 @@ pub fn pieces(c: &mut Conn, case_id: i64) -> Result<Vec<Piece>, StoreError> {
         &format!("SELECT {PIECE_COLUMNS} FROM evidence WHERE case_id = ?"),
         &[case_id.into()],
     )?;
-    Ok(rows.iter().map(piece_from).collect())
+    Ok(rows.iter().map(|r| piece_from(&r.0)).collect())
 }
 
-/// Recomputes the figures of some cases from all their evidence: one query reads it, one
-/// statement writes every case's figures.
-fn recompute(c: &mut Conn, ids: &[i64], now: i64) -> Result<(), StoreError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let marks = vec!["?"; ids.len()].join(", ");
-    let params: Vec<Value> = ids.iter().map(|&i| Value::Int(i)).collect();
-    let rows = c.query(
-        &format!("SELECT case_id, {PIECE_COLUMNS} FROM evidence WHERE case_id IN ({marks}) ORDER BY case_id"),
-        &params,
+/// Many cases touched: one ordered pass over all evidence in a case beats a random-access
+/// query per batch of cases (a case's rows lie all over the table). Rows stream through; one
+/// case's pieces are held at a time and only its fused figures are kept, so memory grows with
+/// the cases touched, not with the evidence.
+fn recompute_streaming(c: &mut Conn, touched: &[i64], now: i64) -> Result<(), StoreError> {
+    let wanted: std::collections::HashSet<i64> = touched.iter().copied().collect();
+    let mut figures: Vec<(i64, Fused)> = Vec::with_capacity(touched.len());
+    let mut current: Option<(i64, Vec<Piece>)> = None;
+    c.for_each(
+        &format!(
+            "SELECT case_id, {PIECE_COLUMNS} FROM evidence WHERE case_id IS NOT NULL \
+             ORDER BY case_id"
+        ),
+        &[],
+        |r| {
+            let id = r.int(0);
+            if !wanted.contains(&id) {
+                return Ok(());
+            }
+            match &mut current {
+                Some((cur, pieces)) if *cur == id => pieces.push(piece_from(&r.0[1..])),
+                _ => {
+                    if let Some((prev, pieces)) = current.replace((id, vec![piece_from(&r.0[1..])]))
+                    {
+                        figures.push((prev, fuse_pieces(&pieces)));
+                    }
+                }
+            }
+            Ok(())
+        },
     )?;
-    let mut by_case: BTreeMap<i64, Vec<Piece>> = BTreeMap::new();
-    for r in &rows {
-        by_case
-            .entry(r.int(0))
-            .or_default()
-            .push(piece_from(&Row(r.0[1..].to_vec())));
+    if let Some((prev, pieces)) = current {
+        figures.push((prev, fuse_pieces(&pieces)));
+    }
+    // Written after the read has finished: PostgreSQL runs one statement at a time per
+    // connection.
+    for chunk in figures.chunks(FUSE_BATCH) {
+        write_figures(c, chunk, now)?;
+    }
+    Ok(())
+}
+
+/// Writes the fused figures of some cases in one statement.
+fn write_figures(c: &mut Conn, figures: &[(i64, Fused)], now: i64) -> Result<(), StoreError> {
+    if figures.is_empty() {
+        return Ok(());
     }
     let one = "(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS DOUBLE PRECISION), \
                CAST(? AS DOUBLE PRECISION), CAST(? AS DOUBLE PRECISION), \
                CAST(? AS DOUBLE PRECISION), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))";
     let mut values: Vec<Value> = vec![now.into()];
-    for (id, pieces) in &by_case {
-        let f = fuse_pieces(pieces);
+    for (id, f) in figures {
         let streams: Vec<&str> = f.streams.iter().map(|s| s.name()).collect();
         values.extend([
             Value::Int(*id),
@@ -507,7 +559,7 @@ fn recompute(c: &mut Conn, ids: &[i64], now: i64) -> Result<(), StoreError> {
          power_kw = v.column4, power_kw_low = v.column5, power_kw_high = v.column6, \
          first_seen = v.column7, last_seen = v.column8, evidence_count = v.column9 \
          FROM (VALUES {}) AS v WHERE cases.case_id = v.column1",
-        vec![one; by_case.len()].join(", ")
+        vec![one; figures.len()].join(", ")
     );
     c.execute(&sql, &values)?;
     Ok(())

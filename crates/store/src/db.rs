@@ -228,13 +228,7 @@ impl Conn {
                 while let Some(r) = rows.next()? {
                     let mut row = Vec::with_capacity(n);
                     for i in 0..n {
-                        row.push(match r.get_ref(i)? {
-                            ValueRef::Null => Value::Null,
-                            ValueRef::Integer(v) => Value::Int(v),
-                            ValueRef::Real(v) => Value::Real(v),
-                            ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into()),
-                            ValueRef::Blob(b) => Value::Text(hex::encode(b)),
-                        });
+                        row.push(sqlite_value(r.get_ref(i)?));
                     }
                     out.push(Row(row));
                 }
@@ -246,6 +240,40 @@ impl Conn {
                     params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
                 let rows = client.query(&st, &refs)?;
                 rows.iter().map(pg_row).collect()
+            }
+        }
+    }
+
+    /// Runs a query and hands its rows to `f` one at a time as they arrive, so a large result
+    /// never sits in memory whole.
+    pub fn for_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        mut f: impl FnMut(Row) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        match self {
+            Conn::Sqlite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.column_count();
+                let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+                while let Some(r) = rows.next()? {
+                    let mut row = Vec::with_capacity(n);
+                    for i in 0..n {
+                        row.push(sqlite_value(r.get_ref(i)?));
+                    }
+                    f(Row(row))?;
+                }
+                Ok(())
+            }
+            Conn::Postgres { client, prepared } => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let st = pg_statement(client, prepared, sql)?;
+                let mut rows = client.query_raw(&st, params.iter())?;
+                while let Some(r) = rows.next()? {
+                    f(pg_row(&r)?)?;
+                }
+                Ok(())
             }
         }
     }
@@ -336,6 +364,16 @@ fn pg_statement(
     let st = client.prepare(&numbered_placeholders(sql))?;
     prepared.insert(sql.to_string(), st.clone());
     Ok(st)
+}
+
+fn sqlite_value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(v) => Value::Int(v),
+        ValueRef::Real(v) => Value::Real(v),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into()),
+        ValueRef::Blob(b) => Value::Text(hex::encode(b)),
+    }
 }
 
 fn pg_row(r: &postgres::Row) -> Result<Row, StoreError> {

@@ -1,12 +1,14 @@
 //! Reads evidence files, stores each observation and attributes it to a site.
 //!
 //! Work is done a batch at a time and set-wise, so that a server engine costs a few round trips
-//! per thousand lines rather than several per line: rows go in with multi-row `INSERT … ON
-//! CONFLICT DO NOTHING` on the content id (a repeated import adds nothing), then a handful of
-//! `UPDATE`s tie every row not yet tried to a site through the registry. `attributed_by` is the
-//! bookkeeping: NULL means not tried yet, `''` tried without a match, otherwise the registry
-//! entry that matched. An import killed halfway leaves rows untried or unfolded; run again, it
-//! tries them and [`crate::cases::fuse`] folds them, which is what makes the kill safe.
+//! per thousand lines rather than several per line: a batch goes into a temporary staging table
+//! (multi-row `INSERT`s), rows the store already has are dropped there, a handful of `UPDATE`s
+//! tie the rest to sites through the registry, and one `INSERT … SELECT … ON CONFLICT DO
+//! NOTHING` moves them into `evidence`, written once and already attributed. `attributed_by`
+//! records how: `''` when nothing matched, otherwise the registry entry that did (NULL only
+//! while a re-attribution is under way). A batch is one transaction, so an import killed
+//! halfway loses only its open batch and, run again, skips what it had stored; rows not yet
+//! in a case are folded by the next [`crate::cases::fuse`].
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -55,56 +57,65 @@ const COLUMNS: &str = "id, stream, department, detector, subject_kind, subject, 
      power_w_high, confidence, summary, source_file, source_line, tool, ingested_at, detail";
 const PER_ROW: usize = 24;
 
-/// The lease that held an address at the session's time (and port, behind carrier-grade NAT).
+/// The lease that held an address at the session's time (and port, behind carrier-grade NAT),
+/// for a row of table `{T}`.
 const LEASE: &str = "FROM ip_assignments a JOIN subscribers s ON s.subscriber_id = a.subscriber_id \
-     WHERE a.ip = evidence.subject AND a.valid_from <= evidence.observed_from \
-     AND a.valid_to > evidence.observed_from \
-     AND a.port_from <= COALESCE(evidence.subject_port, 0) \
-     AND a.port_to >= COALESCE(evidence.subject_port, 0)";
+     WHERE a.ip = {T}.subject AND a.valid_from <= {T}.observed_from \
+     AND a.valid_to > {T}.observed_from \
+     AND a.port_from <= COALESCE({T}.subject_port, 0) \
+     AND a.port_to >= COALESCE({T}.subject_port, 0)";
 
-/// The statements that attribute every untried row, in order of preference: an address through
-/// its lease at the time, a meter, a registered wallet (the session's payout address or a wallet
-/// subject), a wallet that an attributed session paid to, and last the mark for rows nothing
-/// explains. Each returns the rows it tied.
-fn attribution_statements() -> [String; 5] {
+/// The staging table a batch is attributed in before it joins `evidence`: rows are written to
+/// the big table once, already attributed, instead of inserted and then rewritten.
+const STAGING: &str = "evidence_staging";
+
+/// The statements that attribute every untried row of `table`, in order of preference: an
+/// address through its lease at the time, a meter, a registered wallet (the session's payout
+/// address or a wallet subject), a wallet that an attributed session paid to, and last the
+/// mark for rows nothing explains. Each returns the rows it tied.
+fn attribution_statements(table: &str) -> [String; 5] {
+    let lease = LEASE.replace("{T}", table);
     [
         format!(
-            "UPDATE evidence SET \
-             site_id = (SELECT s.site_id {LEASE} ORDER BY a.valid_from DESC LIMIT 1), \
-             attributed_by = (SELECT 'ip-assignment:' || a.subscriber_id {LEASE} \
+            "UPDATE {table} SET \
+             site_id = (SELECT s.site_id {lease} ORDER BY a.valid_from DESC LIMIT 1), \
+             attributed_by = (SELECT 'ip-assignment:' || a.subscriber_id {lease} \
                               ORDER BY a.valid_from DESC LIMIT 1) \
-             WHERE attributed_by IS NULL AND subject_kind = 'ip' AND EXISTS (SELECT 1 {LEASE})"
+             WHERE attributed_by IS NULL AND subject_kind = 'ip' AND EXISTS (SELECT 1 {lease})"
         ),
-        "UPDATE evidence SET \
-         site_id = (SELECT m.site_id FROM meters m WHERE m.meter_id = evidence.subject), \
-         attributed_by = 'meter' \
-         WHERE attributed_by IS NULL AND subject_kind = 'meter' \
-         AND EXISTS (SELECT 1 FROM meters m WHERE m.meter_id = evidence.subject)"
-            .to_string(),
-        "UPDATE evidence SET \
-         site_id = (SELECT w.site_id FROM wallets w WHERE w.address = evidence.wallet), \
-         attributed_by = 'wallet' \
-         WHERE attributed_by IS NULL AND wallet IS NOT NULL \
-         AND EXISTS (SELECT 1 FROM wallets w WHERE w.address = evidence.wallet)"
-            .to_string(),
+        format!(
+            "UPDATE {table} SET \
+             site_id = (SELECT m.site_id FROM meters m WHERE m.meter_id = {table}.subject), \
+             attributed_by = 'meter' \
+             WHERE attributed_by IS NULL AND subject_kind = 'meter' \
+             AND EXISTS (SELECT 1 FROM meters m WHERE m.meter_id = {table}.subject)"
+        ),
+        format!(
+            "UPDATE {table} SET \
+             site_id = (SELECT w.site_id FROM wallets w WHERE w.address = {table}.wallet), \
+             attributed_by = 'wallet' \
+             WHERE attributed_by IS NULL AND wallet IS NOT NULL \
+             AND EXISTS (SELECT 1 FROM wallets w WHERE w.address = {table}.wallet)"
+        ),
         // A wallet no registry lists, but which a session already tied to a site paid to:
         // the trace belongs to that site's case.
-        "UPDATE evidence SET \
-         site_id = (SELECT n.site_id FROM evidence n WHERE n.wallet = evidence.wallet \
-                    AND n.stream = 'network' AND n.site_id IS NOT NULL \
-                    ORDER BY n.observed_from DESC LIMIT 1), \
-         attributed_by = 'wallet-in-session' \
-         WHERE attributed_by IS NULL AND subject_kind = 'wallet' \
-         AND EXISTS (SELECT 1 FROM evidence n WHERE n.wallet = evidence.wallet \
-                     AND n.stream = 'network' AND n.site_id IS NOT NULL)"
-            .to_string(),
-        "UPDATE evidence SET attributed_by = '' WHERE attributed_by IS NULL".to_string(),
+        format!(
+            "UPDATE {table} SET \
+             site_id = (SELECT n.site_id FROM evidence n WHERE n.wallet = {table}.wallet \
+                        AND n.stream = 'network' AND n.site_id IS NOT NULL \
+                        ORDER BY n.observed_from DESC LIMIT 1), \
+             attributed_by = 'wallet-in-session' \
+             WHERE attributed_by IS NULL AND subject_kind = 'wallet' \
+             AND EXISTS (SELECT 1 FROM evidence n WHERE n.wallet = {table}.wallet \
+                         AND n.stream = 'network' AND n.site_id IS NOT NULL)"
+        ),
+        format!("UPDATE {table} SET attributed_by = '' WHERE attributed_by IS NULL"),
     ]
 }
 
-/// Ties every row not yet tried to a site; returns (tied, not tied).
-pub fn attribute_pending(conn: &mut Conn) -> Result<(u64, u64), StoreError> {
-    let [ip, meter, wallet, in_session, none] = attribution_statements();
+/// Ties every row of `table` not yet tried to a site; returns (tied, not tied).
+fn attribute_pending(conn: &mut Conn, table: &str) -> Result<(u64, u64), StoreError> {
+    let [ip, meter, wallet, in_session, none] = attribution_statements(table);
     let mut tied = 0;
     for sql in [&ip, &meter, &wallet, &in_session] {
         tied += conn.execute(sql, &[])?;
@@ -150,7 +161,7 @@ fn row_values(e: &Evidence, now: i64, out: &mut Vec<Value>) {
 fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; PER_ROW].join(", "));
     format!(
-        "INSERT INTO evidence ({COLUMNS}) VALUES {} ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO {STAGING} ({COLUMNS}) VALUES {}",
         vec![one; rows].join(", ")
     )
 }
@@ -163,22 +174,48 @@ fn store(
     if batch.is_empty() {
         return Ok(());
     }
+    let read = batch.len() as u64;
+    // The same observation twice in one batch is one row.
+    let mut ids = std::collections::HashSet::with_capacity(batch.len());
+    batch.retain(|e| ids.insert(e.id.clone()));
     let now = time::now();
     let (new, tied, untied) = conn.transaction(|c| {
-        let mut new = 0;
+        c.batch(&format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {STAGING} AS SELECT * FROM evidence WHERE 1 = 0"
+        ))?;
         let mut values = Vec::with_capacity(ROWS_PER_INSERT * PER_ROW);
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             values.clear();
             for e in chunk {
                 row_values(e, now, &mut values);
             }
-            new += c.execute(&insert_sql(chunk.len()), &values)?;
+            c.execute(&insert_sql(chunk.len()), &values)?;
         }
-        let (tied, untied) = attribute_pending(c)?;
+        c.execute(
+            &format!("DELETE FROM {STAGING} WHERE id IN (SELECT id FROM evidence)"),
+            &[],
+        )?;
+        let (tied, untied) = attribute_pending(c, STAGING)?;
+        let new = c.execute(
+            &format!(
+                "INSERT INTO evidence SELECT * FROM {STAGING} WHERE 1 = 1 \
+                 ON CONFLICT (id) DO NOTHING"
+            ),
+            &[],
+        )?;
+        // PostgreSQL never vacuums temporary tables: deleted rows would pile up and every
+        // later batch would scan them. TRUNCATE gives the space back; SQLite's unqualified
+        // DELETE does the same.
+        match c.dialect() {
+            crate::db::Dialect::Postgres => c.batch(&format!("TRUNCATE {STAGING}"))?,
+            crate::db::Dialect::Sqlite => {
+                c.execute(&format!("DELETE FROM {STAGING}"), &[])?;
+            }
+        }
         Ok((new, tied, untied))
     })?;
     report.new += new;
-    report.known += batch.len() as u64 - new;
+    report.known += read - new;
     report.attributed += tied;
     report.unattributed += untied;
     batch.clear();
@@ -246,7 +283,7 @@ pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
              WHERE site_id IS NULL AND subject_kind = 'wallet'",
             &[],
         )?;
-        Ok(attribute_pending(c)?.0)
+        Ok(attribute_pending(c, "evidence")?.0)
     })
 }
 
@@ -258,6 +295,6 @@ pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
             "UPDATE evidence SET attributed_by = NULL WHERE site_id IS NULL",
             &[],
         )?;
-        Ok(attribute_pending(c)?.0)
+        Ok(attribute_pending(c, "evidence")?.0)
     })
 }

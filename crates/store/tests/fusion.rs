@@ -488,3 +488,68 @@ fn registry_fusion_lifecycle_and_reports() {
         );
     }
 }
+
+/// Thousands of cases touched at once take the streaming path; its figures must be the ones
+/// the per-case rules give.
+#[test]
+fn many_cases_at_once_fuse_like_one_at_a_time() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 2600;
+    let (mut sites, mut subs, mut leases, mut lines) = (
+        String::from("site_id,region_code\n"),
+        String::from("subscriber_id,site_id\n"),
+        String::from("ip,start,subscriber_id\n"),
+        String::new(),
+    );
+    for i in 0..n {
+        let _ = writeln!(sites, "S{i},150202");
+        let _ = writeln!(subs, "U{i},S{i}");
+        let _ = writeln!(leases, "10.9.{}.{},2024-03-01,U{i}", i / 250, i % 250 + 1);
+        for k in 0..(1 + i % 3) {
+            let _ = writeln!(
+                lines,
+                "{}",
+                scan_line(
+                    &format!("10.9.{}.{}", i / 250, i % 250 + 1),
+                    40_000 + k as u16,
+                    &format!("2024-03-0{}T10:00:00+08:00", 2 + k),
+                    None,
+                    &format!("rig{k}")
+                )
+            );
+        }
+    }
+    let files = [
+        common::write(dir.path(), "sites.csv", &sites),
+        common::write(dir.path(), "subscribers.csv", &subs),
+        common::write(dir.path(), "leases.csv", &leases),
+    ];
+    let ev = common::write(dir.path(), "many.jsonl", &lines);
+    for engine in common::engines(dir.path(), "many") {
+        let mut store = Store::open(&engine.target).unwrap();
+        for f in &files {
+            registry::import(&mut store.conn, f, None).unwrap();
+        }
+        let r = ingest(&mut store, &[&ev]);
+        assert_eq!(r.attributed, r.new, "{}", engine.label);
+        let all = cases::list(&mut store.conn, &Filter::default()).unwrap();
+        assert_eq!(all.len(), n, "{}", engine.label);
+        for c in all.iter().step_by(97) {
+            let f = cases::fuse_pieces(&cases::pieces(&mut store.conn, c.case_id).unwrap());
+            assert_eq!(c.evidence_count, f.count, "{}", engine.label);
+            assert!(
+                (c.power_kw - f.power_kw.0).abs() < 1e-9,
+                "{}: {c:?} {f:?}",
+                engine.label
+            );
+            let i: i64 = c.site_id[1..].parse().unwrap();
+            assert_eq!(c.evidence_count, 1 + i % 3, "{}", engine.label);
+            assert!(
+                (c.power_kw - 3.0 * (1 + i % 3) as f64).abs() < 1e-9,
+                "{}: one rig per worker name",
+                engine.label
+            );
+        }
+    }
+}
