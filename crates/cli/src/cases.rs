@@ -729,6 +729,8 @@ pub fn report(c: ReportCommand) -> Result<ExitCode> {
             "kw_low",
             "kw_high",
             "kwh_month",
+            "kwh_month_low",
+            "kwh_month_high",
             "peak_month",
             "peak_kw",
             "vs_peak",
@@ -757,6 +759,8 @@ pub fn report(c: ReportCommand) -> Result<ExitCode> {
                 format!("{:.1}", r.power_kw_low),
                 format!("{:.1}", r.power_kw_high),
                 format!("{:.0}", r.energy_kwh_month),
+                format!("{:.0}", r.energy_kwh_month_low),
+                format!("{:.0}", r.energy_kwh_month_high),
                 r.peak_month.clone().unwrap_or_default(),
                 format!("{:.1}", r.peak_kw),
                 r.change_vs_peak
