@@ -8,6 +8,7 @@ mod intel;
 mod output;
 mod power;
 mod scan;
+mod serve;
 mod synth;
 
 use clap::{Parser, Subcommand};
@@ -53,6 +54,14 @@ enum Command {
     Report(cases::ReportCommand),
     /// The whole job on a generated region: captures, meters, registry, detectors, cases, report.
     Demo(demo::DemoArgs),
+    /// Serve the REST API (/api/v1, OpenAPI at /api/openapi.json) over the store.
+    Serve(serve::ServeArgs),
+    /// Users of the server: add (one-time password), API tokens, list.
+    #[command(subcommand)]
+    Users(serve::UsersCommand),
+    /// The tamper-evident audit log: verify the chain, list entries.
+    #[command(subcommand)]
+    Audit(serve::AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +77,9 @@ fn main() -> ExitCode {
         Command::Cases(c) => cases::run(c),
         Command::Report(c) => cases::report(c),
         Command::Demo(a) => demo::run(a, &cfg),
+        Command::Serve(a) => serve::serve(a),
+        Command::Users(c) => serve::users(c),
+        Command::Audit(c) => serve::audit(c),
     });
     match result {
         Ok(code) => code,

@@ -585,31 +585,46 @@ pub fn advance(
             "a transition needs a reason (--reason)".into(),
         ));
     }
-    c.transaction(|c| {
-        let Some(r) = c.query_one(
-            "SELECT state FROM cases WHERE case_id = ?",
-            &[case_id.into()],
-        )?
-        else {
-            return Err(StoreError::NoCase(case_id));
-        };
-        let from = State::parse(&r.text(0)).unwrap_or(State::Suspected);
-        if !from.next().contains(&to) {
-            return Err(StoreError::IllegalTransition {
-                case: case_id,
-                from: from.name().into(),
-                to: to.name().into(),
-                allowed: from
-                    .next()
-                    .iter()
-                    .map(|s| s.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            });
-        }
-        transition(c, case_id, from, to, actor, reason, at)?;
-        Ok(from)
-    })
+    c.transaction(|c| advance_within(c, case_id, to, actor, reason, at))
+}
+
+/// [`advance`] inside a transaction the caller holds, so an audit entry can share it.
+pub fn advance_within(
+    c: &mut Conn,
+    case_id: i64,
+    to: State,
+    actor: &str,
+    reason: &str,
+    at: i64,
+) -> Result<State, StoreError> {
+    if actor.trim().is_empty() || reason.trim().is_empty() {
+        return Err(StoreError::Invalid(
+            "a transition needs who made it and why".into(),
+        ));
+    }
+    let Some(r) = c.query_one(
+        "SELECT state FROM cases WHERE case_id = ?",
+        &[case_id.into()],
+    )?
+    else {
+        return Err(StoreError::NoCase(case_id));
+    };
+    let from = State::parse(&r.text(0)).unwrap_or(State::Suspected);
+    if !from.next().contains(&to) {
+        return Err(StoreError::IllegalTransition {
+            case: case_id,
+            from: from.name().into(),
+            to: to.name().into(),
+            allowed: from
+                .next()
+                .iter()
+                .map(|s| s.name())
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    transition(c, case_id, from, to, actor, reason, at)?;
+    Ok(from)
 }
 
 /// Assigns a case to a department or person.

@@ -6,6 +6,7 @@
 //! attributes each to a site through the [`registry`], and [`cases::fuse`] folds what is new
 //! into one case per site. Reports and documents only read.
 
+pub mod audit;
 pub mod cases;
 pub mod db;
 pub mod documents;
@@ -17,6 +18,7 @@ pub mod report;
 pub mod schema;
 pub mod testing;
 pub mod time;
+pub mod users;
 
 pub use db::{Conn, Dialect, Row, Value};
 

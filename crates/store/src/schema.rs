@@ -139,6 +139,60 @@ CREATE TABLE penalty_rules (
     PRIMARY KEY (jurisdiction, valid_from)
 );
 "#,
+    // 2: people, their sessions and tokens, notes and inspections, the audit log.
+    r#"
+CREATE TABLE users (
+    user_id {id},
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    disabled {int} NOT NULL DEFAULT 0
+);
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id {int} NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    expires_at {int} NOT NULL
+);
+CREATE TABLE api_tokens (
+    token_hash TEXT PRIMARY KEY,
+    user_id {int} NOT NULL,
+    label TEXT NOT NULL,
+    created_at {int} NOT NULL
+);
+CREATE TABLE case_notes (
+    note_id {id},
+    case_id {int} NOT NULL,
+    at {int} NOT NULL,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX case_notes_case ON case_notes (case_id, at);
+CREATE TABLE inspections (
+    inspection_id {id},
+    case_id {int} NOT NULL,
+    at {int} NOT NULL,
+    inspector TEXT NOT NULL,
+    mining {int} NOT NULL,
+    machines {int},
+    measured_kw {real},
+    notes TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX inspections_case ON inspections (case_id);
+CREATE TABLE audit_log (
+    seq {int} PRIMARY KEY,
+    at {int} NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+"#,
 ];
 
 /// Writes a migration in the engine's own words.

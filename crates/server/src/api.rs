@@ -1,0 +1,548 @@
+//! `/api/v1`: JSON over HTTP, described by the OpenAPI document at `/api/openapi.json`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
+use minewatch_store::cases::{self, Filter, State as CaseState};
+use minewatch_store::evidence::Stream;
+use minewatch_store::users::{self, Role};
+use minewatch_store::{audit, penalties, registry, report, time};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::access;
+use crate::auth::{self, Principal};
+use crate::{ApiError, AppState, ErrorBody};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "minewatch",
+        description = "Cases of cryptocurrency mining: evidence, lifecycle, regional figures"
+    ),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// The API routes and the OpenAPI document that describes them.
+pub fn router(state: AppState) -> axum::Router {
+    let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_cases))
+        .routes(routes!(get_case))
+        .routes(routes!(advance_case))
+        .routes(routes!(add_note))
+        .routes(routes!(regions))
+        .routes(routes!(verify_audit))
+        .split_for_parts();
+    let doc = api.to_json().unwrap_or_else(|_| "{}".into());
+    router
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || async move {
+                ([(header::CONTENT_TYPE, "application/json")], doc.clone())
+            }),
+        )
+        .with_state(state)
+}
+
+/// Log-in request.
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// User name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Who the caller is.
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    /// User name.
+    pub name: String,
+    /// Role.
+    pub role: String,
+    /// Region scope ("" for everywhere).
+    pub region: String,
+    /// The CSRF secret to send as `X-CSRF-Token` with changes (sessions only).
+    pub csrf: Option<String>,
+}
+
+fn me_of(p: &Principal) -> Me {
+    Me {
+        name: p.user.name.clone(),
+        role: p.user.role.name().into(),
+        region: p.user.region.clone(),
+        csrf: p.csrf.clone(),
+    }
+}
+
+/// Logs in and sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(s): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let now = time::now();
+    if req.name.len() > 64 || req.password.len() > 1024 {
+        return Err(ApiError::BadRequest("name or password too long".into()));
+    }
+    if !s.limiter.allowed(&req.name, now) {
+        return Err(ApiError::TooMany(format!(
+            "too many failed log-ins for {}; wait {} minutes",
+            req.name,
+            auth::WINDOW_S / 60
+        )));
+    }
+    let name = req.name.clone();
+    let found = s.db(move |c| users::by_name(c, &name)).await?;
+    let user = match found {
+        Some((u, hash)) if !u.disabled && auth::check_password(&req.password, &hash) => u,
+        _ => {
+            s.limiter.failed(&req.name, now);
+            let name = req.name.clone();
+            s.db(move |c| {
+                c.transaction(|c| audit::append(c, now, &name, "login.failed", "user", "{}"))
+                    .map(|_| ())
+            })
+            .await?;
+            return Err(ApiError::Unauthenticated);
+        }
+    };
+    s.limiter.succeeded(&req.name);
+    let token = auth::random_hex(32)?;
+    let csrf = auth::random_hex(16)?;
+    let (t, cs, uid, uname) = (token.clone(), csrf.clone(), user.user_id, user.name.clone());
+    s.db(move |c| {
+        c.transaction(|c| {
+            users::open_session(c, &t, uid, &cs, now, auth::SESSION_TTL_S)?;
+            audit::append(c, now, &uname, "login", &format!("user:{uid}"), "{}")?;
+            Ok(())
+        })
+    })
+    .await?;
+    let mut headers = HeaderMap::new();
+    let cookie = format!(
+        "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        auth::COOKIE,
+        auth::SESSION_TTL_S
+    );
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    let p = Principal {
+        user,
+        csrf: Some(csrf),
+    };
+    Ok((headers, Json(me_of(&p))))
+}
+
+/// Ends the session.
+#[utoipa::path(post, path = "/api/v1/logout", responses((status = 200), (status = 401, body = ErrorBody)))]
+async fn logout(
+    State(s): State<AppState>,
+    p: Principal,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == auth::COOKIE)
+        .map(|(_, v)| v.to_string());
+    let name = p.user.name.clone();
+    s.db(move |c| {
+        c.transaction(|c| {
+            if let Some(t) = token {
+                users::close_session(c, &t)?;
+            }
+            audit::append(c, time::now(), &name, "logout", "user", "{}").map(|_| ())
+        })
+    })
+    .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(p: Principal) -> Json<Me> {
+    Json(me_of(&p))
+}
+
+/// Case-list filters.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct CaseQuery {
+    /// Comma-separated states.
+    pub state: Option<String>,
+    /// GB/T 2260 prefix, within the caller's scope.
+    pub region: Option<String>,
+    /// network, grid or chain.
+    pub stream: Option<String>,
+    /// Minimum combined confidence.
+    pub min_confidence: Option<f64>,
+    /// Page size (default 50, at most 500).
+    pub limit: Option<i64>,
+    /// Rows to skip.
+    pub offset: Option<i64>,
+}
+
+/// A case as the caller may see it.
+#[derive(Serialize, ToSchema)]
+pub struct CaseView {
+    /// Case number.
+    pub case_id: i64,
+    /// Site.
+    pub site_id: String,
+    /// Lifecycle state.
+    pub state: String,
+    /// Region code.
+    pub region_code: String,
+    /// Address (masked for roles without clearance).
+    pub address: Option<String>,
+    /// Streams with evidence.
+    pub streams: Vec<String>,
+    /// Combined confidence.
+    pub confidence: f64,
+    /// Mining power, kW.
+    pub power_kw: f64,
+    /// Lower bound, kW.
+    pub power_kw_low: f64,
+    /// Upper bound, kW.
+    pub power_kw_high: f64,
+    /// Energy per month, kWh.
+    pub energy_kwh_month: f64,
+    /// First sighting.
+    pub first_seen: Option<String>,
+    /// Last sighting.
+    pub last_seen: Option<String>,
+    /// Pieces of evidence.
+    pub evidence_count: i64,
+}
+
+fn view(role: Role, c: cases::Case) -> CaseView {
+    CaseView {
+        case_id: c.case_id,
+        site_id: c.site_id,
+        state: c.state.name().into(),
+        region_code: c.region_code,
+        address: access::mask_address(role, c.address),
+        streams: c.streams,
+        confidence: c.confidence,
+        power_kw: c.power_kw,
+        power_kw_low: c.power_kw_low,
+        power_kw_high: c.power_kw_high,
+        energy_kwh_month: c.energy_kwh_month,
+        first_seen: c.first_seen,
+        last_seen: c.last_seen,
+        evidence_count: c.evidence_count,
+    }
+}
+
+/// A page of cases.
+#[derive(Serialize, ToSchema)]
+pub struct CasePage {
+    /// The cases.
+    pub cases: Vec<CaseView>,
+    /// Offset of the page.
+    pub offset: i64,
+    /// Page size asked for.
+    pub limit: i64,
+}
+
+/// Lists cases in the caller's region, most confident first.
+#[utoipa::path(get, path = "/api/v1/cases", params(CaseQuery),
+    responses((status = 200, body = CasePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_cases(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<CaseQuery>,
+) -> Result<Json<CasePage>, ApiError> {
+    let states = match &q.state {
+        None => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .filter(|x| !x.is_empty())
+            .map(|x| {
+                CaseState::parse(x)
+                    .ok_or_else(|| ApiError::BadRequest(format!("unknown state {x}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    if let Some(r) = &q.region {
+        registry::check_region(r).map_err(ApiError::BadRequest)?;
+    }
+    let stream = match &q.stream {
+        None => None,
+        Some(x) => Some(
+            Stream::parse(x).ok_or_else(|| ApiError::BadRequest(format!("unknown stream {x}")))?,
+        ),
+    };
+    if q.min_confidence.is_some_and(|m| !(0.0..=1.0).contains(&m)) {
+        return Err(ApiError::BadRequest(
+            "min_confidence must lie in 0..1".into(),
+        ));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) || q.offset.is_some_and(|o| o < 0) {
+        return Err(ApiError::BadRequest(
+            "limit must be 1..500 and offset not negative".into(),
+        ));
+    }
+    let offset = q.offset.unwrap_or(0);
+    let filter = Filter {
+        states,
+        region: access::scoped_region(&p.user, q.region.as_deref())?,
+        stream,
+        min_confidence: q.min_confidence,
+        limit: Some(limit),
+        offset,
+    };
+    let role = p.user.role;
+    let list = s.db(move |c| cases::list(c, &filter)).await?;
+    Ok(Json(CasePage {
+        cases: list.into_iter().map(|c| view(role, c)).collect(),
+        offset,
+        limit,
+    }))
+}
+
+/// A case with its evidence, history, notes and surcharge.
+#[derive(Serialize, ToSchema)]
+pub struct CaseDetail {
+    /// The case.
+    pub case: CaseView,
+    /// Lifecycle history.
+    #[schema(value_type = Vec<Object>)]
+    pub history: Vec<cases::Event>,
+    /// Evidence, subjects masked by role.
+    #[schema(value_type = Vec<Object>)]
+    pub evidence: Vec<cases::EvidenceRow>,
+    /// Notes.
+    #[schema(value_type = Vec<Object>)]
+    pub notes: Vec<users::Note>,
+    /// Inspection outcomes.
+    #[schema(value_type = Vec<Object>)]
+    pub inspections: Vec<users::Inspection>,
+    /// The surcharge in force, worked out.
+    #[schema(value_type = Option<Object>)]
+    pub surcharge: Option<penalties::Assessment>,
+}
+
+/// One case, if it lies in the caller's region. Reading personal data is audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path, description = "case number")),
+    responses((status = 200, body = CaseDetail), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_case(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let user = p.user.clone();
+    let detail = s
+        .db(move |c| {
+            let case = cases::get(c, id)?;
+            if !access::in_scope(&user, &case.region_code) {
+                return Err(minewatch_store::StoreError::NoCase(id));
+            }
+            let role = user.role;
+            let mut evidence = cases::evidence(c, id)?;
+            for e in &mut evidence {
+                e.subject = access::mask_subject(role, std::mem::take(&mut e.subject));
+                e.attributed_by = access::mask_attribution(role, e.attributed_by.take());
+                if !access::sees_subjects(role) {
+                    e.wallet = e.wallet.as_ref().map(|_| access::MASK.into());
+                    e.summary = format!("{} ({})", e.detector, e.stream);
+                    e.source = access::MASK.into();
+                }
+            }
+            let surcharge = penalties::assess(c, &case)?;
+            if access::sees_address(role) || access::sees_subscriber(role) {
+                c.transaction(|c| {
+                    audit::append(
+                        c,
+                        time::now(),
+                        &user.name,
+                        "case.read",
+                        &format!("case:{id}"),
+                        "{\"personal_data\":true}",
+                    )
+                })?;
+            }
+            Ok(CaseDetail {
+                history: cases::history(c, id)?,
+                notes: users::notes(c, id)?,
+                inspections: users::inspections(c, id)?,
+                evidence,
+                surcharge,
+                case: view(role, case),
+            })
+        })
+        .await?;
+    Ok(Json(detail))
+}
+
+/// A lifecycle step.
+#[derive(Deserialize, ToSchema)]
+pub struct AdvanceRequest {
+    /// The new state.
+    pub to: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Moves a case to another state (grid, police, coordination, admin).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/advance", params(("id" = i64, Path, description = "case number")),
+    request_body = AdvanceRequest,
+    responses((status = 200, body = CaseView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn advance_case(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<AdvanceRequest>,
+) -> Result<Json<CaseView>, ApiError> {
+    if !access::may_advance(p.user.role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role cannot advance cases",
+            p.user.role.name()
+        )));
+    }
+    let to = CaseState::parse(&req.to)
+        .ok_or_else(|| ApiError::BadRequest(format!("unknown state {}", req.to)))?;
+    if req.reason.trim().is_empty() || req.reason.len() > 2000 {
+        return Err(ApiError::BadRequest(
+            "a reason of 1 to 2000 characters is required".into(),
+        ));
+    }
+    let user = p.user.clone();
+    let case = s
+        .db(move |c| {
+            c.transaction(|c| {
+                let case = cases::get(c, id)?;
+                if !access::in_scope(&user, &case.region_code) {
+                    return Err(minewatch_store::StoreError::NoCase(id));
+                }
+                let now = time::now();
+                let from = cases::advance_within(c, id, to, &user.name, &req.reason, now)?;
+                let detail =
+                    serde_json::json!({"from": from.name(), "to": to.name(), "reason": req.reason})
+                        .to_string();
+                audit::append(
+                    c,
+                    now,
+                    &user.name,
+                    "case.advance",
+                    &format!("case:{id}"),
+                    &detail,
+                )?;
+                cases::get(c, id)
+            })
+        })
+        .await?;
+    Ok(Json(view(p.user.role, case)))
+}
+
+/// A note.
+#[derive(Deserialize, ToSchema)]
+pub struct NoteRequest {
+    /// The text.
+    pub text: String,
+}
+
+/// Adds a note to a case (every role but auditor).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/notes", params(("id" = i64, Path, description = "case number")),
+    request_body = NoteRequest,
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_note(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<NoteRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !access::may_annotate(p.user.role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role cannot add notes",
+            p.user.role.name()
+        )));
+    }
+    if req.text.trim().is_empty() || req.text.len() > 10_000 {
+        return Err(ApiError::BadRequest(
+            "a note of 1 to 10000 characters is required".into(),
+        ));
+    }
+    let user = p.user.clone();
+    s.db(move |c| {
+        c.transaction(|c| {
+            let case = cases::get(c, id)?;
+            if !access::in_scope(&user, &case.region_code) {
+                return Err(minewatch_store::StoreError::NoCase(id));
+            }
+            let now = time::now();
+            users::add_note(c, id, &user.name, &req.text, now)?;
+            audit::append(c, now, &user.name, "case.note", &format!("case:{id}"), "{}")?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// Report scope.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct RegionQuery {
+    /// GB/T 2260 prefix within the caller's scope.
+    pub region: Option<String>,
+}
+
+/// Regional figures within the caller's scope.
+#[utoipa::path(get, path = "/api/v1/report/regions", params(RegionQuery),
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn regions(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<RegionQuery>,
+) -> Result<Json<report::Report>, ApiError> {
+    if let Some(r) = &q.region {
+        registry::check_region(r).map_err(ApiError::BadRequest)?;
+    }
+    let within = access::scoped_region(&p.user, q.region.as_deref())?;
+    let rep = s
+        .db(move |c| {
+            report::regions(
+                c,
+                None,
+                &[
+                    report::Level::Province,
+                    report::Level::City,
+                    report::Level::County,
+                ],
+                within.as_deref(),
+            )
+        })
+        .await?;
+    Ok(Json(rep))
+}
+
+/// Checks the audit chain (auditor, coordination, admin).
+#[utoipa::path(get, path = "/api/v1/audit/verify",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn verify_audit(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<audit::Verification>, ApiError> {
+    if !access::may_verify_audit(p.user.role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role cannot read the audit log",
+            p.user.role.name()
+        )));
+    }
+    Ok(Json(s.db(audit::verify).await?))
+}

@@ -1,0 +1,142 @@
+//! The departments' REST API over the store, with authentication, role and region scope,
+//! masking of personal data and the audit log.
+//!
+//! Every request passes through [`auth::Principal`]: no handler runs for an unknown caller, and
+//! a handler receives the caller's role and region scope with the request, so the checks in
+//! [`access`] are made where the data is chosen. Store calls are synchronous and run on the
+//! blocking pool, one pooled connection each.
+
+pub mod access;
+pub mod api;
+pub mod auth;
+pub mod pool;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use minewatch_store::{Conn, StoreError};
+use serde::Serialize;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// Store connections.
+    pub pool: Arc<pool::Pool>,
+    /// Log-in attempts by name, for rate limiting.
+    pub limiter: Arc<auth::LoginLimiter>,
+}
+
+impl AppState {
+    /// Opens the store (migrating it once) and prepares the state.
+    pub fn new(target: &str) -> Result<AppState, StoreError> {
+        minewatch_store::Store::open(target)?;
+        Ok(AppState {
+            pool: Arc::new(pool::Pool::new(target, pool::MAX_IDLE)),
+            limiter: Arc::new(auth::LoginLimiter::default()),
+        })
+    }
+
+    /// Runs store work on the blocking pool with a pooled connection.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = pool.get()?;
+            let r = f(&mut c);
+            pool.put(c);
+            r
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("store task failed: {e}")))?
+        .map_err(ApiError::from)
+    }
+}
+
+/// An error as the API answers it: a status and `{"error": "…"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or asks for something impossible.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 401: no valid credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// 403: authenticated, but not allowed.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such thing (or not in the caller's scope).
+    #[error("{0}")]
+    NotFound(String),
+    /// 409: the lifecycle refuses the change.
+    #[error("{0}")]
+    Conflict(String),
+    /// 429: too many attempts.
+    #[error("{0}")]
+    TooMany(String),
+    /// 500: our fault.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NoCase(id) => ApiError::NotFound(format!("no case {id}")),
+            e @ StoreError::IllegalTransition { .. } => ApiError::Conflict(e.to_string()),
+            StoreError::Invalid(m) => ApiError::BadRequest(m),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// The body of an error answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: self.to_string(),
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// The application: API routes, the OpenAPI document, shared state.
+pub fn app(state: AppState) -> axum::Router {
+    api::router(state)
+}
+
+/// Serves the application until the process is stopped.
+pub async fn serve(target: &str, listen: &str) -> Result<(), ApiError> {
+    // The store's clients are synchronous (PostgreSQL's runs its own runtime): never on ours.
+    let t = target.to_string();
+    let state = tokio::task::spawn_blocking(move || AppState::new(&t))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| ApiError::Internal(format!("cannot listen on {listen}: {e}")))?;
+    axum::serve(listener, app(state))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}

@@ -1,0 +1,517 @@
+//! The API's security walked as a matrix: every endpoint without credentials, every role
+//! against every endpoint inside and outside its region, masking, CSRF, the log-in limit,
+//! input validation and the audit chain, on SQLite and (when configured) PostgreSQL.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use minewatch_server::{AppState, app, auth};
+use minewatch_store::ingest::{IngestReport, ingest_file};
+use minewatch_store::testing::{engines, write};
+use minewatch_store::users::{self, ROLES, Role};
+use minewatch_store::{Store, cases, registry};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Fixture {
+    app: axum::Router,
+    /// (role, region) → API token.
+    tokens: Vec<(Role, &'static str, String)>,
+    /// A case in Inner Mongolia (1502…) and one in Sichuan (5118…).
+    im_case: i64,
+    sc_case: i64,
+    target: String,
+}
+
+fn setup(dir: &std::path::Path, target: String) -> Fixture {
+    let files = [
+        write(
+            dir,
+            "sites.csv",
+            "site_id,name,address,region_code,owner\nS1,Farm,No. 1 Secret Road,150202,Wang\nS2,Barn,No. 2 Secret Road,511802,Zhao\n",
+        ),
+        write(dir, "meters.csv", "meter_id,site_id\nM1,S1\nM2,S2\n"),
+    ];
+    let power = |m: &str| {
+        json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": "2024-02-10", "mining_kw": 12.0,
+               "window_start": "2024-02-01", "window_end": "2024-02-29", "reasons": []})
+        .to_string()
+    };
+    let ev = write(
+        dir,
+        "suspects.jsonl",
+        &format!("{}\n{}\n", power("M1"), power("M2")),
+    );
+    let mut store = Store::open(&target).unwrap();
+    for f in &files {
+        registry::import(&mut store.conn, f, None).unwrap();
+    }
+    let mut r = IngestReport::default();
+    ingest_file(&mut store.conn, &ev, None, &mut r).unwrap();
+    cases::fuse(&mut store.conn).unwrap();
+    let all = cases::list(&mut store.conn, &cases::Filter::default()).unwrap();
+    let case_of = |site: &str| all.iter().find(|c| c.site_id == site).unwrap().case_id;
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        for region in ["", "1502"] {
+            let name = format!(
+                "{}-{}",
+                role.name(),
+                if region.is_empty() { "all" } else { region }
+            );
+            let hash = auth::hash_password("pw-of-".to_string().as_str()).unwrap();
+            let id = users::add(&mut store.conn, &name, role, region, &hash, 0).unwrap();
+            let token = auth::random_hex(32).unwrap();
+            users::add_token(&mut store.conn, id, &token, "test", 0).unwrap();
+            tokens.push((role, region, token));
+        }
+    }
+    let login_hash = auth::hash_password("s3cret-pass").unwrap();
+    users::add(&mut store.conn, "li.wei", Role::Grid, "", &login_hash, 0).unwrap();
+    Fixture {
+        app: app(AppState::new(&target).unwrap()),
+        tokens,
+        im_case: case_of("S1"),
+        sc_case: case_of("S2"),
+        target,
+    }
+}
+
+async fn call(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    auth: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(t) = auth {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    let req = match body {
+        Some(b) => req
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn token(f: &Fixture, role: Role, region: &str) -> String {
+    f.tokens
+        .iter()
+        .find(|t| t.0 == role && t.1 == region)
+        .unwrap()
+        .2
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_regions_and_masking() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    // The store's clients are synchronous: set up off the async threads.
+    let all = tokio::task::spawn_blocking(move || engines(&d, "api"))
+        .await
+        .unwrap();
+    for e in all {
+        let (d, t) = (dir.path().to_path_buf(), e.target.clone());
+        let f = tokio::task::spawn_blocking(move || setup(&d, t))
+            .await
+            .unwrap();
+        let l = e.label;
+        let (im, sc) = (f.im_case, f.sc_case);
+
+        // Nothing answers without credentials.
+        for (m, uri) in [
+            ("GET", "/api/v1/me".to_string()),
+            ("GET", "/api/v1/cases".into()),
+            ("GET", format!("/api/v1/cases/{im}")),
+            ("POST", format!("/api/v1/cases/{im}/advance")),
+            ("POST", format!("/api/v1/cases/{im}/notes")),
+            ("GET", "/api/v1/report/regions".into()),
+            ("GET", "/api/v1/audit/verify".into()),
+            ("POST", "/api/v1/logout".into()),
+        ] {
+            let (st, _) = call(&f.app, m, &uri, None, Some(json!({}))).await;
+            assert_eq!(st, StatusCode::UNAUTHORIZED, "{l}: {m} {uri}");
+            let (st, _) = call(&f.app, m, &uri, Some("forged-token"), Some(json!({}))).await;
+            assert_eq!(
+                st,
+                StatusCode::UNAUTHORIZED,
+                "{l}: {m} {uri} with a forged token"
+            );
+        }
+
+        for role in ROLES {
+            for region in ["", "1502"] {
+                let t = token(&f, role, region);
+                let who = format!("{l}: {} in '{region}'", role.name());
+                // Lists hold only cases in scope.
+                let (st, page) = call(&f.app, "GET", "/api/v1/cases", Some(&t), None).await;
+                assert_eq!(st, StatusCode::OK, "{who}: {page}");
+                let ids: Vec<i64> = page["cases"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["case_id"].as_i64().unwrap())
+                    .collect();
+                if region.is_empty() {
+                    assert_eq!(ids.len(), 2, "{who}");
+                } else {
+                    assert_eq!(ids, [im], "{who}");
+                    let (st, _) =
+                        call(&f.app, "GET", "/api/v1/cases?region=51", Some(&t), None).await;
+                    assert_eq!(st, StatusCode::FORBIDDEN, "{who}: asking outside the scope");
+                }
+                // A case out of scope does not exist.
+                let (st, body) = call(
+                    &f.app,
+                    "GET",
+                    &format!("/api/v1/cases/{sc}"),
+                    Some(&t),
+                    None,
+                )
+                .await;
+                assert_eq!(
+                    st,
+                    if region.is_empty() {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::NOT_FOUND
+                    },
+                    "{who}: {body}"
+                );
+                // Masking.
+                let (st, detail) = call(
+                    &f.app,
+                    "GET",
+                    &format!("/api/v1/cases/{im}"),
+                    Some(&t),
+                    None,
+                )
+                .await;
+                assert_eq!(st, StatusCode::OK, "{who}");
+                let address = detail["case"]["address"].as_str().unwrap();
+                assert_eq!(
+                    address == "No. 1 Secret Road",
+                    matches!(
+                        role,
+                        Role::Grid | Role::Police | Role::Coordination | Role::Admin
+                    ),
+                    "{who}: {address}"
+                );
+                let subject = detail["evidence"][0]["subject"].as_str().unwrap();
+                assert_eq!(subject == "M1", role != Role::Auditor, "{who}: {subject}");
+                // Notes: all but the auditor.
+                let (st, _) = call(
+                    &f.app,
+                    "POST",
+                    &format!("/api/v1/cases/{im}/notes"),
+                    Some(&t),
+                    Some(json!({"text": "seen"})),
+                )
+                .await;
+                assert_eq!(
+                    st,
+                    if role == Role::Auditor {
+                        StatusCode::FORBIDDEN
+                    } else {
+                        StatusCode::OK
+                    },
+                    "{who}"
+                );
+                // Advance: grid, police, coordination, admin; the lifecycle refuses skipping.
+                let (st, _) = call(
+                    &f.app,
+                    "POST",
+                    &format!("/api/v1/cases/{im}/advance"),
+                    Some(&t),
+                    Some(json!({"to": "rectified", "reason": "skip"})),
+                )
+                .await;
+                let may = matches!(
+                    role,
+                    Role::Grid | Role::Police | Role::Coordination | Role::Admin
+                );
+                assert_eq!(
+                    st,
+                    if may {
+                        StatusCode::CONFLICT
+                    } else {
+                        StatusCode::FORBIDDEN
+                    },
+                    "{who}"
+                );
+                if !region.is_empty() {
+                    let (st, _) = call(
+                        &f.app,
+                        "POST",
+                        &format!("/api/v1/cases/{sc}/advance"),
+                        Some(&t),
+                        Some(json!({"to": "verified", "reason": "x"})),
+                    )
+                    .await;
+                    assert_eq!(
+                        st,
+                        if may {
+                            StatusCode::NOT_FOUND
+                        } else {
+                            StatusCode::FORBIDDEN
+                        },
+                        "{who}: out of scope"
+                    );
+                }
+                // Reports within scope; the audit chain for those who check it.
+                let (st, rep) = call(&f.app, "GET", "/api/v1/report/regions", Some(&t), None).await;
+                assert_eq!(st, StatusCode::OK, "{who}");
+                let codes: Vec<&str> = rep["regions"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["code"].as_str().unwrap())
+                    .collect();
+                assert_eq!(
+                    codes.iter().any(|c| c.starts_with("51")),
+                    region.is_empty(),
+                    "{who}: {codes:?}"
+                );
+                let (st, _) = call(&f.app, "GET", "/api/v1/audit/verify", Some(&t), None).await;
+                assert_eq!(
+                    st == StatusCode::OK,
+                    matches!(role, Role::Auditor | Role::Coordination | Role::Admin),
+                    "{who}"
+                );
+            }
+        }
+
+        // A real step, and the audit chain that records it.
+        let admin = token(&f, Role::Admin, "");
+        let (st, c) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/cases/{im}/advance"),
+            Some(&admin),
+            Some(json!({"to": "verified", "reason": "site visit: 16 machines"})),
+        )
+        .await;
+        assert_eq!(
+            (st, c["state"].as_str()),
+            (StatusCode::OK, Some("verified")),
+            "{l}"
+        );
+        let (st, v) = call(&f.app, "GET", "/api/v1/audit/verify", Some(&admin), None).await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(v["broken_at"], Value::Null, "{l}: {v}");
+        let target = f.target.clone();
+        let log = tokio::task::spawn_blocking(move || {
+            let mut store = Store::open(&target).unwrap();
+            minewatch_store::audit::latest(&mut store.conn, 1000).unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(
+            log.iter()
+                .any(|e| e.action == "case.advance" && e.actor == "admin-all"),
+            "{l}"
+        );
+        assert!(
+            log.iter()
+                .any(|e| e.action == "case.read" && e.actor == "police-1502"),
+            "{l}"
+        );
+        assert!(
+            !log.iter()
+                .any(|e| e.action == "case.read" && e.actor.starts_with("auditor")),
+            "{l}: auditors read no personal data"
+        );
+
+        // Validation: clear 4xx, never a 5xx.
+        for uri in [
+            "/api/v1/cases?limit=0",
+            "/api/v1/cases?state=bogus",
+            "/api/v1/cases?region=15x",
+            "/api/v1/cases?min_confidence=2",
+            "/api/v1/cases?offset=-1",
+        ] {
+            let (st, body) = call(&f.app, "GET", uri, Some(&admin), None).await;
+            assert_eq!(st, StatusCode::BAD_REQUEST, "{l}: {uri}: {body}");
+            assert!(body["error"].is_string());
+        }
+        let (st, _) = call(&f.app, "GET", "/api/v1/cases/999999", Some(&admin), None).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        let (st, _) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/cases/{im}/advance"),
+            Some(&admin),
+            Some(json!({"to": "notified", "reason": ""})),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST);
+
+        // The OpenAPI document lists every route.
+        let (st, doc) = call(&f.app, "GET", "/api/openapi.json", None, None).await;
+        assert_eq!(st, StatusCode::OK);
+        for p in [
+            "/api/v1/cases",
+            "/api/v1/cases/{id}",
+            "/api/v1/cases/{id}/advance",
+            "/api/v1/login",
+            "/api/v1/audit/verify",
+        ] {
+            assert!(
+                doc["paths"].get(p).is_some(),
+                "{p} missing from the OpenAPI document"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sessions_csrf_and_the_login_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("s.db").display().to_string();
+    let d = dir.path().to_path_buf();
+    let f = tokio::task::spawn_blocking(move || setup(&d, target))
+        .await
+        .unwrap();
+    let post = |uri: &str, body: Value, cookie: Option<&str>, csrf: Option<&str>| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(c) = cookie {
+            req = req.header(header::COOKIE, c);
+        }
+        if let Some(c) = csrf {
+            req = req.header(auth::CSRF_HEADER, c);
+        }
+        req.body(Body::from(body.to_string())).unwrap()
+    };
+    // Right password: a session cookie that is HttpOnly and SameSite=Strict, and a CSRF secret.
+    let resp = f
+        .app
+        .clone()
+        .oneshot(post(
+            "/api/v1/login",
+            json!({"name": "li.wei", "password": "s3cret-pass"}),
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let set = resp.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    let me: Value =
+        serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+    let csrf = me["csrf"].as_str().unwrap().to_string();
+    // A change with the cookie but without the secret is refused; with it, accepted.
+    let uri = format!("/api/v1/cases/{}/notes", f.im_case);
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(&uri, json!({"text": "x"}), Some(&cookie), None))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(
+            &uri,
+            json!({"text": "x"}),
+            Some(&cookie),
+            Some("wrong"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(&uri, json!({"text": "x"}), Some(&cookie), Some(&csrf)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // After logging out the cookie is dead.
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(
+            "/api/v1/logout",
+            json!({}),
+            Some(&cookie),
+            Some(&csrf),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(&uri, json!({"text": "x"}), Some(&cookie), Some(&csrf)))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Wrong passwords: refused, then rate limited even with the right one.
+    for _ in 0..auth::MAX_FAILURES {
+        let r = f
+            .app
+            .clone()
+            .oneshot(post(
+                "/api/v1/login",
+                json!({"name": "li.wei", "password": "guess"}),
+                None,
+                None,
+            ))
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = f
+        .app
+        .clone()
+        .oneshot(post(
+            "/api/v1/login",
+            json!({"name": "li.wei", "password": "s3cret-pass"}),
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Every attempt is in the audit log, and the chain holds.
+    let target = f.target.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = Store::open(&target).unwrap();
+        let log = minewatch_store::audit::latest(&mut store.conn, 100).unwrap();
+        assert_eq!(
+            log.iter().filter(|e| e.action == "login.failed").count(),
+            auth::MAX_FAILURES as usize
+        );
+        assert_eq!(
+            minewatch_store::audit::verify(&mut store.conn)
+                .unwrap()
+                .broken_at,
+            None
+        );
+    })
+    .await
+    .unwrap();
+}

@@ -1,0 +1,321 @@
+//! People: users with a role and a region scope, their sessions and API tokens, and what they
+//! add to cases (notes, inspection outcomes). Secrets are stored only as hashes: passwords as
+//! argon2 strings made by the server, session and API tokens as SHA-256 of the token.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+use crate::db::{Conn, Row};
+
+/// A department role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// ISP and communications regulator staff: network evidence.
+    Network,
+    /// Grid company staff: meters, sites, site checks.
+    Grid,
+    /// Financial regulators: wallets and traces.
+    Finance,
+    /// Police: everything in their region.
+    Police,
+    /// The coordination office: runs the cases.
+    Coordination,
+    /// External evaluator: figures, no personal data, read only.
+    Auditor,
+    /// Administrators: users and everything else.
+    Admin,
+}
+
+/// Every role.
+pub const ROLES: [Role; 7] = [
+    Role::Network,
+    Role::Grid,
+    Role::Finance,
+    Role::Police,
+    Role::Coordination,
+    Role::Auditor,
+    Role::Admin,
+];
+
+impl Role {
+    /// The role's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Network => "network",
+            Role::Grid => "grid",
+            Role::Finance => "finance",
+            Role::Police => "police",
+            Role::Coordination => "coordination",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+    /// Parses a role's name.
+    pub fn parse(s: &str) -> Option<Role> {
+        ROLES.into_iter().find(|r| r.name() == s)
+    }
+}
+
+/// A user.
+#[derive(Clone, Debug, Serialize)]
+pub struct User {
+    /// Number.
+    pub user_id: i64,
+    /// Log-in name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Region scope: a GB/T 2260 prefix, empty for everywhere.
+    pub region: String,
+    /// Disabled users cannot log in.
+    pub disabled: bool,
+}
+
+fn user_from(r: &Row) -> Result<User, StoreError> {
+    Ok(User {
+        user_id: r.int(0),
+        name: r.text(1),
+        role: Role::parse(&r.text(2)).ok_or_else(|| {
+            StoreError::Invalid(format!("user {} has unknown role {}", r.text(1), r.text(2)))
+        })?,
+        region: r.text(3),
+        disabled: r.int(4) != 0,
+    })
+}
+
+const USER_COLUMNS: &str = "u.user_id, u.name, u.role, u.region, u.disabled";
+
+/// SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Adds a user with an already-made password hash; refuses a name taken.
+pub fn add(
+    c: &mut Conn,
+    name: &str,
+    role: Role,
+    region: &str,
+    password_hash: &str,
+    at: i64,
+) -> Result<i64, StoreError> {
+    if name.trim().is_empty()
+        || name.len() > 64
+        || name.chars().any(|ch| ch.is_whitespace() || ch.is_control())
+    {
+        return Err(StoreError::Invalid(format!(
+            "user name '{name}' must be 1 to 64 characters without spaces"
+        )));
+    }
+    if !region.is_empty() {
+        crate::registry::check_region(region).map_err(StoreError::Invalid)?;
+    }
+    if c.query_one("SELECT 1 FROM users WHERE name = ?", &[name.into()])?
+        .is_some()
+    {
+        return Err(StoreError::Invalid(format!("user {name} exists already")));
+    }
+    let r = c
+        .query_one(
+            "INSERT INTO users (name, role, region, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
+             RETURNING user_id",
+            &[name.into(), role.name().into(), region.into(), password_hash.into(), at.into()],
+        )?
+        .ok_or_else(|| StoreError::Invalid("user insert returned no id".into()))?;
+    Ok(r.int(0))
+}
+
+/// A user and their password hash, by name.
+pub fn by_name(c: &mut Conn, name: &str) -> Result<Option<(User, String)>, StoreError> {
+    c.query_one(
+        &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.name = ?"),
+        &[name.into()],
+    )?
+    .map(|r| Ok((user_from(&r)?, r.text(5))))
+    .transpose()
+}
+
+/// Every user.
+pub fn list(c: &mut Conn) -> Result<Vec<User>, StoreError> {
+    c.query(
+        &format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.name"),
+        &[],
+    )?
+    .iter()
+    .map(user_from)
+    .collect()
+}
+
+/// Starts a session for a token (stored hashed) with its CSRF secret.
+pub fn open_session(
+    c: &mut Conn,
+    token: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+    ttl_s: i64,
+) -> Result<(), StoreError> {
+    c.execute("DELETE FROM sessions WHERE expires_at < ?", &[now.into()])?;
+    c.execute(
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        &[token_hash(token).into(), user_id.into(), csrf.into(), now.into(), (now + ttl_s).into()],
+    )?;
+    Ok(())
+}
+
+/// The user behind a live session token, with its CSRF secret.
+pub fn session(c: &mut Conn, token: &str, now: i64) -> Result<Option<(User, String)>, StoreError> {
+    c.query_one(
+        &format!(
+            "SELECT {USER_COLUMNS}, s.csrf FROM sessions s JOIN users u ON u.user_id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0"
+        ),
+        &[token_hash(token).into(), now.into()],
+    )?
+    .map(|r| Ok((user_from(&r)?, r.text(5))))
+    .transpose()
+}
+
+/// Ends a session.
+pub fn close_session(c: &mut Conn, token: &str) -> Result<(), StoreError> {
+    c.execute(
+        "DELETE FROM sessions WHERE token_hash = ?",
+        &[token_hash(token).into()],
+    )?;
+    Ok(())
+}
+
+/// Records an API token (stored hashed) for a user.
+pub fn add_token(
+    c: &mut Conn,
+    user_id: i64,
+    token: &str,
+    label: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?, ?, ?, ?)",
+        &[
+            token_hash(token).into(),
+            user_id.into(),
+            label.into(),
+            now.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The user behind an API token.
+pub fn by_token(c: &mut Conn, token: &str) -> Result<Option<User>, StoreError> {
+    c.query_one(
+        &format!(
+            "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.user_id = t.user_id \
+             WHERE t.token_hash = ? AND u.disabled = 0"
+        ),
+        &[token_hash(token).into()],
+    )?
+    .map(|r| user_from(&r))
+    .transpose()
+}
+
+/// A note on a case.
+#[derive(Clone, Debug, Serialize)]
+pub struct Note {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub author: String,
+    /// What.
+    pub text: String,
+}
+
+/// Adds a note to a case.
+pub fn add_note(
+    c: &mut Conn,
+    case_id: i64,
+    author: &str,
+    text: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO case_notes (case_id, at, author, text) VALUES (?, ?, ?, ?)",
+        &[case_id.into(), at.into(), author.into(), text.into()],
+    )?;
+    Ok(())
+}
+
+/// A case's notes, oldest first.
+pub fn notes(c: &mut Conn, case_id: i64) -> Result<Vec<Note>, StoreError> {
+    Ok(c.query(
+        "SELECT at, author, text FROM case_notes WHERE case_id = ? ORDER BY at, note_id",
+        &[case_id.into()],
+    )?
+    .iter()
+    .map(|r| Note {
+        at: crate::time::format_instant(r.int(0)),
+        author: r.text(1),
+        text: r.text(2),
+    })
+    .collect())
+}
+
+/// An inspection outcome.
+#[derive(Clone, Debug, Serialize)]
+pub struct Inspection {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who inspected.
+    pub inspector: String,
+    /// Mining found.
+    pub mining: bool,
+    /// Machines counted.
+    pub machines: Option<i64>,
+    /// Load measured on site, kW.
+    pub measured_kw: Option<f64>,
+    /// Remarks.
+    pub notes: String,
+}
+
+/// Records an inspection outcome.
+pub fn add_inspection(
+    c: &mut Conn,
+    case_id: i64,
+    i: &Inspection,
+    at: i64,
+) -> Result<(), StoreError> {
+    c.execute(
+        "INSERT INTO inspections (case_id, at, inspector, mining, machines, measured_kw, notes) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        &[
+            case_id.into(),
+            at.into(),
+            i.inspector.as_str().into(),
+            i.mining.into(),
+            i.machines.into(),
+            i.measured_kw.into(),
+            i.notes.as_str().into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A case's inspections, oldest first.
+pub fn inspections(c: &mut Conn, case_id: i64) -> Result<Vec<Inspection>, StoreError> {
+    Ok(c.query(
+        "SELECT at, inspector, mining, machines, measured_kw, notes FROM inspections \
+             WHERE case_id = ? ORDER BY at, inspection_id",
+        &[case_id.into()],
+    )?
+    .iter()
+    .map(|r| Inspection {
+        at: crate::time::format_instant(r.int(0)),
+        inspector: r.text(1),
+        mining: r.int(2) != 0,
+        machines: r.opt_int(3),
+        measured_kw: r.opt_real(4),
+        notes: r.text(5),
+    })
+    .collect())
+}
