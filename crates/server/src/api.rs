@@ -48,6 +48,7 @@ pub fn router(state: AppState) -> axum::Router {
                 ([(header::CONTENT_TYPE, "application/json")], doc.clone())
             }),
         )
+        .merge(crate::ui::router())
         .with_state(state)
 }
 
@@ -82,40 +83,41 @@ fn me_of(p: &Principal) -> Me {
     }
 }
 
-/// Logs in and sets the session cookie.
-#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-async fn login(
-    State(s): State<AppState>,
-    Json(req): Json<LoginRequest>,
-) -> Result<impl IntoResponse, ApiError> {
+/// Checks a name and password against the store and the rate limit; on success opens a
+/// session and returns its cookie and the caller. Shared by the API and the UI's form.
+pub async fn sign_in(
+    s: &AppState,
+    name: &str,
+    password: &str,
+) -> Result<(HeaderValue, Me), ApiError> {
     let now = time::now();
-    if req.name.len() > 64 || req.password.len() > 1024 {
-        return Err(ApiError::BadRequest("name or password too long".into()));
+    if name.is_empty() || name.len() > 64 || password.len() > 1024 {
+        return Err(ApiError::BadRequest(
+            "name or password too long or empty".into(),
+        ));
     }
-    if !s.limiter.allowed(&req.name, now) {
+    if !s.limiter.allowed(name, now) {
         return Err(ApiError::TooMany(format!(
-            "too many failed log-ins for {}; wait {} minutes",
-            req.name,
+            "too many failed log-ins for {name}; wait {} minutes",
             auth::WINDOW_S / 60
         )));
     }
-    let name = req.name.clone();
-    let found = s.db(move |c| users::by_name(c, &name)).await?;
+    let n = name.to_string();
+    let found = s.db(move |c| users::by_name(c, &n)).await?;
     let user = match found {
-        Some((u, hash)) if !u.disabled && auth::check_password(&req.password, &hash) => u,
+        Some((u, hash)) if !u.disabled && auth::check_password(password, &hash) => u,
         _ => {
-            s.limiter.failed(&req.name, now);
-            let name = req.name.clone();
+            s.limiter.failed(name, now);
+            let n = name.to_string();
             s.db(move |c| {
-                c.transaction(|c| audit::append(c, now, &name, "login.failed", "user", "{}"))
+                c.transaction(|c| audit::append(c, now, &n, "login.failed", "user", "{}"))
                     .map(|_| ())
             })
             .await?;
             return Err(ApiError::Unauthenticated);
         }
     };
-    s.limiter.succeeded(&req.name);
+    s.limiter.succeeded(name);
     let token = auth::random_hex(32)?;
     let csrf = auth::random_hex(16)?;
     let (t, cs, uid, uname) = (token.clone(), csrf.clone(), user.user_id, user.name.clone());
@@ -127,21 +129,30 @@ async fn login(
         })
     })
     .await?;
-    let mut headers = HeaderMap::new();
     let cookie = format!(
         "{}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         auth::COOKIE,
         auth::SESSION_TTL_S
     );
-    headers.insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?;
     let p = Principal {
         user,
         csrf: Some(csrf),
     };
-    Ok((headers, Json(me_of(&p))))
+    Ok((cookie, me_of(&p)))
+}
+
+/// Logs in and sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginRequest,
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
+async fn login(
+    State(s): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (cookie, me) = sign_in(&s, &req.name, &req.password).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert(header::SET_COOKIE, cookie);
+    Ok((headers, Json(me)))
 }
 
 /// Ends the session.

@@ -10,6 +10,7 @@ pub mod access;
 pub mod api;
 pub mod auth;
 pub mod pool;
+pub mod ui;
 
 use std::sync::Arc;
 

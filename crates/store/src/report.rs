@@ -375,17 +375,30 @@ fn region_row(
     }
 }
 
-/// Draws mining power per month of the given rows against each one's peak, as SVG.
+/// Draws mining power per month of the given rows against each one's peak into an SVG file.
 pub fn chart_svg(
     report: &Report,
     rows: &[&RegionRow],
     path: &std::path::Path,
 ) -> Result<(), StoreError> {
-    use plotters::prelude::*;
-    let err = |e: String| StoreError::File {
+    let svg = chart_svg_string(report, rows)?;
+    std::fs::write(path, svg).map_err(|e| StoreError::Io {
         path: path.display().to_string(),
-        message: e,
-    };
+        source: e,
+    })
+}
+
+/// The same chart as SVG text (for pages that embed it).
+pub fn chart_svg_string(report: &Report, rows: &[&RegionRow]) -> Result<String, StoreError> {
+    let err = |e: String| StoreError::Invalid(format!("drawing the chart: {e}"));
+    let mut out = String::new();
+    draw(report, rows, &mut out).map_err(err)?;
+    Ok(out)
+}
+
+fn draw(report: &Report, rows: &[&RegionRow], out: &mut String) -> Result<(), String> {
+    use plotters::prelude::*;
+    let err = |e: String| e;
     let months: Vec<String> = rows
         .first()
         .map(|r| r.months.iter().map(|m| m.month.clone()).collect())
@@ -396,7 +409,7 @@ pub fn chart_svg(
         .flat_map(|r| r.months.iter().map(|m| m.power_kw_high))
         .fold(1.0_f64, f64::max)
         * 1.1;
-    let root = SVGBackend::new(path, (1000, 560)).into_drawing_area();
+    let root = SVGBackend::with_string(out, (1000, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(

@@ -1,0 +1,442 @@
+//! The web UI in a real headless Chromium driven over WebDriver (Debian's chromium and
+//! chromium-driver): log in, open the dashboard, filter the cases, open one, advance it, switch
+//! the language. Screenshots go to target/screenshots, and to docs/screenshots when
+//! MINEWATCH_SCREENSHOTS=docs. Skips with a notice when the browser is not installed.
+
+use std::net::TcpListener as StdListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{ClientBuilder, Locator};
+use minewatch_server::{AppState, app, auth};
+use minewatch_store::ingest::{IngestReport, ingest_file};
+use minewatch_store::testing::write;
+use minewatch_store::users::{self, Role};
+use minewatch_store::{Store, cases, registry};
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const DRIVER: &str = "/usr/bin/chromedriver";
+
+/// The text of element `id` once it equals `want` (or whatever it is after ten seconds).
+async fn text_when(client: &fantoccini::Client, id: &str, want: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match client.find(Locator::Id(id)).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text == want || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn store_with_cases(dir: &Path) -> String {
+    let target = dir.join("ui.db").display().to_string();
+    let files = [
+        write(
+            dir,
+            "sites.csv",
+            "site_id,name,address,region_code,owner\nS1,Farm,No. 1 Road,150202,Wang\nS2,Barn,No. 2 Road,511802,Zhao\nS3,Shop,No. 3 Road,150602,Li\n",
+        ),
+        write(dir, "meters.csv", "meter_id,site_id\nM1,S1\nM2,S2\nM3,S3\n"),
+        write(dir, "subscribers.csv", "subscriber_id,site_id\nU1,S1\n"),
+        write(
+            dir,
+            "leases.csv",
+            "ip,start,subscriber_id\n10.0.0.5,2024-02-01,U1\n",
+        ),
+    ];
+    let power = |m: &str, kw: f64| {
+        json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": "2024-02-10", "mining_kw": kw,
+               "window_start": "2024-02-01", "window_end": "2024-02-29",
+               "reasons": [{"code": "flat", "en": "load factor 0.91: the curve is flat", "zh": "负荷率0.91"}]})
+        .to_string()
+    };
+    let session = json!({"event": {"dataset": "minewatch.scan", "start": "2024-02-20T10:00:00+08:00", "end": "2024-02-20T10:05:00+08:00"},
+        "source": {"ip": "10.0.0.5", "port": 40001}, "destination": {"ip": "203.0.113.1", "port": 3333},
+        "mining": {"detector": "stratum", "coin": "BTC", "pool": "203.0.113.1:3333", "worker": "farm1",
+                   "hashrate_hs": 1.1e14, "power_w": 3250.0, "power_w_low": 2000.0, "power_w_high": 5000.0, "confidence": 1.0}})
+    .to_string();
+    let ev = write(
+        dir,
+        "ev.jsonl",
+        &format!(
+            "{}\n{}\n{}\n{session}\n",
+            power("M1", 14.0),
+            power("M2", 30.0),
+            power("M3", 6.5)
+        ),
+    );
+    let mut store = Store::open(&target).unwrap();
+    for f in &files {
+        registry::import(&mut store.conn, f, None).unwrap();
+    }
+    ingest_file(&mut store.conn, &ev, None, &mut IngestReport::default()).unwrap();
+    cases::fuse(&mut store.conn).unwrap();
+    let hash = auth::hash_password("s3cret-pass").unwrap();
+    users::add(&mut store.conn, "li.wei", Role::Coordination, "", &hash, 0).unwrap();
+    target
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_in_filter_open_advance_and_switch_language() {
+    if !Path::new(CHROMIUM).exists() || !Path::new(DRIVER).exists() {
+        eprintln!(
+            "notice: {CHROMIUM} or {DRIVER} is missing (apt-get install chromium chromium-driver); the browser test skips"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let target = tokio::task::spawn_blocking(move || store_with_cases(&d))
+        .await
+        .unwrap();
+    let t = target.clone();
+    let state = tokio::task::spawn_blocking(move || AppState::new(&t))
+        .await
+        .unwrap()
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(DRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let profile = dir.path().join("profile");
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({"binary": CHROMIUM, "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]}),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        match ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => break c,
+            Err(e) if Instant::now() > deadline => panic!("chromedriver did not answer: {e}"),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    };
+    let shots: PathBuf = match std::env::var("MINEWATCH_SCREENSHOTS").as_deref() {
+        Ok("docs") => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots"),
+        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"),
+    };
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = |name: &'static str| {
+        let client = client.clone();
+        let path = shots.join(name);
+        async move {
+            let png = client.screenshot().await.unwrap();
+            std::fs::write(path, png).unwrap();
+        }
+    };
+
+    // Unauthenticated pages send us to the log-in form; a wrong password says so.
+    client.goto(&format!("{base}/cases")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/login")
+    );
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("li.wei")
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("wrong")
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("error"))
+        .await
+        .unwrap();
+    let err = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(err.contains("错误"), "{err}");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys("li.wei")
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("s3cret-pass")
+        .await
+        .unwrap();
+    shot("login.png").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The dashboard: regional figures, the chart, the schematic map.
+    let regions = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("regions"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        regions.contains("内蒙古自治区") && regions.contains("四川省"),
+        "{regions}"
+    );
+    assert!(
+        client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#chart svg"))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        client
+            .find_all(Locator::Css("#map .tile"))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    shot("dashboard.png").await;
+
+    // Cases, filtered to Inner Mongolia.
+    client.goto(&format!("{base}/cases")).await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("case-table"))
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .find_all(Locator::Css("a.case-link"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("f-region"))
+        .await
+        .unwrap()
+        .send_keys("15")
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains("region=15")
+    {
+        assert!(Instant::now() < deadline, "the filter did not load");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("case-table"))
+        .await
+        .unwrap();
+    let links = client.find_all(Locator::Css("a.case-link")).await.unwrap();
+    assert_eq!(links.len(), 2, "Inner Mongolia has two cases");
+    shot("cases.png").await;
+
+    // The case with both streams: its sessions and evidence; advance it.
+    let s1 = {
+        let t = target.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = Store::open(&t).unwrap();
+            cases::list(&mut s.conn, &cases::Filter::default())
+                .unwrap()
+                .into_iter()
+                .find(|c| c.site_id == "S1")
+                .unwrap()
+                .case_id
+        })
+        .await
+        .unwrap()
+    };
+    client.goto(&format!("{base}/cases/{s1}")).await.unwrap();
+    let evidence = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("evidence"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        evidence.contains("stratum") && evidence.contains("power-score"),
+        "{evidence}"
+    );
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#to option[value='verified']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("site visit: 16 machines")
+        .await
+        .unwrap();
+    shot("case.png").await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("do-advance"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_when(&client, "state", "已核实").await, "已核实");
+    let history = client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("history"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        history.contains("li.wei") && history.contains("site visit: 16 machines"),
+        "{history}"
+    );
+
+    // English.
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("lang"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(text_when(&client, "state", "verified").await, "verified");
+    let title = client.title().await.unwrap();
+    assert!(title.starts_with("Case"), "{title}");
+    shot("case-en.png").await;
+
+    // The change is in the audit chain, which holds.
+    let t = target.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut s = Store::open(&t).unwrap();
+        let log = minewatch_store::audit::latest(&mut s.conn, 50).unwrap();
+        assert!(log.iter().any(|e| e.action == "case.advance"
+            && e.actor == "li.wei"
+            && e.detail.contains("\"via\":\"ui\"")));
+        assert_eq!(
+            minewatch_store::audit::verify(&mut s.conn)
+                .unwrap()
+                .broken_at,
+            None
+        );
+    })
+    .await
+    .unwrap();
+    client.close().await.unwrap();
+}
