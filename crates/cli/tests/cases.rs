@@ -44,7 +44,10 @@ fn snapshot(target: &str) -> (Vec<String>, i64, i64, i64) {
                 c.evidence_count
             )
         })
-        .collect();
+        .collect::<Vec<String>>();
+    // Case numbers follow the order sites were folded in; compare contents, not numbering.
+    let mut rows = rows;
+    rows.sort();
     let count = |s: &mut Store, t: &str| {
         s.conn
             .query_one(&format!("SELECT COUNT(*) FROM {t}"), &[])

@@ -241,7 +241,7 @@ pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
              SELECT e.site_id, 'suspected', COALESCE(MAX(s.region_code), ''), ?, ?, \
              MIN(e.observed_from) FROM evidence e LEFT JOIN sites s ON s.site_id = e.site_id \
              WHERE e.case_id IS NULL AND e.site_id IS NOT NULL GROUP BY e.site_id \
-             ON CONFLICT (site_id) DO NOTHING",
+             ORDER BY e.site_id ON CONFLICT (site_id) DO NOTHING",
             &[now.into(), now.into()],
         )?;
         c.execute(
