@@ -138,6 +138,9 @@ async fn log_in_filter_open_advance_and_switch_language() {
             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]}),
     );
+    // Two crypto back ends meet in the workspace (ring for the synthetic TLS, aws-lc for the
+    // WebDriver client's default); name one, or rustls refuses to choose.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let deadline = Instant::now() + Duration::from_secs(20);
     let client = loop {
         match ClientBuilder::rustls()

@@ -695,8 +695,13 @@ pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
         params.extend(f.states.iter().map(|s| Value::from(s.name())));
     }
     if let Some(r) = &f.region {
-        sql.push_str(" AND c.region_code LIKE ?");
-        params.push(format!("{}%", r.replace(['%', '_'], "")).into());
+        // A prefix as a range, so the (state, region_code) index serves it (LIKE would not).
+        sql.push_str(" AND c.region_code >= ?");
+        params.push(r.as_str().into());
+        if let Some(end) = digits_successor(r) {
+            sql.push_str(" AND c.region_code < ?");
+            params.push(end.into());
+        }
     }
     if let Some(s) = f.stream {
         sql.push_str(" AND c.streams LIKE ?");
@@ -713,6 +718,20 @@ pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
         params.push(f.offset.into());
     }
     c.query(&sql, &params)?.iter().map(case_from).collect()
+}
+
+/// The smallest digit string above every string that starts with `prefix` (`1502` → `1503`,
+/// `1599` → `16`); `None` for all nines. Region codes are digits, so this bounds a prefix
+/// range in any collation.
+fn digits_successor(prefix: &str) -> Option<String> {
+    let mut d: Vec<u8> = prefix.bytes().collect();
+    while let Some(last) = d.pop() {
+        if last < b'9' {
+            d.push(last + 1);
+            return String::from_utf8(d).ok();
+        }
+    }
+    None
 }
 
 /// One case by number.
@@ -901,6 +920,13 @@ mod tests {
         ]);
         assert_eq!(f.power_kw, (1.5, 0.75, 3.0));
         assert_eq!(f.confidence, 1.0);
+    }
+
+    #[test]
+    fn prefix_ranges_end_at_the_next_code() {
+        assert_eq!(digits_successor("1502").as_deref(), Some("1503"));
+        assert_eq!(digits_successor("1599").as_deref(), Some("16"));
+        assert_eq!(digits_successor("99"), None);
     }
 
     #[test]

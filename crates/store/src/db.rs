@@ -288,7 +288,13 @@ impl Conn {
         &mut self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        self.batch("BEGIN")?;
+        // SQLite: take the write lock at BEGIN. A deferred transaction that reads and then
+        // writes fails at once with "database is locked" when another writer got in between
+        // (the busy timeout does not cover that upgrade); IMMEDIATE waits its turn instead.
+        self.batch(match self.dialect() {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        })?;
         match f(self) {
             Ok(v) => {
                 self.batch("COMMIT")?;

@@ -116,7 +116,6 @@ CREATE TABLE cases (
     closed_at {int},
     assigned_to TEXT
 );
-CREATE INDEX cases_state ON cases (state, region_code);
 CREATE TABLE case_events (
     event_id {id},
     case_id {int} NOT NULL,
@@ -182,6 +181,7 @@ CREATE TABLE inspections (
     notes TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX inspections_case ON inspections (case_id);
+CREATE INDEX cases_rank ON cases (confidence DESC, power_kw DESC, case_id);
 CREATE TABLE audit_log (
     seq {int} PRIMARY KEY,
     at {int} NOT NULL,
