@@ -56,8 +56,10 @@ pub fn router(state: AppState) -> axum::Router {
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// User name.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Password.
+    #[schema(max_length = 1024)]
     pub password: String,
 }
 
@@ -404,8 +406,10 @@ async fn get_case(
 #[derive(Deserialize, ToSchema)]
 pub struct AdvanceRequest {
     /// The new state.
+    #[schema(pattern = "^(suspected|verified|notified|rectified|re-inspected|closed|relapsed)$")]
     pub to: String,
     /// Why.
+    #[schema(min_length = 1, max_length = 2000, pattern = "\\S")]
     pub reason: String,
 }
 
@@ -465,6 +469,7 @@ async fn advance_case(
 #[derive(Deserialize, ToSchema)]
 pub struct NoteRequest {
     /// The text.
+    #[schema(min_length = 1, max_length = 10000, pattern = "\\S")]
     pub text: String,
 }
 
