@@ -137,6 +137,8 @@ pub enum CasesCommand {
     Unattributed(UnattributedArgs),
     /// Fold stored evidence not yet in a case into its site's case (after `ingest --no-fuse`).
     Fuse(DbArg),
+    /// Inspection outcomes per meter, as `power scan --inspections` reads them (CSV).
+    Inspections(DbArg),
 }
 
 /// Filters shared by `cases list` and `cases export`.
@@ -559,6 +561,31 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
                 Some(p) => std::fs::write(&p, html).with_context(|| p.display().to_string())?,
                 None => print!("{html}"),
             }
+        }
+        CasesCommand::Inspections(db) => {
+            let mut store = db.open()?;
+            let rows = store.conn.query(
+                "SELECT m.meter_id, i.at, i.mining FROM inspections i \
+                 JOIN cases c ON c.case_id = i.case_id JOIN meters m ON m.site_id = c.site_id \
+                 ORDER BY i.at, m.meter_id",
+                &[],
+            )?;
+            let out: Vec<(String, String, bool)> = rows
+                .iter()
+                .map(|r| (r.text(0), time::format_date(r.int(1)), r.int(2) != 0))
+                .collect();
+            write_records(
+                Format::Csv,
+                &out,
+                &["meter_id", "date", "mining"],
+                |(m, d, y)| {
+                    vec![
+                        m.clone(),
+                        d.clone(),
+                        if *y { "yes".into() } else { "no".into() },
+                    ]
+                },
+            )?;
         }
         CasesCommand::Fuse(db) => {
             let mut store = db.open()?;

@@ -222,6 +222,27 @@ fn demo_fuses_a_generated_region_into_one_case_per_mining_site() {
             "{}",
             text(&o)
         );
+        // Inspection outcomes go back to the power model in its own input format.
+        {
+            let mut s = Store::open(&e.target).unwrap();
+            let i = minewatch_store::users::Inspection {
+                at: String::new(),
+                inspector: "li.wei".into(),
+                mining: true,
+                machines: Some(16),
+                measured_kw: None,
+                notes: String::new(),
+            };
+            let at = minewatch_store::time::parse_date("2024-03-31").unwrap();
+            minewatch_store::users::add_inspection(&mut s.conn, id.parse().unwrap(), &i, at)
+                .unwrap();
+        }
+        let o = minewatch(&[&["cases", "inspections"][..], &db].concat());
+        let csv = String::from_utf8_lossy(&o.stdout).to_string();
+        assert!(
+            csv.starts_with("meter_id,date,mining\n") && csv.contains(",2024-03-31,yes"),
+            "{csv}"
+        );
         let o = minewatch(&[&["cases", "show", &id, "--format", "table"][..], &db].concat());
         let shown = text(&o);
         assert!(

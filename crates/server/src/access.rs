@@ -1,14 +1,14 @@
 //! Who may do and see what. One table, checked on the server for every request:
 //!
-//! | role | advance cases | notes, inspections | site address and name | subscriber identity | evidence subjects (IPs, meters, wallets) | audit |
-//! |---|---|---|---|---|---|---|
-//! | network | no | yes | district only | pseudonymous id | yes | no |
-//! | grid | yes | yes | yes | no | yes | no |
-//! | finance | no | yes | district only | no | yes | no |
-//! | police | yes | yes | yes | yes | yes | no |
-//! | coordination | yes | yes | yes | yes | yes | verify |
-//! | auditor | no | no | no | no | no | verify, read |
-//! | admin | yes | yes | yes | yes | yes | verify, read |
+//! | role | advance cases, record inspections | assign | notes, upload evidence | site address and name | subscriber identity | evidence subjects (IPs, meters, wallets) | audit |
+//! |---|---|---|---|---|---|---|---|
+//! | network | no | no | yes | masked | pseudonymous id | yes | no |
+//! | grid | yes | no | yes | yes | no | yes | no |
+//! | finance | no | no | yes | masked | no | yes | no |
+//! | police | yes | no | yes | yes | yes | yes | no |
+//! | coordination | yes | yes | yes | yes | yes | yes | verify |
+//! | auditor | no | no | no | no | no | no | verify, read |
+//! | admin | yes | yes | yes | yes | yes | yes | verify, read |
 //!
 //! Every role is confined to its region (a GB/T 2260 prefix; empty for everywhere): cases
 //! outside it do not exist for that user (404, not 403, so their existence does not leak).
@@ -49,6 +49,23 @@ pub fn sees_subscriber(role: Role) -> bool {
 /// Sees evidence subjects: addresses, meters, wallets.
 pub fn sees_subjects(role: Role) -> bool {
     role != Role::Auditor
+}
+
+/// May assign cases to departments.
+pub fn may_assign(role: Role) -> bool {
+    matches!(role, Role::Coordination | Role::Admin)
+}
+
+/// The department a role hands evidence in for; None for roles that do not.
+pub fn department(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Network => Some("network"),
+        Role::Grid => Some("grid"),
+        Role::Finance => Some("finance"),
+        Role::Police => Some("police"),
+        Role::Coordination | Role::Admin => Some("coordination"),
+        Role::Auditor => None,
+    }
 }
 
 /// May check the audit chain.

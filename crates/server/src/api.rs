@@ -17,6 +17,9 @@ use crate::access;
 use crate::auth::{self, Principal};
 use crate::{ApiError, AppState, ErrorBody};
 
+/// The largest request body accepted (evidence uploads).
+pub const UPLOAD_LIMIT: usize = 64 << 20;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -37,6 +40,9 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(get_case))
         .routes(routes!(advance_case))
         .routes(routes!(add_note))
+        .routes(routes!(assign_case))
+        .routes(routes!(add_inspection))
+        .routes(routes!(upload_evidence))
         .routes(routes!(regions))
         .routes(routes!(verify_audit))
         .split_for_parts();
@@ -49,6 +55,8 @@ pub fn router(state: AppState) -> axum::Router {
             }),
         )
         .merge(crate::ui::router())
+        // Evidence uploads are read whole: bounded at 64 MiB (larger files: `minewatch ingest`).
+        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .with_state(state)
 }
 
@@ -561,4 +569,188 @@ async fn verify_audit(
         )));
     }
     Ok(Json(s.db(audit::verify).await?))
+}
+
+/// An assignment.
+#[derive(Deserialize, ToSchema)]
+pub struct AssignRequest {
+    /// Department or person.
+    #[schema(min_length = 1, max_length = 64, pattern = "\\S")]
+    pub to: String,
+}
+
+/// Assigns a case to a department or person (coordination, admin).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/assign", params(("id" = i64, Path, description = "case number")),
+    request_body = AssignRequest,
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn assign_case(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<AssignRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !access::may_assign(p.user.role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role cannot assign cases",
+            p.user.role.name()
+        )));
+    }
+    if req.to.trim().is_empty() || req.to.len() > 64 {
+        return Err(ApiError::BadRequest(
+            "an assignee of 1 to 64 characters is required".into(),
+        ));
+    }
+    let user = p.user.clone();
+    s.db(move |c| {
+        c.transaction(|c| {
+            let case = cases::get(c, id)?;
+            if !access::in_scope(&user, &case.region_code) {
+                return Err(minewatch_store::StoreError::NoCase(id));
+            }
+            let now = time::now();
+            cases::assign_within(c, id, &req.to, &user.name, now)?;
+            let detail = serde_json::json!({"to": req.to}).to_string();
+            audit::append(
+                c,
+                now,
+                &user.name,
+                "case.assign",
+                &format!("case:{id}"),
+                &detail,
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// An inspection outcome.
+#[derive(Deserialize, ToSchema)]
+pub struct InspectionRequest {
+    /// Mining found on site.
+    pub mining: bool,
+    /// Machines counted.
+    #[schema(minimum = 0, maximum = 1000000)]
+    pub machines: Option<i64>,
+    /// Load measured on site, kW.
+    #[schema(minimum = 0.0, maximum = 1000000.0)]
+    pub measured_kw: Option<f64>,
+    /// Remarks.
+    #[schema(max_length = 10000)]
+    pub notes: Option<String>,
+}
+
+/// Records what an inspection found (grid, police, coordination, admin); outcomes feed the
+/// power model's learning (`minewatch cases inspections`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/inspections", params(("id" = i64, Path, description = "case number")),
+    request_body = InspectionRequest,
+    responses((status = 200), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn add_inspection(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+    Json(req): Json<InspectionRequest>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    if !access::may_advance(p.user.role) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role does not inspect sites",
+            p.user.role.name()
+        )));
+    }
+    if req.machines.is_some_and(|m| !(0..=1_000_000).contains(&m))
+        || req.measured_kw.is_some_and(|k| !(0.0..=1e6).contains(&k))
+        || req.notes.as_ref().is_some_and(|n| n.len() > 10_000)
+    {
+        return Err(ApiError::BadRequest(
+            "machines, measured_kw or notes out of range".into(),
+        ));
+    }
+    let user = p.user.clone();
+    s.db(move |c| {
+        c.transaction(|c| {
+            let case = cases::get(c, id)?;
+            if !access::in_scope(&user, &case.region_code) {
+                return Err(minewatch_store::StoreError::NoCase(id));
+            }
+            let now = time::now();
+            let i = users::Inspection {
+                at: time::format_instant(now),
+                inspector: user.name.clone(),
+                mining: req.mining,
+                machines: req.machines,
+                measured_kw: req.measured_kw,
+                notes: req.notes.clone().unwrap_or_default(),
+            };
+            users::add_inspection(c, id, &i, now)?;
+            let detail =
+                serde_json::json!({"mining": req.mining, "machines": req.machines}).to_string();
+            audit::append(
+                c,
+                now,
+                &user.name,
+                "case.inspection",
+                &format!("case:{id}"),
+                &detail,
+            )?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// Evidence upload parameters.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct UploadQuery {
+    /// A name for the upload, kept as provenance (default `upload`).
+    pub name: Option<String>,
+}
+
+/// Uploads JSON lines from `minewatch scan`, `power scan` or `chain trace`; they go through the
+/// same import as `minewatch ingest`, recorded as the caller's department.
+#[utoipa::path(post, path = "/api/v1/evidence", params(UploadQuery),
+    request_body(content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn upload_evidence(
+    State(s): State<AppState>,
+    p: Principal,
+    Query(q): Query<UploadQuery>,
+    body: axum::body::Bytes,
+) -> Result<Json<minewatch_store::ingest::IngestReport>, ApiError> {
+    Ok(Json(
+        ingest_upload(&s, &p.user, q.name.as_deref(), body.to_vec()).await?,
+    ))
+}
+
+/// Ingests uploaded JSON lines for a user (shared by the API and the UI).
+pub async fn ingest_upload(
+    s: &AppState,
+    user: &users::User,
+    name: Option<&str>,
+    body: Vec<u8>,
+) -> Result<minewatch_store::ingest::IngestReport, ApiError> {
+    let Some(department) = access::department(user.role) else {
+        return Err(ApiError::Forbidden(format!(
+            "the {} role cannot hand in evidence",
+            user.role.name()
+        )));
+    };
+    let name = name
+        .unwrap_or("upload")
+        .chars()
+        .take(128)
+        .collect::<String>();
+    let label = format!("upload:{}:{name}", user.name);
+    let actor = user.name.clone();
+    s.db(move |c| {
+        let mut report = minewatch_store::ingest::IngestReport::default();
+        minewatch_store::ingest::ingest_reader(c, std::io::Cursor::new(body), &label, Some(department), &mut report)?;
+        minewatch_store::ingest::retry_wallets(c)?;
+        let fused = cases::fuse(c)?;
+        let detail = serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count, "cases_opened": fused.opened}).to_string();
+        c.transaction(|c| audit::append(c, time::now(), &actor, "evidence.upload", "evidence", &detail))?;
+        Ok(report)
+    })
+    .await
 }

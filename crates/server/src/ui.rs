@@ -108,6 +108,17 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "who" => ("Who", "操作人"),
         "lang_other" => ("中文", "English"),
         "user" => ("User", "用户"),
+        "assign" => ("Assign to", "移交"),
+        "mining_found" => ("Mining found", "是否发现挖矿"),
+        "machines" => ("Machines", "矿机数量"),
+        "measured_kw" => ("Measured kW", "实测负荷"),
+        "inspections" => ("Inspections", "现场检查"),
+        "upload" => ("Upload evidence", "上传证据"),
+        "upload_help" => (
+            "JSON lines from minewatch scan, power scan or chain trace.",
+            "minewatch scan、power scan 或 chain trace 输出的 JSON 行文件。",
+        ),
+        "uploaded" => ("Imported", "已导入"),
         "none" => ("None.", "无。"),
         _ => ("?", "?"),
     };
@@ -134,10 +145,11 @@ cursor:pointer}.err{color:#b00020}.badge{padding:.1em .45em;border-radius:3px;ba
 fn page(lang: Lang, user: Option<&User>, title: &str, body: &str) -> Html<String> {
     let nav = match user {
         Some(u) => format!(
-            "<a href=\"/\">{}</a><a href=\"/cases\">{}</a><span class=\"me\">{} · {}{}</span>\
+            "<a href=\"/\">{}</a><a href=\"/cases\">{}</a><a href=\"/upload\">{}</a><span class=\"me\">{} · {}{}</span>\
              <form method=\"post\" action=\"/logout\" style=\"margin:0\"><button id=\"logout\">{}</button></form>",
             t(lang, "dashboard"),
             t(lang, "cases"),
+            t(lang, "upload"),
             esc(&u.name),
             u.role.name(),
             if u.region.is_empty() {
@@ -198,6 +210,9 @@ pub fn router() -> axum::Router<AppState> {
         .route("/cases/{id}/advance", post(case_advance))
         .route("/cases/{id}/note", post(case_note))
         .route("/cases/{id}/document/{kind}", get(case_document))
+        .route("/cases/{id}/assign", post(case_assign))
+        .route("/cases/{id}/inspection", post(case_inspection))
+        .route("/upload", get(upload_form).post(upload_submit))
 }
 
 async fn set_lang(Path(lang): Path<String>, headers: HeaderMap) -> Response {
@@ -610,10 +625,11 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
                 cases::evidence(c, id)?,
                 users::notes(c, id)?,
                 surcharge,
+                users::inspections(c, id)?,
             ))
         })
         .await;
-    let (case, history, evidence, notes, surcharge) = match loaded {
+    let (case, history, evidence, notes, surcharge, inspections) = match loaded {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -674,6 +690,20 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             })
             .collect()
     };
+    let inspection_rows: String = inspections
+        .iter()
+        .map(|i| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                esc(&i.at[..16.min(i.at.len())]),
+                esc(&i.inspector),
+                if i.mining { t(lang, "yes") } else { t(lang, "no") },
+                i.machines.map(|m| m.to_string()).unwrap_or_default(),
+                i.measured_kw.map(|k| format!("{k:.1}")).unwrap_or_default(),
+                esc(&i.notes)
+            )
+        })
+        .collect();
     let mut actions = String::new();
     if access::may_advance(role) && !case.state.next().is_empty() {
         let opts: String = case
@@ -699,6 +729,35 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             esc(&csrf),
             t(lang, "advance"),
             t(lang, "reason"),
+            t(lang, "save")
+        );
+    }
+    if access::may_assign(role) {
+        actions += &format!(
+            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/assign\" id=\"assign\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<select name=\"to\">{}</select></label><button>{}</button></form>",
+            esc(&csrf),
+            t(lang, "assign"),
+            ["network", "grid", "finance", "police"]
+                .iter()
+                .map(|d| format!("<option value=\"{d}\">{d}</option>"))
+                .collect::<String>(),
+            t(lang, "save")
+        );
+    }
+    if access::may_advance(role) {
+        actions += &format!(
+            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/inspection\" id=\"inspection\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<select name=\"mining\"><option value=\"yes\">{}</option><option value=\"no\">{}</option></select></label>\
+             <label>{}<input name=\"machines\" type=\"number\" min=\"0\" size=\"5\"></label><label>{}<input name=\"measured_kw\" type=\"number\" min=\"0\" step=\"0.1\" size=\"6\"></label>\
+             <label>{}<input name=\"notes\" size=\"30\"></label><button>{}</button></form>",
+            esc(&csrf),
+            t(lang, "mining_found"),
+            t(lang, "yes"),
+            t(lang, "no"),
+            t(lang, "machines"),
+            t(lang, "measured_kw"),
+            t(lang, "notes"),
             t(lang, "save")
         );
     }
@@ -729,7 +788,8 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
          {actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
          <h3>{}</h3><table id=\"evidence\"><tr><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{ev_rows}</table>\
          <h3>{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th></tr>{sessions}</table>\
-         <h3>{}</h3><div class=\"card\">{note_list}</div>",
+         <h3>{}</h3><div class=\"card\">{note_list}</div>\
+         <h3>{}</h3><table id=\"inspections\"><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{inspection_rows}</table>",
         t(lang, "case"),
         if lang == Lang::Zh {
             case.state.name_zh()
@@ -776,6 +836,13 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
         t(lang, "worker"),
         t(lang, "wallet"),
         t(lang, "hashrate"),
+        t(lang, "notes"),
+        t(lang, "inspections"),
+        t(lang, "time"),
+        t(lang, "who"),
+        t(lang, "mining_found"),
+        t(lang, "machines"),
+        t(lang, "measured_kw"),
         t(lang, "notes"),
     );
     page(
@@ -943,6 +1010,237 @@ async fn case_document(
         .await;
     match result {
         Ok(html) => Html(html).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct AssignForm {
+    csrf: String,
+    to: String,
+}
+
+async fn case_assign(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> Response {
+    let (user, csrf) = match viewer(&s, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = check_csrf(&f.csrf, &csrf) {
+        return e.into_response();
+    }
+    if !access::may_assign(user.role) {
+        return ApiError::Forbidden("this role cannot assign cases".into()).into_response();
+    }
+    if f.to.trim().is_empty() || f.to.len() > 64 {
+        return ApiError::BadRequest("an assignee of 1 to 64 characters is required".into())
+            .into_response();
+    }
+    let result = s
+        .db(move |c| {
+            c.transaction(|c| {
+                let case = cases::get(c, id)?;
+                if !access::in_scope(&user, &case.region_code) {
+                    return Err(minewatch_store::StoreError::NoCase(id));
+                }
+                let now = time::now();
+                cases::assign_within(c, id, &f.to, &user.name, now)?;
+                audit::append(
+                    c,
+                    now,
+                    &user.name,
+                    "case.assign",
+                    &format!("case:{id}"),
+                    &serde_json::json!({"to": f.to, "via": "ui"}).to_string(),
+                )?;
+                Ok(())
+            })
+        })
+        .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct InspectionForm {
+    csrf: String,
+    mining: String,
+    machines: Option<String>,
+    measured_kw: Option<String>,
+    notes: Option<String>,
+}
+
+async fn case_inspection(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(f): Form<InspectionForm>,
+) -> Response {
+    let (user, csrf) = match viewer(&s, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if let Err(e) = check_csrf(&f.csrf, &csrf) {
+        return e.into_response();
+    }
+    if !access::may_advance(user.role) {
+        return ApiError::Forbidden("this role does not inspect sites".into()).into_response();
+    }
+    let num = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
+    };
+    let machines = match num(&f.machines).map(|m| m.parse::<i64>()) {
+        Some(Ok(m)) if (0..=1_000_000).contains(&m) => Some(m),
+        Some(_) => {
+            return ApiError::BadRequest("machines must be a whole number 0..1000000".into())
+                .into_response();
+        }
+        None => None,
+    };
+    let kw = match num(&f.measured_kw).map(|m| m.parse::<f64>()) {
+        Some(Ok(k)) if (0.0..=1e6).contains(&k) => Some(k),
+        Some(_) => {
+            return ApiError::BadRequest("measured_kw must be a number 0..1000000".into())
+                .into_response();
+        }
+        None => None,
+    };
+    let notes = f.notes.unwrap_or_default();
+    if notes.len() > 10_000 {
+        return ApiError::BadRequest("notes too long".into()).into_response();
+    }
+    let mining = f.mining == "yes";
+    let result = s
+        .db(move |c| {
+            c.transaction(|c| {
+                let case = cases::get(c, id)?;
+                if !access::in_scope(&user, &case.region_code) {
+                    return Err(minewatch_store::StoreError::NoCase(id));
+                }
+                let now = time::now();
+                let i = users::Inspection {
+                    at: time::format_instant(now),
+                    inspector: user.name.clone(),
+                    mining,
+                    machines,
+                    measured_kw: kw,
+                    notes,
+                };
+                users::add_inspection(c, id, &i, now)?;
+                audit::append(
+                    c,
+                    now,
+                    &user.name,
+                    "case.inspection",
+                    &format!("case:{id}"),
+                    &serde_json::json!({"mining": mining, "via": "ui"}).to_string(),
+                )?;
+                Ok(())
+            })
+        })
+        .await;
+    match result {
+        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let (user, csrf) = match viewer(&s, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    page(
+        lang,
+        Some(&user),
+        t(lang, "upload"),
+        &upload_body(lang, &csrf, None),
+    )
+    .into_response()
+}
+
+fn upload_body(lang: Lang, csrf: &str, result: Option<&str>) -> String {
+    format!(
+        "<h2>{}</h2>{}<form class=\"card\" method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\" id=\"upload\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><p>{}</p><input type=\"file\" name=\"file\" id=\"file\" accept=\".jsonl,.json,.ndjson,.txt\" required> \
+         <button id=\"do-upload\">{}</button></form>",
+        t(lang, "upload"),
+        result
+            .map(|r| format!("<p class=\"card\" id=\"result\">{}</p>", esc(r)))
+            .unwrap_or_default(),
+        esc(csrf),
+        t(lang, "upload_help"),
+        t(lang, "save")
+    )
+}
+
+async fn upload_submit(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    let lang = lang_of(&headers);
+    let (user, csrf) = match viewer(&s, &headers).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let (mut sent_csrf, mut name, mut body) = (String::new(), None, None);
+    loop {
+        match form.next_field().await {
+            Ok(Some(field)) => match field.name() {
+                Some("csrf") => sent_csrf = field.text().await.unwrap_or_default(),
+                Some("file") => {
+                    name = field.file_name().map(str::to_string);
+                    match field.bytes().await {
+                        Ok(b) => body = Some(b.to_vec()),
+                        Err(e) => {
+                            return ApiError::BadRequest(format!("upload: {e}")).into_response();
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Ok(None) => break,
+            Err(e) => return ApiError::BadRequest(format!("upload: {e}")).into_response(),
+        }
+    }
+    if let Err(e) = check_csrf(&sent_csrf, &csrf) {
+        return e.into_response();
+    }
+    let Some(body) = body else {
+        return ApiError::BadRequest("no file".into()).into_response();
+    };
+    match crate::api::ingest_upload(&s, &user, name.as_deref(), body).await {
+        Ok(r) => {
+            let msg = format!(
+                "{}: {} new, {} known, {} refused{}",
+                t(lang, "uploaded"),
+                r.new,
+                r.known,
+                r.bad_count,
+                r.bad
+                    .first()
+                    .map(|b| format!(" (line {}: {})", b.line, b.message))
+                    .unwrap_or_default()
+            );
+            page(
+                lang,
+                Some(&user),
+                t(lang, "upload"),
+                &upload_body(lang, &csrf, Some(&msg)),
+            )
+            .into_response()
+        }
         Err(e) => e.into_response(),
     }
 }

@@ -269,6 +269,69 @@ async fn roles_regions_and_masking() {
                         "{who}: out of scope"
                     );
                 }
+                // Assigning: coordination and admin; inspections: the site-work roles.
+                let (st, _) = call(
+                    &f.app,
+                    "POST",
+                    &format!("/api/v1/cases/{im}/assign"),
+                    Some(&t),
+                    Some(json!({"to": "grid"})),
+                )
+                .await;
+                assert_eq!(
+                    st,
+                    if matches!(role, Role::Coordination | Role::Admin) {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::FORBIDDEN
+                    },
+                    "{who}"
+                );
+                let (st, _) = call(
+                    &f.app,
+                    "POST",
+                    &format!("/api/v1/cases/{im}/inspections"),
+                    Some(&t),
+                    Some(json!({"mining": true, "machines": 16})),
+                )
+                .await;
+                assert_eq!(
+                    st,
+                    if may {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::FORBIDDEN
+                    },
+                    "{who}"
+                );
+                // Evidence uploads: everyone but the auditor, recorded as their department.
+                let line = json!({"meter_id": format!("M-{}-{region}", role.name()), "score": 0.9, "suspected": true, "mining_kw": 5.0,
+                                  "window_start": "2024-02-01", "window_end": "2024-02-29", "reasons": []}).to_string();
+                let req = Request::builder()
+                    .method("POST")
+                    .uri("/api/v1/evidence?name=t.jsonl")
+                    .header(header::AUTHORIZATION, format!("Bearer {t}"))
+                    .body(Body::from(line + "\n{broken\n"))
+                    .unwrap();
+                let resp = f.app.clone().oneshot(req).await.unwrap();
+                if role == Role::Auditor {
+                    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{who}");
+                } else {
+                    assert_eq!(resp.status(), StatusCode::OK, "{who}");
+                    let r: Value = serde_json::from_slice(
+                        &resp.into_body().collect().await.unwrap().to_bytes(),
+                    )
+                    .unwrap();
+                    assert_eq!(
+                        (
+                            r["new"].as_u64(),
+                            r["bad_count"].as_u64(),
+                            r["unattributed"].as_u64()
+                        ),
+                        (Some(1), Some(1), Some(1)),
+                        "{who}: {r}"
+                    );
+                }
                 // Reports within scope; the audit chain for those who check it.
                 let (st, rep) = call(&f.app, "GET", "/api/v1/report/regions", Some(&t), None).await;
                 assert_eq!(st, StatusCode::OK, "{who}");

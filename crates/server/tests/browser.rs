@@ -409,6 +409,41 @@ async fn log_in_filter_open_advance_and_switch_language() {
         "{history}"
     );
 
+    // An inspection outcome through its form.
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#inspection input[name='machines']"))
+        .await
+        .unwrap()
+        .send_keys("16")
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("#inspection button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = match client.find(Locator::Id("inspections")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if text.contains("16") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the inspection did not appear: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
     // English.
     client
         .wait()

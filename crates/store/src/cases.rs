@@ -635,33 +635,42 @@ pub fn assign(
     actor: &str,
     at: i64,
 ) -> Result<(), StoreError> {
-    c.transaction(|c| {
-        let Some(r) = c.query_one(
-            "SELECT state FROM cases WHERE case_id = ?",
-            &[case_id.into()],
-        )?
-        else {
-            return Err(StoreError::NoCase(case_id));
-        };
-        c.execute(
-            "UPDATE cases SET assigned_to = ?, updated_at = ? WHERE case_id = ?",
-            &[to.into(), at.into(), case_id.into()],
-        )?;
-        let state = r.text(0);
-        c.execute(
-            "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
-             VALUES (?, ?, ?, ?, ?, ?)",
-            &[
-                case_id.into(),
-                at.into(),
-                actor.into(),
-                state.as_str().into(),
-                state.as_str().into(),
-                format!("assigned to {to}").into(),
-            ],
-        )?;
-        Ok(())
-    })
+    c.transaction(|c| assign_within(c, case_id, to, actor, at))
+}
+
+/// [`assign`] inside a transaction the caller holds.
+pub fn assign_within(
+    c: &mut Conn,
+    case_id: i64,
+    to: &str,
+    actor: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    let Some(r) = c.query_one(
+        "SELECT state FROM cases WHERE case_id = ?",
+        &[case_id.into()],
+    )?
+    else {
+        return Err(StoreError::NoCase(case_id));
+    };
+    c.execute(
+        "UPDATE cases SET assigned_to = ?, updated_at = ? WHERE case_id = ?",
+        &[to.into(), at.into(), case_id.into()],
+    )?;
+    let state = r.text(0);
+    c.execute(
+        "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
+         VALUES (?, ?, ?, ?, ?, ?)",
+        &[
+            case_id.into(),
+            at.into(),
+            actor.into(),
+            state.as_str().into(),
+            state.as_str().into(),
+            format!("assigned to {to}").into(),
+        ],
+    )?;
+    Ok(())
 }
 
 /// Filters for listing cases.

@@ -235,6 +235,19 @@ pub fn ingest_file(
         source,
     };
     let reader = BufReader::new(std::fs::File::open(path).map_err(io)?);
+    ingest_reader(conn, reader, &file, department, report)
+}
+
+/// Reads JSON lines from any reader (an upload, a pipe) into the store; `file` names the
+/// source in provenance and in messages.
+pub fn ingest_reader(
+    conn: &mut Conn,
+    reader: impl BufRead,
+    file: &str,
+    department: Option<&str>,
+    report: &mut IngestReport,
+) -> Result<(), StoreError> {
+    let file = file.to_string();
     report.files += 1;
     let mut batch = Vec::with_capacity(BATCH);
     for (i, line) in reader.lines().enumerate() {
