@@ -13,9 +13,9 @@ use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::access;
 use crate::auth::{self, Principal};
 use crate::{ApiError, AppState, ErrorBody};
+use crate::{access, changes};
 
 /// The largest request body accepted (evidence uploads).
 pub const UPLOAD_LIMIT: usize = 64 << 20;
@@ -432,44 +432,8 @@ async fn advance_case(
     Path(id): Path<i64>,
     Json(req): Json<AdvanceRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
-    if !access::may_advance(p.user.role) {
-        return Err(ApiError::Forbidden(format!(
-            "the {} role cannot advance cases",
-            p.user.role.name()
-        )));
-    }
-    let to = CaseState::parse(&req.to)
-        .ok_or_else(|| ApiError::BadRequest(format!("unknown state {}", req.to)))?;
-    if req.reason.trim().is_empty() || req.reason.len() > 2000 {
-        return Err(ApiError::BadRequest(
-            "a reason of 1 to 2000 characters is required".into(),
-        ));
-    }
-    let user = p.user.clone();
-    let case = s
-        .db(move |c| {
-            c.transaction(|c| {
-                let case = cases::get(c, id)?;
-                if !access::in_scope(&user, &case.region_code) {
-                    return Err(minewatch_store::StoreError::NoCase(id));
-                }
-                let now = time::now();
-                let from = cases::advance_within(c, id, to, &user.name, &req.reason, now)?;
-                let detail =
-                    serde_json::json!({"from": from.name(), "to": to.name(), "reason": req.reason})
-                        .to_string();
-                audit::append(
-                    c,
-                    now,
-                    &user.name,
-                    "case.advance",
-                    &format!("case:{id}"),
-                    &detail,
-                )?;
-                cases::get(c, id)
-            })
-        })
-        .await?;
+    changes::advance(&s, &p.user, id, &req.to, req.reason, "api").await?;
+    let case = s.db(move |c| cases::get(c, id)).await?;
     Ok(Json(view(p.user.role, case)))
 }
 
@@ -491,31 +455,7 @@ async fn add_note(
     Path(id): Path<i64>,
     Json(req): Json<NoteRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !access::may_annotate(p.user.role) {
-        return Err(ApiError::Forbidden(format!(
-            "the {} role cannot add notes",
-            p.user.role.name()
-        )));
-    }
-    if req.text.trim().is_empty() || req.text.len() > 10_000 {
-        return Err(ApiError::BadRequest(
-            "a note of 1 to 10000 characters is required".into(),
-        ));
-    }
-    let user = p.user.clone();
-    s.db(move |c| {
-        c.transaction(|c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
-            }
-            let now = time::now();
-            users::add_note(c, id, &user.name, &req.text, now)?;
-            audit::append(c, now, &user.name, "case.note", &format!("case:{id}"), "{}")?;
-            Ok(())
-        })
-    })
-    .await?;
+    changes::note(&s, &p.user, id, req.text, "api").await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -589,39 +529,7 @@ async fn assign_case(
     Path(id): Path<i64>,
     Json(req): Json<AssignRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !access::may_assign(p.user.role) {
-        return Err(ApiError::Forbidden(format!(
-            "the {} role cannot assign cases",
-            p.user.role.name()
-        )));
-    }
-    if req.to.trim().is_empty() || req.to.len() > 64 {
-        return Err(ApiError::BadRequest(
-            "an assignee of 1 to 64 characters is required".into(),
-        ));
-    }
-    let user = p.user.clone();
-    s.db(move |c| {
-        c.transaction(|c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
-            }
-            let now = time::now();
-            cases::assign_within(c, id, &req.to, &user.name, now)?;
-            let detail = serde_json::json!({"to": req.to}).to_string();
-            audit::append(
-                c,
-                now,
-                &user.name,
-                "case.assign",
-                &format!("case:{id}"),
-                &detail,
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    changes::assign(&s, &p.user, id, req.to, "api").await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -652,51 +560,13 @@ async fn add_inspection(
     Path(id): Path<i64>,
     Json(req): Json<InspectionRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    if !access::may_advance(p.user.role) {
-        return Err(ApiError::Forbidden(format!(
-            "the {} role does not inspect sites",
-            p.user.role.name()
-        )));
-    }
-    if req.machines.is_some_and(|m| !(0..=1_000_000).contains(&m))
-        || req.measured_kw.is_some_and(|k| !(0.0..=1e6).contains(&k))
-        || req.notes.as_ref().is_some_and(|n| n.len() > 10_000)
-    {
-        return Err(ApiError::BadRequest(
-            "machines, measured_kw or notes out of range".into(),
-        ));
-    }
-    let user = p.user.clone();
-    s.db(move |c| {
-        c.transaction(|c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
-            }
-            let now = time::now();
-            let i = users::Inspection {
-                at: time::format_instant(now),
-                inspector: user.name.clone(),
-                mining: req.mining,
-                machines: req.machines,
-                measured_kw: req.measured_kw,
-                notes: req.notes.clone().unwrap_or_default(),
-            };
-            users::add_inspection(c, id, &i, now)?;
-            let detail =
-                serde_json::json!({"mining": req.mining, "machines": req.machines}).to_string();
-            audit::append(
-                c,
-                now,
-                &user.name,
-                "case.inspection",
-                &format!("case:{id}"),
-                &detail,
-            )?;
-            Ok(())
-        })
-    })
-    .await?;
+    let found = changes::Found {
+        mining: req.mining,
+        machines: req.machines,
+        measured_kw: req.measured_kw,
+        notes: req.notes.unwrap_or_default(),
+    };
+    changes::inspect(&s, &p.user, id, found, "api").await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod changes;
 pub mod pool;
 pub mod ui;
 

@@ -16,7 +16,7 @@ use minewatch_store::{audit, penalties, report, time};
 use serde::Deserialize;
 
 use crate::auth::{self, session_cookie};
-use crate::{ApiError, AppState, access};
+use crate::{ApiError, AppState, access, changes};
 
 /// UI language.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -867,46 +867,14 @@ async fn case_advance(
     Path(id): Path<i64>,
     Form(f): Form<AdvanceForm>,
 ) -> Response {
-    let (user, csrf) = match viewer(&s, &headers).await {
-        Ok(v) => v,
+    let user = match guard(&s, &headers, &f.csrf).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = check_csrf(&f.csrf, &csrf) {
-        return e.into_response();
-    }
-    if !access::may_advance(user.role) {
-        return ApiError::Forbidden(format!(
-            "the {} role cannot advance cases",
-            user.role.name()
-        ))
-        .into_response();
-    }
-    let Some(to) = CaseState::parse(&f.to) else {
-        return ApiError::BadRequest(format!("unknown state {}", f.to)).into_response();
-    };
-    if f.reason.trim().is_empty() || f.reason.len() > 2000 {
-        return ApiError::BadRequest("a reason of 1 to 2000 characters is required".into())
-            .into_response();
-    }
-    let result = s
-        .db(move |c| {
-            c.transaction(|c| {
-                let case = cases::get(c, id)?;
-                if !access::in_scope(&user, &case.region_code) {
-                    return Err(minewatch_store::StoreError::NoCase(id));
-                }
-                let now = time::now();
-                let from = cases::advance_within(c, id, to, &user.name, &f.reason, now)?;
-                let detail = serde_json::json!({"from": from.name(), "to": to.name(), "reason": f.reason, "via": "ui"}).to_string();
-                audit::append(c, now, &user.name, "case.advance", &format!("case:{id}"), &detail)?;
-                Ok(())
-            })
-        })
-        .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => e.into_response(),
-    }
+    back_to(
+        id,
+        changes::advance(&s, &user, id, &f.to, f.reason, "ui").await,
+    )
 }
 
 #[derive(Deserialize)]
@@ -921,45 +889,11 @@ async fn case_note(
     Path(id): Path<i64>,
     Form(f): Form<NoteForm>,
 ) -> Response {
-    let (user, csrf) = match viewer(&s, &headers).await {
-        Ok(v) => v,
+    let user = match guard(&s, &headers, &f.csrf).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = check_csrf(&f.csrf, &csrf) {
-        return e.into_response();
-    }
-    if !access::may_annotate(user.role) {
-        return ApiError::Forbidden("this role cannot add notes".into()).into_response();
-    }
-    if f.text.trim().is_empty() || f.text.len() > 10_000 {
-        return ApiError::BadRequest("a note of 1 to 10000 characters is required".into())
-            .into_response();
-    }
-    let result = s
-        .db(move |c| {
-            c.transaction(|c| {
-                let case = cases::get(c, id)?;
-                if !access::in_scope(&user, &case.region_code) {
-                    return Err(minewatch_store::StoreError::NoCase(id));
-                }
-                let now = time::now();
-                users::add_note(c, id, &user.name, &f.text, now)?;
-                audit::append(
-                    c,
-                    now,
-                    &user.name,
-                    "case.note",
-                    &format!("case:{id}"),
-                    "{\"via\":\"ui\"}",
-                )?;
-                Ok(())
-            })
-        })
-        .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => e.into_response(),
-    }
+    back_to(id, changes::note(&s, &user, id, f.text, "ui").await)
 }
 
 #[derive(Deserialize)]
@@ -1026,45 +960,11 @@ async fn case_assign(
     Path(id): Path<i64>,
     Form(f): Form<AssignForm>,
 ) -> Response {
-    let (user, csrf) = match viewer(&s, &headers).await {
-        Ok(v) => v,
+    let user = match guard(&s, &headers, &f.csrf).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = check_csrf(&f.csrf, &csrf) {
-        return e.into_response();
-    }
-    if !access::may_assign(user.role) {
-        return ApiError::Forbidden("this role cannot assign cases".into()).into_response();
-    }
-    if f.to.trim().is_empty() || f.to.len() > 64 {
-        return ApiError::BadRequest("an assignee of 1 to 64 characters is required".into())
-            .into_response();
-    }
-    let result = s
-        .db(move |c| {
-            c.transaction(|c| {
-                let case = cases::get(c, id)?;
-                if !access::in_scope(&user, &case.region_code) {
-                    return Err(minewatch_store::StoreError::NoCase(id));
-                }
-                let now = time::now();
-                cases::assign_within(c, id, &f.to, &user.name, now)?;
-                audit::append(
-                    c,
-                    now,
-                    &user.name,
-                    "case.assign",
-                    &format!("case:{id}"),
-                    &serde_json::json!({"to": f.to, "via": "ui"}).to_string(),
-                )?;
-                Ok(())
-            })
-        })
-        .await;
-    match result {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => e.into_response(),
-    }
+    back_to(id, changes::assign(&s, &user, id, f.to, "ui").await)
 }
 
 #[derive(Deserialize)]
@@ -1082,16 +982,10 @@ async fn case_inspection(
     Path(id): Path<i64>,
     Form(f): Form<InspectionForm>,
 ) -> Response {
-    let (user, csrf) = match viewer(&s, &headers).await {
-        Ok(v) => v,
+    let user = match guard(&s, &headers, &f.csrf).await {
+        Ok(u) => u,
         Err(r) => return r,
     };
-    if let Err(e) = check_csrf(&f.csrf, &csrf) {
-        return e.into_response();
-    }
-    if !access::may_advance(user.role) {
-        return ApiError::Forbidden("this role does not inspect sites".into()).into_response();
-    }
     let num = |v: &Option<String>| {
         v.as_deref()
             .map(str::trim)
@@ -1099,56 +993,38 @@ async fn case_inspection(
             .map(str::to_string)
     };
     let machines = match num(&f.machines).map(|m| m.parse::<i64>()) {
-        Some(Ok(m)) if (0..=1_000_000).contains(&m) => Some(m),
-        Some(_) => {
-            return ApiError::BadRequest("machines must be a whole number 0..1000000".into())
-                .into_response();
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => {
+            return ApiError::BadRequest("machines must be a whole number".into()).into_response();
         }
         None => None,
     };
-    let kw = match num(&f.measured_kw).map(|m| m.parse::<f64>()) {
-        Some(Ok(k)) if (0.0..=1e6).contains(&k) => Some(k),
-        Some(_) => {
-            return ApiError::BadRequest("measured_kw must be a number 0..1000000".into())
-                .into_response();
+    let measured_kw = match num(&f.measured_kw).map(|m| m.parse::<f64>()) {
+        Some(Ok(k)) => Some(k),
+        Some(Err(_)) => {
+            return ApiError::BadRequest("measured_kw must be a number".into()).into_response();
         }
         None => None,
     };
-    let notes = f.notes.unwrap_or_default();
-    if notes.len() > 10_000 {
-        return ApiError::BadRequest("notes too long".into()).into_response();
-    }
-    let mining = f.mining == "yes";
-    let result = s
-        .db(move |c| {
-            c.transaction(|c| {
-                let case = cases::get(c, id)?;
-                if !access::in_scope(&user, &case.region_code) {
-                    return Err(minewatch_store::StoreError::NoCase(id));
-                }
-                let now = time::now();
-                let i = users::Inspection {
-                    at: time::format_instant(now),
-                    inspector: user.name.clone(),
-                    mining,
-                    machines,
-                    measured_kw: kw,
-                    notes,
-                };
-                users::add_inspection(c, id, &i, now)?;
-                audit::append(
-                    c,
-                    now,
-                    &user.name,
-                    "case.inspection",
-                    &format!("case:{id}"),
-                    &serde_json::json!({"mining": mining, "via": "ui"}).to_string(),
-                )?;
-                Ok(())
-            })
-        })
-        .await;
-    match result {
+    let found = changes::Found {
+        mining: f.mining == "yes",
+        machines,
+        measured_kw,
+        notes: f.notes.unwrap_or_default(),
+    };
+    back_to(id, changes::inspect(&s, &user, id, found, "ui").await)
+}
+
+/// The signed-in user of a form post whose CSRF secret matches the session's.
+async fn guard(s: &AppState, headers: &HeaderMap, sent_csrf: &str) -> Result<User, Response> {
+    let (user, csrf) = viewer(s, headers).await?;
+    check_csrf(sent_csrf, &csrf).map_err(IntoResponse::into_response)?;
+    Ok(user)
+}
+
+/// Back to the case page after a change, or the error.
+fn back_to(id: i64, done: Result<(), ApiError>) -> Response {
+    match done {
         Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
         Err(e) => e.into_response(),
     }

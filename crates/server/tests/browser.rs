@@ -34,6 +34,18 @@ async fn text_when(client: &fantoccini::Client, id: &str, want: &str) -> String 
     }
 }
 
+/// The element once it is on the page (ten seconds at most).
+async fn el(
+    client: &fantoccini::Client,
+    at: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(at)
+        .await
+}
+
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
@@ -178,72 +190,46 @@ async fn log_in_filter_open_advance_and_switch_language() {
             .as_str()
             .ends_with("/login")
     );
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("name"))
+    el(&client, Locator::Id("name"))
         .await
         .unwrap()
         .send_keys("li.wei")
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("password"))
+    el(&client, Locator::Id("password"))
         .await
         .unwrap()
         .send_keys("wrong")
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("submit"))
+    el(&client, Locator::Id("submit"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("error"))
-        .await
-        .unwrap();
-    let err = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("error"))
+    el(&client, Locator::Id("error")).await.unwrap();
+    let err = el(&client, Locator::Id("error"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     assert!(err.contains("错误"), "{err}");
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("name"))
+    el(&client, Locator::Id("name"))
         .await
         .unwrap()
         .send_keys("li.wei")
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("password"))
+    el(&client, Locator::Id("password"))
         .await
         .unwrap()
         .send_keys("s3cret-pass")
         .await
         .unwrap();
     shot("login.png").await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("submit"))
+    el(&client, Locator::Id("submit"))
         .await
         .unwrap()
         .click()
@@ -251,10 +237,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
         .unwrap();
 
     // The dashboard: regional figures, the chart, the schematic map.
-    let regions = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("regions"))
+    let regions = el(&client, Locator::Id("regions"))
         .await
         .unwrap()
         .text()
@@ -264,14 +247,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
         regions.contains("内蒙古自治区") && regions.contains("四川省"),
         "{regions}"
     );
-    assert!(
-        client
-            .wait()
-            .at_most(Duration::from_secs(10))
-            .for_element(Locator::Css("#chart svg"))
-            .await
-            .is_ok()
-    );
+    assert!(el(&client, Locator::Css("#chart svg")).await.is_ok());
     assert_eq!(
         client
             .find_all(Locator::Css("#map .tile"))
@@ -284,12 +260,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
 
     // Cases, filtered to Inner Mongolia.
     client.goto(&format!("{base}/cases")).await.unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("case-table"))
-        .await
-        .unwrap();
+    el(&client, Locator::Id("case-table")).await.unwrap();
     assert_eq!(
         client
             .find_all(Locator::Css("a.case-link"))
@@ -298,19 +269,13 @@ async fn log_in_filter_open_advance_and_switch_language() {
             .len(),
         3
     );
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("f-region"))
+    el(&client, Locator::Id("f-region"))
         .await
         .unwrap()
         .send_keys("15")
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("apply"))
+    el(&client, Locator::Id("apply"))
         .await
         .unwrap()
         .click()
@@ -327,12 +292,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
         assert!(Instant::now() < deadline, "the filter did not load");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("case-table"))
-        .await
-        .unwrap();
+    el(&client, Locator::Id("case-table")).await.unwrap();
     let links = client.find_all(Locator::Css("a.case-link")).await.unwrap();
     assert_eq!(links.len(), 2, "Inner Mongolia has two cases");
     shot("cases.png").await;
@@ -353,10 +313,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
         .unwrap()
     };
     client.goto(&format!("{base}/cases/{s1}")).await.unwrap();
-    let evidence = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("evidence"))
+    let evidence = el(&client, Locator::Id("evidence"))
         .await
         .unwrap()
         .text()
@@ -366,39 +323,27 @@ async fn log_in_filter_open_advance_and_switch_language() {
         evidence.contains("stratum") && evidence.contains("power-score"),
         "{evidence}"
     );
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#to option[value='verified']"))
+    el(&client, Locator::Css("#to option[value='verified']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("reason"))
+    el(&client, Locator::Id("reason"))
         .await
         .unwrap()
         .send_keys("site visit: 16 machines")
         .await
         .unwrap();
     shot("case.png").await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("do-advance"))
+    el(&client, Locator::Id("do-advance"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     assert_eq!(text_when(&client, "state", "已核实").await, "已核实");
-    let history = client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("history"))
+    let history = el(&client, Locator::Id("history"))
         .await
         .unwrap()
         .text()
@@ -410,19 +355,13 @@ async fn log_in_filter_open_advance_and_switch_language() {
     );
 
     // An inspection outcome through its form.
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#inspection input[name='machines']"))
+    el(&client, Locator::Css("#inspection input[name='machines']"))
         .await
         .unwrap()
         .send_keys("16")
         .await
         .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("#inspection button"))
+    el(&client, Locator::Css("#inspection button"))
         .await
         .unwrap()
         .click()
@@ -445,10 +384,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
     }
 
     // English.
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("lang"))
+    el(&client, Locator::Id("lang"))
         .await
         .unwrap()
         .click()
