@@ -479,18 +479,7 @@ async fn regions(
     }
     let within = access::scoped_region(&p.user, q.region.as_deref())?;
     let rep = s
-        .db(move |c| {
-            report::regions(
-                c,
-                None,
-                &[
-                    report::Level::Province,
-                    report::Level::City,
-                    report::Level::County,
-                ],
-                within.as_deref(),
-            )
-        })
+        .db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
         .await?;
     Ok(Json(rep))
 }

@@ -324,18 +324,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
     };
     let within = (!user.region.is_empty()).then(|| user.region.clone());
     let rep = match s
-        .db(move |c| {
-            report::regions(
-                c,
-                None,
-                &[
-                    report::Level::Province,
-                    report::Level::City,
-                    report::Level::County,
-                ],
-                within.as_deref(),
-            )
-        })
+        .db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
         .await
     {
         Ok(r) => r,

@@ -46,6 +46,16 @@ async fn el(
         .await
 }
 
+/// Types into an element once it is there.
+async fn fill(client: &fantoccini::Client, at: Locator<'_>, text: &str) {
+    el(client, at).await.unwrap().send_keys(text).await.unwrap();
+}
+
+/// Clicks an element once it is there.
+async fn click(client: &fantoccini::Client, at: Locator<'_>) {
+    el(client, at).await.unwrap().click().await.unwrap();
+}
+
 fn free_port() -> u16 {
     StdListener::bind("127.0.0.1:0")
         .unwrap()
@@ -190,24 +200,9 @@ async fn log_in_filter_open_advance_and_switch_language() {
             .as_str()
             .ends_with("/login")
     );
-    el(&client, Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("li.wei")
-        .await
-        .unwrap();
-    el(&client, Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("wrong")
-        .await
-        .unwrap();
-    el(&client, Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&client, Locator::Id("name"), "li.wei").await;
+    fill(&client, Locator::Id("password"), "wrong").await;
+    click(&client, Locator::Id("submit")).await;
     el(&client, Locator::Id("error")).await.unwrap();
     let err = el(&client, Locator::Id("error"))
         .await
@@ -216,25 +211,10 @@ async fn log_in_filter_open_advance_and_switch_language() {
         .await
         .unwrap();
     assert!(err.contains("错误"), "{err}");
-    el(&client, Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys("li.wei")
-        .await
-        .unwrap();
-    el(&client, Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys("s3cret-pass")
-        .await
-        .unwrap();
+    fill(&client, Locator::Id("name"), "li.wei").await;
+    fill(&client, Locator::Id("password"), "s3cret-pass").await;
     shot("login.png").await;
-    el(&client, Locator::Id("submit"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("submit")).await;
 
     // The dashboard: regional figures, the chart, the schematic map.
     let regions = el(&client, Locator::Id("regions"))
@@ -269,18 +249,8 @@ async fn log_in_filter_open_advance_and_switch_language() {
             .len(),
         3
     );
-    el(&client, Locator::Id("f-region"))
-        .await
-        .unwrap()
-        .send_keys("15")
-        .await
-        .unwrap();
-    el(&client, Locator::Id("apply"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(&client, Locator::Id("f-region"), "15").await;
+    click(&client, Locator::Id("apply")).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while !client
         .current_url()
@@ -323,25 +293,10 @@ async fn log_in_filter_open_advance_and_switch_language() {
         evidence.contains("stratum") && evidence.contains("power-score"),
         "{evidence}"
     );
-    el(&client, Locator::Css("#to option[value='verified']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    el(&client, Locator::Id("reason"))
-        .await
-        .unwrap()
-        .send_keys("site visit: 16 machines")
-        .await
-        .unwrap();
+    click(&client, Locator::Css("#to option[value='verified']")).await;
+    fill(&client, Locator::Id("reason"), "site visit: 16 machines").await;
     shot("case.png").await;
-    el(&client, Locator::Id("do-advance"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("do-advance")).await;
     assert_eq!(text_when(&client, "state", "已核实").await, "已核实");
     let history = el(&client, Locator::Id("history"))
         .await
@@ -355,18 +310,13 @@ async fn log_in_filter_open_advance_and_switch_language() {
     );
 
     // An inspection outcome through its form.
-    el(&client, Locator::Css("#inspection input[name='machines']"))
-        .await
-        .unwrap()
-        .send_keys("16")
-        .await
-        .unwrap();
-    el(&client, Locator::Css("#inspection button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    fill(
+        &client,
+        Locator::Css("#inspection input[name='machines']"),
+        "16",
+    )
+    .await;
+    click(&client, Locator::Css("#inspection button")).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let text = match client.find(Locator::Id("inspections")).await {
@@ -384,12 +334,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
     }
 
     // English.
-    el(&client, Locator::Id("lang"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&client, Locator::Id("lang")).await;
     assert_eq!(text_when(&client, "state", "verified").await, "verified");
     let title = client.title().await.unwrap();
     assert!(title.starts_with("Case"), "{title}");

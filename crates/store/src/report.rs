@@ -46,6 +46,9 @@ impl Level {
     }
 }
 
+/// Every level, provinces first.
+pub const ALL_LEVELS: [Level; 3] = [Level::Province, Level::City, Level::County];
+
 /// Provinces of GB/T 2260 by their two-digit code (names as the standard gives them).
 const PROVINCES: &[(&str, &str, &str)] = &[
     ("11", "北京市", "Beijing"),
