@@ -156,6 +156,9 @@ pub struct ListArgs {
     /// Only cases at or above this confidence.
     #[arg(long)]
     min_confidence: Option<f64>,
+    /// Only cases with evidence handed in by this department.
+    #[arg(long, value_parser = ["network", "grid", "finance", "police", "coordination"])]
+    department: Option<String>,
     /// At most this many.
     #[arg(long)]
     limit: Option<i64>,
@@ -181,6 +184,7 @@ impl ListArgs {
             registry::check_region(r).map_err(anyhow::Error::msg)?;
         }
         Ok(Filter {
+            department: self.department.clone(),
             states: self.state.clone(),
             region: self.region.clone(),
             stream: self.stream.as_deref().and_then(Stream::parse),

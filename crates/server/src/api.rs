@@ -210,6 +210,8 @@ pub struct CaseQuery {
     pub stream: Option<String>,
     /// Minimum combined confidence.
     pub min_confidence: Option<f64>,
+    /// Only cases with evidence from this department (network, grid, finance, police, coordination).
+    pub department: Option<String>,
     /// Page size (default 50, at most 500).
     pub limit: Option<i64>,
     /// Rows to skip.
@@ -319,7 +321,13 @@ async fn list_cases(
         ));
     }
     let offset = q.offset.unwrap_or(0);
+    if let Some(d) = &q.department
+        && !["network", "grid", "finance", "police", "coordination"].contains(&d.as_str())
+    {
+        return Err(ApiError::BadRequest(format!("unknown department {d}")));
+    }
     let filter = Filter {
+        department: q.department.clone(),
         states,
         region: access::scoped_region(&p.user, q.region.as_deref())?,
         stream,

@@ -108,6 +108,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "who" => ("Who", "操作人"),
         "lang_other" => ("中文", "English"),
         "user" => ("User", "用户"),
+        "department" => ("Department", "部门"),
         "assign" => ("Assign to", "移交"),
         "mining_found" => ("Mining found", "是否发现挖矿"),
         "machines" => ("Machines", "矿机数量"),
@@ -414,6 +415,7 @@ struct ListQuery {
     region: Option<String>,
     stream: Option<String>,
     min_confidence: Option<String>,
+    department: Option<String>,
     sort: Option<String>,
     page: Option<i64>,
 }
@@ -452,7 +454,13 @@ async fn case_list(
         .and_then(|m| m.parse::<f64>().ok())
         .filter(|m| (0.0..=1.0).contains(m));
     let page_no = q.page.unwrap_or(0).max(0);
+    let department = q
+        .department
+        .as_deref()
+        .filter(|d| ["network", "grid", "finance", "police", "coordination"].contains(d))
+        .map(str::to_string);
     let filter = Filter {
+        department: department.clone(),
         states: state.into_iter().collect(),
         region: region.clone(),
         stream,
@@ -498,16 +506,21 @@ async fn case_list(
             },
         );
     }
+    let mut departments = opt("", None, t(lang, "all"));
+    for d in ["network", "grid", "finance", "police", "coordination"] {
+        departments += &opt(d, department.as_deref(), d);
+    }
     let mut streams = opt("", None, t(lang, "all"));
     for st in ["network", "grid", "chain"] {
         streams += &opt(st, stream.map(|s| s.name()), st);
     }
     let keep = format!(
-        "state={}&region={}&stream={}&min_confidence={}",
+        "state={}&region={}&stream={}&min_confidence={}&department={}",
         state.map(|s| s.name()).unwrap_or(""),
         esc(region_asked.unwrap_or("")),
         stream.map(|s| s.name()).unwrap_or(""),
-        min_conf.map(|m| m.to_string()).unwrap_or_default()
+        min_conf.map(|m| m.to_string()).unwrap_or_default(),
+        department.as_deref().unwrap_or("")
     );
     let head =
         |key: &str, label: &str| format!("<a href=\"/cases?{keep}&sort={key}\">{}</a>", esc(label));
@@ -557,6 +570,7 @@ async fn case_list(
          <label>{}<select name=\"state\" id=\"f-state\">{states}</select></label>\
          <label>{}<input name=\"region\" id=\"f-region\" value=\"{}\" size=\"8\"></label>\
          <label>{}<select name=\"stream\">{streams}</select></label>\
+         <label>{}<select name=\"department\" id=\"f-department\">{departments}</select></label>\
          <label>{}<input name=\"min_confidence\" value=\"{}\" size=\"5\"></label>\
          <button id=\"apply\">{}</button></form>\
          <table id=\"case-table\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th>{}</th>\
@@ -566,6 +580,7 @@ async fn case_list(
         t(lang, "region"),
         esc(region_asked.unwrap_or("")),
         t(lang, "stream"),
+        t(lang, "department"),
         t(lang, "min_conf"),
         min_conf.map(|m| m.to_string()).unwrap_or_default(),
         t(lang, "filter"),

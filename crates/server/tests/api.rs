@@ -396,6 +396,37 @@ async fn roles_regions_and_masking() {
             "{l}: auditors read no personal data"
         );
 
+        // The department filter: only the grid handed in evidence for the seeded cases.
+        let (st, page) = call(
+            &f.app,
+            "GET",
+            "/api/v1/cases?department=grid",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            page["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["case_id"] == im),
+            "{l}: {page}"
+        );
+        let (st, page) = call(
+            &f.app,
+            "GET",
+            "/api/v1/cases?department=finance",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (st, page["cases"].as_array().unwrap().len()),
+            (StatusCode::OK, 0),
+            "{l}: {page}"
+        );
         // Validation: clear 4xx, never a 5xx.
         for uri in [
             "/api/v1/cases?limit=0",

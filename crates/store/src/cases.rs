@@ -684,6 +684,8 @@ pub struct Filter {
     pub stream: Option<Stream>,
     /// Only cases at or above this confidence.
     pub min_confidence: Option<f64>,
+    /// Only cases with evidence handed in by this department.
+    pub department: Option<String>,
     /// At most this many.
     pub limit: Option<i64>,
     /// Skip this many (paging).
@@ -715,6 +717,12 @@ pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
     if let Some(s) = f.stream {
         sql.push_str(" AND c.streams LIKE ?");
         params.push(format!("%{}%", s.name()).into());
+    }
+    if let Some(d) = &f.department {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM evidence e WHERE e.case_id = c.case_id AND e.department = ?)",
+        );
+        params.push(d.as_str().into());
     }
     if let Some(m) = f.min_confidence {
         sql.push_str(" AND c.confidence >= ?");
