@@ -109,6 +109,7 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "lang_other" => ("中文", "English"),
         "user" => ("User", "用户"),
         "department" => ("Department", "部门"),
+        "by_state" => ("Cases by state", "各状态案件"),
         "assign" => ("Assign to", "移交"),
         "mining_found" => ("Mining found", "是否发现挖矿"),
         "machines" => ("Machines", "矿机数量"),
@@ -367,11 +368,30 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
         } else {
             &r.name_en
         };
+        let by_state: Vec<String> = STATES
+            .iter()
+            .filter_map(|st| {
+                let n = r.cases.get(st.name()).copied().unwrap_or(0);
+                (n > 0).then(|| {
+                    format!(
+                        "<a href=\"/cases?region={}&state={}\">{} {n}</a>",
+                        esc(&r.code),
+                        st.name(),
+                        if lang == Lang::Zh {
+                            st.name_zh()
+                        } else {
+                            st.name()
+                        }
+                    )
+                })
+            })
+            .collect();
         rows += &format!(
-            "<tr><td><a href=\"/cases?region={code}\">{code}</a> {}</td><td class=\"num\">{}</td><td class=\"num\">{:.1}</td>\
+            "<tr><td><a href=\"/cases?region={code}\">{code}</a> {}</td><td class=\"num\">{}</td><td class=\"hide-s\">{}</td><td class=\"num\">{:.1}</td>\
              <td class=\"num hide-s\">{:.1}–{:.1}</td><td class=\"hide-s\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
             esc(name),
             r.open_cases,
+            by_state.join(" · "),
             r.power_kw,
             r.power_kw_low,
             r.power_kw_high,
@@ -391,7 +411,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
         "<h2>{} <small class=\"badge\">{} {}</small></h2>\
          <div class=\"card\"><h3>{}</h3><div class=\"tiles\" id=\"map\">{tiles}</div></div>\
          <div class=\"card\" id=\"chart\"><h3>{}</h3>{chart}</div>\
-         <table id=\"regions\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th class=\"hide-s\">{}</th>\
+         <table id=\"regions\"><tr><th>{}</th><th class=\"num\">{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th class=\"hide-s\">{}</th>\
          <th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{rows}</table>",
         t(lang, "dashboard"),
         t(lang, "as_of"),
@@ -400,6 +420,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
         t(lang, "chart"),
         t(lang, "region"),
         t(lang, "open"),
+        t(lang, "by_state"),
         t(lang, "power"),
         t(lang, "range"),
         t(lang, "peak"),
