@@ -553,16 +553,13 @@ fn score_meter(
         ));
     }
     if bp.floor_path >= 0.3 {
+        // A floor measured after a step can exceed the mean of a window that began before
+        // it; the share of energy is at most all of it.
+        let share = (f.floor_kw / f.mean_kw).min(1.0) * 100.0;
         reasons.push(r(
             "floor_carries_load",
-            format!(
-                "{:.0}% of the energy is a floor that never switches off",
-                f.floor_kw / f.mean_kw * 100.0
-            ),
-            format!(
-                "{:.0}%的电量来自从不关闭的基础负荷",
-                f.floor_kw / f.mean_kw * 100.0
-            ),
+            format!("{share:.0}% of the energy is a floor that never switches off"),
+            format!("{share:.0}%的电量来自从不关闭的基础负荷"),
         ));
     }
     if bp.night_plateau >= 0.3 {
