@@ -81,6 +81,16 @@ fn scan_in_every_format_with_truth_and_inspections() {
         assert!(lines[0].get(k).is_some(), "{k}");
     }
     assert_eq!(lines[0]["rank"], 1);
+    // Shares of energy are shares: never above 100 %, even when a step falls in the window.
+    for l in &lines {
+        for r in l["reasons"].as_array().unwrap() {
+            if r["code"] == "floor_carries_load" {
+                let en = r["en"].as_str().unwrap();
+                let pct: f64 = en.split('%').next().unwrap().parse().unwrap();
+                assert!(pct <= 100.0, "{en}");
+            }
+        }
+    }
     assert!(
         lines[0]["reasons"][0]["zh"]
             .as_str()
