@@ -89,6 +89,9 @@ pub struct Suspect {
     pub window_end: String,
     /// The window's features.
     pub features: Features,
+    /// Daily energy of the last days, for suspects only (the load curve on a case page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_kwh: Option<DailyKwh>,
     /// Data problems found in the meter's readings.
     #[serde(skip)]
     pub quality: SeriesReport,
@@ -128,6 +131,20 @@ struct Profile {
     windows: Vec<Features>,
     onset: Option<(Onset, i64)>,
     quality: SeriesReport,
+    recent: DailyKwh,
+}
+
+/// Days of daily energy kept per meter for the load curve of a suspect: enough to show a step
+/// and the months around it, small beside the window features every meter keeps anyway.
+pub const RECENT_DAYS: usize = 120;
+
+/// A meter's daily energy over its last [`RECENT_DAYS`] days, for drawing its load curve.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DailyKwh {
+    /// The first day (YYYY-MM-DD).
+    pub start: String,
+    /// kWh per day; null where less than half the day was read.
+    pub values: Vec<Option<f32>>,
 }
 
 /// Collects meters, then scores them against their class and area.
@@ -217,12 +234,21 @@ impl<'a> Scorer<'a> {
             .collect();
         let onset =
             largest_onset(&daily, self.cfg.onset_days, self.cfg.min_kw).map(|o| (o, ds[o.at].day));
+        let from = ds.len().saturating_sub(RECENT_DAYS);
+        let recent = DailyKwh {
+            start: ds.get(from).map(|d| format_day(d.day)).unwrap_or_default(),
+            values: daily[from..]
+                .iter()
+                .map(|v| v.is_finite().then(|| ((*v * 10.0).round() / 10.0) as f32))
+                .collect(),
+        };
         self.profiles.push(Profile {
             meter_id: s.meter_id.clone(),
             customer,
             windows,
             onset,
             quality: s.report.clone(),
+            recent,
         });
     }
 
@@ -630,6 +656,7 @@ fn score_meter(
         window_start: format_day(f.first_day),
         window_end: format_day(f.last_day),
         features: *f,
+        daily_kwh: (score >= cfg.threshold && !allowed).then_some(p.recent),
         quality: p.quality,
         signals: vec![
             bp.flat,

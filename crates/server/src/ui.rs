@@ -110,6 +110,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "user" => ("User", "用户"),
         "department" => ("Department", "部门"),
         "by_state" => ("Cases by state", "各状态案件"),
+        "load_curve" => (
+            "Daily energy of the meter (red: the step)",
+            "电表日用电量（红线：负荷阶跃）",
+        ),
         "assign" => ("Assign to", "移交"),
         "mining_found" => ("Mining found", "是否发现挖矿"),
         "machines" => ("Machines", "矿机数量"),
@@ -651,10 +655,11 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
                 users::notes(c, id)?,
                 surcharge,
                 users::inspections(c, id)?,
+                cases::load_curve(c, id)?,
             ))
         })
         .await;
-    let (case, history, evidence, notes, surcharge, inspections) = match loaded {
+    let (case, history, evidence, notes, surcharge, inspections, curve) = match loaded {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -729,6 +734,15 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             )
         })
         .collect();
+    let curve_html = curve
+        .and_then(|(start, values, onset)| report::load_curve_svg(start, &values, onset).ok())
+        .map(|svg| {
+            format!(
+                "<div class=\"card\" id=\"load-curve\"><h3>{}</h3>{svg}</div>",
+                t(lang, "load_curve")
+            )
+        })
+        .unwrap_or_default();
     let mut actions = String::new();
     if access::may_advance(role) && !case.state.next().is_empty() {
         let opts: String = case
@@ -810,7 +824,7 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
          <tr><th>{}</th><td>{:.1} ({:.1}–{:.1})</td><th>{}</th><td>{:.0}</td></tr>\
          <tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr></table>{surcharge_html}\
          <p>{}: <a href=\"/cases/{id}/document/notice?lang={doc_lang}\">{}</a> · <a href=\"/cases/{id}/document/inspection?lang={doc_lang}\">{}</a></p></div>\
-         {actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
+         {curve_html}{actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
          <h3>{}</h3><table id=\"evidence\"><tr><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{ev_rows}</table>\
          <h3>{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th></tr>{sessions}</table>\
          <h3>{}</h3><div class=\"card\">{note_list}</div>\

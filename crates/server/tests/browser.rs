@@ -89,8 +89,13 @@ fn store_with_cases(dir: &Path) -> String {
         ),
     ];
     let power = |m: &str, kw: f64| {
+        // A daily series as `power scan` writes it for suspects: a step of `kw` on 02-10.
+        let values: Vec<f64> = (0..40)
+            .map(|d| if d < 40 - 20 { 12.0 } else { 12.0 + kw * 24.0 })
+            .collect();
         json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": "2024-02-10", "mining_kw": kw,
                "window_start": "2024-02-01", "window_end": "2024-02-29",
+               "daily_kwh": {"start": "2024-01-21", "values": values},
                "reasons": [{"code": "flat", "en": "load factor 0.91: the curve is flat", "zh": "负荷率0.91"}]})
         .to_string()
     };
@@ -283,6 +288,10 @@ async fn log_in_filter_open_advance_and_switch_language() {
         .unwrap()
     };
     client.goto(&format!("{base}/cases/{s1}")).await.unwrap();
+    assert!(
+        el(&client, Locator::Css("#load-curve svg")).await.is_ok(),
+        "the meter's load curve is drawn"
+    );
     let evidence = el(&client, Locator::Id("evidence"))
         .await
         .unwrap()

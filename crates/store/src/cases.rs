@@ -899,6 +899,45 @@ pub fn unattributed_count(c: &mut Conn) -> Result<i64, StoreError> {
     )
 }
 
+/// A meter's daily energy: first day, kWh per day (None where unread), the step onset; days
+/// as Unix seconds of CST midnight.
+pub type LoadCurve = (i64, Vec<Option<f32>>, Option<i64>);
+
+/// The daily energy of the case's meter from its latest power-scan evidence, with the onset.
+pub fn load_curve(c: &mut Conn, case_id: i64) -> Result<Option<LoadCurve>, StoreError> {
+    let Some(r) = c.query_one(
+        "SELECT detail FROM evidence WHERE case_id = ? AND stream = 'grid' \
+         ORDER BY observed_to DESC LIMIT 1",
+        &[case_id.into()],
+    )?
+    else {
+        return Ok(None);
+    };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.text(0)) else {
+        return Ok(None);
+    };
+    let Some(start) = v
+        .pointer("/daily_kwh/start")
+        .and_then(serde_json::Value::as_str)
+        .and_then(time::parse_date)
+    else {
+        return Ok(None);
+    };
+    let values: Vec<Option<f32>> = v
+        .pointer("/daily_kwh/values")
+        .and_then(serde_json::Value::as_array)
+        .map(|a| a.iter().map(|x| x.as_f64().map(|f| f as f32)).collect())
+        .unwrap_or_default();
+    if values.is_empty() {
+        return Ok(None);
+    }
+    let onset = v
+        .get("onset")
+        .and_then(serde_json::Value::as_str)
+        .and_then(time::parse_date);
+    Ok(Some((start, values, onset)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -474,3 +474,61 @@ fn draw(report: &Report, rows: &[&RegionRow], out: &mut String) -> Result<(), St
     root.present().map_err(|e| err(e.to_string()))?;
     Ok(())
 }
+
+/// A meter's daily energy as an SVG line, with the step onset marked: the load curve of a case.
+pub fn load_curve_svg(
+    start: i64,
+    values: &[Option<f32>],
+    onset: Option<i64>,
+) -> Result<String, StoreError> {
+    use plotters::prelude::*;
+    let err = |e: String| StoreError::Invalid(format!("drawing the load curve: {e}"));
+    let n = values.len().max(2);
+    let top = values.iter().flatten().fold(1.0_f32, |a, v| a.max(*v)) as f64 * 1.1;
+    let day = |i: usize| crate::time::format_date(start + i as i64 * 86_400);
+    let mut out = String::new();
+    {
+        let root = SVGBackend::with_string(&mut out, (900, 260)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
+        let mut chart = ChartBuilder::on(&root)
+            .margin(10)
+            .x_label_area_size(30)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0..n, 0.0..top)
+            .map_err(|e| err(e.to_string()))?;
+        chart
+            .configure_mesh()
+            .x_labels(6)
+            .x_label_formatter(&|i| day(*i))
+            .y_desc("kWh/day")
+            .draw()
+            .map_err(|e| err(e.to_string()))?;
+        // Gaps (days with too few readings) break the line rather than bridge it.
+        let mut run: Vec<(usize, f64)> = Vec::new();
+        let mut runs = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            match v {
+                Some(v) => run.push((i, f64::from(*v))),
+                None if !run.is_empty() => runs.push(std::mem::take(&mut run)),
+                None => {}
+            }
+        }
+        runs.push(run);
+        for r in runs.into_iter().filter(|r| !r.is_empty()) {
+            chart
+                .draw_series(LineSeries::new(r, BLUE.stroke_width(2)))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        if let Some(o) = onset {
+            let at = ((o - start) / 86_400).clamp(0, n as i64 - 1) as usize;
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(at, 0.0), (at, top)],
+                    RED.stroke_width(2),
+                )))
+                .map_err(|e| err(e.to_string()))?;
+        }
+        root.present().map_err(|e| err(e.to_string()))?;
+    }
+    Ok(out)
+}
