@@ -1,11 +1,14 @@
-//! Blocks from a running node over JSON-RPC (Bitcoin Core and its forks, Litecoin Core).
+//! Blocks from a running node over JSON-RPC or REST (Bitcoin Core and its forks, Litecoin Core).
 //!
-//! Only three calls are needed, the same in every fork (Bitcoin Core RPC reference):
-//! `getblockchaininfo` (which chain), `getblockhash HEIGHT` and `getblock HASH 0` (the raw block
-//! as hex). Blocks fetched are written as a Core-style block file (magic, length, block), so
-//! everything that reads block directories (`blocks`, `pools`, `index`) reads a node too.
+//! Only three requests are needed, the same in every fork. JSON-RPC (Bitcoin Core RPC
+//! reference): `getblockchaininfo` (which chain), `getblockhash HEIGHT` and `getblock HASH 0`
+//! (the raw block as hex). REST (Bitcoin Core doc/REST-interface.md; the node runs with
+//! `-rest`, unauthenticated, on the RPC port): `/rest/chaininfo.json`,
+//! `/rest/blockhashbyheight/HEIGHT.hex` and `/rest/block/HASH.bin`. Blocks fetched are written as
+//! a Core-style block file (magic, length, block), so everything that reads block directories
+//! (`blocks`, `pools`, `index`) reads a node too.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use base64::Engine;
@@ -164,6 +167,96 @@ impl Node {
     }
 }
 
+/// Where a node's blocks are read from: JSON-RPC ([`Node`]) or REST ([`Rest`]).
+pub trait BlockSource {
+    /// The chain (`main`, `test`, `regtest` …) and the height of its tip.
+    fn chain(&self) -> Result<(String, u64), RpcError>;
+    /// The raw block at a height of the best chain.
+    fn block_at(&self, height: u64) -> Result<Vec<u8>, RpcError>;
+}
+
+impl BlockSource for Node {
+    fn chain(&self) -> Result<(String, u64), RpcError> {
+        Node::chain(self)
+    }
+    fn block_at(&self, height: u64) -> Result<Vec<u8>, RpcError> {
+        Node::block_at(self, height)
+    }
+}
+
+/// A node's REST interface.
+#[derive(Clone, Debug)]
+pub struct Rest {
+    url: String,
+}
+
+/// Largest block accepted from a node (Bitcoin's weight limit allows 4 MB; forks stay below).
+const MAX_BLOCK: u64 = 32 << 20;
+
+impl Rest {
+    /// The interface at a node's base URL (`http://127.0.0.1:8332`).
+    pub fn new(url: &str) -> Rest {
+        Rest {
+            url: url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Result<Vec<u8>, RpcError> {
+        let url = format!("{}/rest/{path}", self.url);
+        let resp = ureq::get(&url)
+            .timeout(std::time::Duration::from_secs(120))
+            .call()
+            .map_err(|e| RpcError::Transport {
+                url: url.clone(),
+                what: match e {
+                    ureq::Error::Status(404, _) => {
+                        "HTTP 404 (is the node running with -rest?)".to_string()
+                    }
+                    e => e.to_string(),
+                },
+            })?;
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader().take(MAX_BLOCK), &mut body).map_err(
+            |e| RpcError::Transport {
+                url: url.clone(),
+                what: e.to_string(),
+            },
+        )?;
+        Ok(body)
+    }
+}
+
+impl BlockSource for Rest {
+    fn chain(&self) -> Result<(String, u64), RpcError> {
+        let body = self.get("chaininfo.json")?;
+        let v: Value = serde_json::from_slice(&body).map_err(|e| RpcError::Node {
+            url: self.url.clone(),
+            method: "chaininfo".into(),
+            what: format!("not JSON: {e}"),
+        })?;
+        let chain = v
+            .get("chain")
+            .and_then(Value::as_str)
+            .unwrap_or("main")
+            .to_string();
+        Ok((chain, v.get("blocks").and_then(Value::as_u64).unwrap_or(0)))
+    }
+
+    fn block_at(&self, height: u64) -> Result<Vec<u8>, RpcError> {
+        let hash = String::from_utf8_lossy(&self.get(&format!("blockhashbyheight/{height}.hex"))?)
+            .trim()
+            .to_string();
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(RpcError::Node {
+                url: self.url.clone(),
+                method: "blockhashbyheight".into(),
+                what: format!("height {height}: '{hash}' is not a block hash"),
+            });
+        }
+        self.get(&format!("block/{hash}.bin"))
+    }
+}
+
 /// The record magic of a chain name as `getblockchaininfo` gives it.
 pub fn magic_of(chain: &str) -> [u8; 4] {
     match chain {
@@ -178,7 +271,7 @@ pub fn magic_of(chain: &str) -> [u8; 4] {
 /// Fetches blocks `from..=to` (to: the node's tip when `None`) into `out` as a Core-style block
 /// file; calls `progress` after each block. Returns the chain name and the blocks written.
 pub fn fetch_to_blk(
-    node: &Node,
+    node: &dyn BlockSource,
     from: u64,
     to: Option<u64>,
     out: &Path,

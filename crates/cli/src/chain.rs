@@ -179,12 +179,16 @@ fn open(db: &std::path::Path) -> Result<minewatch_chain::index::Index> {
 #[derive(Args)]
 pub struct Input {
     /// Core block directories (`blk*.dat`, `xor.dat` aware) or block files (records, raw, hex).
-    #[arg(required_unless_present = "rpc")]
+    #[arg(required_unless_present_any = ["rpc", "rest"])]
     paths: Vec<PathBuf>,
     /// A running node's JSON-RPC URL (Bitcoin Core, its forks, Litecoin Core), e.g.
     /// `http://127.0.0.1:8332`.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "rest")]
     rpc: Option<String>,
+    /// A running node's REST base URL instead (the node runs with `-rest`), e.g.
+    /// `http://127.0.0.1:8332`.
+    #[arg(long)]
+    rest: Option<String>,
     /// The node's `.cookie` file for RPC credentials.
     #[arg(long, requires = "rpc")]
     rpc_cookie: Option<PathBuf>,
@@ -192,10 +196,10 @@ pub struct Input {
     #[arg(long, requires = "rpc")]
     rpc_auth: Option<String>,
     /// First height to fetch from the node.
-    #[arg(long, requires = "rpc")]
+    #[arg(long)]
     from_height: Option<u64>,
     /// Last height to fetch from the node (default: its tip).
-    #[arg(long, requires = "rpc")]
+    #[arg(long)]
     to_height: Option<u64>,
     /// A pool list to add to the built-in one (bitcoin-data or mempool JSON layout).
     #[arg(long)]
@@ -246,13 +250,18 @@ impl Input {
     /// when the command line does not say.
     fn resolve(&self, from: u64) -> Result<(Vec<PathBuf>, Option<tempfile::TempDir>)> {
         let mut paths = self.paths.clone();
-        let Some(url) = &self.rpc else {
-            return Ok((paths, None));
-        };
-        let node = match (&self.rpc_cookie, &self.rpc_auth) {
-            (Some(c), _) => minewatch_chain::rpc::Node::with_cookie(url, c)?,
-            (None, a) => minewatch_chain::rpc::Node::new(url, a.as_deref()),
-        };
+        let (url, node): (&String, Box<dyn minewatch_chain::rpc::BlockSource>) =
+            match (&self.rpc, &self.rest) {
+                (Some(url), _) => (
+                    url,
+                    match (&self.rpc_cookie, &self.rpc_auth) {
+                        (Some(c), _) => Box::new(minewatch_chain::rpc::Node::with_cookie(url, c)?),
+                        (None, a) => Box::new(minewatch_chain::rpc::Node::new(url, a.as_deref())),
+                    },
+                ),
+                (None, Some(url)) => (url, Box::new(minewatch_chain::rpc::Rest::new(url))),
+                (None, None) => return Ok((paths, None)),
+            };
         let dir = tempfile::tempdir().context("making a folder for the node's blocks")?;
         let file = dir.path().join("blk00000.dat");
         let bar = if crate::output::progress_allowed() && !self.quiet {
@@ -261,7 +270,7 @@ impl Input {
             indicatif::ProgressBar::hidden()
         };
         let (chain, n) = minewatch_chain::rpc::fetch_to_blk(
-            &node,
+            node.as_ref(),
             self.from_height.unwrap_or(from),
             self.to_height,
             &file,

@@ -1,5 +1,5 @@
 //! `minewatch chain` against a real node: Debian's litecoind on a regtest chain this test mines
-//! itself, read over JSON-RPC. Skipped with a notice when litecoind is not installed (`.ci/run`
+//! itself, read over JSON-RPC and REST. Skipped with a notice when litecoind is not installed (`.ci/run`
 //! installs it).
 
 use std::path::Path;
@@ -58,6 +58,7 @@ fn blocks_and_index_from_a_litecoin_regtest_node() {
             "-disablewallet=1",
             "-printtoconsole=0",
             "-dnsseed=0",
+            "-rest=1",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -126,6 +127,45 @@ fn blocks_and_index_from_a_litecoin_regtest_node() {
     }
     // Regtest halves every 150 blocks: 50 coins each here.
     assert_eq!(blocks[100]["subsidy_sat"], 5_000_000_000u64);
+
+    // The same blocks over the node's REST interface.
+    let o = mw(&[
+        "chain", "blocks", "--rest", &url, "--pools", pools_s, "--format", "jsonl",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let rest: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The same blocks, but for the temporary file each fetch wrote them to.
+    let without_file = |v: &[serde_json::Value]| -> Vec<serde_json::Value> {
+        v.iter()
+            .map(|b| {
+                let mut b = b.clone();
+                b.as_object_mut().map(|o| o.remove("file"));
+                b
+            })
+            .collect()
+    };
+    assert!(
+        without_file(&rest) == without_file(&blocks),
+        "REST and JSON-RPC differ"
+    );
+    let o = mw(&[
+        "chain",
+        "blocks",
+        "--rest",
+        &url,
+        "--from-height",
+        "95",
+        "--format",
+        "jsonl",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout).lines().count(),
+        6,
+        "heights 95..=100"
+    );
 
     // Index, mine more, index again: the second run fetches only the new blocks.
     let db = d.path().join("chain.db");
