@@ -172,14 +172,7 @@ async fn logout(
     p: Principal,
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, ApiError> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == auth::COOKIE)
-        .map(|(_, v)| v.to_string());
+    let token = auth::session_cookie(&headers);
     let name = p.user.name.clone();
     s.db(move |c| {
         c.transaction(|c| {

@@ -116,17 +116,21 @@ pub struct Principal {
     pub csrf: Option<String>,
 }
 
-/// The session token from the request's cookies.
-pub fn session_cookie(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// A cookie's value from request headers.
+pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_string())
+}
+
+/// The session token from the request's cookies.
+pub fn session_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE)
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -146,7 +150,7 @@ impl FromRequestParts<AppState> for Principal {
                 .map(|user| Principal { user, csrf: None })
                 .ok_or(ApiError::Unauthenticated);
         }
-        let Some(token) = session_cookie(parts) else {
+        let Some(token) = session_cookie(&parts.headers) else {
             return Err(ApiError::Unauthenticated);
         };
         let (user, csrf) = state

@@ -30,15 +30,7 @@ pub enum Lang {
 const LANG_COOKIE: &str = "mw_lang";
 
 fn lang_of(headers: &HeaderMap) -> Lang {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LANG_COOKIE)
-        .map(|(_, v)| v.to_string());
-    match cookie.as_deref() {
+    match auth::cookie(headers, LANG_COOKIE).as_deref() {
         Some("en") => Lang::En,
         _ => Lang::Zh,
     }
@@ -182,9 +174,7 @@ fn page(lang: Lang, user: Option<&User>, title: &str, body: &str) -> Html<String
 
 /// The signed-in user of a page request, or a redirect to the log-in page.
 async fn viewer(s: &AppState, headers: &HeaderMap) -> Result<(User, String), Response> {
-    let mut parts = axum::http::Request::new(()).into_parts().0;
-    parts.headers = headers.clone();
-    let Some(token) = session_cookie(&parts) else {
+    let Some(token) = session_cookie(headers) else {
         return Err(Redirect::to("/login").into_response());
     };
     let now = time::now();
@@ -293,9 +283,7 @@ async fn login_submit(
 }
 
 async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let mut parts = axum::http::Request::new(()).into_parts().0;
-    parts.headers = headers;
-    if let Some(token) = session_cookie(&parts) {
+    if let Some(token) = session_cookie(&headers) {
         let _ = s
             .db(move |c| {
                 c.transaction(|c| {

@@ -114,11 +114,21 @@ fn t(lang: Lang, zh: &'static str, en: &'static str) -> &'static str {
     }
 }
 
-fn head(title: &str, lang: Lang) -> String {
+/// The page up to the title and case number.
+fn head(title: &str, case_id: i64, lang: Lang) -> String {
     format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>",
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>{STYLE}</style></head><body><h1>{title}</h1><p class=\"no\">{} {case_id}</p>",
         if lang == Lang::Zh { "zh-CN" } else { "en" },
-        esc(title)
+        t(lang, "案件编号", "Case no."),
+        title = esc(title),
+    )
+}
+
+/// Two signature boxes and the end of the page.
+fn signatures(left: &str, right: &str) -> String {
+    format!(
+        "<div class=\"sign\"><div>{left}<div class=\"box\"></div></div><div>{right}<div class=\"box\"></div></div></div></body></html>"
     )
 }
 
@@ -183,13 +193,7 @@ fn notice(
         "虚拟货币“挖矿”活动整改通知书",
         "Notice to rectify cryptocurrency mining",
     );
-    let mut o = head(title, lang);
-    o += &format!(
-        "<h1>{}</h1><p class=\"no\">{} {}</p>",
-        esc(title),
-        t(lang, "案件编号", "Case no."),
-        case.case_id
-    );
+    let mut o = head(title, case.case_id, lang);
     o += &format!(
         "<p>{}</p>",
         t(
@@ -253,10 +257,9 @@ fn notice(
         o += &row(t(lang, "依据", "Basis"), &p.rule.source);
         o += "</table>";
     }
-    o += &format!(
-        "<div class=\"sign\"><div>{}<div class=\"box\"></div></div><div>{}<div class=\"box\"></div></div></div></body></html>",
+    o += &signatures(
         t(lang, "发出单位（盖章）：", "Issued by (seal):"),
-        t(lang, "签收人 / 日期：", "Received by / date:")
+        t(lang, "签收人 / 日期：", "Received by / date:"),
     );
     o
 }
@@ -267,13 +270,7 @@ fn inspection(case: &Case, s: &Site, ev: &[EvidenceRow], lang: Lang) -> String {
         "虚拟货币“挖矿”现场检查记录表",
         "On-site inspection sheet: cryptocurrency mining",
     );
-    let mut o = head(title, lang);
-    o += &format!(
-        "<h1>{}</h1><p class=\"no\">{} {}</p>",
-        esc(title),
-        t(lang, "案件编号", "Case no."),
-        case.case_id
-    );
+    let mut o = head(title, case.case_id, lang);
     o += "<table>";
     o += &site_rows(case, s, lang);
     o += &row(
@@ -321,10 +318,9 @@ fn inspection(case: &Case, s: &Site, ev: &[EvidenceRow], lang: Lang) -> String {
         );
     }
     o += "</table>";
-    o += &format!(
-        "<div class=\"sign\"><div>{}<div class=\"box\"></div></div><div>{}<div class=\"box\"></div></div></div></body></html>",
+    o += &signatures(
         t(lang, "检查人员签字：", "Inspectors' signatures:"),
-        t(lang, "被检查方签字：", "Signature of the party inspected:")
+        t(lang, "被检查方签字：", "Signature of the party inspected:"),
     );
     o
 }

@@ -287,27 +287,26 @@ fn refuse(report: &mut IngestReport, file: &str, line: u64, message: String) {
     }
 }
 
-/// Tries the wallet evidence (chain traces) that had no site again: a session naming the
-/// wallet may have arrived since. Run once per ingest, after its files.
-pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
+/// Tries again the rows with no site that `which` selects (a SQL condition on `evidence`);
+/// returns how many found one.
+fn retry(conn: &mut Conn, which: &str) -> Result<u64, StoreError> {
     conn.transaction(|c| {
         c.execute(
-            "UPDATE evidence SET attributed_by = NULL \
-             WHERE site_id IS NULL AND subject_kind = 'wallet'",
+            &format!("UPDATE evidence SET attributed_by = NULL WHERE site_id IS NULL AND {which}"),
             &[],
         )?;
         Ok(attribute_pending(c, "evidence")?.0)
     })
 }
 
+/// Tries the wallet evidence (chain traces) that had no site again: a session naming the
+/// wallet may have arrived since. Run once per ingest, after its files.
+pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
+    retry(conn, "subject_kind = 'wallet'")
+}
+
 /// Tries again to attribute the evidence that had no site (run after the registry grew);
 /// returns how many rows found one.
 pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
-    conn.transaction(|c| {
-        c.execute(
-            "UPDATE evidence SET attributed_by = NULL WHERE site_id IS NULL",
-            &[],
-        )?;
-        Ok(attribute_pending(c, "evidence")?.0)
-    })
+    retry(conn, "1 = 1")
 }

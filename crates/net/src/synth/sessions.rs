@@ -147,6 +147,20 @@ fn play_at(
     }
 }
 
+/// A scenario preceded by the DNS lookup of its server, asked by its client of 192.168.10.1.
+fn with_dns(mut sc: Scenario, host: &str, addrs: &[IpAddr]) -> Scenario {
+    let mut f = dns_frames(
+        sc.truth.client_ip,
+        v4(192, 168, 10, 1),
+        host,
+        addrs,
+        T0 - SEC,
+    );
+    sc.frames.append(&mut f);
+    sc.frames.sort_by_key(|x| x.0);
+    sc
+}
+
 fn v4(a: u8, b: u8, c: u8, d: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(a, b, c, d))
 }
@@ -1359,27 +1373,19 @@ pub fn corpus() -> Vec<Scenario> {
             d(),
             m("unknown", "XMR"),
         ),
-        {
-            // A pool name resolved, then TLS without a server name to the address it resolved to.
-            let mut sc = play(
+        // A pool name resolved, then TLS without a server name to the address it resolved to.
+        with_dns(
+            play(
                 "zec-tls-to-resolved-pool-address",
                 &tls_session("", &[], 8),
                 c(30, 40020),
                 srv(20, 5555),
                 d(),
                 m("unknown", "ZEC"),
-            );
-            let mut f = dns_frames(
-                v4(192, 168, 10, 30),
-                v4(192, 168, 10, 1),
-                "zec-eu1.nanopool.org",
-                &[v4(203, 0, 113, 20)],
-                T0 - SEC,
-            );
-            sc.frames.append(&mut f);
-            sc.frames.sort_by_key(|x| x.0);
-            sc
-        },
+            ),
+            "zec-eu1.nanopool.org",
+            &[v4(203, 0, 113, 20)],
+        ),
         play(
             "not-browser-on-pool-website",
             &tls_session("www.nanopool.org", &["h2", "http/1.1"], 3),
@@ -1388,26 +1394,18 @@ pub fn corpus() -> Vec<Scenario> {
             d(),
             no,
         ),
-        {
-            let mut sc = play(
+        with_dns(
+            play(
                 "not-ordinary-tls-and-dns",
                 &tls_session("www.example.org", &[], 6),
                 c(50, 40050),
                 srv(50, 443),
                 d(),
                 no,
-            );
-            let mut f = dns_frames(
-                v4(192, 168, 10, 50),
-                v4(192, 168, 10, 1),
-                "www.example.org",
-                &[v4(203, 0, 113, 50)],
-                T0 - SEC,
-            );
-            sc.frames.append(&mut f);
-            sc.frames.sort_by_key(|x| x.0);
-            sc
-        },
+            ),
+            "www.example.org",
+            &[v4(203, 0, 113, 50)],
+        ),
         play(
             "not-bitcoin-p2p",
             &bitcoin_p2p(),
