@@ -43,6 +43,21 @@ for d in sorted(glob.glob(f"{out}/seed*")):
             key += " (confidence >= 0.8)" if conf >= 0.8 else " (confidence < 0.8)"
         by[key][0] += 1
         by[key][1] += site in planted
+# How close the meter's mining load comes to the planted one (the basis of METER_POWER_SPREAD).
+import json
+ratios = []
+for d in sorted(glob.glob(f"{out}/seed*")):
+    truth = {r["meter_id"]: r for r in csv.DictReader(open(f"{d}/power/truth.csv"))}
+    for line in open(f"{d}/suspects.jsonl"):
+        sus = json.loads(line)
+        t = truth.get(sus["meter_id"])
+        if sus["suspected"] and t and t["mining"] == "true" and float(t["mining_kw"] or 0) > 0 and sus["mining_kw"] > 0:
+            ratios.append(sus["mining_kw"] / float(t["mining_kw"]))
+ratios.sort()
+if ratios:
+    within = sum(1 for x in ratios if 0.85 <= x <= 1.15)
+    print(f"meter mining load / planted load on {len(ratios)} suspected miners: median {ratios[len(ratios) // 2]:.3f}, "
+          f"10th-90th percentile {ratios[len(ratios) // 10]:.3f}-{ratios[len(ratios) * 9 // 10]:.3f}, within ±15 %: {within}")
 print("cases by the streams that agree: cases, on a planted site, precision")
 for k, (n, t) in sorted(by.items()):
     print(f"  {k}: {n}, {t}, {t / n:.2f}")

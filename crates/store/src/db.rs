@@ -173,7 +173,7 @@ impl Conn {
             // durable across process kills, which is what the idempotent imports rely on.
             // A 64 MiB page cache: evidence ids are content hashes, so inserts land all over
             // the primary-key index, and SQLite's 2 MiB default re-reads those pages for every
-            // batch (measured in docs/PERFORMANCE.md).
+            // batch (457,540 reads for 50,000 lines against 135,821 with it; docs/PERFORMANCE.md).
             c.execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \

@@ -184,12 +184,18 @@ fn store(
             "CREATE TEMP TABLE IF NOT EXISTS {STAGING} AS SELECT * FROM evidence WHERE 1 = 0"
         ))?;
         let mut values = Vec::with_capacity(ROWS_PER_INSERT * PER_ROW);
+        // Every chunk but the last has the full width: build that statement's text once.
+        let full = insert_sql(ROWS_PER_INSERT);
         for chunk in batch.chunks(ROWS_PER_INSERT) {
             values.clear();
             for e in chunk {
                 row_values(e, now, &mut values);
             }
-            c.execute(&insert_sql(chunk.len()), &values)?;
+            if chunk.len() == ROWS_PER_INSERT {
+                c.execute(&full, &values)?;
+            } else {
+                c.execute(&insert_sql(chunk.len()), &values)?;
+            }
         }
         c.execute(
             &format!("DELETE FROM {STAGING} WHERE id IN (SELECT id FROM evidence)"),

@@ -1,8 +1,8 @@
 //! Numbered, embedded migrations, the same for both engines.
 //!
 //! Evidence carries as few indexes as its queries need: its ids are content hashes, so every
-//! index on it takes inserts at random places, and each one more than doubled the pages an
-//! import writes (docs/PERFORMANCE.md). `(case_id, site_id)` serves a case's evidence and the
+//! index on it takes inserts at random places; three single-column indexes wrote twice the
+//! bytes one composite one does (docs/PERFORMANCE.md). `(case_id, site_id)` serves a case's evidence and the
 //! pending rows by site; partial indexes keep the unattributed and the not-yet-tried rows
 //! findable without touching the rest.
 //!
