@@ -191,6 +191,7 @@ impl ListArgs {
             min_confidence: self.min_confidence,
             limit: self.limit,
             offset: self.offset,
+            order: cases::Order::Rank,
         })
     }
 }

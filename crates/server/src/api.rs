@@ -327,6 +327,7 @@ async fn list_cases(
         min_confidence: q.min_confidence,
         limit: Some(limit),
         offset,
+        order: cases::Order::Rank,
     };
     let role = p.user.role;
     let list = s.db(move |c| cases::list(c, &filter)).await?;

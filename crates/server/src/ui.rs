@@ -478,28 +478,24 @@ async fn case_list(
         region: region.clone(),
         stream,
         min_confidence: min_conf,
-        limit: None,
-        offset: 0,
+        limit: Some(PAGE_SIZE),
+        offset: page_no * PAGE_SIZE,
+        order: q
+            .sort
+            .as_deref()
+            .and_then(cases::Order::parse)
+            .unwrap_or_default(),
     };
     let sort = q.sort.clone().unwrap_or_default();
     let role = user.role;
-    let list = match s.db(move |c| cases::list(c, &filter)).await {
-        Ok(l) => l,
+    // One page and a count, in the store: the list may hold a hundred thousand cases.
+    let (shown, total) = match s
+        .db(move |c| Ok((cases::list(c, &filter)?, cases::count(c, &filter)?)))
+        .await
+    {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let mut list = list;
-    match sort.as_str() {
-        "power" => list.sort_by(|a, b| b.power_kw.total_cmp(&a.power_kw)),
-        "first_seen" => list.sort_by(|a, b| a.first_seen.cmp(&b.first_seen)),
-        "case" => list.sort_by_key(|c| c.case_id),
-        _ => {}
-    }
-    let total = list.len() as i64;
-    let shown: Vec<_> = list
-        .into_iter()
-        .skip((page_no * PAGE_SIZE) as usize)
-        .take(PAGE_SIZE as usize)
-        .collect();
     let opt = |v: &str, cur: Option<&str>, label: &str| {
         format!(
             "<option value=\"{v}\"{}>{}</option>",

@@ -690,13 +690,48 @@ pub struct Filter {
     pub limit: Option<i64>,
     /// Skip this many (paging).
     pub offset: i64,
+    /// The order.
+    pub order: Order,
 }
 
-/// Lists cases, most confident first.
-pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
-    let mut sql = format!(
-        "SELECT {CASE_COLUMNS} FROM cases c LEFT JOIN sites s ON s.site_id = c.site_id WHERE 1 = 1"
-    );
+/// How a case list is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Most confident first, then most power (the ranking index serves it).
+    #[default]
+    Rank,
+    /// Most power first.
+    Power,
+    /// Earliest first sighting first.
+    FirstSeen,
+    /// By case number.
+    Case,
+}
+
+impl Order {
+    /// Parses `rank`, `power`, `first_seen`, `case`.
+    pub fn parse(s: &str) -> Option<Order> {
+        match s {
+            "rank" | "confidence" => Some(Order::Rank),
+            "power" => Some(Order::Power),
+            "first_seen" => Some(Order::FirstSeen),
+            "case" => Some(Order::Case),
+            _ => None,
+        }
+    }
+    fn sql(self) -> &'static str {
+        match self {
+            Order::Rank => " ORDER BY c.confidence DESC, c.power_kw DESC, c.case_id",
+            Order::Power => " ORDER BY c.power_kw DESC, c.case_id",
+            Order::FirstSeen => " ORDER BY c.first_seen, c.case_id",
+            Order::Case => " ORDER BY c.case_id",
+        }
+    }
+}
+
+/// The WHERE clause of a filter and its values.
+fn filter_sql(f: &Filter) -> (String, Vec<Value>) {
+    let mut sql = String::from(" WHERE 1 = 1");
     let mut params: Vec<Value> = Vec::new();
     if !f.states.is_empty() {
         sql.push_str(&format!(
@@ -728,13 +763,32 @@ pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
         sql.push_str(" AND c.confidence >= ?");
         params.push(m.into());
     }
-    sql.push_str(" ORDER BY c.confidence DESC, c.power_kw DESC, c.case_id");
+    (sql, params)
+}
+
+/// Lists cases in the filter's order (most confident first by default), one page when it has
+/// a limit.
+pub fn list(c: &mut Conn, f: &Filter) -> Result<Vec<Case>, StoreError> {
+    let (filter, mut params) = filter_sql(f);
+    let mut sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases c LEFT JOIN sites s ON s.site_id = c.site_id{filter}{}",
+        f.order.sql()
+    );
     if let Some(l) = f.limit {
         sql.push_str(" LIMIT ? OFFSET ?");
         params.push(l.into());
         params.push(f.offset.into());
     }
     c.query(&sql, &params)?.iter().map(case_from).collect()
+}
+
+/// How many cases the filter selects (ignoring its limit).
+pub fn count(c: &mut Conn, f: &Filter) -> Result<i64, StoreError> {
+    let (filter, params) = filter_sql(f);
+    Ok(
+        c.query_one(&format!("SELECT COUNT(*) FROM cases c{filter}"), &params)?
+            .map_or(0, |r| r.int(0)),
+    )
 }
 
 /// The smallest digit string above every string that starts with `prefix` (`1502` → `1503`,

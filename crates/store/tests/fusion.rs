@@ -245,6 +245,20 @@ fn registry_fusion_lifecycle_and_reports() {
         // One case per site; the streams that agree; the meter sets the power.
         let all = cases::list(&mut store.conn, &Filter::default()).unwrap();
         assert_eq!(all.len(), 3, "{label}");
+        // Pages and orders come from the store, with the count beside them.
+        let by_power = Filter {
+            order: cases::Order::Power,
+            limit: Some(2),
+            ..Filter::default()
+        };
+        let page = cases::list(&mut store.conn, &by_power).unwrap();
+        assert_eq!(page.len(), 2, "{label}");
+        assert!(page[0].power_kw >= page[1].power_kw, "{label}");
+        assert_eq!(
+            cases::count(&mut store.conn, &by_power).unwrap(),
+            3,
+            "{label}: the count ignores the limit"
+        );
         let s1 = case_of(&mut store, "S1");
         assert_eq!(s1.streams, ["network", "grid"], "{label}");
         assert!(
