@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use minewatch_store::cases::{self, Filter, State as CaseState};
 use minewatch_store::evidence::Stream;
-use minewatch_store::users::{self, Role};
-use minewatch_store::{audit, penalties, registry, report, time};
+use minewatch_store::users::{self, Role, User};
+use minewatch_store::{audit, documents, penalties, registry, report, time};
 use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -43,6 +43,7 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(assign_case))
         .routes(routes!(add_inspection))
         .routes(routes!(upload_evidence))
+        .routes(routes!(case_document))
         .routes(routes!(regions))
         .routes(routes!(verify_audit))
         .split_for_parts();
@@ -165,7 +166,7 @@ async fn login(
     Ok((headers, Json(me)))
 }
 
-/// Ends the session.
+/// Ends the session and clears its cookie.
 #[utoipa::path(post, path = "/api/v1/logout", responses((status = 200), (status = 401, body = ErrorBody)))]
 async fn logout(
     State(s): State<AppState>,
@@ -183,7 +184,13 @@ async fn logout(
         })
     })
     .await?;
-    Ok(Json(serde_json::json!({"ok": true})))
+    // The session is closed in the store; telling the browser to drop the cookie too.
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("mw_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0"),
+    );
+    Ok((headers, Json(serde_json::json!({"ok": true}))))
 }
 
 /// The caller.
@@ -209,6 +216,9 @@ pub struct CaseQuery {
     pub limit: Option<i64>,
     /// Rows to skip.
     pub offset: Option<i64>,
+    /// Order: `rank` (most confident first, the default), `power`, `first_seen` or `case`.
+    #[param(pattern = "^(rank|confidence|power|first_seen|case)$")]
+    pub sort: Option<String>,
 }
 
 /// A case as the caller may see it.
@@ -272,6 +282,8 @@ pub struct CasePage {
     pub offset: i64,
     /// Page size asked for.
     pub limit: i64,
+    /// Cases matching the filter, on all pages.
+    pub total: i64,
 }
 
 /// Lists cases in the caller's region, most confident first.
@@ -282,6 +294,12 @@ async fn list_cases(
     p: Principal,
     Query(q): Query<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
+    Ok(Json(case_list(&s, &p.user, &q).await?))
+}
+
+/// One page of the cases `user` may see that match `q`, and how many match in all: the
+/// API's case list and the UI's.
+pub async fn case_list(s: &AppState, user: &User, q: &CaseQuery) -> Result<CasePage, ApiError> {
     let states = match &q.state {
         None => Vec::new(),
         Some(list) => list
@@ -315,28 +333,40 @@ async fn list_cases(
     }
     let offset = q.offset.unwrap_or(0);
     if let Some(d) = &q.department
-        && !["network", "grid", "finance", "police", "coordination"].contains(&d.as_str())
+        && !DEPARTMENTS.contains(&d.as_str())
     {
         return Err(ApiError::BadRequest(format!("unknown department {d}")));
     }
+    let order = match &q.sort {
+        None => cases::Order::Rank,
+        Some(o) => cases::Order::parse(o)
+            .ok_or_else(|| ApiError::BadRequest(format!("unknown order {o}")))?,
+    };
     let filter = Filter {
         department: q.department.clone(),
         states,
-        region: access::scoped_region(&p.user, q.region.as_deref())?,
+        region: access::scoped_region(user, q.region.as_deref())?,
         stream,
         min_confidence: q.min_confidence,
         limit: Some(limit),
         offset,
-        order: cases::Order::Rank,
+        order,
     };
-    let role = p.user.role;
-    let list = s.db(move |c| cases::list(c, &filter)).await?;
-    Ok(Json(CasePage {
+    let role = user.role;
+    // One page and a count, in the store: the list may hold a hundred thousand cases.
+    let (list, total) = s
+        .db(move |c| Ok((cases::list(c, &filter)?, cases::count(c, &filter)?)))
+        .await?;
+    Ok(CasePage {
         cases: list.into_iter().map(|c| view(role, c)).collect(),
         offset,
         limit,
-    }))
+        total,
+    })
 }
+
+/// Departments that hand in evidence and take assignments.
+pub const DEPARTMENTS: [&str; 5] = ["network", "grid", "finance", "police", "coordination"];
 
 /// A case with its evidence, history, notes and surcharge.
 #[derive(Serialize, ToSchema)]
@@ -358,6 +388,23 @@ pub struct CaseDetail {
     /// The surcharge in force, worked out.
     #[schema(value_type = Option<Object>)]
     pub surcharge: Option<penalties::Assessment>,
+    /// The meter's daily energy with the step onset, from the latest power evidence.
+    pub load_curve: Option<LoadCurveView>,
+    /// Mined income into the case's wallets and their coins reaching tagged entities (empty
+    /// for roles that may not see wallets).
+    #[schema(value_type = Vec<Object>)]
+    pub money_trail: Vec<cases::TrailStep>,
+}
+
+/// A meter's daily energy.
+#[derive(Serialize, ToSchema)]
+pub struct LoadCurveView {
+    /// The first day (YYYY-MM-DD, China Standard Time).
+    pub start: String,
+    /// kWh per day from `start`; null where the meter was not read.
+    pub daily_kwh: Vec<Option<f32>>,
+    /// The day the step began, when one was found.
+    pub onset: Option<String>,
 }
 
 /// One case, if it lies in the caller's region. Reading personal data is audited.
@@ -368,48 +415,71 @@ async fn get_case(
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Json<CaseDetail>, ApiError> {
-    let user = p.user.clone();
-    let detail = s
-        .db(move |c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
+    Ok(Json(case_detail(&s, &p.user, id, "api").await?))
+}
+
+/// Case `id` as `user` may see it, its personal data masked by role, the read audited when it
+/// shows any (`via` names the caller: `api` or `ui`): the API's case and the UI's case page.
+pub async fn case_detail(
+    s: &AppState,
+    user: &User,
+    id: i64,
+    via: &'static str,
+) -> Result<CaseDetail, ApiError> {
+    let user = user.clone();
+    s.db(move |c| {
+        let case = cases::get(c, id)?;
+        if !access::in_scope(&user, &case.region_code) {
+            return Err(minewatch_store::StoreError::NoCase(id));
+        }
+        let role = user.role;
+        let mut evidence = cases::evidence(c, id)?;
+        for e in &mut evidence {
+            e.subject = access::mask_subject(role, std::mem::take(&mut e.subject));
+            e.attributed_by = access::mask_attribution(role, e.attributed_by.take());
+            if !access::sees_subjects(role) {
+                e.wallet = e.wallet.as_ref().map(|_| access::MASK.into());
+                e.worker = e.worker.as_ref().map(|_| access::MASK.into());
+                e.summary = format!("{} ({})", e.detector, e.stream);
+                e.source = access::MASK.into();
             }
-            let role = user.role;
-            let mut evidence = cases::evidence(c, id)?;
-            for e in &mut evidence {
-                e.subject = access::mask_subject(role, std::mem::take(&mut e.subject));
-                e.attributed_by = access::mask_attribution(role, e.attributed_by.take());
-                if !access::sees_subjects(role) {
-                    e.wallet = e.wallet.as_ref().map(|_| access::MASK.into());
-                    e.summary = format!("{} ({})", e.detector, e.stream);
-                    e.source = access::MASK.into();
-                }
-            }
-            let surcharge = penalties::assess(c, &case)?;
-            if access::sees_address(role) || access::sees_subscriber(role) {
-                c.transaction(|c| {
-                    audit::append(
-                        c,
-                        time::now(),
-                        &user.name,
-                        "case.read",
-                        &format!("case:{id}"),
-                        "{\"personal_data\":true}",
-                    )
-                })?;
-            }
-            Ok(CaseDetail {
-                history: cases::history(c, id)?,
-                notes: users::notes(c, id)?,
-                inspections: users::inspections(c, id)?,
-                evidence,
-                surcharge,
-                case: view(role, case),
-            })
+        }
+        let money_trail = if access::sees_subjects(role) {
+            cases::money_trail(c, id)?
+        } else {
+            Vec::new()
+        };
+        let surcharge = penalties::assess(c, &case)?;
+        if access::sees_address(role) || access::sees_subscriber(role) {
+            let detail = serde_json::json!({"personal_data": true, "via": via}).to_string();
+            c.transaction(|c| {
+                audit::append(
+                    c,
+                    time::now(),
+                    &user.name,
+                    "case.read",
+                    &format!("case:{id}"),
+                    &detail,
+                )
+            })?;
+        }
+        let load_curve = cases::load_curve(c, id)?.map(|(start, values, onset)| LoadCurveView {
+            start: time::format_date(start),
+            daily_kwh: values,
+            onset: onset.map(time::format_date),
+        });
+        Ok(CaseDetail {
+            history: cases::history(c, id)?,
+            notes: users::notes(c, id)?,
+            inspections: users::inspections(c, id)?,
+            evidence,
+            surcharge,
+            load_curve,
+            money_trail,
+            case: view(role, case),
         })
-        .await?;
-    Ok(Json(detail))
+    })
+    .await
 }
 
 /// A lifecycle step.
@@ -476,14 +546,22 @@ async fn regions(
     p: Principal,
     Query(q): Query<RegionQuery>,
 ) -> Result<Json<report::Report>, ApiError> {
-    if let Some(r) = &q.region {
+    Ok(Json(region_report(&s, &p.user, q.region.as_deref()).await?))
+}
+
+/// The regional report within `user`'s scope (and `region`, when asked): the API's and the
+/// dashboard's.
+pub async fn region_report(
+    s: &AppState,
+    user: &User,
+    region: Option<&str>,
+) -> Result<report::Report, ApiError> {
+    if let Some(r) = region {
         registry::check_region(r).map_err(ApiError::BadRequest)?;
     }
-    let within = access::scoped_region(&p.user, q.region.as_deref())?;
-    let rep = s
-        .db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
-        .await?;
-    Ok(Json(rep))
+    let within = access::scoped_region(user, region)?;
+    s.db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
+        .await
 }
 
 /// Checks the audit chain (auditor, coordination, admin).
@@ -561,6 +639,66 @@ async fn add_inspection(
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
+/// Document language.
+#[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct DocumentQuery {
+    /// `zh` (the default) or `en`.
+    #[param(pattern = "^(zh|en)$")]
+    pub lang: Option<String>,
+}
+
+/// A printable document of the case as HTML: the rectification notice (`notice`) or the
+/// inspection sheet (`inspection`); they carry the address and the surcharge, so only roles
+/// that see addresses get them. Every issue is audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{kind}",
+    params(("id" = i64, Path, description = "case number"), ("kind" = String, Path, description = "notice or inspection"), DocumentQuery),
+    responses((status = 200, content_type = "text/html", body = String), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn case_document(
+    State(s): State<AppState>,
+    p: Principal,
+    Path((id, kind)): Path<(i64, String)>,
+    Query(q): Query<DocumentQuery>,
+) -> Result<axum::response::Html<String>, ApiError> {
+    if !access::sees_address(p.user.role) {
+        return Err(ApiError::Forbidden(
+            "documents carry personal data this role may not see".into(),
+        ));
+    }
+    let doc = match kind.as_str() {
+        "notice" => documents::Doc::Notice,
+        "inspection" => documents::Doc::Inspection,
+        _ => return Err(ApiError::NotFound(format!("no document {kind}"))),
+    };
+    let lang = match q.lang.as_deref() {
+        None => documents::Lang::Zh,
+        Some(l) => documents::Lang::parse(l)
+            .ok_or_else(|| ApiError::BadRequest(format!("unknown language {l}")))?,
+    };
+    let user = p.user;
+    let html = s
+        .db(move |c| {
+            let case = cases::get(c, id)?;
+            if !access::in_scope(&user, &case.region_code) {
+                return Err(minewatch_store::StoreError::NoCase(id));
+            }
+            let detail = serde_json::json!({"kind": kind}).to_string();
+            c.transaction(|c| {
+                audit::append(
+                    c,
+                    time::now(),
+                    &user.name,
+                    "case.document",
+                    &format!("case:{id}"),
+                    &detail,
+                )
+            })?;
+            documents::render(c, id, doc, lang)
+        })
+        .await?;
+    Ok(axum::response::Html(html))
+}
+
 /// Evidence upload parameters.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct UploadQuery {
@@ -568,35 +706,51 @@ pub struct UploadQuery {
     pub name: Option<String>,
 }
 
-/// Uploads JSON lines from `minewatch scan`, `power scan` or `chain trace`; they go through the
-/// same import as `minewatch ingest`, recorded as the caller's department.
+/// Uploads evidence: JSON lines from `minewatch scan`, `power scan` or `chain trace`, or meter
+/// readings as CSV (long `meter_id,timestamp,kwh` or one column per day), which are scored
+/// against the registry's customer profiles first. Either goes through the same import as
+/// `minewatch ingest`, recorded as the caller's department.
 #[utoipa::path(post, path = "/api/v1/evidence", params(UploadQuery),
-    request_body(content = String, content_type = "application/x-ndjson"),
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    request_body(content((String = "application/x-ndjson"), (String = "text/csv"))),
+    responses((status = 200, body = UploadReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn upload_evidence(
     State(s): State<AppState>,
     p: Principal,
     Query(q): Query<UploadQuery>,
     body: axum::body::Bytes,
-) -> Result<Json<minewatch_store::ingest::IngestReport>, ApiError> {
+) -> Result<Json<UploadReport>, ApiError> {
     Ok(Json(
         ingest_upload(&s, &p.user, q.name.as_deref(), body.to_vec()).await?,
     ))
 }
 
-/// Ingests uploaded JSON lines for a user (shared by the API and the UI).
+/// What an upload came to.
+#[derive(Serialize, ToSchema)]
+pub struct UploadReport {
+    /// The import's counts: new, known, refused lines and why.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub ingest: minewatch_store::ingest::IngestReport,
+    /// For meter readings: what scoring them came to.
+    pub power: Option<crate::upload::PowerSummary>,
+}
+
+/// Ingests an upload for a user: JSON lines as they are, meter readings once scored.
 pub async fn ingest_upload(
     s: &AppState,
     user: &users::User,
     name: Option<&str>,
     body: Vec<u8>,
-) -> Result<minewatch_store::ingest::IngestReport, ApiError> {
+) -> Result<UploadReport, ApiError> {
     let Some(department) = access::department(user.role) else {
         return Err(ApiError::Forbidden(format!(
             "the {} role cannot hand in evidence",
             user.role.name()
         )));
     };
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the upload is empty".into()));
+    }
     let name = name
         .unwrap_or("upload")
         .chars()
@@ -604,14 +758,48 @@ pub async fn ingest_upload(
         .collect::<String>();
     let label = format!("upload:{}:{name}", user.name);
     let actor = user.name.clone();
+    let (lines, power) = match crate::upload::sniff(&body) {
+        crate::upload::Kind::JsonLines => (body, None),
+        crate::upload::Kind::MeterCsv => {
+            let profiles = s.db(registry::meter_profiles).await?;
+            let n = name.clone();
+            let (lines, summary) = tokio::task::spawn_blocking(move || {
+                crate::upload::score_readings(&body, &n, profiles)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(format!("scoring task failed: {e}")))??;
+            (lines, Some(summary))
+        }
+    };
     s.db(move |c| {
         let mut report = minewatch_store::ingest::IngestReport::default();
-        minewatch_store::ingest::ingest_reader(c, std::io::Cursor::new(body), &label, Some(department), &mut report)?;
+        minewatch_store::ingest::ingest_reader(
+            c,
+            std::io::Cursor::new(lines),
+            &label,
+            Some(department),
+            &mut report,
+        )?;
         minewatch_store::ingest::retry_wallets(c)?;
         let fused = cases::fuse(c)?;
-        let detail = serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count, "cases_opened": fused.opened}).to_string();
-        c.transaction(|c| audit::append(c, time::now(), &actor, "evidence.upload", "evidence", &detail))?;
-        Ok(report)
+        let detail =
+            serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count,
+            "cases_opened": fused.opened, "meters_scored": power.as_ref().map(|p| p.meters)})
+            .to_string();
+        c.transaction(|c| {
+            audit::append(
+                c,
+                time::now(),
+                &actor,
+                "evidence.upload",
+                "evidence",
+                &detail,
+            )
+        })?;
+        Ok(UploadReport {
+            ingest: report,
+            power,
+        })
     })
     .await
 }

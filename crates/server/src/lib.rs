@@ -12,6 +12,7 @@ pub mod auth;
 pub mod changes;
 pub mod pool;
 pub mod ui;
+pub mod upload;
 
 use std::sync::Arc;
 

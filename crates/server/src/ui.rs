@@ -1,22 +1,27 @@
 //! The web UI: server-rendered pages in zh-CN and English, every asset inside the binary.
 //!
-//! Pages read through the same store functions and the same [`access`] rules as the API;
-//! forms post with the session's CSRF secret in a hidden field, checked before anything
-//! changes. No script is needed to use it; a few lines of inline script only confirm actions.
+//! Pages are drawn from what the API's own functions answer for the signed-in user
+//! ([`api::case_list`], [`api::case_detail`], [`api::region_report`]), so a page can show nothing
+//! the API would not. Every change (log-in, log-out, lifecycle steps, notes, assignments,
+//! inspections, evidence uploads) is a call to the REST API made by `assets/app.js` with the
+//! session's CSRF secret; the UI has no write path of its own.
 
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minewatch_store::cases::{self, Filter, STATES, State as CaseState};
-use minewatch_store::documents::{self, esc};
-use minewatch_store::evidence::{Stream, human_rate};
+use minewatch_store::cases::{self, STATES, State as CaseState};
+use minewatch_store::documents::esc;
+use minewatch_store::evidence::human_rate;
 use minewatch_store::users::{self, User};
-use minewatch_store::{audit, penalties, report, time};
+use minewatch_store::{report, time};
 use serde::Deserialize;
 
+use crate::api::{self, CaseQuery, DEPARTMENTS};
 use crate::auth::{self, session_cookie};
-use crate::{ApiError, AppState, access, changes};
+use crate::{ApiError, AppState, access};
+
+/// The page script: the UI's only way to change anything is through the API.
+const APP_JS: &str = include_str!("../assets/app.js");
 
 /// UI language.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,8 +118,14 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "inspections" => ("Inspections", "现场检查"),
         "upload" => ("Upload evidence", "上传证据"),
         "upload_help" => (
-            "JSON lines from minewatch scan, power scan or chain trace.",
-            "minewatch scan、power scan 或 chain trace 输出的 JSON 行文件。",
+            "JSON lines from minewatch scan, power scan or chain trace, or meter readings as CSV \
+             (meter_id,timestamp,kwh or one column per day), scored against the registry's sites.",
+            "minewatch scan、power scan 或 chain trace 输出的 JSON 行文件，或电表读数 CSV\
+             （meter_id,timestamp,kwh 或每日一列），按登记的场所信息评分。",
+        ),
+        "money_trail" => (
+            "Money trail: pools that paid the wallets, entities their coins reached",
+            "资金流向：向钱包付款的矿池，及资金流入的已标记实体",
         ),
         "uploaded" => ("Imported", "已导入"),
         "none" => ("None.", "无。"),
@@ -138,31 +149,38 @@ border-radius:6px;padding:1em;margin-bottom:1em}.tiles{display:flex;flex-wrap:wr
 align-items:end}label{display:flex;flex-direction:column;font-size:.85em;gap:.2em}input,select,textarea,\
 button{font:inherit;padding:.35em .5em}button{background:#1d3557;color:#fff;border:0;border-radius:4px;\
 cursor:pointer}.err{color:#b00020}.badge{padding:.1em .45em;border-radius:3px;background:#e9ecef;font-size:\
-.85em}@media (max-width:700px){td,th{font-size:.8em}.hide-s{display:none}}";
+.85em}svg{max-width:100%;height:auto}td{overflow-wrap:anywhere}textarea,input,select{max-width:100%}\
+@media (max-width:700px){td,th{font-size:.8em}.hide-s{display:none}}";
 
-fn page(lang: Lang, user: Option<&User>, title: &str, body: &str) -> Html<String> {
-    let nav = match user {
-        Some(u) => format!(
-            "<a href=\"/\">{}</a><a href=\"/cases\">{}</a><a href=\"/upload\">{}</a><span class=\"me\">{} · {}{}</span>\
-             <form method=\"post\" action=\"/logout\" style=\"margin:0\"><button id=\"logout\">{}</button></form>",
-            t(lang, "dashboard"),
-            t(lang, "cases"),
-            t(lang, "upload"),
-            esc(&u.name),
-            u.role.name(),
-            if u.region.is_empty() {
-                String::new()
-            } else {
-                format!(" · {}", esc(&u.region))
-            },
-            t(lang, "logout"),
+/// A page; `who` is the signed-in user and the session's CSRF secret, which the page script
+/// sends with every change.
+fn page(lang: Lang, who: Option<(&User, &str)>, title: &str, body: &str) -> Html<String> {
+    let (nav, csrf) = match who {
+        Some((u, csrf)) => (
+            format!(
+                "<a href=\"/\">{}</a><a href=\"/cases\">{}</a><a href=\"/upload\">{}</a><span class=\"me\">{} · {}{}</span>\
+             <form id=\"logout-form\" data-api=\"/api/v1/logout\" data-then=\"/login\" style=\"margin:0\"><button id=\"logout\">{}</button></form>",
+                t(lang, "dashboard"),
+                t(lang, "cases"),
+                t(lang, "upload"),
+                esc(&u.name),
+                u.role.name(),
+                if u.region.is_empty() {
+                    String::new()
+                } else {
+                    format!(" · {}", esc(&u.region))
+                },
+                t(lang, "logout"),
+            ),
+            format!("<meta name=\"csrf\" content=\"{}\">", esc(csrf)),
         ),
-        None => String::new(),
+        None => (String::new(), String::new()),
     };
     let other = if lang == Lang::Zh { "en" } else { "zh" };
     Html(format!(
         "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width,initial-scale=1\"><title>{} · {}</title><style>{STYLE}</style></head>\
+         content=\"width=device-width,initial-scale=1\">{csrf}<title>{} · {}</title><style>{STYLE}</style>\
+         <script src=\"/assets/app.js\" defer></script></head>\
          <body><header><strong>{}</strong>{nav}<a id=\"lang\" href=\"/lang/{other}\">{}</a></header><main>{body}</main></body></html>",
         if lang == Lang::Zh { "zh-CN" } else { "en" },
         esc(title),
@@ -185,30 +203,28 @@ async fn viewer(s: &AppState, headers: &HeaderMap) -> Result<(User, String), Res
     }
 }
 
-fn check_csrf(sent: &str, csrf: &str) -> Result<(), ApiError> {
-    if sent == csrf {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden("missing or wrong CSRF token".into()))
-    }
-}
-
 /// The UI routes.
 pub fn router() -> axum::Router<AppState> {
-    use axum::routing::{get, post};
+    use axum::routing::get;
     axum::Router::new()
         .route("/", get(dashboard))
-        .route("/login", get(login_form).post(login_submit))
-        .route("/logout", post(logout))
+        .route("/login", get(login_form))
         .route("/lang/{lang}", get(set_lang))
         .route("/cases", get(case_list))
         .route("/cases/{id}", get(case_page))
-        .route("/cases/{id}/advance", post(case_advance))
-        .route("/cases/{id}/note", post(case_note))
-        .route("/cases/{id}/document/{kind}", get(case_document))
-        .route("/cases/{id}/assign", post(case_assign))
-        .route("/cases/{id}/inspection", post(case_inspection))
-        .route("/upload", get(upload_form).post(upload_submit))
+        .route("/upload", get(upload_form))
+        .route(
+            "/assets/app.js",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                    ],
+                    APP_JS,
+                )
+            }),
+        )
 }
 
 async fn set_lang(Path(lang): Path<String>, headers: HeaderMap) -> Response {
@@ -231,75 +247,35 @@ async fn set_lang(Path(lang): Path<String>, headers: HeaderMap) -> Response {
 }
 
 async fn login_form(headers: HeaderMap) -> Html<String> {
-    login_page(lang_of(&headers), None)
-}
-
-fn login_page(lang: Lang, error: Option<&str>) -> Html<String> {
-    let err = error
-        .map(|e| format!("<p class=\"err\" id=\"error\">{}</p>", esc(e)))
-        .unwrap_or_default();
+    let lang = lang_of(&headers);
     page(
         lang,
         None,
         t(lang, "login"),
         &format!(
-            "<div class=\"card\" style=\"max-width:24em;margin:3em auto\"><h2>{}</h2>{err}\
-             <form method=\"post\" action=\"/login\" class=\"inline\" style=\"flex-direction:column;align-items:stretch\">\
+            "<div class=\"card\" style=\"max-width:24em;margin:3em auto\"><h2>{}</h2>\
+             <form id=\"login\" data-api=\"/api/v1/login\" data-then=\"/\" data-e400=\"{bad}\" data-e401=\"{bad}\" data-e429=\"{}\" \
+             class=\"inline\" style=\"flex-direction:column;align-items:stretch\">\
              <label>{}<input name=\"name\" id=\"name\" autocomplete=\"username\" required></label>\
              <label>{}<input name=\"password\" id=\"password\" type=\"password\" autocomplete=\"current-password\" required></label>\
              <button id=\"submit\">{}</button></form></div>",
             t(lang, "login"),
+            t(lang, "too_many"),
             t(lang, "name"),
             t(lang, "password"),
-            t(lang, "login")
+            t(lang, "login"),
+            bad = t(lang, "bad_login"),
         ),
     )
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
-    name: String,
-    password: String,
-}
-
-async fn login_submit(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(f): Form<LoginForm>,
-) -> Response {
-    let lang = lang_of(&headers);
-    match crate::api::sign_in(&s, &f.name, &f.password).await {
-        Ok((cookie, _)) => {
-            let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut().insert(header::SET_COOKIE, cookie);
-            resp
-        }
-        Err(ApiError::TooMany(_)) => login_page(lang, Some(t(lang, "too_many"))).into_response(),
-        Err(ApiError::Unauthenticated | ApiError::BadRequest(_)) => {
-            login_page(lang, Some(t(lang, "bad_login"))).into_response()
-        }
-        Err(e) => e.into_response(),
+/// A state's name in the page's language.
+fn state_label(lang: Lang, name: &str) -> &str {
+    match CaseState::parse(name) {
+        Some(st) if lang == Lang::Zh => st.name_zh(),
+        Some(st) => st.name(),
+        None => name,
     }
-}
-
-async fn logout(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = session_cookie(&headers) {
-        let _ = s
-            .db(move |c| {
-                c.transaction(|c| {
-                    if let Some((u, _)) = users::session(c, &token, time::now())? {
-                        audit::append(c, time::now(), &u.name, "logout", "user", "{}")?;
-                    }
-                    users::close_session(c, &token)
-                })
-            })
-            .await;
-    }
-    let mut resp = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!("{}=; Path=/; Max-Age=0", auth::COOKIE)) {
-        resp.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    resp
 }
 
 fn tile_color(kw: f64, peak: f64) -> &'static str {
@@ -312,15 +288,11 @@ fn tile_color(kw: f64, peak: f64) -> &'static str {
 
 async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_of(&headers);
-    let (user, _) = match viewer(&s, &headers).await {
+    let (user, csrf) = match viewer(&s, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let within = (!user.region.is_empty()).then(|| user.region.clone());
-    let rep = match s
-        .db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
-        .await
-    {
+    let rep = match api::region_report(&s, &user, None).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -419,7 +391,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
         t(lang, "vs_peak"),
         t(lang, "cleared"),
     );
-    page(lang, Some(&user), t(lang, "dashboard"), &body).into_response()
+    page(lang, Some((&user, &csrf)), t(lang, "dashboard"), &body).into_response()
 }
 
 #[derive(Deserialize)]
@@ -441,61 +413,45 @@ async fn case_list(
     Query(q): Query<ListQuery>,
 ) -> Response {
     let lang = lang_of(&headers);
-    let (user, _) = match viewer(&s, &headers).await {
+    let (user, csrf) = match viewer(&s, &headers).await {
         Ok(v) => v,
         Err(r) => return r,
     };
-    let state = q
-        .state
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .and_then(CaseState::parse);
-    let region_asked = q.region.as_deref().filter(|r| !r.is_empty());
-    if let Some(r) = region_asked
-        && let Err(e) = minewatch_store::registry::check_region(r)
-    {
-        return ApiError::BadRequest(e).into_response();
-    }
-    let region = match access::scoped_region(&user, region_asked) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
+    // The form sends every field, empty ones as "": those mean "any".
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(str::to_string)
     };
-    let stream = q.stream.as_deref().and_then(Stream::parse);
-    let min_conf = q
-        .min_confidence
-        .as_deref()
-        .and_then(|m| m.parse::<f64>().ok())
-        .filter(|m| (0.0..=1.0).contains(m));
+    let min_conf = match given(&q.min_confidence).map(|m| m.parse::<f64>()) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(_)) => {
+            return ApiError::BadRequest("min_confidence must be a number".into()).into_response();
+        }
+        None => None,
+    };
     let page_no = q.page.unwrap_or(0).max(0);
-    let department = q
-        .department
-        .as_deref()
-        .filter(|d| ["network", "grid", "finance", "police", "coordination"].contains(d))
-        .map(str::to_string);
-    let filter = Filter {
-        department: department.clone(),
-        states: state.into_iter().collect(),
-        region: region.clone(),
-        stream,
+    let query = CaseQuery {
+        state: given(&q.state),
+        region: given(&q.region),
+        stream: given(&q.stream),
         min_confidence: min_conf,
+        department: given(&q.department),
         limit: Some(PAGE_SIZE),
-        offset: page_no * PAGE_SIZE,
-        order: q
-            .sort
-            .as_deref()
-            .and_then(cases::Order::parse)
-            .unwrap_or_default(),
+        offset: Some(page_no * PAGE_SIZE),
+        sort: given(&q.sort),
     };
-    let sort = q.sort.clone().unwrap_or_default();
-    let role = user.role;
-    // One page and a count, in the store: the list may hold a hundred thousand cases.
-    let (shown, total) = match s
-        .db(move |c| Ok((cases::list(c, &filter)?, cases::count(c, &filter)?)))
-        .await
-    {
+    let found = match api::case_list(&s, &user, &query).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
+    let (shown, total) = (found.cases, found.total);
+    let state = query.state.as_deref().and_then(CaseState::parse);
+    let region_asked = query.region.as_deref();
+    let stream = query.stream.as_deref();
+    let department = query.department.clone();
+    let sort = query.sort.clone().unwrap_or_default();
     let opt = |v: &str, cur: Option<&str>, label: &str| {
         format!(
             "<option value=\"{v}\"{}>{}</option>",
@@ -516,18 +472,18 @@ async fn case_list(
         );
     }
     let mut departments = opt("", None, t(lang, "all"));
-    for d in ["network", "grid", "finance", "police", "coordination"] {
+    for d in DEPARTMENTS {
         departments += &opt(d, department.as_deref(), d);
     }
     let mut streams = opt("", None, t(lang, "all"));
     for st in ["network", "grid", "chain"] {
-        streams += &opt(st, stream.map(|s| s.name()), st);
+        streams += &opt(st, stream, st);
     }
     let keep = format!(
         "state={}&region={}&stream={}&min_confidence={}&department={}",
         state.map(|s| s.name()).unwrap_or(""),
         esc(region_asked.unwrap_or("")),
-        stream.map(|s| s.name()).unwrap_or(""),
+        stream.unwrap_or(""),
         min_conf.map(|m| m.to_string()).unwrap_or_default(),
         department.as_deref().unwrap_or("")
     );
@@ -539,13 +495,9 @@ async fn case_list(
             "<tr><td><a class=\"case-link\" href=\"/cases/{id}\">{id}</a></td><td>{}</td><td><span class=\"badge\">{}</span></td>\
              <td>{}</td><td class=\"hide-s\">{}</td><td>{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{:.1}</td><td class=\"hide-s\">{}</td></tr>",
             esc(&c.site_id),
-            if lang == Lang::Zh {
-                c.state.name_zh()
-            } else {
-                c.state.name()
-            },
+            state_label(lang, &c.state),
             esc(&c.region_code),
-            esc(&access::mask_address(role, c.address.clone()).unwrap_or_default()),
+            esc(c.address.as_deref().unwrap_or_default()),
             esc(&c.streams.join("+")),
             c.confidence,
             c.power_kw,
@@ -603,7 +555,7 @@ async fn case_list(
         head("power", t(lang, "power")),
         head("first_seen", t(lang, "first_seen")),
     );
-    page(lang, Some(&user), t(lang, "cases"), &body).into_response()
+    page(lang, Some((&user, &csrf)), t(lang, "cases"), &body).into_response()
 }
 
 async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
@@ -612,104 +564,77 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
         Ok(v) => v,
         Err(r) => return r,
     };
-    let u = user.clone();
-    let loaded = s
-        .db(move |c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&u, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
-            }
-            if access::sees_address(u.role) || access::sees_subscriber(u.role) {
-                c.transaction(|c| {
-                    audit::append(
-                        c,
-                        time::now(),
-                        &u.name,
-                        "case.read",
-                        &format!("case:{id}"),
-                        "{\"personal_data\":true,\"via\":\"ui\"}",
-                    )
-                })?;
-            }
-            let surcharge = penalties::assess(c, &case)?;
-            Ok((
-                case,
-                cases::history(c, id)?,
-                cases::evidence(c, id)?,
-                users::notes(c, id)?,
-                surcharge,
-                users::inspections(c, id)?,
-                cases::load_curve(c, id)?,
-            ))
-        })
-        .await;
-    let (case, history, evidence, notes, surcharge, inspections, curve) = match loaded {
-        Ok(v) => v,
+    let d = match api::case_detail(&s, &user, id, "ui").await {
+        Ok(d) => d,
         Err(e) => return e.into_response(),
     };
     let role = user.role;
+    let case = &d.case;
+    let state = CaseState::parse(&case.state);
+    let short = |at: &str| esc(&at[..16.min(at.len())]);
     let mut ev_rows = String::new();
     let mut sessions = String::new();
-    for e in &evidence {
-        let subject = access::mask_subject(role, e.subject.clone());
-        let summary = if access::sees_subjects(role) {
-            e.summary.clone()
-        } else {
-            format!("{} ({})", e.detector, e.stream)
-        };
+    for e in &d.evidence {
         ev_rows += &format!(
             "<tr><td>{}</td><td>{} / {}</td><td class=\"hide-s\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
-            esc(&e.observed_from[..16.min(e.observed_from.len())]),
+            short(&e.observed_from),
             esc(&e.department),
             esc(&e.detector),
-            esc(&subject),
+            esc(&e.subject),
             e.confidence,
-            esc(&summary)
+            esc(&e.summary)
         );
         if e.stream == "network" && access::sees_subjects(role) {
+            let wallet = e.wallet.as_deref().unwrap_or("");
             sessions += &format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hide-s\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(&e.observed_from[..16.min(e.observed_from.len())]),
+                short(&e.observed_from),
                 esc(e.pool.as_deref().unwrap_or("")),
                 esc(e.coin.as_deref().unwrap_or("")),
                 esc(e.worker.as_deref().unwrap_or("")),
-                esc(e.wallet.as_deref().unwrap_or("")),
+                // A wallet the money trail follows links to it.
+                if d.money_trail.iter().any(|t| t.wallet == wallet) {
+                    format!("<a href=\"#money-trail\">{}</a>", esc(wallet))
+                } else {
+                    esc(wallet)
+                },
                 e.hashrate_hs.map(human_rate).unwrap_or_default()
             );
         }
     }
     let mut hist = String::new();
-    for h in &history {
+    for h in &d.history {
         hist += &format!(
             "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            esc(&h.at[..16.min(h.at.len())]),
+            short(&h.at),
             esc(&h.actor),
             esc(h.from.as_deref().unwrap_or("-")),
             esc(&h.to),
             esc(&h.reason)
         );
     }
-    let note_list: String = if notes.is_empty() {
+    let note_list: String = if d.notes.is_empty() {
         format!("<p>{}</p>", t(lang, "none"))
     } else {
-        notes
+        d.notes
             .iter()
             .map(|n| {
                 format!(
                     "<p><strong>{}</strong> {}<br>{}</p>",
                     esc(&n.author),
-                    esc(&n.at[..16.min(n.at.len())]),
+                    short(&n.at),
                     esc(&n.text)
                 )
             })
             .collect()
     };
-    let inspection_rows: String = inspections
+    let inspection_rows: String = d
+        .inspections
         .iter()
         .map(|i| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                esc(&i.at[..16.min(i.at.len())]),
+                short(&i.at),
                 esc(&i.inspector),
                 if i.mining { t(lang, "yes") } else { t(lang, "no") },
                 i.machines.map(|m| m.to_string()).unwrap_or_default(),
@@ -718,8 +643,14 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             )
         })
         .collect();
-    let curve_html = curve
-        .and_then(|(start, values, onset)| report::load_curve_svg(start, &values, onset).ok())
+    let curve_html = d
+        .load_curve
+        .as_ref()
+        .and_then(|lc| {
+            let start = time::parse_date(&lc.start)?;
+            let onset = lc.onset.as_deref().and_then(time::parse_date);
+            report::load_curve_svg(start, &lc.daily_kwh, onset).ok()
+        })
         .map(|svg| {
             format!(
                 "<div class=\"card\" id=\"load-curve\"><h3>{}</h3>{svg}</div>",
@@ -727,102 +658,52 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             )
         })
         .unwrap_or_default();
-    let mut actions = String::new();
-    if access::may_advance(role) && !case.state.next().is_empty() {
-        let opts: String = case
-            .state
-            .next()
-            .iter()
-            .map(|s| {
-                format!(
-                    "<option value=\"{}\">{}</option>",
-                    s.name(),
-                    if lang == Lang::Zh {
-                        s.name_zh()
-                    } else {
-                        s.name()
-                    }
-                )
-            })
-            .collect();
-        actions += &format!(
-            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/advance\" id=\"advance\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<select name=\"to\" id=\"to\">{opts}</select></label>\
-             <label>{}<input name=\"reason\" id=\"reason\" required size=\"40\"></label><button id=\"do-advance\">{}</button></form>",
-            esc(&csrf),
-            t(lang, "advance"),
-            t(lang, "reason"),
-            t(lang, "save")
-        );
-    }
-    if access::may_assign(role) {
-        actions += &format!(
-            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/assign\" id=\"assign\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<select name=\"to\">{}</select></label><button>{}</button></form>",
-            esc(&csrf),
-            t(lang, "assign"),
-            ["network", "grid", "finance", "police"]
-                .iter()
-                .map(|d| format!("<option value=\"{d}\">{d}</option>"))
-                .collect::<String>(),
-            t(lang, "save")
-        );
-    }
-    if access::may_advance(role) {
-        actions += &format!(
-            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/inspection\" id=\"inspection\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<select name=\"mining\"><option value=\"yes\">{}</option><option value=\"no\">{}</option></select></label>\
-             <label>{}<input name=\"machines\" type=\"number\" min=\"0\" size=\"5\"></label><label>{}<input name=\"measured_kw\" type=\"number\" min=\"0\" step=\"0.1\" size=\"6\"></label>\
-             <label>{}<input name=\"notes\" size=\"30\"></label><button>{}</button></form>",
-            esc(&csrf),
-            t(lang, "mining_found"),
-            t(lang, "yes"),
-            t(lang, "no"),
-            t(lang, "machines"),
-            t(lang, "measured_kw"),
-            t(lang, "notes"),
-            t(lang, "save")
-        );
-    }
-    if access::may_annotate(role) {
-        actions += &format!(
-            "<form class=\"inline card\" method=\"post\" action=\"/cases/{id}/note\" id=\"note\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\"><label>{}<textarea name=\"text\" rows=\"2\" cols=\"50\" required></textarea></label>\
-             <button>{}</button></form>",
-            esc(&csrf),
-            t(lang, "add_note"),
-            t(lang, "save")
-        );
-    }
-    let surcharge_html = surcharge
+    let trail_html = if d.money_trail.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"card\" id=\"money-trail\"><h3>{}</h3>{}</div>",
+            t(lang, "money_trail"),
+            trail_svg(&d.money_trail)
+        )
+    };
+    let actions = action_forms(lang, role, id, state);
+    let surcharge_html = d
+        .surcharge
+        .as_ref()
         .map(|p| format!(
             "<p><strong>{}</strong>: {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} <small>({})</small></p>",
             t(lang, "surcharge"), p.amount, esc(&p.rule.currency), p.energy_kwh, p.rule.surcharge_per_kwh, esc(&p.from), esc(&p.to), esc(&p.rule.source)
         ))
         .unwrap_or_default();
     let doc_lang = if lang == Lang::Zh { "zh" } else { "en" };
+    let documents = if access::sees_address(role) {
+        format!(
+            "<p>{}: <a href=\"/api/v1/cases/{id}/documents/notice?lang={doc_lang}\">{}</a> · <a href=\"/api/v1/cases/{id}/documents/inspection?lang={doc_lang}\">{}</a></p>",
+            t(lang, "documents"),
+            t(lang, "notice"),
+            t(lang, "inspection"),
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<h2>{} {id} · <span id=\"state\" class=\"badge\">{}</span></h2>\
          <div class=\"card\"><table><tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr>\
          <tr><th>{}</th><td>{}</td><th>{}</th><td>{:.2} ({})</td></tr>\
          <tr><th>{}</th><td>{:.1} ({:.1}–{:.1})</td><th>{}</th><td>{:.0}</td></tr>\
-         <tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr></table>{surcharge_html}\
-         <p>{}: <a href=\"/cases/{id}/document/notice?lang={doc_lang}\">{}</a> · <a href=\"/cases/{id}/document/inspection?lang={doc_lang}\">{}</a></p></div>\
-         {curve_html}{actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
+         <tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr></table>{surcharge_html}{documents}</div>\
+         {curve_html}{trail_html}{actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
          <h3>{}</h3><table id=\"evidence\"><tr><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{ev_rows}</table>\
-         <h3>{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th></tr>{sessions}</table>\
+         <h3>{}</h3><table id=\"sessions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th></tr>{sessions}</table>\
          <h3>{}</h3><div class=\"card\">{note_list}</div>\
          <h3>{}</h3><table id=\"inspections\"><tr><th>{}</th><th>{}</th><th>{}</th><th class=\"num\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{inspection_rows}</table>",
         t(lang, "case"),
-        if lang == Lang::Zh {
-            case.state.name_zh()
-        } else {
-            case.state.name()
-        },
+        state_label(lang, &case.state),
         t(lang, "site"),
         esc(&case.site_id),
         t(lang, "address"),
-        esc(&access::mask_address(role, case.address.clone()).unwrap_or_default()),
+        esc(case.address.as_deref().unwrap_or_default()),
         t(lang, "region"),
         esc(&case.region_code),
         t(lang, "confidence"),
@@ -838,9 +719,6 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
         esc(case.first_seen.as_deref().unwrap_or("")),
         t(lang, "last_seen"),
         esc(case.last_seen.as_deref().unwrap_or("")),
-        t(lang, "documents"),
-        t(lang, "notice"),
-        t(lang, "inspection"),
         t(lang, "history"),
         t(lang, "time"),
         t(lang, "who"),
@@ -870,187 +748,233 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     );
     page(
         lang,
-        Some(&user),
+        Some((&user, &csrf)),
         &format!("{} {id}", t(lang, "case")),
         &body,
     )
     .into_response()
 }
 
-#[derive(Deserialize)]
-struct AdvanceForm {
-    csrf: String,
-    to: String,
-    reason: String,
-}
-
-async fn case_advance(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(f): Form<AdvanceForm>,
-) -> Response {
-    let user = match guard(&s, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    back_to(
-        id,
-        changes::advance(&s, &user, id, &f.to, f.reason, "ui").await,
-    )
-}
-
-#[derive(Deserialize)]
-struct NoteForm {
-    csrf: String,
-    text: String,
-}
-
-async fn case_note(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(f): Form<NoteForm>,
-) -> Response {
-    let user = match guard(&s, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    back_to(id, changes::note(&s, &user, id, f.text, "ui").await)
-}
-
-#[derive(Deserialize)]
-struct DocQuery {
-    lang: Option<String>,
-}
-
-async fn case_document(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path((id, kind)): Path<(i64, String)>,
-    Query(q): Query<DocQuery>,
-) -> Response {
-    let (user, _) = match viewer(&s, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    // Documents carry the address and the surcharge: only for roles that see addresses.
-    if !access::sees_address(user.role) {
-        return ApiError::Forbidden("documents carry personal data this role may not see".into())
-            .into_response();
-    }
-    let doc = match kind.as_str() {
-        "notice" => documents::Doc::Notice,
-        "inspection" => documents::Doc::Inspection,
-        _ => return ApiError::NotFound(format!("no document {kind}")).into_response(),
-    };
-    let lang =
-        documents::Lang::parse(q.lang.as_deref().unwrap_or("zh")).unwrap_or(documents::Lang::Zh);
-    let result = s
-        .db(move |c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(minewatch_store::StoreError::NoCase(id));
-            }
-            c.transaction(|c| {
-                audit::append(
-                    c,
-                    time::now(),
-                    &user.name,
-                    "case.document",
-                    &format!("case:{id}"),
-                    &format!("{{\"kind\":\"{kind}\"}}"),
+/// The forms of the changes `role` may make to case `id`; each posts JSON to its API endpoint.
+fn action_forms(lang: Lang, role: users::Role, id: i64, state: Option<CaseState>) -> String {
+    let mut actions = String::new();
+    let next = state.map(|s| s.next()).unwrap_or_default();
+    if access::may_advance(role) && !next.is_empty() {
+        let opts: String = next
+            .iter()
+            .map(|s| {
+                format!(
+                    "<option value=\"{}\">{}</option>",
+                    s.name(),
+                    state_label(lang, s.name())
                 )
-            })?;
-            documents::render(c, id, doc, lang)
-        })
-        .await;
-    match result {
-        Ok(html) => Html(html).into_response(),
-        Err(e) => e.into_response(),
+            })
+            .collect();
+        actions += &format!(
+            "<form class=\"inline card\" data-api=\"/api/v1/cases/{id}/advance\" id=\"advance\">\
+             <label>{}<select name=\"to\" id=\"to\">{opts}</select></label>\
+             <label>{}<input name=\"reason\" id=\"reason\" required maxlength=\"2000\" size=\"40\"></label><button id=\"do-advance\">{}</button></form>",
+            t(lang, "advance"),
+            t(lang, "reason"),
+            t(lang, "save")
+        );
     }
-}
-
-#[derive(Deserialize)]
-struct AssignForm {
-    csrf: String,
-    to: String,
-}
-
-async fn case_assign(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(f): Form<AssignForm>,
-) -> Response {
-    let user = match guard(&s, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    back_to(id, changes::assign(&s, &user, id, f.to, "ui").await)
-}
-
-#[derive(Deserialize)]
-struct InspectionForm {
-    csrf: String,
-    mining: String,
-    machines: Option<String>,
-    measured_kw: Option<String>,
-    notes: Option<String>,
-}
-
-async fn case_inspection(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    Form(f): Form<InspectionForm>,
-) -> Response {
-    let user = match guard(&s, &headers, &f.csrf).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let num = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|x| !x.is_empty())
-            .map(str::to_string)
-    };
-    let machines = match num(&f.machines).map(|m| m.parse::<i64>()) {
-        Some(Ok(m)) => Some(m),
-        Some(Err(_)) => {
-            return ApiError::BadRequest("machines must be a whole number".into()).into_response();
-        }
-        None => None,
-    };
-    let measured_kw = match num(&f.measured_kw).map(|m| m.parse::<f64>()) {
-        Some(Ok(k)) => Some(k),
-        Some(Err(_)) => {
-            return ApiError::BadRequest("measured_kw must be a number".into()).into_response();
-        }
-        None => None,
-    };
-    let found = changes::Found {
-        mining: f.mining == "yes",
-        machines,
-        measured_kw,
-        notes: f.notes.unwrap_or_default(),
-    };
-    back_to(id, changes::inspect(&s, &user, id, found, "ui").await)
-}
-
-/// The signed-in user of a form post whose CSRF secret matches the session's.
-async fn guard(s: &AppState, headers: &HeaderMap, sent_csrf: &str) -> Result<User, Response> {
-    let (user, csrf) = viewer(s, headers).await?;
-    check_csrf(sent_csrf, &csrf).map_err(IntoResponse::into_response)?;
-    Ok(user)
-}
-
-/// Back to the case page after a change, or the error.
-fn back_to(id: i64, done: Result<(), ApiError>) -> Response {
-    match done {
-        Ok(()) => Redirect::to(&format!("/cases/{id}")).into_response(),
-        Err(e) => e.into_response(),
+    if access::may_assign(role) {
+        actions += &format!(
+            "<form class=\"inline card\" data-api=\"/api/v1/cases/{id}/assign\" id=\"assign\">\
+             <label>{}<select name=\"to\">{}</select></label><button>{}</button></form>",
+            t(lang, "assign"),
+            DEPARTMENTS[..4]
+                .iter()
+                .map(|d| format!("<option value=\"{d}\">{d}</option>"))
+                .collect::<String>(),
+            t(lang, "save")
+        );
     }
+    if access::may_advance(role) {
+        actions += &format!(
+            "<form class=\"inline card\" data-api=\"/api/v1/cases/{id}/inspections\" id=\"inspection\">\
+             <label>{}<select name=\"mining\" data-type=\"bool\"><option value=\"true\">{}</option><option value=\"false\">{}</option></select></label>\
+             <label>{}<input name=\"machines\" data-type=\"int\" type=\"number\" min=\"0\" size=\"5\"></label>\
+             <label>{}<input name=\"measured_kw\" data-type=\"number\" type=\"number\" min=\"0\" step=\"0.1\" size=\"6\"></label>\
+             <label>{}<input name=\"notes\" size=\"30\"></label><button>{}</button></form>",
+            t(lang, "mining_found"),
+            t(lang, "yes"),
+            t(lang, "no"),
+            t(lang, "machines"),
+            t(lang, "measured_kw"),
+            t(lang, "notes"),
+            t(lang, "save")
+        );
+    }
+    if access::may_annotate(role) {
+        actions += &format!(
+            "<form class=\"inline card\" data-api=\"/api/v1/cases/{id}/notes\" id=\"note\">\
+             <label>{}<textarea name=\"text\" rows=\"2\" cols=\"50\" required maxlength=\"10000\"></textarea></label>\
+             <button>{}</button></form>",
+            t(lang, "add_note"),
+            t(lang, "save")
+        );
+    }
+    actions
+}
+
+/// The money trail as a drawing: the pools that paid the case's wallets on the left, the
+/// wallets in the middle, the tagged entities their coins reached on the right; each arrow
+/// carries the coins it sums.
+fn trail_svg(steps: &[cases::TrailStep]) -> String {
+    use std::collections::BTreeMap;
+    // (party, wallet) -> (coins, transfers, nearest hop)
+    let mut inflows: BTreeMap<(String, String), (i64, usize)> = BTreeMap::new();
+    let mut outflows: BTreeMap<(String, String), (i64, usize, i64, String)> = BTreeMap::new();
+    for st in steps {
+        if st.inflow {
+            let e = inflows
+                .entry((st.party.clone(), st.wallet.clone()))
+                .or_default();
+            e.0 += st.value_sat;
+            e.1 += 1;
+        } else {
+            let e = outflows
+                .entry((st.party.clone(), st.wallet.clone()))
+                .or_insert((0, 0, i64::MAX, st.category.clone().unwrap_or_default()));
+            e.0 += st.value_sat;
+            e.1 += 1;
+            e.2 = e.2.min(st.hop);
+        }
+    }
+    let column = |names: Vec<&String>| {
+        let mut v: Vec<String> = names.into_iter().cloned().collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let pools = column(inflows.keys().map(|k| &k.0).collect());
+    let wallets = column(steps.iter().map(|s| &s.wallet).collect());
+    let entities = column(outflows.keys().map(|k| &k.0).collect());
+    let rows = pools.len().max(wallets.len()).max(entities.len()).max(1);
+    let (row_h, box_h, width) = (44.0, 30.0, 960.0);
+    let height = rows as f64 * row_h + 20.0;
+    let y = |i: usize, n: usize| {
+        // Centre each column vertically.
+        10.0 + (rows - n) as f64 * row_h / 2.0 + i as f64 * row_h
+    };
+    let cols = [(10.0, 200.0), (380.0, 200.0), (750.0, 200.0)];
+    let coins = |sat: i64, n: usize| {
+        let c = format!("{:.8}", sat as f64 / 1e8);
+        let c = c.trim_end_matches('0').trim_end_matches('.');
+        if n > 1 {
+            format!("{c} ({n} tx)")
+        } else {
+            c.to_string()
+        }
+    };
+    let shorten = |s: &str| {
+        if s.chars().count() > 28 {
+            let head: String = s.chars().take(12).collect();
+            let tail: String = s
+                .chars()
+                .rev()
+                .take(10)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("{head}…{tail}")
+        } else {
+            s.to_string()
+        }
+    };
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"100%\" role=\"img\" \
+         font-size=\"12\" font-family=\"sans-serif\"><defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" \
+         markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\"><path d=\"M0,0L10,5L0,10z\" fill=\"#555\"/></marker></defs>"
+    );
+    let node = |svg: &mut String,
+                col: usize,
+                i: usize,
+                n: usize,
+                text: &str,
+                fill: &str,
+                title: &str| {
+        let (x, w) = cols[col];
+        svg.push_str(&format!(
+            "<g><title>{}</title><rect x=\"{x}\" y=\"{:.1}\" width=\"{w}\" height=\"{box_h}\" rx=\"4\" fill=\"{fill}\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#fff\">{}</text></g>",
+            esc(title),
+            y(i, n),
+            x + w / 2.0,
+            y(i, n) + box_h / 2.0 + 4.0,
+            esc(&shorten(text))
+        ));
+    };
+    let edge = |svg: &mut String,
+                from: (usize, usize, usize),
+                to: (usize, usize, usize),
+                label: &str| {
+        let x1 = cols[from.0].0 + cols[from.0].1;
+        let x2 = cols[to.0].0;
+        let y1 = y(from.1, from.2) + box_h / 2.0;
+        let y2 = y(to.1, to.2) + box_h / 2.0;
+        svg.push_str(&format!(
+            "<path d=\"M{x1},{y1:.1} C{:.1},{y1:.1} {:.1},{y2:.1} {x2},{y2:.1}\" fill=\"none\" stroke=\"#555\" marker-end=\"url(#arrow)\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#1b1f24\">{}</text>",
+            x1 + 60.0,
+            x2 - 60.0,
+            (x1 + x2) / 2.0,
+            (y1 + y2) / 2.0 - 4.0,
+            esc(label)
+        ));
+    };
+    let at = |list: &[String], v: &str| list.iter().position(|x| x == v).unwrap_or(0);
+    for ((pool, wallet), (sat, n)) in &inflows {
+        edge(
+            &mut svg,
+            (0, at(&pools, pool), pools.len()),
+            (1, at(&wallets, wallet), wallets.len()),
+            &coins(*sat, *n),
+        );
+    }
+    for ((entity, wallet), (sat, n, hop, _)) in &outflows {
+        edge(
+            &mut svg,
+            (1, at(&wallets, wallet), wallets.len()),
+            (2, at(&entities, entity), entities.len()),
+            &format!("{}, hop {hop}", coins(*sat, *n)),
+        );
+    }
+    for (i, p) in pools.iter().enumerate() {
+        node(&mut svg, 0, i, pools.len(), p, "#2a9d8f", p);
+    }
+    for (i, w) in wallets.iter().enumerate() {
+        node(&mut svg, 1, i, wallets.len(), w, "#1d3557", w);
+    }
+    for (i, e) in entities.iter().enumerate() {
+        let category = outflows
+            .iter()
+            .find(|(k, _)| &k.0 == e)
+            .map(|(_, v)| v.3.clone())
+            .unwrap_or_default();
+        let fill = if matches!(
+            category.as_str(),
+            "mixer" | "sanctioned" | "darknet" | "scam"
+        ) {
+            "#e63946"
+        } else {
+            "#6c757d"
+        };
+        node(
+            &mut svg,
+            2,
+            i,
+            entities.len(),
+            &format!("{e} ({category})"),
+            fill,
+            e,
+        );
+    }
+    svg.push_str("</svg>");
+    svg
 }
 
 async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -1059,87 +983,51 @@ async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response 
         Ok(v) => v,
         Err(r) => return r,
     };
-    page(
-        lang,
-        Some(&user),
-        t(lang, "upload"),
-        &upload_body(lang, &csrf, None),
-    )
-    .into_response()
-}
-
-fn upload_body(lang: Lang, csrf: &str, result: Option<&str>) -> String {
-    format!(
-        "<h2>{}</h2>{}<form class=\"card\" method=\"post\" action=\"/upload\" enctype=\"multipart/form-data\" id=\"upload\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><p>{}</p><input type=\"file\" name=\"file\" id=\"file\" accept=\".jsonl,.json,.ndjson,.txt\" required> \
+    let body = format!(
+        "<h2>{}</h2><form class=\"card\" data-api=\"/api/v1/evidence\" data-then=\"report\" data-label=\"{}\" id=\"upload\">\
+         <p>{}</p><input type=\"file\" name=\"file\" id=\"file\" accept=\".jsonl,.json,.ndjson,.txt,.csv\" required> \
          <button id=\"do-upload\">{}</button></form>",
         t(lang, "upload"),
-        result
-            .map(|r| format!("<p class=\"card\" id=\"result\">{}</p>", esc(r)))
-            .unwrap_or_default(),
-        esc(csrf),
+        t(lang, "uploaded"),
         t(lang, "upload_help"),
         t(lang, "save")
-    )
+    );
+    page(lang, Some((&user, &csrf)), t(lang, "upload"), &body).into_response()
 }
 
-async fn upload_submit(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    mut form: axum::extract::Multipart,
-) -> Response {
-    let lang = lang_of(&headers);
-    let (user, csrf) = match viewer(&s, &headers).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let (mut sent_csrf, mut name, mut body) = (String::new(), None, None);
-    loop {
-        match form.next_field().await {
-            Ok(Some(field)) => match field.name() {
-                Some("csrf") => sent_csrf = field.text().await.unwrap_or_default(),
-                Some("file") => {
-                    name = field.file_name().map(str::to_string);
-                    match field.bytes().await {
-                        Ok(b) => body = Some(b.to_vec()),
-                        Err(e) => {
-                            return ApiError::BadRequest(format!("upload: {e}")).into_response();
-                        }
-                    }
-                }
-                _ => {}
-            },
-            Ok(None) => break,
-            Err(e) => return ApiError::BadRequest(format!("upload: {e}")).into_response(),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(wallet: &str, inflow: bool, party: &str, sat: i64) -> cases::TrailStep {
+        cases::TrailStep {
+            wallet: wallet.into(),
+            inflow,
+            party: party.into(),
+            category: (!inflow).then(|| "mixer".to_string()),
+            hop: if inflow { -1 } else { 3 },
+            value_sat: sat,
+            txid: "t".into(),
+            at: "2024-03-01T00:00:00+08:00".into(),
         }
     }
-    if let Err(e) = check_csrf(&sent_csrf, &csrf) {
-        return e.into_response();
-    }
-    let Some(body) = body else {
-        return ApiError::BadRequest("no file".into()).into_response();
-    };
-    match crate::api::ingest_upload(&s, &user, name.as_deref(), body).await {
-        Ok(r) => {
-            let msg = format!(
-                "{}: {} new, {} known, {} refused{}",
-                t(lang, "uploaded"),
-                r.new,
-                r.known,
-                r.bad_count,
-                r.bad
-                    .first()
-                    .map(|b| format!(" (line {}: {})", b.line, b.message))
-                    .unwrap_or_default()
-            );
-            page(
-                lang,
-                Some(&user),
-                t(lang, "upload"),
-                &upload_body(lang, &csrf, Some(&msg)),
-            )
-            .into_response()
-        }
-        Err(e) => e.into_response(),
+
+    #[test]
+    fn the_trail_sums_per_pool_and_entity_and_escapes_labels() {
+        let svg = trail_svg(&[
+            step("bc1qa", true, "F2Pool", 100_000_000),
+            step("bc1qa", true, "F2Pool", 50_000_000),
+            step("bc1qb", true, "ViaBTC", 1),
+            step("bc1qa", false, "<script>x</script>", 25_000_000),
+        ]);
+        // Three columns of boxes: two pools, two wallets, one entity.
+        assert_eq!(svg.matches("<rect").count(), 5, "{svg}");
+        // One arrow per (pool, wallet) and (wallet, entity): three.
+        assert_eq!(svg.matches("marker-end").count(), 3, "{svg}");
+        assert!(svg.contains(">1.5 (2 tx)<"), "{svg}");
+        assert!(svg.contains(">0.25, hop 3<"), "{svg}");
+        assert!(!svg.contains("<script>") && svg.contains("&lt;script&gt;"));
+        // A mixer is drawn in the warning colour.
+        assert!(svg.contains("#e63946"));
     }
 }

@@ -31,16 +31,30 @@ fn setup(dir: &std::path::Path, target: String) -> Fixture {
             "site_id,name,address,region_code,owner\nS1,Farm,No. 1 Secret Road,150202,Wang\nS2,Barn,No. 2 Secret Road,511802,Zhao\n",
         ),
         write(dir, "meters.csv", "meter_id,site_id\nM1,S1\nM2,S2\n"),
+        write(dir, "wallets.csv", "wallet,coin,site_id\nbc1qfarm,BTC,S1\n"),
     ];
     let power = |m: &str| {
         json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": "2024-02-10", "mining_kw": 12.0,
                "window_start": "2024-02-01", "window_end": "2024-02-29", "reasons": []})
         .to_string()
     };
+    // The farm's wallet was paid by a pool and sent coins to an exchange.
+    let trace = [
+        json!({"traced": "bc1qfarm", "hop": -1, "from": "coinbase", "to": "bc1qfarm", "txid": "aa",
+               "value_sat": 312_500_000, "time": 1_709_251_200, "pool": "F2Pool"}),
+        json!({"traced": "bc1qfarm", "hop": 2, "from": "bc1qmid", "to": "1Exch", "txid": "bb",
+               "value_sat": 300_000_000, "time": 1_709_337_600, "to_label": "Exchange A", "to_category": "exchange"}),
+    ];
     let ev = write(
         dir,
         "suspects.jsonl",
-        &format!("{}\n{}\n", power("M1"), power("M2")),
+        &format!(
+            "{}\n{}\n{}\n{}\n",
+            power("M1"),
+            power("M2"),
+            trace[0],
+            trace[1]
+        ),
     );
     let mut store = Store::open(&target).unwrap();
     for f in &files {
@@ -139,6 +153,8 @@ async fn roles_regions_and_masking() {
             ("GET", "/api/v1/report/regions".into()),
             ("GET", "/api/v1/audit/verify".into()),
             ("POST", "/api/v1/logout".into()),
+            ("GET", format!("/api/v1/cases/{im}/documents/notice")),
+            ("POST", "/api/v1/evidence".into()),
         ] {
             let (st, _) = call(&f.app, m, &uri, None, Some(json!({}))).await;
             assert_eq!(st, StatusCode::UNAUTHORIZED, "{l}: {m} {uri}");
@@ -163,6 +179,7 @@ async fn roles_regions_and_masking() {
                     .iter()
                     .map(|c| c["case_id"].as_i64().unwrap())
                     .collect();
+                assert_eq!(page["total"].as_u64(), Some(ids.len() as u64), "{who}");
                 if region.is_empty() {
                     assert_eq!(ids.len(), 2, "{who}");
                 } else {
@@ -208,8 +225,49 @@ async fn roles_regions_and_masking() {
                     ),
                     "{who}: {address}"
                 );
-                let subject = detail["evidence"][0]["subject"].as_str().unwrap();
+                let subject = detail["evidence"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|e| e["stream"] == "grid")
+                    .unwrap()["subject"]
+                    .as_str()
+                    .unwrap();
                 assert_eq!(subject == "M1", role != Role::Auditor, "{who}: {subject}");
+                // The money trail: the pool that paid the farm's wallet and where it went,
+                // for every role that sees wallets.
+                let trail: Vec<(&str, bool)> = detail["money_trail"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|t| (t["party"].as_str().unwrap(), t["inflow"].as_bool().unwrap()))
+                    .collect();
+                if role == Role::Auditor {
+                    assert!(trail.is_empty(), "{who}: {trail:?}");
+                } else {
+                    assert_eq!(trail, [("F2Pool", true), ("Exchange A", false)], "{who}");
+                }
+                // Printable documents carry the address: the roles that see it.
+                let (st, _) = call(
+                    &f.app,
+                    "GET",
+                    &format!("/api/v1/cases/{im}/documents/notice?lang=en"),
+                    Some(&t),
+                    None,
+                )
+                .await;
+                assert_eq!(
+                    st,
+                    if matches!(
+                        role,
+                        Role::Grid | Role::Police | Role::Coordination | Role::Admin
+                    ) {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::FORBIDDEN
+                    },
+                    "{who}: document"
+                );
                 // Notes: all but the auditor.
                 let (st, _) = call(
                     &f.app,
@@ -396,7 +454,8 @@ async fn roles_regions_and_masking() {
             "{l}: auditors read no personal data"
         );
 
-        // The department filter: only the grid handed in evidence for the seeded cases.
+        // The department filter: the grid and finance handed in evidence for the seeded cases,
+        // the network none.
         let (st, page) = call(
             &f.app,
             "GET",
@@ -417,7 +476,7 @@ async fn roles_regions_and_masking() {
         let (st, page) = call(
             &f.app,
             "GET",
-            "/api/v1/cases?department=finance",
+            "/api/v1/cases?department=network",
             Some(&admin),
             None,
         )
@@ -434,6 +493,8 @@ async fn roles_regions_and_masking() {
             "/api/v1/cases?region=15x",
             "/api/v1/cases?min_confidence=2",
             "/api/v1/cases?offset=-1",
+            "/api/v1/cases?sort=bogus",
+            "/api/v1/report/regions?region=1x",
         ] {
             let (st, body) = call(&f.app, "GET", uri, Some(&admin), None).await;
             assert_eq!(st, StatusCode::BAD_REQUEST, "{l}: {uri}: {body}");
@@ -441,6 +502,41 @@ async fn roles_regions_and_masking() {
         }
         let (st, _) = call(&f.app, "GET", "/api/v1/cases/999999", Some(&admin), None).await;
         assert_eq!(st, StatusCode::NOT_FOUND);
+        for (uri, want) in [
+            (
+                format!("/api/v1/cases/{im}/documents/letter"),
+                StatusCode::NOT_FOUND,
+            ),
+            (
+                format!("/api/v1/cases/{im}/documents/notice?lang=fr"),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                "/api/v1/cases/999999/documents/notice".into(),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            let (st, body) = call(&f.app, "GET", &uri, Some(&admin), None).await;
+            assert_eq!(st, want, "{l}: {uri}: {body}");
+        }
+        // Sorted by power, the same cases in the order the store gives.
+        let (st, page) = call(
+            &f.app,
+            "GET",
+            "/api/v1/cases?sort=power&limit=1",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        assert_eq!(
+            (
+                page["cases"].as_array().unwrap().len(),
+                page["total"].as_i64()
+            ),
+            (1, Some(2)),
+            "{l}: {page}"
+        );
         let (st, _) = call(
             &f.app,
             "POST",
@@ -458,6 +554,8 @@ async fn roles_regions_and_masking() {
             "/api/v1/cases",
             "/api/v1/cases/{id}",
             "/api/v1/cases/{id}/advance",
+            "/api/v1/cases/{id}/documents/{kind}",
+            "/api/v1/evidence",
             "/api/v1/login",
             "/api/v1/audit/verify",
         ] {
@@ -556,6 +654,11 @@ async fn sessions_csrf_and_the_login_limit() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let cleared = r.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cleared.starts_with("mw_session=;") && cleared.contains("Max-Age=0"),
+        "the browser is told to drop the cookie: {cleared}"
+    );
     let r = f
         .app
         .clone()
@@ -608,4 +711,121 @@ async fn sessions_csrf_and_the_login_limit() {
     })
     .await
     .unwrap();
+}
+
+/// Hourly readings of `days` days: a household's day and night, plus `kw` from day `from` on.
+fn readings(meter: &str, days: i64, from: i64, kw: f64) -> String {
+    let mut out = String::new();
+    for d in 0..days {
+        for h in 0..24 {
+            let base = if (7..23).contains(&h) { 0.9 } else { 0.3 };
+            let v = base + if d >= from { kw } else { 0.0 };
+            let (m, day) = if d < 31 { (3, d + 1) } else { (4, d - 30) };
+            out += &format!("{meter},2024-{m:02}-{day:02}T{h:02}:00:00+08:00,{v:.3}\n");
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn meter_readings_uploaded_as_csv_are_scored_and_imported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let all = tokio::task::spawn_blocking(move || engines(&d, "upload_csv"))
+        .await
+        .unwrap();
+    for e in all {
+        let (d, t) = (dir.path().to_path_buf(), e.target.clone());
+        let f = tokio::task::spawn_blocking(move || setup(&d, t))
+            .await
+            .unwrap();
+        let l = e.label;
+        let grid = token(&f, Role::Grid, "");
+        // M1 steps up by 12 kW on day 20 and stays there; M2 stays a household; one row is bad.
+        let csv = format!(
+            "meter_id,timestamp,kwh\n{}{}M2,not-a-time,1.0\n",
+            readings("M1", 50, 20, 12.0),
+            readings("M2", 50, 99, 0.0)
+        );
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/evidence?name=march.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {grid}"))
+            .header(header::CONTENT_TYPE, "text/csv")
+            .body(Body::from(csv))
+            .unwrap();
+        let resp = f.app.clone().oneshot(req).await.unwrap();
+        let st = resp.status();
+        let r: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(st, StatusCode::OK, "{l}: {r}");
+        assert_eq!(
+            (
+                r["power"]["meters"].as_u64(),
+                r["power"]["suspected"].as_u64(),
+                r["power"]["skipped_rows"].as_u64()
+            ),
+            (Some(2), Some(1), Some(1)),
+            "{l}: {r}"
+        );
+        let example = r["power"]["examples"][0].as_str().unwrap();
+        assert!(
+            example.starts_with("march.csv:2402: column timestamp"),
+            "{l}: {example}"
+        );
+        assert_eq!(
+            r["new"].as_u64(),
+            Some(1),
+            "{l}: the suspected meter is new evidence: {r}"
+        );
+        // It joins the farm's case as grid evidence from this upload, with its load curve.
+        let (st, detail) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/cases/{}", f.im_case),
+            Some(&grid),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            detail["evidence"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["stream"] == "grid"
+                    && e["source"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with("upload:grid-all:march.csv")),
+            "{l}: {detail}"
+        );
+        let curve = &detail["load_curve"];
+        assert!(
+            curve["daily_kwh"].as_array().unwrap().len() >= 40,
+            "{l}: {curve}"
+        );
+        assert!(
+            curve["onset"].as_str().unwrap().starts_with("2024-03-2"),
+            "{l}: {curve}"
+        );
+        // A CSV that is not meter readings says what it lacks.
+        let req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/evidence?name=wrong.csv")
+            .header(header::AUTHORIZATION, format!("Bearer {grid}"))
+            .body(Body::from("a,b\n1,2\n"))
+            .unwrap();
+        let resp = f.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{l}");
+        let body: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("wrong.csv: line 1: need columns"),
+            "{l}: {body}"
+        );
+    }
 }

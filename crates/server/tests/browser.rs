@@ -1,6 +1,7 @@
 //! The web UI in a real headless Chromium driven over WebDriver (Debian's chromium and
-//! chromium-driver): log in, open the dashboard, filter the cases, open one, advance it, switch
-//! the language. Screenshots go to target/screenshots, and to docs/screenshots when
+//! chromium-driver): log in, open the dashboard, filter the cases, open one, advance it, record
+//! an inspection, upload evidence, switch the language, log out; every change goes through
+//! the REST API from the page's script. Screenshots go to target/screenshots, and to docs/screenshots when
 //! MINEWATCH_SCREENSHOTS=docs. Skips with a notice when the browser is not installed.
 
 use std::net::TcpListener as StdListener;
@@ -72,6 +73,18 @@ impl Drop for Driver {
     }
 }
 
+/// A meter as `power scan` writes it for suspects: daily energy with a step of `kw` at `onset`.
+fn power_line(m: &str, kw: f64, onset: &str) -> String {
+    let values: Vec<f64> = (0..40)
+        .map(|d| if d < 40 - 20 { 12.0 } else { 12.0 + kw * 24.0 })
+        .collect();
+    json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": onset, "mining_kw": kw,
+           "window_start": "2024-02-01", "window_end": "2024-02-29",
+           "daily_kwh": {"start": "2024-01-21", "values": values},
+           "reasons": [{"code": "flat", "en": "load factor 0.91: the curve is flat", "zh": "负荷率0.91"}]})
+    .to_string()
+}
+
 fn store_with_cases(dir: &Path) -> String {
     let target = dir.join("ui.db").display().to_string();
     let files = [
@@ -82,36 +95,35 @@ fn store_with_cases(dir: &Path) -> String {
         ),
         write(dir, "meters.csv", "meter_id,site_id\nM1,S1\nM2,S2\nM3,S3\n"),
         write(dir, "subscribers.csv", "subscriber_id,site_id\nU1,S1\n"),
+        write(dir, "wallets.csv", "wallet,coin,site_id\nbc1qfarm,BTC,S1\n"),
         write(
             dir,
             "leases.csv",
             "ip,start,subscriber_id\n10.0.0.5,2024-02-01,U1\n",
         ),
     ];
-    let power = |m: &str, kw: f64| {
-        // A daily series as `power scan` writes it for suspects: a step of `kw` on 02-10.
-        let values: Vec<f64> = (0..40)
-            .map(|d| if d < 40 - 20 { 12.0 } else { 12.0 + kw * 24.0 })
-            .collect();
-        json!({"meter_id": m, "score": 0.8, "suspected": true, "onset": "2024-02-10", "mining_kw": kw,
-               "window_start": "2024-02-01", "window_end": "2024-02-29",
-               "daily_kwh": {"start": "2024-01-21", "values": values},
-               "reasons": [{"code": "flat", "en": "load factor 0.91: the curve is flat", "zh": "负荷率0.91"}]})
-        .to_string()
-    };
+    let power = |m: &str, kw: f64| power_line(m, kw, "2024-02-10");
     let session = json!({"event": {"dataset": "minewatch.scan", "start": "2024-02-20T10:00:00+08:00", "end": "2024-02-20T10:05:00+08:00"},
         "source": {"ip": "10.0.0.5", "port": 40001}, "destination": {"ip": "203.0.113.1", "port": 3333},
         "mining": {"detector": "stratum", "coin": "BTC", "pool": "203.0.113.1:3333", "worker": "farm1",
                    "hashrate_hs": 1.1e14, "power_w": 3250.0, "power_w_low": 2000.0, "power_w_high": 5000.0, "confidence": 1.0}})
     .to_string();
+    let trace = [
+        json!({"traced": "bc1qfarm", "hop": -1, "from": "coinbase", "to": "bc1qfarm", "txid": "aa",
+               "value_sat": 312_500_000, "time": 1_708_387_200, "pool": "F2Pool"}),
+        json!({"traced": "bc1qfarm", "hop": 2, "from": "bc1qmid", "to": "1Exch", "txid": "bb",
+               "value_sat": 300_000_000, "time": 1_708_473_600, "to_label": "Exchange A", "to_category": "exchange"}),
+    ];
     let ev = write(
         dir,
         "ev.jsonl",
         &format!(
-            "{}\n{}\n{}\n{session}\n",
+            "{}\n{}\n{}\n{session}\n{}\n{}\n",
             power("M1", 14.0),
             power("M2", 30.0),
-            power("M3", 6.5)
+            power("M3", 6.5),
+            trace[0],
+            trace[1]
         ),
     );
     let mut store = Store::open(&target).unwrap();
@@ -208,15 +220,15 @@ async fn log_in_filter_open_advance_and_switch_language() {
     fill(&client, Locator::Id("name"), "li.wei").await;
     fill(&client, Locator::Id("password"), "wrong").await;
     click(&client, Locator::Id("submit")).await;
-    el(&client, Locator::Id("error")).await.unwrap();
-    let err = el(&client, Locator::Id("error"))
+    let err = text_when(&client, "login-msg", "用户名或密码错误。").await;
+    assert_eq!(err, "用户名或密码错误。");
+    // The page stays; the fields keep what was typed.
+    el(&client, Locator::Id("password"))
         .await
         .unwrap()
-        .text()
+        .clear()
         .await
         .unwrap();
-    assert!(err.contains("错误"), "{err}");
-    fill(&client, Locator::Id("name"), "li.wei").await;
     fill(&client, Locator::Id("password"), "s3cret-pass").await;
     shot("login.png").await;
     click(&client, Locator::Id("submit")).await;
@@ -302,6 +314,28 @@ async fn log_in_filter_open_advance_and_switch_language() {
         evidence.contains("stratum") && evidence.contains("power-score"),
         "{evidence}"
     );
+    let trail = el(&client, Locator::Css("#money-trail svg"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        trail.contains("F2Pool") && trail.contains("Exchange A"),
+        "the money trail names the pool and the exchange: {trail}"
+    );
+    client
+        .execute(
+            "document.getElementById('money-trail').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
+    shot("money-trail.png").await;
+    client
+        .execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .unwrap();
     click(&client, Locator::Css("#to option[value='verified']")).await;
     fill(&client, Locator::Id("reason"), "site visit: 16 machines").await;
     shot("case.png").await;
@@ -342,6 +376,39 @@ async fn log_in_filter_open_advance_and_switch_language() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
+    // Evidence handed in through the upload page: the API's answer is shown in place.
+    client.goto(&format!("{base}/upload")).await.unwrap();
+    let upload = dir.path().join("more.jsonl");
+    std::fs::write(
+        &upload,
+        power_line("M9", 7.0, "2024-03-01") + "\n{not json\n",
+    )
+    .unwrap();
+    el(&client, Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(&upload.display().to_string())
+        .await
+        .unwrap();
+    click(&client, Locator::Id("do-upload")).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let said = loop {
+        let text = match client.find(Locator::Id("upload-msg")).await {
+            Ok(e) => e.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if !text.is_empty() || Instant::now() > deadline {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        said.contains("1 new") && said.contains("1 refused") && said.contains("line 2"),
+        "{said}"
+    );
+    shot("upload.png").await;
+    client.goto(&format!("{base}/cases/{s1}")).await.unwrap();
+
     // English.
     click(&client, Locator::Id("lang")).await;
     assert_eq!(text_when(&client, "state", "verified").await, "verified");
@@ -349,14 +416,72 @@ async fn log_in_filter_open_advance_and_switch_language() {
     assert!(title.starts_with("Case"), "{title}");
     shot("case-en.png").await;
 
-    // The change is in the audit chain, which holds.
+    // A tablet held upright: the case list and the case page fit without scrolling sideways.
+    client.set_window_size(768, 1024).await.unwrap();
+    for (page, name) in [
+        (format!("{base}/cases"), "cases-tablet.png"),
+        (format!("{base}/cases/{s1}"), "case-tablet.png"),
+    ] {
+        client.goto(&page).await.unwrap();
+        el(&client, Locator::Css("main h2")).await.unwrap();
+        let overflow = client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "{page} is wider than a tablet by {overflow}px"
+        );
+        shot(name).await;
+    }
+    client.set_window_size(1280, 900).await.unwrap();
+
+    // Log out: back to the log-in page, and the cookie no longer opens anything.
+    click(&client, Locator::Id("logout")).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .ends_with("/login")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "log-out did not lead to the log-in page"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client.goto(&format!("{base}/cases")).await.unwrap();
+    assert!(
+        client
+            .current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .ends_with("/login")
+    );
+
+    // The changes are in the audit chain, which holds.
     let t = target.clone();
     tokio::task::spawn_blocking(move || {
         let mut s = Store::open(&t).unwrap();
         let log = minewatch_store::audit::latest(&mut s.conn, 50).unwrap();
+        // The page's change went through the API.
         assert!(log.iter().any(|e| e.action == "case.advance"
             && e.actor == "li.wei"
-            && e.detail.contains("\"via\":\"ui\"")));
+            && e.detail.contains("\"via\":\"api\"")));
+        assert!(
+            log.iter()
+                .any(|e| e.action == "evidence.upload" && e.actor == "li.wei")
+        );
+        assert!(
+            log.iter()
+                .any(|e| e.action == "logout" && e.actor == "li.wei")
+        );
         assert_eq!(
             minewatch_store::audit::verify(&mut s.conn)
                 .unwrap()

@@ -992,6 +992,80 @@ pub fn load_curve(c: &mut Conn, case_id: i64) -> Result<Option<LoadCurve>, Store
     Ok(Some((start, values, onset)))
 }
 
+/// A step of the money around a case's wallets, from its chain evidence: mined income into a
+/// wallet, or its coins reaching a tagged entity.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrailStep {
+    /// The traced wallet.
+    pub wallet: String,
+    /// True for mined income into the wallet, false for money reaching a tagged entity.
+    pub inflow: bool,
+    /// The pool that paid, or the entity's label.
+    pub party: String,
+    /// The entity's category (exchange, mixer, sanctioned …), for outflows.
+    pub category: Option<String>,
+    /// Hops from the wallet (-1 for income).
+    pub hop: i64,
+    /// Amount, satoshi.
+    pub value_sat: i64,
+    /// Transaction.
+    pub txid: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// The money trail of a case: its chain evidence as steps, oldest first.
+pub fn money_trail(c: &mut Conn, case_id: i64) -> Result<Vec<TrailStep>, StoreError> {
+    let rows = c.query(
+        "SELECT detector, detail FROM evidence WHERE case_id = ? AND stream = 'chain' \
+         ORDER BY observed_from, id",
+        &[case_id.into()],
+    )?;
+    let mut out = Vec::new();
+    for r in &rows {
+        // Evidence keeps the trace line as it came; a line that no longer parses is left out
+        // of the drawing, not of the evidence list.
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.text(1)) else {
+            continue;
+        };
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string)
+        };
+        let inflow = r.text(0) == "mined-income";
+        let party = if inflow {
+            text("pool")
+        } else {
+            text("to_label")
+        };
+        let (Some(wallet), Some(txid)) = (text("traced"), text("txid")) else {
+            continue;
+        };
+        out.push(TrailStep {
+            wallet,
+            inflow,
+            party: party.unwrap_or_else(|| "?".into()),
+            category: if inflow { None } else { text("to_category") },
+            hop: v
+                .get("hop")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+            value_sat: v
+                .get("value_sat")
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0),
+            txid,
+            at: time::format_instant(
+                v.get("time")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0),
+            ),
+        });
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

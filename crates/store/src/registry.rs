@@ -598,6 +598,47 @@ pub fn site_of_wallet(conn: &mut Conn, wallet: &str) -> Result<Option<Attributio
     }))
 }
 
+/// What the registry knows of a meter's customer, for scoring its readings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MeterProfile {
+    /// Meter.
+    pub meter_id: String,
+    /// Customer (the site when the register names none).
+    pub customer_id: String,
+    /// Tariff class as registered.
+    pub tariff_class: Option<String>,
+    /// Contracted capacity, kVA.
+    pub capacity_kva: Option<f64>,
+    /// Region code.
+    pub region_code: String,
+    /// Address.
+    pub address: Option<String>,
+    /// Registered legitimate flat load (data centre …).
+    pub allow_listed: bool,
+}
+
+/// The customer profile of every registered meter.
+pub fn meter_profiles(conn: &mut Conn) -> Result<Vec<MeterProfile>, StoreError> {
+    let rows = conn.query(
+        "SELECT m.meter_id, COALESCE(m.customer_id, m.site_id), s.tariff_class, s.capacity_kva, \
+         COALESCE(s.region_code, ''), s.address, COALESCE(s.allow_listed, 0) \
+         FROM meters m LEFT JOIN sites s ON s.site_id = m.site_id ORDER BY m.meter_id",
+        &[],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| MeterProfile {
+            meter_id: r.text(0),
+            customer_id: r.text(1),
+            tariff_class: r.opt_text(2),
+            capacity_kva: r.opt_real(3),
+            region_code: r.text(4),
+            address: r.opt_text(5),
+            allow_listed: r.int(6) != 0,
+        })
+        .collect())
+}
+
 /// Row counts of the registry tables, for `registry stats` and tests.
 pub fn counts(conn: &mut Conn) -> Result<Vec<(&'static str, i64)>, StoreError> {
     let mut out = Vec::new();

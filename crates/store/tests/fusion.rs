@@ -567,3 +567,79 @@ fn many_cases_at_once_fuse_like_one_at_a_time() {
         }
     }
 }
+
+#[test]
+fn a_registered_wallets_trace_draws_its_money_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = registry_files(dir.path());
+    let step = |hop: i64,
+                from: &str,
+                to: &str,
+                txid: &str,
+                sat: i64,
+                pool: Option<&str>,
+                label: Option<(&str, &str)>| {
+        json!({"traced": WALLET, "hop": hop, "from": from, "to": to, "txid": txid, "value_sat": sat,
+               "time": 1_709_251_200 + hop * 600, "pool": pool,
+               "to_label": label.map(|l| l.0), "to_category": label.map(|l| l.1)})
+        .to_string()
+    };
+    let trace = common::write(
+        dir.path(),
+        "trace.jsonl",
+        &[
+            step(
+                -1,
+                "coinbase",
+                WALLET,
+                "aa",
+                312_500_000,
+                Some("F2Pool"),
+                None,
+            ),
+            step(1, WALLET, "bc1qmid", "bb", 300_000_000, None, None),
+            step(
+                2,
+                "bc1qmid",
+                "1Exch",
+                "cc",
+                290_000_000,
+                None,
+                Some(("Exchange A", "exchange")),
+            ),
+        ]
+        .join("\n"),
+    );
+    for engine in common::engines(dir.path(), "trail") {
+        let label = engine.label;
+        let mut store = Store::open(&engine.target).unwrap();
+        for f in &files {
+            registry::import(&mut store.conn, f, None).unwrap();
+        }
+        let r = ingest(&mut store, &[&trace]);
+        assert_eq!((r.new, r.context), (2, 1), "{label}: {r:?}");
+        let case = case_of(&mut store, "S3");
+        let trail = cases::money_trail(&mut store.conn, case.case_id).unwrap();
+        let got: Vec<(bool, &str, Option<&str>, i64, i64)> = trail
+            .iter()
+            .map(|s| {
+                (
+                    s.inflow,
+                    s.party.as_str(),
+                    s.category.as_deref(),
+                    s.hop,
+                    s.value_sat,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (true, "F2Pool", None, -1, 312_500_000),
+                (false, "Exchange A", Some("exchange"), 2, 290_000_000)
+            ],
+            "{label}"
+        );
+        assert!(trail.iter().all(|s| s.wallet == WALLET), "{label}");
+    }
+}
