@@ -18,7 +18,7 @@ for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/api/openapi.
 id=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$port/api/v1/cases?limit=1&offset=5000" | python3 -c 'import json,sys; print(json.load(sys.stdin)["cases"][0]["case_id"])')
 cases=$(sqlite3 "$db" "SELECT COUNT(*) FROM cases" 2>/dev/null || python3 -c "import sqlite3; print(sqlite3.connect('$db').execute('SELECT COUNT(*) FROM cases').fetchone()[0])")
 echo "store: $cases cases; wrk -t2 -c8 -d10s on loopback"
-for path in "/api/v1/me" "/api/v1/cases?limit=50" "/api/v1/cases?limit=50&region=1502&state=suspected" "/api/v1/cases/$id"; do
+for path in "/api/v1/me" "/api/v1/cases?limit=50" "/api/v1/cases?limit=50&region=1502&state=suspected" "/api/v1/cases/$id" "/api/v1/report/regions"; do
   out=$(wrk -t2 -c8 -d10s --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port$path")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p99=$(echo "$out" | awk '$1 == "99%" {print $2}')

@@ -546,7 +546,12 @@ async fn regions(
     p: Principal,
     Query(q): Query<RegionQuery>,
 ) -> Result<Json<report::Report>, ApiError> {
-    Ok(Json(region_report(&s, &p.user, q.region.as_deref()).await?))
+    Ok(Json(
+        region_report(&s, &p.user, q.region.as_deref())
+            .await?
+            .as_ref()
+            .clone(),
+    ))
 }
 
 /// The regional report within `user`'s scope (and `region`, when asked): the API's and the
@@ -555,13 +560,23 @@ pub async fn region_report(
     s: &AppState,
     user: &User,
     region: Option<&str>,
-) -> Result<report::Report, ApiError> {
+) -> Result<std::sync::Arc<report::Report>, ApiError> {
     if let Some(r) = region {
         registry::check_region(r).map_err(ApiError::BadRequest)?;
     }
     let within = access::scoped_region(user, region)?;
-    s.db(move |c| report::regions(c, None, &report::ALL_LEVELS, within.as_deref()))
-        .await
+    let now = std::time::Instant::now();
+    if let Some(r) = s.reports.get(&within, now) {
+        return Ok(r);
+    }
+    let generation = s.reports.generation();
+    let scope = within.clone();
+    let r = std::sync::Arc::new(
+        s.db(move |c| report::regions(c, None, &report::ALL_LEVELS, scope.as_deref()))
+            .await?,
+    );
+    s.reports.put(within, generation, now, r.clone());
+    Ok(r)
 }
 
 /// Checks the audit chain (auditor, coordination, admin).
@@ -771,35 +786,39 @@ pub async fn ingest_upload(
             (lines, Some(summary))
         }
     };
-    s.db(move |c| {
-        let mut report = minewatch_store::ingest::IngestReport::default();
-        minewatch_store::ingest::ingest_reader(
-            c,
-            std::io::Cursor::new(lines),
-            &label,
-            Some(department),
-            &mut report,
-        )?;
-        minewatch_store::ingest::retry_wallets(c)?;
-        let fused = cases::fuse(c)?;
-        let detail =
-            serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count,
-            "cases_opened": fused.opened, "meters_scored": power.as_ref().map(|p| p.meters)})
-            .to_string();
-        c.transaction(|c| {
-            audit::append(
+    let done = s
+        .db(move |c| {
+            let mut report = minewatch_store::ingest::IngestReport::default();
+            minewatch_store::ingest::ingest_reader(
                 c,
-                time::now(),
-                &actor,
-                "evidence.upload",
-                "evidence",
-                &detail,
-            )
-        })?;
-        Ok(UploadReport {
-            ingest: report,
-            power,
+                std::io::Cursor::new(lines),
+                &label,
+                Some(department),
+                &mut report,
+            )?;
+            minewatch_store::ingest::retry_wallets(c)?;
+            let fused = cases::fuse(c)?;
+            let detail =
+                serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count,
+            "cases_opened": fused.opened, "meters_scored": power.as_ref().map(|p| p.meters)})
+                .to_string();
+            c.transaction(|c| {
+                audit::append(
+                    c,
+                    time::now(),
+                    &actor,
+                    "evidence.upload",
+                    "evidence",
+                    &detail,
+                )
+            })?;
+            Ok(UploadReport {
+                ingest: report,
+                power,
+            })
         })
-    })
-    .await
+        .await;
+    // New evidence may open cases or move their figures.
+    s.reports.invalidate();
+    done
 }

@@ -20,26 +20,30 @@ pub async fn on_case<T: Send + 'static>(
     f: impl FnOnce(&mut Conn, &User, i64) -> Result<(T, Value), StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let user = user.clone();
-    s.db(move |c| {
-        c.transaction(|c| {
-            let case = cases::get(c, id)?;
-            if !access::in_scope(&user, &case.region_code) {
-                return Err(StoreError::NoCase(id));
-            }
-            let now = time::now();
-            let (out, detail) = f(c, &user, now)?;
-            audit::append(
-                c,
-                now,
-                &user.name,
-                action,
-                &format!("case:{id}"),
-                &detail.to_string(),
-            )?;
-            Ok(out)
+    let done = s
+        .db(move |c| {
+            c.transaction(|c| {
+                let case = cases::get(c, id)?;
+                if !access::in_scope(&user, &case.region_code) {
+                    return Err(StoreError::NoCase(id));
+                }
+                let now = time::now();
+                let (out, detail) = f(c, &user, now)?;
+                audit::append(
+                    c,
+                    now,
+                    &user.name,
+                    action,
+                    &format!("case:{id}"),
+                    &detail.to_string(),
+                )?;
+                Ok(out)
+            })
         })
-    })
-    .await
+        .await;
+    // Lifecycle steps move cases between the report's columns.
+    s.reports.invalidate();
+    done
 }
 
 fn forbid(user: &User, what: &str) -> ApiError {

@@ -11,6 +11,7 @@ pub mod api;
 pub mod auth;
 pub mod changes;
 pub mod pool;
+pub mod reports;
 pub mod ui;
 pub mod upload;
 
@@ -29,6 +30,8 @@ pub struct AppState {
     pub pool: Arc<pool::Pool>,
     /// Log-in attempts by name, for rate limiting.
     pub limiter: Arc<auth::LoginLimiter>,
+    /// Regional reports by scope.
+    pub reports: Arc<reports::ReportCache>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
         Ok(AppState {
             pool: Arc::new(pool::Pool::new(target, pool::MAX_IDLE)),
             limiter: Arc::new(auth::LoginLimiter::default()),
+            reports: Arc::new(reports::ReportCache::default()),
         })
     }
 

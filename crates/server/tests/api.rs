@@ -413,8 +413,20 @@ async fn roles_regions_and_masking() {
             }
         }
 
-        // A real step, and the audit chain that records it.
+        // A real step, and the audit chain that records it; the regional report (cached)
+        // shows it at once.
         let admin = token(&f, Role::Admin, "");
+        let verified_in = |rep: &Value| {
+            rep["regions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["code"] == "150202")
+                .and_then(|r| r["cases"]["verified"].as_i64())
+                .unwrap_or(0)
+        };
+        let (_, before) = call(&f.app, "GET", "/api/v1/report/regions", Some(&admin), None).await;
+        assert_eq!(verified_in(&before), 0, "{l}: {before}");
         let (st, c) = call(
             &f.app,
             "POST",
@@ -428,6 +440,8 @@ async fn roles_regions_and_masking() {
             (StatusCode::OK, Some("verified")),
             "{l}"
         );
+        let (_, after) = call(&f.app, "GET", "/api/v1/report/regions", Some(&admin), None).await;
+        assert_eq!(verified_in(&after), 1, "{l}: {after}");
         let (st, v) = call(&f.app, "GET", "/api/v1/audit/verify", Some(&admin), None).await;
         assert_eq!(st, StatusCode::OK);
         assert_eq!(v["broken_at"], Value::Null, "{l}: {v}");

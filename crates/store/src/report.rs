@@ -140,7 +140,7 @@ pub struct RegionRow {
 }
 
 /// The regional report.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     /// The instant it describes (RFC 3339).
     pub as_of: String,
