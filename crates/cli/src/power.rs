@@ -269,7 +269,13 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
             let mut v: Vec<PathBuf> = std::fs::read_dir(p)
                 .with_context(|| format!("listing {}", p.display()))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv")))
+                .filter(|f| {
+                    f.extension().is_some_and(|e| {
+                        ["csv", "parquet", "pq"]
+                            .iter()
+                            .any(|x| e.eq_ignore_ascii_case(x))
+                    })
+                })
                 .filter(|f| {
                     // A generated region's folder holds the other inputs too.
                     let n = f

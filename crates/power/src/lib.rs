@@ -10,6 +10,8 @@ mod fastcsv;
 pub mod features;
 pub mod generate;
 pub mod learn;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod read;
 pub mod score;
 pub mod series;

@@ -124,7 +124,7 @@ pub fn read_readings(
     Ok(stats)
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> ReadError + '_ {
+pub(crate) fn io(path: &Path) -> impl Fn(std::io::Error) -> ReadError + '_ {
     move |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
@@ -152,6 +152,23 @@ fn read_file(
     f: &mut dyn FnMut(Series),
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
+    #[cfg(feature = "parquet")]
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    {
+        return crate::parquet::read_file(path, opts, allow_negative, f, stats);
+    }
+    #[cfg(not(feature = "parquet"))]
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
+    {
+        return Err(ReadError::Header {
+            path: path.to_path_buf(),
+            what: "Parquet input needs the `parquet` feature (cargo build --release --features parquet)".into(),
+        });
+    }
     let headers = header_of(path)?;
     let meter = find(
         &headers,
@@ -186,7 +203,7 @@ fn read_file(
     }
 }
 
-type Rows = HashMap<String, Vec<(Stamp, f64)>, foldhash::fast::RandomState>;
+pub(crate) type Rows = HashMap<String, Vec<(Stamp, f64)>, foldhash::fast::RandomState>;
 
 #[allow(clippy::too_many_arguments)]
 fn read_long(
@@ -342,7 +359,8 @@ fn parse_row(
     Some((m.to_string(), s, v))
 }
 
-fn emit(
+/// Builds each meter's series from its rows and hands it on, meters in id order.
+pub(crate) fn emit(
     rows: Rows,
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
@@ -486,6 +504,18 @@ fn read_wide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(feature = "parquet"))]
+    #[test]
+    fn parquet_without_the_feature_says_how_to_get_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.parquet");
+        std::fs::write(&p, b"PAR1").unwrap();
+        let err = read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("needs the `parquet` feature"), "{err}");
+    }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
         let p = dir.join(name);

@@ -353,10 +353,22 @@ pub async fn case_list(s: &AppState, user: &User, q: &CaseQuery) -> Result<CaseP
         order,
     };
     let role = user.role;
-    // One page and a count, in the store: the list may hold a hundred thousand cases.
-    let (list, total) = s
-        .db(move |c| Ok((cases::list(c, &filter)?, cases::count(c, &filter)?)))
+    // One page from the store, in its order; the count of all matches (a pass over every
+    // matching case) is kept per filter until something changes.
+    let counted = Filter {
+        limit: None,
+        offset: 0,
+        order: cases::Order::Rank,
+        ..filter.clone()
+    };
+    let key = format!("{counted:?}");
+    let total = s
+        .counts
+        .get_or(key, async move {
+            s.db(move |c| cases::count(c, &counted)).await
+        })
         .await?;
+    let list = s.db(move |c| cases::list(c, &filter)).await?;
     Ok(CasePage {
         cases: list.into_iter().map(|c| view(role, c)).collect(),
         offset,
@@ -565,18 +577,14 @@ pub async fn region_report(
         registry::check_region(r).map_err(ApiError::BadRequest)?;
     }
     let within = access::scoped_region(user, region)?;
-    let now = std::time::Instant::now();
-    if let Some(r) = s.reports.get(&within, now) {
-        return Ok(r);
-    }
-    let generation = s.reports.generation();
     let scope = within.clone();
-    let r = std::sync::Arc::new(
-        s.db(move |c| report::regions(c, None, &report::ALL_LEVELS, scope.as_deref()))
-            .await?,
-    );
-    s.reports.put(within, generation, now, r.clone());
-    Ok(r)
+    s.reports
+        .get_or(within, async move {
+            s.db(move |c| report::regions(c, None, &report::ALL_LEVELS, scope.as_deref()))
+                .await
+                .map(std::sync::Arc::new)
+        })
+        .await
 }
 
 /// Checks the audit chain (auditor, coordination, admin).
@@ -819,6 +827,6 @@ pub async fn ingest_upload(
         })
         .await;
     // New evidence may open cases or move their figures.
-    s.reports.invalidate();
+    s.changed();
     done
 }

@@ -42,7 +42,7 @@ pub async fn on_case<T: Send + 'static>(
         })
         .await;
     // Lifecycle steps move cases between the report's columns.
-    s.reports.invalidate();
+    s.changed();
     done
 }
 

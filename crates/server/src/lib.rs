@@ -9,9 +9,9 @@
 pub mod access;
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod changes;
 pub mod pool;
-pub mod reports;
 pub mod ui;
 pub mod upload;
 
@@ -30,18 +30,32 @@ pub struct AppState {
     pub pool: Arc<pool::Pool>,
     /// Log-in attempts by name, for rate limiting.
     pub limiter: Arc<auth::LoginLimiter>,
-    /// Regional reports by scope.
-    pub reports: Arc<reports::ReportCache>,
+    /// Regional reports by region scope.
+    pub reports: Arc<cache::FreshCache<Option<String>, Arc<minewatch_store::report::Report>>>,
+    /// Numbers of cases matching a list filter, by the filter's text.
+    pub counts: Arc<cache::FreshCache<String, i64>>,
 }
 
+/// Region scopes whose reports are kept at most.
+pub const REPORT_SCOPES: usize = 64;
+/// List filters whose counts are kept at most.
+pub const COUNTED_FILTERS: usize = 1024;
+
 impl AppState {
+    /// Something changed through the server: cached figures are stale.
+    pub fn changed(&self) {
+        self.reports.invalidate();
+        self.counts.invalidate();
+    }
+
     /// Opens the store (migrating it once) and prepares the state.
     pub fn new(target: &str) -> Result<AppState, StoreError> {
         minewatch_store::Store::open(target)?;
         Ok(AppState {
             pool: Arc::new(pool::Pool::new(target, pool::MAX_IDLE)),
             limiter: Arc::new(auth::LoginLimiter::default()),
-            reports: Arc::new(reports::ReportCache::default()),
+            reports: Arc::new(cache::FreshCache::new(REPORT_SCOPES)),
+            counts: Arc::new(cache::FreshCache::new(COUNTED_FILTERS)),
         })
     }
 

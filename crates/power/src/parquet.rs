@@ -1,0 +1,600 @@
+//! Meter readings from Parquet (feature `parquet`): the long layout, one row per reading, with
+//! a meter column (text or integer), a timestamp column (a Parquet timestamp, a date, or text
+//! in the CSV reader's formats) and a value column (any number type). Column names default as
+//! for CSV and are mapped with the same options.
+//!
+//! Only the three columns are decoded (a projection), batch by batch. Files of up to
+//! `memory_rows` rows are grouped by meter in memory; larger ones are first split by a hash of
+//! the meter id into partition files of fixed-width records on disk and grouped one partition
+//! at a time, so memory is bounded by a partition as for CSV. Rows with a null or unreadable
+//! cell are counted and named by their row number (1-based, in file order) and column.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
+    TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt32Type, UInt64Type,
+};
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::read::{ReadError, ReadStats, ReadingsOptions, emit, io};
+use crate::series::Series;
+use crate::time::{Stamp, parse, parse_offset};
+
+/// Rows decoded per batch.
+const BATCH: usize = 64 * 1024;
+
+type Rows = crate::read::Rows;
+
+fn header(path: &Path, what: String) -> ReadError {
+    ReadError::Header {
+        path: path.to_path_buf(),
+        what,
+    }
+}
+
+fn bad_file(path: &Path, e: impl std::fmt::Display) -> ReadError {
+    // A Parquet file that cannot be decoded is a broken input, reported like an unreadable one.
+    ReadError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+    }
+}
+
+/// How a timestamp column's values become instants.
+#[derive(Clone, Copy)]
+enum Clock {
+    /// Parquet timestamps: units per second, and the offset for local days (instants are UTC
+    /// when the column names a zone; local wall time at the default offset when it does not).
+    Ticks {
+        per_second: i64,
+        offset: i32,
+        naive: bool,
+    },
+    /// Days since the epoch, local midnight at the default offset.
+    Days,
+    /// Text in the CSV formats.
+    Text,
+}
+
+/// The offset of a column's time zone: fixed offsets, UTC and China's zone names (no daylight
+/// saving); other named zones are refused rather than guessed.
+fn zone_offset(path: &Path, column: &str, tz: &str) -> Result<i32, ReadError> {
+    match tz {
+        "Asia/Shanghai" | "Asia/Chongqing" | "Asia/Harbin" | "Asia/Urumqi" | "PRC"
+        | "Asia/Hong_Kong" | "Asia/Macau" | "Asia/Taipei" => Ok(8 * 3600),
+        "UTC" | "Etc/UTC" | "GMT" | "Z" => Ok(0),
+        other => parse_offset(other).ok_or_else(|| {
+            header(
+                path,
+                format!(
+                    "column {column}: time zone {other} is not supported; store UTC or a fixed offset (+08:00)"
+                ),
+            )
+        }),
+    }
+}
+
+fn clock(path: &Path, column: &str, t: &DataType) -> Result<Clock, ReadError> {
+    Ok(match t {
+        DataType::Timestamp(unit, tz) => {
+            let per_second = match unit {
+                TimeUnit::Second => 1,
+                TimeUnit::Millisecond => 1_000,
+                TimeUnit::Microsecond => 1_000_000,
+                TimeUnit::Nanosecond => 1_000_000_000,
+            };
+            match tz {
+                Some(z) => Clock::Ticks {
+                    per_second,
+                    offset: zone_offset(path, column, z)?,
+                    naive: false,
+                },
+                None => Clock::Ticks {
+                    per_second,
+                    offset: 0,
+                    naive: true,
+                },
+            }
+        }
+        DataType::Date32 => Clock::Days,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => Clock::Text,
+        other => {
+            return Err(header(
+                path,
+                format!("column {column}: a {other} cannot be read as a timestamp"),
+            ));
+        }
+    })
+}
+
+/// The value of cell `i` of a text, integer or dictionary-of-text column as text.
+fn text_at(a: &ArrayRef, i: usize) -> Option<String> {
+    if a.is_null(i) {
+        return None;
+    }
+    match a.data_type() {
+        DataType::Utf8 => Some(a.as_string::<i32>().value(i).to_string()),
+        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(i).to_string()),
+        DataType::Utf8View => Some(a.as_string_view().value(i).to_string()),
+        DataType::Int32 => Some(a.as_primitive::<Int32Type>().value(i).to_string()),
+        DataType::Int64 => Some(a.as_primitive::<Int64Type>().value(i).to_string()),
+        DataType::UInt32 => Some(a.as_primitive::<UInt32Type>().value(i).to_string()),
+        DataType::UInt64 => Some(a.as_primitive::<UInt64Type>().value(i).to_string()),
+        DataType::Dictionary(_, _) => {
+            let d = a.as_any_dictionary();
+            let key = d.normalized_keys()[i];
+            text_at(d.values(), key)
+        }
+        _ => None,
+    }
+}
+
+fn value_at(a: &ArrayRef, i: usize) -> Option<f64> {
+    if a.is_null(i) {
+        return None;
+    }
+    let v = match a.data_type() {
+        DataType::Float64 => a.as_primitive::<Float64Type>().value(i),
+        DataType::Float32 => f64::from(a.as_primitive::<Float32Type>().value(i)),
+        DataType::Int64 => a.as_primitive::<Int64Type>().value(i) as f64,
+        DataType::Int32 => f64::from(a.as_primitive::<Int32Type>().value(i)),
+        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i) as f64,
+        DataType::UInt32 => f64::from(a.as_primitive::<UInt32Type>().value(i)),
+        DataType::Decimal128(_, scale) => {
+            a.as_primitive::<arrow_array::types::Decimal128Type>()
+                .value(i) as f64
+                / 10f64.powi(i32::from(*scale))
+        }
+        _ => return None,
+    };
+    v.is_finite().then_some(v)
+}
+
+fn stamp_at(a: &ArrayRef, i: usize, clock: Clock, default_offset: i32) -> Option<Stamp> {
+    if a.is_null(i) {
+        return None;
+    }
+    match clock {
+        Clock::Ticks {
+            per_second,
+            offset,
+            naive,
+        } => {
+            let ticks = match a.data_type() {
+                DataType::Timestamp(TimeUnit::Second, _) => {
+                    a.as_primitive::<TimestampSecondType>().value(i)
+                }
+                DataType::Timestamp(TimeUnit::Millisecond, _) => {
+                    a.as_primitive::<TimestampMillisecondType>().value(i)
+                }
+                DataType::Timestamp(TimeUnit::Microsecond, _) => {
+                    a.as_primitive::<TimestampMicrosecondType>().value(i)
+                }
+                DataType::Timestamp(TimeUnit::Nanosecond, _) => {
+                    a.as_primitive::<TimestampNanosecondType>().value(i)
+                }
+                _ => return None,
+            };
+            let secs = ticks.div_euclid(per_second);
+            Some(if naive {
+                // Wall-clock time with no zone: local at the default offset, as for CSV.
+                Stamp {
+                    utc: secs - i64::from(default_offset),
+                    offset: default_offset,
+                }
+            } else {
+                Stamp { utc: secs, offset }
+            })
+        }
+        Clock::Days => {
+            let days = i64::from(a.as_primitive::<Date32Type>().value(i));
+            Some(Stamp {
+                utc: days * 86_400 - i64::from(default_offset),
+                offset: default_offset,
+            })
+        }
+        Clock::Text => text_at(a, i).and_then(|t| parse(&t, default_offset)),
+    }
+}
+
+/// Reads one Parquet readings file and hands each meter's series to `f`.
+pub fn read_file(
+    path: &Path,
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(Series),
+    stats: &mut ReadStats,
+) -> Result<(), ReadError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))?;
+    let schema = builder.schema().clone();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let find = |asked: Option<&str>, defaults: &[&str]| match asked {
+        Some(a) => names.iter().position(|h| h.eq_ignore_ascii_case(a)),
+        None => defaults
+            .iter()
+            .find_map(|d| names.iter().position(|h| h.eq_ignore_ascii_case(d))),
+    };
+    let (Some(mc), Some(tc), Some(vc)) = (
+        find(
+            opts.meter_column.as_deref(),
+            &["meter_id", "meter", "cons_no", "id"],
+        ),
+        find(
+            opts.time_column.as_deref(),
+            &["timestamp", "time", "datetime", "date", "ts"],
+        ),
+        find(
+            opts.value_column.as_deref(),
+            &["kwh", "value", "energy", "wh", "kw", "consumption"],
+        ),
+    ) else {
+        return Err(header(
+            path,
+            format!(
+                "need columns for meter, timestamp and value; found {}",
+                names.join(",")
+            ),
+        ));
+    };
+    let clock = clock(path, &names[tc], schema.field(tc).data_type())?;
+    let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    // The projection keeps the three columns in file order; find each again in the batch.
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [mc, tc, vc]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| bad_file(path, e))?;
+    let (mn, tn, vn) = (names[mc].clone(), names[tc].clone(), names[vc].clone());
+    let each = |sink: &mut dyn FnMut(String, Stamp, f64)| -> Result<(), ReadError> {
+        let mut row: u64 = 0;
+        for batch in reader {
+            let batch = batch.map_err(|e| bad_file(path, e))?;
+            let col = |n: &str| -> Result<Arc<dyn Array>, ReadError> {
+                batch
+                    .column_by_name(n)
+                    .cloned()
+                    .ok_or_else(|| header(path, format!("column {n} missing from a row group")))
+            };
+            let (m, t, v) = (col(&mn)?, col(&tn)?, col(&vn)?);
+            for i in 0..batch.num_rows() {
+                row += 1;
+                stats.rows += 1;
+                let Some(meter) = text_at(&m, i).filter(|s| !s.trim().is_empty()) else {
+                    stats.skip(path, row, &mn, "missing meter id");
+                    continue;
+                };
+                let Some(stamp) = stamp_at(&t, i, clock, opts.default_offset) else {
+                    stats.skip(path, row, &tn, "unreadable timestamp");
+                    continue;
+                };
+                let Some(value) = value_at(&v, i) else {
+                    stats.skip(path, row, &vn, "missing or unreadable value");
+                    continue;
+                };
+                sink(meter.trim().to_string(), stamp, value);
+            }
+        }
+        Ok(())
+    };
+    if total_rows <= opts.memory_rows {
+        let mut rows: Rows = HashMap::default();
+        each(&mut |m, s, v| rows.entry(m).or_default().push((s, v)))?;
+        emit(rows, opts, allow_negative, f, stats);
+        return Ok(());
+    }
+    // Larger than memory: partition by meter on disk, then group a partition at a time.
+    let parts = (total_rows / opts.memory_rows.max(1) + 1).clamp(2, 4096);
+    let dir = partition_dir(path)?;
+    let hasher = foldhash::fast::FixedState::with_seed(11);
+    let mut writers: Vec<BufWriter<std::fs::File>> = (0..parts)
+        .map(|i| std::fs::File::create(part(&dir, i)).map(BufWriter::new))
+        .collect::<Result<_, _>>()
+        .map_err(io(&dir))?;
+    let mut failed: Option<std::io::Error> = None;
+    each(&mut |m, s, v| {
+        if failed.is_some() {
+            return;
+        }
+        let w = &mut writers[(hasher.hash_one(&m) % parts as u64) as usize];
+        if let Err(e) = write_record(w, &m, s, v) {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(io(&dir)(e));
+    }
+    for w in &mut writers {
+        w.flush().map_err(io(&dir))?;
+    }
+    drop(writers);
+    for i in 0..parts {
+        let p = part(&dir, i);
+        let mut rows: Rows = HashMap::default();
+        let mut r = BufReader::with_capacity(1 << 20, std::fs::File::open(&p).map_err(io(&p))?);
+        while let Some((m, s, v)) = read_record(&mut r).map_err(io(&p))? {
+            rows.entry(m).or_default().push((s, v));
+        }
+        emit(rows, opts, allow_negative, f, stats);
+        let _ = std::fs::remove_file(&p);
+    }
+    let _ = std::fs::remove_dir(&dir);
+    Ok(())
+}
+
+fn part(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("part-{i}.bin"))
+}
+
+fn partition_dir(path: &Path) -> Result<PathBuf, ReadError> {
+    let dir = std::env::temp_dir().join(format!(
+        "minewatch-parquet-{}-{}",
+        std::process::id(),
+        path.file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default()
+    ));
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    Ok(dir)
+}
+
+/// A partition record: meter length (u16), meter, UTC seconds, offset, value; little-endian.
+fn write_record(w: &mut impl Write, m: &str, s: Stamp, v: f64) -> std::io::Result<()> {
+    let b = m.as_bytes();
+    let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
+    w.write_all(&len.to_le_bytes())?;
+    w.write_all(&b[..usize::from(len)])?;
+    w.write_all(&s.utc.to_le_bytes())?;
+    w.write_all(&s.offset.to_le_bytes())?;
+    w.write_all(&v.to_le_bytes())
+}
+
+fn read_record(r: &mut impl Read) -> std::io::Result<Option<(String, Stamp, f64)>> {
+    let mut len = [0u8; 2];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let mut m = vec![0u8; usize::from(u16::from_le_bytes(len))];
+    r.read_exact(&mut m)?;
+    let mut fixed = [0u8; 20];
+    r.read_exact(&mut fixed)?;
+    let utc = i64::from_le_bytes(fixed[0..8].try_into().unwrap_or_default());
+    let offset = i32::from_le_bytes(fixed[8..12].try_into().unwrap_or_default());
+    let v = f64::from_le_bytes(fixed[12..20].try_into().unwrap_or_default());
+    Ok(Some((
+        String::from_utf8_lossy(&m).into_owned(),
+        Stamp { utc, offset },
+        v,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{
+        Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampSecondArray,
+    };
+    use arrow_schema::{Field, Schema};
+    use parquet::arrow::ArrowWriter;
+
+    /// Two meters, two days of hourly readings; one row has no value.
+    fn rows() -> (Vec<String>, Vec<i64>, Vec<Option<f64>>) {
+        let start = 1_709_222_400; // 2024-03-01T00:00:00+08:00
+        let (mut m, mut t, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for h in 0..48 {
+            for (meter, kw) in [("M2", 0.4), ("M1", 3.0)] {
+                m.push(meter.to_string());
+                t.push(start + h * 3600);
+                // Up and down, so it reads as interval energy, not a register.
+                v.push(Some(kw + ((h * 7) % 5) as f64 * 0.1));
+            }
+        }
+        v[5] = None;
+        (m, t, v)
+    }
+
+    fn write(path: &Path, columns: Vec<(&str, ArrayRef)>) {
+        let schema = Arc::new(Schema::new(
+            columns
+                .iter()
+                .map(|(n, a)| Field::new(*n, a.data_type().clone(), true))
+                .collect::<Vec<_>>(),
+        ));
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            columns.into_iter().map(|(_, a)| a).collect(),
+        )
+        .unwrap();
+        let mut w =
+            ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    fn read(path: &Path, memory_rows: usize) -> (Vec<Series>, ReadStats) {
+        let opts = ReadingsOptions {
+            memory_rows,
+            ..ReadingsOptions::default()
+        };
+        let mut out = Vec::new();
+        let st = crate::read::read_readings(&[path.to_path_buf()], &opts, &|_| false, &mut |s| {
+            out.push(s)
+        })
+        .unwrap();
+        out.sort_by(|a, b| a.meter_id.cmp(&b.meter_id));
+        (out, st)
+    }
+
+    #[test]
+    fn parquet_reads_like_the_same_csv_in_memory_and_partitioned() {
+        let dir = tempfile::tempdir().unwrap();
+        let (m, t, v) = rows();
+        let pq = dir.path().join("r.parquet");
+        write(
+            &pq,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(m.clone())) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(TimestampSecondArray::from(t.clone()).with_timezone("+08:00")),
+                ),
+                ("kwh", Arc::new(Float64Array::from(v.clone()))),
+            ],
+        );
+        let csv = dir.path().join("r.csv");
+        let mut text = String::from("meter_id,timestamp,kwh\n");
+        for i in 0..m.len() {
+            let local = t[i] + 8 * 3600;
+            let (y, mo, d) = crate::time::civil_from_days(local.div_euclid(86_400));
+            let s = local.rem_euclid(86_400);
+            text += &format!(
+                "{},{y:04}-{mo:02}-{d:02}T{:02}:00:00+08:00,{}\n",
+                m[i],
+                s / 3600,
+                v[i].map(|x| x.to_string()).unwrap_or_default()
+            );
+        }
+        std::fs::write(&csv, text).unwrap();
+        let (from_csv, csv_stats) = read(&csv, 1_000_000);
+        let (in_memory, st) = read(&pq, 1_000_000);
+        let (partitioned, st2) = read(&pq, 10);
+        assert_eq!(from_csv.len(), 2);
+        // Gaps are NaN, which is never equal to itself: compare what they print.
+        let show = |s: &[Series]| format!("{s:?}");
+        assert_eq!(show(&in_memory), show(&from_csv));
+        assert_eq!(show(&partitioned), show(&from_csv));
+        assert!(!from_csv[0].report.cumulative);
+        assert_eq!((st.rows, st.meters, st.skipped_total()), (96, 2, 1));
+        assert_eq!(st2.rows, csv_stats.rows);
+        assert!(
+            st.examples[0].ends_with("r.parquet:6: column kwh: missing or unreadable value"),
+            "{:?}",
+            st.examples
+        );
+    }
+
+    #[test]
+    fn integer_meters_text_times_and_dates_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let pq = dir.path().join("text.parquet");
+        write(
+            &pq,
+            vec![
+                (
+                    "meter",
+                    Arc::new(Int64Array::from(vec![7, 7, 7])) as ArrayRef,
+                ),
+                (
+                    "time",
+                    Arc::new(StringArray::from(vec![
+                        "2024-03-01 00:00",
+                        "2024-03-01 01:00",
+                        "not a time",
+                    ])),
+                ),
+                ("value", Arc::new(Float64Array::from(vec![1.0, 2.0, 3.0]))),
+            ],
+        );
+        let (s, st) = read(&pq, 1_000_000);
+        assert_eq!((s.len(), s[0].meter_id.as_str()), (1, "7"));
+        assert_eq!(st.skipped_total(), 1);
+        let daily = dir.path().join("daily.parquet");
+        write(
+            &daily,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(vec!["D"; 4])) as ArrayRef,
+                ),
+                (
+                    "date",
+                    Arc::new(Date32Array::from(vec![19_783, 19_784, 19_785, 19_786])),
+                ),
+                (
+                    "kwh",
+                    Arc::new(Float64Array::from(vec![10.0, 11.0, 12.0, 13.0])),
+                ),
+            ],
+        );
+        let (s, _) = read(&daily, 1_000_000);
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn unknown_zones_and_missing_columns_are_refused_with_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let pq = dir.path().join("berlin.parquet");
+        write(
+            &pq,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(vec!["A"])) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(TimestampSecondArray::from(vec![0]).with_timezone("Europe/Berlin")),
+                ),
+                ("kwh", Arc::new(Float64Array::from(vec![1.0]))),
+            ],
+        );
+        let err = crate::read::read_readings(
+            std::slice::from_ref(&pq),
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("berlin.parquet: line 1: column timestamp: time zone Europe/Berlin"),
+            "{err}"
+        );
+        let other = dir.path().join("other.parquet");
+        write(
+            &other,
+            vec![("x", Arc::new(Float64Array::from(vec![1.0])) as ArrayRef)],
+        );
+        let err = crate::read::read_readings(
+            &[other],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("need columns for meter, timestamp and value; found x"),
+            "{err}"
+        );
+        let junk = dir.path().join("junk.parquet");
+        std::fs::write(&junk, b"not parquet at all").unwrap();
+        let err = crate::read::read_readings(
+            &[junk],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with(&format!("{}", dir.path().join("junk.parquet").display())),
+            "{err}"
+        );
+    }
+}
