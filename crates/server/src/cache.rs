@@ -19,6 +19,9 @@ pub struct FreshCache<K, V> {
     entries: Mutex<HashMap<K, (Instant, u64, V)>>,
     generation: AtomicU64,
     cap: usize,
+    /// Held while a missing value is computed: requests that miss together wait for the one
+    /// computation instead of each running the same pass over every case.
+    computing: tokio::sync::Mutex<()>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> FreshCache<K, V> {
@@ -28,6 +31,7 @@ impl<K: Eq + Hash + Clone, V: Clone> FreshCache<K, V> {
             entries: Mutex::new(HashMap::new()),
             generation: AtomicU64::new(0),
             cap: cap.max(1),
+            computing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -68,6 +72,10 @@ impl<K: Eq + Hash + Clone, V: Clone> FreshCache<K, V> {
     where
         F: std::future::Future<Output = Result<V, E>>,
     {
+        if let Some(v) = self.get(&key, Instant::now()) {
+            return Ok(v);
+        }
+        let _one_at_a_time = self.computing.lock().await;
         let now = Instant::now();
         if let Some(v) = self.get(&key, now) {
             return Ok(v);
@@ -118,6 +126,28 @@ mod tests {
         c.invalidate();
         c.put(scope.clone(), g, t0, "b");
         assert!(c.get(&scope, t0).is_none());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn requests_that_miss_together_compute_once() {
+        let c: std::sync::Arc<FreshCache<u8, u32>> = std::sync::Arc::new(FreshCache::new(4));
+        let runs = std::sync::Arc::new(AtomicU64::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (c, runs) = (c.clone(), runs.clone());
+            tasks.push(tokio::spawn(async move {
+                c.get_or(1, async {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Ok::<u32, ()>(7)
+                })
+                .await
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(7));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 
     #[test]
