@@ -3,13 +3,19 @@
 //! in the CSV reader's formats) and a value column (any number type). Column names default as
 //! for CSV and are mapped with the same options.
 //!
+//! Timestamps that carry a zone are instants; their local day (for day and night, weekdays,
+//! daily energy) comes from that zone when it is a fixed offset or a China zone name, and from
+//! the default offset (`--utc-offset`, +08:00) when it is UTC: Parquet's own timestamp type can
+//! only say "adjusted to UTC", so UTC is how most writers store local readings.
+//!
 //! Only the three columns are decoded (a projection), batch by batch. Files of up to
 //! `memory_rows` rows are grouped by meter in memory; larger ones are first split by a hash of
 //! the meter id into partition files of fixed-width records on disk and grouped one partition
 //! at a time, so memory is bounded by a partition as for CSV. Rows with a null or unreadable
 //! cell are counted and named by their row number (1-based, in file order) and column.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -54,9 +60,11 @@ fn bad_file(path: &Path, e: impl std::fmt::Display) -> ReadError {
 enum Clock {
     /// Parquet timestamps: units per second, and the offset for local days (instants are UTC
     /// when the column names a zone; local wall time at the default offset when it does not).
+    /// `offset` None: the zone is UTC, the storage convention of Parquet's own timestamp type
+    /// (which cannot name a zone), so local days come from the default offset.
     Ticks {
         per_second: i64,
-        offset: i32,
+        offset: Option<i32>,
         naive: bool,
     },
     /// Days since the epoch, local midnight at the default offset.
@@ -95,12 +103,12 @@ fn clock(path: &Path, column: &str, t: &DataType) -> Result<Clock, ReadError> {
             match tz {
                 Some(z) => Clock::Ticks {
                     per_second,
-                    offset: zone_offset(path, column, z)?,
+                    offset: Some(zone_offset(path, column, z)?).filter(|o| *o != 0),
                     naive: false,
                 },
                 None => Clock::Ticks {
                     per_second,
-                    offset: 0,
+                    offset: None,
                     naive: true,
                 },
             }
@@ -116,19 +124,28 @@ fn clock(path: &Path, column: &str, t: &DataType) -> Result<Clock, ReadError> {
     })
 }
 
-/// The value of cell `i` of a text, integer or dictionary-of-text column as text.
-fn text_at(a: &ArrayRef, i: usize) -> Option<String> {
+/// The value of cell `i` of a text, integer or dictionary-of-text column as text (borrowed
+/// from the batch when it is text: no copy per row).
+fn text_at(a: &ArrayRef, i: usize) -> Option<Cow<'_, str>> {
     if a.is_null(i) {
         return None;
     }
     match a.data_type() {
-        DataType::Utf8 => Some(a.as_string::<i32>().value(i).to_string()),
-        DataType::LargeUtf8 => Some(a.as_string::<i64>().value(i).to_string()),
-        DataType::Utf8View => Some(a.as_string_view().value(i).to_string()),
-        DataType::Int32 => Some(a.as_primitive::<Int32Type>().value(i).to_string()),
-        DataType::Int64 => Some(a.as_primitive::<Int64Type>().value(i).to_string()),
-        DataType::UInt32 => Some(a.as_primitive::<UInt32Type>().value(i).to_string()),
-        DataType::UInt64 => Some(a.as_primitive::<UInt64Type>().value(i).to_string()),
+        DataType::Utf8 => Some(Cow::Borrowed(a.as_string::<i32>().value(i))),
+        DataType::LargeUtf8 => Some(Cow::Borrowed(a.as_string::<i64>().value(i))),
+        DataType::Utf8View => Some(Cow::Borrowed(a.as_string_view().value(i))),
+        DataType::Int32 => Some(Cow::Owned(
+            a.as_primitive::<Int32Type>().value(i).to_string(),
+        )),
+        DataType::Int64 => Some(Cow::Owned(
+            a.as_primitive::<Int64Type>().value(i).to_string(),
+        )),
+        DataType::UInt32 => Some(Cow::Owned(
+            a.as_primitive::<UInt32Type>().value(i).to_string(),
+        )),
+        DataType::UInt64 => Some(Cow::Owned(
+            a.as_primitive::<UInt64Type>().value(i).to_string(),
+        )),
         DataType::Dictionary(_, _) => {
             let d = a.as_any_dictionary();
             let key = d.normalized_keys()[i];
@@ -192,7 +209,10 @@ fn stamp_at(a: &ArrayRef, i: usize, clock: Clock, default_offset: i32) -> Option
                     offset: default_offset,
                 }
             } else {
-                Stamp { utc: secs, offset }
+                Stamp {
+                    utc: secs,
+                    offset: offset.unwrap_or(default_offset),
+                }
             })
         }
         Clock::Days => {
@@ -256,7 +276,10 @@ pub fn read_file(
         .build()
         .map_err(|e| bad_file(path, e))?;
     let (mn, tn, vn) = (names[mc].clone(), names[tc].clone(), names[vc].clone());
-    let each = |sink: &mut dyn FnMut(String, Stamp, f64)| -> Result<(), ReadError> {
+    let grouped = is_grouped(path, mc, &names[mc])?;
+    let each = |stats: &mut ReadStats,
+                sink: &mut dyn FnMut(&str, Stamp, f64, &mut ReadStats)|
+     -> Result<(), ReadError> {
         let mut row: u64 = 0;
         for batch in reader {
             let batch = batch.map_err(|e| bad_file(path, e))?;
@@ -282,14 +305,40 @@ pub fn read_file(
                     stats.skip(path, row, &vn, "missing or unreadable value");
                     continue;
                 };
-                sink(meter.trim().to_string(), stamp, value);
+                sink(meter.trim(), stamp, value, stats);
             }
         }
         Ok(())
     };
+    if grouped {
+        // Every meter's rows together: build each as soon as its rows end; memory holds one.
+        let mut cur = String::new();
+        let mut buf: Vec<(Stamp, f64)> = Vec::new();
+        let mut done = |meter: &mut String, buf: &mut Vec<(Stamp, f64)>, stats: &mut ReadStats| {
+            if !buf.is_empty() {
+                let mut one: Rows = HashMap::default();
+                one.insert(std::mem::take(meter), std::mem::take(buf));
+                emit(one, opts, allow_negative, f, stats);
+            }
+        };
+        each(stats, &mut |m, s, v, stats| {
+            if m != cur {
+                done(&mut cur, &mut buf, stats);
+                cur = m.to_string();
+            }
+            buf.push((s, v));
+        })?;
+        done(&mut cur, &mut buf, stats);
+        return Ok(());
+    }
     if total_rows <= opts.memory_rows {
         let mut rows: Rows = HashMap::default();
-        each(&mut |m, s, v| rows.entry(m).or_default().push((s, v)))?;
+        each(stats, &mut |m, s, v, _| match rows.get_mut(m) {
+            Some(r) => r.push((s, v)),
+            None => {
+                rows.insert(m.to_string(), vec![(s, v)]);
+            }
+        })?;
         emit(rows, opts, allow_negative, f, stats);
         return Ok(());
     }
@@ -302,12 +351,12 @@ pub fn read_file(
         .collect::<Result<_, _>>()
         .map_err(io(&dir))?;
     let mut failed: Option<std::io::Error> = None;
-    each(&mut |m, s, v| {
+    each(stats, &mut |m, s, v, _| {
         if failed.is_some() {
             return;
         }
-        let w = &mut writers[(hasher.hash_one(&m) % parts as u64) as usize];
-        if let Err(e) = write_record(w, &m, s, v) {
+        let w = &mut writers[(hasher.hash_one(m) % parts as u64) as usize];
+        if let Err(e) = write_record(w, m, s, v) {
             failed = Some(e);
         }
     })?;
@@ -330,6 +379,39 @@ pub fn read_file(
     }
     let _ = std::fs::remove_dir(&dir);
     Ok(())
+}
+
+/// True when each meter's rows are together in the file: read from the meter column alone.
+fn is_grouped(path: &Path, mc: usize, column: &str) -> Result<bool, ReadError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [mc]);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| bad_file(path, e))?;
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut cur: Option<String> = None;
+    for batch in reader {
+        let batch = batch.map_err(|e| bad_file(path, e))?;
+        let Some(m) = batch.column_by_name(column) else {
+            return Ok(false);
+        };
+        for i in 0..batch.num_rows() {
+            // Rows without a meter are skipped when read; they do not split a meter's rows.
+            let Some(meter) = text_at(m, i) else { continue };
+            let meter = meter.trim();
+            if meter.is_empty() || cur.as_deref() == Some(meter) {
+                continue;
+            }
+            if !seen.insert(meter.to_string()) {
+                return Ok(false);
+            }
+            cur = Some(meter.to_string());
+        }
+    }
+    Ok(true)
 }
 
 fn part(dir: &Path, i: usize) -> PathBuf {
@@ -473,11 +555,62 @@ mod tests {
         let (from_csv, csv_stats) = read(&csv, 1_000_000);
         let (in_memory, st) = read(&pq, 1_000_000);
         let (partitioned, st2) = read(&pq, 10);
+        // The same instants tagged UTC (what Parquet's own timestamp type says) fall into the
+        // same local days: at the default offset, +08:00.
+        let utc = dir.path().join("utc.parquet");
+        write(
+            &utc,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(m.clone())) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(TimestampSecondArray::from(t.clone()).with_timezone("UTC")),
+                ),
+                ("kwh", Arc::new(Float64Array::from(v.clone()))),
+            ],
+        );
+        let (as_utc, _) = read(&utc, 1_000_000);
+        // Each meter's rows together: streamed a meter at a time.
+        let mut order: Vec<usize> = (0..m.len()).collect();
+        order.sort_by_key(|&i| (m[i].clone(), t[i]));
+        let grouped = dir.path().join("grouped.parquet");
+        write(
+            &grouped,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(
+                        order.iter().map(|&i| m[i].clone()).collect::<Vec<_>>(),
+                    )) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(
+                        TimestampSecondArray::from(order.iter().map(|&i| t[i]).collect::<Vec<_>>())
+                            .with_timezone("+08:00"),
+                    ),
+                ),
+                (
+                    "kwh",
+                    Arc::new(Float64Array::from(
+                        order.iter().map(|&i| v[i]).collect::<Vec<_>>(),
+                    )),
+                ),
+            ],
+        );
+        assert!(is_grouped(&grouped, 0, "meter_id").unwrap());
+        assert!(!is_grouped(&pq, 0, "meter_id").unwrap());
+        let (streamed, _) = read(&grouped, 10);
         assert_eq!(from_csv.len(), 2);
         // Gaps are NaN, which is never equal to itself: compare what they print.
         let show = |s: &[Series]| format!("{s:?}");
         assert_eq!(show(&in_memory), show(&from_csv));
         assert_eq!(show(&partitioned), show(&from_csv));
+        assert_eq!(show(&as_utc), show(&from_csv));
+        assert_eq!(show(&streamed), show(&from_csv));
         assert!(!from_csv[0].report.cumulative);
         assert_eq!((st.rows, st.meters, st.skipped_total()), (96, 2, 1));
         assert_eq!(st2.rows, csv_stats.rows);
