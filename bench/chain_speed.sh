@@ -32,3 +32,21 @@ hyperfine --warmup 1 --runs 3 -N --export-json target/bench/chain.json \
 for c in "$BIN chain blocks $DIR/blocks --format csv -q" "$PEER $DIR/blocks"; do
   /usr/bin/time -f "%M KB peak, %e s: $c" $c > /dev/null
 done
+# Decoding against a PyPI parser (pip install blockchain-parser), on the first block file only:
+# the package reads blocks in file order and computes ids and output values, no fees.
+if python3 -c "import blockchain_parser" 2>/dev/null; then
+  ONE=target/bench/chain-one/blocks
+  mkdir -p "$ONE" && ln -sf "$PWD/$DIR/blocks/blk00000.dat" "$ONE/blk00000.dat"
+  "$BIN" chain blocks "$ONE" --format csv -q | python3 -c "
+import sys, csv
+r = list(csv.DictReader(sys.stdin)); print('minewatch blocks', len(r), 'txs', sum(int(x['txs']) for x in r))"
+  python3 bench/chain_pypi.py "$ONE"
+  hyperfine --warmup 1 --runs 3 -N --export-json target/bench/chain-pypi.json \
+    -n minewatch "$BIN chain blocks $ONE --format csv -q" \
+    -n blockchain-parser "python3 bench/chain_pypi.py $ONE" --output=null
+  for c in "$BIN chain blocks $ONE --format csv -q" "python3 bench/chain_pypi.py $ONE"; do
+    /usr/bin/time -f "%M KB peak, %e s: $c" $c > /dev/null
+  done
+else
+  echo "blockchain-parser (PyPI) is not installed: the decoding comparison skips"
+fi

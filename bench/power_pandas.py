@@ -2,7 +2,7 @@
 """The per-meter load features of `minewatch power scan`, written the way an analyst would in
 pandas, to measure minewatch against it on the same file (docs/PERFORMANCE.md).
 
-Usage: python3 bench/power_pandas.py readings.csv > features.csv
+Usage: python3 bench/power_pandas.py readings.csv|readings.parquet > features.csv
 
 Features per meter over the whole file (local time, +08:00 as written): median daily load
 factor, night (00-06) over midday (10-16) mean, CV of daily energy, median intraday CV, weekend
@@ -14,9 +14,15 @@ import numpy as np
 import pandas as pd
 
 def main(path):
-    df = pd.read_csv(path, dtype={"meter_id": "category", "kwh": "float64"})
-    # Local wall-clock time as written (the offset is the same for every row of a region).
-    ts = pd.to_datetime(df["timestamp"].str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
+    if path.endswith(".parquet"):
+        # Parquet (bench/csv_to_parquet.py): instants; local wall-clock time in China.
+        df = pd.read_parquet(path)
+        df["meter_id"] = df["meter_id"].astype("category")
+        ts = df["timestamp"].dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
+    else:
+        df = pd.read_csv(path, dtype={"meter_id": "category", "kwh": "float64"})
+        # Local wall-clock time as written (the offset is the same for every row of a region).
+        ts = pd.to_datetime(df["timestamp"].str.slice(0, 19), format="%Y-%m-%dT%H:%M:%S")
     step_h = (ts.iloc[1] - ts.iloc[0]).total_seconds() / 3600 if len(ts) > 1 else 1.0
     df["day"] = ts.dt.floor("D")
     df["hour"] = ts.dt.hour

@@ -18,10 +18,23 @@ cat "$DIR/readings.csv" > /dev/null
 t() { /usr/bin/time -f "%e %M" "$@" 2>&1 >/dev/null | tail -1; }
 MW=$(t taskset -c 1 "$BIN" power scan "$DIR/readings.csv" --customers "$DIR/customers.csv" -q --format jsonl || true)
 PD=$(t taskset -c 1 python3 bench/power_pandas.py "$DIR/readings.csv")
-python3 - "$ROWS" "$MW" "$PD" <<'PY'
+# The same readings as Parquet (needs pyarrow; minewatch built with the parquet feature).
+MWQ="- -"; PDQ="- -"
+if python3 -c "import pyarrow" 2>/dev/null; then
+  [ -f "$DIR/readings.parquet" ] || python3 bench/csv_to_parquet.py "$DIR/readings.csv" "$DIR/readings.parquet"
+  cargo build --release -q --features parquet --target-dir target/parquet
+  MWQ=$(t taskset -c 1 target/parquet/release/minewatch power scan "$DIR/readings.parquet" --customers "$DIR/customers.csv" -q --format jsonl || true)
+  PDQ=$(t taskset -c 1 python3 bench/power_pandas.py "$DIR/readings.parquet")
+fi
+python3 - "$ROWS" "$MW" "$PD" "$MWQ" "$PDQ" <<'PY'
 import sys
-rows = int(sys.argv[1]); mw = sys.argv[2].split(); pd = sys.argv[3].split()
-for name, (secs, kib) in (("minewatch power scan", mw), ("pandas features", pd)):
+rows = int(sys.argv[1]); mw, pd, mwq, pdq = (a.split() for a in sys.argv[2:6])
+for name, (secs, kib) in (("minewatch power scan", mw), ("pandas features", pd),
+                          ("minewatch, Parquet", mwq), ("pandas, Parquet", pdq)):
+    if secs == "-":
+        continue
     secs = float(secs); print(f"{name:22s} {secs:7.2f} s  {rows / secs / 1e6:6.2f} M readings/s  peak {int(kib) / 1024:7.0f} MiB")
 print(f"minewatch vs pandas: {float(pd[0]) / float(mw[0]):.1f}x")
+if mwq[0] != "-":
+    print(f"minewatch vs pandas on Parquet: {float(pdq[0]) / float(mwq[0]):.1f}x")
 PY

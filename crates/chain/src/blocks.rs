@@ -10,11 +10,13 @@
 
 use crate::pools::{MatchedBy, Pools};
 use crate::read::{
-    FileKind, Net, ReadError, ReadReport, blk_files, read_deobfuscated, records, sniff, xor_key,
+    BlockFile, FileKind, Net, ReadError, ReadReport, blk_files, read_deobfuscated, records, sniff,
+    xor_key,
 };
 use bitcoin::hashes::Hash;
-use bitcoin::{Address, Block, BlockHash, OutPoint, Work};
+use bitcoin::{Address, Block, BlockHash, Work};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -227,6 +229,79 @@ fn file_blocks(
     }
 }
 
+/// An unspent output's place, as the map of unspent outputs keys it: the first 128 bits of its
+/// txid and its index, 24 bytes instead of the 36 of an `OutPoint` (the map holds millions and
+/// its lookups are cache misses, a third of the reading time). A txid is a double SHA-256:
+/// finding two that share 128 bits takes about 2^64 hashes, out of anyone's reach.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Unspent {
+    head: u64,
+    tail: u64,
+    vout: u32,
+}
+
+impl Unspent {
+    fn of(txid: &bitcoin::Txid, vout: u32) -> Unspent {
+        let b = txid.as_byte_array();
+        let word = |k: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&b[k..k + 8]);
+            u64::from_le_bytes(w)
+        };
+        Unspent {
+            head: word(0),
+            tail: word(8),
+            vout,
+        }
+    }
+}
+
+impl std::hash::Hash for Unspent {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        // The txid's bytes are already evenly spread: eight of them and the index suffice.
+        h.write_u64(self.head ^ u64::from(self.vout).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    }
+}
+
+/// Builds [`SeededHash`]es with a seed random per process: a block author who grinds txids
+/// sharing their first bytes can slow the map down, never make it answer wrongly.
+#[derive(Clone)]
+struct Seeded(u64);
+
+impl Seeded {
+    fn new() -> Seeded {
+        use std::hash::BuildHasher;
+        Seeded(foldhash::fast::RandomState::default().hash_one(0u8))
+    }
+}
+
+impl std::hash::BuildHasher for Seeded {
+    type Hasher = SeededHash;
+    fn build_hasher(&self) -> SeededHash {
+        SeededHash(self.0)
+    }
+}
+
+/// The hasher of the map of unspent outputs.
+struct SeededHash(u64);
+
+impl std::hash::Hasher for SeededHash {
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `Unspent`; folded in whole for anything else.
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 ^= v;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Reads blocks from block directories and files, in chain order, handing each to `f`.
 pub fn read_blocks(
     paths: &[PathBuf],
@@ -240,7 +315,6 @@ pub fn read_blocks(
     let mut heads: Vec<Head> = Vec::new();
     let mut held: HashMap<usize, Vec<Held>> = HashMap::new();
     for (fi, (path, key, is_blk)) in files.iter().enumerate() {
-        let bytes = read_deobfuscated(path, key)?;
         let mut push = |net: Option<Net>, src: Src, b: &[u8], report: &mut BlocksReport| {
             let Some(h) = b
                 .get(..80)
@@ -265,9 +339,15 @@ pub fn read_blocks(
             });
         };
         if *is_blk {
+            // Headers only: the map's other pages are not touched in this pass.
+            let file = BlockFile::open(path, *key)?;
             let mut found = Vec::new();
-            records(path, &bytes, &mut report.read, &mut |n, off, b| {
-                found.push((n, off, b[..80.min(b.len())].to_vec()))
+            file.records(path, &mut report.read, &mut |n, off, _| {
+                let header = file
+                    .slice(off as usize + 8, 80)
+                    .map(|h| h.into_owned())
+                    .unwrap_or_default();
+                found.push((n, off, header))
             });
             for (n, off, b) in found {
                 push(
@@ -281,6 +361,7 @@ pub fn read_blocks(
                 );
             }
         } else {
+            let bytes = read_deobfuscated(path, key)?;
             let mut v = Vec::new();
             file_blocks(path, &bytes, &mut report.read, &mut v);
             for (i, (n, _, b)) in v.iter().enumerate() {
@@ -361,31 +442,33 @@ pub fn read_blocks(
     report.stale = order.iter().filter(|&&i| !on_best[i]).count() as u64;
 
     // Pass 2: decode in order.
-    let mut cache: Option<(usize, Vec<u8>)> = None;
-    // A fast non-cryptographic hasher: tens of millions of outpoints (txid hashes already
-    // spread keys; the map is not exposed to anyone choosing them adversarially... except block
-    // authors, and foldhash's seeded state keeps that to a slowdown, not a wrong answer).
-    let mut utxo: HashMap<OutPoint, u64, foldhash::fast::RandomState> = HashMap::default();
+    let mut cache: Option<(usize, BlockFile)> = None;
+    let mut utxo: HashMap<Unspent, u64, Seeded> = HashMap::with_hasher(Seeded::new());
     let mut base_height: HashMap<usize, Option<u64>> = HashMap::new();
     for i in order {
         let h = &heads[i];
-        let (path, bytes): (&PathBuf, Vec<u8>) = match &h.src {
+        let (path, bytes): (&PathBuf, Cow<[u8]>) = match &h.src {
             Src::Blk { file, offset } => {
                 if cache.as_ref().is_none_or(|(f, _)| f != file) {
-                    cache = Some((*file, read_deobfuscated(&files[*file].0, &files[*file].1)?));
+                    cache = Some((*file, BlockFile::open(&files[*file].0, files[*file].1)?));
                 }
-                let Some((_, buf)) = &cache else { continue };
+                let Some((_, map)) = &cache else { continue };
                 let o = *offset as usize;
-                let size =
-                    u32::from_le_bytes([buf[o + 4], buf[o + 5], buf[o + 6], buf[o + 7]]) as usize;
-                (&files[*file].0, buf[o + 8..o + 8 + size].to_vec())
+                // The walk of pass 1 checked the record lies within the file.
+                let size = map
+                    .slice(o + 4, 4)
+                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+                (
+                    &files[*file].0,
+                    map.slice(o + 8, size).unwrap_or(Cow::Borrowed(&[])),
+                )
             }
             Src::Bytes { file, index } => (
                 &files[*file].0,
                 held.get(file)
                     .and_then(|v| v.get(*index))
-                    .map(|x| x.2.clone())
-                    .unwrap_or_default(),
+                    .map(|x| Cow::Borrowed(x.2.as_slice()))
+                    .unwrap_or(Cow::Borrowed(&[])),
             ),
         };
         let offset = match &h.src {
@@ -445,38 +528,41 @@ pub fn read_blocks(
         let pool = pools.attribute(&payout_addresses, &script_sig);
         let reward: u64 = coinbase.output.iter().map(|o| o.value.to_sat()).sum();
         let subsidy_sat = height.map(|h2| subsidy(h2, h.net));
-        // Fees from spent outputs, on the best chain only (a stale block's spends are not ours).
+        // Fees from spent outputs, transaction by transaction so that a transaction may spend
+        // an output of an earlier one in the same block. On the best chain spent outputs leave
+        // the map as they are found (one lookup each); a stale block's spends are not ours, so
+        // there they are only looked up.
         let mut fees: Option<u64> = Some(0);
-        for tx in block.txdata.iter().skip(1) {
-            let mut ins = 0u64;
-            for inp in &tx.input {
-                match utxo.get(&inp.previous_output) {
-                    Some(v) => ins = ins.saturating_add(*v),
-                    None => fees = None,
-                }
-            }
-            // Checked: an invalid transaction (outputs beyond the money supply, or more out than
-            // in) must not turn into a plausible fee.
-            let outs = tx
-                .output
-                .iter()
-                .try_fold(0u64, |a, o| a.checked_add(o.value.to_sat()));
-            fees = match (fees, outs) {
-                (Some(f), Some(outs)) if ins >= outs => Some(f + (ins - outs)),
-                _ => None,
-            };
-        }
-        if on_best[i] {
-            for (tx, txid) in block.txdata.iter().zip(&txids) {
-                if !tx.is_coinbase() {
-                    for inp in &tx.input {
-                        utxo.remove(&inp.previous_output);
+        for (k, (tx, txid)) in block.txdata.iter().zip(&txids).enumerate() {
+            if k > 0 {
+                let mut ins = 0u64;
+                for inp in &tx.input {
+                    let key = Unspent::of(&inp.previous_output.txid, inp.previous_output.vout);
+                    let found = if on_best[i] {
+                        utxo.remove(&key)
+                    } else {
+                        utxo.get(&key).copied()
+                    };
+                    match found {
+                        Some(v) => ins = ins.saturating_add(v),
+                        None => fees = None,
                     }
                 }
+                // Checked: an invalid transaction (outputs beyond the money supply, or more
+                // out than in) must not turn into a plausible fee.
+                let outs = tx
+                    .output
+                    .iter()
+                    .try_fold(0u64, |a, o| a.checked_add(o.value.to_sat()));
+                fees = match (fees, outs) {
+                    (Some(f), Some(outs)) if ins >= outs => Some(f + (ins - outs)),
+                    _ => None,
+                };
+            }
+            if on_best[i] {
                 if utxo.len() < opts.max_utxos {
-                    let txid = *txid;
                     for (v, o) in tx.output.iter().enumerate() {
-                        utxo.insert(OutPoint::new(txid, v as u32), o.value.to_sat());
+                        utxo.insert(Unspent::of(txid, v as u32), o.value.to_sat());
                     }
                 } else {
                     report.utxo_cap_reached = true;

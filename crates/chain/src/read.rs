@@ -163,6 +163,68 @@ pub fn read_deobfuscated(path: &Path, key: &[u8; 8]) -> Result<Vec<u8>, ReadErro
     Ok(b)
 }
 
+/// A block file mapped into memory with its xor key. Blocks are sliced from the map and
+/// deobfuscated one at a time when there is a key, so reading headers touches only the pages
+/// that hold them and no pass copies a whole file.
+pub struct BlockFile {
+    bytes: Mapped,
+    key: [u8; 8],
+}
+
+enum Mapped {
+    Map(memmap2::Mmap),
+    /// Empty files cannot be mapped.
+    Empty,
+}
+
+impl BlockFile {
+    /// Maps a block file.
+    pub fn open(path: &Path, key: [u8; 8]) -> Result<BlockFile, ReadError> {
+        let file = std::fs::File::open(path).map_err(io(path))?;
+        let len = file.metadata().map_err(io(path))?.len();
+        let bytes = if len == 0 {
+            Mapped::Empty
+        } else {
+            // SAFETY: a read-only map of a file we only read. Core appends to its newest block
+            // file while it runs; a record cut short by that reads as truncated and is reported.
+            Mapped::Map(unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?)
+        };
+        Ok(BlockFile { bytes, key })
+    }
+
+    /// The file's bytes as stored (still obfuscated when there is a key).
+    fn raw(&self) -> &[u8] {
+        match &self.bytes {
+            Mapped::Map(m) => m,
+            Mapped::Empty => &[],
+        }
+    }
+
+    /// `len` bytes from offset `from`, deobfuscated (borrowed from the map without a key).
+    pub fn slice(&self, from: usize, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
+        let b = self.raw().get(from..from.checked_add(len)?)?;
+        if self.key == [0; 8] {
+            return Some(std::borrow::Cow::Borrowed(b));
+        }
+        Some(std::borrow::Cow::Owned(
+            b.iter()
+                .enumerate()
+                .map(|(i, x)| x ^ self.key[(from + i) % 8])
+                .collect(),
+        ))
+    }
+
+    /// Walks the file's records: each block's network, the offset of its record and its size.
+    pub fn records(
+        &self,
+        path: &Path,
+        report: &mut ReadReport,
+        f: &mut dyn FnMut(Net, u64, usize),
+    ) {
+        walk(path, self.raw(), &self.key, report, f);
+    }
+}
+
 /// Walks the records of one block file's bytes, handing each block's bytes and offset to `f`.
 pub fn records(
     path: &Path,
@@ -170,14 +232,34 @@ pub fn records(
     report: &mut ReadReport,
     f: &mut dyn FnMut(Net, u64, &[u8]),
 ) {
+    walk(path, bytes, &[0; 8], report, &mut |net, at, size| {
+        let at = at as usize;
+        f(net, at as u64, &bytes[at + 8..at + 8 + size]);
+    });
+}
+
+/// The record walk over bytes obfuscated with `key` (all zeros: none): only each record's
+/// eight-byte preamble is deobfuscated here.
+fn walk(
+    path: &Path,
+    bytes: &[u8],
+    key: &[u8; 8],
+    report: &mut ReadReport,
+    f: &mut dyn FnMut(Net, u64, usize),
+) {
     let mut at = 0usize;
     while at < bytes.len() {
-        let rest = &bytes[at..];
-        if rest.len() < 8 {
+        let raw = &bytes[at..];
+        let mut pre = [0u8; 8];
+        for (i, b) in raw.iter().take(8).enumerate() {
+            pre[i] = b ^ key[(at + i) % 8];
+        }
+        let rest = &pre[..raw.len().min(8)];
+        if raw.len() < 8 {
             if rest.iter().any(|b| *b != 0) {
                 report
                     .truncated
-                    .push((path.to_path_buf(), at as u64, 0, rest.len() as u64));
+                    .push((path.to_path_buf(), at as u64, 0, raw.len() as u64));
             }
             return;
         }
@@ -206,17 +288,17 @@ pub fn records(
             });
             return;
         }
-        if rest.len() < 8 + size {
+        if raw.len() < 8 + size {
             report.truncated.push((
                 path.to_path_buf(),
                 at as u64,
                 size as u64,
-                (rest.len() - 8) as u64,
+                (raw.len() - 8) as u64,
             ));
             return;
         }
         report.blocks += 1;
-        f(net, at as u64, &rest[8..8 + size]);
+        f(net, at as u64, size);
         at += 8 + size;
     }
 }
@@ -320,5 +402,54 @@ mod tests {
             read_deobfuscated(&d.path().join("blk00000.dat"), &k).unwrap(),
             [0xf9, 0xbe, 0xb4, 0xd9]
         );
+    }
+
+    #[test]
+    fn a_mapped_obfuscated_file_walks_like_its_plain_bytes() {
+        let main = [0xf9, 0xbe, 0xb4, 0xd9];
+        let mut plain = record(main, &(0..100).collect::<Vec<u8>>());
+        plain.extend(record(main, &[7u8; 90]));
+        plain.extend(&record(main, &[3u8; 200])[..150]);
+        let key = [0xea, 0x8f, 0x28, 0x7a, 0xce, 0x2a, 0xf8, 0xa5];
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("blk00000.dat");
+        let hidden: Vec<u8> = plain
+            .iter()
+            .enumerate()
+            .map(|(i, b)| b ^ key[i % 8])
+            .collect();
+        std::fs::write(&path, &hidden).unwrap();
+        let file = BlockFile::open(&path, key).unwrap();
+        let (mut rep, mut seen) = (ReadReport::default(), Vec::new());
+        file.records(&path, &mut rep, &mut |n, off, size| {
+            seen.push((
+                n,
+                off,
+                file.slice(off as usize + 8, size).unwrap().into_owned(),
+            ))
+        });
+        let (mut want_rep, mut want) = (ReadReport::default(), Vec::new());
+        records(&path, &plain, &mut want_rep, &mut |n, off, b| {
+            want.push((n, off, b.to_vec()))
+        });
+        assert_eq!(seen, want);
+        assert_eq!(seen.len(), 2);
+        assert_eq!(rep.truncated, want_rep.truncated);
+        assert_eq!(rep.truncated, vec![(path.clone(), 206, 200, 142)]);
+        // A wrong key reads as a missing magic, at the record's offset.
+        let wrong = BlockFile::open(&path, [1; 8]).unwrap();
+        let mut rep = ReadReport::default();
+        wrong.records(&path, &mut rep, &mut |_, _, _| {});
+        assert!(
+            rep.errors[0].to_string().contains("wrong xor.dat key"),
+            "{}",
+            rep.errors[0]
+        );
+        // An empty file has no records and maps without error.
+        std::fs::write(d.path().join("blk00001.dat"), b"").unwrap();
+        let empty = BlockFile::open(&d.path().join("blk00001.dat"), key).unwrap();
+        let mut rep = ReadReport::default();
+        empty.records(&path, &mut rep, &mut |_, _, _| panic!("no records"));
+        assert_eq!(rep.blocks, 0);
     }
 }

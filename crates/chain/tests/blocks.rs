@@ -46,7 +46,13 @@ fn own_chain_with_fork_fees_pools_and_xor() {
         &[(49_9999_0000, p2pkh(4))],
     );
     let cb2 = coinbase(2, "", p2pkh(9), 50_0000_9000);
-    let b2 = block(b1.block_hash(), 1_700_001_200, vec![cb2, s2]);
+    let b2 = block(b1.block_hash(), 1_700_001_200, vec![cb2, s2.clone()]);
+    // Block 3 chains two transactions: s4 spends s3's output in the same block (10,000 sat of
+    // fee each).
+    let s3 = spend(&[OutPoint::new(txid(&s2), 0)], &[(49_9998_0000, p2pkh(5))]);
+    let s4 = spend(&[OutPoint::new(txid(&s3), 0)], &[(49_9997_0000, p2pkh(6))]);
+    let cb3 = coinbase(3, "", p2pkh(9), 50_0002_0000);
+    let b3 = block(b2.block_hash(), 1_700_001_800, vec![cb3, s3, s4]);
     let d = tempfile::tempdir().unwrap();
     let key = [0xea, 0x8f, 0x28, 0x7a, 0xce, 0x2a, 0xf8, 0xa5];
     // Arrival order: the fork and block 2 before block 1.
@@ -55,10 +61,14 @@ fn own_chain_with_fork_fees_pools_and_xor() {
         blk_file(&[&b0, &b1x, &b2], MAIN, key),
     )
     .unwrap();
-    std::fs::write(d.path().join("blk00001.dat"), blk_file(&[&b1], MAIN, key)).unwrap();
+    std::fs::write(
+        d.path().join("blk00001.dat"),
+        blk_file(&[&b1, &b3], MAIN, key),
+    )
+    .unwrap();
     std::fs::write(d.path().join("xor.dat"), key).unwrap();
     let (v, r) = read(&[d.path().to_path_buf()], &pools);
-    assert_eq!(r.read.blocks, 4);
+    assert_eq!(r.read.blocks, 5);
     assert!(
         r.bad_blocks.is_empty() && r.read.errors.is_empty(),
         "{:?}",
@@ -75,7 +85,8 @@ fn own_chain_with_fork_fees_pools_and_xor() {
         vec![
             (Some(0), Some(0)),
             (Some(1), Some(1000)),
-            (Some(2), Some(9000))
+            (Some(2), Some(9000)),
+            (Some(3), Some(20_000))
         ]
     );
     assert_eq!(v[0].pool.as_deref(), Some("TagPool"));
