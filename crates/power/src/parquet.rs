@@ -505,6 +505,24 @@ mod tests {
         w.close().unwrap();
     }
 
+    /// The default layout: text meters, timestamps in seconds tagged `zone`, kWh.
+    fn write_readings(path: &Path, m: &[String], t: &[i64], v: &[Option<f64>], zone: &str) {
+        write(
+            path,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(m.to_vec())) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(TimestampSecondArray::from(t.to_vec()).with_timezone(zone)),
+                ),
+                ("kwh", Arc::new(Float64Array::from(v.to_vec()))),
+            ],
+        );
+    }
+
     fn read(path: &Path, memory_rows: usize) -> (Vec<Series>, ReadStats) {
         let opts = ReadingsOptions {
             memory_rows,
@@ -524,20 +542,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (m, t, v) = rows();
         let pq = dir.path().join("r.parquet");
-        write(
-            &pq,
-            vec![
-                (
-                    "meter_id",
-                    Arc::new(StringArray::from(m.clone())) as ArrayRef,
-                ),
-                (
-                    "timestamp",
-                    Arc::new(TimestampSecondArray::from(t.clone()).with_timezone("+08:00")),
-                ),
-                ("kwh", Arc::new(Float64Array::from(v.clone()))),
-            ],
-        );
+        write_readings(&pq, &m, &t, &v, "+08:00");
         let csv = dir.path().join("r.csv");
         let mut text = String::from("meter_id,timestamp,kwh\n");
         for i in 0..m.len() {
@@ -558,49 +563,21 @@ mod tests {
         // The same instants tagged UTC (what Parquet's own timestamp type says) fall into the
         // same local days: at the default offset, +08:00.
         let utc = dir.path().join("utc.parquet");
-        write(
-            &utc,
-            vec![
-                (
-                    "meter_id",
-                    Arc::new(StringArray::from(m.clone())) as ArrayRef,
-                ),
-                (
-                    "timestamp",
-                    Arc::new(TimestampSecondArray::from(t.clone()).with_timezone("UTC")),
-                ),
-                ("kwh", Arc::new(Float64Array::from(v.clone()))),
-            ],
-        );
+        write_readings(&utc, &m, &t, &v, "UTC");
         let (as_utc, _) = read(&utc, 1_000_000);
         // Each meter's rows together: streamed a meter at a time.
         let mut order: Vec<usize> = (0..m.len()).collect();
         order.sort_by_key(|&i| (m[i].clone(), t[i]));
         let grouped = dir.path().join("grouped.parquet");
-        write(
-            &grouped,
-            vec![
-                (
-                    "meter_id",
-                    Arc::new(StringArray::from(
-                        order.iter().map(|&i| m[i].clone()).collect::<Vec<_>>(),
-                    )) as ArrayRef,
-                ),
-                (
-                    "timestamp",
-                    Arc::new(
-                        TimestampSecondArray::from(order.iter().map(|&i| t[i]).collect::<Vec<_>>())
-                            .with_timezone("+08:00"),
-                    ),
-                ),
-                (
-                    "kwh",
-                    Arc::new(Float64Array::from(
-                        order.iter().map(|&i| v[i]).collect::<Vec<_>>(),
-                    )),
-                ),
-            ],
-        );
+        let pick = |o: &[usize]| -> (Vec<String>, Vec<i64>, Vec<Option<f64>>) {
+            (
+                o.iter().map(|&i| m[i].clone()).collect(),
+                o.iter().map(|&i| t[i]).collect(),
+                o.iter().map(|&i| v[i]).collect(),
+            )
+        };
+        let (gm, gt, gv) = pick(&order);
+        write_readings(&grouped, &gm, &gt, &gv, "+08:00");
         assert!(is_grouped(&grouped, 0, "meter_id").unwrap());
         assert!(!is_grouped(&pq, 0, "meter_id").unwrap());
         let (streamed, _) = read(&grouped, 10);

@@ -127,20 +127,45 @@ fn token(f: &Fixture, role: Role, region: &str) -> String {
         .clone()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn roles_regions_and_masking() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    // The store's clients are synchronous: set up off the async threads.
-    let all = tokio::task::spawn_blocking(move || engines(&d, "api"))
+/// The fixture on every engine (set up off the async threads: the store's clients are
+/// synchronous).
+async fn fixtures(dir: &std::path::Path, test: &'static str) -> Vec<(&'static str, Fixture)> {
+    let d = dir.to_path_buf();
+    let all = tokio::task::spawn_blocking(move || engines(&d, test))
         .await
         .unwrap();
+    let mut out = Vec::new();
     for e in all {
-        let (d, t) = (dir.path().to_path_buf(), e.target.clone());
+        let (d, t) = (dir.to_path_buf(), e.target.clone());
         let f = tokio::task::spawn_blocking(move || setup(&d, t))
             .await
             .unwrap();
-        let l = e.label;
+        out.push((e.label, f));
+    }
+    out
+}
+
+/// A raw body posted with a token: the status and the JSON answer.
+async fn post_raw(app: &axum::Router, uri: &str, token: &str, body: String) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(body))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_regions_and_masking() {
+    let dir = tempfile::tempdir().unwrap();
+    for (l, f) in fixtures(dir.path(), "api").await {
         let (im, sc) = (f.im_case, f.sc_case);
 
         // Nothing answers without credentials.
@@ -365,21 +390,17 @@ async fn roles_regions_and_masking() {
                 // Evidence uploads: everyone but the auditor, recorded as their department.
                 let line = json!({"meter_id": format!("M-{}-{region}", role.name()), "score": 0.9, "suspected": true, "mining_kw": 5.0,
                                   "window_start": "2024-02-01", "window_end": "2024-02-29", "reasons": []}).to_string();
-                let req = Request::builder()
-                    .method("POST")
-                    .uri("/api/v1/evidence?name=t.jsonl")
-                    .header(header::AUTHORIZATION, format!("Bearer {t}"))
-                    .body(Body::from(line + "\n{broken\n"))
-                    .unwrap();
-                let resp = f.app.clone().oneshot(req).await.unwrap();
+                let (st, r) = post_raw(
+                    &f.app,
+                    "/api/v1/evidence?name=t.jsonl",
+                    &t,
+                    line + "\n{broken\n",
+                )
+                .await;
                 if role == Role::Auditor {
-                    assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{who}");
+                    assert_eq!(st, StatusCode::FORBIDDEN, "{who}");
                 } else {
-                    assert_eq!(resp.status(), StatusCode::OK, "{who}");
-                    let r: Value = serde_json::from_slice(
-                        &resp.into_body().collect().await.unwrap().to_bytes(),
-                    )
-                    .unwrap();
+                    assert_eq!(st, StatusCode::OK, "{who}");
                     assert_eq!(
                         (
                             r["new"].as_u64(),
@@ -744,16 +765,7 @@ fn readings(meter: &str, days: i64, from: i64, kw: f64) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn meter_readings_uploaded_as_csv_are_scored_and_imported() {
     let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_path_buf();
-    let all = tokio::task::spawn_blocking(move || engines(&d, "upload_csv"))
-        .await
-        .unwrap();
-    for e in all {
-        let (d, t) = (dir.path().to_path_buf(), e.target.clone());
-        let f = tokio::task::spawn_blocking(move || setup(&d, t))
-            .await
-            .unwrap();
-        let l = e.label;
+    for (l, f) in fixtures(dir.path(), "upload_csv").await {
         let grid = token(&f, Role::Grid, "");
         // M1 steps up by 12 kW on day 20 and stays there; M2 stays a household; one row is bad.
         let csv = format!(
@@ -761,17 +773,7 @@ async fn meter_readings_uploaded_as_csv_are_scored_and_imported() {
             readings("M1", 50, 20, 12.0),
             readings("M2", 50, 99, 0.0)
         );
-        let req = Request::builder()
-            .method("POST")
-            .uri("/api/v1/evidence?name=march.csv")
-            .header(header::AUTHORIZATION, format!("Bearer {grid}"))
-            .header(header::CONTENT_TYPE, "text/csv")
-            .body(Body::from(csv))
-            .unwrap();
-        let resp = f.app.clone().oneshot(req).await.unwrap();
-        let st = resp.status();
-        let r: Value =
-            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let (st, r) = post_raw(&f.app, "/api/v1/evidence?name=march.csv", &grid, csv).await;
         assert_eq!(st, StatusCode::OK, "{l}: {r}");
         assert_eq!(
             (
@@ -824,16 +826,14 @@ async fn meter_readings_uploaded_as_csv_are_scored_and_imported() {
             "{l}: {curve}"
         );
         // A CSV that is not meter readings says what it lacks.
-        let req = Request::builder()
-            .method("POST")
-            .uri("/api/v1/evidence?name=wrong.csv")
-            .header(header::AUTHORIZATION, format!("Bearer {grid}"))
-            .body(Body::from("a,b\n1,2\n"))
-            .unwrap();
-        let resp = f.app.clone().oneshot(req).await.unwrap();
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{l}");
-        let body: Value =
-            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        let (st, body) = post_raw(
+            &f.app,
+            "/api/v1/evidence?name=wrong.csv",
+            &grid,
+            "a,b\n1,2\n".into(),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{l}");
         assert!(
             body["error"]
                 .as_str()

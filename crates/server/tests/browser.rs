@@ -20,19 +20,29 @@ use serde_json::json;
 const CHROMIUM: &str = "/usr/bin/chromium";
 const DRIVER: &str = "/usr/bin/chromedriver";
 
-/// The text of element `id` once it equals `want` (or whatever it is after ten seconds).
-async fn text_when(client: &fantoccini::Client, id: &str, want: &str) -> String {
+/// The text of element `id` once `done` holds for it (or whatever it is after ten seconds).
+async fn text_until(client: &fantoccini::Client, id: &str, done: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let text = match client.find(Locator::Id(id)).await {
             Ok(e) => e.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         };
-        if text == want || Instant::now() > deadline {
+        if done(&text) || Instant::now() > deadline {
             return text;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// The text of element `id` once it equals `want` (or whatever it is after ten seconds).
+async fn text_when(client: &fantoccini::Client, id: &str, want: &str) -> String {
+    text_until(client, id, |t| t == want).await
+}
+
+/// The text of an element once it is on the page.
+async fn text_of(client: &fantoccini::Client, at: Locator<'_>) -> String {
+    el(client, at).await.unwrap().text().await.unwrap()
 }
 
 /// The element once it is on the page (ten seconds at most).
@@ -234,12 +244,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
     click(&client, Locator::Id("submit")).await;
 
     // The dashboard: regional figures, the chart, the schematic map.
-    let regions = el(&client, Locator::Id("regions"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let regions = text_of(&client, Locator::Id("regions")).await;
     assert!(
         regions.contains("内蒙古自治区") && regions.contains("四川省"),
         "{regions}"
@@ -304,22 +309,12 @@ async fn log_in_filter_open_advance_and_switch_language() {
         el(&client, Locator::Css("#load-curve svg")).await.is_ok(),
         "the meter's load curve is drawn"
     );
-    let evidence = el(&client, Locator::Id("evidence"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let evidence = text_of(&client, Locator::Id("evidence")).await;
     assert!(
         evidence.contains("stratum") && evidence.contains("power-score"),
         "{evidence}"
     );
-    let trail = el(&client, Locator::Css("#money-trail svg"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let trail = text_of(&client, Locator::Css("#money-trail svg")).await;
     assert!(
         trail.contains("F2Pool") && trail.contains("Exchange A"),
         "the money trail names the pool and the exchange: {trail}"
@@ -341,12 +336,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
     shot("case.png").await;
     click(&client, Locator::Id("do-advance")).await;
     assert_eq!(text_when(&client, "state", "已核实").await, "已核实");
-    let history = el(&client, Locator::Id("history"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let history = text_of(&client, Locator::Id("history")).await;
     assert!(
         history.contains("li.wei") && history.contains("site visit: 16 machines"),
         "{history}"
@@ -360,21 +350,11 @@ async fn log_in_filter_open_advance_and_switch_language() {
     )
     .await;
     click(&client, Locator::Css("#inspection button")).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let text = match client.find(Locator::Id("inspections")).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if text.contains("16") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the inspection did not appear: {text}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let inspections = text_until(&client, "inspections", |t| t.contains("16")).await;
+    assert!(
+        inspections.contains("16"),
+        "the inspection did not appear: {inspections}"
+    );
 
     // Evidence handed in through the upload page: the API's answer is shown in place.
     client.goto(&format!("{base}/upload")).await.unwrap();
@@ -391,17 +371,7 @@ async fn log_in_filter_open_advance_and_switch_language() {
         .await
         .unwrap();
     click(&client, Locator::Id("do-upload")).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let said = loop {
-        let text = match client.find(Locator::Id("upload-msg")).await {
-            Ok(e) => e.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if !text.is_empty() || Instant::now() > deadline {
-            break text;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let said = text_until(&client, "upload-msg", |t| !t.is_empty()).await;
     assert!(
         said.contains("1 new") && said.contains("1 refused") && said.contains("line 2"),
         "{said}"
