@@ -645,6 +645,18 @@ mod tests {
         assert_eq!(s.len(), 1);
     }
 
+    /// What reading a file that must be refused says.
+    fn refusal(path: &Path) -> String {
+        crate::read::read_readings(
+            &[path.to_path_buf()],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut |_| {},
+        )
+        .unwrap_err()
+        .to_string()
+    }
+
     #[test]
     fn unknown_zones_and_missing_columns_are_refused_with_the_file() {
         let dir = tempfile::tempdir().unwrap();
@@ -663,14 +675,7 @@ mod tests {
                 ("kwh", Arc::new(Float64Array::from(vec![1.0]))),
             ],
         );
-        let err = crate::read::read_readings(
-            std::slice::from_ref(&pq),
-            &ReadingsOptions::default(),
-            &|_| false,
-            &mut |_| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let err = refusal(&pq);
         assert!(
             err.contains("berlin.parquet: line 1: column timestamp: time zone Europe/Berlin"),
             "{err}"
@@ -680,28 +685,14 @@ mod tests {
             &other,
             vec![("x", Arc::new(Float64Array::from(vec![1.0])) as ArrayRef)],
         );
-        let err = crate::read::read_readings(
-            &[other],
-            &ReadingsOptions::default(),
-            &|_| false,
-            &mut |_| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let err = refusal(&other);
         assert!(
             err.contains("need columns for meter, timestamp and value; found x"),
             "{err}"
         );
         let junk = dir.path().join("junk.parquet");
         std::fs::write(&junk, b"not parquet at all").unwrap();
-        let err = crate::read::read_readings(
-            &[junk],
-            &ReadingsOptions::default(),
-            &|_| false,
-            &mut |_| {},
-        )
-        .unwrap_err()
-        .to_string();
+        let err = refusal(&junk);
         assert!(
             err.starts_with(&format!("{}", dir.path().join("junk.parquet").display())),
             "{err}"
