@@ -1,7 +1,7 @@
 //! The chain in an embedded SQLite store: blocks, transactions, outputs with their addresses,
-//! and which transaction spent each output. Built incrementally: every block is one database
-//! transaction, blocks already in the store are skipped, so a run killed halfway continues where
-//! it stopped.
+//! and which transaction spent each output. Built incrementally: blocks are committed in
+//! batches of whole blocks ([`BATCH_BLOCKS`]), blocks already in the store are skipped, so a run
+//! killed halfway continues after the last batch it committed.
 
 use crate::blocks::BlockInfo;
 use bitcoin::{Block, Network};
@@ -37,9 +37,15 @@ CREATE INDEX IF NOT EXISTS outputs_address ON outputs(address);
 CREATE INDEX IF NOT EXISTS outputs_spent_by ON outputs(spent_by);
 ";
 
+/// Blocks written per database transaction: a commit per block spent most of the indexing
+/// time in the journal (docs/PERFORMANCE.md "`minewatch chain index`").
+pub const BATCH_BLOCKS: u32 = 100;
+
 /// An open index.
 pub struct Index {
     db: Connection,
+    /// Blocks written in the open transaction.
+    pending: u32,
 }
 
 /// What an indexing run did.
@@ -58,7 +64,16 @@ impl Index {
     pub fn open(path: &Path) -> Result<Index, IndexError> {
         let db = Connection::open(path)?;
         db.execute_batch(SCHEMA)?;
-        Ok(Index { db })
+        Ok(Index { db, pending: 0 })
+    }
+
+    /// Commits the blocks written since the last commit.
+    pub fn flush(&mut self) -> Result<(), IndexError> {
+        if self.pending > 0 {
+            self.pending = 0;
+            self.db.execute_batch("COMMIT")?;
+        }
+        Ok(())
     }
 
     /// Adds one best-chain block (skipped when already present).
@@ -82,7 +97,38 @@ impl Index {
             return Ok(());
         }
         let time = i64::from(block.header.time);
-        let tx = self.db.transaction()?;
+        if self.pending == 0 {
+            self.db.execute_batch("BEGIN IMMEDIATE")?;
+        }
+        match self.write(info, block, network, time, report) {
+            Ok(()) => {
+                self.pending += 1;
+                report.added += 1;
+                if self.pending >= BATCH_BLOCKS {
+                    self.flush()?;
+                }
+                Ok(())
+            }
+            Err(e) => {
+                // The batch goes as a whole; its blocks are not in the store and a rerun adds
+                // them again.
+                report.added -= u64::from(self.pending);
+                self.pending = 0;
+                let _ = self.db.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn write(
+        &mut self,
+        info: &BlockInfo,
+        block: &Block,
+        network: Network,
+        time: i64,
+        report: &mut IndexReport,
+    ) -> Result<(), IndexError> {
+        let tx = &self.db;
         {
             let mut ins_tx = tx.prepare_cached("INSERT OR IGNORE INTO txs (txid, block, height, time, coinbase, n_in, n_out) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
             let mut tx_id = tx.prepare_cached("SELECT id FROM txs WHERE txid = ?1")?;
@@ -92,7 +138,7 @@ impl Index {
             let mut spend = tx.prepare_cached("UPDATE outputs SET spent_by = ?1 WHERE tx = (SELECT id FROM txs WHERE txid = ?2) AND vout = ?3")?;
             for t in &block.txdata {
                 let txid = t.compute_txid().to_string();
-                ins_tx.execute(params![
+                let added = ins_tx.execute(params![
                     txid,
                     info.hash,
                     info.height.map(|h| h as i64),
@@ -101,7 +147,13 @@ impl Index {
                     t.input.len() as i64,
                     t.output.len() as i64
                 ])?;
-                let id: i64 = tx_id.query_row(params![txid], |r| r.get(0))?;
+                // A new row's id is at hand; a txid seen before (the duplicate coinbases of
+                // BIP 30) is looked up.
+                let id: i64 = if added == 1 {
+                    tx.last_insert_rowid()
+                } else {
+                    tx_id.query_row(params![txid], |r| r.get(0))?
+                };
                 for (v, o) in t.output.iter().enumerate() {
                     let addr = crate::blocks::address_of(&o.script_pubkey, network);
                     ins_out.execute(params![id, v as i64, o.value.to_sat() as i64, addr])?;
@@ -130,8 +182,6 @@ impl Index {
                 info.reward_sat as i64
             ],
         )?;
-        tx.commit()?;
-        report.added += 1;
         Ok(())
     }
 
@@ -154,5 +204,12 @@ impl Index {
             .db
             .query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get::<_, i64>(0))?
             as u64)
+    }
+}
+
+impl Drop for Index {
+    fn drop(&mut self) {
+        // Whole blocks written and not yet committed are kept.
+        let _ = self.flush();
     }
 }

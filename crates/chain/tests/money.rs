@@ -52,6 +52,32 @@ fn payouts_clusters_and_traces() {
     .unwrap();
     assert_eq!((again.added, again.skipped), (0, 3));
 
+    // Blocks are committed in batches of whole blocks: until a batch is committed, nothing of it
+    // is in the store for anyone else (a killed run leaves nothing half-written; the next run
+    // adds those blocks again), and the end of a run commits what is left.
+    let batched = d.path().join("batched.db");
+    let mut fresh = Index::open(&batched).unwrap();
+    let mut r1 = IndexReport::default();
+    read_blocks(
+        &[d.path().to_path_buf()],
+        &pools,
+        &BlockOptions::default(),
+        &mut |info, b| fresh.add(&info, b, Network::Bitcoin, &mut r1).unwrap(),
+    )
+    .unwrap();
+    let others = |p: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(p)
+            .unwrap()
+            .query_row("SELECT COUNT(*) FROM blocks", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        (r1.added, fresh.blocks().unwrap(), others(&batched)),
+        (3, 3, 0)
+    );
+    fresh.flush().unwrap();
+    assert_eq!(others(&batched), 3);
+
     let c = cluster(index.db(), &addr(11), 1000).unwrap();
     assert_eq!(c.addresses, {
         let mut v = vec![addr(11), addr(17)];

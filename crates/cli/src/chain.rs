@@ -382,6 +382,9 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             if let Some(e) = failed {
                 return Err(e);
             }
+            index
+                .flush()
+                .with_context(|| format!("writing {}", a.db.display()))?;
             for e in &r.read.errors {
                 eprintln!("minewatch: error: {e}");
             }
