@@ -128,6 +128,10 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "资金流向：向钱包付款的矿池，及资金流入的已标记实体",
         ),
         "uploaded" => ("Imported", "已导入"),
+        "too_large" => (
+            "The file is larger than 64 MiB: hand it in with `minewatch ingest`.",
+            "文件超过 64 MiB，请使用 minewatch ingest 导入。",
+        ),
         "none" => ("None.", "无。"),
         _ => ("?", "?"),
     };
@@ -984,11 +988,12 @@ async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response 
         Err(r) => return r,
     };
     let body = format!(
-        "<h2>{}</h2><form class=\"card\" data-api=\"/api/v1/evidence\" data-then=\"report\" data-label=\"{}\" id=\"upload\">\
+        "<h2>{}</h2><form class=\"card\" data-api=\"/api/v1/evidence\" data-then=\"report\" data-label=\"{}\" data-e413=\"{}\" id=\"upload\">\
          <p>{}</p><input type=\"file\" name=\"file\" id=\"file\" accept=\".jsonl,.json,.ndjson,.txt,.csv\" required> \
          <button id=\"do-upload\">{}</button></form>",
         t(lang, "upload"),
         t(lang, "uploaded"),
+        t(lang, "too_large"),
         t(lang, "upload_help"),
         t(lang, "save")
     );
