@@ -1,6 +1,6 @@
-//! The changes people make to cases, one function each, used by the API and the UI alike: the
-//! role check, the input check, the region scope, the change and its audit entry, in one
-//! transaction.
+//! The changes people make to cases, one function each, behind the API's handlers (the UI's
+//! pages send their changes to the API): the role check, the input check, the region scope, the
+//! change and its audit entry, in one transaction.
 
 use minewatch_store::cases::{self, State as CaseState};
 use minewatch_store::users::{self, User};

@@ -623,6 +623,28 @@ async fn sessions_csrf_and_the_login_limit() {
         }
         req.body(Body::from(body.to_string())).unwrap()
     };
+    // Every answer, pages and API alike, carries the security headers.
+    for uri in [
+        "/login",
+        "/api/openapi.json",
+        "/api/v1/me",
+        "/assets/app.js",
+    ] {
+        let resp = f
+            .app
+            .clone()
+            .oneshot(Request::builder().uri(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let h = resp.headers();
+        assert_eq!(
+            h[header::CONTENT_SECURITY_POLICY],
+            minewatch_server::CONTENT_SECURITY_POLICY,
+            "{uri}"
+        );
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{uri}");
+        assert_eq!(h[header::X_FRAME_OPTIONS], "DENY", "{uri}");
+    }
     // Right password: a session cookie that is HttpOnly and SameSite=Strict, and a CSRF secret.
     let resp = f
         .app
