@@ -116,6 +116,19 @@ fn payouts_clusters_and_traces() {
     );
     let pool_trace = trace(index.db(), &addr(1), 1, &tags, 1000).unwrap();
     assert_eq!(pool_trace.mined_sat, 100 * 100_000_000i64 + 5000);
+    // Txids come out as people read them: the transactions' own ids.
+    let ids: std::collections::HashSet<String> = blocks
+        .iter()
+        .flat_map(|b| b.txdata.iter().map(|t| t.compute_txid().to_string()))
+        .collect();
+    assert!(
+        t.edges
+            .iter()
+            .chain(&pool_trace.edges)
+            .all(|e| ids.contains(&e.txid)),
+        "{:?}",
+        t.edges.first()
+    );
     assert!(
         pool_trace
             .edges
