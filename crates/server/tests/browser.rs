@@ -40,6 +40,18 @@ async fn text_when(client: &fantoccini::Client, id: &str, want: &str) -> String 
     text_until(client, id, |t| t == want).await
 }
 
+/// The page's address once `done` holds for it (or whatever it is after ten seconds).
+async fn url_until(client: &fantoccini::Client, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let url = client.current_url().await.unwrap().to_string();
+        if done(&url) || Instant::now() > deadline {
+            return url;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The text of an element once it is on the page.
 async fn text_of(client: &fantoccini::Client, at: Locator<'_>) -> String {
     el(client, at).await.unwrap().text().await.unwrap()
@@ -219,14 +231,8 @@ async fn log_in_filter_open_advance_and_switch_language() {
 
     // Unauthenticated pages send us to the log-in form; a wrong password says so.
     client.goto(&format!("{base}/cases")).await.unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("/login")
-    );
+    let url = url_until(&client, |u| u.ends_with("/login")).await;
+    assert!(url.ends_with("/login"), "{url}");
     fill(&client, Locator::Id("name"), "li.wei").await;
     fill(&client, Locator::Id("password"), "wrong").await;
     click(&client, Locator::Id("submit")).await;
@@ -273,17 +279,8 @@ async fn log_in_filter_open_advance_and_switch_language() {
     );
     fill(&client, Locator::Id("f-region"), "15").await;
     click(&client, Locator::Id("apply")).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !client
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .contains("region=15")
-    {
-        assert!(Instant::now() < deadline, "the filter did not load");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let url = url_until(&client, |u| u.contains("region=15")).await;
+    assert!(url.contains("region=15"), "the filter did not load: {url}");
     el(&client, Locator::Id("case-table")).await.unwrap();
     let links = client.find_all(Locator::Css("a.case-link")).await.unwrap();
     assert_eq!(links.len(), 2, "Inner Mongolia has two cases");
@@ -411,29 +408,11 @@ async fn log_in_filter_open_advance_and_switch_language() {
 
     // Log out: back to the log-in page, and the cookie no longer opens anything.
     click(&client, Locator::Id("logout")).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !client
-        .current_url()
-        .await
-        .unwrap()
-        .as_str()
-        .ends_with("/login")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "log-out did not lead to the log-in page"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let url = url_until(&client, |u| u.ends_with("/login")).await;
+    assert!(url.ends_with("/login"), "log-out led to {url}");
     client.goto(&format!("{base}/cases")).await.unwrap();
-    assert!(
-        client
-            .current_url()
-            .await
-            .unwrap()
-            .as_str()
-            .ends_with("/login")
-    );
+    let url = url_until(&client, |u| u.ends_with("/login")).await;
+    assert!(url.ends_with("/login"), "a dead cookie opened {url}");
 
     // The changes are in the audit chain, which holds.
     let t = target.clone();
