@@ -364,6 +364,19 @@ fn transition(
     }
     params.push(case_id.into());
     c.execute(&sql, &params)?;
+    record(c, case_id, at, actor, (from.name(), to.name()), reason)
+}
+
+/// One line of a case's history: who moved it from one state to another (the same state for
+/// an assignment), when and why.
+fn record(
+    c: &mut Conn,
+    case_id: i64,
+    at: i64,
+    actor: &str,
+    (from, to): (&str, &str),
+    reason: &str,
+) -> Result<(), StoreError> {
     c.execute(
         "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
          VALUES (?, ?, ?, ?, ?, ?)",
@@ -371,8 +384,8 @@ fn transition(
             case_id.into(),
             at.into(),
             actor.into(),
-            from.name().into(),
-            to.name().into(),
+            from.into(),
+            to.into(),
             reason.into(),
         ],
     )?;
@@ -658,19 +671,14 @@ pub fn assign_within(
         &[to.into(), at.into(), case_id.into()],
     )?;
     let state = r.text(0);
-    c.execute(
-        "INSERT INTO case_events (case_id, at, actor, from_state, to_state, reason) \
-         VALUES (?, ?, ?, ?, ?, ?)",
-        &[
-            case_id.into(),
-            at.into(),
-            actor.into(),
-            state.as_str().into(),
-            state.as_str().into(),
-            format!("assigned to {to}").into(),
-        ],
-    )?;
-    Ok(())
+    record(
+        c,
+        case_id,
+        at,
+        actor,
+        (&state, &state),
+        &format!("assigned to {to}"),
+    )
 }
 
 /// Filters for listing cases.
