@@ -557,13 +557,10 @@ async fn regions(
     State(s): State<AppState>,
     p: Principal,
     Query(q): Query<RegionQuery>,
-) -> Result<Json<report::Report>, ApiError> {
-    Ok(Json(
-        region_report(&s, &p.user, q.region.as_deref())
-            .await?
-            .as_ref()
-            .clone(),
-    ))
+) -> Result<axum::response::Response, ApiError> {
+    let report = region_report(&s, &p.user, q.region.as_deref()).await?;
+    // Written from the shared cached report, not a copy of it.
+    Ok(Json(report.as_ref()).into_response())
 }
 
 /// The regional report within `user`'s scope (and `region`, when asked): the API's and the
