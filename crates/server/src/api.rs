@@ -516,7 +516,7 @@ async fn advance_case(
     Path(id): Path<i64>,
     Json(req): Json<AdvanceRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
-    changes::advance(&s, &p.user, id, &req.to, req.reason, "api").await?;
+    changes::advance(&s, &p.user, id, &req.to, req.reason).await?;
     let case = s.db(move |c| cases::get(c, id)).await?;
     Ok(Json(view(p.user.role, case)))
 }
@@ -539,7 +539,7 @@ async fn add_note(
     Path(id): Path<i64>,
     Json(req): Json<NoteRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    changes::note(&s, &p.user, id, req.text, "api").await?;
+    changes::note(&s, &p.user, id, req.text).await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -618,7 +618,7 @@ async fn assign_case(
     Path(id): Path<i64>,
     Json(req): Json<AssignRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    changes::assign(&s, &p.user, id, req.to, "api").await?;
+    changes::assign(&s, &p.user, id, req.to).await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
@@ -655,7 +655,7 @@ async fn add_inspection(
         measured_kw: req.measured_kw,
         notes: req.notes.unwrap_or_default(),
     };
-    changes::inspect(&s, &p.user, id, found, "api").await?;
+    changes::inspect(&s, &p.user, id, found).await?;
     Ok(Json(serde_json::json!({"ok": true})))
 }
 
