@@ -104,7 +104,6 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "finding" => ("Finding", "内容"),
         "who" => ("Who", "操作人"),
         "lang_other" => ("中文", "English"),
-        "user" => ("User", "用户"),
         "department" => ("Department", "部门"),
         "by_state" => ("Cases by state", "各状态案件"),
         "load_curve" => (
