@@ -1,9 +1,11 @@
 //! The fast path for the common long layout: an unquoted CSV grouped by meter (every meter's
-//! rows together, as meter data systems export them). The file is memory-mapped, split on
-//! commas and newlines with memchr, timestamps and decimals are parsed by hand with a cache of
-//! the last date, and each meter is built and handed on as soon as its rows end, so memory
-//! holds one meter. Anything unusual on a line falls back to the general parsers; any quote in
-//! the file, or a meter whose rows are not together, sends the whole file to the general path.
+//! rows together, as meter data systems export them). The file is memory-mapped; a line that
+//! continues the current meter with a timestamp shaped like the previous one is parsed in one
+//! pass with no delimiter search (meter prefix, fixed-position time, decimal to the newline);
+//! any other line is split on commas and goes through the general parsers, with the same
+//! result. Each meter is built as soon as its rows end, so memory holds one meter's rows, and
+//! its series is held until the file is known to be grouped (see [`stream`]). Any quote in the
+//! file, or a meter whose rows are not together, sends the whole file to the general path.
 
 use crate::read::{ReadStats, ReadingsOptions};
 use crate::series::{BuildConfig, Series, build};
@@ -25,65 +27,194 @@ fn field(line: &[u8], i: usize) -> Option<&[u8]> {
     Some(line[start..end].trim_ascii())
 }
 
-/// True when the file has no quotes and each meter's rows are contiguous. Read with plain
-/// buffered reads (not through the memory map), so checking a file larger than memory does not
-/// fill the resident set.
-pub fn grouped(path: &Path, header_end: usize, meter_col: usize) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(header_end as u64))?;
-    let mut done: HashSet<Vec<u8>> = HashSet::new();
-    let mut cur: Vec<u8> = Vec::new();
-    let mut have = false;
-    let mut check = |line: &[u8]| -> bool {
-        let l = line.strip_suffix(b"\r").unwrap_or(line);
-        if l.trim_ascii().is_empty() {
-            return true;
-        }
-        let Some(m) = field(l, meter_col) else {
-            return true;
+/// Bytes the checks and the reading go through between two releases of the pages behind them.
+pub(crate) const RELEASE_EVERY: usize = 64 << 20;
+
+/// Newlines and quotes of a 64-byte block, as bit masks (bit `i` for byte `i`).
+///
+/// Hand-written because the check below needs every newline of the file: `memchr_iter` finds
+/// them one call at a time, and with a newline every 40 bytes the calls cost more than the
+/// search (a quarter of `power scan`'s time by `perf`); one pass of SSE2 compares over 64 bytes
+/// gives all of a block's newlines at once.
+fn masks(block: &[u8; 64]) -> (u64, u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
         };
-        if !have || cur != m {
-            if have {
-                done.insert(std::mem::take(&mut cur));
+        // SAFETY: SSE2 is part of every x86_64 processor; each load reads 16 bytes at 16·k of a
+        // 64-byte array and needs no alignment.
+        unsafe {
+            let (nl, quote) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'"' as i8));
+            let (mut n, mut q) = (0u64, 0u64);
+            for k in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+                // movemask sets only the low 16 bits: the casts keep them.
+                n |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u16) << (16 * k);
+                q |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) as u16) << (16 * k);
             }
-            if done.contains(m) {
-                return false;
-            }
-            cur.clear();
-            cur.extend_from_slice(m);
-            have = true;
+            (n, q)
         }
-        true
-    };
-    let mut buf = vec![0u8; 4 << 20];
-    let mut carry: Vec<u8> = Vec::new();
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok(carry.is_empty() || check(&carry));
-        }
-        let chunk = &buf[..n];
-        // Quoted fields need the full CSV parser.
-        if memchr::memchr(b'"', chunk).is_some() {
-            return Ok(false);
-        }
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', chunk) {
-            let ok = if carry.is_empty() {
-                check(&chunk[start..nl])
-            } else {
-                carry.extend_from_slice(&chunk[start..nl]);
-                let line = std::mem::take(&mut carry);
-                check(&line)
-            };
-            if !ok {
-                return Ok(false);
-            }
-            start = nl + 1;
-        }
-        carry.extend_from_slice(&chunk[start..]);
     }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let (mut n, mut q) = (0u64, 0u64);
+        for (i, &c) in block.iter().enumerate() {
+            n |= u64::from(c == b'\n') << i;
+            q |= u64::from(c == b'"') << i;
+        }
+        (n, q)
+    }
+}
+
+/// Calls `line` with each newline-terminated line of `data` (without the newline) and returns
+/// the offset just past the last newline; `None` when `line` says stop or a quote is seen.
+fn whole_lines(data: &[u8], line: &mut impl FnMut(&[u8]) -> bool) -> Option<usize> {
+    let mut start = 0;
+    let mut blocks = data.chunks_exact(64);
+    for (k, block) in blocks.by_ref().enumerate() {
+        let Ok(block) = <&[u8; 64]>::try_from(block) else {
+            unreachable!("chunks_exact gives 64 bytes")
+        };
+        let (mut nl, quotes) = masks(block);
+        // Quoted fields need the full CSV parser.
+        if quotes != 0 {
+            return None;
+        }
+        while nl != 0 {
+            let end = k * 64 + nl.trailing_zeros() as usize;
+            nl &= nl - 1;
+            if !line(&data[start..end]) {
+                return None;
+            }
+            start = end + 1;
+        }
+    }
+    let tail_at = data.len() - blocks.remainder().len();
+    let tail = &data[tail_at..];
+    if memchr::memchr(b'"', tail).is_some() {
+        return None;
+    }
+    for end in memchr::memchr_iter(b'\n', tail).map(|i| tail_at + i) {
+        if !line(&data[start..end]) {
+            return None;
+        }
+        start = end + 1;
+    }
+    Some(start)
+}
+
+/// Lines longer than this are not the fast path's business: the general CSV reader takes them.
+const LONGEST_LINE: usize = 16 << 20;
+
+/// The meters whose rows have ended and the one whose rows are being read: a meter seen again
+/// after its rows ended means the file is not grouped.
+#[derive(Default)]
+struct Groups {
+    done: HashSet<Vec<u8>, foldhash::fast::RandomState>,
+    cur: Option<Vec<u8>>,
+}
+
+impl Groups {
+    /// Moves on to meter `m`; false when its rows had already ended.
+    fn enter(&mut self, m: &[u8]) -> bool {
+        if self.cur.as_deref() == Some(m) {
+            return true;
+        }
+        if let Some(c) = self.cur.take() {
+            self.done.insert(c);
+        }
+        if self.done.contains(m) {
+            return false;
+        }
+        self.cur = Some(m.to_vec());
+        true
+    }
+
+    /// A copy to check the rest of a file with, leaving this one where the reading is.
+    fn clone_for_check(&self) -> Groups {
+        Groups {
+            done: self.done.clone(),
+            cur: self.cur.clone(),
+        }
+    }
+
+    /// True when the rest of `file` (from its current position) has no quotes and goes on
+    /// grouped: no meter of it had its rows end before. Read with plain reads into a small
+    /// buffer that stays in the processor's cache.
+    fn rest_grouped(
+        &mut self,
+        file: &mut impl std::io::Read,
+        meter_col: usize,
+    ) -> std::io::Result<bool> {
+        let mut line = |line: &[u8]| -> bool {
+            // Most lines continue the current meter: one comparison, no field search.
+            if meter_col == 0
+                && let Some(c) = &self.cur
+                && line.len() > c.len()
+                && line[c.len()] == b','
+                && same(&line[..c.len()], c)
+            {
+                return true;
+            }
+            let l = line.strip_suffix(b"\r").unwrap_or(line);
+            if l.trim_ascii().is_empty() {
+                return true;
+            }
+            field(l, meter_col).is_none_or(|m| self.enter(m))
+        };
+        let mut buf = vec![0u8; 256 << 10];
+        let mut carry = 0;
+        loop {
+            let n = file.read(&mut buf[carry..])?;
+            if n == 0 {
+                return Ok(whole_lines(&buf[..carry], &mut line).is_some() && line(&buf[..carry]));
+            }
+            let len = carry + n;
+            let Some(used) = whole_lines(&buf[..len], &mut line) else {
+                return Ok(false);
+            };
+            buf.copy_within(used..len, 0);
+            carry = len - used;
+            if carry == buf.len() {
+                if buf.len() >= LONGEST_LINE {
+                    return Ok(false);
+                }
+                buf.resize(buf.len() * 2, 0);
+            }
+        }
+    }
+}
+
+/// True when the rest of `file` (from its current position) has no quotes and each meter's
+/// rows are contiguous.
+#[cfg(test)]
+fn grouped(file: &mut impl std::io::Read, meter_col: usize) -> std::io::Result<bool> {
+    Groups::default().rest_grouped(file, meter_col)
+}
+
+/// `a == b` for the short ids of meter files, without a library call: two overlapping word
+/// compares instead of `memcmp` (the call was a tenth of the reading's time, made for nearly
+/// every line).
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    fn word<const W: usize>(x: &[u8], at: usize) -> [u8; W] {
+        let mut w = [0u8; W];
+        w.copy_from_slice(&x[at..at + W]);
+        w
+    }
+    let n = a.len();
+    n == b.len()
+        && match n {
+            0..=3 => a.iter().zip(b).all(|(x, y)| x == y),
+            4..=7 => {
+                word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4)
+            }
+            8..=16 => {
+                word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8)
+            }
+            _ => a == b,
+        }
 }
 
 fn two(b: &[u8]) -> Option<u32> {
@@ -198,78 +329,173 @@ fn number(b: &[u8]) -> Option<f64> {
     Some(if neg { -v } else { v })
 }
 
-/// The first `N` fields of each line, from one SIMD scan for commas and newlines over the whole
-/// buffer (fields of meter files are short: a search per field costs more than it finds).
-struct Splitter<'a, I: Iterator<Item = usize>> {
-    data: &'a [u8],
-    delims: I,
-    start: usize,
-    line_no: u64,
-}
-
-impl<'a> Splitter<'a, memchr::Memchr2<'a>> {
-    fn new(data: &'a [u8], line_no: u64) -> Self {
-        Splitter {
-            data,
-            delims: memchr::memchr2_iter(b',', b'\n', data),
-            start: 0,
-            line_no,
+/// The fields of one line (without its newline) into `out`; returns how many fields the line
+/// has (more than `N` are counted, not kept).
+fn split_line<'a, const N: usize>(line: &'a [u8], out: &mut [&'a [u8]; N]) -> usize {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut n = 0;
+    let mut start = 0;
+    for i in memchr::memchr_iter(b',', line) {
+        if n < N {
+            out[n] = &line[start..i];
         }
+        n += 1;
+        start = i + 1;
+    }
+    if n < N {
+        out[n] = &line[start..];
+    }
+    n + 1
+}
+
+/// The timestamp field of the fast path, at the length of the previous one; `None` sends the
+/// line to the general path.
+fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
+    if t.get(len) != Some(&b',') || len < 19 {
+        return None;
+    }
+    let b = &t[..len];
+    if !same(&b[..10], &cache.date) || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (h, mi, s) = (two(&b[11..13])?, two(&b[14..16])?, two(&b[17..19])?);
+    if h > 24
+        || mi > 59
+        || s > 60
+        || !same(&b[19..], &cache.suffix[..usize::from(cache.suffix_len)])
+    {
+        return None;
+    }
+    let local = cache.day * 86_400 + i64::from(h * 3600 + mi * 60 + s);
+    Some(Stamp {
+        utc: local - i64::from(cache.offset),
+        offset: cache.offset,
+    })
+}
+
+/// What the previous timestamp of the fast path looked like: its date, the text after its
+/// seconds (the offset) and its length.
+#[derive(Default)]
+struct StampCache {
+    date: [u8; 10],
+    day: i64,
+    suffix: [u8; 8],
+    suffix_len: u8,
+    offset: i32,
+    len: usize,
+}
+
+impl StampCache {
+    /// Remembers a timestamp the general parser read, when it has the plain
+    /// `YYYY-MM-DDTHH:MM:SS<offset>` shape the fast path checks.
+    fn learn(&mut self, t: &[u8], s: Stamp) {
+        let plain = t.len() >= 19
+            && t.len() - 19 <= self.suffix.len()
+            && t[10] == b'T'
+            && t[13] == b':'
+            && t[16] == b':'
+            && t[19..].first() != Some(&b'.');
+        if !plain {
+            self.len = 0;
+            return;
+        }
+        let (Some(h), Some(mi), Some(sec)) = (two(&t[11..13]), two(&t[14..16]), two(&t[17..19]))
+        else {
+            self.len = 0;
+            return;
+        };
+        let local = s.utc + i64::from(s.offset) - i64::from(h * 3600 + mi * 60 + sec);
+        self.date.copy_from_slice(&t[..10]);
+        self.day = local.div_euclid(86_400);
+        self.suffix[..t.len() - 19].copy_from_slice(&t[19..]);
+        self.suffix_len = (t.len() - 19) as u8;
+        self.offset = s.offset;
+        self.len = t.len();
     }
 }
 
-impl<'a, I: Iterator<Item = usize>> Splitter<'a, I> {
-    /// Offset of the next unread byte.
-    fn position(&self) -> usize {
-        self.start
-    }
-
-    fn next_line<const N: usize>(&mut self, out: &mut [&'a [u8]; N]) -> Option<(u64, usize)> {
-        loop {
-            if self.start >= self.data.len() {
-                return None;
-            }
-            let line_start = self.start;
-            let mut field_start = self.start;
-            let mut n = 0;
-            let end = loop {
-                match self.delims.next() {
-                    Some(i) if self.data[i] == b',' => {
-                        if n < N {
-                            out[n] = &self.data[field_start..i];
-                        }
-                        n += 1;
-                        field_start = i + 1;
-                    }
-                    Some(i) => break i,
-                    None => break self.data.len(),
+/// A plain decimal running to the end of the line: the value and the offset just past the
+/// newline. Anything else (exponents, spaces, more fields, an empty value) is `None`.
+fn value_to_eol(b: &[u8]) -> Option<(f64, usize)> {
+    let (neg, mut i) = match b.first() {
+        Some(b'-') => (true, 1),
+        _ => (false, 0),
+    };
+    let mut mant: u64 = 0;
+    let mut digits = 0u32;
+    let mut frac: Option<u32> = None;
+    let end = loop {
+        match b.get(i) {
+            Some(c @ b'0'..=b'9') => {
+                mant = mant * 10 + u64::from(c - b'0');
+                digits += 1;
+                if let Some(f) = &mut frac {
+                    *f += 1;
                 }
-            };
-            let mut last = end;
-            if last > field_start && self.data[last - 1] == b'\r' {
-                last -= 1;
             }
-            if n < N {
-                out[n] = &self.data[field_start..last.max(field_start)];
-            }
-            self.start = end + 1;
-            let no = self.line_no;
-            self.line_no += 1;
-            let empty =
-                end == line_start || (end == line_start + 1 && self.data[line_start] == b'\r');
-            if !empty {
-                return Some((no, n + 1));
-            }
+            Some(b'.') if frac.is_none() => frac = Some(0),
+            Some(b'\n') => break i + 1,
+            Some(b'\r') if b.get(i + 1) == Some(&b'\n') => break i + 2,
+            None => break i,
+            Some(_) => return None,
         }
+        i += 1;
+    };
+    if digits == 0 || digits > 15 {
+        return None;
     }
+    const P10: [f64; 16] = [
+        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    // Exact: a mantissa below 2^53 divided by an exact power of ten rounds once.
+    let v = mant as f64 / P10[frac.unwrap_or(0) as usize];
+    Some((if neg { -v } else { v }, end))
 }
 
-/// Streams a grouped, unquoted long file. `data` is the whole file; `header_end` the offset of
-/// the first data line; `release` is told how far the reading has come, so the caller can let
-/// go of the bytes behind it.
+/// The fast path for a line of the default layout (`meter,timestamp,value`) that continues
+/// the current meter and has the previous line's timestamp shape: the reading and the offset
+/// of the next line. Parsed in one pass without searching for delimiters; `None` sends the line
+/// to the general path, which gives the same result for every line this accepts.
+fn continuing_line(
+    rest: &[u8],
+    meter: &[u8],
+    cache: &mut StampCache,
+) -> Option<(Stamp, f64, usize)> {
+    let n = meter.len();
+    if rest.len() <= n || rest[n] != b',' || !same(&rest[..n], meter) {
+        return None;
+    }
+    let t = &rest[n + 1..];
+    let s = stamp_at(t, cache.len, cache)?;
+    let (v, used) = value_to_eol(&t[cache.len + 1..])?;
+    Some((s, v, n + 1 + cache.len + 1 + used))
+}
+
+/// How streaming a file ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Streamed {
+    /// Every meter was handed on.
+    Done,
+    /// The file has quotes or a meter whose rows are not together: nothing was handed on, and
+    /// the general reader must take the file.
+    NotGrouped,
+}
+
+/// Streams an unquoted long file whose meters' rows are together (as meter data systems export
+/// them), a meter at a time. `data` is the whole file; `header_end` the offset of the first data
+/// line; `release` is told how far the reading has come, so the caller can let go of the bytes
+/// behind it.
+///
+/// Whether the file is grouped is known only at its end, and a meter handed on must be whole.
+/// So the meters read are held (their series, a tenth of the text's size) until the file ends
+/// or they reach `hold` intervals; then the rest of the file (`file`, read separately) is
+/// checked, and only then are they handed on and the rest streamed. Most regions fit: one pass
+/// over the text. A meter seen again, or a quote, ends the streaming with
+/// [`Streamed::NotGrouped`] before anything was handed on.
 #[allow(clippy::too_many_arguments)]
 pub fn stream(
     path: &Path,
+    file: &std::fs::File,
     data: &[u8],
     header_end: usize,
     headers: &[String],
@@ -279,34 +505,62 @@ pub fn stream(
     f: &mut dyn FnMut(Series),
     stats: &mut ReadStats,
     release: &mut dyn FnMut(usize),
-) {
+    hold: usize,
+) -> std::io::Result<Streamed> {
+    let mut groups = Groups::default();
     let mut cur: Vec<u8> = Vec::new();
     let mut have_cur = false;
     let mut rows: Vec<(Stamp, f64)> = Vec::new();
     let mut cache = ([0u8; 10], 0i64);
-    let mut emit = |meter: &[u8], rows: &mut Vec<(Stamp, f64)>, stats: &mut ReadStats| {
+    let mut fast = StampCache::default();
+    let default_layout = (mc, tc, vc) == (0, 1, 2);
+    // Series waiting for the file to prove grouped, and their intervals; `None` once proven.
+    let mut held: Option<(Vec<Series>, usize)> = Some((Vec::new(), 0));
+    let build_one = |meter: &[u8], rows: &mut Vec<(Stamp, f64)>| {
         let m = String::from_utf8_lossy(meter);
         let cfg = BuildConfig {
             allow_negative: opts.build.allow_negative || allow_negative(&m),
             ..opts.build
         };
-        if let Some(s) = build(&m, std::mem::take(rows), &cfg) {
-            stats.meters += 1;
-            f(s);
-        }
+        // The next meter likely has as many rows: no regrowing the vector row by row.
+        let next = Vec::with_capacity(rows.len());
+        build(&m, std::mem::replace(rows, next), &cfg)
     };
     let body = &data[header_end..];
-    let mut sp = Splitter::new(body, 2);
+    let mut pos = 0;
+    let mut no = 1u64;
     let mut fields: [&[u8]; 8] = [&[]; 8];
-    let mut next_release = 64 << 20;
+    let mut next_release = RELEASE_EVERY;
     // The caller sends only files whose columns are among the first eight.
-    while let Some((no, count)) = sp.next_line(&mut fields) {
-        let at = header_end + sp.position();
-        if at >= next_release {
-            release(at);
-            next_release = at + (64 << 20);
+    while pos < body.len() {
+        no += 1;
+        if pos >= next_release {
+            release(header_end + pos);
+            next_release = pos + RELEASE_EVERY;
+        }
+        if default_layout
+            && have_cur
+            && fast.len > 0
+            && let Some((s, v, used)) = continuing_line(&body[pos..], &cur, &mut fast)
+        {
+            stats.rows += 1;
+            rows.push((s, v));
+            pos += used;
+            continue;
+        }
+        let line_start = pos;
+        let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |e| pos + e);
+        let line = &body[pos..end];
+        pos = end + 1;
+        if line.is_empty() || line == b"\r" {
+            continue;
+        }
+        // Quoted fields need the full CSV parser.
+        if memchr::memchr(b'"', line).is_some() {
+            return not_grouped(held.is_some());
         }
         stats.rows += 1;
+        let count = split_line(line, &mut fields);
         let get = |i: usize| {
             if i < count {
                 Some(fields[i].trim_ascii())
@@ -319,14 +573,36 @@ pub fn stream(
             continue;
         };
         if !have_cur || cur != m {
-            if have_cur {
-                emit(&cur, &mut rows, stats);
+            if !groups.enter(m) {
+                return not_grouped(held.is_some());
+            }
+            if have_cur && let Some(s) = build_one(&cur, &mut rows) {
+                stats.meters += 1;
+                match &mut held {
+                    None => f(s),
+                    Some((series, intervals)) => {
+                        *intervals += s.kwh.len();
+                        series.push(s);
+                        if *intervals > hold {
+                            // Too much to hold: prove the rest grouped, then hand on.
+                            use std::io::{Seek, SeekFrom};
+                            let mut rest = file;
+                            rest.seek(SeekFrom::Start((header_end + line_start) as u64))?;
+                            if !groups.clone_for_check().rest_grouped(&mut rest, mc)? {
+                                return Ok(Streamed::NotGrouped);
+                            }
+                            series.drain(..).for_each(&mut *f);
+                            held = None;
+                        }
+                    }
+                }
             }
             cur.clear();
             cur.extend_from_slice(m);
             have_cur = true;
         }
-        let Some(s) = get(tc).and_then(|t| stamp(t, &mut cache, opts.default_offset)) else {
+        let t = get(tc);
+        let Some(s) = t.and_then(|t| stamp(t, &mut cache, opts.default_offset)) else {
             stats.skip(path, no, &headers[tc], "unreadable timestamp");
             continue;
         };
@@ -343,10 +619,34 @@ pub fn stream(
                 }
             },
         };
+        // The next lines of this meter may take the fast path when they look like this one.
+        if default_layout && fields[tc].len() == t.map_or(0, <[u8]>::len) {
+            fast.learn(fields[tc], s);
+        }
         rows.push((s, v));
     }
-    if have_cur {
-        emit(&cur, &mut rows, stats);
+    if have_cur && let Some(s) = build_one(&cur, &mut rows) {
+        stats.meters += 1;
+        match &mut held {
+            None => f(s),
+            Some((series, _)) => series.push(s),
+        }
+    }
+    if let Some((series, _)) = held {
+        series.into_iter().for_each(f);
+    }
+    Ok(Streamed::Done)
+}
+
+/// A file proven grouped cannot turn out otherwise unless it changed while it was read.
+fn not_grouped(nothing_handed_on: bool) -> std::io::Result<Streamed> {
+    if nothing_handed_on {
+        Ok(Streamed::NotGrouped)
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the file changed while it was read (a meter's rows came apart)",
+        ))
     }
 }
 
@@ -392,28 +692,55 @@ mod tests {
     }
 
     #[test]
+    fn short_ids_compare_like_slices() {
+        let ids: [&[u8]; 9] = [
+            b"",
+            b"a",
+            b"ab",
+            b"M001",
+            b"M0001",
+            b"M000001",
+            b"M0000001",
+            b"M00000000000001",
+            b"M000000000000000001",
+        ];
+        for a in ids {
+            for b in ids {
+                assert_eq!(same(a, b), a == b);
+            }
+            let mut c = a.to_vec();
+            if let Some(last) = c.last_mut() {
+                *last ^= 1;
+                assert!(!same(a, &c));
+                c[0] ^= 1;
+                *c.last_mut().unwrap() ^= 1;
+                assert!(!same(a, &c));
+            }
+        }
+    }
+
+    #[test]
     fn splitting_lines() {
-        let mut sp = Splitter::new(b"a,b,c\r\n\nd,,f\ng", 2);
         let mut f: [&[u8]; 2] = [&[]; 2];
-        assert_eq!(sp.next_line(&mut f), Some((2, 3)));
+        assert_eq!(split_line(b"a,b,c\r", &mut f), 3);
         assert_eq!(f, [&b"a"[..], &b"b"[..]]);
-        assert_eq!(sp.next_line(&mut f), Some((4, 3)));
+        assert_eq!(split_line(b"d,", &mut f), 2);
         assert_eq!(f, [&b"d"[..], &b""[..]]);
-        assert_eq!(sp.next_line(&mut f), Some((5, 1)));
+        assert_eq!(split_line(b"g", &mut f), 1);
         assert_eq!(f[0], b"g");
-        assert_eq!(sp.next_line(&mut f), None);
     }
 
     #[test]
     fn groupedness() {
-        let d = tempfile::tempdir().unwrap();
-        let check = |text: &[u8]| {
-            let p = d.path().join("g.csv");
-            std::fs::write(&p, [&b"meter_id,kwh\n"[..], text].concat()).unwrap();
-            grouped(&p, 13, 0).unwrap()
-        };
-        assert!(check(b"a,1\na,2\nb,3\n"));
-        assert!(!check(b"a,1\nb,2\na,3\n"));
-        assert!(!check(b"\"a\",1\n"));
+        let check = |text: &[u8], col: usize| grouped(&mut &text[..], col).unwrap();
+        assert!(check(b"a,1\na,2\n\nb,3\n", 0));
+        assert!(check(b"a,1\r\na,2\r\nb,3", 0));
+        assert!(!check(b"a,1\nb,2\na,3\n", 0));
+        assert!(!check(b"a,1\nb,2\na,3", 0));
+        assert!(!check(b"\"a\",1\n", 0));
+        // A meter id that is the start of another is a different meter.
+        assert!(!check(b"ab,1\na,2\nab,3\n", 0));
+        assert!(check(b"1,a\n2,a\n3,b\n", 1));
+        assert!(!check(b"1,a\n2,b\n3,a\n", 1));
     }
 }

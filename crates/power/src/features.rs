@@ -41,120 +41,42 @@ pub const MIN_COVERAGE: f64 = 0.8;
 pub fn days(s: &Series) -> Vec<Day> {
     let per_hour = s.per_hour();
     let per_day = (86_400 / s.step).max(1) as usize;
-    let mut out: Vec<Day> = Vec::new();
-    let mut vals: Vec<f64> = Vec::with_capacity(per_day);
-    let mut cur_day = i64::MIN;
-    let mut night = (0.0, 0usize);
-    let mut midday = (0.0, 0usize);
-    let mut expected = 0usize;
-    let mut exported = false;
-    let flush = |day: i64,
-                 vals: &mut Vec<f64>,
-                 night: (f64, usize),
-                 midday: (f64, usize),
-                 expected: usize,
-                 exported: bool,
-                 out: &mut Vec<Day>| {
-        if day == i64::MIN || expected == 0 {
-            vals.clear();
-            return;
-        }
-        let n = vals.len();
-        let coverage = n as f64 / expected as f64;
-        let (kwh, lf, cv, min_kw, mode) = if n == 0 {
-            (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
-        } else {
-            let sum: f64 = vals.iter().sum();
-            let kwh = sum / coverage.max(1e-9);
-            if per_day == 1 {
-                (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
-            } else {
-                let mean = sum / n as f64;
-                let max = vals.iter().copied().fold(f64::MIN, f64::max);
-                let min = vals.iter().copied().fold(f64::MAX, f64::min);
-                let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-                let mut sorted = vals.clone();
-                let (_, med, _) = sorted.select_nth_unstable_by(n / 2, f64::total_cmp);
-                let med = *med;
-                let band = (med.abs() * 0.05).max(1e-9);
-                let in_band = vals.iter().filter(|v| (**v - med).abs() <= band).count();
-                (
-                    kwh,
-                    if max > 0.0 { mean / max } else { f64::NAN },
-                    if mean > 0.0 {
-                        var.sqrt() / mean
-                    } else {
-                        f64::NAN
-                    },
-                    min * per_hour,
-                    in_band as f64 / n as f64,
-                )
-            }
-        };
-        out.push(Day {
-            day,
-            kwh,
-            coverage,
-            load_factor: lf,
-            cv,
-            night_kw: if night.1 > 0 {
-                night.0 / night.1 as f64 * per_hour
-            } else {
-                f64::NAN
-            },
-            midday_kw: if midday.1 > 0 {
-                midday.0 / midday.1 as f64 * per_hour
-            } else {
-                f64::NAN
-            },
-            min_kw,
-            mode_share: mode,
-            exported,
-        });
-        vals.clear();
-    };
+    let n = s.kwh.len();
+    let mut out: Vec<Day> = Vec::with_capacity(n / per_day + 2);
+    let mut keys: Vec<i32> = Vec::with_capacity(per_day);
     let single_offset = s.offsets.len() <= 1;
     let base = s.start + i64::from(s.offsets.first().map_or(0, |o| o.1));
-    for (i, v) in s.kwh.iter().enumerate() {
-        let local = if single_offset {
+    let local = |i: usize| {
+        if single_offset {
             base + i as i64 * s.step
         } else {
             s.local(i)
-        };
-        let day = local.div_euclid(86_400);
-        if day != cur_day {
-            flush(
-                cur_day, &mut vals, night, midday, expected, exported, &mut out,
-            );
-            cur_day = day;
-            night = (0.0, 0);
-            midday = (0.0, 0);
-            expected = 0;
-            exported = false;
         }
-        expected += 1;
-        if v.is_nan() {
-            continue;
-        }
-        let v = f64::from(*v);
-        if v < 0.0 {
-            exported = true;
-        }
-        vals.push(v);
-        let hour = local.rem_euclid(86_400) / 3600;
-        if per_day > 1 {
-            if hour < 6 {
-                night.0 += v;
-                night.1 += 1;
-            } else if (10..16).contains(&hour) {
-                midday.0 += v;
-                midday.1 += 1;
+    };
+    let mut i = 0;
+    while i < n {
+        let day = local(i).div_euclid(86_400);
+        // The intervals of this local day: found by arithmetic under one offset, by walking
+        // under daylight saving.
+        let j = if single_offset {
+            let next = (day + 1) * 86_400 - base;
+            (((next + s.step - 1) / s.step) as usize).clamp(i + 1, n)
+        } else {
+            let mut j = i + 1;
+            while j < n && local(j).div_euclid(86_400) == day {
+                j += 1;
             }
-        }
+            j
+        };
+        out.push(day_stats(
+            day,
+            &s.kwh[i..j],
+            |k| local(i + k),
+            (per_day, per_hour),
+            &mut keys,
+        ));
+        i = j;
     }
-    flush(
-        cur_day, &mut vals, night, midday, expected, exported, &mut out,
-    );
     // A day of a daily series has one interval; DST days have 23 or 25 hourly ones: both fine.
     for d in &mut out {
         if per_day == 1 {
@@ -164,6 +86,102 @@ pub fn days(s: &Series) -> Vec<Day> {
         }
     }
     out
+}
+
+/// `f32::total_cmp` order as plain integers, so a day's median is found without a comparison
+/// closure.
+fn order_key(v: f32) -> i32 {
+    let b = v.to_bits() as i32;
+    b ^ (((b >> 31) as u32) >> 1) as i32
+}
+
+fn from_order_key(k: i32) -> f32 {
+    f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
+}
+
+/// The statistics of one day's intervals (`local` gives an interval's local time).
+fn day_stats(
+    day: i64,
+    vals: &[f32],
+    local: impl Fn(usize) -> i64,
+    (per_day, per_hour): (usize, f64),
+    keys: &mut Vec<i32>,
+) -> Day {
+    let expected = vals.len();
+    let valid = || vals.iter().filter(|v| !v.is_nan()).map(|v| f64::from(*v));
+    // The float sum of the standard library starts at -0.0: kept, so a day of -0.0 stays one.
+    let (mut sum, mut max, mut min) = (-0.0, f64::MIN, f64::MAX);
+    let mut night = (0.0, 0usize);
+    let mut midday = (0.0, 0usize);
+    let mut exported = false;
+    keys.clear();
+    for (k, &v) in vals.iter().enumerate() {
+        if v.is_nan() {
+            continue;
+        }
+        keys.push(order_key(v));
+        let v = f64::from(v);
+        exported |= v < 0.0;
+        sum += v;
+        max = max.max(v);
+        min = min.min(v);
+        if per_day > 1 {
+            let hour = local(k).rem_euclid(86_400) / 3600;
+            if hour < 6 {
+                night.0 += v;
+                night.1 += 1;
+            } else if (10..16).contains(&hour) {
+                midday.0 += v;
+                midday.1 += 1;
+            }
+        }
+    }
+    let n = keys.len();
+    let coverage = n as f64 / expected as f64;
+    let (kwh, lf, cv, min_kw, mode) = if n == 0 {
+        (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+    } else {
+        let kwh = sum / coverage.max(1e-9);
+        if per_day == 1 {
+            (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
+        } else {
+            let mean = sum / n as f64;
+            let var = valid().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+            let med = f64::from(from_order_key(*keys.select_nth_unstable(n / 2).1));
+            let band = (med.abs() * 0.05).max(1e-9);
+            let in_band = valid().filter(|v| (*v - med).abs() <= band).count();
+            (
+                kwh,
+                if max > 0.0 { mean / max } else { f64::NAN },
+                if mean > 0.0 {
+                    var.sqrt() / mean
+                } else {
+                    f64::NAN
+                },
+                min * per_hour,
+                in_band as f64 / n as f64,
+            )
+        }
+    };
+    let per_kw = |(sum, count): (f64, usize)| {
+        if count > 0 {
+            sum / count as f64 * per_hour
+        } else {
+            f64::NAN
+        }
+    };
+    Day {
+        day,
+        kwh,
+        coverage,
+        load_factor: lf,
+        cv,
+        night_kw: per_kw(night),
+        midday_kw: per_kw(midday),
+        min_kw,
+        mode_share: mode,
+        exported,
+    }
 }
 
 /// Features of one window of days.
@@ -318,6 +336,142 @@ mod tests {
     use super::*;
     use crate::series::SeriesReport;
 
+    /// The first, plain implementation of `days`: the oracle the faster one is held to.
+    fn days_reference(s: &Series) -> Vec<Day> {
+        let per_hour = s.per_hour();
+        let per_day = (86_400 / s.step).max(1) as usize;
+        let mut out: Vec<Day> = Vec::new();
+        let mut vals: Vec<f64> = Vec::with_capacity(per_day);
+        // The day's values in the order the median search leaves them; kept between days.
+        let mut scratch: Vec<f64> = Vec::with_capacity(per_day);
+        let mut cur_day = i64::MIN;
+        let mut night = (0.0, 0usize);
+        let mut midday = (0.0, 0usize);
+        let mut expected = 0usize;
+        let mut exported = false;
+        let mut flush = |day: i64,
+                         vals: &mut Vec<f64>,
+                         night: (f64, usize),
+                         midday: (f64, usize),
+                         expected: usize,
+                         exported: bool,
+                         out: &mut Vec<Day>| {
+            if day == i64::MIN || expected == 0 {
+                vals.clear();
+                return;
+            }
+            let n = vals.len();
+            let coverage = n as f64 / expected as f64;
+            let (kwh, lf, cv, min_kw, mode) = if n == 0 {
+                (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
+            } else {
+                let sum: f64 = vals.iter().sum();
+                let kwh = sum / coverage.max(1e-9);
+                if per_day == 1 {
+                    (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
+                } else {
+                    let mean = sum / n as f64;
+                    let (mut max, mut min, mut sq) = (f64::MIN, f64::MAX, 0.0);
+                    for &v in vals.iter() {
+                        max = max.max(v);
+                        min = min.min(v);
+                        sq += (v - mean) * (v - mean);
+                    }
+                    let var = sq / n as f64;
+                    scratch.clear();
+                    scratch.extend_from_slice(vals);
+                    let (_, med, _) = scratch.select_nth_unstable_by(n / 2, f64::total_cmp);
+                    let med = *med;
+                    let band = (med.abs() * 0.05).max(1e-9);
+                    let in_band = vals.iter().filter(|v| (**v - med).abs() <= band).count();
+                    (
+                        kwh,
+                        if max > 0.0 { mean / max } else { f64::NAN },
+                        if mean > 0.0 {
+                            var.sqrt() / mean
+                        } else {
+                            f64::NAN
+                        },
+                        min * per_hour,
+                        in_band as f64 / n as f64,
+                    )
+                }
+            };
+            out.push(Day {
+                day,
+                kwh,
+                coverage,
+                load_factor: lf,
+                cv,
+                night_kw: if night.1 > 0 {
+                    night.0 / night.1 as f64 * per_hour
+                } else {
+                    f64::NAN
+                },
+                midday_kw: if midday.1 > 0 {
+                    midday.0 / midday.1 as f64 * per_hour
+                } else {
+                    f64::NAN
+                },
+                min_kw,
+                mode_share: mode,
+                exported,
+            });
+            vals.clear();
+        };
+        let single_offset = s.offsets.len() <= 1;
+        let base = s.start + i64::from(s.offsets.first().map_or(0, |o| o.1));
+        for (i, v) in s.kwh.iter().enumerate() {
+            let local = if single_offset {
+                base + i as i64 * s.step
+            } else {
+                s.local(i)
+            };
+            let day = local.div_euclid(86_400);
+            if day != cur_day {
+                flush(
+                    cur_day, &mut vals, night, midday, expected, exported, &mut out,
+                );
+                cur_day = day;
+                night = (0.0, 0);
+                midday = (0.0, 0);
+                expected = 0;
+                exported = false;
+            }
+            expected += 1;
+            if v.is_nan() {
+                continue;
+            }
+            let v = f64::from(*v);
+            if v < 0.0 {
+                exported = true;
+            }
+            vals.push(v);
+            let hour = local.rem_euclid(86_400) / 3600;
+            if per_day > 1 {
+                if hour < 6 {
+                    night.0 += v;
+                    night.1 += 1;
+                } else if (10..16).contains(&hour) {
+                    midday.0 += v;
+                    midday.1 += 1;
+                }
+            }
+        }
+        flush(
+            cur_day, &mut vals, night, midday, expected, exported, &mut out,
+        );
+        // A day of a daily series has one interval; DST days have 23 or 25 hourly ones: both fine.
+        for d in &mut out {
+            if per_day == 1 {
+                d.coverage = if d.kwh.is_finite() { 1.0 } else { 0.0 };
+            } else {
+                d.coverage = d.coverage.min(1.0);
+            }
+        }
+        out
+    }
+
     fn series(days: usize, f: impl Fn(usize, usize) -> f32) -> Series {
         let kwh = (0..days * 24).map(|i| f(i / 24, i % 24)).collect();
         Series {
@@ -327,6 +481,59 @@ mod tests {
             offsets: vec![(0, 8 * 3600)],
             kwh,
             report: SeriesReport::default(),
+        }
+    }
+
+    #[test]
+    fn days_match_the_plain_implementation() {
+        let value = |i: usize| -> f32 {
+            match i % 97 {
+                0 => f32::NAN,
+                1 => -0.5,
+                2 => 0.0,
+                _ => ((i * 7919) % 1000) as f32 / 250.0,
+            }
+        };
+        let make = |start: i64, step: i64, offsets: Vec<(usize, i32)>, n: usize| Series {
+            meter_id: "m".into(),
+            start,
+            step,
+            offsets,
+            // A day with nothing at all, too.
+            kwh: (0..n)
+                .map(|i| {
+                    if (200..230).contains(&i) {
+                        f32::NAN
+                    } else {
+                        value(i)
+                    }
+                })
+                .collect(),
+            report: SeriesReport::default(),
+        };
+        let cases = [
+            // Hourly from 13:00 local, one offset.
+            make(1_704_114_000, 3600, vec![(0, 8 * 3600)], 24 * 12 + 5),
+            // Quarter hours, no offset recorded.
+            make(1_704_067_200, 900, vec![], 96 * 5 + 17),
+            // Daily values.
+            make(1_704_067_200, 86_400, vec![(0, 0)], 40),
+            // Daylight saving on and off again.
+            make(
+                1_711_846_800,
+                3600,
+                vec![(0, 3600), (100, 7200), (300, 3600)],
+                24 * 20,
+            ),
+        ];
+        for s in &cases {
+            assert_eq!(
+                format!("{:?}", days(s)),
+                format!("{:?}", days_reference(s)),
+                "step {} offsets {:?}",
+                s.step,
+                s.offsets
+            );
         }
     }
 

@@ -222,9 +222,11 @@ fn read_long(
         // short last line, which is reported like any malformed row.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
         let header_end = memchr::memchr(b'\n', &map).map_or(map.len(), |i| i + 1);
-        // Pages behind the reading position leave this process's resident set (they stay in
-        // the page cache): the file is read front to back, twice at most.
-        let release_to = |from: usize, at: usize| {
+        // The reading goes front to back. At each step the next stretch is faulted in with one
+        // call (MADV_POPULATE_READ, Linux 5.14 and later; elsewhere page by page as usual),
+        // and the pages behind the reading position leave this process's resident set (they
+        // stay in the page cache).
+        let advance = |from: usize, at: usize| {
             let end = at & !((64 << 10) - 1);
             if end > from {
                 #[cfg(unix)]
@@ -237,15 +239,21 @@ fn read_long(
                     );
                 }
             }
+            #[cfg(target_os = "linux")]
+            if at < map.len() {
+                let ahead = (map.len() - at).min(crate::fastcsv::RELEASE_EVERY);
+                let _ = map.advise_range(memmap2::Advice::PopulateRead, at, ahead);
+            }
             end.max(from)
         };
-        let is_grouped = mc.max(tc).max(vc) < 8
-            && crate::fastcsv::grouped(path, header_end, mc).map_err(io(path))?;
-        if is_grouped {
-            let mut released = 0usize;
-            let mut release = |at: usize| released = release_to(released, at);
-            crate::fastcsv::stream(
+        // The fast stream takes files whose columns are among the first eight.
+        if mc.max(tc).max(vc) < 8 {
+            let before = stats.clone();
+            let mut released = advance(0, 0);
+            let mut release = |at: usize| released = advance(released, at);
+            let streamed = crate::fastcsv::stream(
                 path,
+                &file,
                 &map,
                 header_end,
                 headers,
@@ -255,8 +263,14 @@ fn read_long(
                 f,
                 stats,
                 &mut release,
-            );
-            return Ok(());
+                opts.memory_rows,
+            )
+            .map_err(io(path))?;
+            if streamed == crate::fastcsv::Streamed::Done {
+                return Ok(());
+            }
+            // Not grouped: the general reader starts over, and counts afresh.
+            *stats = before;
         }
     }
     // About 40 bytes a row in the default layout: estimate before reading.
@@ -585,6 +599,111 @@ mod tests {
             "{:?}",
             sb.examples
         );
+    }
+
+    /// A grouped file whose lines take every turn of the fast stream: its fast path, the lines
+    /// it leaves to the general parsers, and bad rows.
+    fn grouped_text() -> String {
+        let mut t = String::from("meter_id,timestamp,kwh\n");
+        for m in 1..=6 {
+            for h in 0..30 {
+                let (day, hour) = (1 + h / 24, h % 24);
+                let v = format!("{}.{}", m + h % 3, h % 7);
+                let line = match (m, h) {
+                    (2, 5) => format!("m2,2024-03-{day:02}T{hour:02}:00:00.5+01:00,{v}\r\n"),
+                    (2, 6) => format!("m2,2024-03-{day:02}T{hour:02}:00:00+02:00,{v}\n"),
+                    (3, 7) => format!("m3,2024-03-{day:02}T{hour:02}:00:00+01:00,1e0\n"),
+                    (3, 8) => format!("m3,2024-03-{day:02}T{hour:02}:00:00+01:00, 2.5\n"),
+                    (3, 9) => format!("m3,2024-03-{day:02}T{hour:02}:00:00+01:00,\n"),
+                    (3, 10) => format!("m3,2024-03-{day:02}T{hour:02}:61:00+01:00,1\n"),
+                    (4, 3) => format!("m4,2024-03-{day:02}T{hour:02}:00:00+01:00,{v},extra\n"),
+                    (4, 4) => format!("m4,2024-03-{day:02}T{hour:02}:00:00+01:00,+3\n"),
+                    (4, 5) => {
+                        format!("m4,2024-03-{day:02}T{hour:02}:00:00+01:00,1234567890.1234567\n")
+                    }
+                    (4, 6) => format!("m4,2024-03-{day:02}T{hour:02}:00:00+01:00,-0.25\n\n"),
+                    (5, 2) => format!("m5,2024-03-{day:02}T{hour:02}:00:00+01:00,{v}\r\n"),
+                    (5, 9) => format!("m5,2024-03-{day:02}T{:02}:00:00+01:00,{v}\n", hour - 2),
+                    (5, 12) => format!("m5,2024-03-{day:02}T{hour:02}:00+01:00,{v}\n"),
+                    (6, _) => format!("m6,2024-03-{day:02}T{hour:02}:00:00Z,{v}\n"),
+                    _ => format!("m{m},2024-03-{day:02}T{hour:02}:00:00+01:00,{v}\n"),
+                };
+                t.push_str(&line);
+            }
+        }
+        t
+    }
+
+    /// Series sorted by meter, as text: missing intervals (NaN) compare equal that way.
+    fn by_meter(mut v: Vec<Series>) -> String {
+        v.sort_by(|a, b| a.meter_id.cmp(&b.meter_id));
+        format!("{v:?}")
+    }
+
+    #[test]
+    fn grouped_files_stream_like_the_general_reader() {
+        let d = tempfile::tempdir().unwrap();
+        let text = grouped_text();
+        let fast = write(d.path(), "fast.csv", &text);
+        // A quoted row sends a file to the general reader.
+        let quoted = write(
+            d.path(),
+            "quoted.csv",
+            &format!("{text}\"m9\",2024-03-01T00:00:00+01:00,1\n"),
+        );
+        let (a, sa) = collect(&[fast], &ReadingsOptions::default());
+        let (b, sb) = collect(&[quoted], &ReadingsOptions::default());
+        assert_eq!(a.len(), 6);
+        assert_eq!(
+            a.iter().map(|s| &s.meter_id).collect::<Vec<_>>(),
+            ["m1", "m2", "m3", "m4", "m5", "m6"]
+        );
+        let b = b.into_iter().filter(|s| s.meter_id != "m9").collect();
+        assert_eq!(by_meter(a), by_meter(b));
+        assert_eq!(sa.rows + 1, sb.rows);
+        assert_eq!(sa.skipped, sb.skipped);
+        assert_eq!(
+            sa.examples,
+            sb.examples
+                .iter()
+                .map(|e| e.replace("quoted.csv", "fast.csv"))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(sa.skipped_total(), 2, "{:?}", sa.examples);
+    }
+
+    #[test]
+    fn series_held_past_the_budget_wait_for_the_rest_of_the_file() {
+        let d = tempfile::tempdir().unwrap();
+        let text = grouped_text();
+        let small = ReadingsOptions {
+            memory_rows: 40,
+            ..ReadingsOptions::default()
+        };
+        let (a, sa) = collect(
+            &[write(d.path(), "a.csv", &text)],
+            &ReadingsOptions::default(),
+        );
+        // Past the budget the rest of the file is checked, then streamed: the same meters.
+        let (b, sb) = collect(&[write(d.path(), "b.csv", &text)], &small);
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+        assert_eq!((sa.rows, sa.skipped), (sb.rows, sb.skipped));
+        // A meter that comes back after the budget was spent: nothing was handed on early,
+        // and the general reader gives each meter whole.
+        let late = format!("{text}m1,2024-03-03T00:00:00+01:00,7\n");
+        let (c, sc) = collect(&[write(d.path(), "c.csv", &late)], &small);
+        let (e, se) = collect(
+            &[write(d.path(), "e.csv", &format!("{late}\"q\",x,1\n"))],
+            &ReadingsOptions::default(),
+        );
+        assert_eq!(c.len(), 6);
+        assert_eq!(
+            c.iter().find(|s| s.meter_id == "m1").map(|s| s.kwh.len()),
+            Some(49)
+        );
+        let e = e.into_iter().filter(|s| s.meter_id != "q").collect();
+        assert_eq!(by_meter(c), by_meter(e));
+        assert_eq!(sc.rows + 1, se.rows);
     }
 
     #[test]

@@ -164,22 +164,26 @@ pub fn detect_step(sorted_utc: &[i64]) -> Option<i64> {
 /// Builds a series from one meter's rows (in any order).
 pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> Option<Series> {
     let mut report = SeriesReport::default();
-    rows.sort_by_key(|(s, _)| s.utc);
-    // Keep the last of equal timestamps (a corrected reading usually comes later in the file).
-    let mut dedup: Vec<(Stamp, f64)> = Vec::with_capacity(rows.len());
-    for r in rows {
-        match dedup.last_mut() {
-            Some(last) if last.0.utc == r.0.utc => {
-                *last = r;
-                report.duplicates += 1;
+    // Files are nearly always in time order with no repeats: then there is nothing to sort or
+    // drop, and the rows are used where they are.
+    if !rows.is_sorted_by(|a, b| a.0.utc < b.0.utc) {
+        rows.sort_by_key(|(s, _)| s.utc);
+        // Keep the last of equal timestamps (a corrected reading usually comes later in the
+        // file; the sort is stable).
+        let before = rows.len();
+        rows.dedup_by(|later, kept| {
+            let same = later.0.utc == kept.0.utc;
+            if same {
+                *kept = *later;
             }
-            _ => dedup.push(r),
-        }
+            same
+        });
+        report.duplicates += (before - rows.len()) as u64;
     }
-    if dedup.is_empty() {
-        return None;
-    }
-    let utc: Vec<i64> = dedup.iter().map(|(s, _)| s.utc).collect();
+    let dedup = rows;
+    let first = dedup.first()?.0.utc;
+    // detect_step looks at the first 5,000 gaps only.
+    let utc: Vec<i64> = dedup.iter().take(5001).map(|(s, _)| s.utc).collect();
     let step = cfg.step.or_else(|| detect_step(&utc)).unwrap_or(86_400);
     let scale = match cfg.unit {
         Unit::KilowattHours => 1.0,
@@ -197,31 +201,19 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         }
     };
     report.cumulative = cumulative;
-    // Interval energies, each at the start of its interval.
-    let mut points: Vec<(i64, i32, f64)> = Vec::with_capacity(dedup.len());
-    if cumulative {
-        for w in dedup.windows(2) {
-            let (a, b) = (w[0].1, w[1].1);
-            let mut d = b - a;
-            if d < 0.0 {
-                // A register that wraps at 10^k: the previous value sat just under it.
-                let k = if a > 0.0 { a.log10().ceil() } else { 0.0 };
-                let wrap = 10f64.powf(k);
-                if a > 0.9 * wrap && b < 0.1 * wrap {
-                    d += wrap;
-                    report.rollovers += 1;
-                } else {
-                    report.resets += 1;
-                    d = f64::NAN;
-                }
-            }
-            points.push((w[0].0.utc, w[0].0.offset, d));
-        }
+    // Interval energies, each at the start of its interval: a cumulative register's n readings
+    // give n - 1 intervals.
+    let intervals = if cumulative {
+        dedup.len() - 1
     } else {
-        points.extend(dedup.iter().map(|(s, v)| (s.utc, s.offset, *v)));
-    }
-    let start = points.first().map(|p| p.0).unwrap_or(utc[0]);
-    let last = points.last().map(|p| p.0).unwrap_or(start);
+        dedup.len()
+    };
+    let start = if intervals > 0 { first } else { utc[0] };
+    let last = if intervals > 0 {
+        dedup[intervals - 1].0.utc
+    } else {
+        start
+    };
     let len = ((last - start) / step + 1) as usize;
     if len > 50_000_000 {
         return None;
@@ -229,12 +221,20 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     let max_kwh = cfg.max_kw * step as f64 / 3600.0;
     let mut kwh = vec![f32::NAN; len];
     let mut offsets: Vec<(usize, i32)> = Vec::new();
-    for (t, off, v) in points {
-        let rel = t - start;
-        if rel % step != 0 {
+    // The previous interval's (time, index, distance off the grid): the next one is nearly
+    // always one step later, and then needs no division.
+    let mut prev = (i64::MIN, 0usize, 0i64);
+    let mut put = |t: i64, off: i32, v: f64, report: &mut SeriesReport| {
+        let (i, rem) = if prev.0 != i64::MIN && t - prev.0 == step {
+            (prev.1 + 1, prev.2)
+        } else {
+            let rel = t - start;
+            ((rel / step) as usize, rel % step)
+        };
+        prev = (t, i, rem);
+        if rem != 0 {
             report.off_grid += 1;
         }
-        let i = (rel / step) as usize;
         if offsets.last().is_none_or(|(_, o)| *o != off) {
             offsets.push((i, off));
         }
@@ -251,6 +251,29 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
             v
         };
         kwh[i] = v as f32;
+    };
+    if cumulative {
+        for w in dedup.windows(2) {
+            let (a, b) = (w[0].1, w[1].1);
+            let mut d = b - a;
+            if d < 0.0 {
+                // A register that wraps at 10^k: the previous value sat just under it.
+                let k = if a > 0.0 { a.log10().ceil() } else { 0.0 };
+                let wrap = 10f64.powf(k);
+                if a > 0.9 * wrap && b < 0.1 * wrap {
+                    d += wrap;
+                    report.rollovers += 1;
+                } else {
+                    report.resets += 1;
+                    d = f64::NAN;
+                }
+            }
+            put(w[0].0.utc, w[0].0.offset, d, &mut report);
+        }
+    } else {
+        for (s, v) in &dedup {
+            put(s.utc, s.offset, *v, &mut report);
+        }
     }
     report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
     Some(Series {
