@@ -68,10 +68,19 @@ pub fn days(s: &Series) -> Vec<Day> {
             }
             j
         };
+        // Under one offset the night and midday hours are index ranges of the day.
+        let spans = (single_offset && per_day > 1).then(|| {
+            let secs0 = local(i).rem_euclid(86_400);
+            let at = |secs: i64| {
+                ((secs - secs0 + s.step - 1).div_euclid(s.step)).clamp(0, (j - i) as i64) as usize
+            };
+            (at(0)..at(6 * 3600), at(10 * 3600)..at(16 * 3600))
+        });
         out.push(day_stats(
             day,
             &s.kwh[i..j],
             |k| local(i + k),
+            spans,
             (per_day, per_hour),
             &mut keys,
         ));
@@ -104,6 +113,7 @@ fn day_stats(
     day: i64,
     vals: &[f32],
     local: impl Fn(usize) -> i64,
+    spans: Option<(std::ops::Range<usize>, std::ops::Range<usize>)>,
     (per_day, per_hour): (usize, f64),
     keys: &mut Vec<i32>,
 ) -> Day {
@@ -125,7 +135,7 @@ fn day_stats(
         sum += v;
         max = max.max(v);
         min = min.min(v);
-        if per_day > 1 {
+        if per_day > 1 && spans.is_none() {
             let hour = local(k).rem_euclid(86_400) / 3600;
             if hour < 6 {
                 night.0 += v;
@@ -135,6 +145,16 @@ fn day_stats(
                 midday.1 += 1;
             }
         }
+    }
+    if let Some((n, m)) = spans {
+        let add = |acc: &mut (f64, usize), v: &[f32]| {
+            for &v in v.iter().filter(|v| !v.is_nan()) {
+                acc.0 += f64::from(v);
+                acc.1 += 1;
+            }
+        };
+        add(&mut night, &vals[n]);
+        add(&mut midday, &vals[m]);
     }
     let n = keys.len();
     let coverage = n as f64 / expected as f64;
