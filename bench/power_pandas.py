@@ -44,7 +44,7 @@ def main(path):
     night = df[df["hour"] < 6].groupby("meter_id", observed=True)["kw"].mean()
     midday = df[(df["hour"] >= 10) & (df["hour"] < 16)].groupby("meter_id", observed=True)["kw"].mean()
     day = day.reset_index()
-    day["weekend"] = day["day"].dt.dayofweek >= 5
+    day["weekend"] = day["day"].dt.day_of_week >= 5
     m = day.groupby("meter_id", observed=True)
     out = pd.DataFrame({
         "load_factor": m["lf"].median(),

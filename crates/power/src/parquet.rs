@@ -8,7 +8,9 @@
 //! the default offset (`--utc-offset`, +08:00) when it is UTC: Parquet's own timestamp type can
 //! only say "adjusted to UTC", so UTC is how most writers store local readings.
 //!
-//! Only the three columns are decoded (a projection), batch by batch. Files of up to
+//! Only the three columns are decoded (a projection), batch by batch; a text meter column is
+//! read as a dictionary (as Parquet stores it), so consecutive rows of one meter compare by
+//! key, and each batch's columns are typed once, not per cell. Files of up to
 //! `memory_rows` rows are grouped by meter in memory; larger ones are first split by a hash of
 //! the meter id into partition files of fixed-width records on disk and grouped one partition
 //! at a time, so memory is bounded by a partition as for CSV. Rows with a null or unreadable
@@ -27,6 +29,7 @@ use arrow_array::types::{
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, ArrayRef};
+use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -201,19 +204,13 @@ fn stamp_at(a: &ArrayRef, i: usize, clock: Clock, default_offset: i32) -> Option
                 }
                 _ => return None,
             };
-            let secs = ticks.div_euclid(per_second);
-            Some(if naive {
-                // Wall-clock time with no zone: local at the default offset, as for CSV.
-                Stamp {
-                    utc: secs - i64::from(default_offset),
-                    offset: default_offset,
-                }
-            } else {
-                Stamp {
-                    utc: secs,
-                    offset: offset.unwrap_or(default_offset),
-                }
-            })
+            Some(ticks_stamp(
+                ticks,
+                per_second,
+                offset,
+                naive,
+                default_offset,
+            ))
         }
         Clock::Days => {
             let days = i64::from(a.as_primitive::<Date32Type>().value(i));
@@ -224,6 +221,206 @@ fn stamp_at(a: &ArrayRef, i: usize, clock: Clock, default_offset: i32) -> Option
         }
         Clock::Text => text_at(a, i).and_then(|t| parse(&t, default_offset)),
     }
+}
+
+/// A batch's meter column, looked at once per batch rather than once per row. Dictionary
+/// columns (how Parquet stores repeated ids, and how they are read here) are compared by key,
+/// so a row of the same meter as the row before costs one integer comparison.
+enum Meters<'a> {
+    Dict {
+        keys: &'a [i32],
+        nulls: Option<&'a NullBuffer>,
+        values: &'a ArrayRef,
+    },
+    Other(&'a ArrayRef),
+}
+
+impl<'a> Meters<'a> {
+    fn of(a: &'a ArrayRef) -> Self {
+        if let Some(d) = a.as_dictionary_opt::<Int32Type>() {
+            return Meters::Dict {
+                keys: d.keys().values(),
+                nulls: d.keys().nulls(),
+                values: d.values(),
+            };
+        }
+        Meters::Other(a)
+    }
+
+    /// Whether row `i` may hold another meter than row `i - 1` of the same batch.
+    fn changes_at(&self, i: usize) -> bool {
+        match self {
+            Meters::Dict { keys, nulls, .. } => {
+                i == 0
+                    || keys[i] != keys[i - 1]
+                    || nulls.is_some_and(|n| n.is_null(i) || n.is_null(i - 1))
+            }
+            Meters::Other(_) => true,
+        }
+    }
+
+    /// The meter id of row `i`, trimmed; `None` for a null.
+    fn text(&self, i: usize) -> Option<Cow<'a, str>> {
+        match self {
+            Meters::Dict {
+                keys,
+                nulls,
+                values,
+            } => {
+                if nulls.is_some_and(|n| n.is_null(i)) {
+                    return None;
+                }
+                text_at(values, usize::try_from(keys[i]).ok()?)
+            }
+            Meters::Other(a) => text_at(a, i),
+        }
+        .map(|t| match t {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        })
+    }
+}
+
+/// A batch's value column: plain doubles read straight from the buffer, others cell by cell.
+enum Values<'a> {
+    F64(&'a [f64], Option<&'a NullBuffer>),
+    Other(&'a ArrayRef),
+}
+
+impl<'a> Values<'a> {
+    fn of(a: &'a ArrayRef) -> Self {
+        match a.as_primitive_opt::<Float64Type>() {
+            Some(p) => Values::F64(p.values(), p.nulls()),
+            None => Values::Other(a),
+        }
+    }
+
+    fn at(&self, i: usize) -> Option<f64> {
+        match self {
+            Values::F64(v, nulls) => {
+                (!nulls.is_some_and(|n| n.is_null(i)) && v[i].is_finite()).then(|| v[i])
+            }
+            Values::Other(a) => value_at(a, i),
+        }
+    }
+}
+
+/// A batch's timestamp column: Parquet timestamps read straight from the buffer (any unit),
+/// others cell by cell.
+enum Times<'a> {
+    Ticks(&'a [i64], Option<&'a NullBuffer>),
+    Other(&'a ArrayRef),
+}
+
+impl<'a> Times<'a> {
+    fn of(a: &'a ArrayRef) -> Self {
+        let ticks = match a.data_type() {
+            DataType::Timestamp(TimeUnit::Second, _) => a
+                .as_primitive_opt::<TimestampSecondType>()
+                .map(|p| (p.values(), p.nulls())),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => a
+                .as_primitive_opt::<TimestampMillisecondType>()
+                .map(|p| (p.values(), p.nulls())),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => a
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .map(|p| (p.values(), p.nulls())),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => a
+                .as_primitive_opt::<TimestampNanosecondType>()
+                .map(|p| (p.values(), p.nulls())),
+            _ => None,
+        };
+        match ticks {
+            Some((v, n)) => Times::Ticks(v, n),
+            None => Times::Other(a),
+        }
+    }
+
+    fn at(&self, i: usize, clock: Clock, default_offset: i32) -> Option<Stamp> {
+        match (self, clock) {
+            (
+                Times::Ticks(v, nulls),
+                Clock::Ticks {
+                    per_second,
+                    offset,
+                    naive,
+                },
+            ) => {
+                if nulls.is_some_and(|n| n.is_null(i)) {
+                    return None;
+                }
+                Some(ticks_stamp(v[i], per_second, offset, naive, default_offset))
+            }
+            (Times::Ticks(..), _) => None,
+            (Times::Other(a), clock) => stamp_at(a, i, clock, default_offset),
+        }
+    }
+}
+
+/// The instant of a Parquet timestamp (see [`Clock::Ticks`]).
+fn ticks_stamp(
+    ticks: i64,
+    per_second: i64,
+    offset: Option<i32>,
+    naive: bool,
+    default_offset: i32,
+) -> Stamp {
+    let secs = ticks.div_euclid(per_second);
+    if naive {
+        // Wall-clock time with no zone: local at the default offset, as for CSV.
+        Stamp {
+            utc: secs - i64::from(default_offset),
+            offset: default_offset,
+        }
+    } else {
+        Stamp {
+            utc: secs,
+            offset: offset.unwrap_or(default_offset),
+        }
+    }
+}
+
+/// A reader of the columns `cols` of `path`, batch by batch, with the meter column `mc` read
+/// as a dictionary when it is text (Parquet keeps repeated ids that way: no string per row).
+fn batches(
+    path: &Path,
+    cols: &[usize],
+    mc: usize,
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, ReadError> {
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| bad_file(path, e))?;
+    let fields: Vec<arrow_schema::FieldRef> = plain
+        .schema()
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match f.data_type() {
+            DataType::Utf8 | DataType::LargeUtf8 if i == mc => {
+                Arc::new(f.as_ref().clone().with_data_type(DataType::Dictionary(
+                    Box::new(DataType::Int32),
+                    Box::new(f.data_type().clone()),
+                )))
+            }
+            _ => f.clone(),
+        })
+        .collect();
+    let schema = Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        plain.schema().metadata().clone(),
+    ));
+    let meta = ArrowReaderMetadata::try_new(
+        plain.metadata().clone(),
+        ArrowReaderOptions::new().with_schema(schema),
+    )
+    .map_err(|e| bad_file(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
+    let mask = ProjectionMask::roots(builder.parquet_schema(), cols.iter().copied());
+    builder
+        .with_projection(mask)
+        .with_batch_size(BATCH)
+        .build()
+        .map_err(|e| bad_file(path, e))
 }
 
 /// Reads one Parquet readings file and hands each meter's series to `f`.
@@ -268,17 +465,13 @@ pub fn read_file(
     };
     let clock = clock(path, &names[tc], schema.field(tc).data_type())?;
     let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+    drop(builder);
     // The projection keeps the three columns in file order; find each again in the batch.
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [mc, tc, vc]);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH)
-        .build()
-        .map_err(|e| bad_file(path, e))?;
+    let reader = batches(path, &[mc, tc, vc], mc)?;
     let (mn, tn, vn) = (names[mc].clone(), names[tc].clone(), names[vc].clone());
     let grouped = is_grouped(path, mc, &names[mc])?;
     let each = |stats: &mut ReadStats,
-                sink: &mut dyn FnMut(&str, Stamp, f64, &mut ReadStats)|
+                sink: &mut dyn FnMut(&str, bool, Stamp, f64, &mut ReadStats)|
      -> Result<(), ReadError> {
         let mut row: u64 = 0;
         for batch in reader {
@@ -290,22 +483,28 @@ pub fn read_file(
                     .ok_or_else(|| header(path, format!("column {n} missing from a row group")))
             };
             let (m, t, v) = (col(&mn)?, col(&tn)?, col(&vn)?);
+            let (meters, times, values) = (Meters::of(&m), Times::of(&t), Values::of(&v));
+            let mut meter: Option<Cow<str>> = None;
             for i in 0..batch.num_rows() {
                 row += 1;
                 stats.rows += 1;
-                let Some(meter) = text_at(&m, i).filter(|s| !s.trim().is_empty()) else {
+                let fresh = meters.changes_at(i);
+                if fresh {
+                    meter = meters.text(i).filter(|s| !s.is_empty());
+                }
+                let Some(meter) = meter.as_deref() else {
                     stats.skip(path, row, &mn, "missing meter id");
                     continue;
                 };
-                let Some(stamp) = stamp_at(&t, i, clock, opts.default_offset) else {
+                let Some(stamp) = times.at(i, clock, opts.default_offset) else {
                     stats.skip(path, row, &tn, "unreadable timestamp");
                     continue;
                 };
-                let Some(value) = value_at(&v, i) else {
+                let Some(value) = values.at(i) else {
                     stats.skip(path, row, &vn, "missing or unreadable value");
                     continue;
                 };
-                sink(meter.trim(), stamp, value, stats);
+                sink(meter, fresh, stamp, value, stats);
             }
         }
         Ok(())
@@ -321,8 +520,8 @@ pub fn read_file(
                 emit(one, opts, allow_negative, f, stats);
             }
         };
-        each(stats, &mut |m, s, v, stats| {
-            if m != cur {
+        each(stats, &mut |m, fresh, s, v, stats| {
+            if fresh && m != cur {
                 done(&mut cur, &mut buf, stats);
                 cur = m.to_string();
             }
@@ -333,7 +532,7 @@ pub fn read_file(
     }
     if total_rows <= opts.memory_rows {
         let mut rows: Rows = HashMap::default();
-        each(stats, &mut |m, s, v, _| match rows.get_mut(m) {
+        each(stats, &mut |m, _, s, v, _| match rows.get_mut(m) {
             Some(r) => r.push((s, v)),
             None => {
                 rows.insert(m.to_string(), vec![(s, v)]);
@@ -351,7 +550,7 @@ pub fn read_file(
         .collect::<Result<_, _>>()
         .map_err(io(&dir))?;
     let mut failed: Option<std::io::Error> = None;
-    each(stats, &mut |m, s, v, _| {
+    each(stats, &mut |m, _, s, v, _| {
         if failed.is_some() {
             return;
         }
@@ -383,14 +582,7 @@ pub fn read_file(
 
 /// True when each meter's rows are together in the file: read from the meter column alone.
 fn is_grouped(path: &Path, mc: usize, column: &str) -> Result<bool, ReadError> {
-    let file = std::fs::File::open(path).map_err(io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [mc]);
-    let reader = builder
-        .with_projection(mask)
-        .with_batch_size(BATCH)
-        .build()
-        .map_err(|e| bad_file(path, e))?;
+    let reader = batches(path, &[mc], mc)?;
     let mut seen: HashSet<String> = HashSet::new();
     let mut cur: Option<String> = None;
     for batch in reader {
@@ -398,11 +590,16 @@ fn is_grouped(path: &Path, mc: usize, column: &str) -> Result<bool, ReadError> {
         let Some(m) = batch.column_by_name(column) else {
             return Ok(false);
         };
+        let meters = Meters::of(m);
         for i in 0..batch.num_rows() {
+            if !meters.changes_at(i) {
+                continue;
+            }
             // Rows without a meter are skipped when read; they do not split a meter's rows.
-            let Some(meter) = text_at(m, i) else { continue };
-            let meter = meter.trim();
-            if meter.is_empty() || cur.as_deref() == Some(meter) {
+            let Some(meter) = meters.text(i) else {
+                continue;
+            };
+            if meter.is_empty() || cur.as_deref() == Some(&*meter) {
                 continue;
             }
             if !seen.insert(meter.to_string()) {
@@ -535,6 +732,56 @@ mod tests {
         .unwrap();
         out.sort_by(|a, b| a.meter_id.cmp(&b.meter_id));
         (out, st)
+    }
+
+    #[test]
+    fn null_and_blank_meters_are_skipped_without_splitting_a_meter() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("nulls.parquet");
+        let start = 1_709_222_400;
+        let meters = [
+            Some("A"),
+            Some("A"),
+            None,
+            Some(" A "),
+            Some(""),
+            Some("A"),
+            Some("B"),
+        ];
+        write(
+            &p,
+            vec![
+                (
+                    "meter_id",
+                    Arc::new(StringArray::from(meters.to_vec())) as ArrayRef,
+                ),
+                (
+                    "timestamp",
+                    Arc::new(
+                        TimestampSecondArray::from(
+                            (0..7).map(|h| start + h * 3600).collect::<Vec<_>>(),
+                        )
+                        .with_timezone("+08:00"),
+                    ),
+                ),
+                ("kwh", Arc::new(Float64Array::from(vec![1.0; 7]))),
+            ],
+        );
+        assert!(is_grouped(&p, 0, "meter_id").unwrap());
+        let (v, st) = read(&p, 1_000_000);
+        assert_eq!(
+            v.iter().map(|s| s.meter_id.as_str()).collect::<Vec<_>>(),
+            ["A", "B"]
+        );
+        // A's rows at hours 0, 1, 3 and 5: the blank and null rows are gaps.
+        assert_eq!(v[0].kwh.len(), 6);
+        assert_eq!(v[0].kwh.iter().filter(|x| x.is_nan()).count(), 2);
+        assert_eq!(st.skipped.get("missing meter id"), Some(&2));
+        assert!(
+            st.examples[0].contains(":3: column meter_id"),
+            "{:?}",
+            st.examples
+        );
     }
 
     #[test]
