@@ -219,6 +219,40 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         return None;
     }
     let max_kwh = cfg.max_kw * step as f64 / 3600.0;
+    // A value in kWh, or NaN (counted) when it cannot be one.
+    let clean = |v: f64, report: &mut SeriesReport| -> f32 {
+        let v = v * scale;
+        let v = if v.is_nan() {
+            v
+        } else if v < 0.0 && !cfg.allow_negative {
+            report.negatives += 1;
+            f64::NAN
+        } else if v.abs() > max_kwh {
+            report.impossible += 1;
+            f64::NAN
+        } else {
+            v
+        };
+        v as f32
+    };
+    // The usual file: every reading one step after the one before, under one offset. The
+    // readings are then the grid itself.
+    let regular = !cumulative
+        && dedup
+            .windows(2)
+            .all(|w| w[1].0.utc - w[0].0.utc == step && w[1].0.offset == w[0].0.offset);
+    if regular {
+        let kwh: Vec<f32> = dedup.iter().map(|(_, v)| clean(*v, &mut report)).collect();
+        report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
+        return Some(Series {
+            meter_id: meter_id.to_string(),
+            start,
+            step,
+            offsets: vec![(0, dedup[0].0.offset)],
+            kwh,
+            report,
+        });
+    }
     let mut kwh = vec![f32::NAN; len];
     let mut offsets: Vec<(usize, i32)> = Vec::new();
     // The previous interval's (time, index, distance off the grid): the next one is nearly
@@ -238,19 +272,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         if offsets.last().is_none_or(|(_, o)| *o != off) {
             offsets.push((i, off));
         }
-        let v = v * scale;
-        let v = if v.is_nan() {
-            v
-        } else if v < 0.0 && !cfg.allow_negative {
-            report.negatives += 1;
-            f64::NAN
-        } else if v.abs() > max_kwh {
-            report.impossible += 1;
-            f64::NAN
-        } else {
-            v
-        };
-        kwh[i] = v as f32;
+        kwh[i] = clean(v, report);
     };
     if cumulative {
         for w in dedup.windows(2) {
