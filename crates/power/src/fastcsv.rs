@@ -507,9 +507,8 @@ pub fn stream(
     release: &mut dyn FnMut(usize),
     hold: usize,
 ) -> std::io::Result<Streamed> {
+    // The meter being read is `groups.cur`.
     let mut groups = Groups::default();
-    let mut cur: Vec<u8> = Vec::new();
-    let mut have_cur = false;
     let mut rows: Vec<(Stamp, f64)> = Vec::new();
     let mut cache = ([0u8; 10], 0i64);
     let mut fast = StampCache::default();
@@ -539,9 +538,9 @@ pub fn stream(
             next_release = pos + RELEASE_EVERY;
         }
         if default_layout
-            && have_cur
             && fast.len > 0
-            && let Some((s, v, used)) = continuing_line(&body[pos..], &cur, &mut fast)
+            && let Some(cur) = &groups.cur
+            && let Some((s, v, used)) = continuing_line(&body[pos..], cur, &mut fast)
         {
             stats.rows += 1;
             rows.push((s, v));
@@ -572,11 +571,12 @@ pub fn stream(
             stats.skip(path, no, &headers[mc], "missing meter id");
             continue;
         };
-        if !have_cur || cur != m {
+        if groups.cur.as_deref() != Some(m) {
+            let ended = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows));
             if !groups.enter(m) {
                 return not_grouped(held.is_some());
             }
-            if have_cur && let Some(s) = build_one(&cur, &mut rows) {
+            if let Some(s) = ended {
                 stats.meters += 1;
                 match &mut held {
                     None => f(s),
@@ -597,9 +597,6 @@ pub fn stream(
                     }
                 }
             }
-            cur.clear();
-            cur.extend_from_slice(m);
-            have_cur = true;
         }
         let t = get(tc);
         let Some(s) = t.and_then(|t| stamp(t, &mut cache, opts.default_offset)) else {
@@ -625,7 +622,7 @@ pub fn stream(
         }
         rows.push((s, v));
     }
-    if have_cur && let Some(s) = build_one(&cur, &mut rows) {
+    if let Some(s) = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows)) {
         stats.meters += 1;
         match &mut held {
             None => f(s),
