@@ -356,140 +356,86 @@ mod tests {
     use super::*;
     use crate::series::SeriesReport;
 
-    /// The first, plain implementation of `days`: the oracle the faster one is held to.
+    /// `days` written the plainest way: group the intervals by local day, then compute each
+    /// statistic from its definition. The fast version is held to it.
     fn days_reference(s: &Series) -> Vec<Day> {
         let per_hour = s.per_hour();
-        let per_day = (86_400 / s.step).max(1) as usize;
-        let mut out: Vec<Day> = Vec::new();
-        let mut vals: Vec<f64> = Vec::with_capacity(per_day);
-        // The day's values in the order the median search leaves them; kept between days.
-        let mut scratch: Vec<f64> = Vec::with_capacity(per_day);
-        let mut cur_day = i64::MIN;
-        let mut night = (0.0, 0usize);
-        let mut midday = (0.0, 0usize);
-        let mut expected = 0usize;
-        let mut exported = false;
-        let mut flush = |day: i64,
-                         vals: &mut Vec<f64>,
-                         night: (f64, usize),
-                         midday: (f64, usize),
-                         expected: usize,
-                         exported: bool,
-                         out: &mut Vec<Day>| {
-            if day == i64::MIN || expected == 0 {
-                vals.clear();
-                return;
-            }
-            let n = vals.len();
-            let coverage = n as f64 / expected as f64;
-            let (kwh, lf, cv, min_kw, mode) = if n == 0 {
-                (f64::NAN, f64::NAN, f64::NAN, f64::NAN, f64::NAN)
-            } else {
-                let sum: f64 = vals.iter().sum();
-                let kwh = sum / coverage.max(1e-9);
-                if per_day == 1 {
-                    (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
-                } else {
-                    let mean = sum / n as f64;
-                    let (mut max, mut min, mut sq) = (f64::MIN, f64::MAX, 0.0);
-                    for &v in vals.iter() {
-                        max = max.max(v);
-                        min = min.min(v);
-                        sq += (v - mean) * (v - mean);
-                    }
-                    let var = sq / n as f64;
-                    scratch.clear();
-                    scratch.extend_from_slice(vals);
-                    let (_, med, _) = scratch.select_nth_unstable_by(n / 2, f64::total_cmp);
-                    let med = *med;
-                    let band = (med.abs() * 0.05).max(1e-9);
-                    let in_band = vals.iter().filter(|v| (**v - med).abs() <= band).count();
-                    (
-                        kwh,
-                        if max > 0.0 { mean / max } else { f64::NAN },
-                        if mean > 0.0 {
-                            var.sqrt() / mean
-                        } else {
-                            f64::NAN
-                        },
-                        min * per_hour,
-                        in_band as f64 / n as f64,
-                    )
-                }
-            };
-            out.push(Day {
-                day,
-                kwh,
-                coverage,
-                load_factor: lf,
-                cv,
-                night_kw: if night.1 > 0 {
-                    night.0 / night.1 as f64 * per_hour
-                } else {
-                    f64::NAN
-                },
-                midday_kw: if midday.1 > 0 {
-                    midday.0 / midday.1 as f64 * per_hour
-                } else {
-                    f64::NAN
-                },
-                min_kw,
-                mode_share: mode,
-                exported,
-            });
-            vals.clear();
-        };
-        let single_offset = s.offsets.len() <= 1;
-        let base = s.start + i64::from(s.offsets.first().map_or(0, |o| o.1));
+        let daily = 86_400 / s.step <= 1;
+        let mut groups: Vec<(i64, Vec<(i64, f32)>)> = Vec::new();
         for (i, v) in s.kwh.iter().enumerate() {
-            let local = if single_offset {
-                base + i as i64 * s.step
-            } else {
-                s.local(i)
-            };
+            let local = s.local(i);
             let day = local.div_euclid(86_400);
-            if day != cur_day {
-                flush(
-                    cur_day, &mut vals, night, midday, expected, exported, &mut out,
-                );
-                cur_day = day;
-                night = (0.0, 0);
-                midday = (0.0, 0);
-                expected = 0;
-                exported = false;
-            }
-            expected += 1;
-            if v.is_nan() {
-                continue;
-            }
-            let v = f64::from(*v);
-            if v < 0.0 {
-                exported = true;
-            }
-            vals.push(v);
-            let hour = local.rem_euclid(86_400) / 3600;
-            if per_day > 1 {
-                if hour < 6 {
-                    night.0 += v;
-                    night.1 += 1;
-                } else if (10..16).contains(&hour) {
-                    midday.0 += v;
-                    midday.1 += 1;
-                }
+            match groups.last_mut() {
+                Some((d, g)) if *d == day => g.push((local, *v)),
+                _ => groups.push((day, vec![(local, *v)])),
             }
         }
-        flush(
-            cur_day, &mut vals, night, midday, expected, exported, &mut out,
-        );
-        // A day of a daily series has one interval; DST days have 23 or 25 hourly ones: both fine.
-        for d in &mut out {
-            if per_day == 1 {
-                d.coverage = if d.kwh.is_finite() { 1.0 } else { 0.0 };
+        let valid = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> Vec<f64> {
+            g.iter()
+                .filter(|(l, v)| !v.is_nan() && hours.contains(&(l.rem_euclid(86_400) / 3600)))
+                .map(|(_, v)| f64::from(*v))
+                .collect()
+        };
+        let mean_kw = |x: Vec<f64>| {
+            if x.is_empty() || daily {
+                f64::NAN
             } else {
-                d.coverage = d.coverage.min(1.0);
+                x.iter().sum::<f64>() / x.len() as f64 * per_hour
             }
-        }
-        out
+        };
+        groups
+            .into_iter()
+            .map(|(day, g)| {
+                let vals = valid(&g, 0..25);
+                let n = vals.len();
+                let share = n as f64 / g.len() as f64;
+                let sum: f64 = vals.iter().sum();
+                let kwh = if n == 0 {
+                    f64::NAN
+                } else {
+                    sum / share.max(1e-9)
+                };
+                let (mut lf, mut cv, mut min_kw, mut mode) =
+                    (f64::NAN, f64::NAN, f64::NAN, f64::NAN);
+                if n > 0 && daily {
+                    min_kw = kwh / 24.0;
+                } else if n > 0 {
+                    let mean = sum / n as f64;
+                    let max = vals.iter().copied().fold(f64::MIN, f64::max);
+                    let min = vals.iter().copied().fold(f64::MAX, f64::min);
+                    let var = vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
+                    let mut sorted = vals.clone();
+                    sorted.sort_by(f64::total_cmp);
+                    let med = sorted[n / 2];
+                    let band = (med.abs() * 0.05).max(1e-9);
+                    lf = if max > 0.0 { mean / max } else { f64::NAN };
+                    cv = if mean > 0.0 {
+                        var.sqrt() / mean
+                    } else {
+                        f64::NAN
+                    };
+                    min_kw = min * per_hour;
+                    mode =
+                        vals.iter().filter(|v| (**v - med).abs() <= band).count() as f64 / n as f64;
+                }
+                Day {
+                    day,
+                    kwh,
+                    coverage: if daily {
+                        if kwh.is_finite() { 1.0 } else { 0.0 }
+                    } else {
+                        share.min(1.0)
+                    },
+                    load_factor: lf,
+                    cv,
+                    night_kw: mean_kw(valid(&g, 0..6)),
+                    midday_kw: mean_kw(valid(&g, 10..16)),
+                    min_kw,
+                    mode_share: mode,
+                    exported: vals.iter().any(|v| *v < 0.0),
+                }
+            })
+            .collect()
     }
 
     fn series(days: usize, f: impl Fn(usize, usize) -> f32) -> Series {
