@@ -109,6 +109,11 @@ async fn call(
         None => req.body(Body::empty()),
     }
     .unwrap();
+    answer(app, req).await
+}
+
+/// Sends `req` to the app: the status and the JSON answer (null when the body is not JSON).
+async fn answer(app: &axum::Router, req: Request<Body>) -> (StatusCode, Value) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
@@ -153,13 +158,7 @@ async fn post_raw(app: &axum::Router, uri: &str, token: &str, body: String) -> (
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::from(body))
         .unwrap();
-    let resp = app.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
+    answer(app, req).await
 }
 
 /// One request of the role matrix: method, path, body, whether the role may make it, the
