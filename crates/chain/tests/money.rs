@@ -14,6 +14,19 @@ fn addr(n: u8) -> String {
     address(n)
 }
 
+/// Reads every block file in `dir` into `index`: what the index made of them.
+fn index_all(index: &mut Index, pools: &Pools, dir: &std::path::Path) -> IndexReport {
+    let mut rep = IndexReport::default();
+    read_blocks(
+        &[dir.to_path_buf()],
+        pools,
+        &BlockOptions::default(),
+        &mut |info, b| index.add(&info, b, Network::Bitcoin, &mut rep).unwrap(),
+    )
+    .unwrap();
+    rep
+}
+
 #[test]
 fn payouts_clusters_and_traces() {
     let blocks = payout_chain();
@@ -28,28 +41,10 @@ fn payouts_clusters_and_traces() {
         Pools::from_json(r#"[{"id":1,"name":"PoolX","addresses":[],"tags":["/poolx/"]}]"#).unwrap();
     let db = d.path().join("chain.db");
     let mut index = Index::open(&db).unwrap();
-    let mut rep = IndexReport::default();
-    read_blocks(
-        &[d.path().to_path_buf()],
-        &pools,
-        &BlockOptions::default(),
-        &mut |info, b| {
-            index.add(&info, b, Network::Bitcoin, &mut rep).unwrap();
-        },
-    )
-    .unwrap();
+    let rep = index_all(&mut index, &pools, d.path());
     assert_eq!((rep.added, rep.skipped, rep.unknown_prevouts), (3, 0, 0));
     // A second run adds nothing: the index resumes.
-    let mut again = IndexReport::default();
-    read_blocks(
-        &[d.path().to_path_buf()],
-        &pools,
-        &BlockOptions::default(),
-        &mut |info, b| {
-            index.add(&info, b, Network::Bitcoin, &mut again).unwrap();
-        },
-    )
-    .unwrap();
+    let again = index_all(&mut index, &pools, d.path());
     assert_eq!((again.added, again.skipped), (0, 3));
 
     // Blocks are committed in batches of whole blocks: until a batch is committed, nothing of it
@@ -57,14 +52,7 @@ fn payouts_clusters_and_traces() {
     // adds those blocks again), and the end of a run commits what is left.
     let batched = d.path().join("batched.db");
     let mut fresh = Index::open(&batched).unwrap();
-    let mut r1 = IndexReport::default();
-    read_blocks(
-        &[d.path().to_path_buf()],
-        &pools,
-        &BlockOptions::default(),
-        &mut |info, b| fresh.add(&info, b, Network::Bitcoin, &mut r1).unwrap(),
-    )
-    .unwrap();
+    let r1 = index_all(&mut fresh, &pools, d.path());
     let others = |p: &std::path::Path| -> i64 {
         rusqlite::Connection::open(p)
             .unwrap()
