@@ -27,8 +27,8 @@ fn field(line: &[u8], i: usize) -> Option<&[u8]> {
     Some(line[start..end].trim_ascii())
 }
 
-/// Bytes the checks and the reading go through between two releases of the pages behind them.
-pub(crate) const RELEASE_EVERY: usize = 64 << 20;
+/// Bytes the reading goes through between two releases of the pages behind it.
+const RELEASE_EVERY: usize = 64 << 20;
 
 /// Newlines and quotes of a 64-byte block, as bit masks (bit `i` for byte `i`).
 ///
@@ -285,6 +285,16 @@ fn stamp(b: &[u8], cache: &mut ([u8; 10], i64), default_offset: i32) -> Option<S
     })
 }
 
+/// The value of at most 15 decimal digits `mant` with `frac` of them after the point.
+fn decimal(neg: bool, mant: u64, frac: usize) -> f64 {
+    const P10: [f64; 16] = [
+        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    // Exact: a mantissa below 2^53 divided by an exact power of ten rounds once.
+    let v = mant as f64 / P10[frac];
+    if neg { -v } else { v }
+}
+
 /// Plain decimals (`-12.345`) by hand; exponents and the rest by the standard parser.
 fn number(b: &[u8]) -> Option<f64> {
     let (neg, digits) = match b.first() {
@@ -321,12 +331,7 @@ fn number(b: &[u8]) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    const P10: [f64; 16] = [
-        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    // Exact: a mantissa below 2^53 divided by an exact power of ten rounds once.
-    let v = mant as f64 / P10[frac as usize];
-    Some(if neg { -v } else { v })
+    Some(decimal(neg, mant, frac as usize))
 }
 
 /// The fields of one line (without its newline) into `out`; returns how many fields the line
@@ -444,12 +449,7 @@ fn value_to_eol(b: &[u8]) -> Option<(f64, usize)> {
     if digits == 0 || digits > 15 {
         return None;
     }
-    const P10: [f64; 16] = [
-        1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    // Exact: a mantissa below 2^53 divided by an exact power of ten rounds once.
-    let v = mant as f64 / P10[frac.unwrap_or(0) as usize];
-    Some((if neg { -v } else { v }, end))
+    Some((decimal(neg, mant, frac.unwrap_or(0) as usize), end))
 }
 
 /// The fast path for a line of the default layout (`meter,timestamp,value`) that continues
