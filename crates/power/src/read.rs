@@ -222,10 +222,8 @@ fn read_long(
         // short last line, which is reported like any malformed row.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
         let header_end = memchr::memchr(b'\n', &map).map_or(map.len(), |i| i + 1);
-        // The reading goes front to back. At each step the next stretch is faulted in with one
-        // call (MADV_POPULATE_READ, Linux 5.14 and later; elsewhere page by page as usual),
-        // and the pages behind the reading position leave this process's resident set (they
-        // stay in the page cache).
+        // The reading goes front to back: the pages behind the reading position leave this
+        // process's resident set (they stay in the page cache).
         let advance = |from: usize, at: usize| {
             let end = at & !((64 << 10) - 1);
             if end > from {
@@ -238,11 +236,6 @@ fn read_long(
                         end - from,
                     );
                 }
-            }
-            #[cfg(target_os = "linux")]
-            if at < map.len() {
-                let ahead = (map.len() - at).min(crate::fastcsv::RELEASE_EVERY);
-                let _ = map.advise_range(memmap2::Advice::PopulateRead, at, ahead);
             }
             end.max(from)
         };

@@ -255,20 +255,12 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     }
     let mut kwh = vec![f32::NAN; len];
     let mut offsets: Vec<(usize, i32)> = Vec::new();
-    // The previous interval's (time, index, distance off the grid): the next one is nearly
-    // always one step later, and then needs no division.
-    let mut prev = (i64::MIN, 0usize, 0i64);
     let mut put = |t: i64, off: i32, v: f64, report: &mut SeriesReport| {
-        let (i, rem) = if prev.0 != i64::MIN && t - prev.0 == step {
-            (prev.1 + 1, prev.2)
-        } else {
-            let rel = t - start;
-            ((rel / step) as usize, rel % step)
-        };
-        prev = (t, i, rem);
-        if rem != 0 {
+        let rel = t - start;
+        if rel % step != 0 {
             report.off_grid += 1;
         }
+        let i = (rel / step) as usize;
         if offsets.last().is_none_or(|(_, o)| *o != off) {
             offsets.push((i, off));
         }
