@@ -222,6 +222,16 @@ fn two(b: &[u8]) -> Option<u32> {
     (a < 10 && c < 10).then(|| u32::from(a) * 10 + u32::from(c))
 }
 
+/// The day number of the `YYYY-MM-DD` that `b` starts with (separators checked by the caller).
+fn date(b: &[u8]) -> Option<i64> {
+    let y = two(&b[0..2])? * 100 + two(&b[2..4])?;
+    let (m, d) = (two(&b[5..7])?, two(&b[8..10])?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(days_from_civil(i64::from(y), m, d))
+}
+
 /// `YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH[:MM]]` by fixed positions, with the day of the last date
 /// cached; anything else goes to the general parser.
 fn stamp(b: &[u8], cache: &mut ([u8; 10], i64), default_offset: i32) -> Option<Stamp> {
@@ -236,12 +246,7 @@ fn stamp(b: &[u8], cache: &mut ([u8; 10], i64), default_offset: i32) -> Option<S
     let day = if b[..10] == cache.0 {
         cache.1
     } else {
-        let y = two(&b[0..2])? * 100 + two(&b[2..4])?;
-        let (m, d) = (two(&b[5..7])?, two(&b[8..10])?);
-        if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-            return None;
-        }
-        let day = days_from_civil(i64::from(y), m, d);
+        let day = date(b)?;
         cache.0.copy_from_slice(&b[..10]);
         cache.1 = day;
         day
@@ -360,8 +365,16 @@ fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
         return None;
     }
     let b = &t[..len];
-    if !same(&b[..10], &cache.date) || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    if b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
+    }
+    // A new date (every 24th line of hourly data) is read here too, not by the general path.
+    if !same(&b[..10], &cache.date) {
+        if b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        cache.day = date(b)?;
+        cache.date.copy_from_slice(&b[..10]);
     }
     let (h, mi, s) = (two(&b[11..13])?, two(&b[14..16])?, two(&b[17..19])?);
     if h > 24
@@ -452,6 +465,58 @@ fn value_to_eol(b: &[u8]) -> Option<(f64, usize)> {
     Some((decimal(neg, mant, frac.unwrap_or(0) as usize), end))
 }
 
+/// [`value_to_eol`] for the usual short value (at most seven characters, digits and one point,
+/// then `\n`), read as one 8-byte word: a value's length changes from line to line, and the
+/// byte loop's exit was a branch the processor guessed wrong about once a line. `None` for
+/// anything else (signs, `\r`, longer values), which [`value_to_eol`] then reads.
+#[inline]
+fn short_value(b: &[u8]) -> Option<(f64, usize)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const ZEROS: u64 = 0x3030_3030_3030_3030;
+    const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
+    let w = u64::from_le_bytes(b.get(..8)?.try_into().ok()?);
+    // The high bit of each byte equal to `c`; only bytes above a true match can be flagged
+    // falsely, so the lowest flag is always true.
+    let find = |c: u8| {
+        let v = w ^ (ONES * u64::from(c));
+        v.wrapping_sub(ONES) & !v & HIGH
+    };
+    let nl = find(b'\n');
+    if nl == 0 {
+        return None;
+    }
+    // Byte 0 is the first character (little-endian load).
+    let p = (nl.trailing_zeros() / 8) as usize;
+    let before_nl = (1u64 << (8 * p)) - 1;
+    let dot = find(b'.') & before_nl;
+    let (text, k, frac) = if dot == 0 {
+        (w & before_nl, p, 0)
+    } else {
+        // Close the gap the point leaves: the digits after it move down a byte.
+        let q = (dot.trailing_zeros() / 8) as usize;
+        let ints = (1u64 << (8 * q)) - 1;
+        let text = (w & ints) | ((w >> 8) & (before_nl >> 8) & !ints);
+        (text, p - 1, p - 1 - q)
+    };
+    if k == 0 {
+        return None;
+    }
+    // Pad with '0' above the digits, then every byte must be an ASCII digit.
+    let s = text | (ZEROS & !((1u64 << (8 * k)) - 1));
+    if s & NIBBLES != ZEROS || (s + 0x0606_0606_0606_0606) & NIBBLES != ZEROS {
+        return None;
+    }
+    // The k digits, most significant first, right-aligned in the word as eight digits with
+    // leading zeros; then pairs, fours and eights combined by multiplication.
+    let d = (s - ZEROS) << (8 * (8 - k));
+    // The products are meant to overflow: only the lanes kept matter.
+    let d = d.wrapping_mul(2561) >> 8;
+    let d = (d & 0x00FF_00FF_00FF_00FF).wrapping_mul(6_553_601) >> 16;
+    let mant = ((d & 0x0000_FFFF_0000_FFFF).wrapping_mul(42_949_672_960_001)) >> 32;
+    Some((decimal(false, mant, frac), p + 1))
+}
+
 /// The fast path for a line of the default layout (`meter,timestamp,value`) that continues
 /// the current meter and has the previous line's timestamp shape: the reading and the offset
 /// of the next line. Parsed in one pass without searching for delimiters; `None` sends the line
@@ -467,7 +532,8 @@ fn continuing_line(
     }
     let t = &rest[n + 1..];
     let s = stamp_at(t, cache.len, cache)?;
-    let (v, used) = value_to_eol(&t[cache.len + 1..])?;
+    let v = &t[cache.len + 1..];
+    let (v, used) = short_value(v).or_else(|| value_to_eol(v))?;
     Some((s, v, n + 1 + cache.len + 1 + used))
 }
 
@@ -686,6 +752,43 @@ mod tests {
         for s in ["", "-", "1.2.3", "abc", "nan", "inf"] {
             assert!(number(s.as_bytes()).is_none_or(|v| !v.is_finite()), "{s}");
         }
+    }
+
+    #[test]
+    fn short_values_read_like_the_byte_loop() {
+        let mut texts: Vec<String> = [
+            "5.313", "0", ".5", "5.", "1234567", "123.4567", "12345678", "-1.5", "1.2.3", ".",
+            "", "1e3", "7,1", "1.5\r", " 1", "0.0000", "9999999",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 9) as usize;
+            let t: String = (0..len)
+                .map(|i| b"0123456789.-x\r"[((x >> (8 + 4 * i)) % 14) as usize] as char)
+                .collect();
+            texts.push(t);
+        }
+        let mut taken = 0;
+        for t in texts {
+            let line = format!("{t}\nM1,2024");
+            let fast = short_value(line.as_bytes());
+            if fast.is_some() {
+                taken += 1;
+                assert_eq!(fast, value_to_eol(line.as_bytes()), "{t:?}");
+            }
+        }
+        assert!(taken > 2_000, "{taken}");
+        // Short of eight bytes, or no newline in them: the byte loop reads it.
+        assert_eq!(short_value(b"5.31\n"), None);
+        assert_eq!(short_value(b"12345678\n"), None);
+        assert_eq!(short_value(b"5.313\nM"), None);
+        assert_eq!(short_value(b"5.313\nM1"), Some((5.313, 6)));
     }
 
     #[test]
