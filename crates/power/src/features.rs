@@ -108,6 +108,89 @@ fn from_order_key(k: i32) -> f32 {
     f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
 }
 
+/// The element of rank `len / 2` of `keys` (the upper median), reordering `keys`.
+///
+/// A day of hourly or half-hourly data has at most 50 values: its median is then found by
+/// counting, for every value, how many are smaller, four at a time with SSE2 compares and no
+/// branch to guess wrong (about a third of the time of selection at 24 values, measured apart).
+/// The median is the largest value with at most `len / 2` values below it.
+fn upper_median(keys: &mut [i32]) -> i32 {
+    #[cfg(target_arch = "x86_64")]
+    match keys.len() {
+        1..=32 => return counted_median::<8>(keys),
+        33..=56 => return counted_median::<14>(keys),
+        _ => {}
+    }
+    let n = keys.len();
+    *keys.select_nth_unstable(n / 2).1
+}
+
+/// [`upper_median`] by counting, in `V` vectors of four lanes (at least `keys.len()` lanes).
+#[cfg(target_arch = "x86_64")]
+fn counted_median<const V: usize>(keys: &[i32]) -> i32 {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpgt_epi32, _mm_loadu_si128,
+        _mm_or_si128, _mm_set1_epi32, _mm_setzero_si128, _mm_storeu_si128, _mm_sub_epi32,
+    };
+    let n = keys.len();
+    // Padding is never below a key, nor chosen: n values lie below it.
+    let mut k = [[i32::MAX; 4]; V];
+    k.as_flattened_mut()[..n].copy_from_slice(keys);
+    // SAFETY: SSE2 is part of every x86_64 processor; every load and store is an unaligned one
+    // of a whole `[i32; 4]`.
+    unsafe {
+        let v: [__m128i; V] = std::array::from_fn(|i| _mm_loadu_si128(k[i].as_ptr().cast()));
+        let mut below = [_mm_setzero_si128(); V];
+        for &x in keys {
+            let x = _mm_set1_epi32(x);
+            for (b, v) in below.iter_mut().zip(&v) {
+                // The compare gives -1 where the lane's value is above x.
+                *b = _mm_sub_epi32(*b, _mm_cmpgt_epi32(*v, x));
+            }
+        }
+        let (m, none) = (_mm_set1_epi32((n / 2) as i32), _mm_set1_epi32(i32::MIN));
+        let mut best = none;
+        for (b, v) in below.iter().zip(&v) {
+            let over = _mm_cmpgt_epi32(*b, m);
+            let cand = _mm_or_si128(_mm_andnot_si128(over, *v), _mm_and_si128(over, none));
+            let gt = _mm_cmpgt_epi32(cand, best);
+            best = _mm_or_si128(_mm_and_si128(gt, cand), _mm_andnot_si128(gt, best));
+        }
+        let mut out = [0i32; 4];
+        _mm_storeu_si128(out.as_mut_ptr().cast(), best);
+        out.into_iter().fold(i32::MIN, i32::max)
+    }
+}
+
+/// The sum, largest and smallest of a day's values (NaN skipped), whether one was negative,
+/// and the values' order keys (into `keys`).
+///
+/// Its own function, not inlined: inside the larger one every running figure lived on the
+/// stack, and each addition waited for the store of the one before.
+#[inline(never)]
+fn scan(vals: &[f32], keys: &mut Vec<i32>) -> (f64, f64, f64, bool) {
+    // The float sum of the standard library starts at -0.0: kept, so a day of -0.0 stays one.
+    let (mut sum, mut max, mut min) = (-0.0, f64::MIN, f64::MAX);
+    let mut exported = false;
+    keys.clear();
+    keys.resize(vals.len(), 0);
+    let mut n = 0;
+    for &v in vals {
+        if v.is_nan() {
+            continue;
+        }
+        keys[n] = order_key(v);
+        n += 1;
+        let v = f64::from(v);
+        exported |= v < 0.0;
+        sum += v;
+        max = max.max(v);
+        min = min.min(v);
+    }
+    keys.truncate(n);
+    (sum, max, min, exported)
+}
+
 /// The statistics of one day's intervals (`local` gives an interval's local time).
 fn day_stats(
     day: i64,
@@ -119,24 +202,12 @@ fn day_stats(
 ) -> Day {
     let expected = vals.len();
     let valid = || vals.iter().filter(|v| !v.is_nan()).map(|v| f64::from(*v));
-    // The float sum of the standard library starts at -0.0: kept, so a day of -0.0 stays one.
-    let (mut sum, mut max, mut min) = (-0.0, f64::MIN, f64::MAX);
+    let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
-    let mut exported = false;
-    keys.clear();
-    for (k, &v) in vals.iter().enumerate() {
-        if v.is_nan() {
-            continue;
-        }
-        keys.push(order_key(v));
-        let v = f64::from(v);
-        exported |= v < 0.0;
-        sum += v;
-        max = max.max(v);
-        min = min.min(v);
-        if per_day > 1 && spans.is_none() {
-            let hour = local(k).rem_euclid(86_400) / 3600;
+    if per_day > 1 && spans.is_none() {
+        for (k, &v) in vals.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
+            let (v, hour) = (f64::from(v), local(k).rem_euclid(86_400) / 3600);
             if hour < 6 {
                 night.0 += v;
                 night.1 += 1;
@@ -167,7 +238,7 @@ fn day_stats(
         } else {
             let mean = sum / n as f64;
             let var = valid().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
-            let med = f64::from(from_order_key(*keys.select_nth_unstable(n / 2).1));
+            let med = f64::from(from_order_key(upper_median(keys)));
             let band = (med.abs() * 0.05).max(1e-9);
             let in_band = valid().filter(|v| (*v - med).abs() <= band).count();
             (
@@ -448,6 +519,28 @@ mod tests {
             kwh,
             report: SeriesReport::default(),
         }
+    }
+
+    #[test]
+    fn medians_by_counting_are_medians() {
+        let mut x = 7u64;
+        for n in 1..=70usize {
+            for _ in 0..50 {
+                let mut keys: Vec<i32> = (0..n)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        // Few distinct values, so ties are common.
+                        (x % 7) as i32 * 1_000_003 - 3_000_000
+                    })
+                    .collect();
+                let mut sorted = keys.clone();
+                sorted.sort_unstable();
+                assert_eq!(upper_median(&mut keys), sorted[n / 2], "{n}");
+            }
+        }
+        assert_eq!(upper_median(&mut [i32::MIN, i32::MAX, i32::MAX]), i32::MAX);
     }
 
     #[test]
