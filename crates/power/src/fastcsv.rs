@@ -537,6 +537,31 @@ fn continuing_line(
     Some((s, v, n + 1 + cache.len + 1 + used))
 }
 
+/// [`continuing_line`] over the lines from `pos` while they continue `meter`, up to offset
+/// `until`: their readings go to `rows`; returns the offset of the first line not read.
+///
+/// A function of its own, not inlined: inside the streaming loop the figures of a line lived
+/// on the stack.
+#[inline(never)]
+fn continuing_lines(
+    body: &[u8],
+    mut pos: usize,
+    until: usize,
+    meter: &[u8],
+    cache: &mut StampCache,
+    rows: &mut Vec<(Stamp, f64)>,
+) -> usize {
+    let until = until.min(body.len());
+    while pos < until {
+        let Some((s, v, used)) = continuing_line(&body[pos..], meter, cache) else {
+            break;
+        };
+        rows.push((s, v));
+        pos += used;
+    }
+    pos
+}
+
 /// How streaming a file ended.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Streamed {
@@ -598,7 +623,6 @@ pub fn stream(
     let mut next_release = RELEASE_EVERY;
     // The caller sends only files whose columns are among the first eight.
     while pos < body.len() {
-        no += 1;
         if pos >= next_release {
             release(header_end + pos);
             next_release = pos + RELEASE_EVERY;
@@ -606,13 +630,17 @@ pub fn stream(
         if default_layout
             && fast.len > 0
             && let Some(cur) = &groups.cur
-            && let Some((s, v, used)) = continuing_line(&body[pos..], cur, &mut fast)
         {
-            stats.rows += 1;
-            rows.push((s, v));
-            pos += used;
-            continue;
+            let before = rows.len();
+            pos = continuing_lines(body, pos, next_release, cur, &mut fast, &mut rows);
+            let read = (rows.len() - before) as u64;
+            if read > 0 {
+                no += read;
+                stats.rows += read;
+                continue;
+            }
         }
+        no += 1;
         let line_start = pos;
         let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |e| pos + e);
         let line = &body[pos..end];
