@@ -153,7 +153,12 @@ pub fn detect_step(sorted_utc: &[i64]) -> Option<i64> {
         }
     }
     let (d, _) = counts.into_iter().max_by_key(|(d, n)| (*n, -*d))?;
-    // A known interval, or (readings missing in between) the longest known one dividing it.
+    snap(d)
+}
+
+/// The known interval a gap of `d` seconds stands for: a known interval within 5 %, or
+/// (readings missing in between) the longest known one dividing it.
+fn snap(d: i64) -> Option<i64> {
     STEPS
         .iter()
         .copied()
@@ -161,12 +166,50 @@ pub fn detect_step(sorted_utc: &[i64]) -> Option<i64> {
         .or_else(|| STEPS.iter().rev().copied().find(|s| d % s == 0))
 }
 
+/// What one pass over a meter's rows tells about them.
+struct Shape {
+    /// Strictly rising times.
+    sorted: bool,
+    /// The gap between consecutive times when it is the same throughout (`None` for fewer
+    /// than two rows, or differing gaps).
+    gap: Option<i64>,
+    /// Every row has the first row's UTC offset.
+    one_offset: bool,
+    /// How many values are above the one before.
+    rising: usize,
+}
+
+impl Shape {
+    fn of(rows: &[(Stamp, f64)]) -> Shape {
+        let gap = match rows {
+            [a, b, ..] => b.0.utc - a.0.utc,
+            _ => 0,
+        };
+        let (mut sorted, mut uniform, mut one_offset, mut rising) = (true, true, true, 0);
+        for w in rows.windows(2) {
+            let d = w[1].0.utc - w[0].0.utc;
+            sorted &= d > 0;
+            uniform &= d == gap;
+            one_offset &= w[1].0.offset == w[0].0.offset;
+            rising += usize::from(w[1].1 > w[0].1);
+        }
+        Shape {
+            sorted,
+            gap: (uniform && rows.len() >= 2).then_some(gap),
+            one_offset,
+            rising,
+        }
+    }
+}
+
 /// Builds a series from one meter's rows (in any order).
 pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> Option<Series> {
     let mut report = SeriesReport::default();
-    // Files are nearly always in time order with no repeats: then there is nothing to sort or
-    // drop, and the rows are used where they are.
-    if !rows.is_sorted_by(|a, b| a.0.utc < b.0.utc) {
+    // Files are nearly always in time order with no repeats, one step apart under one offset:
+    // one pass finds out, and then there is nothing to sort or drop, and the rows are used
+    // where they are.
+    let shape = Shape::of(&rows);
+    if !shape.sorted {
         rows.sort_by_key(|(s, _)| s.utc);
         // Keep the last of equal timestamps (a corrected reading usually comes later in the
         // file; the sort is stable).
@@ -182,9 +225,17 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     }
     let dedup = rows;
     let first = dedup.first()?.0.utc;
-    // detect_step looks at the first 5,000 gaps only.
-    let utc: Vec<i64> = dedup.iter().take(5001).map(|(s, _)| s.utc).collect();
-    let step = cfg.step.or_else(|| detect_step(&utc)).unwrap_or(86_400);
+    // One gap throughout is what detect_step would find; it looks at the first 5,000 gaps.
+    let step = cfg
+        .step
+        .or_else(|| match shape.gap {
+            Some(d) if shape.sorted => snap(d),
+            _ => {
+                let utc: Vec<i64> = dedup.iter().take(5001).map(|(s, _)| s.utc).collect();
+                detect_step(&utc)
+            }
+        })
+        .unwrap_or(86_400);
     let scale = match cfg.unit {
         Unit::KilowattHours => 1.0,
         Unit::WattHours => 0.001,
@@ -196,7 +247,11 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         Register::Interval => false,
         Register::Auto => {
             let n = dedup.len();
-            let rising = dedup.windows(2).filter(|w| w[1].1 > w[0].1).count();
+            let rising = if shape.sorted {
+                shape.rising
+            } else {
+                dedup.windows(2).filter(|w| w[1].1 > w[0].1).count()
+            };
             n >= 10 && rising * 10 >= (n - 1) * 9
         }
     };
@@ -208,7 +263,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     } else {
         dedup.len()
     };
-    let start = if intervals > 0 { first } else { utc[0] };
+    let start = first;
     let last = if intervals > 0 {
         dedup[intervals - 1].0.utc
     } else {
@@ -238,9 +293,13 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     // The usual file: every reading one step after the one before, under one offset. The
     // readings are then the grid itself.
     let regular = !cumulative
-        && dedup
-            .windows(2)
-            .all(|w| w[1].0.utc - w[0].0.utc == step && w[1].0.offset == w[0].0.offset);
+        && if shape.sorted {
+            shape.one_offset && (dedup.len() < 2 || shape.gap == Some(step))
+        } else {
+            dedup
+                .windows(2)
+                .all(|w| w[1].0.utc - w[0].0.utc == step && w[1].0.offset == w[0].0.offset)
+        };
     if regular {
         let kwh: Vec<f32> = dedup.iter().map(|(_, v)| clean(*v, &mut report)).collect();
         report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
@@ -339,6 +398,41 @@ mod tests {
         assert_eq!(s.report.negatives, 1);
         assert_eq!(s.report.impossible, 1);
         assert_eq!(s.report.missing, 3);
+    }
+
+    #[test]
+    fn rows_in_order_build_like_rows_out_of_order() {
+        // Rows in order take the one-pass shape; reversed, the same rows take the sort and the
+        // separate checks: both must give the same series.
+        let hourly = |n: i64, f: &dyn Fn(i64) -> (Stamp, f64)| (0..n).map(f).collect::<Vec<_>>();
+        let cases: Vec<(Vec<(Stamp, f64)>, Option<i64>)> = vec![
+            (hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)), None),
+            (hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)), Some(1800)),
+            (hourly(499, &|i| (st(i * 3600 + 3600 * (i / 100)), 2.5)), None),
+            (hourly(300, &|i| (st(i * 900 + 7), 0.1 * i as f64)), None),
+            (hourly(200, &|i| (st(i * 3540), 1.0)), None),
+            (hourly(60, &|i| (st(i * 86_400), 30.0 + (i % 3) as f64)), None),
+            (
+                hourly(300, &|i| {
+                    let offset = if i < 150 { 3600 } else { 7200 };
+                    (Stamp { utc: i * 3600, offset }, 1.0)
+                }),
+                None,
+            ),
+            (hourly(2, &|i| (st(i * 3600), 1.0)), None),
+            (hourly(1, &|i| (st(i * 3600), 1.0)), None),
+        ];
+        for (k, (rows, step)) in cases.into_iter().enumerate() {
+            let cfg = BuildConfig {
+                step,
+                ..BuildConfig::default()
+            };
+            let mut reversed = rows.clone();
+            reversed.reverse();
+            let a = build("m", rows, &cfg);
+            let b = build("m", reversed, &cfg);
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "case {k}");
+        }
     }
 
     #[test]
