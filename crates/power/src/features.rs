@@ -173,21 +173,19 @@ fn scan(vals: &[f32], keys: &mut Vec<i32>) -> (f64, f64, f64, bool) {
     let (mut sum, mut max, mut min) = (-0.0, f64::MIN, f64::MAX);
     let mut exported = false;
     keys.clear();
-    keys.resize(vals.len(), 0);
-    let mut n = 0;
-    for &v in vals {
-        if v.is_nan() {
-            continue;
-        }
-        keys[n] = order_key(v);
-        n += 1;
+    keys.extend(vals.iter().filter(|v| !v.is_nan()).map(|&v| order_key(v)));
+    for &v in vals.iter().filter(|v| !v.is_nan()) {
         let v = f64::from(v);
         exported |= v < 0.0;
         sum += v;
-        max = max.max(v);
-        min = min.min(v);
+        // No NaN here: a plain compare (the first of equal values stays).
+        if v > max {
+            max = v;
+        }
+        if v < min {
+            min = v;
+        }
     }
-    keys.truncate(n);
     (sum, max, min, exported)
 }
 
