@@ -129,8 +129,8 @@ fn upper_median(keys: &mut [i32]) -> i32 {
 #[cfg(target_arch = "x86_64")]
 fn counted_median<const V: usize>(keys: &[i32]) -> i32 {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpgt_epi32, _mm_loadu_si128,
-        _mm_or_si128, _mm_set1_epi32, _mm_setzero_si128, _mm_storeu_si128, _mm_sub_epi32,
+        __m128i, _mm_and_si128, _mm_andnot_si128, _mm_cmpgt_epi32, _mm_loadu_si128, _mm_or_si128,
+        _mm_set1_epi32, _mm_setzero_si128, _mm_storeu_si128, _mm_sub_epi32,
     };
     let n = keys.len();
     // Padding is never below a key, nor chosen: n values lie below it.

@@ -468,104 +468,60 @@ pub fn read_file(
     drop(builder);
     // The projection keeps the three columns in file order; find each again in the batch.
     let reader = batches(path, &[mc, tc, vc], mc)?;
-    let (mn, tn, vn) = (names[mc].clone(), names[tc].clone(), names[vc].clone());
     let grouped = is_grouped(path, mc, &names[mc])?;
-    let each = |stats: &mut ReadStats,
-                sink: &mut dyn FnMut(&str, bool, Stamp, f64, &mut ReadStats)|
-     -> Result<(), ReadError> {
-        let mut row: u64 = 0;
-        for batch in reader {
-            let batch = batch.map_err(|e| bad_file(path, e))?;
-            let col = |n: &str| -> Result<Arc<dyn Array>, ReadError> {
-                batch
-                    .column_by_name(n)
-                    .cloned()
-                    .ok_or_else(|| header(path, format!("column {n} missing from a row group")))
-            };
-            let (m, t, v) = (col(&mn)?, col(&tn)?, col(&vn)?);
-            let (meters, times, values) = (Meters::of(&m), Times::of(&t), Values::of(&v));
-            let mut meter: Option<Cow<str>> = None;
-            for i in 0..batch.num_rows() {
-                row += 1;
-                stats.rows += 1;
-                let fresh = meters.changes_at(i);
-                if fresh {
-                    meter = meters.text(i).filter(|s| !s.is_empty());
-                }
-                let Some(meter) = meter.as_deref() else {
-                    stats.skip(path, row, &mn, "missing meter id");
-                    continue;
-                };
-                let Some(stamp) = times.at(i, clock, opts.default_offset) else {
-                    stats.skip(path, row, &tn, "unreadable timestamp");
-                    continue;
-                };
-                let Some(value) = values.at(i) else {
-                    stats.skip(path, row, &vn, "missing or unreadable value");
-                    continue;
-                };
-                sink(meter, fresh, stamp, value, stats);
-            }
-        }
-        Ok(())
+    let columns = (names[mc].as_str(), names[tc].as_str(), names[vc].as_str());
+    let runs = |sink: &mut dyn Runs, stats: &mut ReadStats| {
+        each_run(
+            path,
+            reader,
+            columns,
+            clock,
+            opts.default_offset,
+            stats,
+            sink,
+        )
     };
     if grouped {
         // Every meter's rows together: build each as soon as its rows end; memory holds one.
-        let mut cur = String::new();
-        let mut buf: Vec<(Stamp, f64)> = Vec::new();
-        let mut done = |meter: &mut String, buf: &mut Vec<(Stamp, f64)>, stats: &mut ReadStats| {
-            if !buf.is_empty() {
-                let mut one: Rows = HashMap::default();
-                one.insert(std::mem::take(meter), std::mem::take(buf));
-                emit(one, opts, allow_negative, f, stats);
-            }
+        let mut sink = OneMeter {
+            cur: String::new(),
+            buf: Vec::new(),
+            opts,
+            allow_negative,
+            f,
         };
-        each(stats, &mut |m, fresh, s, v, stats| {
-            if fresh && m != cur {
-                done(&mut cur, &mut buf, stats);
-                cur = m.to_string();
-            }
-            buf.push((s, v));
-        })?;
-        done(&mut cur, &mut buf, stats);
+        runs(&mut sink, stats)?;
+        sink.done(stats);
         return Ok(());
     }
     if total_rows <= opts.memory_rows {
-        let mut rows: Rows = HashMap::default();
-        each(stats, &mut |m, _, s, v, _| match rows.get_mut(m) {
-            Some(r) => r.push((s, v)),
-            None => {
-                rows.insert(m.to_string(), vec![(s, v)]);
-            }
-        })?;
+        let mut rows = Rows::default();
+        runs(&mut rows, stats)?;
         emit(rows, opts, allow_negative, f, stats);
         return Ok(());
     }
     // Larger than memory: partition by meter on disk, then group a partition at a time.
     let parts = (total_rows / opts.memory_rows.max(1) + 1).clamp(2, 4096);
     let dir = partition_dir(path)?;
-    let hasher = foldhash::fast::FixedState::with_seed(11);
-    let mut writers: Vec<BufWriter<std::fs::File>> = (0..parts)
+    let writers: Vec<BufWriter<std::fs::File>> = (0..parts)
         .map(|i| std::fs::File::create(part(&dir, i)).map(BufWriter::new))
         .collect::<Result<_, _>>()
         .map_err(io(&dir))?;
-    let mut failed: Option<std::io::Error> = None;
-    each(stats, &mut |m, _, s, v, _| {
-        if failed.is_some() {
-            return;
-        }
-        let w = &mut writers[(hasher.hash_one(m) % parts as u64) as usize];
-        if let Err(e) = write_record(w, m, s, v) {
-            failed = Some(e);
-        }
-    })?;
-    if let Some(e) = failed {
+    let mut sink = Parts {
+        writers,
+        hasher: foldhash::fast::FixedState::with_seed(11),
+        meter: String::new(),
+        run: Vec::new(),
+        failed: None,
+    };
+    runs(&mut sink, stats)?;
+    if let Some(e) = sink.failed {
         return Err(io(&dir)(e));
     }
-    for w in &mut writers {
+    for w in &mut sink.writers {
         w.flush().map_err(io(&dir))?;
     }
-    drop(writers);
+    drop(sink);
     for i in 0..parts {
         let p = part(&dir, i);
         let mut rows: Rows = HashMap::default();
@@ -578,6 +534,253 @@ pub fn read_file(
     }
     let _ = std::fs::remove_dir(&dir);
     Ok(())
+}
+
+/// Where the rows of a Parquet file go: a run of one meter's consecutive rows at a time.
+trait Runs {
+    /// The vector the readings of a run of `meter` are pushed onto; `fresh` when the run may
+    /// start another meter than the run before.
+    fn rows_for(
+        &mut self,
+        meter: &str,
+        fresh: bool,
+        stats: &mut ReadStats,
+    ) -> &mut Vec<(Stamp, f64)>;
+    /// Told after each run's readings were pushed.
+    fn run_done(&mut self) {}
+}
+
+/// A file grouped by meter: each meter's series is built as soon as its rows end.
+struct OneMeter<'a> {
+    cur: String,
+    buf: Vec<(Stamp, f64)>,
+    opts: &'a ReadingsOptions,
+    allow_negative: &'a dyn Fn(&str) -> bool,
+    f: &'a mut dyn FnMut(Series),
+}
+
+impl OneMeter<'_> {
+    /// Builds and hands on the meter whose rows have ended.
+    fn done(&mut self, stats: &mut ReadStats) {
+        if !self.buf.is_empty() {
+            // The next meter likely has as many rows: no regrowing the vector row by row.
+            let next = Vec::with_capacity(self.buf.len());
+            let mut one: Rows = HashMap::default();
+            one.insert(
+                std::mem::take(&mut self.cur),
+                std::mem::replace(&mut self.buf, next),
+            );
+            emit(one, self.opts, self.allow_negative, self.f, stats);
+        }
+    }
+}
+
+impl Runs for OneMeter<'_> {
+    fn rows_for(
+        &mut self,
+        meter: &str,
+        fresh: bool,
+        stats: &mut ReadStats,
+    ) -> &mut Vec<(Stamp, f64)> {
+        if fresh && meter != self.cur {
+            self.done(stats);
+            self.cur = meter.to_string();
+        }
+        &mut self.buf
+    }
+}
+
+/// Rows in any order, grouped by meter in memory.
+impl Runs for Rows {
+    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut Vec<(Stamp, f64)> {
+        if !self.contains_key(meter) {
+            self.insert(meter.to_string(), Vec::new());
+        }
+        let Some(rows) = self.get_mut(meter) else {
+            unreachable!("inserted just above")
+        };
+        rows
+    }
+}
+
+/// Rows in any order, larger than memory: written to partition files by a hash of the meter.
+struct Parts {
+    writers: Vec<BufWriter<std::fs::File>>,
+    hasher: foldhash::fast::FixedState,
+    meter: String,
+    run: Vec<(Stamp, f64)>,
+    /// The first write that failed; nothing is written after it.
+    failed: Option<std::io::Error>,
+}
+
+impl Runs for Parts {
+    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut Vec<(Stamp, f64)> {
+        meter.clone_into(&mut self.meter);
+        self.run.clear();
+        &mut self.run
+    }
+
+    fn run_done(&mut self) {
+        if self.failed.is_some() {
+            return;
+        }
+        let parts = self.writers.len() as u64;
+        let w = &mut self.writers[(self.hasher.hash_one(self.meter.as_str()) % parts) as usize];
+        for &(s, v) in &self.run {
+            if let Err(e) = write_record(w, &self.meter, s, v) {
+                self.failed = Some(e);
+                return;
+            }
+        }
+    }
+}
+
+/// Reads the batches of `reader` and hands each run of one meter's consecutive rows to
+/// `sink`; rows with a missing or unreadable cell are counted and named by row and column.
+fn each_run(
+    path: &Path,
+    reader: parquet::arrow::arrow_reader::ParquetRecordBatchReader,
+    (mn, tn, vn): (&str, &str, &str),
+    clock: Clock,
+    default_offset: i32,
+    stats: &mut ReadStats,
+    sink: &mut dyn Runs,
+) -> Result<(), ReadError> {
+    // Rows of the file before the batch.
+    let mut before: u64 = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| bad_file(path, e))?;
+        let col = |n: &str| -> Result<Arc<dyn Array>, ReadError> {
+            batch
+                .column_by_name(n)
+                .cloned()
+                .ok_or_else(|| header(path, format!("column {n} missing from a row group")))
+        };
+        let (m, t, v) = (col(mn)?, col(tn)?, col(vn)?);
+        let (meters, times, values) = (Meters::of(&m), Times::of(&t), Values::of(&v));
+        let n = batch.num_rows();
+        let mut meter: Option<Cow<str>> = None;
+        let mut i = 0;
+        while i < n {
+            let fresh = meters.changes_at(i);
+            if fresh {
+                meter = meters.text(i).filter(|s| !s.is_empty());
+            }
+            let mut j = i + 1;
+            while j < n && !meters.changes_at(j) {
+                j += 1;
+            }
+            stats.rows += (j - i) as u64;
+            match meter.as_deref() {
+                None => {
+                    for k in i..j {
+                        stats.skip(path, before + k as u64 + 1, mn, "missing meter id");
+                    }
+                }
+                Some(id) => {
+                    let out = sink.rows_for(id, fresh, stats);
+                    let mut bad = |k: usize, cell: Cell| {
+                        let (column, why) = match cell {
+                            Cell::Time => (tn, "unreadable timestamp"),
+                            Cell::Value => (vn, "missing or unreadable value"),
+                        };
+                        stats.skip(path, before + k as u64 + 1, column, why);
+                    };
+                    let cells = (&times, &values);
+                    read_run(i..j, cells, clock, default_offset, out, &mut bad);
+                    sink.run_done();
+                }
+            }
+            i = j;
+        }
+        before += n as u64;
+    }
+    Ok(())
+}
+
+/// Which cell of a row could not be read.
+#[derive(Clone, Copy)]
+enum Cell {
+    Time,
+    Value,
+}
+
+/// The readings of the rows `range` of a batch onto `out`; rows with a cell that cannot be
+/// read go to `bad`.
+fn read_run(
+    range: std::ops::Range<usize>,
+    (times, values): (&Times, &Values),
+    clock: Clock,
+    default_offset: i32,
+    out: &mut Vec<(Stamp, f64)>,
+    bad: &mut dyn FnMut(usize, Cell),
+) {
+    out.reserve(range.len());
+    // The usual file: Parquet timestamps and doubles, no nulls. A loop per time unit, so
+    // each tick count is divided by a constant.
+    if let (
+        Times::Ticks(t, None),
+        Values::F64(v, None),
+        Clock::Ticks {
+            per_second,
+            offset,
+            naive,
+        },
+    ) = (times, values, clock)
+    {
+        let run = Ticks {
+            offset,
+            naive,
+            default_offset,
+        };
+        match per_second {
+            1 => run.read::<1>(t, v, range, out, bad),
+            1_000 => run.read::<1_000>(t, v, range, out, bad),
+            1_000_000 => run.read::<1_000_000>(t, v, range, out, bad),
+            _ => run.read::<1_000_000_000>(t, v, range, out, bad),
+        }
+        return;
+    }
+    for k in range {
+        let Some(stamp) = times.at(k, clock, default_offset) else {
+            bad(k, Cell::Time);
+            continue;
+        };
+        let Some(value) = values.at(k) else {
+            bad(k, Cell::Value);
+            continue;
+        };
+        out.push((stamp, value));
+    }
+}
+
+/// How a column of Parquet timestamps becomes instants (see [`Clock::Ticks`]).
+struct Ticks {
+    offset: Option<i32>,
+    naive: bool,
+    default_offset: i32,
+}
+
+impl Ticks {
+    /// The rows `range` of tick counts `t` (`P` a second) and values `v` onto `out`.
+    fn read<const P: i64>(
+        &self,
+        t: &[i64],
+        v: &[f64],
+        range: std::ops::Range<usize>,
+        out: &mut Vec<(Stamp, f64)>,
+        bad: &mut dyn FnMut(usize, Cell),
+    ) {
+        for k in range {
+            let value = v[k];
+            if !value.is_finite() {
+                bad(k, Cell::Value);
+                continue;
+            }
+            let s = ticks_stamp(t[k], P, self.offset, self.naive, self.default_offset);
+            out.push((s, value));
+        }
+    }
 }
 
 /// True when each meter's rows are together in the file: read from the meter column alone.
@@ -732,6 +935,31 @@ mod tests {
         .unwrap();
         out.sort_by(|a, b| a.meter_id.cmp(&b.meter_id));
         (out, st)
+    }
+
+    #[test]
+    fn a_meter_whose_first_row_is_unreadable_keeps_its_other_rows() {
+        // Grouped: M1's rows, then M2's, whose first value is missing. The rest of M2's rows
+        // are M2's, not M1's.
+        let d = tempfile::tempdir().unwrap();
+        let start = 1_709_222_400;
+        let (mut m, mut t, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for (meter, kw) in [("M1", 3.0), ("M2", 0.4)] {
+            for h in 0..30 {
+                m.push(meter.to_string());
+                t.push(start + h * 3600);
+                v.push(Some(kw + (h % 4) as f64 * 0.1));
+            }
+        }
+        v[30] = None;
+        let path = d.path().join("r.parquet");
+        write_readings(&path, &m, &t, &v, "+08:00");
+        let (series, stats) = read(&path, 1_000_000);
+        assert_eq!(stats.skipped_total(), 1, "{:?}", stats.examples);
+        assert_eq!(series.len(), 2);
+        assert_eq!((series[0].start, series[0].kwh.len()), (start, 30));
+        assert_eq!((series[1].start, series[1].kwh.len()), (start + 3600, 29));
+        assert!(series[1].kwh.iter().all(|k| *k < 1.0));
     }
 
     #[test]

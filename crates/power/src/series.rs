@@ -407,15 +407,30 @@ mod tests {
         let hourly = |n: i64, f: &dyn Fn(i64) -> (Stamp, f64)| (0..n).map(f).collect::<Vec<_>>();
         let cases: Vec<(Vec<(Stamp, f64)>, Option<i64>)> = vec![
             (hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)), None),
-            (hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)), Some(1800)),
-            (hourly(499, &|i| (st(i * 3600 + 3600 * (i / 100)), 2.5)), None),
+            (
+                hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)),
+                Some(1800),
+            ),
+            (
+                hourly(499, &|i| (st(i * 3600 + 3600 * (i / 100)), 2.5)),
+                None,
+            ),
             (hourly(300, &|i| (st(i * 900 + 7), 0.1 * i as f64)), None),
             (hourly(200, &|i| (st(i * 3540), 1.0)), None),
-            (hourly(60, &|i| (st(i * 86_400), 30.0 + (i % 3) as f64)), None),
+            (
+                hourly(60, &|i| (st(i * 86_400), 30.0 + (i % 3) as f64)),
+                None,
+            ),
             (
                 hourly(300, &|i| {
                     let offset = if i < 150 { 3600 } else { 7200 };
-                    (Stamp { utc: i * 3600, offset }, 1.0)
+                    (
+                        Stamp {
+                            utc: i * 3600,
+                            offset,
+                        },
+                        1.0,
+                    )
                 }),
                 None,
             ),
