@@ -110,14 +110,15 @@ const LONGEST_LINE: usize = 16 << 20;
 /// The meters whose rows have ended and the one whose rows are being read: a meter seen again
 /// after its rows ended means the file is not grouped.
 #[derive(Default)]
-struct Groups {
+pub(crate) struct Groups {
     done: HashSet<Vec<u8>, foldhash::fast::RandomState>,
-    cur: Option<Vec<u8>>,
+    /// The meter being read.
+    pub(crate) cur: Option<Vec<u8>>,
 }
 
 impl Groups {
     /// Moves on to meter `m`; false when its rows had already ended.
-    fn enter(&mut self, m: &[u8]) -> bool {
+    pub(crate) fn enter(&mut self, m: &[u8]) -> bool {
         if self.cur.as_deref() == Some(m) {
             return true;
         }

@@ -10,8 +10,10 @@
 //!
 //! Only the three columns are decoded (a projection), batch by batch; a text meter column is
 //! read as a dictionary (as Parquet stores it), so consecutive rows of one meter compare by
-//! key, and each batch's columns are typed once, not per cell. Files of up to
-//! `memory_rows` rows are grouped by meter in memory; larger ones are first split by a hash of
+//! key, and each batch's columns are typed once, not per cell. A file is first read as if
+//! grouped by meter (each meter's rows together, as meter data systems write them), in one
+//! pass, exactly as the CSV reader reads a grouped file; when a meter comes back, files of up
+//! to `memory_rows` rows are grouped by meter in memory, and larger ones are split by a hash of
 //! the meter id into partition files of fixed-width records on disk and grouped one partition
 //! at a time, so memory is bounded by a partition as for CSV. Rows with a null or unreadable
 //! cell are counted and named by their row number (1-based, in file order) and column.
@@ -34,8 +36,9 @@ use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::fastcsv::Groups;
 use crate::read::{ReadError, ReadStats, ReadingsOptions, emit, io};
-use crate::series::Series;
+use crate::series::{BuildConfig, Series, build};
 use crate::time::{Stamp, parse, parse_offset};
 
 /// Rows decoded per batch.
@@ -467,13 +470,11 @@ pub fn read_file(
     let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
     drop(builder);
     // The projection keeps the three columns in file order; find each again in the batch.
-    let reader = batches(path, &[mc, tc, vc], mc)?;
-    let grouped = is_grouped(path, mc, &names[mc])?;
     let columns = (names[mc].as_str(), names[tc].as_str(), names[vc].as_str());
     let runs = |sink: &mut dyn Runs, stats: &mut ReadStats| {
         each_run(
             path,
-            reader,
+            batches(path, &[mc, tc, vc], mc)?,
             columns,
             clock,
             opts.default_offset,
@@ -481,19 +482,26 @@ pub fn read_file(
             sink,
         )
     };
-    if grouped {
-        // Every meter's rows together: build each as soon as its rows end; memory holds one.
-        let mut sink = OneMeter {
-            cur: String::new(),
-            buf: Vec::new(),
-            opts,
-            allow_negative,
-            f,
-        };
-        runs(&mut sink, stats)?;
-        sink.done(stats);
+    // Files are nearly always grouped by meter: read as if they were, building each meter as
+    // soon as its rows end; a meter seen again sends the file to the general grouping below.
+    let before = stats.clone();
+    let mut sink = OneMeter {
+        groups: Groups::default(),
+        buf: Vec::new(),
+        held: Some((Vec::new(), 0)),
+        hold: opts.memory_rows,
+        check: (path, mc, columns.0),
+        outcome: Ok(true),
+        opts,
+        allow_negative,
+        f,
+    };
+    runs(&mut sink, stats)?;
+    if sink.finish(stats)? {
         return Ok(());
     }
+    let OneMeter { f, .. } = sink;
+    *stats = before;
     if total_rows <= opts.memory_rows {
         let mut rows = Rows::default();
         runs(&mut rows, stats)?;
@@ -548,30 +556,78 @@ trait Runs {
     ) -> &mut Vec<(Stamp, f64)>;
     /// Told after each run's readings were pushed.
     fn run_done(&mut self) {}
+    /// True when the reading should stop (the rest of the file is not wanted).
+    fn stopped(&self) -> bool {
+        false
+    }
 }
 
-/// A file grouped by meter: each meter's series is built as soon as its rows end.
+/// A file read as grouped by meter: each meter's series is built as soon as its rows end.
+///
+/// Whether the file is grouped is known only at its end, and a meter handed on must be whole.
+/// So the series built are held until the file ends or they reach `hold` intervals; then the
+/// whole meter column is checked ([`is_grouped`]), and only then are they handed on and the
+/// rest streamed (as the CSV reader does). A meter seen again before that stops the reading
+/// with nothing handed on.
 struct OneMeter<'a> {
-    cur: String,
+    groups: Groups,
     buf: Vec<(Stamp, f64)>,
+    /// Series waiting for the file to prove grouped, and their intervals; `None` once proven.
+    held: Option<(Vec<Series>, usize)>,
+    hold: usize,
+    /// The file, its meter column's index and name, for the check.
+    check: (&'a Path, usize, &'a str),
+    /// Still grouped so far (`Ok(false)`: a meter came back before anything was handed on).
+    outcome: Result<bool, ReadError>,
     opts: &'a ReadingsOptions,
     allow_negative: &'a dyn Fn(&str) -> bool,
     f: &'a mut dyn FnMut(Series),
 }
 
 impl OneMeter<'_> {
-    /// Builds and hands on the meter whose rows have ended.
-    fn done(&mut self, stats: &mut ReadStats) {
-        if !self.buf.is_empty() {
-            // The next meter likely has as many rows: no regrowing the vector row by row.
-            let next = Vec::with_capacity(self.buf.len());
-            let mut one: Rows = HashMap::default();
-            one.insert(
-                std::mem::take(&mut self.cur),
-                std::mem::replace(&mut self.buf, next),
-            );
-            emit(one, self.opts, self.allow_negative, self.f, stats);
+    /// Builds the meter whose rows have ended, and holds or hands on its series.
+    fn end_meter(&mut self, stats: &mut ReadStats) {
+        let Some(cur) = &self.groups.cur else {
+            return;
+        };
+        let meter = String::from_utf8_lossy(cur);
+        let cfg = BuildConfig {
+            allow_negative: self.opts.build.allow_negative || (self.allow_negative)(&meter),
+            ..self.opts.build
+        };
+        // The next meter likely has as many rows: no regrowing the vector row by row.
+        let next = Vec::with_capacity(self.buf.len());
+        let Some(series) = build(&meter, std::mem::replace(&mut self.buf, next), &cfg) else {
+            return;
+        };
+        stats.meters += 1;
+        let Some((series_held, intervals)) = &mut self.held else {
+            (self.f)(series);
+            return;
+        };
+        *intervals += series.kwh.len();
+        series_held.push(series);
+        if *intervals > self.hold {
+            // Too much to hold: prove the file grouped, then hand on.
+            let (path, mc, column) = self.check;
+            self.outcome = is_grouped(path, mc, column);
+            if matches!(self.outcome, Ok(true)) {
+                series_held.drain(..).for_each(&mut *self.f);
+                self.held = None;
+            }
         }
+    }
+
+    /// After the last run: true when every meter was handed on; false when the file is not
+    /// grouped and nothing was.
+    fn finish(&mut self, stats: &mut ReadStats) -> Result<bool, ReadError> {
+        if matches!(self.outcome, Ok(true)) {
+            self.end_meter(stats);
+            if let Some((series, _)) = self.held.take() {
+                series.into_iter().for_each(&mut *self.f);
+            }
+        }
+        std::mem::replace(&mut self.outcome, Ok(false))
     }
 }
 
@@ -582,11 +638,28 @@ impl Runs for OneMeter<'_> {
         fresh: bool,
         stats: &mut ReadStats,
     ) -> &mut Vec<(Stamp, f64)> {
-        if fresh && meter != self.cur {
-            self.done(stats);
-            self.cur = meter.to_string();
+        if fresh && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
+            self.end_meter(stats);
+            if !self.groups.enter(meter.as_bytes()) && matches!(self.outcome, Ok(true)) {
+                self.outcome = if self.held.is_some() {
+                    Ok(false)
+                } else {
+                    // Proven grouped, then a meter came back: the file changed under us.
+                    Err(bad_file(
+                        self.check.0,
+                        "the file changed while it was read (a meter's rows came apart)",
+                    ))
+                };
+            }
+        }
+        if !matches!(self.outcome, Ok(true)) {
+            self.buf.clear();
         }
         &mut self.buf
+    }
+
+    fn stopped(&self) -> bool {
+        !matches!(self.outcome, Ok(true))
     }
 }
 
@@ -649,6 +722,9 @@ fn each_run(
     // Rows of the file before the batch.
     let mut before: u64 = 0;
     for batch in reader {
+        if sink.stopped() {
+            break;
+        }
         let batch = batch.map_err(|e| bad_file(path, e))?;
         let col = |n: &str| -> Result<Arc<dyn Array>, ReadError> {
             batch
@@ -960,6 +1036,44 @@ mod tests {
         assert_eq!((series[0].start, series[0].kwh.len()), (start, 30));
         assert_eq!((series[1].start, series[1].kwh.len()), (start + 3600, 29));
         assert!(series[1].kwh.iter().all(|k| *k < 1.0));
+    }
+
+    #[test]
+    fn a_meter_that_comes_back_after_the_held_budget_is_read_whole() {
+        // Grouped rows, then one more row of the first meter: with a budget of 10 intervals the
+        // first meter's series is held past it, the check finds the file not grouped, and the
+        // general grouping reads each meter whole.
+        let d = tempfile::tempdir().unwrap();
+        let (m, t, v) = rows();
+        let mut order: Vec<usize> = (0..m.len()).collect();
+        order.sort_by_key(|&i| (m[i].clone(), t[i]));
+        let mut gm: Vec<String> = order.iter().map(|&i| m[i].clone()).collect();
+        let mut gt: Vec<i64> = order.iter().map(|&i| t[i]).collect();
+        let mut gv: Vec<Option<f64>> = order.iter().map(|&i| v[i]).collect();
+        gm.push("M1".into());
+        gt.push(t[t.len() - 1] + 3600);
+        gv.push(Some(3.3));
+        let path = d.path().join("late.parquet");
+        write_readings(&path, &gm, &gt, &gv, "+08:00");
+        let (small, small_stats) = read(&path, 10);
+        let (large, large_stats) = read(&path, 1_000_000);
+        assert_eq!(format!("{small:?}"), format!("{large:?}"));
+        assert_eq!(
+            small.iter().map(|s| s.kwh.len()).collect::<Vec<_>>(),
+            [49, 48]
+        );
+        assert_eq!(
+            (
+                small_stats.rows,
+                small_stats.meters,
+                small_stats.skipped_total()
+            ),
+            (97, 2, 1)
+        );
+        assert_eq!(
+            (large_stats.rows, large_stats.meters),
+            (small_stats.rows, small_stats.meters)
+        );
     }
 
     #[test]
