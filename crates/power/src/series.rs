@@ -405,7 +405,8 @@ mod tests {
         // Rows in order take the one-pass shape; reversed, the same rows take the sort and the
         // separate checks: both must give the same series.
         let hourly = |n: i64, f: &dyn Fn(i64) -> (Stamp, f64)| (0..n).map(f).collect::<Vec<_>>();
-        let cases: Vec<(Vec<(Stamp, f64)>, Option<i64>)> = vec![
+        type Rows = Vec<(Stamp, f64)>;
+        let cases: Vec<(Rows, Option<i64>)> = vec![
             (hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)), None),
             (
                 hourly(500, &|i| (st(i * 3600), 1.0 + (i % 5) as f64)),
