@@ -235,7 +235,7 @@ fn date(b: &[u8]) -> Option<i64> {
 
 /// `YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH[:MM]]` by fixed positions, with the day of the last date
 /// cached; anything else goes to the general parser.
-fn stamp(b: &[u8], cache: &mut ([u8; 10], i64), default_offset: i32) -> Option<Stamp> {
+fn stamp(b: &[u8], cache: &mut DateCache, default_offset: i32) -> Option<Stamp> {
     if b.len() < 16
         || b[4] != b'-'
         || b[7] != b'-'
@@ -244,14 +244,7 @@ fn stamp(b: &[u8], cache: &mut ([u8; 10], i64), default_offset: i32) -> Option<S
     {
         return parse(std::str::from_utf8(b).ok()?, default_offset);
     }
-    let day = if b[..10] == cache.0 {
-        cache.1
-    } else {
-        let day = date(b)?;
-        cache.0.copy_from_slice(&b[..10]);
-        cache.1 = day;
-        day
-    };
+    let day = cache.day(b)?;
     let (h, mi) = (two(&b[11..13])?, two(&b[14..16])?);
     let mut rest = &b[16..];
     let mut s = 0;
@@ -370,13 +363,7 @@ fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
         return None;
     }
     // A new date (every 24th line of hourly data) is read here too, not by the general path.
-    if !same(&b[..10], &cache.date) {
-        if b[4] != b'-' || b[7] != b'-' {
-            return None;
-        }
-        cache.day = date(b)?;
-        cache.date.copy_from_slice(&b[..10]);
-    }
+    let day = cache.date.day(b)?;
     let (h, mi, s) = (two(&b[11..13])?, two(&b[14..16])?, two(&b[17..19])?);
     if h > 24
         || mi > 59
@@ -385,19 +372,41 @@ fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
     {
         return None;
     }
-    let local = cache.day * 86_400 + i64::from(h * 3600 + mi * 60 + s);
+    let local = day * 86_400 + i64::from(h * 3600 + mi * 60 + s);
     Some(Stamp {
         utc: local - i64::from(cache.offset),
         offset: cache.offset,
     })
 }
 
+/// The last date read and its day number: hourly data changes date every 24th line. One for
+/// both timestamp parsers of a file.
+#[derive(Default)]
+struct DateCache {
+    bytes: [u8; 10],
+    day: i64,
+}
+
+impl DateCache {
+    /// The day number of the `YYYY-MM-DD` that `b` (at least ten bytes) starts with.
+    fn day(&mut self, b: &[u8]) -> Option<i64> {
+        if same(&b[..10], &self.bytes) {
+            return Some(self.day);
+        }
+        if b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        self.day = date(b)?;
+        self.bytes.copy_from_slice(&b[..10]);
+        Some(self.day)
+    }
+}
+
 /// What the previous timestamp of the fast path looked like: its date, the text after its
 /// seconds (the offset) and its length.
 #[derive(Default)]
 struct StampCache {
-    date: [u8; 10],
-    day: i64,
+    date: DateCache,
     suffix: [u8; 8],
     suffix_len: u8,
     offset: i32,
@@ -424,8 +433,8 @@ impl StampCache {
             return;
         };
         let local = s.utc + i64::from(s.offset) - i64::from(h * 3600 + mi * 60 + sec);
-        self.date.copy_from_slice(&t[..10]);
-        self.day = local.div_euclid(86_400);
+        self.date.bytes.copy_from_slice(&t[..10]);
+        self.date.day = local.div_euclid(86_400);
         self.suffix[..t.len() - 19].copy_from_slice(&t[19..]);
         self.suffix_len = (t.len() - 19) as u8;
         self.offset = s.offset;
@@ -575,7 +584,7 @@ fn continuing_lines(
             && let Some((v, used)) = short_value(&line[before_value..])
                 .or_else(|| value_to_eol(&body[pos + before_value..]))
         {
-            let local = cache.day * 86_400 + i64::from(secs);
+            let local = cache.date.day * 86_400 + i64::from(secs);
             let s = Stamp {
                 utc: local - i64::from(cache.offset),
                 offset: cache.offset,
@@ -685,7 +694,6 @@ pub fn stream(
     // The meter being read is `groups.cur`.
     let mut groups = Groups::default();
     let mut rows: Vec<(Stamp, f64)> = Vec::new();
-    let mut cache = ([0u8; 10], 0i64);
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
     // Series waiting for the file to prove grouped, and their intervals; `None` once proven.
@@ -777,7 +785,7 @@ pub fn stream(
             }
         }
         let t = get(tc);
-        let Some(s) = t.and_then(|t| stamp(t, &mut cache, opts.default_offset)) else {
+        let Some(s) = t.and_then(|t| stamp(t, &mut fast.date, opts.default_offset)) else {
             stats.skip(path, no, &headers[tc], "unreadable timestamp");
             continue;
         };
@@ -831,7 +839,7 @@ mod tests {
 
     #[test]
     fn stamps_match_the_general_parser() {
-        let mut cache = ([0u8; 10], 0);
+        let mut cache = DateCache::default();
         for s in [
             "2024-03-01T08:00:00+08:00",
             "2024-03-01T09:15:00+08:00",
