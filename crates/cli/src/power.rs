@@ -357,6 +357,9 @@ fn spinner(quiet: bool) -> ProgressBar {
     if output::progress_allowed() && !quiet {
         let b = ProgressBar::new_spinner();
         b.set_message("reading meters");
+        // A large file hands its meters on only at its end (they wait until it proves grouped
+        // by meter): the spinner turns on its own meanwhile.
+        b.enable_steady_tick(std::time::Duration::from_millis(150));
         b
     } else {
         ProgressBar::hidden()

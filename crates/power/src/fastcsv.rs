@@ -4,108 +4,18 @@
 //! pass with no delimiter search (meter prefix, fixed-position time, decimal to the newline);
 //! any other line is split on commas and goes through the general parsers, with the same
 //! result. Each meter is built as soon as its rows end, so memory holds one meter's rows, and
-//! its series is held until the file is known to be grouped (see [`stream`]). Any quote in the
-//! file, or a meter whose rows are not together, sends the whole file to the general path.
+//! its series is held until the file is known to be grouped ([`crate::hold`]). Any quote in
+//! the file, or a meter whose rows are not together, sends the whole file to the general path.
 
+use crate::hold::Held;
 use crate::read::{ReadStats, ReadingsOptions};
 use crate::series::{BuildConfig, Series, build};
 use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;
 use std::path::Path;
 
-fn field(line: &[u8], i: usize) -> Option<&[u8]> {
-    if i == 0 {
-        // The usual case, and a short one: no search call for a few bytes.
-        let end = line.iter().position(|&c| c == b',').unwrap_or(line.len());
-        return Some(line[..end].trim_ascii());
-    }
-    let mut start = 0;
-    for _ in 0..i {
-        start += memchr::memchr(b',', &line[start..])? + 1;
-    }
-    let end = memchr::memchr(b',', &line[start..]).map_or(line.len(), |e| start + e);
-    Some(line[start..end].trim_ascii())
-}
-
 /// Bytes the reading goes through between two releases of the pages behind it.
 const RELEASE_EVERY: usize = 64 << 20;
-
-/// Newlines and quotes of a 64-byte block, as bit masks (bit `i` for byte `i`).
-///
-/// Hand-written because the check below needs every newline of the file: `memchr_iter` finds
-/// them one call at a time, and with a newline every 40 bytes the calls cost more than the
-/// search (a quarter of `power scan`'s time by `perf`); one pass of SSE2 compares over 64 bytes
-/// gives all of a block's newlines at once.
-fn masks(block: &[u8; 64]) -> (u64, u64) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_set1_epi8,
-        };
-        // SAFETY: SSE2 is part of every x86_64 processor; each load reads 16 bytes at 16·k of a
-        // 64-byte array and needs no alignment.
-        unsafe {
-            let (nl, quote) = (_mm_set1_epi8(b'\n' as i8), _mm_set1_epi8(b'"' as i8));
-            let (mut n, mut q) = (0u64, 0u64);
-            for k in 0..4 {
-                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
-                // movemask sets only the low 16 bits: the casts keep them.
-                n |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u16) << (16 * k);
-                q |= u64::from(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)) as u16) << (16 * k);
-            }
-            (n, q)
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let (mut n, mut q) = (0u64, 0u64);
-        for (i, &c) in block.iter().enumerate() {
-            n |= u64::from(c == b'\n') << i;
-            q |= u64::from(c == b'"') << i;
-        }
-        (n, q)
-    }
-}
-
-/// Calls `line` with each newline-terminated line of `data` (without the newline) and returns
-/// the offset just past the last newline; `None` when `line` says stop or a quote is seen.
-fn whole_lines(data: &[u8], line: &mut impl FnMut(&[u8]) -> bool) -> Option<usize> {
-    let mut start = 0;
-    let mut blocks = data.chunks_exact(64);
-    for (k, block) in blocks.by_ref().enumerate() {
-        let Ok(block) = <&[u8; 64]>::try_from(block) else {
-            unreachable!("chunks_exact gives 64 bytes")
-        };
-        let (mut nl, quotes) = masks(block);
-        // Quoted fields need the full CSV parser.
-        if quotes != 0 {
-            return None;
-        }
-        while nl != 0 {
-            let end = k * 64 + nl.trailing_zeros() as usize;
-            nl &= nl - 1;
-            if !line(&data[start..end]) {
-                return None;
-            }
-            start = end + 1;
-        }
-    }
-    let tail_at = data.len() - blocks.remainder().len();
-    let tail = &data[tail_at..];
-    if memchr::memchr(b'"', tail).is_some() {
-        return None;
-    }
-    for end in memchr::memchr_iter(b'\n', tail).map(|i| tail_at + i) {
-        if !line(&data[start..end]) {
-            return None;
-        }
-        start = end + 1;
-    }
-    Some(start)
-}
-
-/// Lines longer than this are not the fast path's business: the general CSV reader takes them.
-const LONGEST_LINE: usize = 16 << 20;
 
 /// The meters whose rows have ended and the one whose rows are being read: a meter seen again
 /// after its rows ended means the file is not grouped.
@@ -131,67 +41,6 @@ impl Groups {
         self.cur = Some(m.to_vec());
         true
     }
-
-    /// A copy to check the rest of a file with, leaving this one where the reading is.
-    fn clone_for_check(&self) -> Groups {
-        Groups {
-            done: self.done.clone(),
-            cur: self.cur.clone(),
-        }
-    }
-
-    /// True when the rest of `file` (from its current position) has no quotes and goes on
-    /// grouped: no meter of it had its rows end before. Read with plain reads into a small
-    /// buffer that stays in the processor's cache.
-    fn rest_grouped(
-        &mut self,
-        file: &mut impl std::io::Read,
-        meter_col: usize,
-    ) -> std::io::Result<bool> {
-        let mut line = |line: &[u8]| -> bool {
-            // Most lines continue the current meter: one comparison, no field search.
-            if meter_col == 0
-                && let Some(c) = &self.cur
-                && line.len() > c.len()
-                && line[c.len()] == b','
-                && same(&line[..c.len()], c)
-            {
-                return true;
-            }
-            let l = line.strip_suffix(b"\r").unwrap_or(line);
-            if l.trim_ascii().is_empty() {
-                return true;
-            }
-            field(l, meter_col).is_none_or(|m| self.enter(m))
-        };
-        let mut buf = vec![0u8; 256 << 10];
-        let mut carry = 0;
-        loop {
-            let n = file.read(&mut buf[carry..])?;
-            if n == 0 {
-                return Ok(whole_lines(&buf[..carry], &mut line).is_some() && line(&buf[..carry]));
-            }
-            let len = carry + n;
-            let Some(used) = whole_lines(&buf[..len], &mut line) else {
-                return Ok(false);
-            };
-            buf.copy_within(used..len, 0);
-            carry = len - used;
-            if carry == buf.len() {
-                if buf.len() >= LONGEST_LINE {
-                    return Ok(false);
-                }
-                buf.resize(buf.len() * 2, 0);
-            }
-        }
-    }
-}
-
-/// True when the rest of `file` (from its current position) has no quotes and each meter's
-/// rows are contiguous.
-#[cfg(test)]
-fn grouped(file: &mut impl std::io::Read, meter_col: usize) -> std::io::Result<bool> {
-    Groups::default().rest_grouped(file, meter_col)
 }
 
 /// `a == b` for the short ids of meter files, without a library call: two overlapping word
@@ -598,8 +447,8 @@ fn continuing_lines(
             break;
         };
         rows.push((s, v));
-        // The date or the value may have changed: the next line can compare with this one.
-        prev = (cache.len + meter.len() + 2 == before_value).then_some(pos);
+        // The next line compares with this one (whose date may be a new one).
+        prev = Some(pos);
         pos += used;
     }
     pos
@@ -671,15 +520,12 @@ pub enum Streamed {
 /// behind it.
 ///
 /// Whether the file is grouped is known only at its end, and a meter handed on must be whole.
-/// So the meters read are held (their series, a tenth of the text's size) until the file ends
-/// or they reach `hold` intervals; then the rest of the file (`file`, read separately) is
-/// checked, and only then are they handed on and the rest streamed. Most regions fit: one pass
-/// over the text. A meter seen again, or a quote, ends the streaming with
-/// [`Streamed::NotGrouped`] before anything was handed on.
+/// So the series built wait in a [`Held`] (in memory up to `hold` intervals, beyond in a spill
+/// file) and are handed on at the end, in file order: one pass over the text. A meter seen
+/// again, or a quote, ends the streaming with [`Streamed::NotGrouped`], nothing handed on.
 #[allow(clippy::too_many_arguments)]
 pub fn stream(
     path: &Path,
-    file: &std::fs::File,
     data: &[u8],
     header_end: usize,
     headers: &[String],
@@ -696,8 +542,8 @@ pub fn stream(
     let mut rows: Vec<(Stamp, f64)> = Vec::new();
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
-    // Series waiting for the file to prove grouped, and their intervals; `None` once proven.
-    let mut held: Option<(Vec<Series>, usize)> = Some((Vec::new(), 0));
+    // Series waiting for the file to prove grouped.
+    let mut held = Held::new(hold, path);
     let build_one = |meter: &[u8], rows: &mut Vec<(Stamp, f64)>| {
         let m = String::from_utf8_lossy(meter);
         let cfg = BuildConfig {
@@ -733,7 +579,6 @@ pub fn stream(
             }
         }
         no += 1;
-        let line_start = pos;
         let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |e| pos + e);
         let line = &body[pos..end];
         pos = end + 1;
@@ -742,7 +587,7 @@ pub fn stream(
         }
         // Quoted fields need the full CSV parser.
         if memchr::memchr(b'"', line).is_some() {
-            return not_grouped(held.is_some());
+            return Ok(Streamed::NotGrouped);
         }
         stats.rows += 1;
         let count = split_line(line, &mut fields);
@@ -760,28 +605,11 @@ pub fn stream(
         if groups.cur.as_deref() != Some(m) {
             let ended = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows));
             if !groups.enter(m) {
-                return not_grouped(held.is_some());
+                return Ok(Streamed::NotGrouped);
             }
             if let Some(s) = ended {
                 stats.meters += 1;
-                match &mut held {
-                    None => f(s),
-                    Some((series, intervals)) => {
-                        *intervals += s.kwh.len();
-                        series.push(s);
-                        if *intervals > hold {
-                            // Too much to hold: prove the rest grouped, then hand on.
-                            use std::io::{Seek, SeekFrom};
-                            let mut rest = file;
-                            rest.seek(SeekFrom::Start((header_end + line_start) as u64))?;
-                            if !groups.clone_for_check().rest_grouped(&mut rest, mc)? {
-                                return Ok(Streamed::NotGrouped);
-                            }
-                            series.drain(..).for_each(&mut *f);
-                            held = None;
-                        }
-                    }
-                }
+                held.push(s)?;
             }
         }
         let t = get(tc);
@@ -810,27 +638,10 @@ pub fn stream(
     }
     if let Some(s) = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows)) {
         stats.meters += 1;
-        match &mut held {
-            None => f(s),
-            Some((series, _)) => series.push(s),
-        }
+        held.push(s)?;
     }
-    if let Some((series, _)) = held {
-        series.into_iter().for_each(f);
-    }
+    held.hand_on(f)?;
     Ok(Streamed::Done)
-}
-
-/// A file proven grouped cannot turn out otherwise unless it changed while it was read.
-fn not_grouped(nothing_handed_on: bool) -> std::io::Result<Streamed> {
-    if nothing_handed_on {
-        Ok(Streamed::NotGrouped)
-    } else {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            "the file changed while it was read (a meter's rows came apart)",
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -967,19 +778,5 @@ mod tests {
         assert_eq!(f, [&b"d"[..], &b""[..]]);
         assert_eq!(split_line(b"g", &mut f), 1);
         assert_eq!(f[0], b"g");
-    }
-
-    #[test]
-    fn groupedness() {
-        let check = |text: &[u8], col: usize| grouped(&mut &text[..], col).unwrap();
-        assert!(check(b"a,1\na,2\n\nb,3\n", 0));
-        assert!(check(b"a,1\r\na,2\r\nb,3", 0));
-        assert!(!check(b"a,1\nb,2\na,3\n", 0));
-        assert!(!check(b"a,1\nb,2\na,3", 0));
-        assert!(!check(b"\"a\",1\n", 0));
-        // A meter id that is the start of another is a different meter.
-        assert!(!check(b"ab,1\na,2\nab,3\n", 0));
-        assert!(check(b"1,a\n2,a\n3,b\n", 1));
-        assert!(!check(b"1,a\n2,b\n3,a\n", 1));
     }
 }

@@ -19,7 +19,7 @@
 //! cell are counted and named by their row number (1-based, in file order) and column.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -37,6 +37,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::fastcsv::Groups;
+use crate::hold::Held;
 use crate::read::{ReadError, ReadStats, ReadingsOptions, emit, io};
 use crate::series::{BuildConfig, Series, build};
 use crate::time::{Stamp, parse, parse_offset};
@@ -488,19 +489,17 @@ pub fn read_file(
     let mut sink = OneMeter {
         groups: Groups::default(),
         buf: Vec::new(),
-        held: Some((Vec::new(), 0)),
-        hold: opts.memory_rows,
-        check: (path, mc, columns.0),
+        held: Held::new(opts.memory_rows, path),
+        input: path,
         outcome: Ok(true),
         opts,
         allow_negative,
         f,
     };
     runs(&mut sink, stats)?;
-    if sink.finish(stats)? {
+    let Some(f) = sink.finish(stats)? else {
         return Ok(());
-    }
-    let OneMeter { f, .. } = sink;
+    };
     *stats = before;
     if total_rows <= opts.memory_rows {
         let mut rows = Rows::default();
@@ -562,29 +561,23 @@ trait Runs {
     }
 }
 
-/// A file read as grouped by meter: each meter's series is built as soon as its rows end.
-///
-/// Whether the file is grouped is known only at its end, and a meter handed on must be whole.
-/// So the series built are held until the file ends or they reach `hold` intervals; then the
-/// whole meter column is checked ([`is_grouped`]), and only then are they handed on and the
-/// rest streamed (as the CSV reader does). A meter seen again before that stops the reading
-/// with nothing handed on.
+/// A file read as grouped by meter: each meter's series is built as soon as its rows end and
+/// waits in a [`Held`] until the file proves grouped (as the CSV reader does). A meter seen
+/// again stops the reading with nothing handed on.
 struct OneMeter<'a> {
     groups: Groups,
     buf: Vec<(Stamp, f64)>,
-    /// Series waiting for the file to prove grouped, and their intervals; `None` once proven.
-    held: Option<(Vec<Series>, usize)>,
-    hold: usize,
-    /// The file, its meter column's index and name, for the check.
-    check: (&'a Path, usize, &'a str),
-    /// Still grouped so far (`Ok(false)`: a meter came back before anything was handed on).
+    held: Held,
+    /// The file read.
+    input: &'a Path,
+    /// Still grouped so far (`Ok(false)`: a meter came back; `Err`: the spill file failed).
     outcome: Result<bool, ReadError>,
     opts: &'a ReadingsOptions,
     allow_negative: &'a dyn Fn(&str) -> bool,
     f: &'a mut dyn FnMut(Series),
 }
 
-impl OneMeter<'_> {
+impl<'a> OneMeter<'a> {
     /// Builds the meter whose rows have ended, and holds or hands on its series.
     fn end_meter(&mut self, stats: &mut ReadStats) {
         let Some(cur) = &self.groups.cur else {
@@ -601,33 +594,28 @@ impl OneMeter<'_> {
             return;
         };
         stats.meters += 1;
-        let Some((series_held, intervals)) = &mut self.held else {
-            (self.f)(series);
-            return;
-        };
-        *intervals += series.kwh.len();
-        series_held.push(series);
-        if *intervals > self.hold {
-            // Too much to hold: prove the file grouped, then hand on.
-            let (path, mc, column) = self.check;
-            self.outcome = is_grouped(path, mc, column);
-            if matches!(self.outcome, Ok(true)) {
-                series_held.drain(..).for_each(&mut *self.f);
-                self.held = None;
-            }
+        if let Err(e) = self.held.push(series) {
+            self.outcome = Err(io(self.input)(e));
         }
     }
 
-    /// After the last run: true when every meter was handed on; false when the file is not
-    /// grouped and nothing was.
-    fn finish(&mut self, stats: &mut ReadStats) -> Result<bool, ReadError> {
+    /// After the last run: `None` when every meter was handed on; the receiver back when the
+    /// file is not grouped and nothing was.
+    fn finish(
+        mut self,
+        stats: &mut ReadStats,
+    ) -> Result<Option<&'a mut dyn FnMut(Series)>, ReadError> {
         if matches!(self.outcome, Ok(true)) {
             self.end_meter(stats);
-            if let Some((series, _)) = self.held.take() {
-                series.into_iter().for_each(&mut *self.f);
-            }
         }
-        std::mem::replace(&mut self.outcome, Ok(false))
+        match self.outcome {
+            Ok(true) => {
+                self.held.hand_on(self.f).map_err(io(self.input))?;
+                Ok(None)
+            }
+            Ok(false) => Ok(Some(self.f)),
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -641,15 +629,7 @@ impl Runs for OneMeter<'_> {
         if fresh && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
             self.end_meter(stats);
             if !self.groups.enter(meter.as_bytes()) && matches!(self.outcome, Ok(true)) {
-                self.outcome = if self.held.is_some() {
-                    Ok(false)
-                } else {
-                    // Proven grouped, then a meter came back: the file changed under us.
-                    Err(bad_file(
-                        self.check.0,
-                        "the file changed while it was read (a meter's rows came apart)",
-                    ))
-                };
+                self.outcome = Ok(false);
             }
         }
         if !matches!(self.outcome, Ok(true)) {
@@ -859,37 +839,6 @@ impl Ticks {
     }
 }
 
-/// True when each meter's rows are together in the file: read from the meter column alone.
-fn is_grouped(path: &Path, mc: usize, column: &str) -> Result<bool, ReadError> {
-    let reader = batches(path, &[mc], mc)?;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut cur: Option<String> = None;
-    for batch in reader {
-        let batch = batch.map_err(|e| bad_file(path, e))?;
-        let Some(m) = batch.column_by_name(column) else {
-            return Ok(false);
-        };
-        let meters = Meters::of(m);
-        for i in 0..batch.num_rows() {
-            if !meters.changes_at(i) {
-                continue;
-            }
-            // Rows without a meter are skipped when read; they do not split a meter's rows.
-            let Some(meter) = meters.text(i) else {
-                continue;
-            };
-            if meter.is_empty() || cur.as_deref() == Some(&*meter) {
-                continue;
-            }
-            if !seen.insert(meter.to_string()) {
-                return Ok(false);
-            }
-            cur = Some(meter.to_string());
-        }
-    }
-    Ok(true)
-}
-
 fn part(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("part-{i}.bin"))
 }
@@ -997,6 +946,39 @@ mod tests {
                 ("kwh", Arc::new(Float64Array::from(v.to_vec()))),
             ],
         );
+    }
+
+    /// Whether a default-layout file (timestamps in seconds, +08:00) reads as grouped by meter
+    /// in one pass.
+    fn read_as_grouped(path: &Path) -> bool {
+        let opts = ReadingsOptions::default();
+        let mut f = |_: Series| {};
+        let mut stats = ReadStats::default();
+        let mut sink = OneMeter {
+            groups: Groups::default(),
+            buf: Vec::new(),
+            held: Held::new(opts.memory_rows, path),
+            input: path,
+            outcome: Ok(true),
+            opts: &opts,
+            allow_negative: &|_| false,
+            f: &mut f,
+        };
+        let t = DataType::Timestamp(TimeUnit::Second, Some("+08:00".into()));
+        let columns = ("meter_id", "timestamp", "kwh");
+        let reader = batches(path, &[0, 1, 2], 0).unwrap();
+        let clock = clock(path, "timestamp", &t).unwrap();
+        each_run(
+            path,
+            reader,
+            columns,
+            clock,
+            8 * 3600,
+            &mut stats,
+            &mut sink,
+        )
+        .unwrap();
+        sink.finish(&mut stats).unwrap().is_none()
     }
 
     fn read(path: &Path, memory_rows: usize) -> (Vec<Series>, ReadStats) {
@@ -1109,7 +1091,7 @@ mod tests {
                 ("kwh", Arc::new(Float64Array::from(vec![1.0; 7]))),
             ],
         );
-        assert!(is_grouped(&p, 0, "meter_id").unwrap());
+        assert!(read_as_grouped(&p));
         let (v, st) = read(&p, 1_000_000);
         assert_eq!(
             v.iter().map(|s| s.meter_id.as_str()).collect::<Vec<_>>(),
@@ -1167,8 +1149,8 @@ mod tests {
         };
         let (gm, gt, gv) = pick(&order);
         write_readings(&grouped, &gm, &gt, &gv, "+08:00");
-        assert!(is_grouped(&grouped, 0, "meter_id").unwrap());
-        assert!(!is_grouped(&pq, 0, "meter_id").unwrap());
+        assert!(read_as_grouped(&grouped));
+        assert!(!read_as_grouped(&pq));
         let (streamed, _) = read(&grouped, 10);
         assert_eq!(from_csv.len(), 2);
         // Gaps are NaN, which is never equal to itself: compare what they print.

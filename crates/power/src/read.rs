@@ -246,7 +246,6 @@ fn read_long(
             let mut release = |at: usize| released = advance(released, at);
             let streamed = crate::fastcsv::stream(
                 path,
-                &file,
                 &map,
                 header_end,
                 headers,
@@ -666,7 +665,7 @@ mod tests {
     }
 
     #[test]
-    fn series_held_past_the_budget_wait_for_the_rest_of_the_file() {
+    fn series_past_the_budget_are_spilled_and_handed_on_in_order() {
         let d = tempfile::tempdir().unwrap();
         let text = grouped_text();
         let small = ReadingsOptions {
@@ -677,12 +676,13 @@ mod tests {
             &[write(d.path(), "a.csv", &text)],
             &ReadingsOptions::default(),
         );
-        // Past the budget the rest of the file is checked, then streamed: the same meters.
+        // Past the budget the held series go to a spill file and come back in order: the
+        // same meters, in the same order.
         let (b, sb) = collect(&[write(d.path(), "b.csv", &text)], &small);
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         assert_eq!((sa.rows, sa.skipped), (sb.rows, sb.skipped));
-        // A meter that comes back after the budget was spent: nothing was handed on early,
-        // and the general reader gives each meter whole.
+        // A meter that comes back after series were spilled: nothing was handed on, and the
+        // general reader gives each meter whole.
         let late = format!("{text}m1,2024-03-03T00:00:00+01:00,7\n");
         let (c, sc) = collect(&[write(d.path(), "c.csv", &late)], &small);
         let (e, se) = collect(
