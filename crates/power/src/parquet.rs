@@ -486,16 +486,7 @@ pub fn read_file(
     // Files are nearly always grouped by meter: read as if they were, building each meter as
     // soon as its rows end; a meter seen again sends the file to the general grouping below.
     let before = stats.clone();
-    let mut sink = OneMeter {
-        groups: Groups::default(),
-        buf: Vec::new(),
-        held: Held::new(opts.memory_rows, path),
-        input: path,
-        outcome: Ok(true),
-        opts,
-        allow_negative,
-        f,
-    };
+    let mut sink = OneMeter::new(path, opts, allow_negative, f);
     runs(&mut sink, stats)?;
     let Some(f) = sink.finish(stats)? else {
         return Ok(());
@@ -578,7 +569,26 @@ struct OneMeter<'a> {
 }
 
 impl<'a> OneMeter<'a> {
-    /// Builds the meter whose rows have ended, and holds or hands on its series.
+    /// Reading `input` as grouped, nothing read yet.
+    fn new(
+        input: &'a Path,
+        opts: &'a ReadingsOptions,
+        allow_negative: &'a dyn Fn(&str) -> bool,
+        f: &'a mut dyn FnMut(Series),
+    ) -> Self {
+        OneMeter {
+            groups: Groups::default(),
+            buf: Vec::new(),
+            held: Held::new(opts.memory_rows, input),
+            input,
+            outcome: Ok(true),
+            opts,
+            allow_negative,
+            f,
+        }
+    }
+
+    /// Builds the meter whose rows have ended and holds its series.
     fn end_meter(&mut self, stats: &mut ReadStats) {
         let Some(cur) = &self.groups.cur else {
             return;
@@ -954,16 +964,7 @@ mod tests {
         let opts = ReadingsOptions::default();
         let mut f = |_: Series| {};
         let mut stats = ReadStats::default();
-        let mut sink = OneMeter {
-            groups: Groups::default(),
-            buf: Vec::new(),
-            held: Held::new(opts.memory_rows, path),
-            input: path,
-            outcome: Ok(true),
-            opts: &opts,
-            allow_negative: &|_| false,
-            f: &mut f,
-        };
+        let mut sink = OneMeter::new(path, &opts, &|_| false, &mut f);
         let t = DataType::Timestamp(TimeUnit::Second, Some("+08:00".into()));
         let columns = ("meter_id", "timestamp", "kwh");
         let reader = batches(path, &[0, 1, 2], 0).unwrap();
