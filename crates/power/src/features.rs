@@ -189,6 +189,21 @@ fn scan(vals: &[f32], keys: &mut Vec<i32>) -> (f64, f64, f64, bool) {
     (sum, max, min, exported)
 }
 
+/// The sum of squared deviations of a day's values from `mean`, and how many lie within
+/// `band` of `med` (NaN skipped): one pass, in a function of its own for the reason [`scan`]
+/// has one.
+#[inline(never)]
+fn spread(vals: &[f32], mean: f64, med: f64, band: f64) -> (f64, usize) {
+    // Started as the standard library's float sum starts.
+    let (mut squares, mut in_band) = (-0.0, 0);
+    for &v in vals.iter().filter(|v| !v.is_nan()) {
+        let v = f64::from(v);
+        squares += (v - mean) * (v - mean);
+        in_band += usize::from((v - med).abs() <= band);
+    }
+    (squares, in_band)
+}
+
 /// The statistics of one day's intervals (`local` gives an interval's local time).
 fn day_stats(
     day: i64,
@@ -199,7 +214,6 @@ fn day_stats(
     keys: &mut Vec<i32>,
 ) -> Day {
     let expected = vals.len();
-    let valid = || vals.iter().filter(|v| !v.is_nan()).map(|v| f64::from(*v));
     let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
@@ -235,10 +249,10 @@ fn day_stats(
             (kwh, f64::NAN, f64::NAN, kwh / 24.0, f64::NAN)
         } else {
             let mean = sum / n as f64;
-            let var = valid().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n as f64;
             let med = f64::from(from_order_key(upper_median(keys)));
             let band = (med.abs() * 0.05).max(1e-9);
-            let in_band = valid().filter(|v| (*v - med).abs() <= band).count();
+            let (squares, in_band) = spread(vals, mean, med, band);
+            let var = squares / n as f64;
             (
                 kwh,
                 if max > 0.0 { mean / max } else { f64::NAN },
