@@ -328,7 +328,7 @@ fn value_to_eol(b: &[u8]) -> Option<(f64, usize)> {
 /// then `\n`), read as one 8-byte word: a value's length changes from line to line, and the
 /// byte loop's exit was a branch the processor guessed wrong about once a line. `None` for
 /// anything else (signs, `\r`, longer values), which [`value_to_eol`] then reads.
-#[inline]
+#[inline(always)]
 fn short_value(b: &[u8]) -> Option<(f64, usize)> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
