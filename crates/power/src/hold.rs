@@ -187,29 +187,21 @@ fn read_series(r: &mut impl Read) -> std::io::Result<Series> {
     }
     let mut cumulative = [0u8];
     r.read_exact(&mut cumulative)?;
-    let [
-        duplicates,
-        missing,
-        negatives,
-        impossible,
-        rollovers,
-        resets,
-        off_grid,
-    ] = counts;
     Ok(Series {
         meter_id,
         start,
         step,
         offsets,
         kwh,
+        // In the order write_series wrote them.
         report: SeriesReport {
-            duplicates,
-            missing,
-            negatives,
-            impossible,
-            rollovers,
-            resets,
-            off_grid,
+            duplicates: counts[0],
+            missing: counts[1],
+            negatives: counts[2],
+            impossible: counts[3],
+            rollovers: counts[4],
+            resets: counts[5],
+            off_grid: counts[6],
             cumulative: cumulative[0] != 0,
         },
     })
