@@ -1,7 +1,9 @@
 //! Meter readings from CSV: the long layout (`meter_id,timestamp,kwh`) and the wide layout
 //! (one row per meter, one column per day, as the SGCC data set lays it out).
 //!
-//! Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are grouped in
+//! A long file already grouped by meter (as meter data systems export) is read in one pass by
+//! `fastcsv`, its series waiting in `hold` until the file proves grouped; any other is read
+//! here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are grouped in
 //! memory; larger ones are first split by a hash of the meter id into partition files on disk
 //! (each line keeping its original line number), then grouped one partition at a time, so memory
 //! is bounded by a partition, not by the input. Every malformed row is counted by reason, and the
@@ -49,7 +51,8 @@ pub struct ReadingsOptions {
     pub build: BuildConfig,
     /// Offset (seconds) for timestamps written without one.
     pub default_offset: i32,
-    /// Rows held in memory before a file is partitioned on disk.
+    /// Rows held in memory before a file not grouped by meter is partitioned on disk; also the
+    /// intervals of built series held in memory before they are spilled (see `hold`).
     pub memory_rows: usize,
 }
 
