@@ -3,10 +3,10 @@
 //!
 //! A long file already grouped by meter (as meter data systems export) is read in one pass by
 //! `fastcsv`, its series waiting in `hold` until the file proves grouped; any other is read
-//! here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are grouped in
-//! memory; larger ones are first split by a hash of the meter id into partition files on disk
-//! (each line keeping its original line number), then grouped one partition at a time, so memory
-//! is bounded by a partition, not by the input. Every malformed row is counted by reason, and the
+//! here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are
+//! grouped in memory; larger ones are first split by a hash of the meter id into partition
+//! files on disk (each line keeping its original line number), then grouped one partition at a
+//! time, so memory is bounded by a partition, not by the input. Every malformed row is counted by reason, and the
 //! first ones are listed with file, line and column.
 
 use crate::series::{BuildConfig, Series, build};
