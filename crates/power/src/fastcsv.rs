@@ -8,8 +8,8 @@
 //! the file, or a meter whose rows are not together, sends the whole file to the general path.
 
 use crate::hold::Held;
-use crate::read::{ReadStats, ReadingsOptions};
-use crate::series::{BuildConfig, Series, build};
+use crate::read::{ReadStats, ReadingsOptions, build_meter};
+use crate::series::Series;
 use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;
 use std::path::Path;
@@ -545,14 +545,7 @@ pub fn stream(
     // Series waiting for the file to prove grouped.
     let mut held = Held::new(hold, path);
     let build_one = |meter: &[u8], rows: &mut Vec<(Stamp, f64)>| {
-        let m = String::from_utf8_lossy(meter);
-        let cfg = BuildConfig {
-            allow_negative: opts.build.allow_negative || allow_negative(&m),
-            ..opts.build
-        };
-        // The next meter likely has as many rows: no regrowing the vector row by row.
-        let next = Vec::with_capacity(rows.len());
-        build(&m, std::mem::replace(rows, next), &cfg)
+        build_meter(&String::from_utf8_lossy(meter), rows, opts, allow_negative)
     };
     let body = &data[header_end..];
     let mut pos = 0;

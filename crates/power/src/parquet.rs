@@ -38,8 +38,8 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::fastcsv::Groups;
 use crate::hold::Held;
-use crate::read::{ReadError, ReadStats, ReadingsOptions, emit, io};
-use crate::series::{BuildConfig, Series, build};
+use crate::read::{ReadError, ReadStats, ReadingsOptions, build_meter, emit, io};
+use crate::series::Series;
 use crate::time::{Stamp, parse, parse_offset};
 
 /// Rows decoded per batch.
@@ -594,13 +594,8 @@ impl<'a> OneMeter<'a> {
             return;
         };
         let meter = String::from_utf8_lossy(cur);
-        let cfg = BuildConfig {
-            allow_negative: self.opts.build.allow_negative || (self.allow_negative)(&meter),
-            ..self.opts.build
-        };
-        // The next meter likely has as many rows: no regrowing the vector row by row.
-        let next = Vec::with_capacity(self.buf.len());
-        let Some(series) = build(&meter, std::mem::replace(&mut self.buf, next), &cfg) else {
+        let Some(series) = build_meter(&meter, &mut self.buf, self.opts, self.allow_negative)
+        else {
             return;
         };
         stats.meters += 1;

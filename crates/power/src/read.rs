@@ -369,6 +369,22 @@ fn parse_row(
 }
 
 /// Builds each meter's series from its rows and hands it on, meters in id order.
+/// Builds the series of `meter` from `rows`, taking them and leaving an empty vector of the
+/// same capacity (the next meter likely has as many rows: no regrowing it row by row).
+pub(crate) fn build_meter(
+    meter: &str,
+    rows: &mut Vec<(Stamp, f64)>,
+    opts: &ReadingsOptions,
+    allow_negative: &dyn Fn(&str) -> bool,
+) -> Option<Series> {
+    let cfg = BuildConfig {
+        allow_negative: opts.build.allow_negative || allow_negative(meter),
+        ..opts.build
+    };
+    let next = Vec::with_capacity(rows.len());
+    build(meter, std::mem::replace(rows, next), &cfg)
+}
+
 pub(crate) fn emit(
     rows: Rows,
     opts: &ReadingsOptions,
