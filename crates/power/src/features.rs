@@ -326,14 +326,24 @@ pub struct Features {
     pub exports: bool,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
+/// The upper median of the finite values of `v`, NaN when there are none.
+fn median(v: Vec<f64>) -> f64 {
+    // `f64::total_cmp` order as plain integers (the same order, so the same element): selection
+    // without a comparison closure, in the vector's own memory.
+    let mut keys: Vec<i64> = v
+        .into_iter()
+        .filter(|x| x.is_finite())
+        .map(|x| {
+            let b = x.to_bits() as i64;
+            b ^ (((b >> 63) as u64) >> 1) as i64
+        })
+        .collect();
+    if keys.is_empty() {
         return f64::NAN;
     }
-    let m = v.len() / 2;
-    v.select_nth_unstable_by(m, f64::total_cmp);
-    v[m]
+    let m = keys.len() / 2;
+    let k = *keys.select_nth_unstable(m).1;
+    f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
 }
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
@@ -553,6 +563,39 @@ mod tests {
             }
         }
         assert_eq!(upper_median(&mut [i32::MIN, i32::MAX, i32::MAX]), i32::MAX);
+    }
+
+    #[test]
+    fn window_medians_are_the_total_order_medians() {
+        let mut x = 11u64;
+        for n in 0..200usize {
+            let v: Vec<f64> = (0..n)
+                .map(|i| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    match (x % 13, i % 5) {
+                        (0, _) => f64::NAN,
+                        (1, _) => f64::INFINITY,
+                        (2, _) => -0.0,
+                        (3, _) => 0.0,
+                        _ => (x % 2001) as f64 / 7.0 - 100.0,
+                    }
+                })
+                .collect();
+            let mut finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+            let want = if finite.is_empty() {
+                f64::NAN
+            } else {
+                finite.sort_by(f64::total_cmp);
+                finite[finite.len() / 2]
+            };
+            let got = median(v);
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{n}"
+            );
+        }
     }
 
     #[test]
