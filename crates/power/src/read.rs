@@ -6,8 +6,8 @@
 //! here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are
 //! grouped in memory; larger ones are first split by a hash of the meter id into partition
 //! files on disk (each line keeping its original line number), then grouped one partition at a
-//! time, so memory is bounded by a partition, not by the input. Every malformed row is counted by reason, and the
-//! first ones are listed with file, line and column.
+//! time, so memory is bounded by a partition, not by the input. Every malformed row is counted
+//! by reason, and the first ones are listed with file, line and column.
 
 use crate::series::{BuildConfig, Series, build};
 use crate::time::{Stamp, parse};
@@ -368,7 +368,6 @@ fn parse_row(
     Some((m.to_string(), s, v))
 }
 
-/// Builds each meter's series from its rows and hands it on, meters in id order.
 /// Builds the series of `meter` from `rows`, taking them and leaving an empty vector of the
 /// same capacity (the next meter likely has as many rows: no regrowing it row by row).
 pub(crate) fn build_meter(
@@ -385,6 +384,7 @@ pub(crate) fn build_meter(
     build(meter, std::mem::replace(rows, next), &cfg)
 }
 
+/// Builds each meter's series from its rows and hands it on, meters in id order.
 pub(crate) fn emit(
     rows: Rows,
     opts: &ReadingsOptions,
