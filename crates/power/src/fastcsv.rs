@@ -213,19 +213,11 @@ fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
     }
     // A new date (every 24th line of hourly data) is read here too, not by the general path.
     let day = cache.date.day(b)?;
-    let (h, mi, s) = (two(&b[11..13])?, two(&b[14..16])?, two(&b[17..19])?);
-    if h > 24
-        || mi > 59
-        || s > 60
-        || !same(&b[19..], &cache.suffix[..usize::from(cache.suffix_len)])
-    {
+    let secs = clock(&b[11..19])?;
+    if !same(&b[19..], &cache.suffix[..usize::from(cache.suffix_len)]) {
         return None;
     }
-    let local = day * 86_400 + i64::from(h * 3600 + mi * 60 + s);
-    Some(Stamp {
-        utc: local - i64::from(cache.offset),
-        offset: cache.offset,
-    })
+    Some(cache.stamp(day, secs))
 }
 
 /// The last date read and its day number: hourly data changes date every 24th line. One for
@@ -276,18 +268,25 @@ impl StampCache {
             self.len = 0;
             return;
         }
-        let (Some(h), Some(mi), Some(sec)) = (two(&t[11..13]), two(&t[14..16]), two(&t[17..19]))
-        else {
+        let Some(secs) = clock(&t[11..19]) else {
             self.len = 0;
             return;
         };
-        let local = s.utc + i64::from(s.offset) - i64::from(h * 3600 + mi * 60 + sec);
+        let local = s.utc + i64::from(s.offset) - i64::from(secs);
         self.date.bytes.copy_from_slice(&t[..10]);
         self.date.day = local.div_euclid(86_400);
         self.suffix[..t.len() - 19].copy_from_slice(&t[19..]);
         self.suffix_len = (t.len() - 19) as u8;
         self.offset = s.offset;
         self.len = t.len();
+    }
+
+    /// The instant of `secs` into local day `day`, at the offset of the timestamps learnt.
+    fn stamp(&self, day: i64, secs: u32) -> Stamp {
+        Stamp {
+            utc: day * 86_400 + i64::from(secs) - i64::from(self.offset),
+            offset: self.offset,
+        }
     }
 }
 
@@ -433,12 +432,7 @@ fn continuing_lines(
             && let Some((v, used)) = short_value(&line[before_value..])
                 .or_else(|| value_to_eol(&body[pos + before_value..]))
         {
-            let local = cache.date.day * 86_400 + i64::from(secs);
-            let s = Stamp {
-                utc: local - i64::from(cache.offset),
-                offset: cache.offset,
-            };
-            rows.push((s, v));
+            rows.push((cache.stamp(cache.date.day, secs), v));
             prev = Some(pos);
             pos += before_value + used;
             continue;
@@ -481,8 +475,8 @@ fn same_but_time(a: &[u8], b: &[u8], need: u64) -> bool {
     }
 }
 
-/// Seconds into the day of `HH:MM:SS` (its colons already checked), as [`stamp_at`] reads
-/// them: two digits each, hours to 24, minutes to 59, seconds to 60.
+/// Seconds into the day of `HH:MM:SS` (its colons already checked): two digits each, hours
+/// to 24, minutes to 59, seconds to 60, as [`stamp`] reads them.
 fn clock(t: &[u8]) -> Option<u32> {
     const ZEROS: u64 = 0x3030_3030_3030_3030;
     const NIBBLES: u64 = 0xF0F0_F0F0_F0F0_F0F0;
