@@ -30,11 +30,13 @@ use arrow_array::types::{
     Date32Type, Float32Type, Float64Type, Int32Type, Int64Type, TimestampMicrosecondType,
     TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType};
 use arrow_buffer::NullBuffer;
 use arrow_schema::{DataType, TimeUnit};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 
 use crate::fastcsv::Groups;
 use crate::hold::Held;
@@ -318,19 +320,18 @@ enum Times<'a> {
 
 impl<'a> Times<'a> {
     fn of(a: &'a ArrayRef) -> Self {
+        // The tick counts and nulls of a timestamp column of unit `T`.
+        fn ticks<T: ArrowPrimitiveType<Native = i64>>(
+            a: &ArrayRef,
+        ) -> Option<(&[i64], Option<&NullBuffer>)> {
+            a.as_primitive_opt::<T>()
+                .map(|p| (&**p.values(), p.nulls()))
+        }
         let ticks = match a.data_type() {
-            DataType::Timestamp(TimeUnit::Second, _) => a
-                .as_primitive_opt::<TimestampSecondType>()
-                .map(|p| (p.values(), p.nulls())),
-            DataType::Timestamp(TimeUnit::Millisecond, _) => a
-                .as_primitive_opt::<TimestampMillisecondType>()
-                .map(|p| (p.values(), p.nulls())),
-            DataType::Timestamp(TimeUnit::Microsecond, _) => a
-                .as_primitive_opt::<TimestampMicrosecondType>()
-                .map(|p| (p.values(), p.nulls())),
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => a
-                .as_primitive_opt::<TimestampNanosecondType>()
-                .map(|p| (p.values(), p.nulls())),
+            DataType::Timestamp(TimeUnit::Second, _) => ticks::<TimestampSecondType>(a),
+            DataType::Timestamp(TimeUnit::Millisecond, _) => ticks::<TimestampMillisecondType>(a),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => ticks::<TimestampMicrosecondType>(a),
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => ticks::<TimestampNanosecondType>(a),
             _ => None,
         };
         match ticks {
@@ -383,17 +384,13 @@ fn ticks_stamp(
     }
 }
 
-/// A reader of the columns `cols` of `path`, batch by batch, with the meter column `mc` read
-/// as a dictionary when it is text (Parquet keeps repeated ids that way: no string per row).
-fn batches(
+/// The file's metadata with the meter column `mc` typed as a dictionary when it is text
+/// (Parquet keeps repeated ids that way: no string per row).
+fn with_dictionary_meters(
     path: &Path,
-    cols: &[usize],
+    plain: &ArrowReaderMetadata,
     mc: usize,
-) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, ReadError> {
-    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-    let file = std::fs::File::open(path).map_err(io(path))?;
-    let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
-        .map_err(|e| bad_file(path, e))?;
+) -> Result<ArrowReaderMetadata, ReadError> {
     let fields: Vec<arrow_schema::FieldRef> = plain
         .schema()
         .fields()
@@ -413,12 +410,21 @@ fn batches(
         fields,
         plain.schema().metadata().clone(),
     ));
-    let meta = ArrowReaderMetadata::try_new(
+    ArrowReaderMetadata::try_new(
         plain.metadata().clone(),
         ArrowReaderOptions::new().with_schema(schema),
     )
-    .map_err(|e| bad_file(path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
+    .map_err(|e| bad_file(path, e))
+}
+
+/// A reader of the columns `cols` of `path`, batch by batch, with the metadata read before.
+fn batches(
+    path: &Path,
+    meta: &ArrowReaderMetadata,
+    cols: &[usize],
+) -> Result<parquet::arrow::arrow_reader::ParquetRecordBatchReader, ReadError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
     let mask = ProjectionMask::roots(builder.parquet_schema(), cols.iter().copied());
     builder
         .with_projection(mask)
@@ -436,8 +442,10 @@ pub fn read_file(
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     let file = std::fs::File::open(path).map_err(io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| bad_file(path, e))?;
-    let schema = builder.schema().clone();
+    // The footer is read once; every pass over the file reuses it.
+    let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new())
+        .map_err(|e| bad_file(path, e))?;
+    let schema = plain.schema().clone();
     let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     let find = |asked: Option<&str>, defaults: &[&str]| match asked {
         Some(a) => names.iter().position(|h| h.eq_ignore_ascii_case(a)),
@@ -468,14 +476,14 @@ pub fn read_file(
         ));
     };
     let clock = clock(path, &names[tc], schema.field(tc).data_type())?;
-    let total_rows = usize::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-    drop(builder);
+    let total_rows = usize::try_from(plain.metadata().file_metadata().num_rows()).unwrap_or(0);
+    let meta = with_dictionary_meters(path, &plain, mc)?;
     // The projection keeps the three columns in file order; find each again in the batch.
     let columns = (names[mc].as_str(), names[tc].as_str(), names[vc].as_str());
     let runs = |sink: &mut dyn Runs, stats: &mut ReadStats| {
         each_run(
             path,
-            batches(path, &[mc, tc, vc], mc)?,
+            batches(path, &meta, &[mc, tc, vc])?,
             columns,
             clock,
             opts.default_offset,
@@ -962,7 +970,10 @@ mod tests {
         let mut sink = OneMeter::new(path, &opts, &|_| false, &mut f);
         let t = DataType::Timestamp(TimeUnit::Second, Some("+08:00".into()));
         let columns = ("meter_id", "timestamp", "kwh");
-        let reader = batches(path, &[0, 1, 2], 0).unwrap();
+        let file = std::fs::File::open(path).unwrap();
+        let plain = ArrowReaderMetadata::load(&file, ArrowReaderOptions::new()).unwrap();
+        let meta = with_dictionary_meters(path, &plain, 0).unwrap();
+        let reader = batches(path, &meta, &[0, 1, 2]).unwrap();
         let clock = clock(path, "timestamp", &t).unwrap();
         each_run(
             path,
