@@ -208,7 +208,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     // Files are nearly always in time order with no repeats, one step apart under one offset:
     // one pass finds out, and then there is nothing to sort or drop, and the rows are used
     // where they are.
-    let shape = Shape::of(&rows);
+    let mut shape = Shape::of(&rows);
     if !shape.sorted {
         rows.sort_by_key(|(s, _)| s.utc);
         // Keep the last of equal timestamps (a corrected reading usually comes later in the
@@ -222,6 +222,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
             same
         });
         report.duplicates += (before - rows.len()) as u64;
+        shape = Shape::of(&rows);
     }
     let dedup = rows;
     let first = dedup.first()?.0.utc;
@@ -229,8 +230,8 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     let step = cfg
         .step
         .or_else(|| match shape.gap {
-            Some(d) if shape.sorted => snap(d),
-            _ => {
+            Some(d) => snap(d),
+            None => {
                 let utc: Vec<i64> = dedup.iter().take(5001).map(|(s, _)| s.utc).collect();
                 detect_step(&utc)
             }
@@ -247,12 +248,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         Register::Interval => false,
         Register::Auto => {
             let n = dedup.len();
-            let rising = if shape.sorted {
-                shape.rising
-            } else {
-                dedup.windows(2).filter(|w| w[1].1 > w[0].1).count()
-            };
-            n >= 10 && rising * 10 >= (n - 1) * 9
+            n >= 10 && shape.rising * 10 >= (n - 1) * 9
         }
     };
     report.cumulative = cumulative;
@@ -292,14 +288,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     };
     // The usual file: every reading one step after the one before, under one offset. The
     // readings are then the grid itself.
-    let regular = !cumulative
-        && if shape.sorted {
-            shape.one_offset && (dedup.len() < 2 || shape.gap == Some(step))
-        } else {
-            dedup
-                .windows(2)
-                .all(|w| w[1].0.utc - w[0].0.utc == step && w[1].0.offset == w[0].0.offset)
-        };
+    let regular = !cumulative && shape.one_offset && (dedup.len() < 2 || shape.gap == Some(step));
     if regular {
         let kwh: Vec<f32> = dedup.iter().map(|(_, v)| clean(*v, &mut report)).collect();
         report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
@@ -402,8 +391,8 @@ mod tests {
 
     #[test]
     fn rows_in_order_build_like_rows_out_of_order() {
-        // Rows in order take the one-pass shape; reversed, the same rows take the sort and the
-        // separate checks: both must give the same series.
+        // Rows in order are used where they are; reversed, the same rows are sorted first:
+        // both must give the same series.
         let hourly = |n: i64, f: &dyn Fn(i64) -> (Stamp, f64)| (0..n).map(f).collect::<Vec<_>>();
         type Rows = Vec<(Stamp, f64)>;
         let cases: Vec<(Rows, Option<i64>)> = vec![
