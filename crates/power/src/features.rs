@@ -112,8 +112,8 @@ fn from_order_key(k: i32) -> f32 {
 ///
 /// A day of hourly or half-hourly data has at most 50 values: its median is then found by
 /// counting, for every value, how many are smaller, four at a time with SSE2 compares and no
-/// branch to guess wrong (about a third of the time of selection at 24 values, measured apart).
-/// The median is the largest value with at most `len / 2` values below it.
+/// branch to guess wrong (docs/PERFORMANCE.md says what was measured). The median is the
+/// largest value with at most `len / 2` values below it.
 fn upper_median(keys: &mut [i32]) -> i32 {
     #[cfg(target_arch = "x86_64")]
     match keys.len() {
