@@ -9,7 +9,7 @@
 
 use crate::hold::Held;
 use crate::read::{ReadStats, ReadingsOptions, build_meter};
-use crate::series::Series;
+use crate::series::{MeterRows, Series};
 use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;
 use std::path::Path;
@@ -410,7 +410,7 @@ fn continuing_lines(
     until: usize,
     meter: &[u8],
     cache: &mut StampCache,
-    rows: &mut Vec<(Stamp, f64)>,
+    rows: &mut MeterRows,
 ) -> usize {
     let until = until.min(body.len());
     // The text before the value: meter, comma, timestamp, comma; the time's digits in it.
@@ -533,12 +533,12 @@ pub fn stream(
 ) -> std::io::Result<Streamed> {
     // The meter being read is `groups.cur`.
     let mut groups = Groups::default();
-    let mut rows: Vec<(Stamp, f64)> = Vec::new();
+    let mut rows = MeterRows::default();
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
     // Series waiting for the file to prove grouped.
     let mut held = Held::new(hold, path);
-    let build_one = |meter: &[u8], rows: &mut Vec<(Stamp, f64)>| {
+    let build_one = |meter: &[u8], rows: &mut MeterRows| {
         build_meter(&String::from_utf8_lossy(meter), rows, opts, allow_negative)
     };
     let body = &data[header_end..];

@@ -41,7 +41,7 @@ use parquet::arrow::arrow_reader::{
 use crate::fastcsv::Groups;
 use crate::hold::Held;
 use crate::read::{ReadError, ReadStats, ReadingsOptions, build_meter, emit, io};
-use crate::series::Series;
+use crate::series::{MeterRows, Series};
 use crate::time::{Stamp, parse, parse_offset};
 
 /// Rows decoded per batch.
@@ -517,7 +517,7 @@ pub fn read_file(
         writers,
         hasher: foldhash::fast::FixedState::with_seed(11),
         meter: String::new(),
-        run: Vec::new(),
+        run: MeterRows::default(),
         failed: None,
     };
     runs(&mut sink, stats)?;
@@ -546,12 +546,7 @@ pub fn read_file(
 trait Runs {
     /// The vector the readings of a run of `meter` are pushed onto; `fresh` when the run may
     /// start another meter than the run before.
-    fn rows_for(
-        &mut self,
-        meter: &str,
-        fresh: bool,
-        stats: &mut ReadStats,
-    ) -> &mut Vec<(Stamp, f64)>;
+    fn rows_for(&mut self, meter: &str, fresh: bool, stats: &mut ReadStats) -> &mut MeterRows;
     /// Told after each run's readings were pushed.
     fn run_done(&mut self) {}
     /// True when the reading should stop (the rest of the file is not wanted).
@@ -565,7 +560,7 @@ trait Runs {
 /// again stops the reading with nothing handed on.
 struct OneMeter<'a> {
     groups: Groups,
-    buf: Vec<(Stamp, f64)>,
+    buf: MeterRows,
     held: Held,
     /// The file read.
     input: &'a Path,
@@ -586,7 +581,7 @@ impl<'a> OneMeter<'a> {
     ) -> Self {
         OneMeter {
             groups: Groups::default(),
-            buf: Vec::new(),
+            buf: MeterRows::default(),
             held: Held::new(opts.memory_rows, input),
             input,
             outcome: Ok(true),
@@ -633,12 +628,7 @@ impl<'a> OneMeter<'a> {
 }
 
 impl Runs for OneMeter<'_> {
-    fn rows_for(
-        &mut self,
-        meter: &str,
-        fresh: bool,
-        stats: &mut ReadStats,
-    ) -> &mut Vec<(Stamp, f64)> {
+    fn rows_for(&mut self, meter: &str, fresh: bool, stats: &mut ReadStats) -> &mut MeterRows {
         if fresh && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
             self.end_meter(stats);
             if !self.groups.enter(meter.as_bytes()) && matches!(self.outcome, Ok(true)) {
@@ -658,9 +648,9 @@ impl Runs for OneMeter<'_> {
 
 /// Rows in any order, grouped by meter in memory.
 impl Runs for Rows {
-    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut Vec<(Stamp, f64)> {
+    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut MeterRows {
         if !self.contains_key(meter) {
-            self.insert(meter.to_string(), Vec::new());
+            self.insert(meter.to_string(), MeterRows::default());
         }
         let Some(rows) = self.get_mut(meter) else {
             unreachable!("inserted just above")
@@ -674,13 +664,13 @@ struct Parts {
     writers: Vec<BufWriter<std::fs::File>>,
     hasher: foldhash::fast::FixedState,
     meter: String,
-    run: Vec<(Stamp, f64)>,
+    run: MeterRows,
     /// The first write that failed; nothing is written after it.
     failed: Option<std::io::Error>,
 }
 
 impl Runs for Parts {
-    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut Vec<(Stamp, f64)> {
+    fn rows_for(&mut self, meter: &str, _: bool, _: &mut ReadStats) -> &mut MeterRows {
         meter.clone_into(&mut self.meter);
         self.run.clear();
         &mut self.run
@@ -692,7 +682,7 @@ impl Runs for Parts {
         }
         let parts = self.writers.len() as u64;
         let w = &mut self.writers[(self.hasher.hash_one(self.meter.as_str()) % parts) as usize];
-        for &(s, v) in &self.run {
+        for (s, v) in self.run.iter() {
             if let Err(e) = write_record(w, &self.meter, s, v) {
                 self.failed = Some(e);
                 return;
@@ -781,7 +771,7 @@ fn read_run(
     (times, values): (&Times, &Values),
     clock: Clock,
     default_offset: i32,
-    out: &mut Vec<(Stamp, f64)>,
+    out: &mut MeterRows,
     bad: &mut dyn FnMut(usize, Cell),
 ) {
     out.reserve(range.len());
@@ -837,7 +827,7 @@ impl Ticks {
         t: &[i64],
         v: &[f64],
         range: std::ops::Range<usize>,
-        out: &mut Vec<(Stamp, f64)>,
+        out: &mut MeterRows,
         bad: &mut dyn FnMut(usize, Cell),
     ) {
         for k in range {

@@ -9,7 +9,7 @@
 //! time, so memory is bounded by a partition, not by the input. Every malformed row is counted
 //! by reason, and the first ones are listed with file, line and column.
 
-use crate::series::{BuildConfig, Series, build};
+use crate::series::{BuildConfig, MeterRows, Series, build, build_from};
 use crate::time::{Stamp, parse};
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
@@ -206,7 +206,7 @@ fn read_file(
     }
 }
 
-pub(crate) type Rows = HashMap<String, Vec<(Stamp, f64)>, foldhash::fast::RandomState>;
+pub(crate) type Rows = HashMap<String, MeterRows, foldhash::fast::RandomState>;
 
 #[allow(clippy::too_many_arguments)]
 fn read_long(
@@ -368,11 +368,11 @@ fn parse_row(
     Some((m.to_string(), s, v))
 }
 
-/// Builds the series of `meter` from `rows`, taking them and leaving an empty vector of the
-/// same capacity (the next meter likely has as many rows: no regrowing it row by row).
+/// Builds the series of `meter` from `rows`, leaving them empty with their memory kept (the
+/// next meter likely has as many rows: no regrowing it row by row).
 pub(crate) fn build_meter(
     meter: &str,
-    rows: &mut Vec<(Stamp, f64)>,
+    rows: &mut MeterRows,
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
 ) -> Option<Series> {
@@ -380,8 +380,7 @@ pub(crate) fn build_meter(
         allow_negative: opts.build.allow_negative || allow_negative(meter),
         ..opts.build
     };
-    let next = Vec::with_capacity(rows.len());
-    build(meter, std::mem::replace(rows, next), &cfg)
+    build_from(meter, rows, &cfg)
 }
 
 /// Builds each meter's series from its rows and hands it on, meters in id order.
@@ -392,14 +391,10 @@ pub(crate) fn emit(
     f: &mut dyn FnMut(Series),
     stats: &mut ReadStats,
 ) {
-    let mut meters: Vec<(String, Vec<(Stamp, f64)>)> = rows.into_iter().collect();
+    let mut meters: Vec<(String, MeterRows)> = rows.into_iter().collect();
     meters.sort_by(|a, b| a.0.cmp(&b.0));
-    for (m, r) in meters {
-        let cfg = BuildConfig {
-            allow_negative: opts.build.allow_negative || allow_negative(&m),
-            ..opts.build
-        };
-        if let Some(s) = build(&m, r, &cfg) {
+    for (m, mut r) in meters {
+        if let Some(s) = build_meter(&m, &mut r, opts, allow_negative) {
             stats.meters += 1;
             f(s);
         }

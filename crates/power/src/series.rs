@@ -202,6 +202,228 @@ impl Shape {
     }
 }
 
+/// One meter's readings as a reader collects them. While each reading lies one equal step
+/// after the one before under the first one's offset (nearly every file), only the values are
+/// kept: a third of the memory of whole rows, and [`build_from`] has no order to check.
+#[derive(Clone, Debug)]
+pub struct MeterRows {
+    /// The first reading's instant while the readings are on its grid.
+    first: Stamp,
+    /// The step between readings, once there are two on the grid.
+    gap: i64,
+    /// The instant the next reading on the grid has (`i64::MIN` until the step is known).
+    next: i64,
+    /// The readings are on one grid, their values in `values`; otherwise all are in `rows`.
+    on_grid: bool,
+    values: Vec<f64>,
+    rows: Vec<(Stamp, f64)>,
+}
+
+impl Default for MeterRows {
+    fn default() -> Self {
+        MeterRows {
+            first: Stamp { utc: 0, offset: 0 },
+            gap: 0,
+            next: i64::MIN,
+            on_grid: true,
+            values: Vec::new(),
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl MeterRows {
+    /// Adds a reading.
+    #[inline]
+    pub fn push(&mut self, (s, v): (Stamp, f64)) {
+        if self.on_grid && s.utc == self.next && s.offset == self.first.offset {
+            self.values.push(v);
+            self.next += self.gap;
+        } else {
+            self.push_off_the_beat(s, v);
+        }
+    }
+
+    /// The first two readings (which set the grid), and a reading off the grid.
+    fn push_off_the_beat(&mut self, s: Stamp, v: f64) {
+        if !self.on_grid {
+            self.rows.push((s, v));
+        } else if self.values.is_empty() {
+            self.first = s;
+            self.values.push(v);
+        } else if self.values.len() == 1 && s.offset == self.first.offset && s.utc > self.first.utc
+        {
+            self.gap = s.utc - self.first.utc;
+            self.next = s.utc + self.gap;
+            self.values.push(v);
+        } else {
+            self.rows.reserve(self.values.len() + 1);
+            let (first, gap) = (self.first, self.gap);
+            self.rows
+                .extend(self.values.iter().enumerate().map(|(i, &v)| {
+                    (
+                        Stamp {
+                            utc: first.utc + i as i64 * gap,
+                            offset: first.offset,
+                        },
+                        v,
+                    )
+                }));
+            self.values.clear();
+            self.on_grid = false;
+            self.rows.push((s, v));
+        }
+    }
+
+    /// Readings added.
+    pub fn len(&self) -> usize {
+        if self.on_grid {
+            self.values.len()
+        } else {
+            self.rows.len()
+        }
+    }
+
+    /// True before any reading.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Room for `n` more readings.
+    pub fn reserve(&mut self, n: usize) {
+        if self.on_grid {
+            self.values.reserve(n);
+        } else {
+            self.rows.reserve(n);
+        }
+    }
+
+    /// Forgets the readings, keeping the memory.
+    pub fn clear(&mut self) {
+        self.values.clear();
+        self.rows.clear();
+        self.on_grid = true;
+        self.next = i64::MIN;
+    }
+
+    /// The readings in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = (Stamp, f64)> + '_ {
+        let (first, gap) = (self.first, self.gap);
+        let grid = self.values.iter().enumerate().map(move |(i, &v)| {
+            (
+                Stamp {
+                    utc: first.utc + i as i64 * gap,
+                    offset: first.offset,
+                },
+                v,
+            )
+        });
+        grid.chain(self.rows.iter().copied())
+    }
+}
+
+/// Builds the series of `rows` (as [`build`] does) and clears them, keeping their memory for
+/// the next meter.
+pub fn build_from(meter_id: &str, rows: &mut MeterRows, cfg: &BuildConfig) -> Option<Series> {
+    let n = rows.values.len();
+    let grid = rows.on_grid.then(|| {
+        let gap = (n >= 2).then_some(rows.gap);
+        let step = cfg.step.or_else(|| gap.and_then(snap)).unwrap_or(86_400);
+        (gap, step)
+    });
+    let out = match grid {
+        // As `build` finds them: sorted, one offset, the gap throughout; the usual file.
+        Some((gap, step))
+            if n > 0
+                && gap.is_none_or(|g| g == step)
+                && !cumulative(cfg.register, n, || {
+                    rows.values.windows(2).filter(|w| w[1] > w[0]).count()
+                }) =>
+        {
+            Some(on_the_grid(
+                meter_id,
+                rows.first,
+                step,
+                rows.values.iter().copied(),
+                cfg,
+            ))
+        }
+        _ => {
+            let all: Vec<(Stamp, f64)> = if rows.on_grid {
+                rows.iter().collect()
+            } else {
+                std::mem::take(&mut rows.rows)
+            };
+            build(meter_id, all, cfg)
+        }
+    };
+    rows.clear();
+    out
+}
+
+/// Whether `n` values are a cumulative register's (`rising` counts those above the one
+/// before): under `Auto`, when nearly all rise.
+fn cumulative(register: Register, n: usize, rising: impl FnOnce() -> usize) -> bool {
+    match register {
+        Register::Cumulative => true,
+        Register::Interval => false,
+        Register::Auto => n >= 10 && rising() * 10 >= (n - 1) * 9,
+    }
+}
+
+/// A value in kWh, or NaN (counted) when it cannot be one: negative on a meter that does not
+/// export, or above `max_kwh`.
+fn clean(v: f64, scale: f64, max_kwh: f64, allow_negative: bool, report: &mut SeriesReport) -> f32 {
+    let v = v * scale;
+    let v = if v.is_nan() {
+        v
+    } else if v < 0.0 && !allow_negative {
+        report.negatives += 1;
+        f64::NAN
+    } else if v.abs() > max_kwh {
+        report.impossible += 1;
+        f64::NAN
+    } else {
+        v
+    };
+    v as f32
+}
+
+/// How values in `unit` become kWh of a `step`-second interval.
+fn scale(unit: Unit, step: i64) -> f64 {
+    match unit {
+        Unit::KilowattHours => 1.0,
+        Unit::WattHours => 0.001,
+        Unit::Kilowatts => step as f64 / 3600.0,
+        Unit::Watts => step as f64 / 3600.0 / 1000.0,
+    }
+}
+
+/// The series of interval readings that are the grid itself: one every `step` from `first`,
+/// under its offset.
+fn on_the_grid(
+    meter_id: &str,
+    first: Stamp,
+    step: i64,
+    values: impl ExactSizeIterator<Item = f64>,
+    cfg: &BuildConfig,
+) -> Series {
+    let mut report = SeriesReport::default();
+    let (scale, max_kwh) = (scale(cfg.unit, step), cfg.max_kw * step as f64 / 3600.0);
+    let kwh: Vec<f32> = values
+        .map(|v| clean(v, scale, max_kwh, cfg.allow_negative, &mut report))
+        .collect();
+    report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
+    Series {
+        meter_id: meter_id.to_string(),
+        start: first.utc,
+        step,
+        offsets: vec![(0, first.offset)],
+        kwh,
+        report,
+    }
+}
+
 /// Builds a series from one meter's rows (in any order).
 pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> Option<Series> {
     let mut report = SeriesReport::default();
@@ -237,20 +459,8 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
             }
         })
         .unwrap_or(86_400);
-    let scale = match cfg.unit {
-        Unit::KilowattHours => 1.0,
-        Unit::WattHours => 0.001,
-        Unit::Kilowatts => step as f64 / 3600.0,
-        Unit::Watts => step as f64 / 3600.0 / 1000.0,
-    };
-    let cumulative = match cfg.register {
-        Register::Cumulative => true,
-        Register::Interval => false,
-        Register::Auto => {
-            let n = dedup.len();
-            n >= 10 && shape.rising * 10 >= (n - 1) * 9
-        }
-    };
+    let scale = scale(cfg.unit, step);
+    let cumulative = cumulative(cfg.register, dedup.len(), || shape.rising);
     report.cumulative = cumulative;
     // Interval energies, each at the start of its interval: a cumulative register's n readings
     // give n - 1 intervals.
@@ -270,36 +480,13 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         return None;
     }
     let max_kwh = cfg.max_kw * step as f64 / 3600.0;
-    // A value in kWh, or NaN (counted) when it cannot be one.
-    let clean = |v: f64, report: &mut SeriesReport| -> f32 {
-        let v = v * scale;
-        let v = if v.is_nan() {
-            v
-        } else if v < 0.0 && !cfg.allow_negative {
-            report.negatives += 1;
-            f64::NAN
-        } else if v.abs() > max_kwh {
-            report.impossible += 1;
-            f64::NAN
-        } else {
-            v
-        };
-        v as f32
-    };
     // The usual file: every reading one step after the one before, under one offset. The
     // readings are then the grid itself.
     let regular = !cumulative && shape.one_offset && (dedup.len() < 2 || shape.gap == Some(step));
     if regular {
-        let kwh: Vec<f32> = dedup.iter().map(|(_, v)| clean(*v, &mut report)).collect();
-        report.missing = kwh.iter().filter(|v| v.is_nan()).count() as u64;
-        return Some(Series {
-            meter_id: meter_id.to_string(),
-            start,
-            step,
-            offsets: vec![(0, dedup[0].0.offset)],
-            kwh,
-            report,
-        });
+        let mut s = on_the_grid(meter_id, dedup[0].0, step, dedup.iter().map(|r| r.1), cfg);
+        s.report.duplicates = report.duplicates;
+        return Some(s);
     }
     let mut kwh = vec![f32::NAN; len];
     let mut offsets: Vec<(usize, i32)> = Vec::new();
@@ -312,7 +499,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         if offsets.last().is_none_or(|(_, o)| *o != off) {
             offsets.push((i, off));
         }
-        kwh[i] = clean(v, report);
+        kwh[i] = clean(v, scale, max_kwh, cfg.allow_negative, report);
     };
     if cumulative {
         for w in dedup.windows(2) {
@@ -425,6 +612,19 @@ mod tests {
                 None,
             ),
             (hourly(2, &|i| (st(i * 3600), 1.0)), None),
+            // On the grid, then one reading off it, then back on it; a repeat at the end.
+            (
+                hourly(100, &|i| (st(i * 900 + if i == 50 { 30 } else { 0 }), 1.0)),
+                None,
+            ),
+            (
+                hourly(100, &|i| {
+                    (st(i.min(98) * 900), 1.0 + (i.min(98) % 4) as f64)
+                }),
+                None,
+            ),
+            // A register rising on the grid, read as interval energy by request.
+            (hourly(40, &|i| (st(i * 1800), i as f64)), Some(1800)),
             (hourly(1, &|i| (st(i * 3600), 1.0)), None),
         ];
         for (k, (rows, step)) in cases.into_iter().enumerate() {
@@ -434,9 +634,25 @@ mod tests {
             };
             let mut reversed = rows.clone();
             reversed.reverse();
+            // Collected as the readers collect them, values only while on the grid.
+            let collect = |rows: &[(Stamp, f64)]| {
+                let mut m = MeterRows::default();
+                for r in rows {
+                    m.push(*r);
+                }
+                assert_eq!(m.len(), rows.len());
+                assert_eq!(m.iter().collect::<Vec<_>>(), rows, "case {k}");
+                m
+            };
+            let (mut in_order, mut backwards) = (collect(&rows), collect(&reversed));
             let a = build("m", rows, &cfg);
             let b = build("m", reversed, &cfg);
             assert_eq!(format!("{a:?}"), format!("{b:?}"), "case {k}");
+            let c = build_from("m", &mut in_order, &cfg);
+            let d = build_from("m", &mut backwards, &cfg);
+            assert_eq!(format!("{a:?}"), format!("{c:?}"), "case {k}");
+            assert_eq!(format!("{a:?}"), format!("{d:?}"), "case {k}");
+            assert!(in_order.is_empty() && backwards.is_empty());
         }
     }
 
