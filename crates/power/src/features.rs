@@ -204,6 +204,21 @@ fn spread(vals: &[f32], mean: f64, med: f64, band: f64) -> (f64, usize) {
     (squares, in_band)
 }
 
+/// The sum and count of the values of `vals` that are not NaN, in order from 0.0. The running
+/// figures in locals: added into a tuple of the caller's they were stored and loaded again at
+/// every value, so it is kept out of line as [`scan`] is.
+#[inline(never)]
+fn sum_valid(vals: &[f32]) -> (f64, usize) {
+    let (mut sum, mut n) = (0.0, 0usize);
+    for &v in vals {
+        if !v.is_nan() {
+            sum += f64::from(v);
+            n += 1;
+        }
+    }
+    (sum, n)
+}
+
 /// The statistics of one day's intervals (`local` gives an interval's local time).
 fn day_stats(
     day: i64,
@@ -230,14 +245,8 @@ fn day_stats(
         }
     }
     if let Some((n, m)) = spans {
-        let add = |acc: &mut (f64, usize), v: &[f32]| {
-            for &v in v.iter().filter(|v| !v.is_nan()) {
-                acc.0 += f64::from(v);
-                acc.1 += 1;
-            }
-        };
-        add(&mut night, &vals[n]);
-        add(&mut midday, &vals[m]);
+        night = sum_valid(&vals[n]);
+        midday = sum_valid(&vals[m]);
     }
     let n = keys.len();
     let coverage = n as f64 / expected as f64;
