@@ -265,6 +265,25 @@ impl<'a> Meters<'a> {
         }
     }
 
+    /// The row after the run of rows from `i` that hold the same meter as row `i` (at most
+    /// `n`): for dictionary keys with no nulls, compared 64 at a time.
+    fn run_end(&self, i: usize, n: usize) -> usize {
+        let mut j = i + 1;
+        if let Meters::Dict {
+            keys, nulls: None, ..
+        } = self
+        {
+            let key = keys[i];
+            while j + 64 <= n && keys[j..j + 64].iter().all(|k| *k == key) {
+                j += 64;
+            }
+        }
+        while j < n && !self.changes_at(j) {
+            j += 1;
+        }
+        j
+    }
+
     /// The meter id of row `i`, trimmed; `None` for a null.
     fn text(&self, i: usize) -> Option<Cow<'a, str>> {
         match self {
@@ -725,10 +744,7 @@ fn each_run(
             if fresh {
                 meter = meters.text(i).filter(|s| !s.is_empty());
             }
-            let mut j = i + 1;
-            while j < n && !meters.changes_at(j) {
-                j += 1;
-            }
+            let j = meters.run_end(i, n);
             stats.rows += (j - i) as u64;
             match meter.as_deref() {
                 None => {
@@ -830,14 +846,47 @@ impl Ticks {
         out: &mut MeterRows,
         bad: &mut dyn FnMut(usize, Cell),
     ) {
-        for k in range {
-            let value = v[k];
-            if !value.is_finite() {
-                bad(k, Cell::Value);
-                continue;
+        let mut k = range.start;
+        while k < range.end {
+            // The usual rows: on the meter's grid (whole seconds, one step apart), values
+            // finite. As many as follow on from `k` are found in blocks of 64 (compares the
+            // processor does several at a time), then one by one, and their values copied at
+            // once; each row is looked at once whatever the file holds.
+            if let Some((next, offset, gap)) = out.beat()
+                && let Some(step) = gap.checked_mul(P)
+                && let first = ticks_stamp(t[k], P, self.offset, self.naive, self.default_offset)
+                && first.utc == next
+                && first.offset == offset
+                && t[k] % P == 0
+            {
+                // Rows `a..b` are all on the beat, given that row `a - 1` is (or `a == k`).
+                let fits = |a: usize, b: usize| {
+                    v[a..b].iter().all(|x| x.is_finite())
+                        && t[if a == k { k } else { a - 1 }..b]
+                            .windows(2)
+                            .all(|w| w[1].wrapping_sub(w[0]) == step)
+                };
+                let mut e = k;
+                while e + 64 <= range.end && fits(e, e + 64) {
+                    e += 64;
+                }
+                while e < range.end && fits(e, e + 1) {
+                    e += 1;
+                }
+                if e > k {
+                    out.extend_on_beat(&v[k..e]);
+                    k = e;
+                    continue;
+                }
             }
-            let s = ticks_stamp(t[k], P, self.offset, self.naive, self.default_offset);
-            out.push((s, value));
+            let value = v[k];
+            if value.is_finite() {
+                let s = ticks_stamp(t[k], P, self.offset, self.naive, self.default_offset);
+                out.push((s, value));
+            } else {
+                bad(k, Cell::Value);
+            }
+            k += 1;
         }
     }
 }

@@ -275,6 +275,20 @@ impl MeterRows {
         }
     }
 
+    /// While the readings are on one grid of a known step: the instant and offset the next
+    /// reading on it has, and the step.
+    pub fn beat(&self) -> Option<(i64, i32, i64)> {
+        (self.on_grid && self.next != i64::MIN).then_some((self.next, self.first.offset, self.gap))
+    }
+
+    /// Adds readings that the caller found to lie on the grid, the first at the instant
+    /// [`MeterRows::beat`] gives and each one step after the one before.
+    pub fn extend_on_beat(&mut self, values: &[f64]) {
+        debug_assert!(self.beat().is_some());
+        self.values.extend_from_slice(values);
+        self.next += self.gap * values.len() as i64;
+    }
+
     /// Readings added.
     pub fn len(&self) -> usize {
         if self.on_grid {
