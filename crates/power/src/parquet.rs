@@ -1216,6 +1216,58 @@ mod tests {
     }
 
     #[test]
+    fn rows_off_the_grid_inside_long_runs_read_as_in_csv() {
+        // Grouped, long runs (whole blocks of 64 on the grid), and inside them a value that is
+        // not a number, a gap, a reading 30 s off the hour and a repeated hour.
+        let dir = tempfile::tempdir().unwrap();
+        let start = 1_709_222_400;
+        let (mut m, mut t, mut v) = (Vec::new(), Vec::new(), Vec::new());
+        for (meter, kw) in [("M1", 3.0), ("M2", 0.4)] {
+            for h in 0..300i64 {
+                let at = match h {
+                    100.. => h + 3,
+                    _ => h,
+                } * 3600
+                    + if h == 150 { 30 } else { 0 }
+                    - if h == 180 { 3600 } else { 0 };
+                m.push(meter.to_string());
+                t.push(start + at);
+                v.push(Some(if h == 70 {
+                    f64::NAN
+                } else {
+                    kw + ((h * 7) % 5) as f64 * 0.1
+                }));
+            }
+        }
+        let pq = dir.path().join("r.parquet");
+        write_readings(&pq, &m, &t, &v, "+08:00");
+        let csv = dir.path().join("r.csv");
+        let mut text = String::from("meter_id,timestamp,kwh\n");
+        for i in 0..m.len() {
+            let local = t[i] + 8 * 3600;
+            let (y, mo, d) = crate::time::civil_from_days(local.div_euclid(86_400));
+            let s = local.rem_euclid(86_400);
+            let value = v[i].unwrap_or_default();
+            text += &format!(
+                "{},{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}+08:00,{value}\n",
+                m[i],
+                s / 3600,
+                s / 60 % 60,
+                s % 60
+            );
+        }
+        std::fs::write(&csv, text).unwrap();
+        assert!(read_as_grouped(&pq));
+        let (from_csv, csv_stats) = read(&csv, 1_000_000);
+        let (from_parquet, st) = read(&pq, 1_000_000);
+        assert_eq!(format!("{from_parquet:?}"), format!("{from_csv:?}"));
+        assert_eq!((st.rows, st.meters, st.skipped_total()), (600, 2, 2));
+        assert_eq!(csv_stats.skipped_total(), 2);
+        let r = &from_csv[0].report;
+        assert_eq!((r.duplicates, r.off_grid), (1, 1), "{r:?}");
+    }
+
+    #[test]
     fn integer_meters_text_times_and_dates_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let pq = dir.path().join("text.parquet");
