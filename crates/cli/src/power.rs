@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// `minewatch power` subcommands.
 #[derive(Subcommand)]
@@ -415,15 +416,33 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     let bar = spinner(a.io.quiet);
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     let mut quality = SeriesReport::default();
+    // Where the time goes, for the summary: the scorer's share is timed, reading is the rest.
+    let started = Instant::now();
+    let mut scoring = Duration::ZERO;
     let st = read_readings(&files, &opts, &solar, &mut |s| {
         quality.merge(&s.report);
+        let t = Instant::now();
         scorer.add(&s);
+        scoring += t.elapsed();
         bar.inc(1);
     })
     .context("reading meter data")?;
     bar.finish_and_clear();
     report("readings", &st, Some(&quality), a.io.quiet);
+    let t = Instant::now();
     let mut out = scorer.finish();
+    scoring += t.elapsed();
+    if !a.io.quiet {
+        let all = started.elapsed();
+        eprintln!(
+            "minewatch: {} readings in {:.2} s ({:.1} M a second): reading {:.2} s, features and scores {:.2} s",
+            st.rows,
+            all.as_secs_f64(),
+            st.rows as f64 / all.as_secs_f64().max(1e-9) / 1e6,
+            all.saturating_sub(scoring).as_secs_f64(),
+            scoring.as_secs_f64()
+        );
+    }
     if let Some(p) = &a.inspections {
         learn(p, &mut out, a.threshold, a.io.quiet)?;
     }
