@@ -9,9 +9,9 @@ use minewatch_power::areas::{AreaConfig, Balancer};
 use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
-use minewatch_power::read::{ReadStats, ReadingsOptions, read_readings};
+use minewatch_power::read::{ReadStats, ReadingsOptions, SeriesSink, read_readings};
 use minewatch_power::score::{ScoreConfig, Scorer, Suspect, read_weather};
-use minewatch_power::series::{Register as RegisterKind, SeriesReport, Unit};
+use minewatch_power::series::{Register as RegisterKind, Series, SeriesReport, Unit};
 use minewatch_power::time::{days_from_civil, parse, parse_offset};
 use std::collections::HashMap;
 use std::io::Write;
@@ -355,12 +355,54 @@ fn report(what: &str, st: &ReadStats, quality: Option<&SeriesReport>, quiet: boo
     }
 }
 
+/// A sink that counts the meters on the spinner and times the sink it feeds.
+struct Counted<'a> {
+    sink: &'a mut dyn SeriesSink,
+    bar: &'a ProgressBar,
+    /// Time spent in `sink`.
+    spent: Duration,
+}
+
+impl SeriesSink for Counted<'_> {
+    fn take(&mut self, s: Series) {
+        let t = Instant::now();
+        self.sink.take(s);
+        self.spent += t.elapsed();
+        self.bar.inc(1);
+    }
+
+    fn forget(&mut self, n: usize) {
+        self.sink.forget(n);
+        self.bar
+            .set_position(self.bar.position().saturating_sub(n as u64));
+    }
+}
+
+/// Customer meters for `power areas`: into the area balance and the scorer.
+struct Both<'a, 'r> {
+    bal: &'a mut Balancer,
+    scorer: &'a mut Scorer<'r>,
+    reg: &'a Register,
+}
+
+impl SeriesSink for Both<'_, '_> {
+    fn take(&mut self, s: Series) {
+        self.bal.add_meter(&s, self.reg);
+        self.scorer.add(&s);
+    }
+
+    fn forget(&mut self, n: usize) {
+        self.bal.forget_meters(n);
+        self.scorer.forget(n);
+    }
+}
+
 fn spinner(quiet: bool) -> ProgressBar {
     if output::progress_allowed() && !quiet {
         let b = ProgressBar::new_spinner();
         b.set_message("reading meters");
-        // A large file hands its meters on only at its end (they wait until it proves grouped
-        // by meter): the spinner turns on its own meanwhile.
+        // A file not grouped by meter hands its meters on only at its end: the spinner turns
+        // on its own meanwhile.
         b.enable_steady_tick(std::time::Duration::from_millis(150));
         b
     } else {
@@ -415,20 +457,17 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     let files = expand(&a.io.readings)?;
     let bar = spinner(a.io.quiet);
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
-    let mut quality = SeriesReport::default();
     // Where the time goes, for the summary: the scorer's share is timed, reading is the rest.
     let started = Instant::now();
-    let mut scoring = Duration::ZERO;
-    let st = read_readings(&files, &opts, &solar, &mut |s| {
-        quality.merge(&s.report);
-        let t = Instant::now();
-        scorer.add(&s);
-        scoring += t.elapsed();
-        bar.inc(1);
-    })
-    .context("reading meter data")?;
+    let mut sink = Counted {
+        sink: &mut scorer,
+        bar: &bar,
+        spent: Duration::ZERO,
+    };
+    let st = read_readings(&files, &opts, &solar, &mut sink).context("reading meter data")?;
+    let mut scoring = sink.spent;
     bar.finish_and_clear();
-    report("readings", &st, Some(&quality), a.io.quiet);
+    report("readings", &st, Some(&scorer.quality()), a.io.quiet);
     let t = Instant::now();
     let mut out = scorer.finish();
     scoring += t.elapsed();
@@ -741,24 +780,33 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     let bar = spinner(a.io.quiet);
-    let st = read_readings(&files, &opts, &solar, &mut |s| {
-        bal.add_meter(&s, &reg);
-        scorer.add(&s);
-        bar.inc(1);
-    })
-    .context("reading meter data")?;
+    let mut both = Both {
+        bal: &mut bal,
+        scorer: &mut scorer,
+        reg: &reg,
+    };
+    let mut sink = Counted {
+        sink: &mut both,
+        bar: &bar,
+        spent: Duration::ZERO,
+    };
+    let st = read_readings(&files, &opts, &solar, &mut sink).context("reading meter data")?;
     report("readings", &st, None, a.io.quiet);
     let fopts = ReadingsOptions {
         meter_column: Some("area_id".into()),
         ..opts.clone()
     };
+    let mut feeder_series = Vec::new();
     let fst = read_readings(
         std::slice::from_ref(&feeders),
         &fopts,
         &|_| false,
-        &mut |s| bal.add_feeder(&s),
+        &mut feeder_series,
     )
     .with_context(|| format!("reading {}", feeders.display()))?;
+    for s in &feeder_series {
+        bal.add_feeder(s);
+    }
     bar.finish_and_clear();
     report(
         &format!("feeders {}", feeders.display()),

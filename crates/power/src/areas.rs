@@ -90,8 +90,16 @@ type MeterDays<'a> = (&'a String, &'a BTreeMap<i64, f64>);
 #[derive(Default)]
 pub struct Balancer {
     feeders: HashMap<String, BTreeMap<i64, f64>>,
-    billed: HashMap<String, BTreeMap<i64, f64>>,
-    meters: HashMap<String, (String, BTreeMap<i64, f64>)>,
+    /// Each customer meter taken, in order: with its area and daily energy when the register
+    /// gives it an area (so that the last ones can be forgotten, and areas summed in order).
+    meters: Vec<Option<AreaMeter>>,
+}
+
+/// A customer meter in an area, with its daily energy.
+struct AreaMeter {
+    meter: String,
+    area: String,
+    days: BTreeMap<i64, f64>,
 }
 
 fn daily(s: &Series) -> BTreeMap<i64, f64> {
@@ -113,15 +121,17 @@ impl Balancer {
 
     /// Adds a customer meter's series; meters without an area in the register are ignored.
     pub fn add_meter(&mut self, s: &Series, register: &Register) {
-        let Some(area) = register.get(&s.meter_id).and_then(|c| c.area_id.clone()) else {
-            return;
-        };
-        let d = daily(s);
-        let b = self.billed.entry(area.clone()).or_default();
-        for (day, k) in &d {
-            *b.entry(*day).or_default() += k;
-        }
-        self.meters.insert(s.meter_id.clone(), (area, d));
+        let area = register.get(&s.meter_id).and_then(|c| c.area_id.clone());
+        self.meters.push(area.map(|area| AreaMeter {
+            meter: s.meter_id.clone(),
+            area,
+            days: daily(s),
+        }));
+    }
+
+    /// Forgets the last `n` customer meters added (see [`crate::read::SeriesSink`]).
+    pub fn forget_meters(&mut self, n: usize) {
+        self.meters.truncate(self.meters.len().saturating_sub(n));
     }
 
     /// Balances every area with a feeder, abnormal areas first.
@@ -131,13 +141,24 @@ impl Balancer {
         register: &Register,
         scores: &HashMap<String, f64>,
     ) -> Vec<AreaBalance> {
+        // Billed energy per area and day, summed in the order the meters came; a meter that
+        // came twice counts twice there, as in the area's total, and once among its members.
+        let mut billed: HashMap<String, BTreeMap<i64, f64>> = HashMap::new();
+        let mut latest: HashMap<&String, (&String, &BTreeMap<i64, f64>)> = HashMap::new();
+        for m in self.meters.iter().flatten() {
+            let b = billed.entry(m.area.clone()).or_default();
+            for (day, k) in &m.days {
+                *b.entry(*day).or_default() += k;
+            }
+            latest.insert(&m.meter, (&m.area, &m.days));
+        }
         let mut by_area: HashMap<String, Vec<MeterDays<'_>>> = HashMap::new();
-        for (m, (a, d)) in &self.meters {
+        for (m, (a, d)) in latest {
             by_area.entry(a.clone()).or_default().push((m, d));
         }
         let mut out = Vec::new();
         for (area, feeder) in &self.feeders {
-            let billed = self.billed.get(area);
+            let billed = billed.get(area);
             let members = by_area.get(area).cloned().unwrap_or_default();
             // Days where both sides are known.
             let days: Vec<(i64, f64, f64)> = feeder

@@ -3,13 +3,12 @@
 //! continues the current meter with a timestamp shaped like the previous one is parsed in one
 //! pass with no delimiter search (meter prefix, fixed-position time, decimal to the newline);
 //! any other line is split on commas and goes through the general parsers, with the same
-//! result. Each meter is built as soon as its rows end, so memory holds one meter's rows, and
-//! its series is held until the file is known to be grouped ([`crate::hold`]). Any quote in
-//! the file, or a meter whose rows are not together, sends the whole file to the general path.
+//! result. Each meter is built and handed on as soon as its rows end, so memory holds one
+//! meter's rows. Any quote in the file, or a meter whose rows are not together, sends the whole
+//! file to the general path (what was handed on is taken back: [`SeriesSink`]).
 
-use crate::hold::Held;
-use crate::read::{ReadStats, ReadingsOptions, build_meter};
-use crate::series::{MeterRows, Series};
+use crate::read::{ReadStats, ReadingsOptions, SeriesSink, build_meter};
+use crate::series::MeterRows;
 use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;
 use std::path::Path;
@@ -503,8 +502,8 @@ fn clock(t: &[u8]) -> Option<u32> {
 pub enum Streamed {
     /// Every meter was handed on.
     Done,
-    /// The file has quotes or a meter whose rows are not together: nothing was handed on, and
-    /// the general reader must take the file.
+    /// The file has quotes or a meter whose rows are not together: what was handed on was
+    /// taken back, and the general reader must take the file.
     NotGrouped,
 }
 
@@ -513,10 +512,9 @@ pub enum Streamed {
 /// line; `release` is told how far the reading has come, so the caller can let go of the bytes
 /// behind it.
 ///
-/// Whether the file is grouped is known only at its end, and a meter handed on must be whole.
-/// So the series built wait in a [`Held`] (in memory up to `hold` intervals, beyond in a spill
-/// file) and are handed on at the end, in file order: one pass over the text. A meter seen
-/// again, or a quote, ends the streaming with [`Streamed::NotGrouped`], nothing handed on.
+/// Each meter's series is handed to `sink` as soon as its rows end. A meter seen again, or a
+/// quote, ends the streaming with [`Streamed::NotGrouped`], after `sink` was told to forget
+/// what it took from this file (see [`SeriesSink`]).
 #[allow(clippy::too_many_arguments)]
 pub fn stream(
     path: &Path,
@@ -526,18 +524,17 @@ pub fn stream(
     (mc, tc, vc): (usize, usize, usize),
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
-    f: &mut dyn FnMut(Series),
+    sink: &mut dyn SeriesSink,
     stats: &mut ReadStats,
     release: &mut dyn FnMut(usize),
-    hold: usize,
-) -> std::io::Result<Streamed> {
+) -> Streamed {
     // The meter being read is `groups.cur`.
     let mut groups = Groups::default();
     let mut rows = MeterRows::default();
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
-    // Series waiting for the file to prove grouped.
-    let mut held = Held::new(hold, path);
+    // Series handed on from this file, to take back if it proves not grouped.
+    let mut handed = 0;
     let build_one = |meter: &[u8], rows: &mut MeterRows| {
         build_meter(&String::from_utf8_lossy(meter), rows, opts, allow_negative)
     };
@@ -574,7 +571,8 @@ pub fn stream(
         }
         // Quoted fields need the full CSV parser.
         if memchr::memchr(b'"', line).is_some() {
-            return Ok(Streamed::NotGrouped);
+            sink.forget(handed);
+            return Streamed::NotGrouped;
         }
         stats.rows += 1;
         let count = split_line(line, &mut fields);
@@ -592,11 +590,13 @@ pub fn stream(
         if groups.cur.as_deref() != Some(m) {
             let ended = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows));
             if !groups.enter(m) {
-                return Ok(Streamed::NotGrouped);
+                sink.forget(handed);
+                return Streamed::NotGrouped;
             }
             if let Some(s) = ended {
                 stats.meters += 1;
-                held.push(s)?;
+                sink.take(s);
+                handed += 1;
             }
         }
         let t = get(tc);
@@ -625,10 +625,9 @@ pub fn stream(
     }
     if let Some(s) = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows)) {
         stats.meters += 1;
-        held.push(s)?;
+        sink.take(s);
     }
-    held.hand_on(f)?;
-    Ok(Streamed::Done)
+    Streamed::Done
 }
 
 #[cfg(test)]

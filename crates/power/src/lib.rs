@@ -9,7 +9,6 @@ pub mod eval;
 mod fastcsv;
 pub mod features;
 pub mod generate;
-mod hold;
 pub mod learn;
 #[cfg(feature = "parquet")]
 pub mod parquet;

@@ -39,9 +39,8 @@ use parquet::arrow::arrow_reader::{
 };
 
 use crate::fastcsv::Groups;
-use crate::hold::Held;
-use crate::read::{ReadError, ReadStats, ReadingsOptions, build_meter, emit, io};
-use crate::series::{MeterRows, Series};
+use crate::read::{ReadError, ReadStats, ReadingsOptions, SeriesSink, build_meter, emit, io};
+use crate::series::MeterRows;
 use crate::time::{Stamp, parse, parse_offset};
 
 /// Rows decoded per batch.
@@ -452,12 +451,12 @@ fn batches(
         .map_err(|e| bad_file(path, e))
 }
 
-/// Reads one Parquet readings file and hands each meter's series to `f`.
+/// Reads one Parquet readings file and hands each meter's series to `sink`.
 pub fn read_file(
     path: &Path,
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
-    f: &mut dyn FnMut(Series),
+    sink: &mut dyn SeriesSink,
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     let file = std::fs::File::open(path).map_err(io(path))?;
@@ -510,15 +509,17 @@ pub fn read_file(
             sink,
         )
     };
-    // Files are nearly always grouped by meter: read as if they were, building each meter as
-    // soon as its rows end; a meter seen again sends the file to the general grouping below.
+    // Files are nearly always grouped by meter: read as if they were, building and handing on
+    // each meter as soon as its rows end; a meter seen again takes back what was handed on and
+    // sends the file to the general grouping below.
     let before = stats.clone();
-    let mut sink = OneMeter::new(path, opts, allow_negative, f);
-    runs(&mut sink, stats)?;
-    let Some(f) = sink.finish(stats)? else {
+    let mut grouped = OneMeter::new(opts, allow_negative, sink);
+    runs(&mut grouped, stats)?;
+    let Some(sink) = grouped.finish(stats) else {
         return Ok(());
     };
     *stats = before;
+    let f = &mut |s| sink.take(s);
     if total_rows <= opts.memory_rows {
         let mut rows = Rows::default();
         runs(&mut rows, stats)?;
@@ -574,43 +575,40 @@ trait Runs {
     }
 }
 
-/// A file read as grouped by meter: each meter's series is built as soon as its rows end and
-/// waits in a [`Held`] until the file proves grouped (as the CSV reader does). A meter seen
-/// again stops the reading with nothing handed on.
+/// A file read as grouped by meter: each meter's series is built and handed on as soon as its
+/// rows end (as the CSV reader does). A meter seen again stops the reading, and what was handed
+/// on is taken back.
 struct OneMeter<'a> {
     groups: Groups,
     buf: MeterRows,
-    held: Held,
-    /// The file read.
-    input: &'a Path,
-    /// Still grouped so far (`Ok(false)`: a meter came back; `Err`: the spill file failed).
-    outcome: Result<bool, ReadError>,
+    /// Still grouped so far.
+    grouped: bool,
+    /// Series handed on.
+    handed: usize,
     opts: &'a ReadingsOptions,
     allow_negative: &'a dyn Fn(&str) -> bool,
-    f: &'a mut dyn FnMut(Series),
+    sink: &'a mut dyn SeriesSink,
 }
 
 impl<'a> OneMeter<'a> {
-    /// Reading `input` as grouped, nothing read yet.
+    /// Reading a file as grouped, nothing read yet.
     fn new(
-        input: &'a Path,
         opts: &'a ReadingsOptions,
         allow_negative: &'a dyn Fn(&str) -> bool,
-        f: &'a mut dyn FnMut(Series),
+        sink: &'a mut dyn SeriesSink,
     ) -> Self {
         OneMeter {
             groups: Groups::default(),
             buf: MeterRows::default(),
-            held: Held::new(opts.memory_rows, input),
-            input,
-            outcome: Ok(true),
+            grouped: true,
+            handed: 0,
             opts,
             allow_negative,
-            f,
+            sink,
         }
     }
 
-    /// Builds the meter whose rows have ended and holds its series.
+    /// Builds the meter whose rows have ended and hands its series on.
     fn end_meter(&mut self, stats: &mut ReadStats) {
         let Some(cur) = &self.groups.cur else {
             return;
@@ -621,47 +619,36 @@ impl<'a> OneMeter<'a> {
             return;
         };
         stats.meters += 1;
-        if let Err(e) = self.held.push(series) {
-            self.outcome = Err(io(self.input)(e));
-        }
+        self.sink.take(series);
+        self.handed += 1;
     }
 
-    /// After the last run: `None` when every meter was handed on; the receiver back when the
-    /// file is not grouped and nothing was.
-    fn finish(
-        mut self,
-        stats: &mut ReadStats,
-    ) -> Result<Option<&'a mut dyn FnMut(Series)>, ReadError> {
-        if matches!(self.outcome, Ok(true)) {
+    /// After the last run: `None` when every meter was handed on; the sink back, with what it
+    /// took from this file taken back, when the file is not grouped.
+    fn finish(mut self, stats: &mut ReadStats) -> Option<&'a mut dyn SeriesSink> {
+        if self.grouped {
             self.end_meter(stats);
+            return None;
         }
-        match self.outcome {
-            Ok(true) => {
-                self.held.hand_on(self.f).map_err(io(self.input))?;
-                Ok(None)
-            }
-            Ok(false) => Ok(Some(self.f)),
-            Err(e) => Err(e),
-        }
+        self.sink.forget(self.handed);
+        Some(self.sink)
     }
 }
 
 impl Runs for OneMeter<'_> {
     fn rows_for(&mut self, meter: &str, fresh: bool, stats: &mut ReadStats) -> &mut MeterRows {
-        if fresh && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
+        if fresh && self.grouped && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
             self.end_meter(stats);
-            if !self.groups.enter(meter.as_bytes()) && matches!(self.outcome, Ok(true)) {
-                self.outcome = Ok(false);
-            }
+            self.grouped = self.groups.enter(meter.as_bytes());
         }
-        if !matches!(self.outcome, Ok(true)) {
+        if !self.grouped {
             self.buf.clear();
         }
         &mut self.buf
     }
 
     fn stopped(&self) -> bool {
-        !matches!(self.outcome, Ok(true))
+        !self.grouped
     }
 }
 
@@ -942,6 +929,7 @@ fn read_record(r: &mut impl Read) -> std::io::Result<Option<(String, Stamp, f64)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::series::Series;
     use arrow_array::{
         Date32Array, Float64Array, Int64Array, RecordBatch, StringArray, TimestampSecondArray,
     };
@@ -1004,9 +992,9 @@ mod tests {
     /// in one pass.
     fn read_as_grouped(path: &Path) -> bool {
         let opts = ReadingsOptions::default();
-        let mut f = |_: Series| {};
+        let mut taken: Vec<Series> = Vec::new();
         let mut stats = ReadStats::default();
-        let mut sink = OneMeter::new(path, &opts, &|_| false, &mut f);
+        let mut sink = OneMeter::new(&opts, &|_| false, &mut taken);
         let t = DataType::Timestamp(TimeUnit::Second, Some("+08:00".into()));
         let columns = ("meter_id", "timestamp", "kwh");
         let file = std::fs::File::open(path).unwrap();
@@ -1024,7 +1012,10 @@ mod tests {
             &mut sink,
         )
         .unwrap();
-        sink.finish(&mut stats).unwrap().is_none()
+        let grouped = sink.finish(&mut stats).is_none();
+        // Not grouped: what was handed on was taken back.
+        assert!(grouped || taken.is_empty());
+        grouped
     }
 
     fn read(path: &Path, memory_rows: usize) -> (Vec<Series>, ReadStats) {
@@ -1033,10 +1024,8 @@ mod tests {
             ..ReadingsOptions::default()
         };
         let mut out = Vec::new();
-        let st = crate::read::read_readings(&[path.to_path_buf()], &opts, &|_| false, &mut |s| {
-            out.push(s)
-        })
-        .unwrap();
+        let st =
+            crate::read::read_readings(&[path.to_path_buf()], &opts, &|_| false, &mut out).unwrap();
         out.sort_by(|a, b| a.meter_id.cmp(&b.meter_id));
         (out, st)
     }
@@ -1067,10 +1056,10 @@ mod tests {
     }
 
     #[test]
-    fn a_meter_that_comes_back_after_the_held_budget_is_read_whole() {
-        // Grouped rows, then one more row of the first meter: with a budget of 10 intervals the
-        // first meter's series is held past it, the check finds the file not grouped, and the
-        // general grouping reads each meter whole.
+    fn a_meter_that_comes_back_late_is_read_whole_and_nothing_twice() {
+        // Grouped rows, then one more row of the first meter: both meters were handed on when
+        // it comes back; they are taken back, and the general grouping (in memory, or on disk
+        // with a budget of 10 rows) reads each meter whole, once.
         let d = tempfile::tempdir().unwrap();
         let (m, t, v) = rows();
         let mut order: Vec<usize> = (0..m.len()).collect();
@@ -1320,7 +1309,7 @@ mod tests {
             &[path.to_path_buf()],
             &ReadingsOptions::default(),
             &|_| false,
-            &mut |_| {},
+            &mut Vec::new(),
         )
         .unwrap_err()
         .to_string()

@@ -51,8 +51,7 @@ pub struct ReadingsOptions {
     pub build: BuildConfig,
     /// Offset (seconds) for timestamps written without one.
     pub default_offset: i32,
-    /// Rows held in memory before a file not grouped by meter is partitioned on disk; also the
-    /// intervals of built series held in memory before they are spilled (see `hold`).
+    /// Rows held in memory before a file not grouped by meter is partitioned on disk.
     pub memory_rows: usize,
 }
 
@@ -113,16 +112,42 @@ fn find(headers: &[String], asked: Option<&str>, defaults: &[&str]) -> Option<us
     }
 }
 
-/// Reads every readings file and hands each meter's series to `f`.
+/// Where a reader hands each meter's series.
+///
+/// A file is read in one pass, each meter handed on as soon as its rows end, in the
+/// expectation that the file is grouped by meter (as meter data systems export them): nothing
+/// waits, and memory holds one meter's rows. A meter that comes back later shows the file is
+/// not grouped: the reader then takes back what it handed on from that file ([`forget`]) and
+/// reads the file again with the general reader, which hands on every meter whole.
+///
+/// [`forget`]: SeriesSink::forget
+pub trait SeriesSink {
+    /// Takes one meter's series.
+    fn take(&mut self, s: Series);
+    /// Forgets the last `n` series taken (they will come again, whole).
+    fn forget(&mut self, n: usize);
+}
+
+impl SeriesSink for Vec<Series> {
+    fn take(&mut self, s: Series) {
+        self.push(s);
+    }
+
+    fn forget(&mut self, n: usize) {
+        self.truncate(self.len().saturating_sub(n));
+    }
+}
+
+/// Reads every readings file and hands each meter's series to `sink`.
 pub fn read_readings(
     paths: &[PathBuf],
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
-    f: &mut dyn FnMut(Series),
+    sink: &mut dyn SeriesSink,
 ) -> Result<ReadStats, ReadError> {
     let mut stats = ReadStats::default();
     for p in paths {
-        read_file(p, opts, allow_negative, f, &mut stats)?;
+        read_file(p, opts, allow_negative, sink, &mut stats)?;
     }
     Ok(stats)
 }
@@ -152,7 +177,7 @@ fn read_file(
     path: &Path,
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
-    f: &mut dyn FnMut(Series),
+    sink: &mut dyn SeriesSink,
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     #[cfg(feature = "parquet")]
@@ -160,7 +185,7 @@ fn read_file(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq"))
     {
-        return crate::parquet::read_file(path, opts, allow_negative, f, stats);
+        return crate::parquet::read_file(path, opts, allow_negative, sink, stats);
     }
     #[cfg(not(feature = "parquet"))]
     if path
@@ -191,9 +216,10 @@ fn read_file(
     let date_columns = headers.iter().filter(|h| parse(h, 0).is_some()).count();
     match (meter, time, value) {
         (Some(m), Some(t), Some(v)) => {
-            read_long(path, &headers, (m, t, v), opts, allow_negative, f, stats)
+            read_long(path, &headers, (m, t, v), opts, allow_negative, sink, stats)
         }
         (Some(m), _, _) if date_columns >= 3 => {
+            let f = &mut |s| sink.take(s);
             read_wide(path, &headers, m, opts, allow_negative, f, stats)
         }
         _ => Err(ReadError::Header {
@@ -215,7 +241,7 @@ fn read_long(
     (mc, tc, vc): (usize, usize, usize),
     opts: &ReadingsOptions,
     allow_negative: &dyn Fn(&str) -> bool,
-    f: &mut dyn FnMut(Series),
+    sink: &mut dyn SeriesSink,
     stats: &mut ReadStats,
 ) -> Result<(), ReadError> {
     let size = std::fs::metadata(path).map_err(io(path))?.len();
@@ -255,19 +281,19 @@ fn read_long(
                 (mc, tc, vc),
                 opts,
                 allow_negative,
-                f,
+                sink,
                 stats,
                 &mut release,
-                opts.memory_rows,
-            )
-            .map_err(io(path))?;
+            );
             if streamed == crate::fastcsv::Streamed::Done {
                 return Ok(());
             }
-            // Not grouped: the general reader starts over, and counts afresh.
+            // Not grouped (what was handed on is taken back): the general reader starts
+            // over, and counts afresh.
             *stats = before;
         }
     }
+    let f = &mut |s| sink.take(s);
     // About 40 bytes a row in the default layout: estimate before reading.
     if size / 40 > opts.memory_rows as u64 {
         return read_long_partitioned(
@@ -531,9 +557,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("r.parquet");
         std::fs::write(&p, b"PAR1").unwrap();
-        let err = read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {})
-            .unwrap_err()
-            .to_string();
+        let err = read_readings(
+            &[p],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut Vec::new(),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("needs the `parquet` feature"), "{err}");
     }
 
@@ -545,7 +576,7 @@ mod tests {
 
     fn collect(paths: &[PathBuf], opts: &ReadingsOptions) -> (Vec<Series>, ReadStats) {
         let mut v = Vec::new();
-        let st = read_readings(paths, opts, &|_| false, &mut |s| v.push(s)).unwrap();
+        let st = read_readings(paths, opts, &|_| false, &mut v).unwrap();
         (v, st)
     }
 
@@ -679,7 +710,7 @@ mod tests {
     }
 
     #[test]
-    fn series_past_the_budget_are_spilled_and_handed_on_in_order() {
+    fn a_meter_that_comes_back_late_is_read_whole_and_nothing_twice() {
         let d = tempfile::tempdir().unwrap();
         let text = grouped_text();
         let small = ReadingsOptions {
@@ -690,13 +721,14 @@ mod tests {
             &[write(d.path(), "a.csv", &text)],
             &ReadingsOptions::default(),
         );
-        // Past the budget the held series go to a spill file and come back in order: the
-        // same meters, in the same order.
+        // A small memory budget changes nothing for a grouped file: each meter is handed on
+        // as it ends.
         let (b, sb) = collect(&[write(d.path(), "b.csv", &text)], &small);
         assert_eq!(format!("{a:?}"), format!("{b:?}"));
         assert_eq!((sa.rows, sa.skipped), (sb.rows, sb.skipped));
-        // A meter that comes back after series were spilled: nothing was handed on, and the
-        // general reader gives each meter whole.
+        // A meter that comes back at the end: the meters handed on before are taken back,
+        // and the general reader (partitioning on disk under the small budget) gives each
+        // meter whole, once.
         let late = format!("{text}m1,2024-03-03T00:00:00+01:00,7\n");
         let (c, sc) = collect(&[write(d.path(), "c.csv", &late)], &small);
         let (e, se) = collect(
@@ -736,8 +768,13 @@ mod tests {
     fn a_header_without_the_columns_is_an_error() {
         let d = tempfile::tempdir().unwrap();
         let p = write(d.path(), "x.csv", "a,b\n1,2\n");
-        let e =
-            read_readings(&[p], &ReadingsOptions::default(), &|_| false, &mut |_| {}).unwrap_err();
+        let e = read_readings(
+            &[p],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut Vec::new(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("x.csv: line 1"), "{e}");
     }
 }

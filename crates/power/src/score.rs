@@ -252,6 +252,21 @@ impl<'a> Scorer<'a> {
         });
     }
 
+    /// Forgets the last `n` meters added (see [`crate::read::SeriesSink`]).
+    pub fn forget(&mut self, n: usize) {
+        self.profiles
+            .truncate(self.profiles.len().saturating_sub(n));
+    }
+
+    /// What reading found wrong in the meters added, summed.
+    pub fn quality(&self) -> SeriesReport {
+        let mut q = SeriesReport::default();
+        for p in &self.profiles {
+            q.merge(&p.quality);
+        }
+        q
+    }
+
     /// Scores every meter, most suspicious first.
     pub fn finish(self) -> Vec<Suspect> {
         // Class and area baselines: monthly energy (for percentiles) and the usual floor.
@@ -328,6 +343,16 @@ impl<'a> Scorer<'a> {
             s.rank = i + 1;
         }
         out
+    }
+}
+
+impl crate::read::SeriesSink for Scorer<'_> {
+    fn take(&mut self, s: Series) {
+        self.add(&s);
+    }
+
+    fn forget(&mut self, n: usize) {
+        Scorer::forget(self, n);
     }
 }
 

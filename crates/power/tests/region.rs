@@ -26,7 +26,7 @@ fn planted_miners_rank_on_top() {
         &[d.path().join("readings.csv")],
         &ReadingsOptions::default(),
         &solar,
-        &mut |s| scorer.add(&s),
+        &mut scorer,
     )
     .unwrap();
     assert_eq!(st.skipped_total(), 0);
@@ -86,24 +86,32 @@ fn stolen_power_shows_in_the_area_balance() {
     let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
     let mut bal = Balancer::default();
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
+    let mut meters = Vec::new();
     read_readings(
         &[d.path().join("readings.csv")],
         &ReadingsOptions::default(),
         &solar,
-        &mut |s| bal.add_meter(&s, &reg),
+        &mut meters,
     )
     .unwrap();
+    for s in &meters {
+        bal.add_meter(s, &reg);
+    }
     let fopts = ReadingsOptions {
         meter_column: Some("area_id".into()),
         ..ReadingsOptions::default()
     };
+    let mut feeders = Vec::new();
     read_readings(
         &[d.path().join("feeders.csv")],
         &fopts,
         &|_| false,
-        &mut |s| bal.add_feeder(&s),
+        &mut feeders,
     )
     .unwrap();
+    for s in &feeders {
+        bal.add_feeder(s);
+    }
     let areas = bal.finish(&AreaConfig::default(), &reg, &Default::default());
     assert_eq!(areas.len(), 10);
     // Which areas truly hold stolen load (active in the period)?
@@ -136,4 +144,100 @@ fn stolen_power_shows_in_the_area_balance() {
         "{found} of {}",
         theft_areas.len()
     );
+}
+
+#[test]
+fn a_file_found_not_grouped_at_its_end_scores_and_balances_as_the_grouped_one() {
+    use minewatch_power::areas::{AreaConfig, Balancer};
+    use minewatch_power::customers::Register;
+    use minewatch_power::read::SeriesSink;
+    use minewatch_power::series::Series;
+    // Scorer and balance together, as `power areas` feeds them.
+    struct Both<'a> {
+        bal: Balancer,
+        scorer: Scorer<'a>,
+        reg: &'a Register,
+        forgotten: usize,
+    }
+    impl SeriesSink for Both<'_> {
+        fn take(&mut self, s: Series) {
+            self.bal.add_meter(&s, self.reg);
+            self.scorer.add(&s);
+        }
+        fn forget(&mut self, n: usize) {
+            self.bal.forget_meters(n);
+            self.scorer.forget(n);
+            self.forgotten += n;
+        }
+    }
+    let d = tempfile::tempdir().unwrap();
+    let cfg = RegionConfig {
+        meters: 120,
+        days: 40,
+        miner_share: 0.1,
+        seed: 9,
+        area_size: 30,
+        ..RegionConfig::default()
+    };
+    generate(&cfg, d.path()).unwrap();
+    let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    // The same rows with the first meter's first reading moved to the end: the meters have
+    // been handed on when the file turns out not grouped.
+    let text = std::fs::read_to_string(d.path().join("readings.csv")).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let first = lines.remove(1);
+    lines.push(first);
+    let moved = d.path().join("moved.csv");
+    std::fs::write(&moved, lines.join("\n") + "\n").unwrap();
+    let mut feeders = Vec::new();
+    let fopts = ReadingsOptions {
+        meter_column: Some("area_id".into()),
+        ..ReadingsOptions::default()
+    };
+    read_readings(
+        &[d.path().join("feeders.csv")],
+        &fopts,
+        &|_| false,
+        &mut feeders,
+    )
+    .unwrap();
+    let run = |file: &std::path::Path| {
+        let mut both = Both {
+            bal: Balancer::default(),
+            scorer: Scorer::new(ScoreConfig::default(), &reg, None),
+            reg: &reg,
+            forgotten: 0,
+        };
+        let st = read_readings(
+            &[file.to_path_buf()],
+            &ReadingsOptions::default(),
+            &|_| false,
+            &mut both,
+        )
+        .unwrap();
+        for f in &feeders {
+            both.bal.add_feeder(f);
+        }
+        let quality = both.scorer.quality();
+        let scores = both.scorer.finish();
+        let areas = both
+            .bal
+            .finish(&AreaConfig::default(), &reg, &Default::default());
+        (
+            format!("{scores:?}"),
+            format!("{areas:?}"),
+            format!("{quality:?}"),
+            (st.rows, st.meters),
+            both.forgotten,
+        )
+    };
+    let grouped = run(&d.path().join("readings.csv"));
+    let not_grouped = run(&moved);
+    assert_eq!(grouped.4, 0);
+    // All but the last meter, whose rows were ending when the first came back.
+    assert_eq!(not_grouped.4, 119);
+    assert_eq!(grouped.3, not_grouped.3);
+    assert_eq!(grouped.2, not_grouped.2);
+    assert_eq!(grouped.0, not_grouped.0);
+    assert_eq!(grouped.1, not_grouped.1);
 }

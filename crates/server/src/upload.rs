@@ -112,7 +112,7 @@ pub fn score_readings(
         std::slice::from_ref(&path),
         &ReadingsOptions::default(),
         &solar,
-        &mut |s| scorer.add(&s),
+        &mut scorer,
     )
     .map_err(|e| match e {
         ReadError::Header { .. } => ApiError::BadRequest(e.to_string().replace(&prefix, "")),
