@@ -412,8 +412,9 @@ fn spinner(quiet: bool) -> ProgressBar {
 
 /// Lets the C allocator keep the memory a reading frees for its next allocation.
 ///
-/// The Parquet decoder frees and allocates buffers of the same size batch after batch (half a
-/// megabyte a column at 64 Ki rows); glibc serves those from `mmap` or trims them off the heap
+/// The Parquet decoder frees and allocates buffers of the same size batch after batch (a
+/// column's values and the pages it decodes them from); glibc serves large ones from `mmap` or
+/// trims them off the heap
 /// on `free`, so each batch faulted fresh zeroed pages in again: 15,000 page faults and about a
 /// tenth of the run on the 2,000-meter benchmark (docs/PERFORMANCE.md). Blocks up to 32 MiB now
 /// come from the heap, and the heap gives back its free top only beyond 256 MiB; what a run
