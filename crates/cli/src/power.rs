@@ -173,7 +173,6 @@ pub struct GenerateArgs {
 
 /// Runs a power subcommand.
 pub fn run(c: PowerCommand) -> Result<ExitCode> {
-    keep_freed_memory();
     match c {
         PowerCommand::Scan(a) => scan(a),
         PowerCommand::Areas(a) => areas(a),
@@ -407,25 +406,6 @@ fn spinner(quiet: bool) -> ProgressBar {
         b
     } else {
         ProgressBar::hidden()
-    }
-}
-
-/// Lets the C allocator keep the memory a reading frees for its next allocation.
-///
-/// The Parquet decoder frees and allocates buffers of the same size batch after batch (a
-/// column's values and the pages it decodes them from); glibc serves large ones from `mmap` or
-/// trims them off the heap
-/// on `free`, so each batch faulted fresh zeroed pages in again: 15,000 page faults and about a
-/// tenth of the run on the 2,000-meter benchmark (docs/PERFORMANCE.md). Blocks up to 32 MiB now
-/// come from the heap, and the heap gives back its free top only beyond 256 MiB; what a run
-/// holds at its peak is unchanged.
-fn keep_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets allocator parameters (it takes the allocator's lock); the
-    // return value (0 for a parameter refused) leaves the defaults, which are correct too.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }
 
