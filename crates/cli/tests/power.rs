@@ -227,3 +227,34 @@ fn change_points_of_a_series() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["change_points"], serde_json::json!([120]));
 }
+
+#[test]
+fn a_reader_that_stops_early_is_no_error() {
+    // `minewatch power scan … | head -1`: the pipe closes under the writer, in each format.
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let d = tempfile::tempdir().unwrap();
+    region(d.path());
+    for format in ["csv", "jsonl", "table"] {
+        let mut child = bin()
+            .args(["power", "scan"])
+            .arg(d.path().join("readings.csv"))
+            .arg("--customers")
+            .arg(d.path().join("customers.csv"))
+            .args(["-q", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{format}");
+        // The reader is gone (dropped above) before the 300 meters were written.
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("error"), "{format}: {err}");
+        assert!(out.status.success(), "{format}: {:?} {err}", out.status);
+    }
+}
