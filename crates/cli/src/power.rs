@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::ProgressBar;
-use minewatch_power::areas::{AreaConfig, Balancer};
+use minewatch_power::areas::{AreaConfig, BalanceAndScore, Balancer};
 use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
@@ -377,25 +377,6 @@ impl SeriesSink for Counted<'_> {
     }
 }
 
-/// Customer meters for `power areas`: into the area balance and the scorer.
-struct Both<'a, 'r> {
-    bal: &'a mut Balancer,
-    scorer: &'a mut Scorer<'r>,
-    reg: &'a Register,
-}
-
-impl SeriesSink for Both<'_, '_> {
-    fn take(&mut self, s: Series) {
-        self.bal.add_meter(&s, self.reg);
-        self.scorer.add(&s);
-    }
-
-    fn forget(&mut self, n: usize) {
-        self.bal.forget_meters(n);
-        self.scorer.forget(n);
-    }
-}
-
 fn spinner(quiet: bool) -> ProgressBar {
     if output::progress_allowed() && !quiet {
         let b = ProgressBar::new_spinner();
@@ -761,10 +742,10 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     let bar = spinner(a.io.quiet);
-    let mut both = Both {
-        bal: &mut bal,
+    let mut both = BalanceAndScore {
+        balancer: &mut bal,
         scorer: &mut scorer,
-        reg: &reg,
+        register: &reg,
     };
     let mut sink = Counted {
         sink: &mut both,

@@ -6,6 +6,8 @@
 use crate::changepoint::largest_onset;
 use crate::customers::Register;
 use crate::features::{correlation, days};
+use crate::read::SeriesSink;
+use crate::score::Scorer;
 use crate::series::Series;
 use crate::time::format_day;
 use serde::Serialize;
@@ -100,6 +102,28 @@ struct AreaMeter {
     meter: String,
     area: String,
     days: BTreeMap<i64, f64>,
+}
+
+/// Customer meters read into an area balance and a scorer together (`power areas`).
+pub struct BalanceAndScore<'a, 'r> {
+    /// The area balance.
+    pub balancer: &'a mut Balancer,
+    /// The scorer, for the customers most likely behind a loss.
+    pub scorer: &'a mut Scorer<'r>,
+    /// The register that places meters in areas.
+    pub register: &'a Register,
+}
+
+impl SeriesSink for BalanceAndScore<'_, '_> {
+    fn take(&mut self, s: Series) {
+        self.balancer.add_meter(&s, self.register);
+        self.scorer.add(&s);
+    }
+
+    fn forget(&mut self, n: usize) {
+        self.balancer.forget_meters(n);
+        self.scorer.forget(n);
+    }
 }
 
 fn daily(s: &Series) -> BTreeMap<i64, f64> {

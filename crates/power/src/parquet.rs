@@ -989,6 +989,25 @@ mod tests {
         );
     }
 
+    /// The same rows as a CSV file, local time at +08:00; a missing value as an empty field.
+    fn write_csv(path: &Path, m: &[String], t: &[i64], v: &[Option<f64>]) {
+        let mut text = String::from("meter_id,timestamp,kwh\n");
+        for i in 0..m.len() {
+            let local = t[i] + 8 * 3600;
+            let (y, mo, d) = crate::time::civil_from_days(local.div_euclid(86_400));
+            let s = local.rem_euclid(86_400);
+            text += &format!(
+                "{},{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}+08:00,{}\n",
+                m[i],
+                s / 3600,
+                s / 60 % 60,
+                s % 60,
+                v[i].map(|x| x.to_string()).unwrap_or_default()
+            );
+        }
+        std::fs::write(path, text).unwrap();
+    }
+
     /// Whether a default-layout file (timestamps in seconds, +08:00) reads as grouped by meter
     /// in one pass.
     fn read_as_grouped(path: &Path) -> bool {
@@ -1151,19 +1170,7 @@ mod tests {
         let pq = dir.path().join("r.parquet");
         write_readings(&pq, &m, &t, &v, "+08:00");
         let csv = dir.path().join("r.csv");
-        let mut text = String::from("meter_id,timestamp,kwh\n");
-        for i in 0..m.len() {
-            let local = t[i] + 8 * 3600;
-            let (y, mo, d) = crate::time::civil_from_days(local.div_euclid(86_400));
-            let s = local.rem_euclid(86_400);
-            text += &format!(
-                "{},{y:04}-{mo:02}-{d:02}T{:02}:00:00+08:00,{}\n",
-                m[i],
-                s / 3600,
-                v[i].map(|x| x.to_string()).unwrap_or_default()
-            );
-        }
-        std::fs::write(&csv, text).unwrap();
+        write_csv(&csv, &m, &t, &v);
         let (from_csv, csv_stats) = read(&csv, 1_000_000);
         let (in_memory, st) = read(&pq, 1_000_000);
         let (partitioned, st2) = read(&pq, 10);
@@ -1232,21 +1239,7 @@ mod tests {
         let pq = dir.path().join("r.parquet");
         write_readings(&pq, &m, &t, &v, "+08:00");
         let csv = dir.path().join("r.csv");
-        let mut text = String::from("meter_id,timestamp,kwh\n");
-        for i in 0..m.len() {
-            let local = t[i] + 8 * 3600;
-            let (y, mo, d) = crate::time::civil_from_days(local.div_euclid(86_400));
-            let s = local.rem_euclid(86_400);
-            let value = v[i].unwrap_or_default();
-            text += &format!(
-                "{},{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}+08:00,{value}\n",
-                m[i],
-                s / 3600,
-                s / 60 % 60,
-                s % 60
-            );
-        }
-        std::fs::write(&csv, text).unwrap();
+        write_csv(&csv, &m, &t, &v);
         assert!(read_as_grouped(&pq));
         let (from_csv, csv_stats) = read(&csv, 1_000_000);
         let (from_parquet, st) = read(&pq, 1_000_000);

@@ -1,24 +1,47 @@
 //! End to end on generated regions: the planted miners rank on top.
 
-use minewatch_power::customers::read_customers;
+use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
 use minewatch_power::read::{ReadingsOptions, read_readings};
 use minewatch_power::score::{ScoreConfig, Scorer, read_weather};
 
-#[test]
-fn planted_miners_rank_on_top() {
+/// The feeder series of a generated region (their meter column is the area).
+fn feeders(dir: &std::path::Path) -> Vec<minewatch_power::series::Series> {
+    let fopts = ReadingsOptions {
+        meter_column: Some("area_id".into()),
+        ..ReadingsOptions::default()
+    };
+    let mut feeders = Vec::new();
+    read_readings(&[dir.join("feeders.csv")], &fopts, &|_| false, &mut feeders).unwrap();
+    feeders
+}
+
+/// A generated region in a new directory, and its customer register.
+fn region(
+    meters: usize,
+    days: usize,
+    miner_share: f64,
+    seed: u64,
+    area_size: usize,
+) -> (tempfile::TempDir, Register) {
     let d = tempfile::tempdir().unwrap();
     let cfg = RegionConfig {
-        meters: 600,
-        days: 120,
-        miner_share: 0.05,
-        seed: 11,
-        area_size: 100,
+        meters,
+        days,
+        miner_share,
+        seed,
+        area_size,
         ..RegionConfig::default()
     };
     generate(&cfg, d.path()).unwrap();
     let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    (d, reg)
+}
+
+#[test]
+fn planted_miners_rank_on_top() {
+    let (d, reg) = region(600, 120, 0.05, 11, 100);
     let (weather, _) = read_weather(&d.path().join("weather.csv")).unwrap();
     let mut scorer = Scorer::new(ScoreConfig::default(), &reg, Some(&weather));
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
@@ -72,18 +95,8 @@ fn planted_miners_rank_on_top() {
 #[test]
 fn stolen_power_shows_in_the_area_balance() {
     use minewatch_power::areas::{AreaConfig, Balancer};
-    let d = tempfile::tempdir().unwrap();
     // Enough miners that several areas hold one wired ahead of its meter.
-    let cfg = RegionConfig {
-        meters: 400,
-        days: 60,
-        miner_share: 0.15,
-        seed: 5,
-        area_size: 40,
-        ..RegionConfig::default()
-    };
-    generate(&cfg, d.path()).unwrap();
-    let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    let (d, reg) = region(400, 60, 0.15, 5, 40);
     let mut bal = Balancer::default();
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     let mut meters = Vec::new();
@@ -97,19 +110,7 @@ fn stolen_power_shows_in_the_area_balance() {
     for s in &meters {
         bal.add_meter(s, &reg);
     }
-    let fopts = ReadingsOptions {
-        meter_column: Some("area_id".into()),
-        ..ReadingsOptions::default()
-    };
-    let mut feeders = Vec::new();
-    read_readings(
-        &[d.path().join("feeders.csv")],
-        &fopts,
-        &|_| false,
-        &mut feeders,
-    )
-    .unwrap();
-    for s in &feeders {
+    for s in &feeders(d.path()) {
         bal.add_feeder(s);
     }
     let areas = bal.finish(&AreaConfig::default(), &reg, &Default::default());
@@ -148,39 +149,21 @@ fn stolen_power_shows_in_the_area_balance() {
 
 #[test]
 fn a_file_found_not_grouped_at_its_end_scores_and_balances_as_the_grouped_one() {
-    use minewatch_power::areas::{AreaConfig, Balancer};
-    use minewatch_power::customers::Register;
+    use minewatch_power::areas::{AreaConfig, BalanceAndScore, Balancer};
     use minewatch_power::read::SeriesSink;
     use minewatch_power::series::Series;
-    // Scorer and balance together, as `power areas` feeds them.
-    struct Both<'a> {
-        bal: Balancer,
-        scorer: Scorer<'a>,
-        reg: &'a Register,
-        forgotten: usize,
-    }
-    impl SeriesSink for Both<'_> {
+    /// Counts what the reader takes back.
+    struct Counting<'a>(&'a mut dyn SeriesSink, usize);
+    impl SeriesSink for Counting<'_> {
         fn take(&mut self, s: Series) {
-            self.bal.add_meter(&s, self.reg);
-            self.scorer.add(&s);
+            self.0.take(s);
         }
         fn forget(&mut self, n: usize) {
-            self.bal.forget_meters(n);
-            self.scorer.forget(n);
-            self.forgotten += n;
+            self.0.forget(n);
+            self.1 += n;
         }
     }
-    let d = tempfile::tempdir().unwrap();
-    let cfg = RegionConfig {
-        meters: 120,
-        days: 40,
-        miner_share: 0.1,
-        seed: 9,
-        area_size: 30,
-        ..RegionConfig::default()
-    };
-    generate(&cfg, d.path()).unwrap();
-    let (reg, _) = read_customers(&d.path().join("customers.csv")).unwrap();
+    let (d, reg) = region(120, 40, 0.1, 9, 30);
     // The same rows with the first meter's first reading moved to the end: the meters have
     // been handed on when the file turns out not grouped.
     let text = std::fs::read_to_string(d.path().join("readings.csv")).unwrap();
@@ -189,46 +172,31 @@ fn a_file_found_not_grouped_at_its_end_scores_and_balances_as_the_grouped_one() 
     lines.push(first);
     let moved = d.path().join("moved.csv");
     std::fs::write(&moved, lines.join("\n") + "\n").unwrap();
-    let mut feeders = Vec::new();
-    let fopts = ReadingsOptions {
-        meter_column: Some("area_id".into()),
-        ..ReadingsOptions::default()
-    };
-    read_readings(
-        &[d.path().join("feeders.csv")],
-        &fopts,
-        &|_| false,
-        &mut feeders,
-    )
-    .unwrap();
+    let feeders = feeders(d.path());
     let run = |file: &std::path::Path| {
-        let mut both = Both {
-            bal: Balancer::default(),
-            scorer: Scorer::new(ScoreConfig::default(), &reg, None),
-            reg: &reg,
-            forgotten: 0,
+        let mut balancer = Balancer::default();
+        let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+        let mut both = BalanceAndScore {
+            balancer: &mut balancer,
+            scorer: &mut scorer,
+            register: &reg,
         };
-        let st = read_readings(
-            &[file.to_path_buf()],
-            &ReadingsOptions::default(),
-            &|_| false,
-            &mut both,
-        )
-        .unwrap();
+        let mut counting = Counting(&mut both, 0);
+        let opts = ReadingsOptions::default();
+        let st = read_readings(&[file.to_path_buf()], &opts, &|_| false, &mut counting).unwrap();
+        let forgotten = counting.1;
         for f in &feeders {
-            both.bal.add_feeder(f);
+            balancer.add_feeder(f);
         }
-        let quality = both.scorer.quality();
-        let scores = both.scorer.finish();
-        let areas = both
-            .bal
-            .finish(&AreaConfig::default(), &reg, &Default::default());
+        let quality = scorer.quality();
+        let scores = scorer.finish();
+        let areas = balancer.finish(&AreaConfig::default(), &reg, &Default::default());
         (
             format!("{scores:?}"),
             format!("{areas:?}"),
             format!("{quality:?}"),
             (st.rows, st.meters),
-            both.forgotten,
+            forgotten,
         )
     };
     let grouped = run(&d.path().join("readings.csv"));
