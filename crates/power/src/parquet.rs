@@ -39,7 +39,9 @@ use parquet::arrow::arrow_reader::{
 };
 
 use crate::fastcsv::Groups;
-use crate::read::{ReadError, ReadStats, ReadingsOptions, SeriesSink, build_meter, emit, io};
+use crate::read::{
+    ReadError, ReadStats, ReadingsOptions, SeriesSink, build_meter, emit, io, partition_dir,
+};
 use crate::series::MeterRows;
 use crate::time::{Stamp, parse, parse_offset};
 
@@ -529,7 +531,7 @@ pub fn read_file(
     }
     // Larger than memory: partition by meter on disk, then group a partition at a time.
     let parts = (total_rows / opts.memory_rows.max(1) + 1).clamp(2, 4096);
-    let dir = partition_dir(path)?;
+    let dir = partition_dir(path, "parquet")?;
     let writers: Vec<BufWriter<std::fs::File>> = (0..parts)
         .map(|i| std::fs::File::create(part(&dir, i)).map(BufWriter::new))
         .collect::<Result<_, _>>()
@@ -881,18 +883,6 @@ impl Ticks {
 
 fn part(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("part-{i}.bin"))
-}
-
-fn partition_dir(path: &Path) -> Result<PathBuf, ReadError> {
-    let dir = std::env::temp_dir().join(format!(
-        "minewatch-parquet-{}-{}",
-        std::process::id(),
-        path.file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default()
-    ));
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    Ok(dir)
 }
 
 /// A partition record: meter length (u16), meter, UTC seconds, offset, value; little-endian.

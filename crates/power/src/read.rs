@@ -439,7 +439,7 @@ fn read_long_partitioned(
     size: u64,
 ) -> Result<(), ReadError> {
     let parts = ((size / 40 / opts.memory_rows.max(1) as u64) + 1).clamp(2, 4096) as usize;
-    let dir = tempdir_for(path)?;
+    let dir = partition_dir(path, "partitions")?;
     let hasher = foldhash::fast::FixedState::with_seed(7);
     let mut writers: Vec<BufWriter<std::fs::File>> = (0..parts)
         .map(|i| std::fs::File::create(dir.join(format!("part-{i}.csv"))).map(BufWriter::new))
@@ -485,16 +485,16 @@ fn read_long_partitioned(
     Ok(())
 }
 
-fn tempdir_for(path: &Path) -> Result<PathBuf, ReadError> {
-    let base = std::env::temp_dir();
-    let name = format!(
-        "minewatch-partitions-{}-{}",
+/// A new directory in `$TMPDIR` for the partitions of the file `path` (`kind` tells the
+/// readers' directories apart), named by this process and the file.
+pub(crate) fn partition_dir(path: &Path, kind: &str) -> Result<PathBuf, ReadError> {
+    let dir = std::env::temp_dir().join(format!(
+        "minewatch-{kind}-{}-{}",
         std::process::id(),
         path.file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
-    );
-    let dir = base.join(name);
+    ));
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     Ok(dir)
 }
