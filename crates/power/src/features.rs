@@ -108,6 +108,16 @@ fn from_order_key(k: i32) -> f32 {
     f32::from_bits((k ^ (((k >> 31) as u32) >> 1) as i32) as u32)
 }
 
+/// `f64::total_cmp` order as plain integers, as [`order_key`] for `f32`.
+fn order_key64(v: f64) -> i64 {
+    let b = v.to_bits() as i64;
+    b ^ (((b >> 63) as u64) >> 1) as i64
+}
+
+fn from_order_key64(k: i64) -> f64 {
+    f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
+}
+
 /// The element of rank `len / 2` of `keys` (the upper median), reordering `keys`.
 ///
 /// A day of hourly or half-hourly data has at most 50 values: its median is then found by
@@ -342,17 +352,13 @@ fn median(v: Vec<f64>) -> f64 {
     let mut keys: Vec<i64> = v
         .into_iter()
         .filter(|x| x.is_finite())
-        .map(|x| {
-            let b = x.to_bits() as i64;
-            b ^ (((b >> 63) as u64) >> 1) as i64
-        })
+        .map(order_key64)
         .collect();
     if keys.is_empty() {
         return f64::NAN;
     }
     let m = keys.len() / 2;
-    let k = *keys.select_nth_unstable(m).1;
-    f64::from_bits((k ^ (((k >> 63) as u64) >> 1) as i64) as u64)
+    from_order_key64(*keys.select_nth_unstable(m).1)
 }
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {

@@ -1,9 +1,9 @@
 //! Meter readings from CSV: the long layout (`meter_id,timestamp,kwh`) and the wide layout
 //! (one row per meter, one column per day, as the SGCC data set lays it out).
 //!
-//! A long file already grouped by meter (as meter data systems export) is read in one pass by
-//! `fastcsv`, its series waiting in `hold` until the file proves grouped; any other is read
-//! here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are
+//! A long file is first read in one pass by `fastcsv` as if grouped by meter (as meter data
+//! systems export), each meter handed on as its rows end; a file that proves otherwise is
+//! taken back from the sink ([`SeriesSink::forget`]) and read here. Rows are grouped by meter whatever their order. Files up to `memory_rows` rows are
 //! grouped in memory; larger ones are first split by a hash of the meter id into partition
 //! files on disk (each line keeping its original line number), then grouped one partition at a
 //! time, so memory is bounded by a partition, not by the input. Every malformed row is counted
