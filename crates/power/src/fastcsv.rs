@@ -16,29 +16,80 @@ use std::path::Path;
 /// Bytes the reading goes through between two releases of the pages behind it.
 const RELEASE_EVERY: usize = 64 << 20;
 
-/// The meters whose rows have ended and the one whose rows are being read: a meter seen again
-/// after its rows ended means the file is not grouped.
-#[derive(Default)]
-pub(crate) struct Groups {
+/// A file read as grouped by meter, for the CSV and Parquet readers alike: the meter being
+/// read and its rows, the meters whose rows have ended (one seen again means the file is not
+/// grouped), and how many series went to the sink, to take back if so.
+pub(crate) struct Grouped<'a> {
     done: HashSet<Vec<u8>, foldhash::fast::RandomState>,
     /// The meter being read.
     pub(crate) cur: Option<Vec<u8>>,
+    /// Its rows so far.
+    pub(crate) rows: MeterRows,
+    handed: usize,
+    opts: &'a ReadingsOptions,
+    allow_negative: &'a dyn Fn(&str) -> bool,
+    sink: &'a mut dyn SeriesSink,
 }
 
-impl Groups {
-    /// Moves on to meter `m`; false when its rows had already ended.
-    pub(crate) fn enter(&mut self, m: &[u8]) -> bool {
+impl<'a> Grouped<'a> {
+    /// Nothing read yet.
+    pub(crate) fn new(
+        opts: &'a ReadingsOptions,
+        allow_negative: &'a dyn Fn(&str) -> bool,
+        sink: &'a mut dyn SeriesSink,
+    ) -> Self {
+        Grouped {
+            done: HashSet::default(),
+            cur: None,
+            rows: MeterRows::default(),
+            handed: 0,
+            opts,
+            allow_negative,
+            sink,
+        }
+    }
+
+    /// Moves on to meter `m`, handing on the meter whose rows ended; false when `m`'s rows had
+    /// already ended (the file is not grouped: see [`Grouped::abandon`]).
+    pub(crate) fn enter(&mut self, m: &[u8], stats: &mut ReadStats) -> bool {
         if self.cur.as_deref() == Some(m) {
             return true;
         }
-        if let Some(c) = self.cur.take() {
-            self.done.insert(c);
-        }
+        // Checked first: a meter that is taken back anyway is not built.
         if self.done.contains(m) {
             return false;
         }
+        self.end_meter(stats);
+        if let Some(c) = self.cur.take() {
+            self.done.insert(c);
+        }
         self.cur = Some(m.to_vec());
         true
+    }
+
+    /// Builds the meter being read and hands its series on.
+    fn end_meter(&mut self, stats: &mut ReadStats) {
+        let Some(cur) = &self.cur else {
+            return;
+        };
+        let meter = String::from_utf8_lossy(cur);
+        if let Some(s) = build_meter(&meter, &mut self.rows, self.opts, self.allow_negative) {
+            stats.meters += 1;
+            self.sink.take(s);
+            self.handed += 1;
+        }
+    }
+
+    /// The file ended grouped: hands on its last meter.
+    pub(crate) fn finish(mut self, stats: &mut ReadStats) {
+        self.end_meter(stats);
+    }
+
+    /// The file is not grouped: takes back what was handed on from it, and gives the sink
+    /// back for the general reader.
+    pub(crate) fn abandon(self) -> &'a mut dyn SeriesSink {
+        self.sink.forget(self.handed);
+        self.sink
     }
 }
 
@@ -528,16 +579,9 @@ pub fn stream(
     stats: &mut ReadStats,
     release: &mut dyn FnMut(usize),
 ) -> Streamed {
-    // The meter being read is `groups.cur`.
-    let mut groups = Groups::default();
-    let mut rows = MeterRows::default();
+    let mut g = Grouped::new(opts, allow_negative, sink);
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
-    // Series handed on from this file, to take back if it proves not grouped.
-    let mut handed = 0;
-    let build_one = |meter: &[u8], rows: &mut MeterRows| {
-        build_meter(&String::from_utf8_lossy(meter), rows, opts, allow_negative)
-    };
     let body = &data[header_end..];
     let mut pos = 0;
     let mut no = 1u64;
@@ -551,11 +595,11 @@ pub fn stream(
         }
         if default_layout
             && fast.len > 0
-            && let Some(cur) = &groups.cur
+            && let Some(cur) = &g.cur
         {
-            let before = rows.len();
-            pos = continuing_lines(body, pos, next_release, cur, &mut fast, &mut rows);
-            let read = (rows.len() - before) as u64;
+            let before = g.rows.len();
+            pos = continuing_lines(body, pos, next_release, cur, &mut fast, &mut g.rows);
+            let read = (g.rows.len() - before) as u64;
             if read > 0 {
                 no += read;
                 stats.rows += read;
@@ -571,7 +615,7 @@ pub fn stream(
         }
         // Quoted fields need the full CSV parser.
         if memchr::memchr(b'"', line).is_some() {
-            sink.forget(handed);
+            g.abandon();
             return Streamed::NotGrouped;
         }
         stats.rows += 1;
@@ -587,17 +631,9 @@ pub fn stream(
             stats.skip(path, no, &headers[mc], "missing meter id");
             continue;
         };
-        if groups.cur.as_deref() != Some(m) {
-            let ended = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows));
-            if !groups.enter(m) {
-                sink.forget(handed);
-                return Streamed::NotGrouped;
-            }
-            if let Some(s) = ended {
-                stats.meters += 1;
-                sink.take(s);
-                handed += 1;
-            }
+        if !g.enter(m, stats) {
+            g.abandon();
+            return Streamed::NotGrouped;
         }
         let t = get(tc);
         let Some(s) = t.and_then(|t| stamp(t, &mut fast.date, opts.default_offset)) else {
@@ -621,12 +657,9 @@ pub fn stream(
         if default_layout && fields[tc].len() == t.map_or(0, <[u8]>::len) {
             fast.learn(fields[tc], s);
         }
-        rows.push((s, v));
+        g.rows.push((s, v));
     }
-    if let Some(s) = groups.cur.as_deref().and_then(|c| build_one(c, &mut rows)) {
-        stats.meters += 1;
-        sink.take(s);
-    }
+    g.finish(stats);
     Streamed::Done
 }
 

@@ -38,10 +38,8 @@ use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 
-use crate::fastcsv::Groups;
-use crate::read::{
-    ReadError, ReadStats, ReadingsOptions, SeriesSink, build_meter, emit, io, partition_dir,
-};
+use crate::fastcsv::Grouped;
+use crate::read::{ReadError, ReadStats, ReadingsOptions, SeriesSink, emit, io, partition_dir};
 use crate::series::MeterRows;
 use crate::time::{Stamp, parse, parse_offset};
 
@@ -516,7 +514,10 @@ pub fn read_file(
     // each meter as soon as its rows end; a meter seen again takes back what was handed on and
     // sends the file to the general grouping below.
     let before = stats.clone();
-    let mut grouped = OneMeter::new(opts, allow_negative, sink);
+    let mut grouped = OneMeter {
+        g: Grouped::new(opts, allow_negative, sink),
+        grouped: true,
+    };
     runs(&mut grouped, stats)?;
     let Some(sink) = grouped.finish(stats) else {
         return Ok(());
@@ -578,76 +579,34 @@ trait Runs {
     }
 }
 
-/// A file read as grouped by meter: each meter's series is built and handed on as soon as its
-/// rows end (as the CSV reader does). A meter seen again stops the reading, and what was handed
-/// on is taken back.
+/// A file read as grouped by meter (see [`Grouped`]), until a meter comes back.
 struct OneMeter<'a> {
-    groups: Groups,
-    buf: MeterRows,
+    g: Grouped<'a>,
     /// Still grouped so far.
     grouped: bool,
-    /// Series handed on.
-    handed: usize,
-    opts: &'a ReadingsOptions,
-    allow_negative: &'a dyn Fn(&str) -> bool,
-    sink: &'a mut dyn SeriesSink,
 }
 
 impl<'a> OneMeter<'a> {
-    /// Reading a file as grouped, nothing read yet.
-    fn new(
-        opts: &'a ReadingsOptions,
-        allow_negative: &'a dyn Fn(&str) -> bool,
-        sink: &'a mut dyn SeriesSink,
-    ) -> Self {
-        OneMeter {
-            groups: Groups::default(),
-            buf: MeterRows::default(),
-            grouped: true,
-            handed: 0,
-            opts,
-            allow_negative,
-            sink,
-        }
-    }
-
-    /// Builds the meter whose rows have ended and hands its series on.
-    fn end_meter(&mut self, stats: &mut ReadStats) {
-        let Some(cur) = &self.groups.cur else {
-            return;
-        };
-        let meter = String::from_utf8_lossy(cur);
-        let Some(series) = build_meter(&meter, &mut self.buf, self.opts, self.allow_negative)
-        else {
-            return;
-        };
-        stats.meters += 1;
-        self.sink.take(series);
-        self.handed += 1;
-    }
-
     /// After the last run: `None` when every meter was handed on; the sink back, with what it
     /// took from this file taken back, when the file is not grouped.
-    fn finish(mut self, stats: &mut ReadStats) -> Option<&'a mut dyn SeriesSink> {
+    fn finish(self, stats: &mut ReadStats) -> Option<&'a mut dyn SeriesSink> {
         if self.grouped {
-            self.end_meter(stats);
+            self.g.finish(stats);
             return None;
         }
-        self.sink.forget(self.handed);
-        Some(self.sink)
+        Some(self.g.abandon())
     }
 }
 
 impl Runs for OneMeter<'_> {
     fn rows_for(&mut self, meter: &str, fresh: bool, stats: &mut ReadStats) -> &mut MeterRows {
-        if fresh && self.grouped && self.groups.cur.as_deref() != Some(meter.as_bytes()) {
-            self.end_meter(stats);
-            self.grouped = self.groups.enter(meter.as_bytes());
+        if fresh && self.grouped {
+            self.grouped = self.g.enter(meter.as_bytes(), stats);
         }
         if !self.grouped {
-            self.buf.clear();
+            self.g.rows.clear();
         }
-        &mut self.buf
+        &mut self.g.rows
     }
 
     fn stopped(&self) -> bool {
@@ -1004,7 +963,10 @@ mod tests {
         let opts = ReadingsOptions::default();
         let mut taken: Vec<Series> = Vec::new();
         let mut stats = ReadStats::default();
-        let mut sink = OneMeter::new(&opts, &|_| false, &mut taken);
+        let mut sink = OneMeter {
+            g: Grouped::new(&opts, &|_| false, &mut taken),
+            grouped: true,
+        };
         let t = DataType::Timestamp(TimeUnit::Second, Some("+08:00".into()));
         let columns = ("meter_id", "timestamp", "kwh");
         let file = std::fs::File::open(path).unwrap();
