@@ -125,6 +125,13 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
                         path.display()
                     );
                 }
+                if rep.odd_timestamps > 0 {
+                    eprintln!(
+                        "minewatch: warning: {}: {} packets with a timestamp fraction past its unit, read with the excess carried into the seconds",
+                        path.display(),
+                        rep.odd_timestamps
+                    );
+                }
                 if rep.skipped_blocks_unlisted > 0 {
                     eprintln!(
                         "minewatch: warning: {}: {} more blocks skipped",
@@ -175,6 +182,12 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
             s.reassembled,
             s.reassembly_dropped
         );
+        if s.inspector_faults > 0 {
+            eprintln!(
+                "minewatch: warning: {} inspector fault(s): a parser failed on a flow, whose state was dropped; please report this with the capture",
+                s.inspector_faults
+            );
+        }
         if s.dns_tcp_split > 0 {
             eprintln!(
                 "minewatch: {} DNS-over-TCP message(s) spanning segments were not read",

@@ -69,6 +69,11 @@ pub struct Inspector {
     pub opaque: bool,
 }
 
+/// A payload that makes an inspector panic, in this crate's own tests only: the proof that the
+/// scanner's fault boundary contains a parser bug to its flow.
+#[cfg(test)]
+pub(crate) const TEST_FAULT: &[u8] = b"MINEWATCH-TEST-INSPECTOR-FAULT";
+
 /// What a packet did to the inspection.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
@@ -90,6 +95,10 @@ impl Inspector {
         payload: &[u8],
         ts: i64,
     ) -> Verdict {
+        #[cfg(test)]
+        if payload.starts_with(TEST_FAULT) {
+            panic!("injected inspector fault");
+        }
         if !payload.is_empty() {
             self.packets += 1;
         }
@@ -285,28 +294,39 @@ impl Inspector {
             let body_start = head.head_len;
             let consumed = if head.chunked {
                 match http::dechunk(&dir.buf[body_start..], MAX_BUFFER) {
-                    Some((body, used)) => {
+                    http::Chunked::Complete(body, used) => {
                         self.body(from, &head, &body, ts);
                         body_start + used
                     }
-                    None => return,
+                    http::Chunked::Partial => return,
+                    http::Chunked::Invalid => {
+                        self.oversized += 1;
+                        dir.buf.clear();
+                        dir.mode = Mode::Off;
+                        return;
+                    }
                 }
             } else {
+                // The length comes from the wire: a sum with it is checked, and a body that
+                // would not fit the buffer is looked at as far as it came and skipped after.
                 let len = head.content_length.unwrap_or(0);
-                if dir.buf.len() < body_start + len {
-                    if body_start + len > MAX_BUFFER {
-                        // Too large to keep: look at what we have, skip the rest.
-                        let have = dir.buf.len() - body_start;
-                        self.body(from, &head, &dir.buf[body_start..], ts);
-                        dir.skip_body = len - have;
-                        dir.buf.clear();
-                        self.oversized += 1;
+                let end = body_start.checked_add(len).filter(|&e| e <= MAX_BUFFER);
+                match end {
+                    Some(end) if end <= dir.buf.len() => {
+                        let body = dir.buf[body_start..end].to_vec();
+                        self.body(from, &head, &body, ts);
+                        end
                     }
-                    return;
+                    Some(_) => return,
+                    None => {
+                        let have = dir.buf.len() - body_start;
+                        let body = std::mem::take(&mut dir.buf);
+                        self.body(from, &head, &body[body_start..], ts);
+                        dir.skip_body = len - have;
+                        self.oversized += 1;
+                        return;
+                    }
                 }
-                let body = dir.buf[body_start..body_start + len].to_vec();
-                self.body(from, &head, &body, ts);
-                body_start + len
             };
             dir.buf.drain(..consumed);
             if dir.buf.is_empty() {
@@ -473,6 +493,46 @@ mod tests {
         );
         feed(&mut ins, 0, &mut seq, body);
         assert!(ins.session.is_mining());
+    }
+
+    /// One request declaring a body near 2^64 bytes, then a getwork request: no panic, the
+    /// huge body is skipped as far as it came and counted.
+    #[test]
+    fn content_length_at_the_extremes_costs_no_scan() {
+        for len in [
+            0usize,
+            1,
+            MAX_BUFFER - 1,
+            MAX_BUFFER,
+            MAX_BUFFER + 1,
+            usize::MAX - 1,
+            usize::MAX,
+        ] {
+            let mut ins = Inspector::default();
+            let mut seq = [0, 0];
+            let req = format!("POST / HTTP/1.1\r\nHost: pool\r\nContent-Length: {len}\r\n\r\n");
+            feed(&mut ins, 0, &mut seq, req.as_bytes());
+            feed(&mut ins, 0, &mut seq, br#"{"method": "getwork", "params": [], "id": 0}"#);
+            assert!(ins.dirs[0].buf.len() <= MAX_BUFFER, "{len}");
+            if len > MAX_BUFFER {
+                assert_eq!(ins.oversized, 1, "{len}");
+            }
+        }
+    }
+
+    /// A chunk size of `ffffffffffffffff` in a request: the direction is given up, no panic.
+    #[test]
+    fn a_chunk_size_at_the_extreme_costs_no_scan() {
+        for size in ["ffffffffffffffff", "fffffffffffffffe", "10000000000000000", "40001"] {
+            let mut ins = Inspector::default();
+            let mut seq = [0, 0];
+            let req = format!(
+                "POST / HTTP/1.1\r\nHost: pool\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nabc\r\n"
+            );
+            feed(&mut ins, 0, &mut seq, req.as_bytes());
+            assert_eq!(ins.dirs[0].mode, Mode::Off, "{size}");
+            assert!(ins.dirs[0].buf.is_empty());
+        }
     }
 
     #[test]

@@ -78,6 +78,9 @@ pub struct ScanStats {
     pub reassembly_dropped: u64,
     /// DNS-over-TCP messages not read because they continued in another segment.
     pub dns_tcp_split: u64,
+    /// Panics caught at the fault boundary around one flow's inspection or one DNS message:
+    /// that flow's state was dropped and the scan went on. Each is a bug to report.
+    pub inspector_faults: u64,
 }
 
 impl ScanStats {
@@ -101,6 +104,7 @@ impl ScanStats {
         self.reassembled += o.reassembled;
         self.reassembly_dropped += o.reassembly_dropped;
         self.dns_tcp_split += o.dns_tcp_split;
+        self.inspector_faults += o.inspector_faults;
     }
 
     fn add_defrag(&mut self, d: &DefragStats) {
@@ -121,6 +125,27 @@ impl ScanStats {
         };
         *self.skipped.entry(key).or_default() += count;
     }
+}
+
+/// Runs one flow's (or one DNS message's) inspection behind a fault boundary: a panic in a
+/// parser costs that flow, not the scan. The caller drops the flow's state when this is `None`.
+/// Nothing is shared across the boundary but the flow's own state and counters, which the
+/// caller throws away on a fault, so observing them half-updated cannot happen.
+fn guarded<T>(stats: &mut ScanStats, f: impl FnOnce() -> T) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            stats.inspector_faults += 1;
+            None
+        }
+    }
+}
+
+/// Locks the shared intelligence state, taking it over from a worker that panicked while
+/// holding it (the fault boundary already counted that panic; DNS maps stay consistent
+/// because each insert is one call).
+fn lock(st: &Mutex<IntelState>) -> std::sync::MutexGuard<'_, IntelState> {
+    st.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 enum Inspect {
@@ -161,7 +186,7 @@ struct Sink {
 /// finding; a name found in the flow outranks an address known beforehand.
 fn absorb(intel: &Option<Arc<Mutex<IntelState>>>, ins: &Inspector, finding: &mut Option<Finding>) {
     let Some(st) = intel else { return };
-    let Ok(st) = st.lock() else { return };
+    let st = lock(st);
     if let Some(f) = ins.tls.as_ref().and_then(|ch| st.tls(ch)) {
         *finding = Some(f);
     } else if let Some(f) = ins
@@ -174,7 +199,17 @@ fn absorb(intel: &Option<Arc<Mutex<IntelState>>>, ins: &Inspector, finding: &mut
 }
 
 impl Sink {
-    fn finish(&mut self, key: FlowKey, mut flow: Flow) {
+    /// Turns a finished flow into its detection, if any, behind the fault boundary: a panic
+    /// while concluding costs this flow's detection and is counted.
+    fn finish(&mut self, key: FlowKey, flow: Flow) {
+        let concluded =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.conclude(key, flow)));
+        if concluded.is_err() {
+            self.stats.inspector_faults += 1;
+        }
+    }
+
+    fn conclude(&mut self, key: FlowKey, mut flow: Flow) {
         let inspect = std::mem::replace(&mut flow.inspect, Inspect::Ignored);
         let Inspect::Active(mut ins) = inspect else {
             let judged = flow.shape.take().and_then(|mut sh| {
@@ -615,9 +650,10 @@ impl Scanner {
             if !self.dns_elsewhere
                 && (d.sport == 53 || d.dport == 53)
                 && let Some(st) = &self.sink.intel
-                && let Ok(mut st) = st.lock()
             {
-                st.dns(d.payload, d.src, d.dst, d.sport == 53, ts);
+                guarded(stats, || {
+                    lock(st).dns(d.payload, d.src, d.dst, d.sport == 53, ts)
+                });
             }
             return;
         };
@@ -625,9 +661,10 @@ impl Scanner {
         if !self.dns_elsewhere
             && (d.sport == 53 || d.dport == 53)
             && let Some(st) = &self.sink.intel
-            && let Ok(mut st) = st.lock()
         {
-            st.dns_tcp(d.payload, d.src, d.dst, d.sport == 53, ts);
+            guarded(stats, || {
+                lock(st).dns_tcp(d.payload, d.src, d.dst, d.sport == 53, ts)
+            });
         }
         if ts.saturating_sub(self.last_sweep) > 1_000_000_000 {
             self.last_sweep = ts;
@@ -665,9 +702,8 @@ impl Scanner {
         );
         if created {
             sink.stats.flows += 1;
-            if let Some(st) = &sink.intel
-                && let Ok(mut st) = st.lock()
-            {
+            if let Some(st) = &sink.intel {
+                let mut st = lock(st);
                 flow.finding = st
                     .address(d.dst, d.dport, ts)
                     .or_else(|| st.address(d.src, d.sport, ts));
@@ -683,12 +719,17 @@ impl Scanner {
         }
         if let Inspect::Active(ins) = &mut flow.inspect {
             let ack = (flags & tcp_flags::ACK != 0).then_some(ack);
-            if ins.segment(side.index(), seq, ack, syn, d.payload, ts) == Verdict::Ignore {
+            let verdict = guarded(&mut sink.stats, || {
+                ins.segment(side.index(), seq, ack, syn, d.payload, ts)
+            });
+            if verdict.is_none() {
+                // The inspector panicked: its state is not to be trusted, so the flow is
+                // tracked on as ignored (counted in `inspector_faults`).
+                flow.inspect = Inspect::Ignored;
+            } else if verdict == Some(Verdict::Ignore) {
                 absorb(&sink.intel, ins, &mut flow.finding);
-                if let (Some(ch), Some(st)) = (&ins.tls, &sink.intel)
-                    && let Ok(st) = st.lock()
-                {
-                    flow.fingerprint = st.fingerprint(ch).map(String::into_boxed_str);
+                if let (Some(ch), Some(st)) = (&ins.tls, &sink.intel) {
+                    flow.fingerprint = lock(st).fingerprint(ch).map(String::into_boxed_str);
                 }
                 if ins.opaque {
                     flow.shape = Some(Box::default());
@@ -729,11 +770,10 @@ impl Scanner {
         } else {
             sink.intel
                 .as_ref()
-                .and_then(|i| {
-                    i.lock().ok().map(|mut i| {
-                        sink.stats.dns_tcp_split += std::mem::take(&mut i.dns_tcp_split);
-                        i.drain()
-                    })
+                .map(|i| {
+                    let mut i = lock(i);
+                    sink.stats.dns_tcp_split += std::mem::take(&mut i.dns_tcp_split);
+                    i.drain()
                 })
                 .unwrap_or_default()
         };
@@ -915,6 +955,8 @@ fn scan_parallel(
         // Fragments carry no ports, so the reader reassembles them before it can dispatch.
         let mut defrag = Defragmenter::default();
         let mut fragment_frames = (0u64, 0u64);
+        // The reader's own counters (faults caught around the DNS it reads).
+        let mut reader_stats = ScanStats::default();
         let mut next_progress = PROGRESS_EVERY;
         let r = cap.for_each(|p| {
             if p.offset > next_progress {
@@ -926,10 +968,10 @@ fn scan_parallel(
                     if d.transport == Transport::Udp && (d.sport == 53 || d.dport == 53) =>
                 {
                     // DNS feeds the shared state here, before any later flow is dispatched.
-                    if let Some(st) = &intel
-                        && let Ok(mut st) = st.lock()
-                    {
-                        st.dns(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns);
+                    if let Some(st) = &intel {
+                        guarded(&mut reader_stats, || {
+                            lock(st).dns(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns)
+                        });
                     }
                     Some((
                         0,
@@ -945,10 +987,16 @@ fn scan_parallel(
                     {
                         if d.sport == 53 || d.dport == 53 {
                             // DNS over TCP, like UDP above, before later flows are dispatched.
-                            if let Some(st) = &intel
-                                && let Ok(mut st) = st.lock()
-                            {
-                                st.dns_tcp(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns);
+                            if let Some(st) = &intel {
+                                guarded(&mut reader_stats, || {
+                                    lock(st).dns_tcp(
+                                        d.payload,
+                                        d.src,
+                                        d.dst,
+                                        d.sport == 53,
+                                        p.ts_ns,
+                                    )
+                                });
                             }
                         }
                         worker_for(&d, n)
@@ -999,12 +1047,13 @@ fn scan_parallel(
             }
         }
         drop(senders);
-        (r, skips, (defrag.stats, fragment_frames))
+        (r, skips, (defrag.stats, fragment_frames, reader_stats))
     });
     for (why, count, bytes) in skips.into_values() {
         scanners[0].skipped_many(why, count, bytes);
     }
-    let (dstats, (frames, bytes)) = reader;
+    let (dstats, (frames, bytes), reader_stats) = reader;
+    scanners[0].sink.stats.merge(&reader_stats);
     scanners[0].sink.stats.packets += frames;
     scanners[0].sink.stats.bytes += bytes;
     scanners[0].sink.stats.add_defrag(&dstats);
@@ -1025,5 +1074,53 @@ impl SkipKey {
             Skip::OtherTransport => SkipKey(4, 0),
             Skip::TooDeep => SkipKey(5, 0),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::TEST_FAULT;
+    use crate::synth::sessions::corpus;
+    use crate::synth::tcp::{Conversation, Dir, Shape};
+
+    /// A parser that panics on one flow costs that flow: every mining session of the corpus is
+    /// still reported, on one thread and on two, and the fault is counted.
+    #[test]
+    fn a_panicking_inspector_costs_its_flow_not_the_scan() {
+        let scenarios = corpus();
+        let mut bad = Conversation::new(
+            ("192.0.2.66".parse().unwrap(), 40000),
+            ("198.51.100.66".parse().unwrap(), 3333),
+            Shape::default(),
+        );
+        bad.open(1_000);
+        bad.send(2_000, Dir::Up, &[TEST_FAULT.to_vec()]);
+        bad.send(3_000, Dir::Up, &[b"more after the fault".to_vec()]);
+        bad.close(4_000);
+        let reference = {
+            let mut s = Scanner::new(&ScanConfig::default());
+            for sc in &scenarios {
+                for (i, (t, f)) in sc.frames.iter().enumerate() {
+                    s.frame(sc.linktype, f, *t, i as u64 + 1, 0);
+                }
+            }
+            s.finish()
+        };
+        assert!(!reference.0.is_empty());
+        assert_eq!(reference.1.inspector_faults, 0);
+        let mut s = Scanner::new(&ScanConfig::default());
+        for (i, (t, f)) in bad.frames.iter().enumerate() {
+            s.frame(crate::decode::linktype::ETHERNET, f, *t, i as u64 + 1, 0);
+        }
+        for sc in &scenarios {
+            for (i, (t, f)) in sc.frames.iter().enumerate() {
+                s.frame(sc.linktype, f, *t, i as u64 + 1, 0);
+            }
+        }
+        let (detections, stats) = s.finish();
+        assert_eq!(stats.inspector_faults, 1);
+        assert_eq!(detections.len(), reference.0.len());
+        assert_eq!(stats.flows, reference.1.flows + 1);
     }
 }

@@ -93,6 +93,9 @@ pub struct ReadReport {
     pub skipped_blocks: Vec<(u64, String)>,
     /// Count of skipped blocks beyond those listed (the list is capped).
     pub skipped_blocks_unlisted: u64,
+    /// pcap records whose timestamp fraction was past its unit (≥ 10^6 µs or 10^9 ns):
+    /// read with the excess carried into the seconds.
+    pub odd_timestamps: u64,
 }
 
 const SKIPPED_LISTED: usize = 32;
@@ -244,13 +247,13 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(
                         format!("record length {} is absurd", raw.incl_len),
                     ));
                 }
+                // A fraction of a second past its unit (some writers put 1,000,000 µs there)
+                // is carried into the seconds, as libpcap's `timeval` arithmetic and
+                // Wireshark's time normalisation do, and counted. Both parts are u32, so the
+                // sum fits an i64 with room to spare.
                 let frac = i64::from(raw.ts_frac);
                 if frac >= if nanos { 1_000_000_000 } else { 1_000_000 } {
-                    return Err(corrupt(
-                        offset,
-                        number,
-                        format!("timestamp fraction {frac} out of range"),
-                    ));
+                    report.odd_timestamps += 1;
                 }
                 let ts_ns =
                     i64::from(raw.ts_sec) * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
@@ -549,6 +552,43 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("absurd"), "{err}");
+    }
+
+    /// Microsecond and nanosecond fractions at and past their unit: read, carried into the
+    /// seconds, counted; never the end of the file.
+    #[test]
+    fn timestamp_fractions_past_their_unit_are_carried_and_counted() {
+        for nanos in [false, true] {
+            let unit: u32 = if nanos { 1_000_000_000 } else { 1_000_000 };
+            let mut w = CaptureWriter::new(
+                Format::Pcap {
+                    big_endian: false,
+                    nanos,
+                },
+                &[Interface {
+                    linktype: 1,
+                    tsresol: 6,
+                }],
+            );
+            for _ in 0..5 {
+                w.packet(T0, 0, b"x");
+            }
+            let mut b = w.finish();
+            let fracs = [0, 1, unit - 1, unit, u32::MAX];
+            for (i, frac) in fracs.iter().enumerate() {
+                let at = 24 + i * (16 + 1) + 4;
+                b[at - 4..at].copy_from_slice(&10u32.to_le_bytes());
+                b[at..at + 4].copy_from_slice(&frac.to_le_bytes());
+            }
+            let (v, r) = collect(&b);
+            let r = r.unwrap();
+            assert_eq!(r.packets, 5, "nanos={nanos}");
+            assert_eq!(r.odd_timestamps, 2, "nanos={nanos}");
+            let scale = if nanos { 1 } else { 1000 };
+            for (i, frac) in fracs.iter().enumerate() {
+                assert_eq!(v[i].1, 10_000_000_000 + i64::from(*frac) * scale);
+            }
+        }
     }
 
     #[test]

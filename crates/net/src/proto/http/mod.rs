@@ -147,26 +147,83 @@ fn basic_user(v: &str) -> Option<String> {
     Some(text.split(':').next().unwrap_or_default().to_string())
 }
 
-/// Decodes a complete chunked body at the start of `b`: (body, bytes consumed), or `None` when
-/// more bytes are needed or the framing is broken.
-pub fn dechunk(b: &[u8], limit: usize) -> Option<(Vec<u8>, usize)> {
+/// What [`dechunk`] made of the bytes after a head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Chunked {
+    /// The whole body, and the bytes it took (trailers and the closing blank line included).
+    Complete(Vec<u8>, usize),
+    /// More bytes are needed.
+    Partial,
+    /// The framing is broken, or the body would pass the limit: no later byte can mend it.
+    Invalid,
+}
+
+/// Decodes a chunked body (RFC 9112 §7.1) at the start of `b`, keeping at most `limit` bytes of
+/// body. Chunk sizes come from the wire, so every sum with one is checked: a size of
+/// `ffffffffffffffff` is refused, not added.
+pub fn dechunk(b: &[u8], limit: usize) -> Chunked {
     let mut out = Vec::new();
     let mut at = 0;
     loop {
-        let line_end = b[at..].windows(2).position(|w| w == b"\r\n")? + at;
-        let size_text = std::str::from_utf8(&b[at..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        let Some(line_end) = find_crlf(b, at) else {
+            // A size line is a few hex digits and an optional extension: one that runs on
+            // past the limit is no chunk framing.
+            return if b.len() - at > limit {
+                Chunked::Invalid
+            } else {
+                Chunked::Partial
+            };
+        };
+        let Some(size) = std::str::from_utf8(&b[at..line_end])
+            .ok()
+            .and_then(|t| t.split(';').next())
+            .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
+        else {
+            return Chunked::Invalid;
+        };
         at = line_end + 2;
         if size == 0 {
             // Trailers end with an empty line.
-            let end = b[at..].windows(2).position(|w| w == b"\r\n")? + at;
-            return Some((out, end + 2));
+            return match find_blank_line_end(b, at) {
+                Some(end) => Chunked::Complete(out, end),
+                None if b.len() - at > limit => Chunked::Invalid,
+                None => Chunked::Partial,
+            };
         }
-        if out.len() + size > limit || b.len() < at + size + 2 {
-            return None;
+        let Some(kept) = out.len().checked_add(size).filter(|&k| k <= limit) else {
+            return Chunked::Invalid;
+        };
+        // The chunk's data and its CRLF; `size <= limit` here, so the sum cannot overflow.
+        let end = at + size;
+        if b.len() < end + 2 {
+            return Chunked::Partial;
         }
-        out.extend_from_slice(&b[at..at + size]);
-        at += size + 2;
+        if &b[end..end + 2] != b"\r\n" {
+            return Chunked::Invalid;
+        }
+        out.extend_from_slice(&b[at..end]);
+        debug_assert_eq!(out.len(), kept);
+        at = end + 2;
+    }
+}
+
+/// The index of the first CRLF at or after `from`.
+fn find_crlf(b: &[u8], from: usize) -> Option<usize> {
+    b.get(from..)?
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|i| i + from)
+}
+
+/// The end of the trailer section that starts at `from` (the index past its blank line).
+fn find_blank_line_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let end = find_crlf(b, at)?;
+        if end == at {
+            return Some(end + 2);
+        }
+        at = end + 2;
     }
 }
 
@@ -210,9 +267,73 @@ mod tests {
     #[test]
     fn chunked_bodies() {
         let b = b"5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\nNEXT";
-        let (body, used) = dechunk(b, 1024).unwrap();
+        let Chunked::Complete(body, used) = dechunk(b, 1024) else {
+            panic!("not complete")
+        };
         assert_eq!(body, b"hello world");
         assert_eq!(&b[used..], b"NEXT");
-        assert_eq!(dechunk(b"5\r\nhel", 1024), None);
+        assert_eq!(dechunk(b"5\r\nhel", 1024), Chunked::Partial);
+        // Trailers are skipped up to their blank line.
+        let t = b"1\r\na\r\n0\r\nX-T: 1\r\n\r\nrest";
+        assert_eq!(dechunk(t, 1024), Chunked::Complete(b"a".to_vec(), t.len() - 4));
+        assert_eq!(dechunk(b"zz\r\n", 1024), Chunked::Invalid);
+        assert_eq!(dechunk(b"2\r\nabcd\r\n", 1024), Chunked::Invalid);
+    }
+
+    /// Chunk sizes at the edges of `usize` and of the limit: refused or waited for, never an
+    /// overflow or a slice out of bounds.
+    #[test]
+    fn chunk_sizes_at_the_extremes() {
+        let limit = 64;
+        for size in [
+            "0",
+            "1",
+            "3f",
+            "40",
+            "41",
+            "7fffffffffffffff",
+            "fffffffffffffffe",
+            "ffffffffffffffff",
+            "10000000000000000",
+        ] {
+            let b = format!("{size}\r\nabc\r\n0\r\n\r\n");
+            let got = dechunk(b.as_bytes(), limit);
+            match size {
+                // The last chunk, then "abc" and "0" read as trailer lines.
+                "0" => assert_eq!(got, Chunked::Complete(Vec::new(), b.len())),
+                "1" => assert_eq!(got, Chunked::Invalid, "one byte then no CRLF"),
+                "3f" | "40" => assert_eq!(got, Chunked::Partial, "{size}"),
+                _ => assert_eq!(got, Chunked::Invalid, "{size}"),
+            }
+        }
+        // Two chunks whose sizes add up past the limit.
+        assert_eq!(
+            dechunk(b"20\r\n", 0x30),
+            Chunked::Partial,
+            "one chunk within the limit waits"
+        );
+        let mut b = format!("30\r\n{}\r\n", "a".repeat(0x30)).into_bytes();
+        b.extend_from_slice(b"ffffffffffffffff\r\n");
+        assert_eq!(dechunk(&b, 0x30), Chunked::Invalid);
+        // A size line that never ends.
+        assert_eq!(dechunk(&[b'1'; 100], limit), Chunked::Invalid);
+        assert_eq!(dechunk(&[b'1'; 10], limit), Chunked::Partial);
+    }
+
+    /// `Content-Length` values at the edges of `usize`: read as given (the framing is the
+    /// caller's to check), or not read when they are no number.
+    #[test]
+    fn content_length_at_the_extremes() {
+        for (v, want) in [
+            ("0", Some(0)),
+            ("1", Some(1)),
+            ("18446744073709551614", Some(usize::MAX - 1)),
+            ("18446744073709551615", Some(usize::MAX)),
+            ("18446744073709551616", None),
+            ("-1", None),
+        ] {
+            let req = format!("POST / HTTP/1.1\r\nContent-Length: {v}\r\n\r\n");
+            assert_eq!(parse_head(req.as_bytes()).unwrap().content_length, want, "{v}");
+        }
     }
 }
