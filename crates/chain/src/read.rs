@@ -92,6 +92,14 @@ pub enum ReadError {
         /// What is wrong.
         what: String,
     },
+    /// The file shrank while it was read: records from the offset on are not the file's.
+    #[error("{path}: the file shrank while it was read: bytes from offset {offset} are gone")]
+    Shrunk {
+        /// The file.
+        path: PathBuf,
+        /// The first byte lost.
+        offset: u64,
+    },
     /// Nothing to read.
     #[error("{path}: no blk*.dat files")]
     Empty {
@@ -167,42 +175,33 @@ pub fn read_deobfuscated(path: &Path, key: &[u8; 8]) -> Result<Vec<u8>, ReadErro
 /// deobfuscated one at a time when there is a key, so reading headers touches only the pages
 /// that hold them and no pass copies a whole file.
 pub struct BlockFile {
-    bytes: Mapped,
+    bytes: minewatch_mapped::MappedFile,
     key: [u8; 8],
-}
-
-enum Mapped {
-    Map(memmap2::Mmap),
-    /// Empty files cannot be mapped.
-    Empty,
 }
 
 impl BlockFile {
     /// Maps a block file.
     pub fn open(path: &Path, key: [u8; 8]) -> Result<BlockFile, ReadError> {
-        let file = std::fs::File::open(path).map_err(io(path))?;
-        let len = file.metadata().map_err(io(path))?.len();
-        let bytes = if len == 0 {
-            Mapped::Empty
-        } else {
-            // SAFETY: a read-only map of a file we only read. Core appends to its newest block
-            // file while it runs; a record cut short by that reads as truncated and is reported.
-            Mapped::Map(unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?)
-        };
+        // Core appends to its newest block file while it runs; a record cut short by that
+        // reads as truncated and is reported. A file shrinking under the map (rewritten by a
+        // reindex) reads as zeros past the cut instead of ending the process, and the loss is
+        // reported (minewatch_mapped).
+        let bytes = minewatch_mapped::MappedFile::open(path).map_err(io(path))?;
         Ok(BlockFile { bytes, key })
     }
 
     /// The file's bytes as stored (still obfuscated when there is a key).
     fn raw(&self) -> &[u8] {
-        match &self.bytes {
-            Mapped::Map(m) => m,
-            Mapped::Empty => &[],
-        }
+        self.bytes.bytes()
     }
 
     /// `len` bytes from offset `from`, deobfuscated (borrowed from the map without a key).
     pub fn slice(&self, from: usize, len: usize) -> Option<std::borrow::Cow<'_, [u8]>> {
-        let b = self.raw().get(from..from.checked_add(len)?)?;
+        let end = from.checked_add(len)?;
+        let b = self.raw().get(from..end)?;
+        if !self.bytes.intact_to(end as u64) {
+            return None;
+        }
         if self.key == [0; 8] {
             return Some(std::borrow::Cow::Borrowed(b));
         }
@@ -222,6 +221,12 @@ impl BlockFile {
         f: &mut dyn FnMut(Net, u64, usize),
     ) {
         walk(path, self.raw(), &self.key, report, f);
+        if let Some(offset) = self.bytes.lost_from().or_else(|| self.bytes.shrunk_to()) {
+            report.errors.push(ReadError::Shrunk {
+                path: path.to_path_buf(),
+                offset,
+            });
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! Capture files: pcap and pcapng, read in place from a memory map.
+//! Capture files: pcap and pcapng, read in place from a memory map (guarded against the file
+//! shrinking under it: `minewatch_mapped`).
 //!
 //! pcap-file parses the records; this module adds what a scanner needs around it: format
 //! detection by magic, a packet number and byte offset for every record (so every complaint can
@@ -10,6 +11,7 @@ use pcap_file::pcap::PcapParser;
 use pcap_file::pcap::PcapTsResolution;
 use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -66,6 +68,20 @@ pub enum SourceError {
         /// The first bytes in hex.
         magic: String,
     },
+    /// The file shrank while it was read (truncated or rewritten under the scan).
+    #[error(
+        "{path}: the file shrank while it was read: bytes from offset {offset} are gone (packet {packet}); {delivered} packets before it were read"
+    )]
+    Shrunk {
+        /// The file.
+        path: PathBuf,
+        /// The first byte lost.
+        offset: u64,
+        /// Number of the first packet not read.
+        packet: u64,
+        /// Packets read before the loss.
+        delivered: u64,
+    },
     /// A header or record is damaged beyond reading on.
     #[error("{path}: corrupt capture at byte offset {offset} (packet {packet}): {what}")]
     Corrupt {
@@ -113,24 +129,17 @@ impl ReadReport {
 /// A capture file mapped into memory.
 pub struct Capture {
     path: PathBuf,
-    map: memmap2::Mmap,
+    map: minewatch_mapped::MappedFile,
 }
 
 impl Capture {
     /// Opens and maps a file.
     pub fn open(path: &Path) -> Result<Capture, SourceError> {
-        let io = |source| SourceError::Io {
+        let map = minewatch_mapped::MappedFile::open(path).map_err(|source| SourceError::Io {
             path: path.to_path_buf(),
             source,
-        };
-        let file = File::open(path).map_err(io)?;
-        // SAFETY: the map is read-only; a capture being appended to while we read only shows
-        // us a prefix, which the parser treats as a truncated last record.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io)?;
-        #[cfg(unix)]
-        {
-            let _ = map.advise(memmap2::Advice::Sequential);
-        }
+        })?;
+        map.advise_sequential();
         Ok(Capture {
             path: path.to_path_buf(),
             map,
@@ -144,43 +153,54 @@ impl Capture {
 
     /// The whole file.
     pub fn bytes(&self) -> &[u8] {
-        &self.map
+        self.map.bytes()
     }
 
-    /// Reads every packet, in file order, into `f`.
+    /// Reads every packet, in file order, into `f`. A file that shrinks while it is read (a
+    /// capture ring rotating onto it) ends the reading at the first lost byte with
+    /// [`SourceError::Shrunk`]; the packets before it were delivered.
     pub fn for_each<'a, F: FnMut(RawPacket<'a>)>(
         &'a self,
         mut f: F,
     ) -> Result<ReadReport, SourceError> {
         let mut released = 0usize;
-        read_packets(&self.path, &self.map, |p| {
+        let mut lost: Option<(u64, u64)> = None;
+        let base = self.map.bytes().as_ptr() as u64;
+        let report = read_packets_until(&self.path, self.map.bytes(), |p| {
+            // The guard marks the map when the file shrank under it; a packet reaching into
+            // the lost part is not the file's any more.
+            let end = p.data.as_ptr() as u64 - base + p.data.len() as u64;
+            if !self.map.intact_to(end) {
+                lost = Some((self.map.lost_from().unwrap_or(end), p.number));
+                return ControlFlow::Break(());
+            }
             let at = p.offset as usize;
             if at - released >= RELEASE_EVERY {
-                self.release(released, at);
-                released = at & !(RELEASE_ALIGN - 1);
+                let from = released & !(RELEASE_ALIGN - 1);
+                let to = at & !(RELEASE_ALIGN - 1);
+                self.map.release(from, to.saturating_sub(from));
+                released = to;
             }
-            f(p)
-        })
-    }
-
-    /// Drops the pages of `from..to` from this process's resident set. They stay in the page
-    /// cache, and any later touch (a worker still reading a payload) faults them back in from
-    /// the file, so this changes no byte anyone reads; it only keeps the resident set of a scan
-    /// of a 400 GB capture from growing with the file.
-    fn release(&self, from: usize, to: usize) {
-        let start = from & !(RELEASE_ALIGN - 1);
-        let end = to & !(RELEASE_ALIGN - 1);
-        if end > start {
-            #[cfg(unix)]
-            // SAFETY: the mapping is read-only and file-backed; MADV_DONTNEED on it discards
-            // nothing that cannot be read back identically from the file.
-            unsafe {
-                let _ = self.map.unchecked_advise_range(
-                    memmap2::UncheckedAdvice::DontNeed,
-                    start,
-                    end - start,
-                );
-            }
+            f(p);
+            ControlFlow::Continue(())
+        });
+        // A loss found only by the parser (zeros where a record header was) shows after the
+        // loop, and outranks whatever the parser made of the zeros.
+        let delivered = report.as_ref().map_or(0, |r| r.packets);
+        let lost = lost.or_else(|| {
+            self.map
+                .lost_from()
+                .or_else(|| self.map.shrunk_to())
+                .map(|at| (at, delivered.saturating_add(1)))
+        });
+        match lost {
+            Some((offset, packet)) => Err(SourceError::Shrunk {
+                path: self.path.clone(),
+                offset,
+                packet,
+                delivered,
+            }),
+            None => report,
         }
     }
 }
@@ -202,6 +222,18 @@ pub fn sniff_format(bytes: &[u8]) -> Option<CaptureFormat> {
 pub fn read_packets<'a, F: FnMut(RawPacket<'a>)>(
     path: &Path,
     bytes: &'a [u8],
+    mut f: F,
+) -> Result<ReadReport, SourceError> {
+    read_packets_until(path, bytes, |p| {
+        f(p);
+        ControlFlow::Continue(())
+    })
+}
+
+/// Reads packets of an in-memory capture into `f` until it breaks.
+pub fn read_packets_until<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
+    path: &Path,
+    bytes: &'a [u8],
     f: F,
 ) -> Result<ReadReport, SourceError> {
     match sniff_format(bytes) {
@@ -218,7 +250,7 @@ fn duration_ns(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
-fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(
+fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     path: &Path,
     bytes: &'a [u8],
     mut f: F,
@@ -260,15 +292,19 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(
                 // The record's bytes, borrowed from the file rather than from the parser's value.
                 let start = offset as usize + 16;
                 let data = &bytes[start..start + raw.incl_len as usize];
-                report.packets += 1;
-                report.bytes += data.len() as u64;
-                f(RawPacket {
+                if f(RawPacket {
                     number,
                     offset,
                     ts_ns,
                     linktype,
                     data,
-                });
+                })
+                .is_break()
+                {
+                    break;
+                }
+                report.packets += 1;
+                report.bytes += data.len() as u64;
                 rest = rem;
             }
             Err(_) => {
@@ -295,7 +331,7 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>)>(
     Ok(report)
 }
 
-fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(
+fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     path: &Path,
     bytes: &'a [u8],
     mut f: F,
@@ -372,15 +408,19 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>)>(
             report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
             continue;
         }
-        report.packets += 1;
-        report.bytes += data.len() as u64;
-        f(RawPacket {
+        if f(RawPacket {
             number,
             offset,
             ts_ns,
             linktype,
             data,
-        });
+        })
+        .is_break()
+        {
+            break;
+        }
+        report.packets += 1;
+        report.bytes += data.len() as u64;
     }
     Ok(report)
 }
@@ -589,6 +629,53 @@ mod tests {
                 assert_eq!(v[i].1, 10_000_000_000 + i64::from(*frac) * scale);
             }
         }
+    }
+
+    /// A capture truncated while mapped (a `tcpdump -W` ring rotating onto it): the packets
+    /// before the cut are read, and the reading ends with an error naming the first lost byte,
+    /// not with SIGBUS.
+    #[test]
+    fn a_capture_truncated_under_the_scan_is_an_error_not_a_signal() {
+        let mut w = CaptureWriter::new(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &[Interface {
+                linktype: 1,
+                tsresol: 6,
+            }],
+        );
+        for i in 0..4000 {
+            w.packet(T0 + i, 0, &[0x5a; 200]);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ring.pcap");
+        std::fs::write(&path, w.finish()).unwrap();
+        let cap = Capture::open(&path).unwrap();
+        let keep = 300_000u64;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(keep)
+            .unwrap();
+        let mut read = 0u64;
+        let err = cap.for_each(|p| {
+            assert!(p.data.iter().all(|&b| b == 0x5a), "packet {}", p.number);
+            read += 1;
+        });
+        let Err(SourceError::Shrunk {
+            offset, delivered, ..
+        }) = err
+        else {
+            panic!("{err:?}")
+        };
+        assert!(offset >= keep && offset < keep + 64 * 1024, "{offset}");
+        let last_end = 24 + read * (16 + 200);
+        assert!(last_end <= keep, "every packet read lies before the cut");
+        assert_eq!(read, delivered);
+        assert!(read > 1000 && read < 1500, "{read}");
     }
 
     #[test]

@@ -28,6 +28,15 @@ pub enum ReadError {
         /// The system's error.
         source: std::io::Error,
     },
+    /// The file shrank while it was read (truncated or rewritten under the reader): what was
+    /// read from the lost part is not the file's, so the reading is refused whole.
+    #[error("{path}: the file shrank while it was read: bytes from offset {offset} are gone")]
+    Shrunk {
+        /// The file.
+        path: PathBuf,
+        /// The first byte lost.
+        offset: u64,
+    },
     /// The header names none of the columns needed.
     #[error("{path}: line 1: {what}")]
     Header {
@@ -246,25 +255,17 @@ fn read_long(
 ) -> Result<(), ReadError> {
     let size = std::fs::metadata(path).map_err(io(path))?.len();
     if size > 0 {
-        let file = std::fs::File::open(path).map_err(io(path))?;
-        // SAFETY: read-only map of a file we only read; a file truncated under us shows as a
-        // short last line, which is reported like any malformed row.
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(io(path))?;
-        let header_end = memchr::memchr(b'\n', &map).map_or(map.len(), |i| i + 1);
+        // A file truncated under the map reads as zeros past the cut instead of ending the
+        // process (minewatch_mapped); the loss is checked once the stream is done.
+        let mapped = minewatch_mapped::MappedFile::open(path).map_err(io(path))?;
+        let map = mapped.bytes();
+        let header_end = memchr::memchr(b'\n', map).map_or(map.len(), |i| i + 1);
         // The reading goes front to back: the pages behind the reading position leave this
         // process's resident set (they stay in the page cache).
         let advance = |from: usize, at: usize| {
             let end = at & !((64 << 10) - 1);
             if end > from {
-                #[cfg(unix)]
-                // SAFETY: read-only file mapping; discarded pages read back identically.
-                unsafe {
-                    let _ = map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        from,
-                        end - from,
-                    );
-                }
+                mapped.release(from, end - from);
             }
             end.max(from)
         };
@@ -275,7 +276,7 @@ fn read_long(
             let mut release = |at: usize| released = advance(released, at);
             let streamed = crate::fastcsv::stream(
                 path,
-                &map,
+                map,
                 header_end,
                 headers,
                 (mc, tc, vc),
@@ -285,6 +286,12 @@ fn read_long(
                 stats,
                 &mut release,
             );
+            if let Some(offset) = mapped.lost_from().or_else(|| mapped.shrunk_to()) {
+                return Err(ReadError::Shrunk {
+                    path: path.to_path_buf(),
+                    offset,
+                });
+            }
             if streamed == crate::fastcsv::Streamed::Done {
                 return Ok(());
             }
