@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use minewatch_store::cases::{self, Filter, State};
 use minewatch_store::documents::{self, Doc, Lang};
 use minewatch_store::evidence::Stream;
-use minewatch_store::ingest::{IngestReport, ingest_file};
+use minewatch_store::ingest::{ImportReport, Rules, Source, import};
 use minewatch_store::registry::{self, Kind};
 use minewatch_store::report::{self, Level};
 use minewatch_store::{Store, penalties, time};
@@ -427,18 +427,15 @@ pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
 /// Runs `ingest`: store, attribute, fold into cases, and say what happened.
 pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     let mut store = a.db.open()?;
-    let mut report = IngestReport::default();
-    for f in &a.files {
-        ingest_file(&mut store.conn, f, a.department.as_deref(), &mut report)?;
-    }
-    let late = minewatch_store::ingest::retry_wallets(&mut store.conn)?;
-    report.attributed += late;
-    report.unattributed = report.unattributed.saturating_sub(late);
-    let fused = if a.no_fuse {
-        cases::FuseReport::default()
-    } else {
-        cases::fuse(&mut store.conn)?
+    let rules = Rules {
+        department: a.department.as_deref(),
+        ..Rules::default()
     };
+    let sources = a.files.iter().map(|f| Source::File(f)).collect();
+    let ImportReport {
+        ingest: report,
+        fused,
+    } = import(&mut store.conn, sources, &rules, !a.no_fuse)?;
     if !a.quiet {
         eprintln!(
             "minewatch: {} lines from {} files: {} new pieces of evidence ({} tied to a site, {} \

@@ -18,7 +18,7 @@ use clap::Args;
 use minewatch_model::rng::Rng;
 use minewatch_net::synth::sessions::{Scenario, SiteSession, site_session, write_pcapng};
 use minewatch_store::cases::{self, Filter};
-use minewatch_store::ingest::{IngestReport, ingest_file};
+use minewatch_store::ingest::{ImportReport, Rules, Source, import};
 use minewatch_store::registry;
 use minewatch_store::report::{self, Level};
 use minewatch_store::{Store, time};
@@ -430,11 +430,9 @@ pub fn run(a: DemoArgs, _cfg: &crate::config::Config) -> Result<ExitCode> {
             );
         }
     }
-    let mut ing = IngestReport::default();
-    for f in [&detections, &suspects] {
-        ingest_file(&mut store.conn, f, None, &mut ing)?;
-    }
-    let fused = cases::fuse(&mut store.conn)?;
+    let sources = vec![Source::File(&detections), Source::File(&suspects)];
+    let ImportReport { ingest: ing, fused } =
+        import(&mut store.conn, sources, &Rules::default(), true)?;
     if !a.quiet {
         eprintln!(
             "minewatch: ingested {} pieces of evidence ({} tied to a site, {} not); {} cases opened",

@@ -69,8 +69,7 @@ impl Drop for Slot {
 pub fn register(start: usize, len: usize) -> io::Result<Slot> {
     install()?;
     for (i, e) in TABLE.iter().enumerate() {
-        if e
-            .state
+        if e.state
             .compare_exchange(FREE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
             .is_ok()
         {

@@ -192,12 +192,19 @@ mod tests {
         // The kept bytes, and the zero-filled rest of their page, read as the file has them.
         assert_eq!(sum, keep as u64 * 0xab);
         let lost = m.lost_from().unwrap();
-        assert_eq!(lost, (5 * page()) as u64, "the first page wholly past the cut");
+        assert_eq!(
+            lost,
+            (5 * page()) as u64,
+            "the first page wholly past the cut"
+        );
         // A second map of another file is not disturbed, and its own loss is its own.
         let other = dir.path().join("other");
         std::fs::write(&other, vec![1u8; 3 * page()]).unwrap();
         let m2 = MappedFile::open(&other).unwrap();
-        assert_eq!(m2.bytes().iter().map(|&x| u64::from(x)).sum::<u64>(), 3 * page() as u64);
+        assert_eq!(
+            m2.bytes().iter().map(|&x| u64::from(x)).sum::<u64>(),
+            3 * page() as u64
+        );
         assert_eq!(m2.lost_from(), None);
     }
 

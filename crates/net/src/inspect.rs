@@ -512,7 +512,12 @@ mod tests {
             let mut seq = [0, 0];
             let req = format!("POST / HTTP/1.1\r\nHost: pool\r\nContent-Length: {len}\r\n\r\n");
             feed(&mut ins, 0, &mut seq, req.as_bytes());
-            feed(&mut ins, 0, &mut seq, br#"{"method": "getwork", "params": [], "id": 0}"#);
+            feed(
+                &mut ins,
+                0,
+                &mut seq,
+                br#"{"method": "getwork", "params": [], "id": 0}"#,
+            );
             assert!(ins.dirs[0].buf.len() <= MAX_BUFFER, "{len}");
             if len > MAX_BUFFER {
                 assert_eq!(ins.oversized, 1, "{len}");
@@ -523,7 +528,12 @@ mod tests {
     /// A chunk size of `ffffffffffffffff` in a request: the direction is given up, no panic.
     #[test]
     fn a_chunk_size_at_the_extreme_costs_no_scan() {
-        for size in ["ffffffffffffffff", "fffffffffffffffe", "10000000000000000", "40001"] {
+        for size in [
+            "ffffffffffffffff",
+            "fffffffffffffffe",
+            "10000000000000000",
+            "40001",
+        ] {
             let mut ins = Inspector::default();
             let mut seq = [0, 0];
             let req = format!(

@@ -11,8 +11,8 @@ use pcap_file::pcap::PcapParser;
 use pcap_file::pcap::PcapTsResolution;
 use pcap_file::pcapng::{Block, PcapNgParseError, PcapNgParser};
 use std::borrow::Cow;
-use std::ops::ControlFlow;
 use std::fs::File;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 

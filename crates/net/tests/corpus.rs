@@ -317,3 +317,35 @@ fn mining_without_stratum_is_found_by_who_it_talks_to() {
                 .any(|e| e.starts_with("dns-resolved:"))
     }));
 }
+
+/// A detection's evidence codes alone support its confidence: what the server recomputes for
+/// an uploaded detection is never above what the scan said, and still above the report
+/// threshold for every protocol-level session of the corpus.
+#[test]
+fn evidence_codes_alone_support_each_protocol_sessions_confidence() {
+    use minewatch_net::proto::stratum::signal::confidence_of_codes;
+    let c = corpus();
+    let refs: Vec<&Scenario> = c.iter().collect();
+    let found = scan_bytes("all.pcapng", &write_pcapng(&refs), 1);
+    let mut checked = 0;
+    for d in &found {
+        let m = &d.mining;
+        if !matches!(m.detector.as_str(), "stratum" | "getwork" | "stratum-v2") {
+            continue;
+        }
+        let from_codes = confidence_of_codes(m.evidence.iter().map(String::as_str));
+        assert!(
+            from_codes <= m.confidence + 1e-3,
+            "{:?}: codes {from_codes} above {}",
+            m.evidence,
+            m.confidence
+        );
+        assert!(
+            from_codes >= minewatch_net::session::REPORT_THRESHOLD,
+            "{:?}: codes support only {from_codes}",
+            m.evidence
+        );
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked}");
+}

@@ -778,10 +778,19 @@ pub async fn ingest_upload(
         .collect::<String>();
     let label = format!("upload:{}:{name}", user.name);
     let actor = user.name.clone();
+    let region = user.region.clone();
     let (lines, power) = match crate::upload::sniff(&body) {
         crate::upload::Kind::JsonLines => (body, None),
         crate::upload::Kind::MeterCsv => {
-            let profiles = s.db(registry::meter_profiles).await?;
+            // Only the meters of the uploader's regions are scored against their profiles.
+            let scope = region.clone();
+            let profiles = s
+                .db(move |c| {
+                    let mut p = registry::meter_profiles(c)?;
+                    p.retain(|m| m.region_code.starts_with(&scope));
+                    Ok(p)
+                })
+                .await?;
             let n = name.clone();
             let (lines, summary) = tokio::task::spawn_blocking(move || {
                 crate::upload::score_readings(&body, &n, profiles)
@@ -793,21 +802,23 @@ pub async fn ingest_upload(
     };
     let done = s
         .db(move |c| {
-            let mut report = minewatch_store::ingest::IngestReport::default();
-            minewatch_store::ingest::ingest_reader(
-                c,
-                std::io::Cursor::new(lines),
-                &label,
-                Some(department),
-                &mut report,
-            )?;
-            minewatch_store::ingest::retry_wallets(c)?;
-            let fused = cases::fuse(c)?;
-            let detail =
-                serde_json::json!({"name": label, "new": report.new, "refused": report.bad_count,
-            "cases_opened": fused.opened, "meters_scored": power.as_ref().map(|p| p.meters)})
-                .to_string();
+            // The import, its fusion and its audit entry are one change: all or nothing.
             c.transaction(|c| {
+                let rules = minewatch_store::ingest::Rules {
+                    department: Some(department),
+                    region: &region,
+                    confidence: Some(&crate::upload::justified_confidence),
+                };
+                let source = minewatch_store::ingest::Source::Reader(
+                    label.clone(),
+                    Box::new(std::io::Cursor::new(lines)),
+                );
+                let r = minewatch_store::ingest::import(c, vec![source], &rules, true)?;
+                let detail = serde_json::json!({"name": label, "new": r.ingest.new,
+                    "refused": r.ingest.bad_count, "outside_region": r.ingest.outside_region,
+                    "confidence_lowered": r.ingest.confidence_lowered,
+                    "cases_opened": r.fused.opened, "meters_scored": power.as_ref().map(|p| p.meters)})
+                .to_string();
                 audit::append(
                     c,
                     time::now(),
@@ -815,11 +826,11 @@ pub async fn ingest_upload(
                     "evidence.upload",
                     "evidence",
                     &detail,
-                )
-            })?;
-            Ok(UploadReport {
-                ingest: report,
-                power,
+                )?;
+                Ok(UploadReport {
+                    ingest: r.ingest,
+                    power,
+                })
             })
         })
         .await;

@@ -116,7 +116,7 @@ pub fn score_readings(
     )
     .map_err(|e| match e {
         ReadError::Header { .. } => ApiError::BadRequest(e.to_string().replace(&prefix, "")),
-        ReadError::Io { .. } => ApiError::Internal(e.to_string()),
+        ReadError::Io { .. } | ReadError::Shrunk { .. } => ApiError::Internal(e.to_string()),
     })?;
     let scored = scorer.finish();
     let mut lines = Vec::new();
@@ -136,6 +136,50 @@ pub fn score_readings(
             .collect(),
     };
     Ok((lines, summary))
+}
+
+/// Detections that name a pool only through lists or behaviour: the highest confidence the
+/// scan gives them (a listed counterpart that also behaves like a pool, 0.95).
+const LISTED_OR_BEHAVING: f64 = 0.95;
+/// A DNS lookup of a pool name is an intention, never more (the scan's 0.6).
+const LOOKUP: f64 = 0.6;
+/// Detectors this server does not know.
+const UNKNOWN_DETECTOR: f64 = 0.5;
+
+/// The confidence an uploaded line's own facts support; never above what the line claims.
+/// Sessions seen at the protocol level are recomputed from their evidence codes with the
+/// scan's own weights (`minewatch_net`); list and behaviour findings are held to the highest
+/// value the scan gives their detector; meter scores computed elsewhere to the suspicion
+/// threshold (to be scored here, upload the readings); chain steps are scored by the store's
+/// own rules when parsed. docs/SECURITY.md has the reasons.
+pub fn justified_confidence(e: &minewatch_store::evidence::Evidence, v: &serde_json::Value) -> f64 {
+    use minewatch_store::evidence::Stream;
+    let ceiling = match e.stream {
+        Stream::Network => match e.detector.as_str() {
+            "stratum" | "getwork" | "stratum-v2" => {
+                let codes = v
+                    .pointer("/mining/evidence")
+                    .and_then(serde_json::Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(serde_json::Value::as_str)
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                f64::from(minewatch_net::proto::stratum::signal::confidence_of_codes(
+                    codes,
+                ))
+            }
+            "pool-dns" => LOOKUP,
+            "pool-sni" | "pool-http" | "pool-ip" | "browser-miner" | "behaviour" => {
+                LISTED_OR_BEHAVING
+            }
+            _ => UNKNOWN_DETECTOR,
+        },
+        Stream::Grid => ScoreConfig::default().threshold,
+        _ => 1.0,
+    };
+    e.confidence.min(ceiling)
 }
 
 #[cfg(test)]

@@ -61,7 +61,13 @@ fn setup(dir: &std::path::Path, target: String) -> Fixture {
         registry::import(&mut store.conn, f, None).unwrap();
     }
     let mut r = IngestReport::default();
-    ingest_file(&mut store.conn, &ev, None, &mut r).unwrap();
+    ingest_file(
+        &mut store.conn,
+        &ev,
+        &minewatch_store::ingest::Rules::default(),
+        &mut r,
+    )
+    .unwrap();
     cases::fuse(&mut store.conn).unwrap();
     let all = cases::list(&mut store.conn, &cases::Filter::default()).unwrap();
     let case_of = |site: &str| all.iter().find(|c| c.site_id == site).unwrap().case_id;
@@ -374,6 +380,45 @@ async fn roles_regions_and_masking() {
                         (Some(1), Some(1), Some(1)),
                         "{who}: {r}"
                     );
+                    // A line tied to the Sichuan meter: refused for a user scoped to Inner
+                    // Mongolia, whatever it claims; its confidence is held to the threshold.
+                    let day = 1
+                        + 2 * ROLES.iter().position(|r| *r == role).unwrap_or(0)
+                        + usize::from(!region.is_empty());
+                    let line = json!({"meter_id": "M2", "score": 0.99, "suspected": true, "mining_kw": 5.0,
+                        "window_start": "2024-03-01", "window_end": format!("2024-03-{day:02}"), "reasons": []});
+                    let (st, r) = post_raw(
+                        &f.app,
+                        "/api/v1/evidence?name=elsewhere.jsonl",
+                        &t,
+                        line.to_string(),
+                    )
+                    .await;
+                    assert_eq!(st, StatusCode::OK, "{who}: {r}");
+                    if region.is_empty() {
+                        assert_eq!(
+                            (r["new"].as_u64(), r["outside_region"].as_u64()),
+                            (Some(1), Some(0)),
+                            "{who}: {r}"
+                        );
+                        assert_eq!(r["confidence_lowered"].as_u64(), Some(1), "{who}: {r}");
+                    } else {
+                        assert_eq!(
+                            (
+                                r["new"].as_u64(),
+                                r["outside_region"].as_u64(),
+                                r["bad_count"].as_u64()
+                            ),
+                            (Some(0), Some(1), Some(1)),
+                            "{who}: {r}"
+                        );
+                        assert!(
+                            r["bad"][0]["message"]
+                                .as_str()
+                                .is_some_and(|m| m.contains("outside your region")),
+                            "{who}: {r}"
+                        );
+                    }
                 }
                 // Reports within scope; the audit chain for those who check it.
                 let (st, rep) = call(&f.app, "GET", "/api/v1/report/regions", Some(&t), None).await;
@@ -480,9 +525,17 @@ async fn roles_regions_and_masking() {
             None,
         )
         .await;
+        // Only the Sichuan case has network evidence: the network department's own upload
+        // for its meter above (the Inner Mongolia user's was refused).
+        let ids: Vec<&Value> = page["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["case_id"])
+            .collect();
         assert_eq!(
-            (st, page["cases"].as_array().unwrap().len()),
-            (StatusCode::OK, 0),
+            (st, ids),
+            (StatusCode::OK, vec![&json!(f.sc_case)]),
             "{l}: {page}"
         );
         // Validation: clear 4xx, never a 5xx.
@@ -827,5 +880,59 @@ async fn meter_readings_uploaded_as_csv_are_scored_and_imported() {
                 .starts_with("wrong.csv: line 1: need columns"),
             "{l}: {body}"
         );
+    }
+}
+
+/// An uploaded detection is held to what its own facts support: a scan line that claims 1.0
+/// with only a CryptoNote login as evidence is stored at the login's weight; a line whose codes
+/// are a whole Stratum exchange keeps its confidence; the audit entry names the lowering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploaded_confidence_is_recomputed_from_the_lines_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, f) in fixtures(dir.path(), "upload_confidence").await {
+        let t = token(&f, Role::Network, "");
+        let scan = |port: u16, confidence: f64, codes: &[&str]| {
+            json!({"@timestamp": "2024-03-01T00:00:00Z",
+                "event": {"kind": "alert", "dataset": "minewatch.scan", "start": "2024-03-01T00:00:00Z", "end": "2024-03-01T00:10:00Z"},
+                "source": {"ip": "198.51.100.7", "port": port}, "destination": {"ip": "203.0.113.1", "port": 3333},
+                "mining": {"detector": "stratum", "dialect": "cryptonote", "confidence": confidence, "evidence": codes}})
+            .to_string()
+        };
+        let body = format!(
+            "{}\n{}\n",
+            scan(40001, 1.0, &["method:login"]),
+            scan(
+                40002,
+                0.99,
+                &[
+                    "method:mining.subscribe",
+                    "method:mining.authorize",
+                    "push:mining.notify"
+                ]
+            )
+        );
+        let (st, r) = post_raw(&f.app, "/api/v1/evidence?name=forged.jsonl", &t, body).await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {r}");
+        assert_eq!(r["new"].as_u64(), Some(2), "{engine}: {r}");
+        assert_eq!(r["confidence_lowered"].as_u64(), Some(1), "{engine}: {r}");
+        let target = f.target.clone();
+        let stored = tokio::task::spawn_blocking(move || {
+            let mut s = Store::open(&target).unwrap();
+            s.conn
+                .query(
+                    "SELECT subject_port, confidence FROM evidence WHERE source_file LIKE ? \
+                     ORDER BY subject_port",
+                    &["upload:%forged%".into()],
+                )
+                .unwrap()
+                .iter()
+                .map(|r| (r.int(0), r.real(1)))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+        assert_eq!(stored.len(), 2, "{engine}");
+        assert!((stored[0].1 - 0.5).abs() < 1e-6, "{engine}: {stored:?}");
+        assert!((stored[1].1 - 0.99).abs() < 1e-6, "{engine}: {stored:?}");
     }
 }

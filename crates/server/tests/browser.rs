@@ -152,7 +152,13 @@ fn store_with_cases(dir: &Path) -> String {
     for f in &files {
         registry::import(&mut store.conn, f, None).unwrap();
     }
-    ingest_file(&mut store.conn, &ev, None, &mut IngestReport::default()).unwrap();
+    ingest_file(
+        &mut store.conn,
+        &ev,
+        &minewatch_store::ingest::Rules::default(),
+        &mut IngestReport::default(),
+    )
+    .unwrap();
     cases::fuse(&mut store.conn).unwrap();
     let hash = auth::hash_password("s3cret-pass").unwrap();
     users::add(&mut store.conn, "li.wei", Role::Coordination, "", &hash, 0).unwrap();

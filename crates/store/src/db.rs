@@ -145,6 +145,8 @@ pub enum Conn {
         client: Box<postgres::Client>,
         /// Prepared statements by their `?` text.
         prepared: HashMap<String, postgres::Statement>,
+        /// Transactions open on this connection (nested ones are savepoints).
+        depth: usize,
     },
 }
 
@@ -161,6 +163,7 @@ impl Conn {
             let mut conn = Conn::Postgres {
                 client: Box::new(client),
                 prepared: HashMap::new(),
+                depth: 0,
             };
             conn.batch("SET client_min_messages = warning")?;
             Ok(conn)
@@ -208,7 +211,9 @@ impl Conn {
                 let mut st = c.prepare_cached(sql)?;
                 Ok(st.execute(rusqlite::params_from_iter(params.iter()))? as u64)
             }
-            Conn::Postgres { client, prepared } => {
+            Conn::Postgres {
+                client, prepared, ..
+            } => {
                 let st = pg_statement(client, prepared, sql)?;
                 let refs: Vec<&(dyn PgToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
@@ -234,7 +239,9 @@ impl Conn {
                 }
                 Ok(out)
             }
-            Conn::Postgres { client, prepared } => {
+            Conn::Postgres {
+                client, prepared, ..
+            } => {
                 let st = pg_statement(client, prepared, sql)?;
                 let refs: Vec<&(dyn PgToSql + Sync)> =
                     params.iter().map(|p| p as &(dyn PgToSql + Sync)).collect();
@@ -266,7 +273,9 @@ impl Conn {
                 }
                 Ok(())
             }
-            Conn::Postgres { client, prepared } => {
+            Conn::Postgres {
+                client, prepared, ..
+            } => {
                 use postgres::fallible_iterator::FallibleIterator;
                 let st = pg_statement(client, prepared, sql)?;
                 let mut rows = client.query_raw(&st, params.iter())?;
@@ -283,11 +292,43 @@ impl Conn {
         Ok(self.query(sql, params)?.into_iter().next())
     }
 
+    /// Whether a transaction is open on this connection.
+    fn in_transaction(&self) -> bool {
+        match self {
+            Conn::Sqlite(c) => !c.is_autocommit(),
+            Conn::Postgres { depth, .. } => *depth > 0,
+        }
+    }
+
+    fn set_depth(&mut self, by: isize) {
+        if let Conn::Postgres { depth, .. } = self {
+            *depth = depth.saturating_add_signed(by);
+        }
+    }
+
     /// Runs `f` inside one transaction: committed when it returns `Ok`, rolled back otherwise.
+    /// Inside another transaction it is a savepoint of it, so that a step that is atomic on its
+    /// own (a batch of an import) can also be one part of a larger change that is atomic as a
+    /// whole (an upload with its fusion and its audit entry).
     pub fn transaction<T>(
         &mut self,
         f: impl FnOnce(&mut Conn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
+        if self.in_transaction() {
+            self.batch("SAVEPOINT minewatch_nested")?;
+            return match f(self) {
+                Ok(v) => {
+                    self.batch("RELEASE SAVEPOINT minewatch_nested")?;
+                    Ok(v)
+                }
+                Err(e) => {
+                    let _ = self.batch(
+                        "ROLLBACK TO SAVEPOINT minewatch_nested; RELEASE SAVEPOINT minewatch_nested",
+                    );
+                    Err(e)
+                }
+            };
+        }
         // SQLite: take the write lock at BEGIN. A deferred transaction that reads and then
         // writes fails at once with "database is locked" when another writer got in between
         // (the busy timeout does not cover that upgrade); IMMEDIATE waits its turn instead.
@@ -295,18 +336,18 @@ impl Conn {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
             Dialect::Postgres => "BEGIN",
         })?;
-        match f(self) {
-            Ok(v) => {
-                self.batch("COMMIT")?;
-                Ok(v)
-            }
+        self.set_depth(1);
+        let r = match f(self) {
+            Ok(v) => self.batch("COMMIT").map(|()| v),
             Err(e) => {
                 // The original error is what the caller needs; a failed rollback on a broken
                 // connection adds nothing to it.
                 let _ = self.batch("ROLLBACK");
                 Err(e)
             }
-        }
+        };
+        self.set_depth(-1);
+        r
     }
 }
 

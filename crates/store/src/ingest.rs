@@ -21,6 +21,23 @@ use crate::evidence::{Evidence, Parsed, Subject, parse_line};
 use crate::registry::{BAD_ROWS_KEPT, BadRow};
 use crate::time;
 
+/// Who an import is for, and what it may do.
+#[derive(Clone, Copy, Default)]
+pub struct Rules<'a> {
+    /// The department recorded on the evidence (default: the stream's own).
+    pub department: Option<&'a str>,
+    /// The GB/T 2260 prefix of the regions the import may touch ("" for everywhere): a line
+    /// tied to a site outside it is refused, before and after the wallet retry.
+    pub region: &'a str,
+    /// Recomputes a line's confidence from the facts it carries, for lines from outside the
+    /// process (uploads): given the evidence as parsed and the line as JSON, the confidence to
+    /// store. None keeps the line's own (the operator's `minewatch ingest`).
+    pub confidence: Option<&'a Recompute>,
+}
+
+/// A confidence recomputation: (evidence as parsed, the line) to the confidence to store.
+pub type Recompute = dyn Fn(&Evidence, &serde_json::Value) -> f64 + Sync;
+
 /// Lines per transaction.
 pub const BATCH: usize = 2000;
 
@@ -46,6 +63,11 @@ pub struct IngestReport {
     pub attributed: u64,
     /// New rows no registry entry explains (kept, listed by `cases unattributed`).
     pub unattributed: u64,
+    /// Lines refused because the site they name lies outside the importer's region (also
+    /// counted in `bad_count`).
+    pub outside_region: u64,
+    /// Lines whose confidence was recomputed lower than the line claimed.
+    pub confidence_lowered: u64,
     /// Lines refused.
     pub bad_count: u64,
     /// The first refused lines with file, line and reason.
@@ -166,15 +188,22 @@ fn insert_sql(rows: usize) -> String {
     )
 }
 
+/// The condition on a row's `site_id` for a site outside the region prefix bound twice.
+const OUTSIDE: &str = "site_id NOT IN (SELECT site_id FROM sites \
+     WHERE substr(region_code, 1, length(?)) = ?)";
+
 fn store(
     conn: &mut Conn,
     batch: &mut Vec<Evidence>,
+    file: &str,
+    rules: &Rules<'_>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     if batch.is_empty() {
         return Ok(());
     }
     let read = batch.len() as u64;
+    let outside_before = report.outside_region;
     // The same observation twice in one batch is one row.
     let mut ids = std::collections::HashSet::with_capacity(batch.len());
     batch.retain(|e| ids.insert(e.id.clone()));
@@ -201,7 +230,32 @@ fn store(
             &format!("DELETE FROM {STAGING} WHERE id IN (SELECT id FROM evidence)"),
             &[],
         )?;
-        let (tied, untied) = attribute_pending(c, STAGING)?;
+        let (mut tied, untied) = attribute_pending(c, STAGING)?;
+        if !rules.region.is_empty() {
+            let outside = c.query(
+                &format!(
+                    "SELECT source_line FROM {STAGING} WHERE site_id IS NOT NULL AND {OUTSIDE} \
+                     ORDER BY source_line"
+                ),
+                &[rules.region.into(), rules.region.into()],
+            )?;
+            for r in &outside {
+                refuse(
+                    report,
+                    file,
+                    r.int(0) as u64,
+                    format!(
+                        "the site this line is tied to lies outside your region {}",
+                        rules.region
+                    ),
+                );
+            }
+            report.outside_region += outside.len() as u64;
+            tied -= c.execute(
+                &format!("DELETE FROM {STAGING} WHERE site_id IS NOT NULL AND {OUTSIDE}"),
+                &[rules.region.into(), rules.region.into()],
+            )?;
+        }
         let new = c.execute(
             &format!(
                 "INSERT INTO evidence SELECT * FROM {STAGING} WHERE 1 = 1 \
@@ -221,7 +275,7 @@ fn store(
         Ok((new, tied, untied))
     })?;
     report.new += new;
-    report.known += read - new;
+    report.known += read - new - (report.outside_region - outside_before);
     report.attributed += tied;
     report.unattributed += untied;
     batch.clear();
@@ -232,7 +286,7 @@ fn store(
 pub fn ingest_file(
     conn: &mut Conn,
     path: &Path,
-    department: Option<&str>,
+    rules: &Rules<'_>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
     let file = path.display().to_string();
@@ -241,7 +295,7 @@ pub fn ingest_file(
         source,
     };
     let reader = BufReader::new(std::fs::File::open(path).map_err(io)?);
-    ingest_reader(conn, reader, &file, department, report)
+    ingest_reader(conn, reader, &file, rules, report)
 }
 
 /// Reads JSON lines from any reader (an upload, a pipe) into the store; `file` names the
@@ -250,9 +304,10 @@ pub fn ingest_reader(
     conn: &mut Conn,
     reader: impl BufRead,
     file: &str,
-    department: Option<&str>,
+    rules: &Rules<'_>,
     report: &mut IngestReport,
 ) -> Result<(), StoreError> {
+    let department = rules.department;
     let file = file.to_string();
     report.files += 1;
     let mut batch = Vec::with_capacity(BATCH);
@@ -270,16 +325,27 @@ pub fn ingest_reader(
         }
         report.lines += 1;
         match parse_line(&line, &file, line_no, department) {
-            Ok(Parsed::Evidence(e)) => batch.push(*e),
+            Ok(Parsed::Evidence(mut e)) => {
+                if let Some(recompute) = rules.confidence
+                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                {
+                    let c = recompute(&e, &v).clamp(0.0, 1.0);
+                    if c < e.confidence {
+                        report.confidence_lowered += 1;
+                    }
+                    e.confidence = c;
+                }
+                batch.push(*e)
+            }
             Ok(Parsed::BelowThreshold) => report.below_threshold += 1,
             Ok(Parsed::Context) => report.context += 1,
             Err(msg) => refuse(report, &file, line_no, msg),
         }
         if batch.len() >= BATCH {
-            store(conn, &mut batch, report)?;
+            store(conn, &mut batch, &file, rules, report)?;
         }
     }
-    store(conn, &mut batch, report)
+    store(conn, &mut batch, &file, rules, report)
 }
 
 fn refuse(report: &mut IngestReport, file: &str, line: u64, message: String) {
@@ -315,4 +381,78 @@ pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
 /// returns how many rows found one.
 pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {
     retry(conn, "1 = 1")
+}
+
+/// Where an import's lines come from.
+pub enum Source<'a> {
+    /// A file of JSON lines.
+    File(&'a Path),
+    /// Lines from a reader (an upload, a pipe), with the name they go by in provenance.
+    Reader(String, Box<dyn BufRead + 'a>),
+}
+
+/// What an import came to: the lines stored and the cases they moved.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct ImportReport {
+    /// The lines, rows and refusals.
+    #[serde(flatten)]
+    pub ingest: IngestReport,
+    /// What folding into cases did (all zeros when not folded).
+    pub fused: crate::cases::FuseReport,
+}
+
+/// The one import path, for `minewatch ingest`, uploads to the server, the demo and the coming
+/// broker consumer: store every source's lines and tie them to sites, try the wallet evidence
+/// that had no site again (a session naming the wallet may just have arrived), refuse what a
+/// region-scoped importer may not touch, and fold the new evidence into cases unless `fuse` is
+/// false. The counts of rows tied late to a site move from `unattributed` to `attributed`.
+/// Inside a caller's transaction it is one part of that transaction.
+pub fn import(
+    conn: &mut Conn,
+    sources: Vec<Source<'_>>,
+    rules: &Rules<'_>,
+    fuse: bool,
+) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    let mut labels = Vec::new();
+    for src in sources {
+        match src {
+            Source::File(p) => {
+                labels.push(p.display().to_string());
+                ingest_file(conn, p, rules, &mut report.ingest)?;
+            }
+            Source::Reader(name, r) => {
+                ingest_reader(conn, r, &name, rules, &mut report.ingest)?;
+                labels.push(name);
+            }
+        }
+    }
+    let late = retry_wallets(conn)?;
+    let mut late_outside = 0;
+    if !rules.region.is_empty() {
+        // The retry may tie this import's wallet rows to a site outside the region.
+        for label in &labels {
+            late_outside += conn.execute(
+                &format!(
+                    "DELETE FROM evidence WHERE source_file = ? AND case_id IS NULL \
+                     AND site_id IS NOT NULL AND {OUTSIDE}"
+                ),
+                &[
+                    label.as_str().into(),
+                    rules.region.into(),
+                    rules.region.into(),
+                ],
+            )?;
+        }
+    }
+    let i = &mut report.ingest;
+    i.outside_region += late_outside;
+    i.bad_count += late_outside;
+    i.new = i.new.saturating_sub(late_outside);
+    i.attributed += late.saturating_sub(late_outside);
+    i.unattributed = i.unattributed.saturating_sub(late);
+    if fuse {
+        report.fused = crate::cases::fuse(conn)?;
+    }
+    Ok(report)
 }

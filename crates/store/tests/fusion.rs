@@ -129,7 +129,13 @@ fn evidence_file(dir: &Path) -> std::path::PathBuf {
 fn ingest(store: &mut Store, files: &[&Path]) -> IngestReport {
     let mut r = IngestReport::default();
     for f in files {
-        ingest_file(&mut store.conn, f, None, &mut r).unwrap();
+        ingest_file(
+            &mut store.conn,
+            f,
+            &minewatch_store::ingest::Rules::default(),
+            &mut r,
+        )
+        .unwrap();
     }
     cases::fuse(&mut store.conn).unwrap();
     r

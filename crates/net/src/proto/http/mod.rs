@@ -275,7 +275,10 @@ mod tests {
         assert_eq!(dechunk(b"5\r\nhel", 1024), Chunked::Partial);
         // Trailers are skipped up to their blank line.
         let t = b"1\r\na\r\n0\r\nX-T: 1\r\n\r\nrest";
-        assert_eq!(dechunk(t, 1024), Chunked::Complete(b"a".to_vec(), t.len() - 4));
+        assert_eq!(
+            dechunk(t, 1024),
+            Chunked::Complete(b"a".to_vec(), t.len() - 4)
+        );
         assert_eq!(dechunk(b"zz\r\n", 1024), Chunked::Invalid);
         assert_eq!(dechunk(b"2\r\nabcd\r\n", 1024), Chunked::Invalid);
     }
@@ -333,7 +336,11 @@ mod tests {
             ("-1", None),
         ] {
             let req = format!("POST / HTTP/1.1\r\nContent-Length: {v}\r\n\r\n");
-            assert_eq!(parse_head(req.as_bytes()).unwrap().content_length, want, "{v}");
+            assert_eq!(
+                parse_head(req.as_bytes()).unwrap().content_length,
+                want,
+                "{v}"
+            );
         }
     }
 }

@@ -710,6 +710,73 @@ fn classify_answer(m: &Message) -> Option<Signal> {
     }
 }
 
+/// The weight of an evidence code as [`Signal::code`] writes it: what a session's output alone
+/// supports, for checking the confidence of a detection that arrives from elsewhere (an upload
+/// to the server). The same values as [`Signal::weight`]; where two signals share a code (a
+/// CryptoNote login with and without an agent) the lower, so a confidence recomputed from codes
+/// is never above the one the scan computed. Codes no signal writes weigh nothing.
+pub fn code_weight(code: &str) -> f32 {
+    match code {
+        "method:mining.subscribe"
+        | "reply:mining.subscribe"
+        | "method:mining.authorize"
+        | "push:mining.notify"
+        | "method:mining.submit"
+        | "method:eth_submitLogin"
+        | "push:eth-work"
+        | "reply:eth_getWork"
+        | "method:eth_submitWork"
+        | "method:eth_submitHashrate"
+        | "reply:login-job"
+        | "push:job"
+        | "method:submit"
+        | "method:getwork"
+        | "method:getwork-submit"
+        | "reply:getwork"
+        | "method:getblocktemplate"
+        | "reply:getblocktemplate"
+        | "method:submitblock"
+        | "sv2:SetupConnection"
+        | "sv2:OpenMiningChannel"
+        | "sv2:SubmitShares" => 0.9,
+        "push:mining.set_difficulty"
+        | "push:mining.set_target"
+        | "method:mining.configure"
+        | "method:mining.extranonce.subscribe"
+        | "push:mining.set_extranonce" => 0.85,
+        "method:mining.get_transactions"
+        | "method:mining.suggest_difficulty"
+        | "method:mining.suggest_target"
+        | "push:mining.set_version_mask"
+        | "method:eth_getWork"
+        | "sv2:SetTarget"
+        | "sv2:NewMiningJob" => 0.8,
+        "method:login"
+        | "sv2:SetupConnection.Success"
+        | "sv2:SubmitShares.Success"
+        | "sv2:SubmitShares.Error" => 0.5,
+        "method:keepalived" | "method:getjob" => 0.4,
+        "push:client.reconnect" | "push:client.get_version" | "push:client.show_message" => 0.3,
+        // Other `mining.*` methods the classifier took for mining (OtherMiningMethod).
+        c if c.starts_with("method:mining.") => 0.5,
+        _ => 0.0,
+    }
+}
+
+/// The confidence that a session's evidence codes support, combined as a session combines
+/// its signals (`1 - Π(1 - w)`).
+pub fn confidence_of_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> f32 {
+    let mut seen: Vec<&str> = Vec::new();
+    let mut miss = 1.0f32;
+    for c in codes {
+        if !seen.contains(&c) {
+            seen.push(c);
+            miss *= 1.0 - code_weight(c);
+        }
+    }
+    1.0 - miss
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
