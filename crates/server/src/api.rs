@@ -100,6 +100,7 @@ pub async fn sign_in(
     s: &AppState,
     name: &str,
     password: &str,
+    client: Option<std::net::IpAddr>,
 ) -> Result<(HeaderValue, Me), ApiError> {
     let now = time::now();
     if name.is_empty() || name.len() > 64 || password.len() > 1024 {
@@ -107,18 +108,38 @@ pub async fn sign_in(
             "name or password too long or empty".into(),
         ));
     }
-    if !s.limiter.allowed(name, now) {
-        return Err(ApiError::TooMany(format!(
-            "too many failed log-ins for {name}; wait {} minutes",
-            auth::WINDOW_S / 60
-        )));
+    match s.limiter.check(name, client, now) {
+        Ok(()) => {}
+        Err(auth::Held::Name) => {
+            return Err(ApiError::TooMany(format!(
+                "too many failed log-ins for {name}; wait {} minutes",
+                auth::WINDOW_S / 60
+            )));
+        }
+        Err(auth::Held::Address) => {
+            return Err(ApiError::TooMany(format!(
+                "too many failed log-ins from this address; wait {} minutes",
+                auth::WINDOW_S / 60
+            )));
+        }
     }
     let n = name.to_string();
     let found = s.db(move |c| users::by_name(c, &n)).await?;
-    let user = match found {
-        Some((u, hash)) if !u.disabled && auth::check_password(password, &hash) => u,
+    // Every attempt costs one argon2 run, on the blocking pool: an unknown name is checked
+    // against a dummy hash and a disabled account's password is checked too, so the answer's
+    // time says nothing about which names exist.
+    let (user, hash) = match found {
+        Some((u, hash)) => (Some(u), hash),
+        None => (None, auth::dummy_hash().to_string()),
+    };
+    let pw = password.to_string();
+    let matches = tokio::task::spawn_blocking(move || auth::check_password(&pw, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(format!("password check failed: {e}")))?;
+    let user = match user {
+        Some(u) if matches && !u.disabled => u,
         _ => {
-            s.limiter.failed(name, now);
+            s.limiter.failed(name, client, now);
             let n = name.to_string();
             s.db(move |c| {
                 c.transaction(|c| audit::append(c, now, &n, "login.failed", "user", "{}"))
@@ -158,9 +179,11 @@ pub async fn sign_in(
     responses((status = 200, body = Me), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
 async fn login(
     State(s): State<AppState>,
+    client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     Json(req): Json<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let (cookie, me) = sign_in(&s, &req.name, &req.password).await?;
+    let client = client.map(|c| c.0.0.ip());
+    let (cookie, me) = sign_in(&s, &req.name, &req.password, client).await?;
     let mut headers = HeaderMap::new();
     headers.insert(header::SET_COOKIE, cookie);
     Ok((headers, Json(me)))

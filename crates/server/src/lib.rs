@@ -119,6 +119,18 @@ impl From<StoreError> for ApiError {
 pub struct ErrorBody {
     /// What went wrong.
     pub error: String,
+    /// For a server fault: the id under which the server's log has the details (which are
+    /// never sent: they may hold store or SQL text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+/// A fresh id for a server fault, to match an answer with the log line.
+fn fault_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let salt = auth::random_hex(4).unwrap_or_default();
+    format!("{salt}-{n}")
 }
 
 impl IntoResponse for ApiError {
@@ -132,13 +144,23 @@ impl IntoResponse for ApiError {
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (
-            status,
-            Json(ErrorBody {
-                error: self.to_string(),
-            }),
-        )
-            .into_response()
+        let body = match self {
+            ApiError::Internal(detail) => {
+                let id = fault_id();
+                eprintln!("minewatch serve: request {id}: internal error: {detail}");
+                ErrorBody {
+                    error: format!(
+                        "internal error (request {id}; the server's log has the details)"
+                    ),
+                    request_id: Some(id),
+                }
+            }
+            other => ErrorBody {
+                error: other.to_string(),
+                request_id: None,
+            },
+        };
+        (status, Json(body)).into_response()
     }
 }
 
@@ -183,7 +205,10 @@ pub async fn serve(target: &str, listen: &str) -> Result<(), ApiError> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot listen on {listen}: {e}")))?;
-    axum::serve(listener, app(state))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }

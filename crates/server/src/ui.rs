@@ -230,16 +230,34 @@ pub fn router() -> axum::Router<AppState> {
         )
 }
 
+/// Where to go back to after switching the language: the Referer's path on this server, and
+/// only a path: one that a browser would read as another host (`//evil.example/`,
+/// `/\\evil.example`) or that carries anything but printable ASCII becomes `/`.
+pub fn back_to(referer: &str) -> String {
+    let path = referer
+        .find("://")
+        .and_then(|i| {
+            let rest = referer.get(i + 3..)?;
+            rest.find('/').and_then(|j| rest.get(j..))
+        })
+        .unwrap_or("/");
+    let same_origin = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && path.bytes().all(|b| b.is_ascii_graphic());
+    if same_origin {
+        path.to_string()
+    } else {
+        "/".into()
+    }
+}
+
 async fn set_lang(Path(lang): Path<String>, headers: HeaderMap) -> Response {
     let value = if lang == "en" { "en" } else { "zh" };
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
-        .and_then(|r| {
-            r.find("://")
-                .and_then(|i| r[i + 3..].find('/').map(|j| r[i + 3 + j..].to_string()))
-        })
-        .unwrap_or_else(|| "/".into());
+        .map_or_else(|| "/".into(), back_to);
     let mut resp = Redirect::to(&back).into_response();
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={value}; Path=/; SameSite=Strict; Max-Age=31536000"
@@ -1002,6 +1020,28 @@ async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The language switch goes back to a path on this server, never to another host.
+    #[test]
+    fn the_language_switch_never_redirects_off_site() {
+        assert_eq!(back_to("https://mw.example/cases/7?x=1"), "/cases/7?x=1");
+        assert_eq!(back_to("https://mw.example"), "/");
+        for evil in [
+            "https://mw.example//evil.example/",
+            "https://mw.example/\\evil.example",
+            "http://mw.example/%0d%0aSet-Cookie:x",
+            "https://mw.example/a b",
+            "//evil.example/",
+            "javascript:alert(1)",
+        ] {
+            let b = back_to(evil);
+            assert!(
+                b == "/" || (b.starts_with('/') && !b.starts_with("//") && !b.contains('\\')),
+                "{evil} -> {b}"
+            );
+        }
+        assert_eq!(back_to("https://mw.example//evil.example/"), "/");
+    }
 
     fn step(wallet: &str, inflow: bool, party: &str, sat: i64) -> cases::TrailStep {
         cases::TrailStep {

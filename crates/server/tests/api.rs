@@ -936,3 +936,45 @@ async fn uploaded_confidence_is_recomputed_from_the_lines_facts() {
         assert!((stored[1].1 - 0.99).abs() < 1e-6, "{engine}: {stored:?}");
     }
 }
+
+/// A store failure answers 500 with a request id and no store or SQL text; the log line with
+/// the details carries the same id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_faults_answer_with_an_id_and_no_store_text() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, f) in fixtures(dir.path(), "fault_answers").await {
+        let target = f.target.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut s = Store::open(&target).unwrap();
+            s.conn.batch("DROP TABLE case_notes").unwrap();
+        })
+        .await
+        .unwrap();
+        let t = token(&f, Role::Coordination, "");
+        let (st, body) = call(
+            &f.app,
+            "GET",
+            &format!("/api/v1/cases/{}", f.im_case),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::INTERNAL_SERVER_ERROR, "{engine}: {body}");
+        let text = body.to_string().to_lowercase();
+        for leak in [
+            "case_notes",
+            "select",
+            "table",
+            "sqlite",
+            "postgres",
+            "relation",
+        ] {
+            assert!(!text.contains(leak), "{engine}: {leak} in {body}");
+        }
+        let id = body["request_id"].as_str().unwrap_or_default();
+        assert!(
+            !id.is_empty() && body["error"].as_str().unwrap_or_default().contains(id),
+            "{engine}: {body}"
+        );
+    }
+}

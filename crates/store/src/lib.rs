@@ -16,6 +16,9 @@ pub mod penalties;
 pub mod registry;
 pub mod report;
 pub mod schema;
+/// Test engines (a throwaway PostgreSQL database per test, `DROP DATABASE` by name): never in
+/// a build that ships, only in tests and with the `testing` feature that test crates turn on.
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod time;
 pub mod users;
