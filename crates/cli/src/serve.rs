@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use minewatch_store::users::{self, Role};
 use minewatch_store::{audit, time};
@@ -23,12 +23,61 @@ pub struct ServeArgs {
 /// User commands.
 #[derive(Subcommand)]
 pub enum UsersCommand {
-    /// Add a user; prints a one-time password.
+    /// Add a user; prints a one-time password, which must be changed at the first log-in.
     Add(AddArgs),
     /// Give a user an API token for machines; prints it once.
     Token(TokenArgs),
     /// List users.
     List(DbArg),
+    /// Disable a user: their sessions end and their tokens stop working.
+    Disable(NameArgs),
+    /// Enable a disabled user.
+    Enable(NameArgs),
+    /// Give a user a new one-time password (printed), ending their sessions.
+    ResetPassword(NameArgs),
+    /// API tokens: list them, revoke one.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+/// `users disable|enable|reset-password`.
+#[derive(Args)]
+pub struct NameArgs {
+    /// The user.
+    name: String,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// `users tokens …`.
+#[derive(Subcommand)]
+pub enum TokensCommand {
+    /// Every token (or one user's): public id, owner, label, made, expires, revoked.
+    List(TokenListArgs),
+    /// Revoke a token by its public id.
+    Revoke(RevokeArgs),
+}
+
+/// `users tokens list`.
+#[derive(Args)]
+pub struct TokenListArgs {
+    /// Only this user's.
+    #[arg(long)]
+    name: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+    #[command(flatten)]
+    db: DbArg,
+}
+
+/// `users tokens revoke`.
+#[derive(Args)]
+pub struct RevokeArgs {
+    /// The token's public id (12 hex digits, from `users tokens list`).
+    id: String,
+    #[command(flatten)]
+    db: DbArg,
 }
 
 /// `users add`.
@@ -56,6 +105,9 @@ pub struct TokenArgs {
     /// What the token is for.
     #[arg(long, default_value = "api")]
     label: String,
+    /// Days the token lasts (1 to 366).
+    #[arg(long, default_value_t = minewatch_server::accounts::TOKEN_DAYS)]
+    days: i64,
     #[command(flatten)]
     db: DbArg,
 }
@@ -95,8 +147,13 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Who the CLI acts as in the audit log.
+const CLI_ACTOR: &str = "minewatch";
+
 /// Runs a user command.
 pub fn users(c: UsersCommand) -> Result<ExitCode> {
+    use minewatch_server::accounts;
+    let now = time::now();
     match c {
         UsersCommand::Add(a) => {
             let role = Role::parse(&a.role).with_context(|| {
@@ -105,27 +162,11 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
                     a.role
                 )
             })?;
-            let password =
-                minewatch_server::auth::random_hex(12).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let hash = minewatch_server::auth::hash_password(&password)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let mut store = a.db.open()?;
-            let now = time::now();
-            store.conn.transaction(|c| {
-                let id = users::add(c, &a.name, role, &a.region, &hash, now)?;
-                audit::append(
-                    c,
-                    now,
-                    "minewatch",
-                    "user.add",
-                    &format!("user:{id}"),
-                    &serde_json::json!({"name": a.name, "role": role.name(), "region": a.region})
-                        .to_string(),
-                )?;
-                Ok(())
-            })?;
+            let password =
+                accounts::add_user(&mut store.conn, CLI_ACTOR, &a.name, role, &a.region, now)?;
             eprintln!(
-                "minewatch: user {} ({}, region {}) added; one-time password:",
+                "minewatch: user {} ({}, region {}) added; one-time password (to be changed at the first log-in):",
                 a.name,
                 role.name(),
                 if a.region.is_empty() {
@@ -138,27 +179,11 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
         }
         UsersCommand::Token(a) => {
             let mut store = a.db.open()?;
-            let Some((user, _)) = users::by_name(&mut store.conn, &a.name)? else {
-                bail!("no user {}", a.name);
-            };
-            let token =
-                minewatch_server::auth::random_hex(32).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let now = time::now();
-            store.conn.transaction(|c| {
-                users::add_token(c, user.user_id, &token, &a.label, now)?;
-                audit::append(
-                    c,
-                    now,
-                    "minewatch",
-                    "token.add",
-                    &format!("user:{}", user.user_id),
-                    &serde_json::json!({"label": a.label}).to_string(),
-                )?;
-                Ok(())
-            })?;
+            let (id, token) =
+                accounts::add_token(&mut store.conn, CLI_ACTOR, &a.name, &a.label, a.days, now)?;
             eprintln!(
-                "minewatch: API token for {} (send as 'Authorization: Bearer …'):",
-                a.name
+                "minewatch: API token {id} for {}, valid {} days (send as 'Authorization: Bearer …'):",
+                a.name, a.days
             );
             println!("{token}");
         }
@@ -168,16 +193,61 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
             write_records(
                 Format::resolve(None),
                 &list,
-                &["name", "role", "region", "disabled"],
+                &["name", "role", "region", "disabled", "must_change_password"],
                 |u| {
                     vec![
                         u.name.clone(),
                         u.role.name().into(),
                         u.region.clone(),
                         u.disabled.to_string(),
+                        u.must_change_password.to_string(),
                     ]
                 },
             )?;
+        }
+        UsersCommand::Disable(a) => {
+            let mut store = a.db.open()?;
+            accounts::set_disabled(&mut store.conn, CLI_ACTOR, &a.name, true, now)?;
+            eprintln!("minewatch: user {} disabled; their sessions ended", a.name);
+        }
+        UsersCommand::Enable(a) => {
+            let mut store = a.db.open()?;
+            accounts::set_disabled(&mut store.conn, CLI_ACTOR, &a.name, false, now)?;
+            eprintln!("minewatch: user {} enabled", a.name);
+        }
+        UsersCommand::ResetPassword(a) => {
+            let mut store = a.db.open()?;
+            let password = accounts::reset_password(&mut store.conn, CLI_ACTOR, &a.name, now)?;
+            eprintln!(
+                "minewatch: new one-time password for {} (to be changed at the next log-in):",
+                a.name
+            );
+            println!("{password}");
+        }
+        UsersCommand::Tokens(TokensCommand::List(a)) => {
+            let mut store = a.db.open()?;
+            let list = accounts::tokens(&mut store.conn, a.name.as_deref())?;
+            let at = |t: i64| time::format_instant(t);
+            write_records(
+                Format::resolve(a.format),
+                &list,
+                &["id", "user", "label", "created", "expires", "revoked"],
+                |t| {
+                    vec![
+                        t.id.clone(),
+                        t.user.clone(),
+                        t.label.clone(),
+                        at(t.created_at),
+                        at(t.expires_at),
+                        t.revoked_at.map(at).unwrap_or_default(),
+                    ]
+                },
+            )?;
+        }
+        UsersCommand::Tokens(TokensCommand::Revoke(a)) => {
+            let mut store = a.db.open()?;
+            accounts::revoke_token(&mut store.conn, CLI_ACTOR, &a.id, now)?;
+            eprintln!("minewatch: token {} revoked", a.id);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -68,7 +68,12 @@ pub fn department(role: Role) -> Option<&'static str> {
     }
 }
 
-/// May check the audit chain.
+/// May disable, enable and reset users and revoke tokens.
+pub fn may_manage_accounts(role: Role) -> bool {
+    matches!(role, Role::Admin)
+}
+
+/// Whether the role may check the audit chain.
 pub fn may_verify_audit(role: Role) -> bool {
     matches!(role, Role::Auditor | Role::Coordination | Role::Admin)
 }
@@ -135,6 +140,7 @@ mod tests {
             role,
             region: region.into(),
             disabled: false,
+            must_change_password: false,
         }
     }
 

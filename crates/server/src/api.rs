@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 
 use crate::auth::{self, Principal};
 use crate::{ApiError, AppState, ErrorBody};
-use crate::{access, changes};
+use crate::{access, accounts, changes};
 
 /// The largest request body accepted (evidence uploads).
 pub const UPLOAD_LIMIT: usize = 64 << 20;
@@ -46,6 +46,12 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(case_document))
         .routes(routes!(regions))
         .routes(routes!(verify_audit))
+        .routes(routes!(change_password))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(list_tokens))
+        .routes(routes!(revoke_token))
         .split_for_parts();
     let doc = api.to_json().unwrap_or_else(|_| "{}".into());
     router
@@ -81,6 +87,8 @@ pub struct Me {
     pub role: String,
     /// Region scope ("" for everywhere).
     pub region: String,
+    /// The password is a one-time one: change it before anything else.
+    pub must_change_password: bool,
     /// The CSRF secret to send as `X-CSRF-Token` with changes (sessions only).
     pub csrf: Option<String>,
 }
@@ -90,6 +98,7 @@ fn me_of(p: &Principal) -> Me {
         name: p.user.name.clone(),
         role: p.user.role.name().into(),
         region: p.user.region.clone(),
+        must_change_password: p.user.must_change_password,
         csrf: p.csrf.clone(),
     }
 }
@@ -860,4 +869,144 @@ pub async fn ingest_upload(
     // New evidence may open cases or move their figures.
     s.changed();
     done
+}
+
+/// A change of one's own password.
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    /// The password now (the one-time one, after a reset).
+    #[schema(max_length = 1024)]
+    pub old: String,
+    /// The new one.
+    #[schema(min_length = 12, max_length = 1024)]
+    pub new: String,
+}
+
+/// Changes the caller's own password (the only thing a user with a one-time password may do);
+/// the caller's other sessions end, this one too: log in again.
+#[utoipa::path(post, path = "/api/v1/password", request_body = PasswordChange,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn change_password(
+    State(s): State<AppState>,
+    p: Principal,
+    Json(req): Json<PasswordChange>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    accounts::check_new_password(&req.old, &req.new)?;
+    let name = p.user.name.clone();
+    let found = s.db(move |c| users::by_name(c, &name)).await?;
+    let Some((_, stored)) = found else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let (old, new) = (req.old, req.new);
+    let (matches, hash) = tokio::task::spawn_blocking(move || {
+        (
+            auth::check_password(&old, &stored),
+            auth::hash_password(&new),
+        )
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("password task failed: {e}")))?;
+    if !matches {
+        return Err(ApiError::Forbidden("the old password is wrong".into()));
+    }
+    let hash = hash?;
+    let user = p.user.clone();
+    s.db(move |c| accounts::change_password(c, &user, &hash, time::now()))
+        .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+fn admin(p: &Principal) -> Result<(), ApiError> {
+    if access::may_manage_accounts(p.user.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "the {} role cannot manage accounts",
+            p.user.role.name()
+        )))
+    }
+}
+
+/// Disables a user: their sessions end and their tokens stop working (administrators).
+#[utoipa::path(post, path = "/api/v1/users/{name}/disable", params(("name" = String, Path, description = "The user")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn disable_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin(&p)?;
+    if name == p.user.name {
+        return Err(ApiError::BadRequest(
+            "an administrator cannot disable themselves".into(),
+        ));
+    }
+    let actor = p.user.name.clone();
+    s.db(move |c| accounts::set_disabled(c, &actor, &name, true, time::now()))
+        .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// Enables a disabled user (administrators).
+#[utoipa::path(post, path = "/api/v1/users/{name}/enable", params(("name" = String, Path, description = "The user")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn enable_user(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin(&p)?;
+    let actor = p.user.name.clone();
+    s.db(move |c| accounts::set_disabled(c, &actor, &name, false, time::now()))
+        .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
+}
+
+/// A one-time password, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct OneTimePassword {
+    /// The password; the user must change it at their next log-in.
+    pub password: String,
+}
+
+/// Gives a user a new one-time password and ends their sessions (administrators).
+#[utoipa::path(post, path = "/api/v1/users/{name}/reset-password", params(("name" = String, Path, description = "The user")),
+    responses((status = 200, body = OneTimePassword), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn reset_password(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(name): Path<String>,
+) -> Result<Json<OneTimePassword>, ApiError> {
+    admin(&p)?;
+    let actor = p.user.name.clone();
+    let password = s
+        .db(move |c| accounts::reset_password(c, &actor, &name, time::now()))
+        .await?;
+    Ok(Json(OneTimePassword { password }))
+}
+
+/// Every API token (never the tokens themselves), for administrators.
+#[utoipa::path(get, path = "/api/v1/tokens",
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn list_tokens(
+    State(s): State<AppState>,
+    p: Principal,
+) -> Result<Json<Vec<users::TokenInfo>>, ApiError> {
+    admin(&p)?;
+    Ok(Json(s.db(|c| accounts::tokens(c, None)).await?))
+}
+
+/// Revokes an API token by its public id (administrators).
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", params(("id" = String, Path, description = "The token's public id (12 hex digits)")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+async fn revoke_token(
+    State(s): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    admin(&p)?;
+    let actor = p.user.name.clone();
+    s.db(move |c| accounts::revoke_token(c, &actor, &id, time::now()))
+        .await?;
+    Ok(Json(serde_json::json!({"ok": true})))
 }

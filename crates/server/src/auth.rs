@@ -257,10 +257,11 @@ impl FromRequestParts<AppState> for Principal {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_string);
         if let Some(token) = bearer {
-            let user = state.db(move |c| users::by_token(c, &token)).await?;
-            return user
+            let user = state.db(move |c| users::by_token(c, &token, now)).await?;
+            let p = user
                 .map(|user| Principal { user, csrf: None })
-                .ok_or(ApiError::Unauthenticated);
+                .ok_or(ApiError::Unauthenticated)?;
+            return must_change_first(p, parts);
         }
         let Some(token) = session_cookie(&parts.headers) else {
             return Err(ApiError::Unauthenticated);
@@ -277,11 +278,28 @@ impl FromRequestParts<AppState> for Principal {
                 return Err(ApiError::Forbidden("missing or wrong CSRF token".into()));
             }
         }
-        Ok(Principal {
-            user,
-            csrf: Some(csrf),
-        })
+        must_change_first(
+            Principal {
+                user,
+                csrf: Some(csrf),
+            },
+            parts,
+        )
     }
+}
+
+/// What a user whose password is a one-time one may reach: who they are, the change of
+/// password, logging out.
+pub const BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/api/v1/me", "/api/v1/password", "/api/v1/logout"];
+
+/// Holds a user with a one-time password to changing it: every other request is refused.
+fn must_change_first(p: Principal, parts: &Parts) -> Result<Principal, ApiError> {
+    if p.user.must_change_password && !BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
+        return Err(ApiError::Forbidden(
+            "the password is a one-time password: change it first (POST /api/v1/password)".into(),
+        ));
+    }
+    Ok(p)
 }
 
 #[cfg(test)]

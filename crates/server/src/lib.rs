@@ -7,6 +7,7 @@
 //! blocking pool, one pooled connection each.
 
 pub mod access;
+pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod cache;

@@ -52,6 +52,17 @@ fn t(lang: Lang, key: &str) -> &'static str {
         "name" => ("Name", "用户名"),
         "password" => ("Password", "密码"),
         "bad_login" => ("Wrong name or password.", "用户名或密码错误。"),
+        "change_password" => ("Change your password", "修改密码"),
+        "one_time" => (
+            "Your password is a one-time password: choose your own (at least 12 characters), then log in with it.",
+            "当前密码为一次性密码：请设置新密码（至少 12 个字符），然后用新密码登录。",
+        ),
+        "old_password" => ("Current password", "当前密码"),
+        "new_password" => ("New password", "新密码"),
+        "bad_password" => (
+            "Not changed: check the current password; the new one needs 12 characters and must differ.",
+            "未修改：请检查当前密码；新密码至少 12 个字符且不能与旧密码相同。",
+        ),
         "too_many" => (
             "Too many failed attempts; wait five minutes.",
             "失败次数过多，请五分钟后再试。",
@@ -200,6 +211,9 @@ async fn viewer(s: &AppState, headers: &HeaderMap) -> Result<(User, String), Res
     };
     let now = time::now();
     match s.db(move |c| users::session(c, &token, now)).await {
+        Ok(Some(found)) if found.0.must_change_password => {
+            Err(Redirect::to("/password").into_response())
+        }
         Ok(Some(found)) => Ok(found),
         Ok(None) => Err(Redirect::to("/login").into_response()),
         Err(e) => Err(e.into_response()),
@@ -216,6 +230,7 @@ pub fn router() -> axum::Router<AppState> {
         .route("/cases", get(case_list))
         .route("/cases/{id}", get(case_page))
         .route("/upload", get(upload_form))
+        .route("/password", get(password_form))
         .route(
             "/assets/app.js",
             get(|| async {
@@ -1015,6 +1030,45 @@ async fn upload_form(State(s): State<AppState>, headers: HeaderMap) -> Response 
         t(lang, "save")
     );
     page(lang, Some((&user, &csrf)), t(lang, "upload"), &body).into_response()
+}
+
+/// The change of one's own password: the only page a user with a one-time password reaches.
+async fn password_form(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&headers);
+    let Some(token) = session_cookie(&headers) else {
+        return Redirect::to("/login").into_response();
+    };
+    let now = time::now();
+    let (user, csrf) = match s.db(move |c| users::session(c, &token, now)).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Redirect::to("/login").into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let body = format!(
+        "<div class=\"card\" style=\"max-width:28em;margin:3em auto\"><h2>{}</h2><p>{}</p>\
+         <form id=\"password-form\" data-api=\"/api/v1/password\" data-then=\"/login\" data-e400=\"{bad}\" data-e403=\"{bad}\" \
+         class=\"inline\" style=\"flex-direction:column;align-items:stretch\">\
+         <label>{}<input name=\"old\" id=\"old\" type=\"password\" autocomplete=\"current-password\" required></label>\
+         <label>{}<input name=\"new\" id=\"new\" type=\"password\" autocomplete=\"new-password\" minlength=\"12\" required></label>\
+         <button id=\"do-password\">{}</button></form></div>",
+        t(lang, "change_password"),
+        if user.must_change_password {
+            t(lang, "one_time")
+        } else {
+            ""
+        },
+        t(lang, "old_password"),
+        t(lang, "new_password"),
+        t(lang, "save"),
+        bad = t(lang, "bad_password"),
+    );
+    page(
+        lang,
+        Some((&user, &csrf)),
+        t(lang, "change_password"),
+        &body,
+    )
+    .into_response()
 }
 
 #[cfg(test)]

@@ -82,7 +82,7 @@ fn setup(dir: &std::path::Path, target: String) -> Fixture {
             let hash = auth::hash_password("pw-of-".to_string().as_str()).unwrap();
             let id = users::add(&mut store.conn, &name, role, region, &hash, 0).unwrap();
             let token = auth::random_hex(32).unwrap();
-            users::add_token(&mut store.conn, id, &token, "test", 0).unwrap();
+            users::add_token(&mut store.conn, id, &token, "test", 0, i64::MAX).unwrap();
             tokens.push((role, region, token));
         }
     }
@@ -976,5 +976,259 @@ async fn server_faults_answer_with_an_id_and_no_store_text() {
             !id.is_empty() && body["error"].as_str().unwrap_or_default().contains(id),
             "{engine}: {body}"
         );
+    }
+}
+
+/// Logs in; the session cookie and the answer.
+async fn log_in(
+    app: &axum::Router,
+    name: &str,
+    password: &str,
+) -> (StatusCode, Option<String>, Value) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"name": name, "password": password}).to_string(),
+        ))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let cookie = resp
+        .headers()
+        .get(header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        cookie,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// A request with a session cookie (and its CSRF secret for changes).
+async fn with_cookie(
+    app: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: &str,
+    csrf: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header(header::COOKIE, cookie)
+        .header(auth::CSRF_HEADER, csrf);
+    if body.is_some() {
+        req = req.header(header::CONTENT_TYPE, "application/json");
+    }
+    let req = req
+        .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+        .unwrap();
+    answer(app, req).await
+}
+
+/// Accounts over their life, from the API as an administrator would drive them: disabling
+/// ends sessions and stops tokens; a reset gives a one-time password that opens nothing but its
+/// own change; tokens expire and can be revoked; only administrators may do any of it, and
+/// each step is in the audit log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accounts_are_disabled_reset_and_their_tokens_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    for (engine, f) in fixtures(dir.path(), "accounts").await {
+        let admin = token(&f, Role::Admin, "");
+        let coordinator = token(&f, Role::Coordination, "");
+        // Only administrators manage accounts.
+        for uri in [
+            "/api/v1/users/li.wei/disable",
+            "/api/v1/users/li.wei/enable",
+            "/api/v1/users/li.wei/reset-password",
+        ] {
+            let (st, _) = call(&f.app, "POST", uri, Some(&coordinator), None).await;
+            assert_eq!(st, StatusCode::FORBIDDEN, "{engine}: {uri}");
+        }
+        let (st, _) = call(&f.app, "GET", "/api/v1/tokens", Some(&coordinator), None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{engine}");
+        // Disabled: the open session ends, log-ins fail, the user's tokens stop working.
+        let (st, cookie, me) = log_in(&f.app, "li.wei", "s3cret-pass").await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {me}");
+        let (cookie, csrf) = (cookie.unwrap(), me["csrf"].as_str().unwrap().to_string());
+        let (st, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/users/li.wei/disable",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {r}");
+        let (st, _) = with_cookie(&f.app, "GET", "/api/v1/me", &cookie, &csrf, None).await;
+        assert_eq!(
+            st,
+            StatusCode::UNAUTHORIZED,
+            "{engine}: the session outlived the disabling"
+        );
+        assert_eq!(
+            log_in(&f.app, "li.wei", "s3cret-pass").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (st, _) = call(
+            &f.app,
+            "POST",
+            "/api/v1/users/li.wei/enable",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{engine}");
+        assert_eq!(
+            log_in(&f.app, "li.wei", "s3cret-pass").await.0,
+            StatusCode::OK
+        );
+        // Reset: a one-time password that opens only its own change.
+        let (st, r) = call(
+            &f.app,
+            "POST",
+            "/api/v1/users/li.wei/reset-password",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {r}");
+        let once = r["password"].as_str().unwrap().to_string();
+        assert_eq!(
+            log_in(&f.app, "li.wei", "s3cret-pass").await.0,
+            StatusCode::UNAUTHORIZED
+        );
+        let (st, cookie, me) = log_in(&f.app, "li.wei", &once).await;
+        assert_eq!(
+            (st, me["must_change_password"].as_bool()),
+            (StatusCode::OK, Some(true)),
+            "{engine}: {me}"
+        );
+        let (cookie, csrf) = (cookie.unwrap(), me["csrf"].as_str().unwrap().to_string());
+        let (st, r) = with_cookie(&f.app, "GET", "/api/v1/cases", &cookie, &csrf, None).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{engine}: {r}");
+        let short = json!({"old": once, "new": "short"});
+        let (st, _) = with_cookie(
+            &f.app,
+            "POST",
+            "/api/v1/password",
+            &cookie,
+            &csrf,
+            Some(short),
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{engine}");
+        let wrong = json!({"old": "not it at all", "new": "a long new password"});
+        let (st, _) = with_cookie(
+            &f.app,
+            "POST",
+            "/api/v1/password",
+            &cookie,
+            &csrf,
+            Some(wrong),
+        )
+        .await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{engine}");
+        let good = json!({"old": once, "new": "a long new password"});
+        let (st, r) = with_cookie(
+            &f.app,
+            "POST",
+            "/api/v1/password",
+            &cookie,
+            &csrf,
+            Some(good),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {r}");
+        let (st, cookie, me) = log_in(&f.app, "li.wei", "a long new password").await;
+        assert_eq!(
+            (st, me["must_change_password"].as_bool()),
+            (StatusCode::OK, Some(false)),
+            "{engine}"
+        );
+        let (st, _) = with_cookie(&f.app, "GET", "/api/v1/cases", &cookie.unwrap(), "", None).await;
+        assert_eq!(st, StatusCode::OK, "{engine}");
+        // Tokens: listed without their secret, revoked by id, refused after; expired ones too.
+        let (st, list) = call(&f.app, "GET", "/api/v1/tokens", Some(&admin), None).await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {list}");
+        assert!(
+            !list.to_string().contains(&coordinator),
+            "{engine}: a token in the list"
+        );
+        let hash = minewatch_store::users::token_hash(&coordinator);
+        let id = &hash[..12];
+        assert!(
+            list.as_array().unwrap().iter().any(|t| t["id"] == id),
+            "{engine}: {list}"
+        );
+        let (st, r) = call(
+            &f.app,
+            "POST",
+            &format!("/api/v1/tokens/{id}/revoke"),
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK, "{engine}: {r}");
+        let (st, _) = call(&f.app, "GET", "/api/v1/me", Some(&coordinator), None).await;
+        assert_eq!(
+            st,
+            StatusCode::UNAUTHORIZED,
+            "{engine}: a revoked token still works"
+        );
+        let (st, _) = call(
+            &f.app,
+            "POST",
+            "/api/v1/tokens/zz/revoke",
+            Some(&admin),
+            None,
+        )
+        .await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{engine}");
+        let target = f.target.clone();
+        let (expired, actions) = tokio::task::spawn_blocking(move || {
+            let mut s = Store::open(&target).unwrap();
+            let now = minewatch_store::time::now();
+            let (_, t) = minewatch_server::accounts::add_token(
+                &mut s.conn,
+                "test",
+                "li.wei",
+                "short",
+                1,
+                now - 2 * 86_400,
+            )
+            .unwrap();
+            let expired = users::by_token(&mut s.conn, &t, now).unwrap().is_none();
+            let actions: Vec<String> = s
+                .conn
+                .query("SELECT action FROM audit_log ORDER BY seq", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.text(0))
+                .collect();
+            (expired, actions)
+        })
+        .await
+        .unwrap();
+        assert!(expired, "{engine}: an expired token still works");
+        for a in [
+            "user.disable",
+            "user.enable",
+            "user.reset-password",
+            "user.change-password",
+            "token.revoke",
+            "token.add",
+        ] {
+            assert!(
+                actions.iter().any(|x| x == a),
+                "{engine}: no {a} in the audit log"
+            );
+        }
     }
 }

@@ -193,6 +193,14 @@ CREATE TABLE audit_log (
     hash TEXT NOT NULL
 );
 "#,
+    // 3: account lifecycle: one-time passwords that must be changed, tokens that expire and
+    // can be revoked (tokens made before get 90 days from their making).
+    r#"
+ALTER TABLE users ADD COLUMN must_change_password {int} NOT NULL DEFAULT 0;
+ALTER TABLE api_tokens ADD COLUMN expires_at {int};
+ALTER TABLE api_tokens ADD COLUMN revoked_at {int};
+UPDATE api_tokens SET expires_at = created_at + 7776000;
+"#,
 ];
 
 /// Writes a migration in the engine's own words.

@@ -71,6 +71,8 @@ pub struct User {
     pub region: String,
     /// Disabled users cannot log in.
     pub disabled: bool,
+    /// The password is a one-time one: until it is changed, the user may do nothing else.
+    pub must_change_password: bool,
 }
 
 fn user_from(r: &Row) -> Result<User, StoreError> {
@@ -82,10 +84,12 @@ fn user_from(r: &Row) -> Result<User, StoreError> {
         })?,
         region: r.text(3),
         disabled: r.int(4) != 0,
+        must_change_password: r.int(5) != 0,
     })
 }
 
-const USER_COLUMNS: &str = "u.user_id, u.name, u.role, u.region, u.disabled";
+const USER_COLUMNS: &str =
+    "u.user_id, u.name, u.role, u.region, u.disabled, u.must_change_password";
 
 /// SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
@@ -119,9 +123,15 @@ pub fn add(
     }
     let r = c
         .query_one(
-            "INSERT INTO users (name, role, region, password_hash, created_at) VALUES (?, ?, ?, ?, ?) \
-             RETURNING user_id",
-            &[name.into(), role.name().into(), region.into(), password_hash.into(), at.into()],
+            "INSERT INTO users (name, role, region, password_hash, created_at, \
+             must_change_password) VALUES (?, ?, ?, ?, ?, 0) RETURNING user_id",
+            &[
+                name.into(),
+                role.name().into(),
+                region.into(),
+                password_hash.into(),
+                at.into(),
+            ],
         )?
         .ok_or_else(|| StoreError::Invalid("user insert returned no id".into()))?;
     Ok(r.int(0))
@@ -133,7 +143,7 @@ pub fn by_name(c: &mut Conn, name: &str) -> Result<Option<(User, String)>, Store
         &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.name = ?"),
         &[name.into()],
     )?
-    .map(|r| Ok((user_from(&r)?, r.text(5))))
+    .map(|r| Ok((user_from(&r)?, r.text(6))))
     .transpose()
 }
 
@@ -174,7 +184,7 @@ pub fn session(c: &mut Conn, token: &str, now: i64) -> Result<Option<(User, Stri
         ),
         &[token_hash(token).into(), now.into()],
     )?
-    .map(|r| Ok((user_from(&r)?, r.text(5))))
+    .map(|r| Ok((user_from(&r)?, r.text(6))))
     .transpose()
 }
 
@@ -187,37 +197,147 @@ pub fn close_session(c: &mut Conn, token: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Records an API token (stored hashed) for a user.
+/// Records an API token (stored hashed) for a user, valid until `expires_at`; returns its
+/// public id (the first 12 hex digits of its hash, which say nothing of the token).
 pub fn add_token(
     c: &mut Conn,
     user_id: i64,
     token: &str,
     label: &str,
     now: i64,
-) -> Result<(), StoreError> {
+    expires_at: i64,
+) -> Result<String, StoreError> {
+    let hash = token_hash(token);
     c.execute(
-        "INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) \
+         VALUES (?, ?, ?, ?, ?)",
         &[
-            token_hash(token).into(),
+            hash.as_str().into(),
             user_id.into(),
             label.into(),
             now.into(),
+            expires_at.into(),
         ],
     )?;
-    Ok(())
+    Ok(token_id(&hash))
 }
 
-/// The user behind an API token.
-pub fn by_token(c: &mut Conn, token: &str) -> Result<Option<User>, StoreError> {
+/// The public id of a token from its stored hash.
+fn token_id(hash: &str) -> String {
+    hash.get(..12).unwrap_or(hash).to_string()
+}
+
+/// The user behind a live API token: not revoked, not expired, the user not disabled.
+pub fn by_token(c: &mut Conn, token: &str, now: i64) -> Result<Option<User>, StoreError> {
     c.query_one(
         &format!(
             "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.user_id = t.user_id \
-             WHERE t.token_hash = ? AND u.disabled = 0"
+             WHERE t.token_hash = ? AND u.disabled = 0 AND t.revoked_at IS NULL \
+             AND t.expires_at > ?"
         ),
-        &[token_hash(token).into()],
+        &[token_hash(token).into(), now.into()],
     )?
     .map(|r| user_from(&r))
     .transpose()
+}
+
+/// An API token as listed (never the token itself).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenInfo {
+    /// Public id (first 12 hex digits of the token's hash).
+    pub id: String,
+    /// Whose.
+    pub user: String,
+    /// What it is for.
+    pub label: String,
+    /// Made at (Unix seconds).
+    pub created_at: i64,
+    /// Valid until (Unix seconds).
+    pub expires_at: i64,
+    /// Revoked at, if it was.
+    pub revoked_at: Option<i64>,
+}
+
+/// The tokens of one user (or everyone's).
+pub fn tokens(c: &mut Conn, user: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
+    let rows = c.query(
+        "SELECT t.token_hash, u.name, t.label, t.created_at, COALESCE(t.expires_at, 0), \
+         t.revoked_at FROM api_tokens t JOIN users u ON u.user_id = t.user_id \
+         WHERE (? = '' OR u.name = ?) ORDER BY u.name, t.created_at",
+        &[user.unwrap_or("").into(), user.unwrap_or("").into()],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| TokenInfo {
+            id: token_id(&r.text(0)),
+            user: r.text(1),
+            label: r.text(2),
+            created_at: r.int(3),
+            expires_at: r.int(4),
+            revoked_at: r.opt_int(5),
+        })
+        .collect())
+}
+
+/// Revokes the live token whose public id is `id`; returns its owner's name, or None when no
+/// live token has that id.
+pub fn revoke_token(c: &mut Conn, id: &str, now: i64) -> Result<Option<String>, StoreError> {
+    if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(StoreError::Invalid(format!(
+            "token id '{id}' is not the 12 hex digits `users tokens list` shows"
+        )));
+    }
+    let owner = c.query_one(
+        "SELECT u.name FROM api_tokens t JOIN users u ON u.user_id = t.user_id \
+         WHERE substr(t.token_hash, 1, 12) = ? AND t.revoked_at IS NULL",
+        &[id.to_ascii_lowercase().into()],
+    )?;
+    let Some(owner) = owner else { return Ok(None) };
+    c.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE substr(token_hash, 1, 12) = ? \
+         AND revoked_at IS NULL",
+        &[now.into(), id.to_ascii_lowercase().into()],
+    )?;
+    Ok(Some(owner.text(0)))
+}
+
+/// Disables or enables a user; disabling also ends their sessions. Returns false when there
+/// is no such user.
+pub fn set_disabled(c: &mut Conn, name: &str, disabled: bool) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "UPDATE users SET disabled = ? WHERE name = ?",
+        &[i64::from(disabled).into(), name.into()],
+    )?;
+    if disabled {
+        c.execute(
+            "DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM users WHERE name = ?)",
+            &[name.into()],
+        )?;
+    }
+    Ok(n > 0)
+}
+
+/// Sets a user's password hash; `one_time` marks it to be changed at the next log-in. Every
+/// session of the user ends. Returns false when there is no such user.
+pub fn set_password(
+    c: &mut Conn,
+    name: &str,
+    password_hash: &str,
+    one_time: bool,
+) -> Result<bool, StoreError> {
+    let n = c.execute(
+        "UPDATE users SET password_hash = ?, must_change_password = ? WHERE name = ?",
+        &[
+            password_hash.into(),
+            i64::from(one_time).into(),
+            name.into(),
+        ],
+    )?;
+    c.execute(
+        "DELETE FROM sessions WHERE user_id IN (SELECT user_id FROM users WHERE name = ?)",
+        &[name.into()],
+    )?;
+    Ok(n > 0)
 }
 
 /// A note on a case.
