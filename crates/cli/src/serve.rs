@@ -16,6 +16,12 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Serve over TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
     #[command(flatten)]
     db: DbArg,
 }
@@ -137,12 +143,29 @@ pub struct ListArgs {
 /// Runs `serve`.
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(minewatch_server::TlsFiles { cert, key }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     eprintln!(
-        "minewatch: serving {} on http://{}",
+        "minewatch: serving {} on {scheme}://{}",
         minewatch_store::db::redact(&a.db.db),
         a.listen
     );
-    rt.block_on(minewatch_server::serve(&a.db.db, &a.listen))
+    let loopback = a
+        .listen
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|s| minewatch_server::is_loopback(&s));
+    if tls.is_none() && !loopback {
+        eprintln!(
+            "minewatch: WARNING: serving plain HTTP on {}, which is not a loopback address: \
+             passwords and session cookies cross the network readable by anyone on the path. \
+             Use --tls-cert and --tls-key, or a TLS proxy in front on the same host.",
+            a.listen
+        );
+    }
+    rt.block_on(minewatch_server::serve(&a.db.db, &a.listen, tls))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(ExitCode::SUCCESS)
 }

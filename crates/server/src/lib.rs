@@ -35,6 +35,8 @@ pub struct AppState {
     pub reports: Arc<cache::FreshCache<Option<String>, Arc<minewatch_store::report::Report>>>,
     /// Numbers of cases matching a list filter, by the filter's text.
     pub counts: Arc<cache::FreshCache<String, i64>>,
+    /// Served over TLS: cookies are `Secure` and answers carry HSTS.
+    pub secure: bool,
 }
 
 /// Region scopes whose reports are kept at most.
@@ -57,6 +59,7 @@ impl AppState {
             limiter: Arc::new(auth::LoginLimiter::default()),
             reports: Arc::new(cache::FreshCache::new(REPORT_SCOPES)),
             counts: Arc::new(cache::FreshCache::new(COUNTED_FILTERS)),
+            secure: false,
         })
     }
 
@@ -167,7 +170,10 @@ impl IntoResponse for ApiError {
 
 /// The application: API routes, the OpenAPI document, shared state.
 pub fn app(state: AppState) -> axum::Router {
-    api::router(state).layer(axum::middleware::map_response(security_headers))
+    let secure = state.secure;
+    api::router(state).layer(axum::middleware::map_response(move |res: Response| {
+        security_headers(res, secure)
+    }))
 }
 
 /// The policy every answer carries: scripts, styles, images and requests only from this server
@@ -177,9 +183,32 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
     frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
 
-async fn security_headers(mut res: Response) -> Response {
+/// `Strict-Transport-Security` when serving over TLS: a year, this host only.
+pub const HSTS: &str = "max-age=31536000";
+
+async fn security_headers(mut res: Response, secure: bool) -> Response {
     use axum::http::{HeaderValue, header};
     let h = res.headers_mut();
+    if secure {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+        // Every cookie this server sets travels over TLS only.
+        let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+        if !cookies.is_empty() {
+            h.remove(header::SET_COOKIE);
+            for c in cookies {
+                let secured = c
+                    .to_str()
+                    .ok()
+                    .map(|v| format!("{v}; Secure"))
+                    .and_then(|v| HeaderValue::from_str(&v).ok())
+                    .unwrap_or(c);
+                h.append(header::SET_COOKIE, secured);
+            }
+        }
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
@@ -196,20 +225,88 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// Serves the application until the process is stopped.
-pub async fn serve(target: &str, listen: &str) -> Result<(), ApiError> {
+/// A certificate chain and its private key, PEM files, for serving over TLS.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    /// The certificate chain.
+    pub cert: std::path::PathBuf,
+    /// The private key.
+    pub key: std::path::PathBuf,
+}
+
+/// True when the address is a loopback one (plain HTTP there reaches no one else).
+pub fn is_loopback(addr: &std::net::SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// Serves the application on `listen` until the process is stopped; over TLS (rustls) when
+/// given a certificate and key, with `Secure` cookies and HSTS.
+pub async fn serve(target: &str, listen: &str, tls: Option<TlsFiles>) -> Result<(), ApiError> {
+    let listener = std::net::TcpListener::bind(listen)
+        .map_err(|e| ApiError::Internal(format!("cannot listen on {listen}: {e}")))?;
+    serve_on(target, listener, tls).await
+}
+
+/// Serves the application on a bound listener (tests bind port 0 and read it back).
+pub async fn serve_on(
+    target: &str,
+    listener: std::net::TcpListener,
+    tls: Option<TlsFiles>,
+) -> Result<(), ApiError> {
     // The store's clients are synchronous (PostgreSQL's runs its own runtime): never on ours.
     let t = target.to_string();
-    let state = tokio::task::spawn_blocking(move || AppState::new(&t))
+    let mut state = tokio::task::spawn_blocking(move || AppState::new(&t))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))??;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| ApiError::Internal(format!("cannot listen on {listen}: {e}")))?;
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .await
-    .map_err(|e| ApiError::Internal(e.to_string()))
+    state.secure = tls.is_some();
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let service = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    match tls {
+        Some(files) => {
+            let config = tls_config(&files)?;
+            axum_server::from_tcp_rustls(listener, config)
+                .map_err(|e| ApiError::Internal(format!("cannot serve: {e}")))?
+                .serve(service)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        }
+        None => {
+            let listener = tokio::net::TcpListener::from_std(listener)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            axum::serve(listener, service)
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        }
+    }
+}
+
+/// The rustls configuration from PEM files, with ring as the provider, HTTP/1.1 and HTTP/2.
+fn tls_config(files: &TlsFiles) -> Result<axum_server::tls_rustls::RustlsConfig, ApiError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, p: &std::path::Path, e: &dyn std::fmt::Display| {
+        ApiError::BadRequest(format!("{}: {what}: {e}", p.display()))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| bad("not a PEM certificate file", &files.cert, &e))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| bad("unreadable certificate", &files.cert, &e))?;
+    if certs.is_empty() {
+        return Err(bad("no certificate in the file", &files.cert, &"empty"));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| bad("no private key", &files.key, &e))?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("certificate and key do not fit", &files.key, &e))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(axum_server::tls_rustls::RustlsConfig::from_config(
+        std::sync::Arc::new(config),
+    ))
 }

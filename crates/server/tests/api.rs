@@ -1232,3 +1232,89 @@ async fn accounts_are_disabled_reset_and_their_tokens_revoked() {
         }
     }
 }
+
+/// `serve` over TLS (rustls, a self-signed certificate): the log-in answers over the encrypted
+/// connection, its cookie is `Secure`, every answer carries HSTS; the same server over plain
+/// HTTP sets neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serving_over_tls_marks_cookies_secure_and_sends_hsts() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("tls.db").display().to_string();
+    let d = dir.path().to_path_buf();
+    let t = target.clone();
+    let _f = tokio::task::spawn_blocking(move || setup(&d, t))
+        .await
+        .unwrap();
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
+    std::fs::write(&key_pem, cert.key_pair.serialize_pem()).unwrap();
+    let login = json!({"name": "li.wei", "password": "s3cret-pass"}).to_string();
+    let request = format!(
+        "POST /api/v1/login HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{login}",
+        login.len()
+    );
+    for tls in [true, false] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let files = tls.then(|| minewatch_server::TlsFiles {
+            cert: cert_pem.clone(),
+            key: key_pem.clone(),
+        });
+        let tgt = target.clone();
+        let server =
+            tokio::spawn(async move { minewatch_server::serve_on(&tgt, listener, files).await });
+        let mut answer = String::new();
+        for _ in 0..100 {
+            let Ok(tcp) = tokio::net::TcpStream::connect(addr).await else {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            };
+            if tls {
+                let mut roots = tokio_rustls::rustls::RootCertStore::empty();
+                roots.add(cert.cert.der().clone()).unwrap();
+                let provider =
+                    std::sync::Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+                let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+                let name =
+                    tokio_rustls::rustls::pki_types::ServerName::try_from("localhost").unwrap();
+                let mut s = connector.connect(name, tcp).await.unwrap();
+                s.write_all(request.as_bytes()).await.unwrap();
+                let mut buf = Vec::new();
+                let _ = s.read_to_end(&mut buf).await;
+                answer = String::from_utf8_lossy(&buf).to_lowercase();
+            } else {
+                let mut s = tcp;
+                s.write_all(request.as_bytes()).await.unwrap();
+                let mut buf = Vec::new();
+                let _ = s.read_to_end(&mut buf).await;
+                answer = String::from_utf8_lossy(&buf).to_lowercase();
+            }
+            break;
+        }
+        server.abort();
+        assert!(answer.starts_with("http/1.1 200"), "tls={tls}: {answer}");
+        let cookie = answer
+            .lines()
+            .find(|l| l.starts_with("set-cookie:"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(cookie.contains("mw_session="), "tls={tls}: {answer}");
+        assert_eq!(cookie.contains("; secure"), tls, "tls={tls}: {cookie}");
+        assert_eq!(
+            answer.contains(&format!(
+                "strict-transport-security: {}",
+                minewatch_server::HSTS
+            )),
+            tls,
+            "tls={tls}: {answer}"
+        );
+    }
+}
