@@ -75,7 +75,18 @@ fuzz_target!(|m: Message| {
         b.extend_from_slice(&r.rdata);
     }
     let _ = minewatch_net::proto::dns::parse(&b);
-    let mut st = minewatch_net::intelflow::IntelState::new(minewatch_net::intelflow::built_in());
+    // One state for the whole run (its tables are bounded): making one per input would
+    // spend the run allocating them.
+    static STATE: std::sync::OnceLock<std::sync::Mutex<minewatch_net::intelflow::IntelState>> =
+        std::sync::OnceLock::new();
+    let mut st = STATE
+        .get_or_init(|| {
+            std::sync::Mutex::new(minewatch_net::intelflow::IntelState::new(
+                minewatch_net::intelflow::built_in(),
+            ))
+        })
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let (a, s) = ("192.0.2.1".parse().unwrap(), "192.0.2.53".parse().unwrap());
     st.dns(&b, s, a, true, 1);
     let mut tcp = (m.tcp_length.value(b.len(), 16) as u16).to_be_bytes().to_vec();

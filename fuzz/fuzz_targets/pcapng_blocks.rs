@@ -103,7 +103,12 @@ fuzz_target!(|f: File| {
             Block::Unknown { kind, body, total } => w.block(*kind, body, *total),
         }
     }
-    let mut scanner = minewatch_net::Scanner::new(&minewatch_net::ScanConfig::default());
+    static CONFIG: std::sync::OnceLock<minewatch_net::ScanConfig> = std::sync::OnceLock::new();
+    let cfg = CONFIG.get_or_init(|| minewatch_net::ScanConfig {
+        max_flows: 256,
+        ..minewatch_net::ScanConfig::default()
+    });
+    let mut scanner = minewatch_net::Scanner::new(cfg);
     let _ = minewatch_net::source::read_packets(std::path::Path::new("fuzz.pcapng"), &w.out, |p| {
         scanner.frame(p.linktype, p.data, p.ts_ns, p.number, 0);
     });

@@ -26,7 +26,7 @@ fn one_time_password() -> Result<(String, String), StoreError> {
 }
 
 fn no_user(name: &str) -> StoreError {
-    StoreError::Invalid(format!("no user {name}"))
+    StoreError::Missing(format!("no user {name}"))
 }
 
 /// Adds a user with a one-time password, which is returned (shown once, changed at the first
@@ -181,7 +181,7 @@ pub fn add_token(
 pub fn revoke_token(c: &mut Conn, actor: &str, id: &str, now: i64) -> Result<(), StoreError> {
     c.transaction(|c| {
         let Some(owner) = users::revoke_token(c, id, now)? else {
-            return Err(StoreError::Invalid(format!("no live token {id}")));
+            return Err(StoreError::Missing(format!("no live token {id}")));
         };
         let detail = serde_json::json!({"id": id});
         audit::append(

@@ -1,7 +1,7 @@
 //! `/api/v1`: JSON over HTTP, described by the OpenAPI document at `/api/openapi.json`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::IntoResponse;
 use minewatch_store::cases::{self, Filter, State as CaseState};
@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{self, Principal};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::{ApiError, AppState, ErrorBody};
 use crate::{access, accounts, changes};
 
@@ -53,6 +54,8 @@ pub fn router(state: AppState) -> axum::Router {
         .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
         .split_for_parts();
+    let mut api = api;
+    complete_responses(&mut api);
     let doc = api.to_json().unwrap_or_else(|_| "{}".into());
     router
         .route(
@@ -62,9 +65,82 @@ pub fn router(state: AppState) -> axum::Router {
             }),
         )
         .merge(crate::ui::router())
+        .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("this path does not take that method".into())
+        })
         // Evidence uploads are read whole: bounded at 64 MiB (larger files: `minewatch ingest`).
         .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
         .with_state(state)
+}
+
+/// Adds to every operation the error answers any request may meet, each with the JSON error
+/// body: 400 (a parameter or body outside its schema), 401 (no credentials; not for log-in),
+/// 403 (the role, or a session whose password must change first, or a missing CSRF secret),
+/// 415 (a body in another content type) where there is a body, 413 for uploads past the limit,
+/// and 500 (a server fault, answered with a request id). The handlers' own declarations stay.
+fn complete_responses(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |what: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            let mut add = |code: &str, what: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| error(what));
+            };
+            add("400", "A parameter or body outside its schema");
+            if path != "/api/v1/login" {
+                add("401", "No valid credentials");
+            }
+            add("403", "Not allowed to this role or session");
+            add("500", "A server fault (the answer carries a request id)");
+            if op.request_body.is_some() {
+                add(
+                    "415",
+                    "A body in a content type this operation does not take",
+                );
+            }
+            if path == "/api/v1/evidence" {
+                add("413", "An upload past the limit");
+            }
+            if path.contains('{') {
+                add("404", "No such thing, or not in the caller's region");
+            }
+        }
+    }
+}
+
+/// Reads an optional whole number written as an integer or as a float with no fraction.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let v: Option<f64> = Option::deserialize(d)?;
+    match v {
+        None => Ok(None),
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(Some(x as i64)),
+        Some(x) => Err(serde::de::Error::custom(format!(
+            "{x} is not a whole number"
+        ))),
+    }
 }
 
 /// Log-in request.
@@ -189,7 +265,7 @@ pub async fn sign_in(
 async fn login(
     State(s): State<AppState>,
     client: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
-    Json(req): Json<LoginRequest>,
+    ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     let client = client.map(|c| c.0.0.ip());
     let (cookie, me) = sign_in(&s, &req.name, &req.password, client).await?;
@@ -233,20 +309,30 @@ async fn me(p: Principal) -> Json<Me> {
 
 /// Case-list filters.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     /// Comma-separated states.
+    #[param(
+        pattern = "^((suspected|verified|notified|rectified|re-inspected|closed|relapsed)(,(suspected|verified|notified|rectified|re-inspected|closed|relapsed))*,?)?$"
+    )]
     pub state: Option<String>,
     /// GB/T 2260 prefix, within the caller's scope.
+    #[param(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6})$")]
     pub region: Option<String>,
     /// network, grid or chain.
+    #[param(pattern = "^(network|grid|chain)$")]
     pub stream: Option<String>,
     /// Minimum combined confidence.
+    #[param(minimum = 0.0, maximum = 1.0)]
     pub min_confidence: Option<f64>,
     /// Only cases with evidence from this department (network, grid, finance, police, coordination).
+    #[param(pattern = "^(network|grid|finance|police|coordination)$")]
     pub department: Option<String>,
     /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
     /// Rows to skip.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
     /// Order: `rank` (most confident first, the default), `power`, `first_seen` or `case`.
     #[param(pattern = "^(rank|confidence|power|first_seen|case)$")]
@@ -324,7 +410,7 @@ pub struct CasePage {
 async fn list_cases(
     State(s): State<AppState>,
     p: Principal,
-    Query(q): Query<CaseQuery>,
+    ApiQuery(q): ApiQuery<CaseQuery>,
 ) -> Result<Json<CasePage>, ApiError> {
     Ok(Json(case_list(&s, &p.user, &q).await?))
 }
@@ -457,7 +543,7 @@ pub struct LoadCurveView {
 async fn get_case(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CaseDetail>, ApiError> {
     Ok(Json(case_detail(&s, &p.user, id, "api").await?))
 }
@@ -545,8 +631,8 @@ pub struct AdvanceRequest {
 async fn advance_case(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<AdvanceRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AdvanceRequest>,
 ) -> Result<Json<CaseView>, ApiError> {
     changes::advance(&s, &p.user, id, &req.to, req.reason).await?;
     let case = s.db(move |c| cases::get(c, id)).await?;
@@ -568,8 +654,8 @@ pub struct NoteRequest {
 async fn add_note(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<NoteRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<NoteRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     changes::note(&s, &p.user, id, req.text).await?;
     Ok(Json(serde_json::json!({"ok": true})))
@@ -577,8 +663,10 @@ async fn add_note(
 
 /// Report scope.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RegionQuery {
     /// GB/T 2260 prefix within the caller's scope.
+    #[param(pattern = "^([0-9]{2}|[0-9]{4}|[0-9]{6})$")]
     pub region: Option<String>,
 }
 
@@ -588,7 +676,7 @@ pub struct RegionQuery {
 async fn regions(
     State(s): State<AppState>,
     p: Principal,
-    Query(q): Query<RegionQuery>,
+    ApiQuery(q): ApiQuery<RegionQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let report = region_report(&s, &p.user, q.region.as_deref()).await?;
     // Written from the shared cached report, not a copy of it.
@@ -647,8 +735,8 @@ pub struct AssignRequest {
 async fn assign_case(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<AssignRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<AssignRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     changes::assign(&s, &p.user, id, req.to).await?;
     Ok(Json(serde_json::json!({"ok": true})))
@@ -659,8 +747,9 @@ async fn assign_case(
 pub struct InspectionRequest {
     /// Mining found on site.
     pub mining: bool,
-    /// Machines counted.
-    #[schema(minimum = 0, maximum = 1000000)]
+    /// Machines counted (a whole number; `16.0` is read as 16, as JSON Schema's integers are).
+    #[schema(value_type = Option<i64>, minimum = 0, maximum = 1000000)]
+    #[serde(default, deserialize_with = "whole_number")]
     pub machines: Option<i64>,
     /// Load measured on site, kW.
     #[schema(minimum = 0.0, maximum = 1000000.0)]
@@ -678,8 +767,8 @@ pub struct InspectionRequest {
 async fn add_inspection(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<i64>,
-    Json(req): Json<InspectionRequest>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(req): ApiJson<InspectionRequest>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let found = changes::Found {
         mining: req.mining,
@@ -693,6 +782,7 @@ async fn add_inspection(
 
 /// Document language.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DocumentQuery {
     /// `zh` (the default) or `en`.
     #[param(pattern = "^(zh|en)$")]
@@ -709,8 +799,8 @@ pub struct DocumentQuery {
 async fn case_document(
     State(s): State<AppState>,
     p: Principal,
-    Path((id, kind)): Path<(i64, String)>,
-    Query(q): Query<DocumentQuery>,
+    ApiPath((id, kind)): ApiPath<(i64, String)>,
+    ApiQuery(q): ApiQuery<DocumentQuery>,
 ) -> Result<axum::response::Html<String>, ApiError> {
     if !access::sees_address(p.user.role) {
         return Err(ApiError::Forbidden(
@@ -753,8 +843,10 @@ async fn case_document(
 
 /// Evidence upload parameters.
 #[derive(Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// A name for the upload, kept as provenance (default `upload`).
+    #[param(max_length = 128)]
     pub name: Option<String>,
 }
 
@@ -763,16 +855,33 @@ pub struct UploadQuery {
 /// against the registry's customer profiles first. Either goes through the same import as
 /// `minewatch ingest`, recorded as the caller's department.
 #[utoipa::path(post, path = "/api/v1/evidence", params(UploadQuery),
-    request_body(content((String = "application/x-ndjson"), (String = "text/csv"))),
+    request_body(content((Vec<u8> = "application/x-ndjson"), (Vec<u8> = "text/csv"))),
     responses((status = 200, body = UploadReport), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn upload_evidence(
     State(s): State<AppState>,
     p: Principal,
-    Query(q): Query<UploadQuery>,
+    ApiQuery(q): ApiQuery<UploadQuery>,
+    headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<UploadReport>, ApiError> {
+    // The content tells JSON lines from CSV; the declared type must still be one of the two
+    // the operation takes, as the contract says.
+    let declared = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    let kind = match declared.as_deref() {
+        Some("application/x-ndjson") => crate::upload::Kind::JsonLines,
+        Some("text/csv") => crate::upload::Kind::MeterCsv,
+        _ => {
+            return Err(ApiError::UnsupportedMedia(
+                "send evidence as Content-Type: application/x-ndjson (JSON lines) or text/csv (meter readings)".into(),
+            ));
+        }
+    };
     Ok(Json(
-        ingest_upload(&s, &p.user, q.name.as_deref(), body.to_vec()).await?,
+        ingest_upload(&s, &p.user, q.name.as_deref(), body.to_vec(), Some(kind)).await?,
     ))
 }
 
@@ -793,6 +902,7 @@ pub async fn ingest_upload(
     user: &users::User,
     name: Option<&str>,
     body: Vec<u8>,
+    declared: Option<crate::upload::Kind>,
 ) -> Result<UploadReport, ApiError> {
     let Some(department) = access::department(user.role) else {
         return Err(ApiError::Forbidden(format!(
@@ -811,7 +921,9 @@ pub async fn ingest_upload(
     let label = format!("upload:{}:{name}", user.name);
     let actor = user.name.clone();
     let region = user.region.clone();
-    let (lines, power) = match crate::upload::sniff(&body) {
+    // The declared type decides; content tells only when nothing was declared.
+    let kind = declared.unwrap_or_else(|| crate::upload::sniff(&body));
+    let (lines, power) = match kind {
         crate::upload::Kind::JsonLines => (body, None),
         crate::upload::Kind::MeterCsv => {
             // Only the meters of the uploader's regions are scored against their profiles.
@@ -846,6 +958,17 @@ pub async fn ingest_upload(
                     Box::new(std::io::Cursor::new(lines)),
                 );
                 let r = minewatch_store::ingest::import(c, vec![source], &rules, true)?;
+                let i = &r.ingest;
+                if i.lines > 0 && i.bad_count.saturating_sub(i.outside_region) == i.lines {
+                    // Not one line could be read: the file is not evidence at all (as a CSV
+                    // without meter columns is not), and nothing of it stays.
+                    let why = i.bad.first().map_or(String::new(), |b| {
+                        format!(": line {}: {}", b.line, b.message)
+                    });
+                    return Err(minewatch_store::StoreError::Invalid(format!(
+                        "no line of the upload is evidence{why}"
+                    )));
+                }
                 let detail = serde_json::json!({"name": label, "new": r.ingest.new,
                     "refused": r.ingest.bad_count, "outside_region": r.ingest.outside_region,
                     "confidence_lowered": r.ingest.confidence_lowered,
@@ -889,7 +1012,7 @@ pub struct PasswordChange {
 async fn change_password(
     State(s): State<AppState>,
     p: Principal,
-    Json(req): Json<PasswordChange>,
+    ApiJson(req): ApiJson<PasswordChange>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     accounts::check_new_password(&req.old, &req.new)?;
     let name = p.user.name.clone();
@@ -928,16 +1051,16 @@ fn admin(p: &Principal) -> Result<(), ApiError> {
 }
 
 /// Disables a user: their sessions end and their tokens stop working (administrators).
-#[utoipa::path(post, path = "/api/v1/users/{name}/disable", params(("name" = String, Path, description = "The user")),
+#[utoipa::path(post, path = "/api/v1/users/{name}/disable", params(("name" = String, Path, max_length = 64, description = "The user")),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn disable_user(
     State(s): State<AppState>,
     p: Principal,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&p)?;
     if name == p.user.name {
-        return Err(ApiError::BadRequest(
+        return Err(ApiError::Forbidden(
             "an administrator cannot disable themselves".into(),
         ));
     }
@@ -948,12 +1071,12 @@ async fn disable_user(
 }
 
 /// Enables a disabled user (administrators).
-#[utoipa::path(post, path = "/api/v1/users/{name}/enable", params(("name" = String, Path, description = "The user")),
+#[utoipa::path(post, path = "/api/v1/users/{name}/enable", params(("name" = String, Path, max_length = 64, description = "The user")),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn enable_user(
     State(s): State<AppState>,
     p: Principal,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&p)?;
     let actor = p.user.name.clone();
@@ -970,12 +1093,12 @@ pub struct OneTimePassword {
 }
 
 /// Gives a user a new one-time password and ends their sessions (administrators).
-#[utoipa::path(post, path = "/api/v1/users/{name}/reset-password", params(("name" = String, Path, description = "The user")),
+#[utoipa::path(post, path = "/api/v1/users/{name}/reset-password", params(("name" = String, Path, max_length = 64, description = "The user")),
     responses((status = 200, body = OneTimePassword), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn reset_password(
     State(s): State<AppState>,
     p: Principal,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
 ) -> Result<Json<OneTimePassword>, ApiError> {
     admin(&p)?;
     let actor = p.user.name.clone();
@@ -987,22 +1110,51 @@ async fn reset_password(
 
 /// Every API token (never the tokens themselves), for administrators.
 #[utoipa::path(get, path = "/api/v1/tokens",
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Vec<TokenView>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn list_tokens(
     State(s): State<AppState>,
     p: Principal,
-) -> Result<Json<Vec<users::TokenInfo>>, ApiError> {
+) -> Result<Json<Vec<TokenView>>, ApiError> {
     admin(&p)?;
-    Ok(Json(s.db(|c| accounts::tokens(c, None)).await?))
+    let list = s.db(|c| accounts::tokens(c, None)).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                user: t.user,
+                label: t.label,
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+                revoked_at: t.revoked_at,
+            })
+            .collect(),
+    ))
+}
+
+/// An API token as listed: never the token itself.
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    /// Public id (the first 12 hex digits of the token's hash).
+    pub id: String,
+    /// Whose.
+    pub user: String,
+    /// What it is for.
+    pub label: String,
+    /// Made at (Unix seconds).
+    pub created_at: i64,
+    /// Valid until (Unix seconds).
+    pub expires_at: i64,
+    /// Revoked at (Unix seconds), if it was.
+    pub revoked_at: Option<i64>,
 }
 
 /// Revokes an API token by its public id (administrators).
-#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", params(("id" = String, Path, description = "The token's public id (12 hex digits)")),
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", params(("id" = String, Path, pattern = "^[0-9a-f]{12}$", description = "The token's public id (12 hex digits)")),
     responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 async fn revoke_token(
     State(s): State<AppState>,
     p: Principal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     admin(&p)?;
     let actor = p.user.name.clone();

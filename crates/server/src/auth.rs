@@ -258,10 +258,11 @@ impl FromRequestParts<AppState> for Principal {
             .map(str::to_string);
         if let Some(token) = bearer {
             let user = state.db(move |c| users::by_token(c, &token, now)).await?;
-            let p = user
+            // A token is a credential of its own, made for a machine: the one-time password
+            // binds the person's sessions, not the tokens an administrator made for them.
+            return user
                 .map(|user| Principal { user, csrf: None })
-                .ok_or(ApiError::Unauthenticated)?;
-            return must_change_first(p, parts);
+                .ok_or(ApiError::Unauthenticated);
         }
         let Some(token) = session_cookie(&parts.headers) else {
             return Err(ApiError::Unauthenticated);
@@ -292,7 +293,8 @@ impl FromRequestParts<AppState> for Principal {
 /// password, logging out.
 pub const BEFORE_PASSWORD_CHANGE: [&str; 3] = ["/api/v1/me", "/api/v1/password", "/api/v1/logout"];
 
-/// Holds a user with a one-time password to changing it: every other request is refused.
+/// Holds a session of a user with a one-time password to changing it: every other request is
+/// refused.
 fn must_change_first(p: Principal, parts: &Parts) -> Result<Principal, ApiError> {
     if p.user.must_change_password && !BEFORE_PASSWORD_CHANGE.contains(&parts.uri.path()) {
         return Err(ApiError::Forbidden(

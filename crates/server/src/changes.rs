@@ -54,8 +54,26 @@ fn forbid(user: &User, what: &str) -> ApiError {
     ApiError::Forbidden(format!("the {} role cannot {what}", user.role.name()))
 }
 
+/// White space as the OpenAPI document's patterns (ECMAScript `\s`) know it, so that the
+/// handler refuses exactly the texts the contract calls blank.
+fn ecma_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{202f}'
+                | '\u{205f}'
+                | '\u{3000}'
+                | '\u{feff}'
+    )
+}
+
+/// Checks a free text: not blank, at most `max` characters (code points, as the contract's
+/// `maxLength` counts them).
 fn text_of(value: &str, what: &str, max: usize) -> Result<(), ApiError> {
-    if value.trim().is_empty() || value.len() > max {
+    if value.chars().all(ecma_space) || value.chars().count() > max {
         return Err(ApiError::BadRequest(format!(
             "{what} of 1 to {max} characters is required"
         )));

@@ -12,6 +12,7 @@ pub mod api;
 pub mod auth;
 pub mod cache;
 pub mod changes;
+pub mod extract;
 pub mod pool;
 pub mod ui;
 pub mod upload;
@@ -96,9 +97,15 @@ pub enum ApiError {
     /// 404: no such thing (or not in the caller's scope).
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path does not take the method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: the lifecycle refuses the change.
     #[error("{0}")]
     Conflict(String),
+    /// 415: a body in a content type the operation does not take.
+    #[error("{0}")]
+    UnsupportedMedia(String),
     /// 429: too many attempts.
     #[error("{0}")]
     TooMany(String),
@@ -111,6 +118,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NoCase(id) => ApiError::NotFound(format!("no case {id}")),
+            StoreError::Missing(m) => ApiError::NotFound(m),
             e @ StoreError::IllegalTransition { .. } => ApiError::Conflict(e.to_string()),
             StoreError::Invalid(m) => ApiError::BadRequest(m),
             e => ApiError::Internal(e.to_string()),
@@ -144,7 +152,9 @@ impl IntoResponse for ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };

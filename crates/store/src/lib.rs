@@ -61,6 +61,9 @@ pub enum StoreError {
     /// A case that does not exist.
     #[error("no case {0}")]
     NoCase(i64),
+    /// Something else that does not exist (a user, a token), named.
+    #[error("{0}")]
+    Missing(String),
     /// A transition the lifecycle does not allow.
     #[error("case {case} is {from}; it cannot go to {to} (allowed: {allowed})")]
     IllegalTransition {
