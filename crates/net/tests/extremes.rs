@@ -250,10 +250,13 @@ fn pcapng_block_and_captured_lengths() {
     }
 }
 
+/// (byte offset, width) of the fields to try in a frame.
+type Fields = Vec<(usize, usize)>;
+
 #[test]
 fn tunnel_and_ip_header_lengths() {
     let inner = frames::ipv4_tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 3333, 1, 0x18, b"{}\n");
-    let cases: Vec<(&str, Vec<u8>, Vec<(usize, usize)>)> = vec![
+    let cases: Vec<(&str, Vec<u8>, Fields)> = vec![
         // Ethernet + outer IPv4: total length (16), IHL nibble (14); GRE flags (34) claim
         // checksum, key, sequence and acknowledgement words that may not be there.
         (
