@@ -156,53 +156,10 @@ fn sv2_frame_length_and_string_lengths() {
     }
 }
 
-fn pcap(nanos: bool) -> Vec<u8> {
+/// A capture of two small Stratum-ish TCP frames in `format`.
+fn capture(format: Format) -> Vec<u8> {
     let mut w = CaptureWriter::new(
-        Format::Pcap {
-            big_endian: false,
-            nanos,
-        },
-        &[Interface {
-            linktype: 1,
-            tsresol: 6,
-        }],
-    );
-    let frame = frames::eth_ipv4_tcp(
-        [192, 0, 2, 1],
-        [192, 0, 2, 2],
-        40000,
-        3333,
-        1,
-        0x18,
-        b"{}\n",
-    );
-    w.packet(1_600_000_000_000_000_000, 0, &frame);
-    w.packet(1_600_000_000_000_000_001, 0, &frame);
-    w.finish()
-}
-
-#[test]
-fn pcap_record_lengths() {
-    let good = pcap(false);
-    let frame_len = (good.len() - 24) / 2 - 16;
-    // The first record's captured and original lengths (u32 LE at 24 + 8 and 24 + 12).
-    for at in [24 + 8, 24 + 12] {
-        for v in extremes(frame_len as u64, 32) {
-            let mut b = good.clone();
-            put_le(&mut b, at, 4, v);
-            let r = read_packets(Path::new("x.pcap"), &b, |p| {
-                let _ = decode_full(p.linktype, p.data);
-            });
-            if at == 24 + 12 || v == frame_len as u64 {
-                assert_eq!(r.unwrap().packets, 2, "orig_len {v} changes nothing");
-            }
-        }
-    }
-}
-
-fn pcapng() -> Vec<u8> {
-    let mut w = CaptureWriter::new(
-        Format::PcapNg { big_endian: false },
+        format,
         &[Interface {
             linktype: 1,
             tsresol: 9,
@@ -223,8 +180,30 @@ fn pcapng() -> Vec<u8> {
 }
 
 #[test]
+fn pcap_record_lengths() {
+    let good = capture(Format::Pcap {
+        big_endian: false,
+        nanos: false,
+    });
+    let frame_len = (good.len() - 24) / 2 - 16;
+    // The first record's captured and original lengths (u32 LE at 24 + 8 and 24 + 12).
+    for at in [24 + 8, 24 + 12] {
+        for v in extremes(frame_len as u64, 32) {
+            let mut b = good.clone();
+            put_le(&mut b, at, 4, v);
+            let r = read_packets(Path::new("x.pcap"), &b, |p| {
+                let _ = decode_full(p.linktype, p.data);
+            });
+            if at == 24 + 12 || v == frame_len as u64 {
+                assert_eq!(r.unwrap().packets, 2, "orig_len {v} changes nothing");
+            }
+        }
+    }
+}
+
+#[test]
 fn pcapng_block_and_captured_lengths() {
-    let good = pcapng();
+    let good = capture(Format::PcapNg { big_endian: false });
     let shb_len = u32::from_le_bytes([good[4], good[5], good[6], good[7]]) as usize;
     let idb_len = u32::from_le_bytes(good[shb_len + 4..shb_len + 8].try_into().unwrap()) as usize;
     let epb = shb_len + idb_len;

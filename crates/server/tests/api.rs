@@ -157,6 +157,15 @@ async fn fixtures(dir: &std::path::Path, test: &'static str) -> Vec<(&'static st
 }
 
 /// A raw body posted with a token: the status and the JSON answer.
+/// The fixture on one SQLite file in `dir` (for tests about the server rather than the store).
+async fn sqlite_fixture(dir: &std::path::Path, file: &str) -> Fixture {
+    let target = dir.join(file).display().to_string();
+    let d = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || setup(&d, target))
+        .await
+        .unwrap()
+}
+
 /// An upload declares its type as the UI does: CSV for `.csv` names, JSON lines otherwise.
 async fn post_raw(app: &axum::Router, uri: &str, token: &str, body: String) -> (StatusCode, Value) {
     let kind = if uri.contains(".csv") {
@@ -629,11 +638,7 @@ async fn roles_regions_and_masking() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sessions_csrf_and_the_login_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("s.db").display().to_string();
-    let d = dir.path().to_path_buf();
-    let f = tokio::task::spawn_blocking(move || setup(&d, target))
-        .await
-        .unwrap();
+    let f = sqlite_fixture(dir.path(), "s.db").await;
     let post = |uri: &str, body: Value, cookie: Option<&str>, csrf: Option<&str>| {
         let mut req = Request::builder()
             .method("POST")
@@ -1247,12 +1252,7 @@ async fn accounts_are_disabled_reset_and_their_tokens_revoked() {
 async fn serving_over_tls_marks_cookies_secure_and_sends_hsts() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("tls.db").display().to_string();
-    let d = dir.path().to_path_buf();
-    let t = target.clone();
-    let _f = tokio::task::spawn_blocking(move || setup(&d, t))
-        .await
-        .unwrap();
+    let target = sqlite_fixture(dir.path(), "tls.db").await.target;
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let (cert_pem, key_pem) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_pem, cert.cert.pem()).unwrap();
@@ -1343,12 +1343,8 @@ async fn schemathesis_with_every_check_finds_no_failure() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("contract.db").display().to_string();
-    let d = dir.path().to_path_buf();
-    let t = target.clone();
-    let f = tokio::task::spawn_blocking(move || setup(&d, t))
-        .await
-        .unwrap();
+    let f = sqlite_fixture(dir.path(), "contract.db").await;
+    let target = f.target.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let tgt = target.clone();
