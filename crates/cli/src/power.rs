@@ -166,9 +166,23 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Which sites: `classic` (the first generator's mix) or `realistic` (adds legitimate flat
+    /// and night loads, and subtle miners).
+    #[arg(long, value_enum, default_value = "classic")]
+    mix: MixArg,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+}
+
+/// The site mix of a generated region.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum MixArg {
+    /// The first generator's mix.
+    Classic,
+    /// With aerators, greenhouse lighting, electric boilers, office server rooms, base
+    /// stations, GPUs at home and rigs behind shop counters.
+    Realistic,
 }
 
 /// Runs a power subcommand.
@@ -229,6 +243,10 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
                 miner_share: a.miner_share,
                 seed: a.seed,
                 area_size: a.area_size,
+                mix: match a.mix {
+                    MixArg::Classic => minewatch_power::generate::Mix::Classic,
+                    MixArg::Realistic => minewatch_power::generate::Mix::Realistic,
+                },
             };
             let g =
                 generate(&cfg, &a.out).with_context(|| format!("writing {}", a.out.display()))?;
@@ -469,6 +487,26 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
             m.false_positive_rate,
             m.auc
         );
+    }
+    if let Some(p) = &a.truth {
+        // A generated region's truth names the kinds: the false alarms per legitimate kind and
+        // the miners found per kind.
+        let k = minewatch_power::eval::by_kind(&out, p)
+            .with_context(|| format!("reading {}", p.display()))?;
+        let list = |t: &std::collections::BTreeMap<String, minewatch_power::eval::KindCount>| {
+            t.iter()
+                .filter(|(kind, _)| !kind.is_empty())
+                .map(|(kind, c)| format!("{kind} {}/{}", c.flagged, c.meters))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !k.legitimate.is_empty() {
+            eprintln!(
+                "minewatch: flagged by legitimate kind: {}",
+                list(&k.legitimate)
+            );
+            eprintln!("minewatch: found by miner kind: {}", list(&k.miners));
+        }
     }
     let suspected = out.iter().filter(|s| s.suspected).count();
     if let Some(n) = a.top {

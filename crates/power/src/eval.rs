@@ -3,7 +3,64 @@
 
 use crate::score::Suspect;
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// Seeds of generated regions that scoring may be tuned on.
+pub const TUNING_SEEDS: [u64; 3] = [1, 2, 3];
+/// Seeds of generated regions that are only reported on, never tuned on: figures in
+/// docs/DETECTION.md come from these.
+pub const SEALED_SEEDS: [u64; 3] = [1001, 1002, 1003];
+
+/// Counts of one kind of site or miner.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct KindCount {
+    /// Meters of the kind.
+    pub meters: usize,
+    /// Of them, flagged (suspected).
+    pub flagged: usize,
+}
+
+/// How a ranking did per kind of legitimate site and per kind of miner (from a generated
+/// region's truth, which names both).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ByKind {
+    /// Legitimate meters (and miners no meter can show) by site kind: flagged are false alarms.
+    pub legitimate: BTreeMap<String, KindCount>,
+    /// Visible miners by miner kind: flagged are found.
+    pub miners: BTreeMap<String, KindCount>,
+}
+
+/// Per-kind counts of `suspects` against a truth file with `site_kind` and `miner_kind`
+/// columns (visibility as [`read_truth`] with `meter_visible`).
+pub fn by_kind(suspects: &[Suspect], truth: &std::path::Path) -> std::io::Result<ByKind> {
+    let labels = read_truth(truth, true)?;
+    let flagged: HashMap<&str, bool> = suspects
+        .iter()
+        .map(|s| (s.meter_id.as_str(), s.suspected))
+        .collect();
+    let mut r = csv::Reader::from_path(truth)?;
+    let h = r.headers()?.clone();
+    let col = |n: &str| h.iter().position(|x| x == n);
+    let (Some(m), Some(sk), Some(mk)) = (col("meter_id"), col("site_kind"), col("miner_kind"))
+    else {
+        return Ok(ByKind::default());
+    };
+    let mut out = ByKind::default();
+    for rec in r.records() {
+        let rec = rec?;
+        let meter = rec.get(m).unwrap_or_default();
+        let positive = labels.get(meter).copied().unwrap_or(false);
+        let (table, kind) = if positive {
+            (&mut out.miners, rec.get(mk).unwrap_or_default())
+        } else {
+            (&mut out.legitimate, rec.get(sk).unwrap_or_default())
+        };
+        let e = table.entry(kind.to_string()).or_default();
+        e.meters += 1;
+        e.flagged += usize::from(flagged.get(meter).copied().unwrap_or(false));
+    }
+    Ok(out)
+}
 
 /// Quality of a ranking.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
