@@ -141,10 +141,10 @@ fn shared() -> Option<PathBuf> {
     if p.is_dir() {
         Some(p)
     } else {
-        eprintln!(
-            "NOTICE: {} not present; shared-data block tests skipped",
+        minewatch_model::skip::skipped(&format!(
+            "{} not present; shared-data block tests skipped",
             p.display()
-        );
+        ));
         None
     }
 }

@@ -9,6 +9,7 @@ pub mod coin;
 pub mod detection;
 pub mod efficiency;
 pub mod rng;
+pub mod skip;
 pub mod units;
 
 pub use coin::{Algorithm, Coin};

@@ -86,10 +86,10 @@ fn real_sessions_replayed_through_tls() {
     let dir =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/net/pcap");
     if !dir.exists() {
-        eprintln!(
-            "notice: {} absent; real-capture TLS replay skipped",
+        minewatch_model::skip::skipped(&format!(
+            "{} absent; real-capture TLS replay skipped",
             dir.display()
-        );
+        ));
         return;
     }
     let (mut found, mut negatives) = (0, 0);

@@ -10,10 +10,10 @@ fn dir() -> Option<PathBuf> {
     if d.is_dir() {
         Some(d)
     } else {
-        eprintln!(
-            "NOTICE: {} not present; shared-data capture test skipped",
+        minewatch_model::skip::skipped(&format!(
+            "{} not present; shared-data capture test skipped",
             d.display()
-        );
+        ));
         None
     }
 }
@@ -65,7 +65,7 @@ fn real_captures_are_labelled_right() {
     for (file, expect) in LABELS {
         let path = d.join(file);
         if !path.exists() {
-            eprintln!("NOTICE: {} missing; skipped", path.display());
+            minewatch_model::skip::skipped(&format!("{} missing; skipped", path.display()));
             continue;
         }
         let out = scan_files(std::slice::from_ref(&path), &ScanConfig::default(), &|_| {});

@@ -168,9 +168,9 @@ fn store_with_cases(dir: &Path) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn log_in_filter_open_advance_and_switch_language() {
     if !Path::new(CHROMIUM).exists() || !Path::new(DRIVER).exists() {
-        eprintln!(
-            "notice: {CHROMIUM} or {DRIVER} is missing (apt-get install chromium chromium-driver); the browser test skips"
-        );
+        minewatch_model::skip::skipped(&format!(
+            "{CHROMIUM} or {DRIVER} is missing (apt-get install chromium chromium-driver); the browser test skips"
+        ));
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -41,10 +41,10 @@ pub fn engines(dir: &Path, test: &str) -> Vec<Engine> {
                 target,
             });
         }
-        _ => eprintln!(
-            "notice: MINEWATCH_TEST_POSTGRES is not set; {test} runs on SQLite only \
+        _ => minewatch_model::skip::skipped(&format!(
+            "MINEWATCH_TEST_POSTGRES is not set; {test} runs on SQLite only \
              (scripts/pg-cluster.sh start prints a URL for it)"
-        ),
+        )),
     }
     out
 }
