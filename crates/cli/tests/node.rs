@@ -39,9 +39,7 @@ fn mw(args: &[&str]) -> Output {
 #[test]
 fn blocks_and_index_from_a_litecoin_regtest_node() {
     if Command::new("litecoind").arg("-version").output().is_err() {
-        minewatch_model::skip::skipped(&format!(
-            "litecoind is not installed; the node test is skipped"
-        ));
+        minewatch_model::skip::skipped("litecoind is not installed; the node test is skipped");
         return;
     }
     let d = tempfile::tempdir().unwrap();
