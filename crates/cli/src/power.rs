@@ -111,7 +111,9 @@ pub struct ScanArgs {
     /// Daily temperatures (`region_code,date,temp_c`).
     #[arg(long)]
     weather: Option<PathBuf>,
-    /// Meters to leave unsuspected (one id per line): registered data centres and the like.
+    /// Registers of known legitimate loads to leave unsuspected: one meter per line, optionally
+    /// `meter_id,category` (base_station, data_room, aquaculture_permit, greenhouse_permit…);
+    /// the summary says how many alarms each category removed.
     #[arg(long)]
     allow: Option<PathBuf>,
     /// Show only the first N meters.
@@ -303,7 +305,12 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
                         .unwrap_or_default();
                     !matches!(
                         n.as_str(),
-                        "customers.csv" | "feeders.csv" | "weather.csv" | "truth.csv"
+                        "customers.csv"
+                            | "feeders.csv"
+                            | "weather.csv"
+                            | "truth.csv"
+                            | "registers.csv"
+                            | "inspections.csv"
                     )
                 })
                 .collect();
@@ -413,12 +420,7 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     if let Some(p) = &a.allow {
         let text =
             std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-        reg.allow(
-            text.lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty() && !l.starts_with('#'))
-                .map(str::to_string),
-        );
+        reg.allow(minewatch_power::customers::parse_allow_list(&text));
     }
     let weather = match &a.weather {
         Some(p) => {
@@ -509,6 +511,7 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         }
     }
     let suspected = out.iter().filter(|s| s.suspected).count();
+    let removed = minewatch_power::customers::removed_by_allow_list(&out, &reg, a.threshold);
     if let Some(n) = a.top {
         out.truncate(n);
     }
@@ -530,6 +533,14 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
             "minewatch: {suspected} of {} meters suspected (score >= {})",
             st.meters, a.threshold
         );
+        if !removed.is_empty() {
+            let parts: Vec<String> = removed.iter().map(|(k, n)| format!("{k} {n}")).collect();
+            eprintln!(
+                "minewatch: the allow-list kept {} alarm(s) off: {}",
+                removed.values().sum::<usize>(),
+                parts.join(", ")
+            );
+        }
     }
     Ok(if suspected > 0 {
         ExitCode::from(1)

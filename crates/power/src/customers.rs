@@ -128,6 +128,9 @@ pub struct Customer {
     pub solar: bool,
     /// On the allow-list (registered data centre, known legitimate flat load).
     pub allowed: bool,
+    /// What the register that allow-listed it says it is (`base_station`, `data_room`,
+    /// `aquaculture_permit`, `greenhouse_permit`…), when it says.
+    pub allow_category: Option<String>,
 }
 
 /// The register, by meter id.
@@ -143,14 +146,55 @@ impl Register {
         self.by_meter.get(meter)
     }
 
-    /// Marks meters as allow-listed.
-    pub fn allow(&mut self, meters: impl IntoIterator<Item = String>) {
-        for m in meters {
+    /// Marks meters as allow-listed, each with the register's category when it gives one.
+    pub fn allow(&mut self, meters: impl IntoIterator<Item = (String, Option<String>)>) {
+        for (m, category) in meters {
             if let Some(c) = self.by_meter.get_mut(&m) {
                 c.allowed = true;
+                if category.is_some() {
+                    c.allow_category = category;
+                }
             }
         }
     }
+}
+
+/// Reads an allow-list of known legitimate loads: one meter per line, optionally with the
+/// register's category after a comma (`M000123,base_station`); a `meter_id,category` header,
+/// blank lines and `#` comments are skipped.
+pub fn parse_allow_list(text: &str) -> Vec<(String, Option<String>)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter(|l| !l.to_ascii_lowercase().starts_with("meter_id"))
+        .map(|l| match l.split_once(',') {
+            Some((m, c)) => {
+                let c = c.trim();
+                (m.trim().to_string(), (!c.is_empty()).then(|| c.to_string()))
+            }
+            None => (l.to_string(), None),
+        })
+        .collect()
+}
+
+/// How many alarms each register removed: meters at or above `threshold` that the allow-list
+/// kept from being suspected, by the register's category (`unspecified` without one).
+pub fn removed_by_allow_list(
+    suspects: &[crate::score::Suspect],
+    register: &Register,
+    threshold: f64,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for s in suspects.iter().filter(|s| s.score >= threshold) {
+        if let Some(c) = register.get(&s.meter_id).filter(|c| c.allowed) {
+            let k = c
+                .allow_category
+                .clone()
+                .unwrap_or_else(|| "unspecified".into());
+            *out.entry(k).or_default() += 1;
+        }
+    }
+    out
 }
 
 /// Reads a customer register CSV. Default columns: `meter_id,customer_id,tariff_class,
@@ -267,6 +311,8 @@ pub fn read_customers(path: &Path) -> Result<(Register, ReadStats), ReadError> {
             solar: truthy(sc),
             allowed: truthy(alc)
                 || get(tc).map(TariffClass::parse) == Some(TariffClass::DataCentre),
+            allow_category: (get(tc).map(TariffClass::parse) == Some(TariffClass::DataCentre))
+                .then(|| "data_centre".to_string()),
         };
         reg.by_meter.insert(meter.to_string(), customer);
     }
@@ -297,6 +343,14 @@ mod tests {
         let (reg, st) = read_customers(&p).unwrap();
         assert_eq!(reg.by_meter.len(), 2);
         assert!(reg.get("m2").unwrap().allowed);
+        let list = parse_allow_list("meter_id,category\n# registered\nm1,base_station\n\nm9\n");
+        assert_eq!(
+            list,
+            vec![
+                ("m1".to_string(), Some("base_station".to_string())),
+                ("m9".to_string(), None)
+            ]
+        );
         assert_eq!(reg.get("m2").unwrap().capacity_kva, None);
         assert_eq!(st.skipped_total(), 2);
         assert!(

@@ -824,6 +824,28 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         ])?;
     }
     t.flush()?;
+    if cfg.mix == Mix::Realistic {
+        // The registers a grid company has of legitimate flat loads, incomplete as real ones
+        // are: most base stations (operators register their sites), half the aquaculture and
+        // greenhouse permits, a third of the data rooms, every data centre.
+        let mut reg = csv::Writer::from_path(dir.join("registers.csv"))?;
+        reg.write_record(["meter_id", "category"])?;
+        let mut rrng = Rng::new(cfg.seed ^ 0x4e6);
+        for s in &sites {
+            let (share, category) = match s.kind {
+                Kind::BaseStation => (0.8, "base_station"),
+                Kind::Aerator => (0.5, "aquaculture_permit"),
+                Kind::Greenhouse => (0.5, "greenhouse_permit"),
+                Kind::OfficeServerRoom => (0.33, "data_room"),
+                Kind::DataCentre => (1.0, "data_centre"),
+                _ => continue,
+            };
+            if rrng.unit() < share && s.miner.is_none() {
+                reg.write_record([s.meter.as_str(), category])?;
+            }
+        }
+        reg.flush()?;
+    }
     // Past site visits: a random sixth of the meters, with what the inspectors found (a miner
     // wired ahead of the meter is found too: the inspector sees the rigs).
     let mut ins = csv::Writer::from_path(dir.join("inspections.csv"))?;
@@ -913,6 +935,9 @@ mod tests {
         ] {
             assert!(truth.contains(kind), "no {kind} in the realistic mix");
         }
+        let registers = std::fs::read_to_string(d.path().join("registers.csv")).unwrap();
+        assert!(registers.starts_with("meter_id,category\n"));
+        assert!(registers.contains("base_station") && registers.contains("aquaculture_permit"));
         let classic = RegionConfig {
             mix: Mix::Classic,
             ..cfg

@@ -69,6 +69,7 @@ fn register(profiles: Vec<MeterProfile>) -> Register {
                 lon: None,
                 solar: false,
                 allowed: p.allow_listed,
+                allow_category: None,
             },
         );
     }
