@@ -1,42 +1,71 @@
 #!/usr/bin/env bash
 # Packet rate of `minewatch scan` against ndpiReader (and against just reading the file) on the
-# same capture, each pinned to one core, as ratios. Also peak memory and --threads scaling.
+# same capture, each pinned to one core, as ratios of CPU time (user + system). Also peak
+# memory and --threads scaling. Two rows:
+#   synthetic: `minewatch synth --background-mb MB` (long flows, few miners; the old row);
+#   real:      every capture in ../shared/data/net/pcap replayed COPIES times
+#              (`minewatch synth --replay`, each copy readdressed and overlapping in time:
+#              the captures' own mix of short and long flows, mining and not).
 #
-# Usage: bash bench/scan_speed.sh [MB]      (default 400; needs hyperfine, ndpiReader, GNU time)
+# Usage: bash bench/scan_speed.sh [MB] [COPIES]   (default 400 280; needs hyperfine, ndpiReader
+# from Debian's libndpi-bin, GNU time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-400}
-cargo build --release -q
+COPIES=${2:-280}
+cargo build --release -q -p minewatch
 BIN=target/release/minewatch
 mkdir -p target/bench
-CAP=target/bench/background.pcap
-if [ ! -f "$CAP" ] || [ "$(stat -c %s "$CAP")" -lt $((MB * 1000000)) ]; then
+SYN=target/bench/background.pcap
+if [ ! -f "$SYN" ] || [ "$(stat -c %s "$SYN")" -lt $((MB * 1000000)) ]; then
   "$BIN" synth --out target/bench --background-mb "$MB"
 fi
-BYTES=$(stat -c %s "$CAP")
-# Packet count from the scan's own summary line.
-# Packet count from the scan's own summary line (the scan exits 1: it finds the mixed-in miners).
-PACKETS=$( { "$BIN" scan --format jsonl "$CAP" 2>&1 >/dev/null || true; } | sed -n 's/.* file(s), \([0-9]*\) packets.*/\1/p')
-echo "capture: $CAP, $BYTES bytes, $PACKETS packets"
-cat "$CAP" > /dev/null   # warm the page cache for every contender alike
-hyperfine --warmup 2 --runs 10 -N --export-json target/bench/scan.json \
-  -n read "taskset -c 1 cat $CAP" \
-  -i -n minewatch "taskset -c 1 $BIN scan -q --format jsonl $CAP" \
-  -n ndpiReader "taskset -c 1 ndpiReader -i $CAP -q" \
-  -n minewatch-2-threads "$BIN scan -q --format jsonl --threads 2 $CAP" \
-  --output=null
-python3 - "$PACKETS" "$BYTES" <<'PY'
-import json, sys
-packets, size = int(sys.argv[1]), int(sys.argv[2])
-r = {x["command"]: x for x in json.load(open("target/bench/scan.json"))["results"]}
-mw, nd, rd = r["minewatch"]["median"], r["ndpiReader"]["median"], r["read"]["median"]
+REAL=target/bench/real/replay.pcapng
+SHARED=../shared/data/net/pcap
+if [ -d "$SHARED" ] && [ ! -f "$REAL" ]; then
+  "$BIN" synth --replay "$SHARED" --copies "$COPIES" --out target/bench/real
+fi
+
+bench() {
+  local name=$1 cap=$2
+  local bytes packets
+  bytes=$(stat -c %s "$cap")
+  # Packet count from the scan's own summary line (the scan exits 1: it finds miners).
+  packets=$( { "$BIN" scan --format jsonl "$cap" 2>&1 >/dev/null || true; } | sed -n 's/.* file(s), \([0-9]*\) packets.*/\1/p')
+  echo "== $name: $cap, $bytes bytes, $packets packets"
+  cat "$cap" > /dev/null   # warm the page cache for every contender alike
+  # -i: the scan exits 1 when it finds miners, as grep does on a match.
+  hyperfine -i --warmup 2 --runs 10 -N --export-json "target/bench/scan-$name.json" \
+    -n read "taskset -c 1 cat $cap" \
+    -n minewatch "taskset -c 1 $BIN scan -q --format jsonl $cap" \
+    -n ndpiReader "taskset -c 1 ndpiReader -i $cap -q" \
+    -n minewatch-2-threads "$BIN scan -q --format jsonl --threads 2 $cap" \
+    --output=null >/dev/null
+  python3 - "$packets" "$bytes" "target/bench/scan-$name.json" <<'PY'
+import json, statistics, sys
+packets, size, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+r = {x["command"]: x for x in json.load(open(path))["results"]}
+def cpu(x):
+    # Newer hyperfine lists user and system time per run; older gives their means.
+    if isinstance(x.get("user"), list):
+        return statistics.median(u + s for u, s in zip(x["user"], x["system"]))
+    return x["user"] + x["system"]
 for name, x in r.items():
     t = x["median"]
-    print(f"{name:22s} median {t:8.3f} s  {packets / t / 1e6:7.2f} Mpkt/s  {size * 8 / t / 1e9:7.2f} Gbit/s")
-print(f"minewatch vs ndpiReader packet rate: {nd / mw:.1f}x")
-print(f"minewatch time vs reading the file: {mw / rd:.1f}x")
-print(f"2 threads vs 1: {mw / r['minewatch-2-threads']['median']:.2f}x")
+    print(f"{name:22s} wall {t:7.3f} s  cpu {cpu(x):7.3f} s  {packets / t / 1e6:6.2f} Mpkt/s  {size * 8 / t / 1e9:6.2f} Gbit/s")
+mw, nd, rd = cpu(r["minewatch"]), cpu(r["ndpiReader"]), cpu(r["read"])
+print(f"minewatch vs ndpiReader, CPU time: {nd / mw:.2f}x")
+print(f"minewatch vs reading the file, CPU time: {mw / rd:.1f}x")
+print(f"2 threads vs 1 (wall): {r['minewatch']['median'] / r['minewatch-2-threads']['median']:.2f}x")
 PY
-for cmd in "$BIN scan -q --format jsonl $CAP" "ndpiReader -i $CAP -q"; do
-  /usr/bin/time -f "peak RSS %M KiB: $cmd" $cmd > /dev/null 2> >(grep "peak RSS" >&2) || true
-done
+  for cmd in "$BIN scan -q --format jsonl $cap" "ndpiReader -i $cap -q"; do
+    /usr/bin/time -f "peak RSS %M KiB: $cmd" $cmd > /dev/null 2> >(grep "peak RSS" >&2) || true
+  done
+}
+
+bench synthetic "$SYN"
+if [ -f "$REAL" ]; then
+  bench real "$REAL"
+else
+  echo "NOTICE: $SHARED is not here: no real-traffic row"
+fi

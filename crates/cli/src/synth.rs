@@ -29,11 +29,32 @@ pub struct SynthArgs {
     /// Seed of the encrypted corpus.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Instead: write `replay.pcapng`, `--copies` copies of these real captures (files or
+    /// folders), each readdressed and shifted in time (a benchmark on real traffic at size).
+    #[arg(long, num_args = 1..)]
+    replay: Vec<PathBuf>,
+    /// Copies for `--replay`.
+    #[arg(long, default_value_t = 100)]
+    copies: usize,
 }
 
 /// Writes the captures and `truth.jsonl`.
 pub fn run(a: SynthArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    if !a.replay.is_empty() {
+        let (files, _) = minewatch_net::source::expand_inputs(&a.replay)?;
+        let path = a.out.join("replay.pcapng");
+        let r = minewatch_net::synth::replay::replay(&files, a.copies, &path)?;
+        eprintln!(
+            "minewatch: wrote {} copies of {} captures, {} packets ({} without an IP header to readdress) to {}",
+            r.copies,
+            files.len(),
+            r.packets,
+            r.not_rewritten,
+            path.display()
+        );
+        return Ok(());
+    }
     if let Some(mb) = a.background_mb {
         let path = a.out.join("background.pcap");
         let f =

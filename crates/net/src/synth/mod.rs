@@ -6,6 +6,7 @@ pub mod background;
 pub mod dns;
 pub mod encrypted;
 pub mod frames;
+pub mod replay;
 pub mod sessions;
 pub mod sv2;
 pub mod tcp;
