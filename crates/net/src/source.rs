@@ -497,6 +497,20 @@ mod tests {
 
     const T0: i64 = 1_600_000_000_123_456_789;
 
+    /// A little-endian, microsecond pcap writer on Ethernet.
+    fn pcap_writer() -> CaptureWriter {
+        CaptureWriter::new(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &[Interface {
+                linktype: 1,
+                tsresol: 6,
+            }],
+        )
+    }
+
     #[test]
     fn pcap_both_orders_and_resolutions() {
         for big_endian in [false, true] {
@@ -550,16 +564,7 @@ mod tests {
 
     #[test]
     fn truncation_is_reported_with_its_offset() {
-        let mut w = CaptureWriter::new(
-            Format::Pcap {
-                big_endian: false,
-                nanos: false,
-            },
-            &[Interface {
-                linktype: 1,
-                tsresol: 6,
-            }],
-        );
+        let mut w = pcap_writer();
         w.packet(T0, 0, b"complete");
         w.packet(T0, 0, b"cut-off-here");
         let full = w.finish();
@@ -573,16 +578,7 @@ mod tests {
     fn wrong_magic_and_absurd_lengths_are_errors() {
         let err = collect(b"GIF89a....").1.unwrap_err();
         assert!(err.to_string().contains("not a pcap or pcapng"), "{err}");
-        let mut w = CaptureWriter::new(
-            Format::Pcap {
-                big_endian: false,
-                nanos: false,
-            },
-            &[Interface {
-                linktype: 1,
-                tsresol: 6,
-            }],
-        );
+        let mut w = pcap_writer();
         w.packet(T0, 0, b"x");
         let mut b = w.finish();
         b[24 + 8..24 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
@@ -636,16 +632,7 @@ mod tests {
     /// not with SIGBUS.
     #[test]
     fn a_capture_truncated_under_the_scan_is_an_error_not_a_signal() {
-        let mut w = CaptureWriter::new(
-            Format::Pcap {
-                big_endian: false,
-                nanos: false,
-            },
-            &[Interface {
-                linktype: 1,
-                tsresol: 6,
-            }],
-        );
+        let mut w = pcap_writer();
         for i in 0..4000 {
             w.packet(T0 + i, 0, &[0x5a; 200]);
         }

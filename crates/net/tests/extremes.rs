@@ -38,6 +38,13 @@ fn put_be(b: &mut [u8], at: usize, width: usize, value: u64) {
     b[at..at + width].copy_from_slice(&bytes[8 - width..]);
 }
 
+/// Reads a big-endian field of `width` bytes at `at`.
+fn get_be(b: &[u8], at: usize, width: usize) -> u64 {
+    b[at..at + width]
+        .iter()
+        .fold(0u64, |v, &x| v << 8 | u64::from(x))
+}
+
 /// Writes `value` little-endian into `b[at..at + width]`.
 fn put_le(b: &mut [u8], at: usize, width: usize, value: u64) {
     b[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
@@ -72,11 +79,7 @@ fn dns_counts_label_lengths_and_record_lengths() {
     // four address bytes).
     let rdlen = good.len() - 6;
     for (at, width) in [(12, 1), (rdlen, 2)] {
-        let truth = if width == 1 {
-            u64::from(good[at])
-        } else {
-            u64::from(u16::from_be_bytes([good[at], good[at + 1]]))
-        };
+        let truth = get_be(&good, at, width);
         for v in extremes(truth, 8 * width as u32) {
             let mut b = good.clone();
             put_be(&mut b, at, width, v);
@@ -109,10 +112,7 @@ fn tls_record_handshake_and_extension_lengths() {
     // cipher suites length (u16 at 44), compression length (u8 at 54), extensions length (u16
     // at 56), the first extension's length (u16 at 60).
     for (at, width) in [(3, 2), (6, 3), (43, 1), (44, 2), (54, 1), (56, 2), (60, 2)] {
-        let mut truth = 0u64;
-        for i in 0..width {
-            truth = truth << 8 | u64::from(good[at + i]);
-        }
+        let truth = get_be(&good, at, width);
         for v in extremes(truth, 8 * width as u32) {
             let mut b = good.clone();
             put_be(&mut b, at, width, v);
@@ -264,10 +264,7 @@ fn tunnel_and_ip_header_lengths() {
             "{name}: the untouched frame decodes"
         );
         for (at, width) in fields {
-            let mut truth = 0u64;
-            for i in 0..width {
-                truth = truth << 8 | u64::from(good[at + i]);
-            }
+            let truth = get_be(&good, at, width);
             for v in extremes(truth, 8 * width as u32) {
                 let mut b = good.clone();
                 put_be(&mut b, at, width, v);
