@@ -23,14 +23,16 @@ use std::fs::File;
 use std::io;
 use std::path::Path;
 
-#[cfg(unix)]
+// The handler saves errno through glibc's and musl's `__errno_location`: Linux only; elsewhere
+// a map is unguarded, as memmap2's own are.
+#[cfg(target_os = "linux")]
 mod guard;
 
 /// A read-only map of a whole file, guarded against the file shrinking under it.
 pub struct MappedFile {
     map: Option<memmap2::Mmap>,
     file: File,
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     slot: Option<guard::Slot>,
 }
 
@@ -46,7 +48,7 @@ impl MappedFile {
             return Ok(MappedFile {
                 map: None,
                 file,
-                #[cfg(unix)]
+                #[cfg(target_os = "linux")]
                 slot: None,
             });
         }
@@ -54,7 +56,7 @@ impl MappedFile {
         // slice can fail under us, the file shrinking, is caught by the guard registered
         // below before any byte of the map is read.
         let map = unsafe { memmap2::Mmap::map(&file) }?;
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             let slot = guard::register(map.as_ptr() as usize, map.len())?;
             Ok(MappedFile {
@@ -63,7 +65,7 @@ impl MappedFile {
                 slot: Some(slot),
             })
         }
-        #[cfg(not(unix))]
+        #[cfg(not(target_os = "linux"))]
         Ok(MappedFile {
             map: Some(map),
             file,
@@ -78,11 +80,11 @@ impl MappedFile {
     /// The offset from which the file's pages were lost (the file shrank while mapped), if
     /// they were: bytes from there on read as zeros and are not the file's.
     pub fn lost_from(&self) -> Option<u64> {
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             self.slot.as_ref().and_then(guard::Slot::lost_from)
         }
-        #[cfg(not(unix))]
+        #[cfg(not(target_os = "linux"))]
         None
     }
 
@@ -92,7 +94,7 @@ impl MappedFile {
     /// lost one as lost too. One read of a byte that the reader's next record usually shares.
     pub fn intact_to(&self, end: u64) -> bool {
         let Some(m) = &self.map else { return true };
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         {
             let page = guard::page() as u64;
             if let Some(probe) = end.checked_next_multiple_of(page)
@@ -108,7 +110,7 @@ impl MappedFile {
                 Some(at) => end <= at.saturating_sub(page),
             }
         }
-        #[cfg(not(unix))]
+        #[cfg(not(target_os = "linux"))]
         {
             end <= m.len() as u64
         }
@@ -151,13 +153,13 @@ impl Drop for MappedFile {
     fn drop(&mut self) {
         // The range leaves the table before it is unmapped: a fault in it after this point
         // cannot happen (nothing borrows the map any more).
-        #[cfg(unix)]
+        #[cfg(target_os = "linux")]
         drop(self.slot.take());
         drop(self.map.take());
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
     use std::io::Write;
