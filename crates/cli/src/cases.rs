@@ -380,18 +380,14 @@ pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
                 eprintln!("minewatch: nothing in the registry matches");
                 return Ok(ExitCode::SUCCESS);
             };
-            let site = store.conn.query_one(
-                "SELECT s.address, s.region_code, c.case_id, c.state FROM sites s \
-                 LEFT JOIN cases c ON c.site_id = s.site_id WHERE s.site_id = ?",
-                &[found.site_id.as_str().into()],
-            )?;
+            let site = registry::site_case(&mut store.conn, &found.site_id)?;
             let row = Found {
                 site_id: found.site_id,
                 by: found.by,
-                address: site.as_ref().and_then(|r| r.opt_text(0)),
-                region_code: site.as_ref().and_then(|r| r.opt_text(1)),
-                case_id: site.as_ref().and_then(|r| r.opt_int(2)),
-                state: site.as_ref().and_then(|r| r.opt_text(3)),
+                address: site.address,
+                region_code: site.region_code,
+                case_id: site.case_id,
+                state: site.state,
             };
             write_records(
                 Format::resolve(a.format),
@@ -566,16 +562,11 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         }
         CasesCommand::Inspections(db) => {
             let mut store = db.open()?;
-            let rows = store.conn.query(
-                "SELECT m.meter_id, i.at, i.mining FROM inspections i \
-                 JOIN cases c ON c.case_id = i.case_id JOIN meters m ON m.site_id = c.site_id \
-                 ORDER BY i.at, m.meter_id",
-                &[],
-            )?;
-            let out: Vec<(String, String, bool)> = rows
-                .iter()
-                .map(|r| (r.text(0), time::format_date(r.int(1)), r.int(2) != 0))
-                .collect();
+            let out: Vec<(String, String, bool)> =
+                minewatch_store::users::inspection_outcomes(&mut store.conn)?
+                    .into_iter()
+                    .map(|(m, at, y)| (m, time::format_date(at), y))
+                    .collect();
             write_records(
                 Format::Csv,
                 &out,

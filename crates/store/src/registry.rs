@@ -574,6 +574,34 @@ pub fn site_of_ip(
     }))
 }
 
+/// A site's address and region with its case, if it has one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SiteCase {
+    /// Address.
+    pub address: Option<String>,
+    /// GB/T 2260 region code.
+    pub region_code: Option<String>,
+    /// Its case.
+    pub case_id: Option<i64>,
+    /// The case's state.
+    pub state: Option<String>,
+}
+
+/// A site's address, region and case (all empty when the site is unknown).
+pub fn site_case(conn: &mut Conn, site_id: &str) -> Result<SiteCase, StoreError> {
+    let row = conn.query_one(
+        "SELECT s.address, s.region_code, c.case_id, c.state FROM sites s \
+         LEFT JOIN cases c ON c.site_id = s.site_id WHERE s.site_id = ?",
+        &[site_id.into()],
+    )?;
+    Ok(row.map_or_else(SiteCase::default, |r| SiteCase {
+        address: r.opt_text(0),
+        region_code: r.opt_text(1),
+        case_id: r.opt_int(2),
+        state: r.opt_text(3),
+    }))
+}
+
 /// The site of a meter.
 pub fn site_of_meter(conn: &mut Conn, meter: &str) -> Result<Option<Attribution>, StoreError> {
     let row = conn.query_one(

@@ -421,6 +421,20 @@ pub fn add_inspection(
     Ok(())
 }
 
+/// Every inspection's outcome by meter, oldest first: (meter, when, mining found), as
+/// `power scan --inspections` reads them back.
+pub fn inspection_outcomes(c: &mut Conn) -> Result<Vec<(String, i64, bool)>, StoreError> {
+    Ok(c.query(
+        "SELECT m.meter_id, i.at, i.mining FROM inspections i \
+             JOIN cases c ON c.case_id = i.case_id JOIN meters m ON m.site_id = c.site_id \
+             ORDER BY i.at, m.meter_id",
+        &[],
+    )?
+    .iter()
+    .map(|r| (r.text(0), r.int(1), r.int(2) != 0))
+    .collect())
+}
+
 /// A case's inspections, oldest first.
 pub fn inspections(c: &mut Conn, case_id: i64) -> Result<Vec<Inspection>, StoreError> {
     Ok(c.query(
