@@ -49,13 +49,11 @@ pub struct ChangepointArgs {
     model: String,
 }
 
-/// Language of reasons in tables.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
-    /// English.
-    En,
-    /// 简体中文.
-    Zh,
+use minewatch_model::lang::Lang;
+
+/// A `--lang` value: zh-CN or en.
+fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("'{s}': zh-CN or en"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -95,8 +93,8 @@ pub struct ReadingArgs {
     /// Output format (default: table on a terminal, jsonl in a pipe).
     #[arg(long, value_enum)]
     format: Option<Format>,
-    /// Language of reasons in the table.
-    #[arg(long, value_enum, default_value = "en")]
+    /// Language of reasons in the table: zh-CN or en.
+    #[arg(long, value_parser = parse_lang, default_value = "en")]
     lang: Lang,
     /// No summary or warnings on stderr.
     #[arg(long, short)]

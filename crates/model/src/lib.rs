@@ -8,6 +8,7 @@
 pub mod coin;
 pub mod detection;
 pub mod efficiency;
+pub mod lang;
 pub mod rng;
 pub mod skip;
 pub mod units;

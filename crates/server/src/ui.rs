@@ -23,14 +23,7 @@ use crate::{ApiError, AppState, access};
 /// The page script: the UI's only way to change anything is through the API.
 const APP_JS: &str = include_str!("../assets/app.js");
 
-/// UI language.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Simplified Chinese (the default).
-    Zh,
-    /// English.
-    En,
-}
+use minewatch_model::lang::Lang;
 
 const LANG_COOKIE: &str = "mw_lang";
 

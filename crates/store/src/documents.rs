@@ -17,25 +17,8 @@ pub enum Doc {
     Inspection,
 }
 
-/// Document language.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    /// Simplified Chinese.
-    Zh,
-    /// English.
-    En,
-}
-
-impl Lang {
-    /// Parses `zh-CN`, `zh`, `en`.
-    pub fn parse(s: &str) -> Option<Lang> {
-        match s.to_lowercase().as_str() {
-            "zh" | "zh-cn" | "zh_cn" | "cn" => Some(Lang::Zh),
-            "en" | "en-us" | "en-gb" => Some(Lang::En),
-            _ => None,
-        }
-    }
-}
+/// Document language: the one type the CLI, the UI and the documents share.
+pub use minewatch_model::lang::Lang;
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
