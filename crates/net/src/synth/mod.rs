@@ -4,6 +4,7 @@
 
 pub mod background;
 pub mod dns;
+#[cfg(feature = "tls-synth")]
 pub mod encrypted;
 pub mod frames;
 pub mod replay;
