@@ -190,13 +190,25 @@ pub fn parse_line(
     department: Option<&str>,
 ) -> Result<Parsed, String> {
     let v: Json = serde_json::from_str(line).map_err(|e| format!("not JSON: {e}"))?;
-    if s(&v, &["event", "dataset"]) == Some("minewatch.scan") {
-        network(&v, line, source_file, source_line, department)
+    parse_value(&v, line, source_file, source_line, department)
+}
+
+/// [`parse_line`] for a line already read as JSON (`v` is `line` parsed), for callers that
+/// look at the JSON themselves too.
+pub fn parse_value(
+    v: &Json,
+    line: &str,
+    source_file: &str,
+    source_line: u64,
+    department: Option<&str>,
+) -> Result<Parsed, String> {
+    if s(v, &["event", "dataset"]) == Some("minewatch.scan") {
+        network(v, line, source_file, source_line, department)
             .map(|e| Parsed::Evidence(Box::new(e)))
     } else if v.get("meter_id").is_some() && v.get("score").is_some() {
-        grid(&v, line, source_file, source_line, department)
+        grid(v, line, source_file, source_line, department)
     } else if v.get("traced").is_some() && v.get("txid").is_some() {
-        chain(&v, line, source_file, source_line, department)
+        chain(v, line, source_file, source_line, department)
     } else {
         Err(
             "neither a minewatch scan detection (event.dataset), a power scan row (meter_id, \

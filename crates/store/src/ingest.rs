@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::StoreError;
 use crate::db::{Conn, Value};
-use crate::evidence::{Evidence, Parsed, Subject, parse_line};
+use crate::evidence::{Evidence, Parsed, Subject, parse_value};
 use crate::registry::{BAD_ROWS_KEPT, BadRow};
 use crate::time;
 
@@ -203,12 +203,11 @@ fn store(
         return Ok(());
     }
     let read = batch.len() as u64;
-    let outside_before = report.outside_region;
     // The same observation twice in one batch is one row.
     let mut ids = std::collections::HashSet::with_capacity(batch.len());
     batch.retain(|e| ids.insert(e.id.clone()));
     let now = time::now();
-    let (new, tied, untied) = conn.transaction(|c| {
+    let (new, tied, untied, outside) = conn.transaction(|c| {
         c.batch(&format!(
             "CREATE TEMP TABLE IF NOT EXISTS {STAGING} AS SELECT * FROM evidence WHERE 1 = 0"
         ))?;
@@ -231,26 +230,20 @@ fn store(
             &[],
         )?;
         let (mut tied, untied) = attribute_pending(c, STAGING)?;
+        // Lines tied to a site outside the importer's region: their line numbers, then gone.
+        let mut outside = Vec::new();
         if !rules.region.is_empty() {
-            let outside = c.query(
-                &format!(
-                    "SELECT source_line FROM {STAGING} WHERE site_id IS NOT NULL AND {OUTSIDE} \
-                     ORDER BY source_line"
-                ),
-                &[rules.region.into(), rules.region.into()],
-            )?;
-            for r in &outside {
-                refuse(
-                    report,
-                    file,
-                    r.int(0) as u64,
-                    format!(
-                        "the site this line is tied to lies outside your region {}",
-                        rules.region
+            outside = c
+                .query(
+                    &format!(
+                        "SELECT source_line FROM {STAGING} WHERE site_id IS NOT NULL \
+                         AND {OUTSIDE} ORDER BY source_line"
                     ),
-                );
-            }
-            report.outside_region += outside.len() as u64;
+                    &[rules.region.into(), rules.region.into()],
+                )?
+                .iter()
+                .map(|r| r.int(0) as u64)
+                .collect();
             tied -= c.execute(
                 &format!("DELETE FROM {STAGING} WHERE site_id IS NOT NULL AND {OUTSIDE}"),
                 &[rules.region.into(), rules.region.into()],
@@ -272,10 +265,18 @@ fn store(
                 c.execute(&format!("DELETE FROM {STAGING}"), &[])?;
             }
         }
-        Ok((new, tied, untied))
+        Ok((new, tied, untied, outside))
     })?;
+    for line in &outside {
+        let why = format!(
+            "the site this line is tied to lies outside your region {}",
+            rules.region
+        );
+        refuse(report, file, *line, why);
+    }
+    report.outside_region += outside.len() as u64;
     report.new += new;
-    report.known += read - new - (report.outside_region - outside_before);
+    report.known += read - new - outside.len() as u64;
     report.attributed += tied;
     report.unattributed += untied;
     batch.clear();
@@ -324,11 +325,13 @@ pub fn ingest_reader(
             continue;
         }
         report.lines += 1;
-        match parse_line(&line, &file, line_no, department) {
-            Ok(Parsed::Evidence(mut e)) => {
-                if let Some(recompute) = rules.confidence
-                    && let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
-                {
+        // Read as JSON once: the evidence and a recomputed confidence both look at it.
+        let parsed = serde_json::from_str::<serde_json::Value>(&line)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|v| parse_value(&v, &line, &file, line_no, department).map(|p| (p, v)));
+        match parsed {
+            Ok((Parsed::Evidence(mut e), v)) => {
+                if let Some(recompute) = rules.confidence {
                     let c = recompute(&e, &v).clamp(0.0, 1.0);
                     if c < e.confidence {
                         report.confidence_lowered += 1;
@@ -337,8 +340,8 @@ pub fn ingest_reader(
                 }
                 batch.push(*e)
             }
-            Ok(Parsed::BelowThreshold) => report.below_threshold += 1,
-            Ok(Parsed::Context) => report.context += 1,
+            Ok((Parsed::BelowThreshold, _)) => report.below_threshold += 1,
+            Ok((Parsed::Context, _)) => report.context += 1,
             Err(msg) => refuse(report, &file, line_no, msg),
         }
         if batch.len() >= BATCH {
