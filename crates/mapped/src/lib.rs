@@ -16,8 +16,10 @@
 //! - outside every registered map it hands the signal to the handler that was there before, or
 //!   restores the default action so that the fault ends the process as it would have.
 //!
-//! Readers ask [`MappedFile::lost_from`] after each record (one relaxed atomic load) and stop
-//! with an error naming the offset: nothing read past it is believed.
+//! Readers ask [`MappedFile::intact_to`] for each record (a read of the byte after the record's
+//! page and one relaxed atomic load) and stop with an error naming the offset: nothing read
+//! past it is believed. [`MappedFile::shrunk_to`] (one `fstat`) catches a cut inside the map's
+//! last page, which no fault shows.
 
 use std::fs::File;
 use std::io;
@@ -52,9 +54,10 @@ impl MappedFile {
                 slot: None,
             });
         }
-        // SAFETY: a read-only, private view of the file. The one way the bytes behind the
-        // slice can fail under us, the file shrinking, is caught by the guard registered
-        // below before any byte of the map is read.
+        // SAFETY: a read-only shared view of the file; we never write through it. The bytes
+        // behind the slice can change if another process rewrites the file (every reader
+        // treats them as untrusted input), and fail if it shrinks, which the guard registered
+        // below catches (on Linux) before any byte of the map is read.
         let map = unsafe { memmap2::Mmap::map(&file) }?;
         #[cfg(target_os = "linux")]
         {

@@ -1085,7 +1085,7 @@ mod tests {
     use crate::synth::tcp::{Conversation, Dir, Shape};
 
     /// A parser that panics on one flow costs that flow: every mining session of the corpus is
-    /// still reported, on one thread and on two, and the fault is counted.
+    /// still reported and the fault is counted.
     #[test]
     fn a_panicking_inspector_costs_its_flow_not_the_scan() {
         let scenarios = corpus();
