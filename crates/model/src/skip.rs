@@ -17,6 +17,7 @@ pub fn skipped(why: &str) {
             .append(true)
             .open(path)
     {
-        let _ = writeln!(f, "{why}");
+        // One write of the whole line: appends from tests running at once stay whole lines.
+        let _ = f.write_all(format!("{why}\n").as_bytes());
     }
 }
