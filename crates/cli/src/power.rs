@@ -548,7 +548,6 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
 }
 
 fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Result<()> {
-    use minewatch_power::learn::{Logistic, cross_validate};
     let (labels, bad) = minewatch_power::eval::read_inspections(path)
         .with_context(|| format!("reading {}", path.display()))?;
     if !quiet {
@@ -556,61 +555,22 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
             eprintln!("minewatch: skipped {b}");
         }
     }
-    let (mut x, mut y, mut rule) = (Vec::new(), Vec::new(), Vec::new());
-    for s in out.iter() {
-        if let Some(l) = labels.get(&s.meter_id) {
-            x.push(s.signals.clone());
-            y.push(*l);
-            rule.push(s.score);
-        }
-    }
-    let positives = y.iter().filter(|v| **v).count();
-    let Some(model) = Logistic::fit(&x, &y, 1.0) else {
-        bail!(
-            "{}: {} inspected meters with {positives} mining: need both outcomes to learn from",
-            path.display(),
-            y.len()
-        );
-    };
+    let rep = minewatch_power::learn::apply_outcomes(out, &labels, threshold);
     if !quiet {
-        let top = positives.max(10);
-        match cross_validate(&x, &rule, &y, 5, top) {
-            Some((r, l)) => eprintln!(
-                "minewatch: learned from {} inspections ({positives} mining); 5-fold precision at {top}: rule score {r:.2}, learned {l:.2}",
-                y.len()
-            ),
-            None => eprintln!(
-                "minewatch: learned from {} inspections; too few to cross-validate",
-                y.len()
-            ),
+        eprintln!(
+            "minewatch: {} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
+            rep.inspected, rep.mining, rep.flagged_before, rep.flagged_after, rep.model
+        );
+        for c in &rep.corrections {
+            eprintln!(
+                "minewatch: learned: {} flags by {}: {} of {} inspected were mining, the others weighed by {:.2}",
+                c.class.name(),
+                c.reason,
+                c.mining,
+                c.inspected,
+                c.factor
+            );
         }
-    }
-    for s in out.iter_mut() {
-        let p = model.predict(&s.signals);
-        let allowed = s.reasons.first().is_some_and(|r| r.code == "allow_listed");
-        s.score = (p * 1000.0).round() / 1000.0;
-        s.suspected = p >= threshold && !allowed;
-        s.reasons.push(minewatch_power::score::Reason {
-            code: "learned",
-            en: format!(
-                "model learned from {} inspections: {:.0}% likely",
-                y.len(),
-                p * 100.0
-            ),
-            zh: format!(
-                "基于{}次现场检查学习的模型：可能性{:.0}%",
-                y.len(),
-                p * 100.0
-            ),
-        });
-    }
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.meter_id.cmp(&b.meter_id))
-    });
-    for (i, s) in out.iter_mut().enumerate() {
-        s.rank = i + 1;
     }
     Ok(())
 }

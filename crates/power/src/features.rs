@@ -26,6 +26,14 @@ pub struct Day {
     pub night_kw: f64,
     /// Mean kW 10:00–16:00.
     pub midday_kw: f64,
+    /// Lowest interval power 00:00–06:00, kW: a plateau that covers the whole night.
+    pub night_min_kw: f64,
+    /// Median relative change between consecutive intervals, NaN for daily data: a rig's power
+    /// supply holds its draw within a percent or two, motors, compressors, lamps on ballasts and
+    /// thermostats do not.
+    pub jitter: f64,
+    /// The same over 00:00–06:00 only, where a household's own load is quiet.
+    pub night_jitter: f64,
     /// Lowest interval power, kW.
     pub min_kw: f64,
     /// Share of intervals within ±5 % of the day's median (F7), NaN for daily data.
@@ -229,6 +237,23 @@ fn sum_valid(vals: &[f32]) -> (f64, usize) {
     (sum, n)
 }
 
+/// The median of |b − a| / ((a + b) / 2) over consecutive readings a, b that are both present
+/// and positive; NaN with fewer than three such pairs. `keys` is scratch space.
+fn relative_steps(vals: &[f32], keys: &mut Vec<i32>) -> f64 {
+    keys.clear();
+    for w in vals.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        // NaN fails the comparison: a missing reading breaks its two pairs.
+        if a > 0.0 && b > 0.0 {
+            keys.push(order_key((b - a).abs() * 2.0 / (a + b)));
+        }
+    }
+    if keys.len() < 3 {
+        return f64::NAN;
+    }
+    f64::from(from_order_key(upper_median(keys)))
+}
+
 /// The statistics of one day's intervals (`local` gives an interval's local time).
 fn day_stats(
     day: i64,
@@ -242,12 +267,15 @@ fn day_stats(
     let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
+    let mut night_span = 0..0;
     if per_day > 1 && spans.is_none() {
         for (k, &v) in vals.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
             let (v, hour) = (f64::from(v), local(k).rem_euclid(86_400) / 3600);
             if hour < 6 {
                 night.0 += v;
                 night.1 += 1;
+                // The night hours open the local day (a daylight-saving day too).
+                night_span = night_span.start..k + 1;
             } else if (10..16).contains(&hour) {
                 midday.0 += v;
                 midday.1 += 1;
@@ -255,8 +283,9 @@ fn day_stats(
         }
     }
     if let Some((n, m)) = spans {
-        night = sum_valid(&vals[n]);
+        night = sum_valid(&vals[n.clone()]);
         midday = sum_valid(&vals[m]);
+        night_span = n;
     }
     let n = keys.len();
     let coverage = n as f64 / expected as f64;
@@ -292,6 +321,17 @@ fn day_stats(
             f64::NAN
         }
     };
+    let night_vals = &vals[night_span];
+    let night_min_kw = night_vals
+        .iter()
+        .filter(|v| !v.is_nan())
+        .map(|&v| f64::from(v) * per_hour)
+        .fold(f64::NAN, f64::min);
+    let (jitter, night_jitter) = if per_day > 1 {
+        (relative_steps(vals, keys), relative_steps(night_vals, keys))
+    } else {
+        (f64::NAN, f64::NAN)
+    };
     Day {
         day,
         kwh,
@@ -300,6 +340,9 @@ fn day_stats(
         cv,
         night_kw: per_kw(night),
         midday_kw: per_kw(midday),
+        night_min_kw,
+        jitter,
+        night_jitter,
         min_kw,
         mode_share: mode,
         exported,
@@ -325,6 +368,28 @@ pub struct Features {
     pub night_midday: f64,
     /// Night minus midday mean power, kW: a plateau that runs only at night.
     pub night_excess_kw: f64,
+    /// Lowest night power minus midday mean power, kW (means over days): a plateau that covers
+    /// the whole night, as a rig on the night tariff does and lamps topping up the daylight
+    /// before dawn do not.
+    pub night_floor_excess_kw: f64,
+    /// Median over days of the median relative change between consecutive readings; NaN for
+    /// daily data.
+    pub jitter: f64,
+    /// The same over 00:00–06:00.
+    pub night_jitter: f64,
+    /// Spread of the daily minimum power from day to day (interquartile range over median): a
+    /// rig's floor stays put, a floor set by a thermostat, a season or a shift does not.
+    pub floor_spread: f64,
+    /// Correlation of the daily minimum power with daily temperature, when weather is given.
+    pub floor_temp_corr: f64,
+    /// The same over the days the floor is on (at least half its 90th percentile): a seasonal
+    /// load switched on with the hydro season is blind to temperature while on, a cooling or
+    /// heating load is not.
+    pub on_floor_temp_corr: f64,
+    /// How far temperature moves that floor: the fitted slope times the spread of temperature
+    /// (10th to 90th percentile), over the floor's median. A cold store's floor swings with the
+    /// weather; a rig in front of one keeps most of it still.
+    pub on_floor_temp_amp: f64,
     /// Coefficient of variation of daily energy (F3).
     pub daily_cv: f64,
     /// Median intraday coefficient of variation (F4); NaN for daily data.
@@ -359,6 +424,49 @@ fn median(v: Vec<f64>) -> f64 {
     }
     let m = keys.len() / 2;
     from_order_key64(*keys.select_nth_unstable(m).1)
+}
+
+/// Least-squares slope of the first of each pair on the second, times the second's 10th to 90th
+/// percentile spread, over the first's median; NaN with fewer than ten pairs.
+fn temperature_amplitude(pairs: &[(f64, f64)]) -> f64 {
+    let n = pairs.len();
+    if n < 10 {
+        return f64::NAN;
+    }
+    let mut ys: Vec<f64> = pairs.iter().map(|p| p.0).collect();
+    let mut xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
+    let (my, mx) = (
+        ys.iter().sum::<f64>() / n as f64,
+        xs.iter().sum::<f64>() / n as f64,
+    );
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (y, x) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    ys.sort_by(f64::total_cmp);
+    xs.sort_by(f64::total_cmp);
+    let med = ys[n / 2];
+    if sxx <= 0.0 || med <= 0.0 {
+        return f64::NAN;
+    }
+    (sxy / sxx).abs() * (xs[n * 9 / 10] - xs[n / 10]) / med
+}
+
+/// Interquartile range over median of the finite values of `v`; NaN with fewer than four or a
+/// median that is not positive.
+fn spread_of(mut v: Vec<f64>) -> f64 {
+    v.retain(|x| x.is_finite());
+    if v.len() < 4 {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let med = v[n / 2];
+    if med <= 0.0 {
+        return f64::NAN;
+    }
+    (v[n * 3 / 4] - v[n / 4]) / med
 }
 
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
@@ -440,6 +548,10 @@ pub fn window(
         f64::NAN
     };
     f.night_excess_kw = night - midday;
+    f.night_floor_excess_kw = mean(used.iter().map(|d| d.night_min_kw)) - midday;
+    f.jitter = median(used.iter().map(|d| d.jitter).collect());
+    f.floor_spread = spread_of(used.iter().map(|d| d.min_kw).collect());
+    f.night_jitter = median(used.iter().map(|d| d.night_jitter).collect());
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
     f.weekend_weekday = if wd > 0.0 { we / wd } else { f64::NAN };
@@ -453,6 +565,37 @@ pub fn window(
                 .map(|d| (d.kwh, t(d.day).unwrap_or(f64::NAN)))
                 .collect::<Vec<_>>(),
         ),
+        None => f64::NAN,
+    };
+    f.floor_temp_corr = match temp {
+        Some(t) => correlation(
+            &used
+                .iter()
+                .map(|d| (d.min_kw, t(d.day).unwrap_or(f64::NAN)))
+                .collect::<Vec<_>>(),
+        ),
+        None => f64::NAN,
+    };
+    f.on_floor_temp_corr = match temp {
+        Some(t) => {
+            let mut floors: Vec<f64> = used
+                .iter()
+                .map(|d| d.min_kw)
+                .filter(|x| x.is_finite())
+                .collect();
+            floors.sort_by(f64::total_cmp);
+            let on = floors
+                .get(floors.len() * 9 / 10)
+                .map_or(f64::NAN, |p| 0.5 * p);
+            let pairs: Vec<(f64, f64)> = used
+                .iter()
+                .filter(|d| d.min_kw >= on)
+                .map(|d| (d.min_kw, t(d.day).unwrap_or(f64::NAN)))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .collect();
+            f.on_floor_temp_amp = temperature_amplitude(&pairs);
+            correlation(&pairs)
+        }
         None => f64::NAN,
     };
     f.exports = used.iter().any(|d| d.exported);
@@ -483,6 +626,23 @@ mod tests {
                 .filter(|(l, v)| !v.is_nan() && hours.contains(&(l.rem_euclid(86_400) / 3600)))
                 .map(|(_, v)| f64::from(*v))
                 .collect()
+        };
+        let steps = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
+            let inside: Vec<f32> = g
+                .iter()
+                .filter(|(l, _)| hours.contains(&(l.rem_euclid(86_400) / 3600)))
+                .map(|(_, v)| *v)
+                .collect();
+            let mut r: Vec<f32> = inside
+                .windows(2)
+                .filter(|w| w[0] > 0.0 && w[1] > 0.0)
+                .map(|w| (w[1] - w[0]).abs() * 2.0 / (w[0] + w[1]))
+                .collect();
+            if r.len() < 3 {
+                return f64::NAN;
+            }
+            r.sort_by(f32::total_cmp);
+            f64::from(r[r.len() / 2])
         };
         let mean_kw = |x: Vec<f64>| {
             if x.is_empty() || daily {
@@ -541,6 +701,16 @@ mod tests {
                     min_kw,
                     mode_share: mode,
                     exported: vals.iter().any(|v| *v < 0.0),
+                    night_min_kw: if daily {
+                        f64::NAN
+                    } else {
+                        valid(&g, 0..6)
+                            .into_iter()
+                            .map(|v| v * per_hour)
+                            .fold(f64::NAN, f64::min)
+                    },
+                    jitter: if daily { f64::NAN } else { steps(&g, 0..25) },
+                    night_jitter: if daily { f64::NAN } else { steps(&g, 0..6) },
                 }
             })
             .collect()

@@ -5,6 +5,10 @@
 //! Hand-written rather than taken from linfa: the model has a dozen inputs, Newton's method
 //! fits it exactly in a few iterations, and the dependency would outweigh the sixty lines.
 
+use crate::customers::TariffClass;
+use crate::score::{Reason, Suspect};
+use std::collections::HashMap;
+
 /// A fitted model: standardised inputs, weights, intercept.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Logistic {
@@ -159,6 +163,269 @@ pub fn cross_validate(
     Some((precision_at(rule, y, top), precision_at(&learned, y, top)))
 }
 
+/// What handing back inspection outcomes changed, for the summary.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FeedbackReport {
+    /// Inspected meters found in the scan.
+    pub inspected: usize,
+    /// Of them, mining.
+    pub mining: usize,
+    /// Groups (tariff class and main reason) whose uninspected flags were weighed down, with
+    /// their inspected flags and of them mining, and the factor applied.
+    pub corrections: Vec<Correction>,
+    /// Meters flagged before and after.
+    pub flagged_before: usize,
+    /// Meters flagged after.
+    pub flagged_after: usize,
+    /// Whether the logistic model was used, and why (not).
+    pub model: String,
+}
+
+/// A learned correction for one group of flags.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Correction {
+    /// Tariff class.
+    pub class: TariffClass,
+    /// The main reason code of the group's flags.
+    pub reason: &'static str,
+    /// Inspected flags of the group.
+    pub inspected: usize,
+    /// Of them, mining.
+    pub mining: usize,
+    /// Factor applied to the uninspected flags' scores (below 1).
+    pub factor: f64,
+}
+
+/// Reasons that each open their own path to a flag, strongest evidence first: a group of flags
+/// is its tariff class and the first of these among its reasons.
+const PATHS: [&str; 6] = [
+    "onset",
+    "night_plateau",
+    "steady_floor_under_load",
+    "floor_carries_load",
+    "flat",
+    "continuous_floor",
+];
+
+fn main_reason(s: &Suspect) -> &'static str {
+    PATHS
+        .into_iter()
+        .find(|p| s.reasons.iter().any(|r| r.code == *p))
+        .unwrap_or("other")
+}
+
+/// Labels needed of each outcome before a full model may be fitted and weighed against the
+/// rules out of sample: fewer than this and a refit follows the noise (issue 18: 22 outcomes
+/// once flagged 86 % of a region).
+pub const MODEL_MIN_PER_OUTCOME: usize = 25;
+
+/// Inspected flags of a group needed before its outcomes correct the group's other flags.
+pub const GROUP_MIN: usize = 3;
+
+/// Hands inspection outcomes back to a scan (`outcomes`: meter → mining), so they help and
+/// never harm:
+///
+/// 1. an inspected meter carries its outcome (mining: flagged; none found: not flagged);
+/// 2. with few labels, per-group corrections: a group (tariff class and main reason, e.g.
+///    agricultural flags that are flat) whose inspected flags were mostly not mining has its
+///    other flags weighed down by its smoothed mining rate over the overall one. Corrections
+///    only ever lower scores: an outcome never adds a flag that the rules did not raise;
+/// 3. a full logistic model only with [`MODEL_MIN_PER_OUTCOME`] labels of each outcome, and
+///    only if its 5-fold out-of-sample precision beats the rules'; it then reorders the flags
+///    (a blend of rule score and calibrated probability) but may not change how many there
+///    are by more than a tenth.
+pub fn apply_outcomes(
+    out: &mut [Suspect],
+    outcomes: &HashMap<String, bool>,
+    threshold: f64,
+) -> FeedbackReport {
+    let mut rep = FeedbackReport {
+        flagged_before: out.iter().filter(|s| s.suspected).count(),
+        ..FeedbackReport::default()
+    };
+    // Groups from the inspected flags (inspections of unflagged meters say nothing of a
+    // group's flags).
+    let mut groups: HashMap<(TariffClass, &'static str), (usize, usize)> = HashMap::new();
+    let (mut flag_n, mut flag_mining) = (0usize, 0usize);
+    for s in out.iter() {
+        let Some(&mining) = outcomes.get(&s.meter_id) else {
+            continue;
+        };
+        rep.inspected += 1;
+        rep.mining += usize::from(mining);
+        if s.score >= threshold {
+            let g = groups.entry((s.tariff_class, main_reason(s))).or_default();
+            g.0 += 1;
+            g.1 += usize::from(mining);
+            flag_n += 1;
+            flag_mining += usize::from(mining);
+        }
+    }
+    // The overall rate, smoothed towards one half; each group's towards the overall rate with
+    // the weight of two flags, so one outcome moves little.
+    let overall = (flag_mining as f64 + 1.0) / (flag_n as f64 + 2.0);
+    let mut factor: HashMap<(TariffClass, &'static str), f64> = HashMap::new();
+    let mut keys: Vec<_> = groups.keys().copied().collect();
+    keys.sort_by_key(|(c, r)| (c.name(), *r));
+    for k in keys {
+        let (n, m) = groups[&k];
+        if n < GROUP_MIN {
+            continue;
+        }
+        let rate = (m as f64 + 2.0 * overall) / (n as f64 + 2.0);
+        let f = (rate / overall).min(1.0);
+        if f < 0.95 {
+            factor.insert(k, f);
+            rep.corrections.push(Correction {
+                class: k.0,
+                reason: k.1,
+                inspected: n,
+                mining: m,
+                factor: f,
+            });
+        }
+    }
+    let labelled: Vec<usize> = (0..out.len())
+        .filter(|&i| outcomes.contains_key(&out[i].meter_id))
+        .collect();
+    let positives = labelled
+        .iter()
+        .filter(|&&i| outcomes[&out[i].meter_id])
+        .count();
+    let model = if positives >= MODEL_MIN_PER_OUTCOME
+        && labelled.len() - positives >= MODEL_MIN_PER_OUTCOME
+    {
+        let x: Vec<Vec<f64>> = labelled.iter().map(|&i| out[i].signals.clone()).collect();
+        let y: Vec<bool> = labelled
+            .iter()
+            .map(|&i| outcomes[&out[i].meter_id])
+            .collect();
+        let rule: Vec<f64> = labelled.iter().map(|&i| out[i].score).collect();
+        match (
+            cross_validate(&x, &rule, &y, 5, positives),
+            Logistic::fit(&x, &y, 1.0),
+        ) {
+            (Some((r, l)), Some(m)) if l > r + 0.05 => {
+                rep.model = format!(
+                    "used: 5-fold precision at {positives} {l:.2} against the rules' {r:.2}"
+                );
+                Some(m)
+            }
+            (Some((r, l)), _) => {
+                rep.model =
+                    format!("not used: 5-fold precision at {positives} {l:.2}, the rules' {r:.2}");
+                None
+            }
+            _ => {
+                rep.model = "not used: could not be fitted".into();
+                None
+            }
+        }
+    } else {
+        rep.model = format!(
+            "not used: {positives} mining and {} not among the outcomes, {MODEL_MIN_PER_OUTCOME} of each needed",
+            labelled.len() - positives
+        );
+        None
+    };
+    let n = out.len();
+    let mut proposed: Vec<f64> = out
+        .iter()
+        .map(|s| {
+            let f = factor
+                .get(&(s.tariff_class, main_reason(s)))
+                .copied()
+                .unwrap_or(1.0);
+            let mut v = s.score * f;
+            if let Some(m) = &model {
+                // Calibrated on its own fit (Platt-style through the logistic link), blended
+                // with the rules so neither replaces the other.
+                v = 0.5 * v + 0.5 * m.predict(&s.signals);
+            }
+            v
+        })
+        .collect();
+    if model.is_some() {
+        // Cap the change in the number of flags at a tenth: the threshold moves to the score
+        // that keeps the count within the cap.
+        let before = rep.flagged_before;
+        let lo = before - before / 10;
+        let hi = before + before / 10;
+        let mut sorted = proposed.clone();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        let count = sorted.iter().filter(|v| **v >= threshold).count();
+        let k = count.clamp(lo, hi.min(n));
+        if k != count && k > 0 {
+            let cut = sorted[k - 1];
+            for v in &mut proposed {
+                *v = if *v >= cut {
+                    threshold.max(*v)
+                } else {
+                    v.min(threshold - 1e-3)
+                };
+            }
+        }
+    }
+    for (s, v) in out.iter_mut().zip(proposed) {
+        let allowed = s.reasons.first().is_some_and(|r| r.code == "allow_listed");
+        if let Some(&mining) = outcomes.get(&s.meter_id) {
+            s.score = if mining { s.score.max(threshold) } else { 0.0 };
+            s.reasons.push(Reason {
+                code: "inspected",
+                en: if mining {
+                    "inspected: mining found".into()
+                } else {
+                    "inspected: no mining found".into()
+                },
+                zh: if mining {
+                    "现场检查：发现挖矿".into()
+                } else {
+                    "现场检查：未发现挖矿".into()
+                },
+            });
+        } else if (v - s.score).abs() > 1e-9 {
+            let f = factor.get(&(s.tariff_class, main_reason(s)));
+            if let Some(c) = f.and_then(|_| {
+                rep.corrections
+                    .iter()
+                    .find(|c| c.class == s.tariff_class && c.reason == main_reason(s))
+            }) {
+                s.reasons.push(Reason {
+                    code: "learned",
+                    en: format!(
+                        "{} of {} inspected {} flags like this one were mining: weighed down",
+                        c.mining,
+                        c.inspected,
+                        c.class.name()
+                    ),
+                    zh: format!(
+                        "同类{}用户的{}次检查中仅{}次发现挖矿：降低权重",
+                        c.class.name_zh(),
+                        c.inspected,
+                        c.mining
+                    ),
+                });
+            }
+            s.score = v;
+        }
+        s.score = (s.score * 1000.0).round() / 1000.0;
+        s.suspected = s.score >= threshold && !allowed;
+        if !s.suspected {
+            s.daily_kwh = None;
+        }
+    }
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.meter_id.cmp(&b.meter_id))
+    });
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i + 1;
+    }
+    rep.flagged_after = out.iter().filter(|s| s.suspected).count();
+    rep
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +460,92 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    fn flag(id: &str, class: TariffClass, reason: &'static str, score: f64) -> Suspect {
+        Suspect {
+            meter_id: id.into(),
+            customer_id: None,
+            tariff_class: class,
+            area_id: None,
+            region_code: None,
+            score,
+            suspected: score >= 0.6,
+            rank: 0,
+            reasons: vec![Reason {
+                code: reason,
+                en: String::new(),
+                zh: String::new(),
+            }],
+            onset: None,
+            mining_kw: 0.0,
+            machines: 0.0,
+            hashrate_ths: 0.0,
+            window_start: String::new(),
+            window_end: String::new(),
+            features: Default::default(),
+            daily_kwh: None,
+            quality: Default::default(),
+            signals: vec![score],
+        }
+    }
+
+    #[test]
+    fn a_group_found_clean_weighs_its_other_flags_down_and_no_other() {
+        let mut out = Vec::new();
+        for i in 0..8 {
+            out.push(flag(
+                &format!("a{i}"),
+                TariffClass::Agricultural,
+                "flat",
+                0.8,
+            ));
+            out.push(flag(
+                &format!("r{i}"),
+                TariffClass::Residential,
+                "flat",
+                0.8,
+            ));
+        }
+        out.push(flag("low", TariffClass::Agricultural, "flat", 0.3));
+        // Four agricultural flat flags inspected, none mining; two residential ones, mining.
+        let outcomes: HashMap<String, bool> = [("a0", false), ("a1", false), ("a2", false)]
+            .into_iter()
+            .chain([("a3", false), ("r0", true), ("r1", true)])
+            .map(|(m, v)| (m.to_string(), v))
+            .collect();
+        let rep = apply_outcomes(&mut out, &outcomes, 0.6);
+        assert_eq!(rep.corrections.len(), 1, "{rep:?}");
+        assert_eq!(rep.corrections[0].class, TariffClass::Agricultural);
+        let by = |id: &str| out.iter().find(|s| s.meter_id == id).unwrap();
+        for i in 0..8 {
+            // The inspected carry their outcome, the uninspected of the clean group fall under
+            // the threshold with a reason, the other group's stay as they were.
+            let a = by(&format!("a{i}"));
+            assert!(!a.suspected, "{a:?}");
+            assert!(
+                a.reasons
+                    .iter()
+                    .any(|r| r.code == "learned" || r.code == "inspected")
+            );
+            assert!(by(&format!("r{i}")).suspected);
+        }
+        // A correction never raises a score.
+        assert!(by("low").score <= 0.3);
+        assert_eq!(rep.flagged_before, 16);
+        assert_eq!(rep.flagged_after, 8);
+        assert!(rep.model.starts_with("not used"), "{}", rep.model);
+    }
+
+    #[test]
+    fn one_outcome_moves_nothing_but_its_meter() {
+        let mut out: Vec<Suspect> = (0..10)
+            .map(|i| flag(&format!("a{i}"), TariffClass::Agricultural, "flat", 0.8))
+            .collect();
+        let outcomes: HashMap<String, bool> = [("a0".to_string(), false)].into();
+        let rep = apply_outcomes(&mut out, &outcomes, 0.6);
+        assert!(rep.corrections.is_empty());
+        assert_eq!(rep.flagged_after, 9);
     }
 
     #[test]

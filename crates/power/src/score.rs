@@ -101,7 +101,7 @@ pub struct Suspect {
 }
 
 /// Names of [`Suspect::signals`], in order.
-pub const SIGNALS: [&str; 14] = [
+pub const SIGNALS: [&str; 17] = [
     "flat",
     "day_and_night",
     "steady",
@@ -116,6 +116,9 @@ pub const SIGNALS: [&str; 14] = [
     "onset",
     "preferential_tariff",
     "log_mean_kw",
+    "psu_steady",
+    "steady_floor_under_load",
+    "not_explained_by_temperature",
 ];
 
 /// Daily temperatures by region, for the temperature-sensitivity feature.
@@ -273,6 +276,7 @@ impl<'a> Scorer<'a> {
         let mut by_class: HashMap<TariffClass, Vec<f64>> = HashMap::new();
         let mut by_class_area: HashMap<(TariffClass, String), Vec<f64>> = HashMap::new();
         let mut floors: HashMap<TariffClass, Vec<f64>> = HashMap::new();
+        let mut jitters: HashMap<TariffClass, Vec<f64>> = HashMap::new();
         for p in &self.profiles {
             let class = p
                 .customer
@@ -291,11 +295,15 @@ impl<'a> Scorer<'a> {
             if w.floor_kw.is_finite() {
                 floors.entry(class).or_default().push(w.floor_kw);
             }
+            if w.night_jitter.is_finite() {
+                jitters.entry(class).or_default().push(w.night_jitter);
+            }
         }
         for v in by_class
             .values_mut()
             .chain(by_class_area.values_mut())
             .chain(floors.values_mut())
+            .chain(jitters.values_mut())
         {
             v.sort_by(f64::total_cmp);
         }
@@ -331,7 +339,13 @@ impl<'a> Scorer<'a> {
                             .map_or(f64::NAN, |v| percentile(v, w.monthly_kwh))
                     }
                 };
-                score_meter(&self.cfg, p, class, class_floor, &pct)
+                // A household's nights move about 15 % from hour to hour; below 10 meters
+                // the class says too little and that figure stands in.
+                let class_jitter = jitters
+                    .get(&class)
+                    .filter(|v| v.len() >= 10)
+                    .map_or(0.15, |v| v[v.len() / 2]);
+                score_meter(&self.cfg, p, class, (class_floor, class_jitter), &pct)
             })
             .collect();
         out.sort_by(|a, b| {
@@ -379,19 +393,35 @@ struct Parts {
     capacity: f64,
     night_plateau: f64,
     floor_path: f64,
+    psu: f64,
+    under_load: f64,
+    unexplained: f64,
+    steady_floor_kw: f64,
     shape: f64,
     amount: f64,
     score: f64,
     percentile: f64,
 }
 
-fn parts(
-    cfg: &ScoreConfig,
-    w: &Features,
+/// What a meter's class and whole period say, beside the window being scored.
+#[derive(Clone, Copy)]
+struct Context<'w> {
     class: TariffClass,
+    /// The class's usual floor, kW.
     class_floor: f64,
-    percentile: f64,
-) -> Parts {
+    /// The class's usual night jitter (median over its meters).
+    class_jitter: f64,
+    /// The whole period's features.
+    whole: &'w Features,
+}
+
+fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> Parts {
+    let Context {
+        class,
+        class_floor,
+        class_jitter,
+        whole,
+    } = ctx;
     let sub_daily = w.load_factor.is_finite();
     let flat = if sub_daily {
         clamp01((w.load_factor - 0.75) / (0.95 - 0.75))
@@ -405,6 +435,48 @@ fn parts(
         f64::NAN
     };
     let steady = clamp01((0.20 - w.daily_cv) / (0.20 - 0.03));
+    // A rig's power supply holds its draw within a percent or two from one reading to the next
+    // (median step ≈ 1.5 % for 1 % jitter, 2 % for a GPU rig's 1.5 %); motors, compressors,
+    // ballasts and thermostats swing more. Full at 2.2 %, none from 3.2 %. Unknown (daily data) counts as steady: daily data cannot tell.
+    let jitter = w.night_jitter;
+    let psu = if jitter.is_finite() {
+        clamp01((0.032 - jitter) / 0.01)
+    } else {
+        1.0
+    };
+    // Under a living load (a household, a shop) a machine shows as a night floor far steadier
+    // than the class's nights: the share of the night level that does not move, from the
+    // night's jitter between a machine's (1.5 %) and the class's.
+    let steady_share = if jitter.is_finite() {
+        clamp01(1.0 - (jitter - 0.015) / (class_jitter - 0.015).max(0.02))
+    } else {
+        0.0
+    };
+    // And the day on top of it moves more than the night: a living load, not one steady
+    // shaped load (a base station) nor one noisy flat one (an aerator, a compressor).
+    let living = if w.jitter.is_finite() && jitter > 0.0 {
+        clamp01((w.jitter / jitter - 1.2) / 0.15) * clamp01((0.85 - w.load_factor) / 0.1)
+    } else {
+        0.0
+    };
+    // Cooling, refrigeration, heating and aeration follow the temperature while they are on;
+    // a rig does not (a rig switched on for the hydro season is blind to it while on). Homes
+    // heat and cool too, on top of whatever else they run: for them this explains nothing.
+    let explained = if class == TariffClass::Residential || !whole.on_floor_temp_corr.is_finite() {
+        0.0
+    } else {
+        // Both clearly (the correlation) and by much (the amplitude): a cold store's floor
+        // swings with the weather, a rig in front of one keeps most of the floor still.
+        clamp01((whole.on_floor_temp_corr.abs() - 0.35) / 0.25)
+            * clamp01((whole.on_floor_temp_amp - 0.08) / 0.12)
+    };
+    let unexplained = 1.0 - explained;
+    // A rig's floor stays put from day to day.
+    let floor_holds = if w.floor_spread.is_finite() {
+        clamp01((0.4 - w.floor_spread) / 0.2)
+    } else {
+        0.0
+    };
     let weekly = clamp01(1.0 - w.weekend_weekday.ln().abs() / 1.4f64.ln());
     let mode = if sub_daily {
         clamp01((w.mode_share - 0.3) / (0.8 - 0.3))
@@ -443,14 +515,28 @@ fn parts(
     // Night storage heating also runs only at night, but follows the cold: when the weather is
     // known, a temperature-driven plateau does not count.
     let temp_gate = if temp.is_finite() { temp } else { 1.0 };
+    // The whole night, not only its edges: lamps topping up short days burn before dawn and
+    // after dusk, so the night's lowest reading stays low.
     let night_plateau = if sub_daily {
         steady
             * weekly
             * temp_gate
-            * clamp01((w.night_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))
+            * unexplained
+            * clamp01((steady_share - 0.3) / 0.3)
+            * clamp01((w.night_floor_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))
     } else {
         0.0
     };
+    // A machine under a living load: a steady floor well above the class's, that holds from
+    // day to day, with the class's own rhythm on top.
+    let steady_floor_kw = steady_share * w.floor_kw;
+    let under_load = clamp01((steady_share - 0.4) / 0.3)
+        * living
+        * floor_holds
+        * unexplained
+        * clamp01((steady_floor_kw - class_floor - 0.05 * cfg.min_kw) / (0.4 * cfg.min_kw))
+        // and carries a real share of the energy, not a charger's standby.
+        * clamp01((steady_floor_kw / w.mean_kw - 0.15) / 0.15);
     // A business with rigs in the back: its day still has a shape, but its floor carries most of
     // its energy and is far above what its class leaves on overnight.
     let floor_share = if w.mean_kw > 0.0 {
@@ -458,10 +544,16 @@ fn parts(
     } else {
         0.0
     };
-    let floor_path = clamp01((floor_share - 0.6) / 0.3) * level * steady.max(0.5) * temp_gate;
-    let base = (shape * amount)
+    let floor_path = clamp01((floor_share - 0.6) / 0.3)
+        * level
+        * steady.max(0.5)
+        * temp_gate
+        * unexplained
+        * psu.max(clamp01((steady_share - 0.4) / 0.3) * living);
+    let base = (shape * amount * psu * unexplained)
         .max(0.9 * night_plateau)
-        .max(0.8 * floor_path);
+        .max(0.8 * floor_path)
+        .max(0.9 * under_load);
     let score = base * class_weight(class);
     Parts {
         flat,
@@ -475,6 +567,10 @@ fn parts(
         capacity,
         night_plateau,
         floor_path,
+        psu,
+        under_load,
+        unexplained,
+        steady_floor_kw,
         shape,
         amount,
         score,
@@ -486,20 +582,23 @@ fn score_meter(
     cfg: &ScoreConfig,
     p: Profile,
     class: TariffClass,
-    class_floor: f64,
+    (class_floor, class_jitter): (f64, f64),
     pct: &dyn Fn(&Features) -> f64,
 ) -> Suspect {
+    let ctx = Context {
+        class,
+        class_floor,
+        class_jitter,
+        whole: &p.windows[0],
+    };
     // The most suspicious window speaks for the meter: a mine that started in June shows in
     // June's features, not in the year's.
     let (best, bp) = p
         .windows
         .iter()
-        .map(|w| (w, parts(cfg, w, class, class_floor, pct(w))))
+        .map(|w| (w, parts(cfg, w, ctx, pct(w))))
         .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
-        .unwrap_or((
-            &p.windows[0],
-            parts(cfg, &p.windows[0], class, class_floor, f64::NAN),
-        ));
+        .unwrap_or((&p.windows[0], parts(cfg, &p.windows[0], ctx, f64::NAN)));
     // A step counts when it adds real load (at least 30 % on top) and what follows looks like a
     // machine: flat, or a floor that carries the load.
     let onset_part = p
@@ -617,10 +716,55 @@ fn score_meter(
         reasons.push(r(
             "night_plateau",
             format!(
-                "{:.1} kW more at night than at midday, every night",
-                f.night_excess_kw
+                "{:.1} kW more all night long than at midday, every night",
+                f.night_floor_excess_kw
             ),
-            format!("每晚比午间多出{:.1}千瓦的负荷", f.night_excess_kw),
+            format!("每晚整夜比午间多出{:.1}千瓦的负荷", f.night_floor_excess_kw),
+        ));
+    }
+    if bp.psu >= 0.5 && f.night_jitter.is_finite() && bp.score >= 0.3 {
+        reasons.push(r(
+            "psu_steady",
+            format!(
+                "hour to hour the load moves only {:.1}%, as a rig's power supply holds it",
+                f.night_jitter * 100.0
+            ),
+            format!(
+                "逐时负荷变化仅{:.1}%，与矿机电源的稳定输出一致",
+                f.night_jitter * 100.0
+            ),
+        ));
+    }
+    if bp.under_load >= 0.3 {
+        reasons.push(r(
+            "steady_floor_under_load",
+            format!(
+                "a steady {:.1} kW under the usual {} load, every night (nights move {:.1}% hour to hour, the class's {:.0}%)",
+                bp.steady_floor_kw,
+                class.name(),
+                f.night_jitter * 100.0,
+                class_jitter * 100.0
+            ),
+            format!(
+                "在正常{}用电之下有约{:.1}千瓦的稳定负荷，每晚不变（夜间逐时变化{:.1}%，同类用户为{:.0}%）",
+                class.name_zh(),
+                bp.steady_floor_kw,
+                f.night_jitter * 100.0,
+                class_jitter * 100.0
+            ),
+        ));
+    }
+    if bp.unexplained <= 0.5 && bp.shape * bp.amount >= 0.3 {
+        reasons.push(r(
+            "follows_temperature",
+            format!(
+                "its floor follows the temperature (r = {:.2}): cooling, heating or aeration, not a rig",
+                ctx.whole.on_floor_temp_corr
+            ),
+            format!(
+                "基础负荷随气温变化（相关系数{:.2}）：属制冷、供暖或增氧负荷，不似矿机",
+                ctx.whole.on_floor_temp_corr
+            ),
         ));
     }
     if let Some((o, day)) = p.onset.filter(|_| onset_part > 0.0) {
@@ -647,14 +791,16 @@ fn score_meter(
             ),
         );
     }
-    // Mining load: a step when there is one, else the floor above the class's usual floor,
-    // else a night-only plateau.
+    // Mining load: a step when there is one, else a night-only plateau, else the steady floor
+    // under a living load, else the floor above the class's usual floor.
     let mining_kw = if score < 0.3 {
         0.0
     } else if let Some((o, _)) = p.onset.filter(|_| onset_part > 0.0) {
         o.step_kw()
-    } else if bp.night_plateau > bp.shape * bp.amount {
-        f.night_excess_kw.max(0.0)
+    } else if bp.night_plateau > bp.shape * bp.amount && bp.night_plateau >= bp.under_load {
+        f.night_floor_excess_kw.max(0.0)
+    } else if bp.under_load > bp.shape * bp.amount {
+        (bp.steady_floor_kw - class_floor).max(0.0)
     } else {
         (f.floor_kw - class_floor).max(0.0)
     };
@@ -698,6 +844,9 @@ fn score_meter(
             onset_part,
             if class.preferential() { 1.0 } else { 0.0 },
             f.mean_kw.max(0.0).ln_1p(),
+            bp.psu,
+            bp.under_load,
+            bp.unexplained,
         ],
     }
 }
