@@ -137,10 +137,20 @@ fn scan_in_every_format_with_truth_and_inspections() {
         .output()
         .unwrap();
     let err = String::from_utf8(learned.stderr).unwrap();
+    // The summary says what the outcomes did: how many, the flags before and after, whether
+    // the full model was used and why not.
+    assert!(err.contains("inspected meters in the scan ("), "{err}");
     assert!(
-        err.contains("learned from") || err.contains("need both outcomes"),
+        err.contains("flagged ") && err.contains(" before, "),
         "{err}"
     );
+    assert!(
+        err.contains("model not used: ") || err.contains("model used: "),
+        "{err}"
+    );
+    // Each inspected meter carries its outcome in its reasons.
+    let out = String::from_utf8(learned.stdout).unwrap();
+    assert!(out.contains("\"code\":\"inspected\""), "{out}");
 }
 
 #[test]

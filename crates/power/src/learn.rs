@@ -414,14 +414,7 @@ pub fn apply_outcomes(
             s.daily_kwh = None;
         }
     }
-    out.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then(a.meter_id.cmp(&b.meter_id))
-    });
-    for (i, s) in out.iter_mut().enumerate() {
-        s.rank = i + 1;
-    }
+    crate::score::rank(out);
     rep.flagged_after = out.iter().filter(|s| s.suspected).count();
     rep
 }

@@ -348,15 +348,20 @@ impl<'a> Scorer<'a> {
                 score_meter(&self.cfg, p, class, (class_floor, class_jitter), &pct)
             })
             .collect();
-        out.sort_by(|a, b| {
-            b.score
-                .total_cmp(&a.score)
-                .then(a.meter_id.cmp(&b.meter_id))
-        });
-        for (i, s) in out.iter_mut().enumerate() {
-            s.rank = i + 1;
-        }
+        rank(&mut out);
         out
+    }
+}
+
+/// Orders suspects by score (highest first, then by meter) and numbers their ranks from 1.
+pub fn rank(out: &mut [Suspect]) {
+    out.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.meter_id.cmp(&b.meter_id))
+    });
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i + 1;
     }
 }
 
