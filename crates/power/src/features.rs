@@ -28,7 +28,7 @@ pub struct Day {
     pub midday_kw: f64,
     /// Lowest interval power 00:00–06:00, kW: a plateau that covers the whole night.
     pub night_min_kw: f64,
-    /// Median relative change between consecutive intervals, NaN for daily data: a rig's power
+    /// Mean relative change between consecutive intervals, NaN for daily data: a rig's power
     /// supply holds its draw within a percent or two, motors, compressors, lamps on ballasts and
     /// thermostats do not.
     pub jitter: f64,
@@ -237,21 +237,21 @@ fn sum_valid(vals: &[f32]) -> (f64, usize) {
     (sum, n)
 }
 
-/// The median of |b − a| / ((a + b) / 2) over consecutive readings a, b that are both present
-/// and positive; NaN with fewer than three such pairs. `keys` is scratch space.
-fn relative_steps(vals: &[f32], keys: &mut Vec<i32>) -> f64 {
-    keys.clear();
+/// The mean of |b − a| / ((a + b) / 2) over consecutive readings a, b that are both present
+/// and positive; NaN with fewer than three such pairs. A mean, not a median: a night has five
+/// steps, and the median of five is too rough to tell 1 % from 4 % (the window's median over
+/// days then takes out the nights with a spike).
+fn relative_steps(vals: &[f32]) -> f64 {
+    let (mut sum, mut n) = (0.0f64, 0usize);
     for w in vals.windows(2) {
         let (a, b) = (w[0], w[1]);
         // NaN fails the comparison: a missing reading breaks its two pairs.
         if a > 0.0 && b > 0.0 {
-            keys.push(order_key((b - a).abs() * 2.0 / (a + b)));
+            sum += f64::from((b - a).abs() * 2.0 / (a + b));
+            n += 1;
         }
     }
-    if keys.len() < 3 {
-        return f64::NAN;
-    }
-    f64::from(from_order_key(upper_median(keys)))
+    if n < 3 { f64::NAN } else { sum / n as f64 }
 }
 
 /// The statistics of one day's intervals (`local` gives an interval's local time).
@@ -328,7 +328,7 @@ fn day_stats(
         .map(|&v| f64::from(v) * per_hour)
         .fold(f64::NAN, f64::min);
     let (jitter, night_jitter) = if per_day > 1 {
-        (relative_steps(vals, keys), relative_steps(night_vals, keys))
+        (relative_steps(vals), relative_steps(night_vals))
     } else {
         (f64::NAN, f64::NAN)
     };
@@ -372,7 +372,7 @@ pub struct Features {
     /// the whole night, as a rig on the night tariff does and lamps topping up the daylight
     /// before dawn do not.
     pub night_floor_excess_kw: f64,
-    /// Median over days of the median relative change between consecutive readings; NaN for
+    /// Median over days of the mean relative change between consecutive readings; NaN for
     /// daily data.
     pub jitter: f64,
     /// The same over 00:00–06:00.
@@ -390,6 +390,12 @@ pub struct Features {
     /// (10th to 90th percentile), over the floor's median. A cold store's floor swings with the
     /// weather; a rig in front of one keeps most of it still.
     pub on_floor_temp_amp: f64,
+    /// That floor's fitted value at the mildest temperature of those days (the warm end for a
+    /// heating load, the cold end for a cooling one), kW: what remains when temperature asks
+    /// least of it.
+    pub on_floor_mild_kw: f64,
+    /// The median floor over those days, kW.
+    pub on_floor_kw: f64,
     /// Coefficient of variation of daily energy (F3).
     pub daily_cv: f64,
     /// Median intraday coefficient of variation (F4); NaN for daily data.
@@ -426,12 +432,14 @@ fn median(v: Vec<f64>) -> f64 {
     from_order_key64(*keys.select_nth_unstable(m).1)
 }
 
-/// Least-squares slope of the first of each pair on the second, times the second's 10th to 90th
-/// percentile spread, over the first's median; NaN with fewer than ten pairs.
-fn temperature_amplitude(pairs: &[(f64, f64)]) -> f64 {
+/// The least-squares line of the first of each pair (a floor, kW) on the second (a
+/// temperature): its slope times the temperature's 10th to 90th percentile spread over the
+/// floor's median, and its value at the end of that spread where the floor is lower. NaN with
+/// fewer than ten pairs.
+fn temperature_response(pairs: &[(f64, f64)]) -> (f64, f64) {
     let n = pairs.len();
     if n < 10 {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
     let mut ys: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let mut xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
@@ -448,9 +456,12 @@ fn temperature_amplitude(pairs: &[(f64, f64)]) -> f64 {
     xs.sort_by(f64::total_cmp);
     let med = ys[n / 2];
     if sxx <= 0.0 || med <= 0.0 {
-        return f64::NAN;
+        return (f64::NAN, f64::NAN);
     }
-    (sxy / sxx).abs() * (xs[n * 9 / 10] - xs[n / 10]) / med
+    let slope = sxy / sxx;
+    let (cold, warm) = (xs[n / 10], xs[n * 9 / 10]);
+    let mild = if slope < 0.0 { warm } else { cold };
+    (slope.abs() * (warm - cold) / med, my + slope * (mild - mx))
 }
 
 /// Interquartile range over median of the finite values of `v`; NaN with fewer than four or a
@@ -539,7 +550,11 @@ pub fn window(
     f.load_factor = median(used.iter().map(|d| d.load_factor).collect());
     f.intraday_cv = median(used.iter().map(|d| d.cv).collect());
     f.mode_share = median(used.iter().map(|d| d.mode_share).collect());
-    f.floor_kw = median(used.iter().map(|d| d.min_kw).collect());
+    // An exporting (solar) meter's daily minimum is its midday generation: its floor is the
+    // night's.
+    f.exports = used.iter().any(|d| d.exported);
+    let floor_of = |d: &Day| if f.exports { d.night_min_kw } else { d.min_kw };
+    f.floor_kw = median(used.iter().map(|d| floor_of(d)).collect());
     let night = mean(used.iter().map(|d| d.night_kw));
     let midday = mean(used.iter().map(|d| d.midday_kw));
     f.night_midday = if midday > 0.0 {
@@ -550,7 +565,7 @@ pub fn window(
     f.night_excess_kw = night - midday;
     f.night_floor_excess_kw = mean(used.iter().map(|d| d.night_min_kw)) - midday;
     f.jitter = median(used.iter().map(|d| d.jitter).collect());
-    f.floor_spread = spread_of(used.iter().map(|d| d.min_kw).collect());
+    f.floor_spread = spread_of(used.iter().map(|d| floor_of(d)).collect());
     f.night_jitter = median(used.iter().map(|d| d.night_jitter).collect());
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
@@ -593,12 +608,12 @@ pub fn window(
                 .map(|d| (d.min_kw, t(d.day).unwrap_or(f64::NAN)))
                 .filter(|(a, b)| a.is_finite() && b.is_finite())
                 .collect();
-            f.on_floor_temp_amp = temperature_amplitude(&pairs);
+            (f.on_floor_temp_amp, f.on_floor_mild_kw) = temperature_response(&pairs);
+            f.on_floor_kw = median(pairs.iter().map(|p| p.0).collect());
             correlation(&pairs)
         }
         None => f64::NAN,
     };
-    f.exports = used.iter().any(|d| d.exported);
     f
 }
 
@@ -633,16 +648,15 @@ mod tests {
                 .filter(|(l, _)| hours.contains(&(l.rem_euclid(86_400) / 3600)))
                 .map(|(_, v)| *v)
                 .collect();
-            let mut r: Vec<f32> = inside
+            let r: Vec<f64> = inside
                 .windows(2)
                 .filter(|w| w[0] > 0.0 && w[1] > 0.0)
-                .map(|w| (w[1] - w[0]).abs() * 2.0 / (w[0] + w[1]))
+                .map(|w| f64::from((w[1] - w[0]).abs() * 2.0 / (w[0] + w[1])))
                 .collect();
             if r.len() < 3 {
                 return f64::NAN;
             }
-            r.sort_by(f32::total_cmp);
-            f64::from(r[r.len() / 2])
+            r.iter().sum::<f64>() / r.len() as f64
         };
         let mean_kw = |x: Vec<f64>| {
             if x.is_empty() || daily {

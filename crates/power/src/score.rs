@@ -441,26 +441,26 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     };
     let steady = clamp01((0.20 - w.daily_cv) / (0.20 - 0.03));
     // A rig's power supply holds its draw within a percent or two from one reading to the next
-    // (median step ≈ 1.5 % for 1 % jitter, 2 % for a GPU rig's 1.5 %); motors, compressors,
-    // ballasts and thermostats swing more. Full at 2.2 %, none from 3.2 %. Unknown (daily data) counts as steady: daily data cannot tell.
+    // (mean step ≈ 1.1 % for 1 % jitter, 2.3 % for a GPU rig's 2 %); motors, compressors,
+    // ballasts and thermostats swing more (4 % jitter: 4.5 %). Full at 2.4 %, none from 3.6 %. Unknown (daily data) counts as steady: daily data cannot tell.
     let jitter = w.night_jitter;
     let psu = if jitter.is_finite() {
-        clamp01((0.032 - jitter) / 0.01)
+        clamp01((0.036 - jitter) / 0.012)
     } else {
         1.0
     };
     // Under a living load (a household, a shop) a machine shows as a night floor far steadier
     // than the class's nights: the share of the night level that does not move, from the
-    // night's jitter between a machine's (1.5 %) and the class's.
+    // night's jitter between a machine's (1.7 %) and the class's.
     let steady_share = if jitter.is_finite() {
-        clamp01(1.0 - (jitter - 0.015) / (class_jitter - 0.015).max(0.02))
+        clamp01(1.0 - (jitter - 0.017) / (class_jitter - 0.017).max(0.02))
     } else {
         0.0
     };
     // And the day on top of it moves more than the night: a living load, not one steady
     // shaped load (a base station) nor one noisy flat one (an aerator, a compressor).
     let living = if w.jitter.is_finite() && jitter > 0.0 {
-        clamp01((w.jitter / jitter - 1.2) / 0.15) * clamp01((0.85 - w.load_factor) / 0.1)
+        clamp01((w.jitter / jitter - 1.2) / 0.15) * clamp01((0.9 - w.load_factor) / 0.1)
     } else {
         0.0
     };
@@ -474,6 +474,9 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         // swings with the weather, a rig in front of one keeps most of the floor still.
         clamp01((whole.on_floor_temp_corr.abs() - 0.35) / 0.25)
             * clamp01((whole.on_floor_temp_amp - 0.08) / 0.12)
+            // and nothing much is left of the floor where temperature asks least of it: a rig
+            // beside a storage heater stays when the heating stops.
+            * clamp01((0.6 - (whole.on_floor_mild_kw - class_floor).max(0.0) / whole.on_floor_kw) / 0.3)
     };
     let unexplained = 1.0 - explained;
     // A rig's floor stays put from day to day.
@@ -535,8 +538,16 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // A machine under a living load: a steady floor well above the class's, that holds from
     // day to day, with the class's own rhythm on top.
     let steady_floor_kw = steady_share * w.floor_kw;
+    // A machine runs by day as by night: the nights are not far above the day's floor (aerators
+    // run every unit at night and one by day: two regimes, not one machine).
+    let round_the_clock = if w.floor_kw > 0.0 {
+        clamp01((0.25 - w.night_floor_excess_kw / w.floor_kw) / 0.25)
+    } else {
+        0.0
+    };
     let under_load = clamp01((steady_share - 0.4) / 0.3)
         * living
+        * round_the_clock
         * floor_holds
         * unexplained
         * clamp01((steady_floor_kw - class_floor - 0.05 * cfg.min_kw) / (0.4 * cfg.min_kw))
@@ -557,9 +568,10 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         * psu.max(clamp01((steady_share - 0.4) / 0.3) * living);
     let base = (shape * amount * psu * unexplained)
         .max(0.9 * night_plateau)
-        .max(0.8 * floor_path)
-        .max(0.9 * under_load);
-    let score = base * class_weight(class);
+        .max(0.8 * floor_path);
+    // Flatness is normal for some classes and weighs less there; a floor steadier than the
+    // class's own nights is evidence in any class.
+    let score = (base * class_weight(class)).max(0.9 * under_load);
     Parts {
         flat,
         night,
@@ -612,7 +624,13 @@ fn score_meter(
         .map_or(0.0, |(o, _)| {
             clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
         });
-    let machine_like = 0.3 + 0.7 * bp.flat.max(bp.floor_path).max(bp.night_plateau);
+    let machine_like = 0.3
+        + 0.7
+            * bp.flat
+                .max(bp.floor_path)
+                .max(bp.night_plateau)
+                .max(bp.under_load)
+                .max(bp.psu * bp.steady);
     let mut score =
         1.0 - (1.0 - bp.score) * (1.0 - 0.5 * onset_part * machine_like * class_weight(class));
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
