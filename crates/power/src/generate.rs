@@ -130,6 +130,12 @@ pub enum MinerKind {
     GpuHome,
     /// A rig behind a shop's counter, round the clock, on top of business hours (realistic mix).
     ShopRig,
+    /// A rig run as a room heater: on while the day's mean temperature is under 5 °C, off
+    /// otherwise (realistic mix).
+    MiningHeater,
+    /// Round the clock but switched off on about one day in five: outages, maintenance, days
+    /// when power is dear (realistic mix).
+    OffDays,
 }
 
 impl MinerKind {
@@ -143,6 +149,8 @@ impl MinerKind {
             MinerKind::Stolen => "stolen",
             MinerKind::GpuHome => "gpu_home",
             MinerKind::ShopRig => "shop_rig",
+            MinerKind::MiningHeater => "mining_heater",
+            MinerKind::OffDays => "off_days",
         }
     }
 }
@@ -470,7 +478,20 @@ fn solar_kw(day: i64, hour: u32, peak: f64, rng: &mut Rng) -> f64 {
     peak * season * sun * clouds
 }
 
-fn miner_kw(kind: MinerKind, kw: f64, onset: i64, day: i64, hour: u32, rng: &mut Rng) -> f64 {
+/// Below this daily mean temperature a heater miner runs, °C.
+const HEATER_BELOW_C: f64 = 5.0;
+
+/// Whether an off-days miner is off on `day` (about one day in five, fixed per rig).
+fn off_day(kw: f64, day: i64) -> bool {
+    ((day.wrapping_mul(0x2545_F491) ^ kw.to_bits() as i64) >> 3).rem_euclid(5) == 0
+}
+
+fn miner_kw(
+    kind: MinerKind,
+    (kw, onset): (f64, i64),
+    (day, hour, day_temp): (i64, u32, f64),
+    rng: &mut Rng,
+) -> f64 {
     let (_, m, _) = civil_from_days(day);
     // ASIC PSUs hold their draw within about a percent; GPUs under a mining load within two.
     let jitter = if kind == MinerKind::GpuHome {
@@ -484,6 +505,8 @@ fn miner_kw(kind: MinerKind, kw: f64, onset: i64, day: i64, hour: u32, rng: &mut
         | MinerKind::Throttled
         | MinerKind::GpuHome
         | MinerKind::ShopRig => true,
+        MinerKind::MiningHeater => day_temp < HEATER_BELOW_C,
+        MinerKind::OffDays => !off_day(kw, day),
         MinerKind::Onset => day >= onset,
         MinerKind::NightOnly => !(6..22).contains(&hour),
         MinerKind::HydroSeason => (5..=10).contains(&m),
@@ -626,6 +649,12 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
                 } else if kind == Kind::Shop && subtle < 0.8 {
                     mk = MinerKind::ShopRig;
                     kw = rng.range(1.2, 5.0);
+                } else if kind == Kind::Household && subtle < 0.32 {
+                    // One to three machines as the home's winter heating.
+                    mk = MinerKind::MiningHeater;
+                    kw = kw.min(3.0 * unit);
+                } else if subtle >= 0.9 && mk != MinerKind::Stolen {
+                    mk = MinerKind::OffDays;
                 }
             }
             Some((mk, kw, onset))
@@ -694,7 +723,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             }
             let mut feeder_kw = kw;
             if let Some((mk, mkw, onset)) = s.miner {
-                let m = miner_kw(mk, mkw, onset, day, hour, &mut r);
+                let m = miner_kw(mk, (mkw, onset), (day, hour, temps[s.region][d]), &mut r);
                 feeder_kw += m;
                 if mk != MinerKind::Stolen {
                     kw += m;
@@ -793,6 +822,8 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
                     match mk {
                         MinerKind::Onset => day >= onset,
                         MinerKind::HydroSeason => (5..=10).contains(&m),
+                        MinerKind::MiningHeater => temps[s.region][*d] < HEATER_BELOW_C,
+                        MinerKind::OffDays => !off_day(s.miner.map_or(0.0, |m| m.1), day),
                         _ => true,
                     }
                 })
