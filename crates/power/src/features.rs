@@ -366,6 +366,8 @@ pub struct Features {
     pub load_factor: f64,
     /// Night (00–06) over midday (10–16) mean power (F2); NaN for daily data.
     pub night_midday: f64,
+    /// Mean power 00:00–06:00, kW.
+    pub night_kw: f64,
     /// Night minus midday mean power, kW: a plateau that runs only at night.
     pub night_excess_kw: f64,
     /// Lowest night power minus midday mean power, kW (means over days): a plateau that covers
@@ -562,6 +564,7 @@ pub fn window(
     } else {
         f64::NAN
     };
+    f.night_kw = night;
     f.night_excess_kw = night - midday;
     f.night_floor_excess_kw = mean(used.iter().map(|d| d.night_min_kw)) - midday;
     f.jitter = median(used.iter().map(|d| d.jitter).collect());

@@ -133,6 +133,9 @@ struct Profile {
     customer: Option<Customer>,
     windows: Vec<Features>,
     onset: Option<(Onset, i64)>,
+    /// How much the night's hour-to-hour noise grew at the onset, in kW, per kW the night
+    /// level grew: a machine adds its level and almost no noise.
+    step_noise: f64,
     quality: SeriesReport,
     recent: DailyKwh,
 }
@@ -237,6 +240,17 @@ impl<'a> Scorer<'a> {
             .collect();
         let onset =
             largest_onset(&daily, self.cfg.onset_days, self.cfg.min_kw).map(|o| (o, ds[o.at].day));
+        let step_noise = onset.map_or(f64::NAN, |(o, _)| {
+            let before = window(&ds[..o.at], cap, temp);
+            let after = window(&ds[o.at..(o.at + o.days).min(ds.len())], cap, temp);
+            let noise = |w: &Features| w.night_jitter * w.night_kw;
+            let added = after.night_kw - before.night_kw;
+            if added >= 0.3 * self.cfg.min_kw {
+                (noise(&after) - noise(&before)).max(0.0) / added
+            } else {
+                f64::NAN
+            }
+        });
         let from = ds.len().saturating_sub(RECENT_DAYS);
         let recent = DailyKwh {
             start: ds.get(from).map(|d| format_day(d.day)).unwrap_or_default(),
@@ -250,6 +264,7 @@ impl<'a> Scorer<'a> {
             customer,
             windows,
             onset,
+            step_noise,
             quality: s.report.clone(),
             recent,
         });
@@ -624,13 +639,21 @@ fn score_meter(
         .map_or(0.0, |(o, _)| {
             clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
         });
+    // A step whose added load brought almost no noise of its own (a machine's mean step is
+    // about 1 % of its draw) is a machine switched on, whatever the site around it does.
+    let quiet_step = if p.step_noise.is_finite() {
+        clamp01((0.06 - p.step_noise) / 0.03)
+    } else {
+        0.0
+    };
     let machine_like = 0.3
         + 0.7
             * bp.flat
                 .max(bp.floor_path)
                 .max(bp.night_plateau)
                 .max(bp.under_load)
-                .max(bp.psu * bp.steady);
+                .max(bp.psu * bp.steady)
+                .max(quiet_step);
     let mut score =
         1.0 - (1.0 - bp.score) * (1.0 - 0.5 * onset_part * machine_like * class_weight(class));
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
