@@ -240,18 +240,24 @@ fn sum_valid(vals: &[f32]) -> (f64, usize) {
 /// The mean of |b − a| / ((a + b) / 2) over consecutive readings a, b that are both present
 /// and positive; NaN with fewer than three such pairs. A mean, not a median: a night has five
 /// steps, and the median of five is too rough to tell 1 % from 4 % (the window's median over
-/// days then takes out the nights with a spike).
+/// days then takes out the nights with a spike). Out of line and summed in `f32` lanes for the
+/// reason [`scan`] is: inlined, the running sum went through the stack at every pair.
+#[inline(never)]
 fn relative_steps(vals: &[f32]) -> f64 {
-    let (mut sum, mut n) = (0.0f64, 0usize);
+    let (mut sum, mut n) = (0.0f32, 0u32);
     for w in vals.windows(2) {
         let (a, b) = (w[0], w[1]);
         // NaN fails the comparison: a missing reading breaks its two pairs.
-        if a > 0.0 && b > 0.0 {
-            sum += f64::from((b - a).abs() * 2.0 / (a + b));
-            n += 1;
-        }
+        let both = a > 0.0 && b > 0.0;
+        let step = (b - a).abs() * 2.0 / (a + b);
+        sum += if both { step } else { 0.0 };
+        n += u32::from(both);
     }
-    if n < 3 { f64::NAN } else { sum / n as f64 }
+    if n < 3 {
+        f64::NAN
+    } else {
+        f64::from(sum) / f64::from(n)
+    }
 }
 
 /// The statistics of one day's intervals (`local` gives an interval's local time).
@@ -382,11 +388,11 @@ pub struct Features {
     /// Spread of the daily minimum power from day to day (interquartile range over median): a
     /// rig's floor stays put, a floor set by a thermostat, a season or a shift does not.
     pub floor_spread: f64,
-    /// Correlation of the daily minimum power with daily temperature, when weather is given.
-    pub floor_temp_corr: f64,
-    /// The same over the days the floor is on (at least half its 90th percentile): a seasonal
+    /// Correlation of the daily minimum power with daily temperature over the days the floor
+    /// is on (at least half its 90th percentile): a seasonal
     /// load switched on with the hydro season is blind to temperature while on, a cooling or
     /// heating load is not.
+    /// (whole-period window only: see [`Features::add_floor_weather`]).
     pub on_floor_temp_corr: f64,
     /// How far temperature moves that floor: the fitted slope times the spread of temperature
     /// (10th to 90th percentile), over the floor's median. A cold store's floor swings with the
@@ -529,6 +535,10 @@ pub fn window(
         days: used.len(),
         first_day: days.first().map_or(0, |d| d.day),
         last_day: days.last().map_or(0, |d| d.day),
+        on_floor_temp_corr: f64::NAN,
+        on_floor_temp_amp: f64::NAN,
+        on_floor_mild_kw: f64::NAN,
+        on_floor_kw: f64::NAN,
         ..Features::default()
     };
     if used.is_empty() {
@@ -585,39 +595,36 @@ pub fn window(
         ),
         None => f64::NAN,
     };
-    f.floor_temp_corr = match temp {
-        Some(t) => correlation(
-            &used
-                .iter()
-                .map(|d| (d.min_kw, t(d.day).unwrap_or(f64::NAN)))
-                .collect::<Vec<_>>(),
-        ),
-        None => f64::NAN,
-    };
-    f.on_floor_temp_corr = match temp {
-        Some(t) => {
-            let mut floors: Vec<f64> = used
-                .iter()
-                .map(|d| d.min_kw)
-                .filter(|x| x.is_finite())
-                .collect();
-            floors.sort_by(f64::total_cmp);
-            let on = floors
-                .get(floors.len() * 9 / 10)
-                .map_or(f64::NAN, |p| 0.5 * p);
-            let pairs: Vec<(f64, f64)> = used
-                .iter()
-                .filter(|d| d.min_kw >= on)
-                .map(|d| (d.min_kw, t(d.day).unwrap_or(f64::NAN)))
-                .filter(|(a, b)| a.is_finite() && b.is_finite())
-                .collect();
-            (f.on_floor_temp_amp, f.on_floor_mild_kw) = temperature_response(&pairs);
-            f.on_floor_kw = median(pairs.iter().map(|p| p.0).collect());
-            correlation(&pairs)
-        }
-        None => f64::NAN,
-    };
     f
+}
+
+impl Features {
+    /// Adds how the floor answers the temperature (`on_floor_*`) over `days`, the window's days:
+    /// one fit and a few sorts, so the scorer asks it of the whole period only.
+    pub fn add_floor_weather(&mut self, days: &[Day], temp: &dyn Fn(i64) -> Option<f64>) {
+        let used: Vec<&Day> = days
+            .iter()
+            .filter(|d| d.coverage >= MIN_COVERAGE && d.kwh.is_finite())
+            .collect();
+        let mut floors: Vec<f64> = used
+            .iter()
+            .map(|d| d.min_kw)
+            .filter(|x| x.is_finite())
+            .collect();
+        floors.sort_by(f64::total_cmp);
+        let on = floors
+            .get(floors.len() * 9 / 10)
+            .map_or(f64::NAN, |p| 0.5 * p);
+        let pairs: Vec<(f64, f64)> = used
+            .iter()
+            .filter(|d| d.min_kw >= on)
+            .map(|d| (d.min_kw, temp(d.day).unwrap_or(f64::NAN)))
+            .filter(|(a, b)| a.is_finite() && b.is_finite())
+            .collect();
+        (self.on_floor_temp_amp, self.on_floor_mild_kw) = temperature_response(&pairs);
+        self.on_floor_kw = median(pairs.iter().map(|p| p.0).collect());
+        self.on_floor_temp_corr = correlation(&pairs);
+    }
 }
 
 #[cfg(test)]
@@ -651,15 +658,15 @@ mod tests {
                 .filter(|(l, _)| hours.contains(&(l.rem_euclid(86_400) / 3600)))
                 .map(|(_, v)| *v)
                 .collect();
-            let r: Vec<f64> = inside
+            let r: Vec<f32> = inside
                 .windows(2)
                 .filter(|w| w[0] > 0.0 && w[1] > 0.0)
-                .map(|w| f64::from((w[1] - w[0]).abs() * 2.0 / (w[0] + w[1])))
+                .map(|w| (w[1] - w[0]).abs() * 2.0 / (w[0] + w[1]))
                 .collect();
             if r.len() < 3 {
                 return f64::NAN;
             }
-            r.iter().sum::<f64>() / r.len() as f64
+            f64::from(r.iter().fold(0.0f32, |a, b| a + b)) / r.len() as f64
         };
         let mean_kw = |x: Vec<f64>| {
             if x.is_empty() || daily {

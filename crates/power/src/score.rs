@@ -224,7 +224,11 @@ impl<'a> Scorer<'a> {
         } else {
             None
         };
-        let mut windows = vec![window(&ds, cap, temp)];
+        let mut whole = window(&ds, cap, temp);
+        if let Some(t) = temp {
+            whole.add_floor_weather(&ds, t);
+        }
+        let mut windows = vec![whole];
         for (a, b) in months(&ds) {
             let w = window(&ds[a..b], cap, temp);
             if w.days >= 20 {
