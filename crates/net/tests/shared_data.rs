@@ -137,3 +137,60 @@ fn real_capture_facts() {
         Some("cryptonight")
     );
 }
+
+/// Where the digests of the scan's output on every real capture are kept.
+fn digests_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/scan_output.sha256")
+}
+
+/// The scan's JSON lines on one capture, the capture's path written as its file name (the
+/// path differs between machines), and their SHA-256.
+fn output_digest(path: &Path) -> (usize, String) {
+    use sha2::Digest;
+    let out = scan_files(
+        std::slice::from_ref(&path.to_path_buf()),
+        &ScanConfig::default(),
+        &|_| {},
+    );
+    assert!(out.files[0].1.is_ok(), "{}", path.display());
+    let full = serde_json::to_string(&path.display().to_string()).unwrap();
+    let name = serde_json::to_string(&path.file_name().unwrap().to_string_lossy()).unwrap();
+    let mut h = sha2::Sha256::new();
+    for d in &out.detections {
+        h.update(serde_json::to_string(d).unwrap().replace(&full, &name));
+        h.update(b"\n");
+    }
+    (out.detections.len(), hex::encode(h.finalize()))
+}
+
+/// Work on the scan's speed must leave what it reports unchanged, byte for byte: the JSON
+/// lines of every real capture are held to digests kept in the repository. An intended change
+/// of the output rewrites them with `MINEWATCH_BLESS=1` and says why in its commit.
+#[test]
+fn scan_output_on_real_captures_is_unchanged() {
+    let Some(d) = dir() else { return };
+    let mut names: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .collect();
+    names.sort();
+    let got: String = names
+        .iter()
+        .map(|n| {
+            let (lines, digest) = output_digest(&d.join(n));
+            format!("{n} {lines} {digest}\n")
+        })
+        .collect();
+    if std::env::var_os("MINEWATCH_BLESS").is_some() {
+        std::fs::write(digests_path(), &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(digests_path()).unwrap();
+    // Captures added to the shared data later have no digest yet: only the kept ones count.
+    for line in want.lines() {
+        let name = line.split(' ').next().unwrap_or_default();
+        let now = got.lines().find(|l| l.split(' ').next() == Some(name));
+        assert_eq!(now, Some(line), "the scan's output on {name} changed");
+    }
+}
