@@ -15,8 +15,9 @@ pub const TOKEN_DAYS: i64 = 90;
 /// The longest an API token may be asked to last (one year).
 pub const MAX_TOKEN_DAYS: i64 = 366;
 
+/// A failure to make a secret is the server's (500), not the request's (400).
 fn internal(e: crate::ApiError) -> StoreError {
-    StoreError::Invalid(e.to_string())
+    StoreError::Internal(e.to_string())
 }
 
 fn one_time_password() -> Result<(String, String), StoreError> {
@@ -199,4 +200,25 @@ pub fn revoke_token(c: &mut Conn, actor: &str, id: &str, now: i64) -> Result<(),
 /// The tokens of a user (or everyone's), never the tokens themselves.
 pub fn tokens(c: &mut Conn, name: Option<&str>) -> Result<Vec<TokenInfo>, StoreError> {
     users::tokens(c, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_the_server_cannot_make_is_its_own_fault() {
+        let e = internal(crate::ApiError::Internal("no randomness".into()));
+        assert!(matches!(e, StoreError::Internal(_)), "{e:?}");
+        assert!(matches!(
+            crate::ApiError::from(e),
+            crate::ApiError::Internal(_)
+        ));
+        // What the caller got wrong stays the caller's.
+        let bad = check_new_password("same", "same").unwrap_err();
+        assert!(matches!(
+            crate::ApiError::from(bad),
+            crate::ApiError::BadRequest(_)
+        ));
+    }
 }

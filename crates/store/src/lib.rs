@@ -64,6 +64,10 @@ pub enum StoreError {
     /// Something else that does not exist (a user, a token), named.
     #[error("{0}")]
     Missing(String),
+    /// The process itself failed its part (no randomness for a secret): never the caller's
+    /// fault, and an answer of 500 from the server.
+    #[error("{0}")]
+    Internal(String),
     /// A transition the lifecycle does not allow.
     #[error("case {case} is {from}; it cannot go to {to} (allowed: {allowed})")]
     IllegalTransition {
