@@ -201,7 +201,7 @@ impl Inspector {
             dir.resync = false;
         }
         if dir.resync {
-            match data.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', data) {
                 Some(i) => {
                     data = &data[i + 1..];
                     dir.resync = false;
@@ -209,7 +209,7 @@ impl Inspector {
                 None => return,
             }
         }
-        while let Some(i) = data.iter().position(|&b| b == b'\n') {
+        while let Some(i) = memchr::memchr(b'\n', data) {
             let (line, rest) = data.split_at(i);
             data = &rest[1..];
             if dir.buf.is_empty() {
