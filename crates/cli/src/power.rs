@@ -555,8 +555,18 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
             eprintln!("minewatch: skipped {b}");
         }
     }
-    let rep = minewatch_power::learn::apply_outcomes(out, &labels, threshold);
+    let mut outcomes: std::collections::HashMap<String, bool> =
+        labels.iter().map(|(m, v)| (m.clone(), v.mining)).collect();
+    let outdated = minewatch_power::learn::drop_outdated(out, &mut outcomes, &labels);
+    let rep = minewatch_power::learn::apply_outcomes(out, &outcomes, threshold);
     if !quiet {
+        if !outdated.is_empty() {
+            eprintln!(
+                "minewatch: {} clean inspection(s) came before the meter's step and were not used: {}",
+                outdated.len(),
+                outdated.join(", ")
+            );
+        }
         eprintln!(
             "minewatch: {} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
             rep.inspected, rep.mining, rep.flagged_before, rep.flagged_after, rep.model

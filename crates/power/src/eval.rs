@@ -175,10 +175,21 @@ pub fn read_truth(
     Ok(out)
 }
 
-/// Inspection outcomes: `meter_id,date,mining` with yes/no (是/否, true/false, 1/0).
+/// One meter's latest inspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Inspection {
+    /// Mining found.
+    pub mining: bool,
+    /// Local day of the visit, when the file gives a readable date.
+    pub day: Option<i64>,
+}
+
+/// Inspection outcomes: `meter_id,date,mining` with yes/no (是/否, true/false, 1/0); the date
+/// column is optional. A meter inspected more than once keeps its latest visit (by date; by
+/// line among undated ones or equal dates).
 pub fn read_inspections(
     path: &std::path::Path,
-) -> std::io::Result<(HashMap<String, bool>, Vec<String>)> {
+) -> std::io::Result<(HashMap<String, Inspection>, Vec<String>)> {
     let mut r = csv::Reader::from_path(path)?;
     let h = r.headers()?.clone();
     let col = |n: &str| h.iter().position(|x| x.trim().eq_ignore_ascii_case(n));
@@ -191,7 +202,8 @@ pub fn read_inspections(
             ),
         ));
     };
-    let mut out = HashMap::new();
+    let date = col("date");
+    let mut out: HashMap<String, Inspection> = HashMap::new();
     let mut bad = Vec::new();
     for rec in r.records() {
         let rec = rec?;
@@ -208,7 +220,49 @@ pub fn read_inspections(
                 continue;
             }
         };
-        out.insert(rec.get(m).unwrap_or_default().trim().to_string(), yes);
+        let day = match date.and_then(|c| rec.get(c)).map(str::trim) {
+            None | Some("") => None,
+            Some(d) => match crate::time::parse(d, 8 * 3600) {
+                Some(s) => Some(s.local().div_euclid(86_400)),
+                None => {
+                    bad.push(format!(
+                        "{}:{line}: column date: {d:?} is not a date; the visit is taken as undated",
+                        path.display()
+                    ));
+                    None
+                }
+            },
+        };
+        let visit = Inspection { mining: yes, day };
+        let meter = rec.get(m).unwrap_or_default().trim().to_string();
+        let keep = out
+            .get(&meter)
+            .is_none_or(|old| old.day.is_none() || day.is_some_and(|d| Some(d) >= old.day));
+        if keep {
+            out.insert(meter, visit);
+        }
     }
     Ok((out, bad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_latest_visit_counts_and_a_bad_date_is_named() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("i.csv");
+        std::fs::write(
+            &p,
+            "meter_id,date,mining\nA,2024-06-01,yes\nA,2024-03-01,no\nB,2024-03-01,no\nB,,yes\nC,someday,是\n",
+        )
+        .unwrap();
+        let (v, bad) = read_inspections(&p).unwrap();
+        assert!(v["A"].mining, "the June visit is the latest");
+        assert!(!v["B"].mining, "a dated visit outranks an undated one");
+        assert!(v["C"].mining && v["C"].day.is_none());
+        assert_eq!(bad.len(), 1);
+        assert!(bad[0].contains(":6: column date"), "{bad:?}");
+    }
 }

@@ -214,6 +214,44 @@ fn main_reason(s: &Suspect) -> &'static str {
         .unwrap_or("other")
 }
 
+/// Takes out of `outcomes` the clean visits that came before the step a meter shows: a visit
+/// that found nothing in March says nothing of a rig switched on in May. Returns those meters
+/// (they keep their score, with a reason).
+pub fn drop_outdated(
+    out: &mut [Suspect],
+    outcomes: &mut HashMap<String, bool>,
+    visits: &HashMap<String, crate::eval::Inspection>,
+) -> Vec<String> {
+    let mut dropped = Vec::new();
+    for s in out.iter_mut() {
+        let (Some(onset), Some(v)) = (s.onset.as_deref(), visits.get(&s.meter_id)) else {
+            continue;
+        };
+        let (Some(step), Some(visit)) = (
+            crate::time::parse(onset, 0).map(|t| t.local().div_euclid(86_400)),
+            v.day,
+        ) else {
+            continue;
+        };
+        if !v.mining && visit < step {
+            outcomes.remove(&s.meter_id);
+            s.reasons.push(Reason {
+                code: "inspected_before_step",
+                en: format!(
+                    "inspected on {} with no mining found, before the step on {onset}",
+                    crate::time::format_day(visit)
+                ),
+                zh: format!(
+                    "{}现场检查未发现挖矿，但在{onset}负荷阶跃之前",
+                    crate::time::format_day(visit)
+                ),
+            });
+            dropped.push(s.meter_id.clone());
+        }
+    }
+    dropped
+}
+
 /// Labels needed of each outcome before a full model may be fitted and weighed against the
 /// rules out of sample: fewer than this and a refit follows the noise (issue 18: 22 outcomes
 /// once flagged 86 % of a region).
@@ -528,6 +566,51 @@ mod tests {
         assert_eq!(rep.flagged_before, 16);
         assert_eq!(rep.flagged_after, 8);
         assert!(rep.model.starts_with("not used"), "{}", rep.model);
+    }
+
+    #[test]
+    fn a_clean_visit_before_the_step_does_not_clear_the_rig_after_it() {
+        use crate::eval::Inspection;
+        let day = |d: &str| crate::time::parse(d, 0).unwrap().local().div_euclid(86_400);
+        let mut out = vec![
+            flag("early", TariffClass::Residential, "onset", 0.9),
+            flag("late", TariffClass::Residential, "onset", 0.9),
+            flag("none", TariffClass::Residential, "flat", 0.9),
+        ];
+        for s in &mut out {
+            s.onset = (s.meter_id != "none").then(|| "2024-05-01".to_string());
+        }
+        let visits: HashMap<String, Inspection> = [
+            ("early", Some(day("2024-03-01"))),
+            ("late", Some(day("2024-06-01"))),
+            ("none", Some(day("2024-03-01"))),
+        ]
+        .into_iter()
+        .map(|(m, d)| {
+            (
+                m.to_string(),
+                Inspection {
+                    mining: false,
+                    day: d,
+                },
+            )
+        })
+        .collect();
+        let mut outcomes: HashMap<String, bool> =
+            visits.keys().map(|m| (m.clone(), false)).collect();
+        let dropped = drop_outdated(&mut out, &mut outcomes, &visits);
+        assert_eq!(dropped, ["early"]);
+        apply_outcomes(&mut out, &outcomes, 0.6);
+        let by = |id: &str| out.iter().find(|s| s.meter_id == id).unwrap();
+        assert!(by("early").suspected);
+        assert!(
+            by("early")
+                .reasons
+                .iter()
+                .any(|r| r.code == "inspected_before_step")
+        );
+        assert!(!by("late").suspected);
+        assert!(!by("none").suspected);
     }
 
     #[test]
