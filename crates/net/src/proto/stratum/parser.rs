@@ -354,6 +354,35 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_a_stack_overflow() {
+        // Within MAX_LINE, nested 66,000 to 200,000 deep: in a skipped member, in a kept one, and as a
+        // batch. serde_json's recursion limit must hold on every path the parse takes.
+        let deep = |open: &str, close: &str| {
+            let n = 400_000 / (open.len() + close.len());
+            open.repeat(n) + "0" + &close.repeat(n)
+        };
+        let lines = [
+            format!(r#"{{"id":1,"result":true,"x":{}}}"#, deep("[", "]")),
+            format!(r#"{{"id":1,"result":true,"params":{}}}"#, deep("[", "]")),
+            format!("[{}]", deep("[", "]")),
+            format!(r#"[{{"x":{}}}]"#, deep(r#"{"a":"#, "}")),
+        ];
+        for (i, l) in lines.iter().enumerate() {
+            assert!(l.len() <= MAX_LINE);
+            let got = parse_line(l.as_bytes());
+            match i {
+                // A member nobody reads is skipped without recursion (serde_json's
+                // `IgnoredAny` walks it with a loop): the message around it stands.
+                0 => assert_eq!(got.map(|m| m.len()), Ok(1)),
+                // A kept member is built as a value: the recursion limit refuses it.
+                1 => assert!(matches!(got, Err(ParseError::NotJson(_))), "{got:?}"),
+                // Batch items that are not messages are skipped the same way.
+                _ => assert_eq!(got, Err(ParseError::NotRpc), "{i}"),
+            }
+        }
+    }
+
+    #[test]
     fn not_rpc() {
         assert_eq!(parse_line(b"   "), Err(ParseError::Empty));
         assert_eq!(parse_line(b"{\"a\":1}"), Err(ParseError::NotRpc));
