@@ -207,6 +207,14 @@ const PATHS: [&str; 6] = [
     "continuous_floor",
 ];
 
+/// The correction learned for the group of `s`, if any.
+fn correction_of<'c>(corrections: &'c [Correction], s: &Suspect) -> Option<&'c Correction> {
+    let reason = main_reason(s);
+    corrections
+        .iter()
+        .find(|c| c.class == s.tariff_class && c.reason == reason)
+}
+
 fn main_reason(s: &Suspect) -> &'static str {
     PATHS
         .into_iter()
@@ -302,7 +310,6 @@ pub fn apply_outcomes(
     // The overall rate, smoothed towards one half; each group's towards the overall rate with
     // the weight of two flags, so one outcome moves little.
     let overall = (flag_mining as f64 + 1.0) / (flag_n as f64 + 2.0);
-    let mut factor: HashMap<(TariffClass, &'static str), f64> = HashMap::new();
     let mut keys: Vec<_> = groups.keys().copied().collect();
     keys.sort_by_key(|(c, r)| (c.name(), *r));
     for k in keys {
@@ -313,7 +320,6 @@ pub fn apply_outcomes(
         let rate = (m as f64 + 2.0 * overall) / (n as f64 + 2.0);
         let f = (rate / overall).min(1.0);
         if f < 0.95 {
-            factor.insert(k, f);
             rep.corrections.push(Correction {
                 class: k.0,
                 reason: k.1,
@@ -370,11 +376,7 @@ pub fn apply_outcomes(
     let mut proposed: Vec<f64> = out
         .iter()
         .map(|s| {
-            let f = factor
-                .get(&(s.tariff_class, main_reason(s)))
-                .copied()
-                .unwrap_or(1.0);
-            let mut v = s.score * f;
+            let mut v = s.score * correction_of(&rep.corrections, s).map_or(1.0, |c| c.factor);
             if let Some(m) = &model {
                 // Calibrated on its own fit (Platt-style through the logistic link), blended
                 // with the rules so neither replaces the other.
@@ -422,12 +424,7 @@ pub fn apply_outcomes(
                 },
             });
         } else if (v - s.score).abs() > 1e-9 {
-            let f = factor.get(&(s.tariff_class, main_reason(s)));
-            if let Some(c) = f.and_then(|_| {
-                rep.corrections
-                    .iter()
-                    .find(|c| c.class == s.tariff_class && c.reason == main_reason(s))
-            }) {
+            if let Some(c) = correction_of(&rep.corrections, s) {
                 s.reasons.push(Reason {
                     code: "learned",
                     en: format!(
