@@ -182,6 +182,15 @@ fn f(v: &Json, path: &[&str]) -> Option<f64> {
         .filter(|x| x.is_finite())
 }
 
+/// Where a line came from: the line itself (kept as the evidence's detail), its file and
+/// number, and the department that sent it, when given.
+struct Origin<'a> {
+    line: &'a str,
+    file: &'a str,
+    line_no: u64,
+    department: Option<&'a str>,
+}
+
 /// Parses one line of `minewatch scan` or `minewatch power scan` output.
 pub fn parse_line(
     line: &str,
@@ -202,13 +211,18 @@ pub fn parse_value(
     source_line: u64,
     department: Option<&str>,
 ) -> Result<Parsed, String> {
+    let o = Origin {
+        line,
+        file: source_file,
+        line_no: source_line,
+        department,
+    };
     if s(v, &["event", "dataset"]) == Some("minewatch.scan") {
-        network(v, line, source_file, source_line, department)
-            .map(|e| Parsed::Evidence(Box::new(e)))
+        network(v, &o).map(|e| Parsed::Evidence(Box::new(e)))
     } else if v.get("meter_id").is_some() && v.get("score").is_some() {
-        grid(v, line, source_file, source_line, department)
+        grid(v, &o)
     } else if v.get("traced").is_some() && v.get("txid").is_some() {
-        chain(v, line, source_file, source_line, department)
+        chain(v, &o)
     } else {
         Err(
             "neither a minewatch scan detection (event.dataset), a power scan row (meter_id, \
@@ -218,13 +232,7 @@ pub fn parse_value(
     }
 }
 
-fn network(
-    v: &Json,
-    line: &str,
-    source_file: &str,
-    source_line: u64,
-    department: Option<&str>,
-) -> Result<Evidence, String> {
+fn network(v: &Json, o: &Origin<'_>) -> Result<Evidence, String> {
     let start_s = s(v, &["event", "start"]).ok_or("event.start is missing")?;
     let start =
         parse_instant(start_s).ok_or_else(|| format!("event.start '{start_s}' is not RFC 3339"))?;
@@ -285,7 +293,7 @@ fn network(
     Ok(Evidence {
         id,
         stream: Stream::Network,
-        department: department.unwrap_or("network").to_string(),
+        department: o.department.unwrap_or("network").to_string(),
         detector,
         subject: Subject::Ip {
             ip: ip.to_string(),
@@ -303,20 +311,14 @@ fn network(
         power_w_high: f(v, &["mining", "power_w_high"]),
         confidence,
         summary,
-        source_file: source_file.to_string(),
-        source_line,
+        source_file: o.file.to_string(),
+        source_line: o.line_no,
         tool: "minewatch scan".into(),
-        detail: line.to_string(),
+        detail: o.line.to_string(),
     })
 }
 
-fn grid(
-    v: &Json,
-    line: &str,
-    source_file: &str,
-    source_line: u64,
-    department: Option<&str>,
-) -> Result<Parsed, String> {
+fn grid(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
     if v.get("suspected").and_then(Json::as_bool) == Some(false) {
         return Ok(Parsed::BelowThreshold);
     }
@@ -353,7 +355,7 @@ fn grid(
     Ok(Parsed::Evidence(Box::new(Evidence {
         id: content_id(&["grid", "power-score", meter, ws, we]),
         stream: Stream::Grid,
-        department: department.unwrap_or("grid").to_string(),
+        department: o.department.unwrap_or("grid").to_string(),
         detector: "power-score".into(),
         subject: Subject::Meter {
             id: meter.to_string(),
@@ -370,10 +372,10 @@ fn grid(
         power_w_high: kw.map(|k| k * 1000.0 * (1.0 + METER_POWER_SPREAD)),
         confidence: score.clamp(0.0, 1.0),
         summary,
-        source_file: source_file.to_string(),
-        source_line,
+        source_file: o.file.to_string(),
+        source_line: o.line_no,
         tool: "minewatch power scan".into(),
-        detail: line.to_string(),
+        detail: o.line.to_string(),
     })))
 }
 
@@ -385,13 +387,7 @@ pub const TAGGED_FLOW_CONFIDENCE: f64 = 0.3;
 
 /// A step of `minewatch chain trace --format jsonl`: mined income into the traced wallet and
 /// money reaching tagged entities are evidence about the wallet; other steps are context.
-fn chain(
-    v: &Json,
-    line: &str,
-    source_file: &str,
-    source_line: u64,
-    department: Option<&str>,
-) -> Result<Parsed, String> {
+fn chain(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
     let traced = s(v, &["traced"]).ok_or("traced is not text")?;
     let txid = s(v, &["txid"]).ok_or("txid is not text")?;
     let hop = v
@@ -431,7 +427,7 @@ fn chain(
     Ok(Parsed::Evidence(Box::new(Evidence {
         id: content_id(&["chain", detector, traced, txid, from, to]),
         stream: Stream::Chain,
-        department: department.unwrap_or("finance").to_string(),
+        department: o.department.unwrap_or("finance").to_string(),
         detector: detector.to_string(),
         subject: Subject::Wallet {
             address: traced.to_string(),
@@ -448,10 +444,10 @@ fn chain(
         power_w_high: None,
         confidence,
         summary,
-        source_file: source_file.to_string(),
-        source_line,
+        source_file: o.file.to_string(),
+        source_line: o.line_no,
         tool: "minewatch chain trace".into(),
-        detail: line.to_string(),
+        detail: o.line.to_string(),
     })))
 }
 
