@@ -1,10 +1,8 @@
 //! A flow table with a hard cap: least-recently-seen flows make room for new ones, idle flows
 //! expire. Both evictions hand the flow back so the caller can finish it (report a session).
 
-use lru::LruCache;
-use std::hash::{BuildHasher, Hash};
+use std::hash::BuildHasher;
 use std::net::IpAddr;
-use std::num::NonZeroUsize;
 
 /// Direction-independent identity of a transport connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,9 +113,39 @@ pub enum Eviction {
     Idle,
 }
 
+/// No slot: the end of the recency list.
+const NIL: u32 = u32::MAX;
+
+/// One flow's place in the slab: its key, its hash (kept so that eviction and removal never
+/// hash again), its neighbours in the recency list, and the flow itself (`None` while free).
+struct Slot<V> {
+    key: FlowKey,
+    hash: u64,
+    /// The next more recently seen slot, or [`NIL`].
+    newer: u32,
+    /// The next less recently seen slot, or [`NIL`].
+    older: u32,
+    value: Option<V>,
+}
+
 /// The bounded table.
+///
+/// Hand-written rather than `lru::LruCache` because that cache allocates a list node per entry
+/// and our use hashed each packet's key two or three times (contains, put, get). Here flows live
+/// in a slab that grows up to the cap and is then reused slot by slot; the index is a
+/// `hashbrown::HashTable` of slot numbers, so a packet of a known flow costs one hash and one
+/// probe, and a new flow allocates nothing once the slab has grown (docs/PERFORMANCE.md).
 pub struct FlowTable<V> {
-    lru: LruCache<FlowKey, V, foldhash::fast::RandomState>,
+    index: hashbrown::HashTable<u32>,
+    slots: Vec<Slot<V>>,
+    /// Free slots, reused before the slab grows.
+    free: Vec<u32>,
+    /// Most recently seen.
+    newest: u32,
+    /// Least recently seen: the first to go.
+    oldest: u32,
+    cap: usize,
+    hasher: foldhash::fast::RandomState,
     /// Flows evicted to make room.
     pub evicted_capacity: u64,
     /// Flows expired for idleness.
@@ -125,11 +153,16 @@ pub struct FlowTable<V> {
 }
 
 impl<V> FlowTable<V> {
-    /// A table holding at most `cap` flows (at least one).
+    /// A table holding at most `cap` flows (at least one, and at most `u32::MAX - 1`).
     pub fn new(cap: usize) -> FlowTable<V> {
-        let cap = NonZeroUsize::new(cap.max(1)).unwrap_or(NonZeroUsize::MIN);
         FlowTable {
-            lru: LruCache::with_hasher(cap, foldhash::fast::RandomState::default()),
+            index: hashbrown::HashTable::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            newest: NIL,
+            oldest: NIL,
+            cap: cap.clamp(1, (NIL - 1) as usize),
+            hasher: foldhash::fast::RandomState::default(),
             evicted_capacity: 0,
             evicted_idle: 0,
         }
@@ -137,17 +170,67 @@ impl<V> FlowTable<V> {
 
     /// Flows in the table.
     pub fn len(&self) -> usize {
-        self.lru.len()
+        self.index.len()
     }
 
     /// True when empty.
     pub fn is_empty(&self) -> bool {
-        self.lru.is_empty()
+        self.index.is_empty()
     }
 
     /// The most flows the table holds.
     pub fn cap(&self) -> usize {
-        self.lru.cap().get()
+        self.cap
+    }
+
+    /// Takes slot `i` out of the recency list.
+    fn unlink(&mut self, i: u32) {
+        let (newer, older) = {
+            let s = &self.slots[i as usize];
+            (s.newer, s.older)
+        };
+        match newer {
+            NIL => self.newest = older,
+            n => self.slots[n as usize].older = older,
+        }
+        match older {
+            NIL => self.oldest = newer,
+            o => self.slots[o as usize].newer = newer,
+        }
+    }
+
+    /// Puts slot `i` at the most recent end of the list.
+    fn link_newest(&mut self, i: u32) {
+        let old_newest = self.newest;
+        {
+            let s = &mut self.slots[i as usize];
+            s.newer = NIL;
+            s.older = old_newest;
+        }
+        match old_newest {
+            NIL => self.oldest = i,
+            n => self.slots[n as usize].newer = i,
+        }
+        self.newest = i;
+    }
+
+    /// Removes slot `i` from the index and the list and frees it.
+    fn take_slot(&mut self, i: u32) -> (FlowKey, V) {
+        let (hash, key) = {
+            let s = &self.slots[i as usize];
+            (s.hash, s.key)
+        };
+        if let Ok(entry) = self.index.find_entry(hash, |&j| j == i) {
+            entry.remove();
+        }
+        self.unlink(i);
+        self.free.push(i);
+        let value = self.slots[i as usize].value.take();
+        // A linked slot always holds a flow; `None` here would be a bug in this file.
+        (
+            key,
+            value.unwrap_or_else(|| unreachable!("a linked slot holds a flow")),
+        )
     }
 
     /// The flow for `key`, created by `make` when new. When creating it needs room, the least
@@ -158,23 +241,62 @@ impl<V> FlowTable<V> {
         make: impl FnOnce() -> V,
         evicted: &mut dyn FnMut(FlowKey, V, Eviction),
     ) -> &mut V {
-        if !self.lru.contains(&key) {
-            if self.lru.len() >= self.lru.cap().get()
-                && let Some((k, v)) = self.lru.pop_lru()
-            {
-                self.evicted_capacity += 1;
-                evicted(k, v, Eviction::Capacity);
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        let found = self
+            .index
+            .find(hash, |&i| slots[i as usize].key == key)
+            .copied();
+        let i = match found {
+            Some(i) => {
+                if self.newest != i {
+                    self.unlink(i);
+                    self.link_newest(i);
+                }
+                i
             }
-            self.lru.put(key, make());
+            None => {
+                if self.index.len() >= self.cap && self.oldest != NIL {
+                    let (k, v) = self.take_slot(self.oldest);
+                    self.evicted_capacity += 1;
+                    evicted(k, v, Eviction::Capacity);
+                }
+                let slot = Slot {
+                    key,
+                    hash,
+                    newer: NIL,
+                    older: NIL,
+                    value: Some(make()),
+                };
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.slots[i as usize] = slot;
+                        i
+                    }
+                    None => {
+                        self.slots.push(slot);
+                        (self.slots.len() - 1) as u32
+                    }
+                };
+                let slots = &self.slots;
+                self.index
+                    .insert_unique(hash, i, |&j| slots[j as usize].hash);
+                self.link_newest(i);
+                i
+            }
+        };
+        match &mut self.slots[i as usize].value {
+            Some(v) => v,
+            None => unreachable!("a linked slot holds a flow"),
         }
-        self.lru
-            .get_mut(&key)
-            .expect("the key was inserted just above")
     }
 
     /// Removes a flow (it ended).
     pub fn remove(&mut self, key: &FlowKey) -> Option<V> {
-        self.lru.pop(key)
+        let hash = self.hasher.hash_one(key);
+        let slots = &self.slots;
+        let i = *self.index.find(hash, |&i| slots[i as usize].key == *key)?;
+        Some(self.take_slot(i).1)
     }
 
     /// Expires flows whose last packet is older than `deadline`, oldest first. The table is in
@@ -185,22 +307,28 @@ impl<V> FlowTable<V> {
         last_seen: impl Fn(&V) -> i64,
         evicted: &mut dyn FnMut(FlowKey, V, Eviction),
     ) {
-        while let Some((_, v)) = self.lru.peek_lru() {
-            if last_seen(v) >= deadline {
+        while self.oldest != NIL {
+            let alive = match &self.slots[self.oldest as usize].value {
+                Some(v) => last_seen(v) >= deadline,
+                None => true,
+            };
+            if alive {
                 break;
             }
-            if let Some((k, v)) = self.lru.pop_lru() {
-                self.evicted_idle += 1;
-                evicted(k, v, Eviction::Idle);
-            }
+            let (k, v) = self.take_slot(self.oldest);
+            self.evicted_idle += 1;
+            evicted(k, v, Eviction::Idle);
         }
     }
 
-    /// Empties the table, handing every flow to `f`.
+    /// Empties the table, handing every flow to `f`, least recently seen first.
     pub fn drain(&mut self, f: &mut dyn FnMut(FlowKey, V)) {
-        while let Some((k, v)) = self.lru.pop_lru() {
+        while self.oldest != NIL {
+            let (k, v) = self.take_slot(self.oldest);
             f(k, v);
         }
+        self.slots.clear();
+        self.free.clear();
     }
 }
 
@@ -259,5 +387,27 @@ mod tests {
         });
         assert_eq!(gone, vec![0, 1, 2, 3, 4]);
         assert_eq!(t.len(), 5);
+    }
+
+    #[test]
+    fn a_touched_flow_is_evicted_last_and_freed_slots_are_reused() {
+        let mut t: FlowTable<u32> = FlowTable::new(3);
+        let mut gone = Vec::new();
+        for i in 0..3 {
+            *t.get_or_insert(key(i), || 0, &mut |_, _, _| {}) = i;
+        }
+        // Touch the oldest: 1 becomes the least recently seen.
+        assert_eq!(*t.get_or_insert(key(0), || 99, &mut |_, _, _| {}), 0);
+        *t.get_or_insert(key(3), || 3, &mut |_, v, _| gone.push(v)) = 3;
+        assert_eq!(gone, vec![1]);
+        assert_eq!(t.remove(&key(2)), Some(2));
+        assert_eq!(t.remove(&key(2)), None);
+        *t.get_or_insert(key(4), || 4, &mut |_, v, _| gone.push(v)) = 4;
+        assert_eq!(gone, vec![1], "a removed flow made room");
+        assert_eq!(t.slots.len(), 3, "the freed slot was reused");
+        let mut order = Vec::new();
+        t.drain(&mut |_, v| order.push(v));
+        assert_eq!(order, vec![0, 3, 4]);
+        assert!(t.is_empty());
     }
 }
