@@ -1,9 +1,10 @@
 //! The Stratum family: line-delimited JSON-RPC spoken between miners and pools.
 //!
-//! `parser` turns one line into JSON-RPC messages; `signal` recognises what each message means
+//! `json` holds a line's values borrowed from it; `parser` turns one line into JSON-RPC messages; `signal` recognises what each message means
 //! for mining (which method, which dialect, which numbers). Both are pure; the per-session
 //! state that adds them up lives in `crate::session`.
 
+pub mod json;
 pub mod parser;
 pub mod signal;
 

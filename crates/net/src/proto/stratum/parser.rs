@@ -5,7 +5,8 @@
 //! as bytes, so spacing, key order and escapes cannot hide a method name. A line may also hold a
 //! batch (a JSON array of objects).
 
-use serde_json::Value;
+use super::json::Json;
+use std::borrow::Cow;
 use thiserror::Error;
 
 /// The longest line accepted; Equihash submits are ~2.7 KB, block templates can be large.
@@ -25,13 +26,13 @@ pub enum Id {
 }
 
 impl Id {
-    fn from_value(v: Option<&Value>) -> Id {
+    fn from_json(v: Option<&Json<'_>>) -> Id {
         match v {
             None => Id::Absent,
-            Some(Value::Null) => Id::Null,
-            Some(Value::Number(n)) => Id::Num(n.to_string()),
-            Some(Value::String(s)) => Id::Str(s.clone()),
-            Some(other) => Id::Str(other.to_string()),
+            Some(Json::Null) => Id::Null,
+            Some(Json::Num(n)) => Id::Num(n.to_string()),
+            Some(Json::Str(s)) => Id::Str(s.to_string()),
+            Some(other) => Id::Str(other.to_value().to_string()),
         }
     }
 
@@ -41,19 +42,19 @@ impl Id {
     }
 }
 
-/// One JSON-RPC message.
+/// One JSON-RPC message, borrowing its strings from the line where it can.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Message {
+pub struct Message<'a> {
     /// The id.
     pub id: Id,
     /// The method, for requests and notifications.
-    pub method: Option<String>,
-    /// The params (`Value::Null` when absent).
-    pub params: Value,
-    /// The result, for responses (`Some(Value::Null)` when the member is present and null).
-    pub result: Option<Value>,
+    pub method: Option<Cow<'a, str>>,
+    /// The params (`Json::Null` when absent).
+    pub params: Json<'a>,
+    /// The result, for responses (`Some(Json::Null)` when the member is present and null).
+    pub result: Option<Json<'a>>,
     /// The error, for responses.
-    pub error: Option<Value>,
+    pub error: Option<Json<'a>>,
     /// eth-proxy's non-standard top-level `worker` member.
     pub worker: Option<String>,
 }
@@ -80,19 +81,19 @@ pub enum ParseError {
 /// of every member first (keys allocated), then taking five out of it, was about a tenth of a
 /// scan of real traffic (docs/PERFORMANCE.md).
 #[derive(Default)]
-struct Members {
-    id: Option<Value>,
-    method: Option<Value>,
-    params: Option<Value>,
-    result: Option<Value>,
-    error: Option<Value>,
-    worker: Option<Value>,
+struct Members<'a> {
+    id: Option<Json<'a>>,
+    method: Option<Json<'a>>,
+    params: Option<Json<'a>>,
+    result: Option<Json<'a>>,
+    error: Option<Json<'a>>,
+    worker: Option<Json<'a>>,
 }
 
-impl Members {
-    fn into_message(self) -> Result<Message, ParseError> {
+impl<'a> Members<'a> {
+    fn into_message(self) -> Result<Message<'a>, ParseError> {
         let method = match self.method {
-            Some(Value::String(s)) => Some(s),
+            Some(Json::Str(s)) => Some(s),
             Some(_) => return Err(ParseError::NotRpc),
             None => None,
         };
@@ -102,13 +103,13 @@ impl Members {
             return Err(ParseError::NotRpc);
         }
         Ok(Message {
-            id: Id::from_value(self.id.as_ref()),
+            id: Id::from_json(self.id.as_ref()),
             method,
-            params: self.params.unwrap_or(Value::Null),
+            params: self.params.unwrap_or(Json::Null),
             result,
             error,
             worker: match self.worker {
-                Some(Value::String(s)) => Some(s),
+                Some(Json::Str(s)) => Some(s.into_owned()),
                 _ => None,
             },
         })
@@ -152,14 +153,14 @@ impl<'de> serde::Deserialize<'de> for Key {
 
 /// A line's JSON as what it means here: an object's message members, a batch of values, or
 /// anything else (JSON, but not JSON-RPC: read and dropped).
-enum Top {
-    Object(Members),
-    Batch(Vec<Top>),
+enum Top<'a> {
+    Object(Members<'a>),
+    Batch(Vec<Top<'a>>),
     Other,
 }
 
-impl<'de> serde::Deserialize<'de> for Top {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
+impl<'de> serde::Deserialize<'de> for Top<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_any(TopVisitor { in_batch: false })
     }
 }
@@ -170,11 +171,11 @@ struct TopVisitor {
 }
 
 impl<'de> serde::de::Visitor<'de> for TopVisitor {
-    type Value = Top;
+    type Value = Top<'de>;
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("JSON")
     }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut m = Members::default();
         while let Some(k) = map.next_key::<Key>()? {
             let slot = match k {
@@ -189,11 +190,11 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
                     continue;
                 }
             };
-            *slot = Some(map.next_value::<Value>()?);
+            *slot = Some(map.next_value::<Json<'de>>()?);
         }
         Ok(Top::Object(m))
     }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
         if self.in_batch {
             while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
             return Ok(Top::Other);
@@ -204,22 +205,22 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
         }
         Ok(Top::Batch(items))
     }
-    fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
+    fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
-    fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
+    fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
-    fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
+    fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
-    fn visit_f64<E>(self, _: f64) -> Result<Top, E> {
+    fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
-    fn visit_str<E>(self, _: &str) -> Result<Top, E> {
+    fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
-    fn visit_unit<E>(self) -> Result<Top, E> {
+    fn visit_unit<E>(self) -> Result<Top<'de>, E> {
         Ok(Top::Other)
     }
 }
@@ -228,14 +229,14 @@ impl<'de> serde::de::Visitor<'de> for TopVisitor {
 struct BatchItem;
 
 impl<'de> serde::de::DeserializeSeed<'de> for BatchItem {
-    type Value = Top;
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+    type Value = Top<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
         d.deserialize_any(TopVisitor { in_batch: true })
     }
 }
 
 /// Parses one line (without its line ending) into JSON-RPC messages.
-pub fn parse_line(line: &[u8]) -> Result<Vec<Message>, ParseError> {
+pub fn parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
     let trimmed = line.trim_ascii();
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
@@ -263,21 +264,60 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Message>, ParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::Value;
+
+    /// A message as plain values, to compare parses.
+    type Plain = (
+        Id,
+        Option<String>,
+        Value,
+        Option<Value>,
+        Option<Value>,
+        Option<String>,
+    );
+
+    fn plain(m: &Message<'_>) -> Plain {
+        (
+            m.id.clone(),
+            m.method.as_deref().map(str::to_string),
+            m.params.to_value(),
+            m.result.as_ref().map(Json::to_value),
+            m.error.as_ref().map(Json::to_value),
+            m.worker.clone(),
+        )
+    }
+
+    fn streaming(line: &[u8]) -> Result<Vec<Plain>, ParseError> {
+        parse_line(line).map(|ms| ms.iter().map(plain).collect())
+    }
 
     /// The parse as it was written first: the whole line to a `Value`, members taken out of
     /// its map. The streaming parse is held to it.
-    fn by_value(line: &[u8]) -> Result<Vec<Message>, ParseError> {
-        fn from_object(mut o: serde_json::Map<String, Value>) -> Result<Message, ParseError> {
-            let m = Members {
-                id: o.remove("id"),
-                method: o.remove("method"),
-                params: o.remove("params"),
-                result: o.remove("result"),
-                error: o.remove("error"),
-                worker: o.remove("worker"),
+    fn by_value(line: &[u8]) -> Result<Vec<Plain>, ParseError> {
+        fn from_object(mut o: serde_json::Map<String, Value>) -> Result<Plain, ParseError> {
+            let method = match o.remove("method") {
+                Some(Value::String(s)) => Some(s),
+                Some(_) => return Err(ParseError::NotRpc),
+                None => None,
             };
-            m.into_message()
+            let result = o.remove("result");
+            let error = o.remove("error").filter(|e| !e.is_null());
+            if method.is_none() && result.is_none() && error.is_none() {
+                return Err(ParseError::NotRpc);
+            }
+            let id = match o.remove("id") {
+                None => Id::Absent,
+                Some(Value::Null) => Id::Null,
+                Some(Value::Number(n)) => Id::Num(n.to_string()),
+                Some(Value::String(s)) => Id::Str(s),
+                Some(other) => Id::Str(other.to_string()),
+            };
+            let worker = match o.remove("worker") {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            let params = o.remove("params").unwrap_or(Value::Null);
+            Ok((id, method, params, result, error, worker))
         }
         let v: Value = serde_json::from_slice(line.trim_ascii())
             .map_err(|e| ParseError::NotJson(e.to_string()))?;
@@ -315,7 +355,7 @@ mod tests {
             br#"{"id":1e5,"method":"m","params":{"a":"b"}}"#,
         ];
         for l in lines {
-            assert_eq!(parse_line(l), by_value(l), "{}", String::from_utf8_lossy(l));
+            assert_eq!(streaming(l), by_value(l), "{}", String::from_utf8_lossy(l));
         }
     }
 
@@ -339,7 +379,7 @@ mod tests {
     #[test]
     fn responses_pushes_and_eth_worker() {
         let r = parse_line(br#"{"id":4,"result":true,"error":null}"#).unwrap();
-        assert_eq!(r[0].result, Some(json!(true)));
+        assert_eq!(r[0].result, Some(Json::Bool(true)));
         assert_eq!(r[0].error, None);
         let p = parse_line(br#"{"id":null,"method":"mining.notify","params":[]}"#).unwrap();
         assert!(p[0].id.is_push());

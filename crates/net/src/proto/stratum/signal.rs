@@ -7,8 +7,8 @@
 //! of its parameters, so a generic API that happens to call a method `login` or `submit` does not
 //! pass for a miner.
 
+use super::json::{Json, NULL};
 use super::parser::{Id, Message};
-use serde_json::Value;
 
 /// The Stratum dialect a message belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -434,8 +434,8 @@ impl Signal {
     }
 }
 
-fn str_at(v: &Value, i: usize) -> Option<&str> {
-    v.get(i).and_then(Value::as_str)
+fn str_at<'a>(v: &'a Json<'_>, i: usize) -> Option<&'a str> {
+    v.at(i).and_then(Json::as_str)
 }
 
 fn is_hex(s: &str) -> bool {
@@ -450,26 +450,26 @@ fn is_hex(s: &str) -> bool {
             .all(|c| c.iter().fold(true, |ok, &b| ok & hex(b)))
 }
 
-fn scalar_text(v: &Value) -> Option<String> {
+fn scalar_text(v: &Json<'_>) -> Option<String> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Json::Str(s) => Some(s.to_string()),
+        Json::Num(n) => Some(n.to_string()),
         _ => None,
     }
 }
 
-fn number(v: &Value) -> Option<f64> {
+fn number(v: &Json<'_>) -> Option<f64> {
     match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
+        Json::Num(n) => n.as_f64(),
+        Json::Str(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
 
-fn longest_hex(params: &[Value]) -> usize {
+fn longest_hex(params: &[Json<'_>]) -> usize {
     params
         .iter()
-        .filter_map(Value::as_str)
+        .filter_map(Json::as_str)
         .filter(|s| is_hex(s))
         .map(str::len)
         .max()
@@ -486,13 +486,13 @@ pub fn classify(m: &Message) -> Option<Signal> {
 
 fn classify_method(m: &Message, method: &str) -> Option<Signal> {
     let p = &m.params;
-    let arr = p.as_array().map(Vec::as_slice).unwrap_or(&[]);
+    let arr = p.as_array().unwrap_or(&[]);
     let sig = match method {
         "mining.subscribe" => {
-            let second = arr.get(1).and_then(Value::as_str).unwrap_or("");
+            let second = arr.get(1).and_then(Json::as_str).unwrap_or("");
             let ethereum_stratum = second.starts_with("EthereumStratum/");
             // ZIP 301: [agent, session id or null, host, port].
-            let zip301 = arr.len() == 4 && arr.get(2).is_some_and(Value::is_string);
+            let zip301 = arr.len() == 4 && arr.get(2).is_some_and(Json::is_string);
             Signal::Subscribe {
                 agent: str_at(p, 0).map(str::to_string),
                 ethereum_stratum,
@@ -513,7 +513,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             let shape = match arr.len() {
                 9 => NotifyShape::Bitcoin,
                 8 if str_at(p, 1) == Some("04000000") => NotifyShape::Equihash,
-                4 | 5 if arr.get(1).and_then(Value::as_str).is_some_and(is_hex) => {
+                4 | 5 if arr.get(1).and_then(Json::as_str).is_some_and(is_hex) => {
                     NotifyShape::Ethereum
                 }
                 0 => return None,
@@ -579,10 +579,10 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 .map(|v| v as f64)
         })),
         "login" => {
-            let o = p.as_object()?;
+            let o = p.is_object().then_some(p)?;
             let login = o.get("login")?.as_str()?.to_string();
-            let has_pass = o.contains_key("pass");
-            let agent = o.get("agent").and_then(Value::as_str).map(str::to_string);
+            let has_pass = o.has("pass");
+            let agent = o.get("agent").and_then(Json::as_str).map(str::to_string);
             if !has_pass && agent.is_none() {
                 return None;
             }
@@ -591,21 +591,21 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 agent,
                 algos: o
                     .get("algo")
-                    .and_then(Value::as_array)
+                    .and_then(Json::as_array)
                     .map(|a| {
                         a.iter()
-                            .filter_map(Value::as_str)
+                            .filter_map(Json::as_str)
                             .map(str::to_string)
                             .collect()
                     })
                     .unwrap_or_default(),
-                rigid: o.get("rigid").and_then(Value::as_str).map(str::to_string),
+                rigid: o.get("rigid").and_then(Json::as_str).map(str::to_string),
                 has_pass,
             }
         }
         "job" => cn_job(p, false)?,
         "submit" => {
-            let o = p.as_object()?;
+            let o = p.is_object().then_some(p)?;
             let job_id = o.get("job_id").and_then(scalar_text)?;
             let nonce = o.get("nonce")?.as_str()?;
             let result = o.get("result")?.as_str()?;
@@ -620,7 +620,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
         "keepalived" => Signal::CnKeepalive,
         "getjob" => Signal::CnGetJob,
         "getwork" => Signal::Getwork {
-            submit: arr.first().and_then(Value::as_str).is_some_and(is_hex),
+            submit: arr.first().and_then(Json::as_str).is_some_and(is_hex),
         },
         "getblocktemplate" => Signal::GetBlockTemplate,
         "submitblock" => Signal::SubmitBlock,
@@ -630,8 +630,8 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
     Some(sig)
 }
 
-fn cn_job(p: &Value, in_login_reply: bool) -> Option<Signal> {
-    let o = p.as_object()?;
+fn cn_job(p: &Json<'_>, in_login_reply: bool) -> Option<Signal> {
+    let o = p.is_object().then_some(p)?;
     let blob = o.get("blob")?.as_str()?;
     let target = o.get("target")?.as_str()?;
     o.get("job_id")?;
@@ -640,43 +640,41 @@ fn cn_job(p: &Value, in_login_reply: bool) -> Option<Signal> {
     }
     Some(Signal::CnJob {
         target: target.to_string(),
-        algo: o.get("algo").and_then(Value::as_str).map(str::to_string),
+        algo: o.get("algo").and_then(Json::as_str).map(str::to_string),
         in_login_reply,
     })
 }
 
 fn classify_answer(m: &Message) -> Option<Signal> {
-    let r = m.result.as_ref().unwrap_or(&Value::Null);
+    let r = m.result.as_ref().unwrap_or(&NULL);
     // Subscribe answer: [[["mining.set_difficulty", id], ["mining.notify", id]], en1, en2size]
     // or NiceHash [["mining.notify", id, "EthereumStratum/1.0.0"], en1].
-    if let Some(first) = r.get(0) {
-        let text = first.to_string();
-        if text.contains("\"mining.notify\"") {
-            return Some(Signal::SubscribeReply {
-                ethereum_stratum: text.contains("EthereumStratum/"),
-            });
-        }
+    // Any string in the first item, at any depth, as a name or a value.
+    if let Some(first) = r.at(0)
+        && first.any_str(&|s| s == "mining.notify")
+    {
+        return Some(Signal::SubscribeReply {
+            ethereum_stratum: first.any_str(&|s| s.contains("EthereumStratum/")),
+        });
     }
-    if let Some(o) = r.as_object() {
+    if let Some(o) = r.is_object().then_some(r) {
         if let Some(job) = o.get("job")
             && let Some(s) = cn_job(job, true)
         {
             return Some(s);
         }
-        if let Some(data) = o.get("data").and_then(Value::as_str) {
+        if let Some(data) = o.get("data").and_then(Json::as_str) {
             // getwork: data is 128 bytes = 256 hex digits.
             if data.len() == 256 && is_hex(data) {
                 return Some(Signal::GetworkReply {
-                    target: o.get("target").and_then(Value::as_str).map(str::to_string),
+                    target: o.get("target").and_then(Json::as_str).map(str::to_string),
                 });
             }
         }
-        if o.contains_key("previousblockhash")
-            && (o.contains_key("coinbasevalue") || o.contains_key("coinbasetxn"))
-        {
+        if o.has("previousblockhash") && (o.has("coinbasevalue") || o.has("coinbasetxn")) {
             return Some(Signal::BlockTemplate);
         }
-        if let Some(status) = o.get("status").and_then(Value::as_str) {
+        if let Some(status) = o.get("status").and_then(Json::as_str) {
             return Some(Signal::Reply {
                 id: m.id.clone(),
                 ok: status.eq_ignore_ascii_case("OK"),
@@ -687,11 +685,11 @@ fn classify_answer(m: &Message) -> Option<Signal> {
     if let Some(a) = r.as_array() {
         // eth-proxy work package: [header hash, seed hash, boundary (, block number)].
         // Some pools strip the boundary's leading zeros (peafowl capture: 58 digits).
-        let hash32 = |v: &Value| {
+        let hash32 = |v: &Json<'_>| {
             v.as_str()
                 .is_some_and(|s| s.starts_with("0x") && s.len() == 66 && is_hex(s))
         };
-        let boundary = |v: &Value| {
+        let boundary = |v: &Json<'_>| {
             v.as_str()
                 .is_some_and(|s| s.starts_with("0x") && s.len() <= 66 && s.len() > 2 && is_hex(s))
         };
@@ -703,7 +701,7 @@ fn classify_answer(m: &Message) -> Option<Signal> {
         }
     }
     match (r, &m.error) {
-        (Value::Bool(b), e) => Some(Signal::Reply {
+        (Json::Bool(b), e) => Some(Signal::Reply {
             id: m.id.clone(),
             ok: *b && e.is_none(),
             error: e.is_some(),
