@@ -3,6 +3,7 @@
 mod cases;
 mod chain;
 mod config;
+mod confirm;
 mod demo;
 mod intel;
 mod output;
@@ -30,6 +31,9 @@ struct Cli {
 enum Command {
     /// Find mining sessions in pcap and pcapng captures (exit 0: none, 1: found, 2: error).
     Scan(scan::ScanArgs),
+    /// Ask suspected servers whether they are mining pools (active probes; opt-in, paced,
+    /// logged; exit 0: none is, 1: a pool confirmed, 2: error).
+    Confirm(confirm::ConfirmArgs),
     /// Write synthetic captures of every mining dialect and of look-alikes, with their truth.
     Synth(synth::SynthArgs),
     /// Find mining sites and theft in smart-meter data.
@@ -69,6 +73,7 @@ fn main() -> ExitCode {
     let result = config::Config::load(cli.config.as_deref()).and_then(|cfg| match cli.command {
         Command::Scan(a) => scan::run(a, &cfg),
         Command::Synth(a) => synth::run(a).map(|()| ExitCode::SUCCESS),
+        Command::Confirm(a) => confirm::run(a),
         Command::Power(c) => power::run(*c),
         Command::Chain(c) => chain::run(c),
         Command::Intel(c) => intel::run(c, &cfg),

@@ -1106,6 +1106,47 @@ fn tls_like() -> Script {
 }
 
 /// Every scripted scenario: the mining dialects in their variants, and the look-alikes.
+/// The pool's side of the corpus's scripted mining sessions, one per dialect (the scan's
+/// dialect names): every line or message the pool sends, in order. `minewatch-probe`'s tests
+/// play them back as pool simulators, so a probe is judged on the same conversations a scan is.
+pub fn pool_sides() -> Vec<(&'static str, Vec<Vec<u8>>)> {
+    let down = |s: Script| -> Vec<Vec<u8>> {
+        s.steps
+            .into_iter()
+            .filter(|(_, d, _)| *d == Dir::Down)
+            .flat_map(|(_, _, lines)| lines)
+            .collect()
+    };
+    vec![
+        (
+            "bitcoin",
+            down(bitcoin_family(
+                "cgminer/4.10.0",
+                &format!("{BTC_WALLET}.farm1"),
+                8192,
+                833_000,
+                "/synthpool/",
+                Spacing::Compact,
+                false,
+            )),
+        ),
+        ("equihash", down(equihash())),
+        ("ethereumstratum", down(nicehash_ethstratum())),
+        ("eth-proxy", down(eth_proxy())),
+        (
+            "cryptonote",
+            down(cryptonote(
+                Some("XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0"),
+                false,
+                false,
+            )),
+        ),
+        ("getwork", down(getwork())),
+        ("getblocktemplate", down(getblocktemplate())),
+        ("stratum-v2", down(stratum_v2_plaintext())),
+    ]
+}
+
 pub fn corpus() -> Vec<Scenario> {
     let btc_height = 833_000; // Bitcoin's height around 2024-03-01
     let ltc_height = 2_640_000; // Litecoin's

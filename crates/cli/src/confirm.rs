@@ -1,0 +1,184 @@
+//! `minewatch confirm`: ask suspected servers whether they are mining pools.
+
+use crate::output::{Format, write_records};
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use minewatch_probe::{Attempt, Config, Dialect, Pace, Request, Target, Transports, Verdict};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Which transports to try.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TransportArg {
+    /// Plain TCP, then TLS when no pool answered (at once when the server speaks TLS).
+    Auto,
+    /// Plain TCP only.
+    Tcp,
+    /// TLS only.
+    Tls,
+}
+
+/// Arguments of `minewatch confirm`.
+#[derive(Args, Debug)]
+pub struct ConfirmArgs {
+    /// Targets as host:port or [IPv6]:port.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// Output format (default: table on a terminal, JSON lines in a pipe).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Transports to try.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub transport: TransportArg,
+    /// Only these probes (stratum, cryptonote, ethereumstratum, eth-proxy, stratum-v2,
+    /// getblocktemplate, getwork), comma-separated; default all, in that order.
+    #[arg(long, value_delimiter = ',')]
+    pub dialect: Vec<String>,
+    /// TLS server name to send (default: the target's host name, when it is one).
+    #[arg(long)]
+    pub sni: Option<String>,
+    /// Connections per second across the run.
+    #[arg(long, default_value_t = 10.0)]
+    pub rate: f64,
+    /// Connections to one target at most.
+    #[arg(long, default_value_t = 16)]
+    pub per_target: u32,
+    /// Seconds to connect, and again to wait for an answer.
+    #[arg(long, default_value_t = 4.0)]
+    pub timeout: f64,
+    /// Targets probed at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallel: usize,
+    /// Probe private and reserved addresses too (a lab, one's own network).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Append every connection to this file as a JSON line (when, where, what was sent, what
+    /// came back).
+    #[arg(long)]
+    pub probe_log: Option<PathBuf>,
+}
+
+/// Runs `minewatch confirm`: exit 0 when no target is a pool, 1 when one is.
+pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
+    let requests = a
+        .targets
+        .iter()
+        .map(|t| {
+            Ok(Request {
+                target: Target::parse(t)?,
+                sni: a.sni.clone(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let dialects = if a.dialect.is_empty() {
+        Dialect::ALL.to_vec()
+    } else {
+        a.dialect
+            .iter()
+            .map(|d| {
+                Dialect::from_name(d.trim()).with_context(|| format!("unknown probe dialect {d:?}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?
+    };
+    if !(a.timeout > 0.0 && a.timeout <= 60.0) {
+        anyhow::bail!("--timeout must be between 0 and 60 seconds");
+    }
+    if !(a.rate > 0.0 && a.rate <= 1000.0) {
+        anyhow::bail!("--rate must be between 0 and 1000 connections per second");
+    }
+    let defaults = Config::default();
+    let cfg = Config {
+        transports: match a.transport {
+            TransportArg::Auto => Transports::Auto,
+            TransportArg::Tcp => Transports::Tcp,
+            TransportArg::Tls => Transports::Tls,
+        },
+        dialects,
+        limits: minewatch_probe::Limits {
+            connect: Duration::from_secs_f64(a.timeout),
+            answer: Duration::from_secs_f64(a.timeout),
+            ..defaults.limits
+        },
+        pace: Pace {
+            per_second: a.rate,
+            per_target: a.per_target.max(1),
+            ..Pace::default()
+        },
+        allow_private: a.allow_private,
+        parallel: a.parallel,
+        ..defaults
+    };
+    let log_file = match &a.probe_log {
+        Some(p) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("opening the probe log {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let log_errors = Mutex::new(0u64);
+    let log = |at: &Attempt| {
+        if let Some(f) = &log_file {
+            let line = serde_json::to_string(at).unwrap_or_default();
+            let mut f = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if writeln!(f, "{line}").is_err() {
+                *log_errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+            }
+        }
+    };
+    let outcomes = minewatch_probe::confirm_all(&requests, &cfg, &log);
+    let failed_log = *log_errors
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if failed_log > 0 {
+        anyhow::bail!("{failed_log} probe-log line(s) could not be written");
+    }
+    let opt = |s: Option<String>| s.unwrap_or_default();
+    write_records(
+        Format::resolve(a.format),
+        &outcomes,
+        &[
+            "target",
+            "transport",
+            "verdict",
+            "dialect",
+            "coin",
+            "reason",
+            "answer",
+            "at",
+        ],
+        |o| {
+            vec![
+                o.target.clone(),
+                opt(o.transport.map(|t| t.name().to_string())),
+                o.verdict.name().to_string(),
+                opt(o.dialect.clone()),
+                opt(o.coin.map(|c| c.to_string())),
+                o.reason.clone(),
+                o.answer.chars().take(80).collect(),
+                o.at.to_rfc3339(),
+            ]
+        },
+    )?;
+    let connections: u32 = outcomes.iter().map(|o| o.connections).sum();
+    let pools = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Pool)
+        .count();
+    eprintln!(
+        "minewatch confirm: {} target(s), {pools} pool(s), {connections} connection(s)",
+        outcomes.len()
+    );
+    Ok(if pools > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

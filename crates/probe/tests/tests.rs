@@ -1,0 +1,203 @@
+//! minewatch-probe's integration tests: real sockets on loopback, pool simulators that play the
+//! pool side of the project's scripted mining sessions (`synth::sessions::pool_sides`), the same
+//! behind TLS, and servers that are not pools.
+
+mod simulators;
+
+use minewatch_probe::{
+    Attempt, Config, Dialect, Limits, Pace, Request, Target, Transport, Transports, Verdict,
+    confirm_all,
+};
+use simulators::{Behaviour, serve};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Probing as a test does: loopback allowed, short deadlines, no pacing to wait for.
+fn config() -> Config {
+    Config {
+        limits: Limits {
+            connect: Duration::from_secs(2),
+            answer: Duration::from_millis(800),
+            max_answer: 64 * 1024,
+        },
+        pace: Pace {
+            per_second: 1000.0,
+            per_target: 16,
+            target_gap: Duration::ZERO,
+        },
+        allow_private: true,
+        parallel: 8,
+        ..Config::default()
+    }
+}
+
+fn request(addr: std::net::SocketAddr) -> Request {
+    Request {
+        target: Target::parse(&addr.to_string()).unwrap(),
+        sni: Some("pool.test".into()),
+    }
+}
+
+fn run(cfg: &Config, reqs: &[Request]) -> (Vec<minewatch_probe::Outcome>, Vec<Attempt>) {
+    let log = Mutex::new(Vec::new());
+    let out = confirm_all(reqs, cfg, &|a: &Attempt| {
+        log.lock().unwrap().push(a.clone())
+    });
+    (out, log.into_inner().unwrap())
+}
+
+/// The probe that each simulator answers, and the dialect the answer must show.
+fn expected(dialect: &str) -> (Dialect, &'static str) {
+    match dialect {
+        "bitcoin" => (Dialect::Stratum, "bitcoin"),
+        "equihash" => (Dialect::Stratum, "equihash"),
+        "ethereumstratum" => (Dialect::EthereumStratum, "ethereumstratum"),
+        "eth-proxy" => (Dialect::EthProxy, "eth-proxy"),
+        "cryptonote" => (Dialect::CryptoNote, "cryptonote"),
+        "getwork" => (Dialect::Getwork, "getwork"),
+        "getblocktemplate" => (Dialect::GetBlockTemplate, "getblocktemplate"),
+        "stratum-v2" => (Dialect::StratumV2, "stratum-v2"),
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+#[test]
+fn every_dialect_simulator_is_confirmed_over_tcp_and_tls() {
+    let sides = minewatch_net::synth::sessions::pool_sides();
+    assert_eq!(sides.len(), 8);
+    for tls in [false, true] {
+        let servers: Vec<_> = sides
+            .iter()
+            .map(|(d, lines)| {
+                (
+                    *d,
+                    serve(
+                        Behaviour::Pool {
+                            dialect: d,
+                            lines: lines.clone(),
+                        },
+                        tls,
+                    ),
+                )
+            })
+            .collect();
+        let reqs: Vec<Request> = servers.iter().map(|(_, a)| request(*a)).collect();
+        let (out, log) = run(&config(), &reqs);
+        for ((d, _), o) in servers.iter().zip(&out) {
+            let (probe, dialect) = expected(d);
+            assert_eq!(o.verdict, Verdict::Pool, "{d} tls={tls}: {o:?}");
+            assert_eq!(o.probe, Some(probe), "{d} tls={tls}: {o:?}");
+            assert_eq!(o.dialect.as_deref(), Some(dialect), "{d} tls={tls}: {o:?}");
+            let transport = if tls { Transport::Tls } else { Transport::Tcp };
+            assert_eq!(o.transport, Some(transport), "{d}: {o:?}");
+            assert!(
+                !o.answer.is_empty() && o.answer.len() <= 240 * 4,
+                "{d}: {o:?}"
+            );
+            assert!(o.connections <= 16);
+        }
+        // The coin where the answer shows it.
+        let coin = |d: &str| {
+            let i = servers.iter().position(|(x, _)| *x == d).unwrap();
+            out[i].coin.map(|c| c.to_string())
+        };
+        assert_eq!(coin("cryptonote").as_deref(), Some("XMR"), "{out:?}");
+        // Every connection is in the log, with what it sent.
+        let total: u32 = out.iter().map(|o| o.connections).sum();
+        assert_eq!(log.len() as u32, total);
+        assert!(log.iter().all(|a| a.sent > 0 || a.error.is_some()));
+        assert_eq!(log.iter().filter(|a| a.pool).count(), servers.len());
+    }
+}
+
+#[test]
+fn servers_that_are_not_pools_are_refused() {
+    let cases = [
+        ("http", Behaviour::Http),
+        ("ssh", Behaviour::Ssh),
+        ("echo", Behaviour::Echo),
+        ("wallet-api", Behaviour::WalletApi),
+        ("silent", Behaviour::Silent),
+        ("endless", Behaviour::Endless),
+    ];
+    let servers: Vec<_> = cases
+        .into_iter()
+        .map(|(n, b)| (n, serve(b, false)))
+        .collect();
+    let reqs: Vec<Request> = servers.iter().map(|(_, a)| request(*a)).collect();
+    let (out, _) = run(&config(), &reqs);
+    for ((n, _), o) in servers.iter().zip(&out) {
+        assert_eq!(o.verdict, Verdict::NotPool, "{n}: {o:?}");
+        assert!(o.connections <= 16, "{n}: {o:?}");
+        assert!(
+            o.answer.len() <= 240 * 4,
+            "{n}: answer bounded: {}",
+            o.answer.len()
+        );
+    }
+    let silent = &out[4];
+    assert!(
+        silent.connections <= 4,
+        "a silent server is given up after two held probes per transport: {silent:?}"
+    );
+}
+
+#[test]
+fn a_plaintext_pool_answering_a_client_hello_with_stratum_errors_is_a_pool() {
+    let addr = serve(Behaviour::PlainStratumErrors, false);
+    let cfg = Config {
+        transports: Transports::Tls,
+        ..config()
+    };
+    let (out, _) = run(&cfg, &[request(addr)]);
+    let o = &out[0];
+    assert_eq!(o.verdict, Verdict::Pool, "{o:?}");
+    assert_eq!(o.transport, Some(Transport::Tls));
+    assert!(o.reason.contains("TLS ClientHello in plaintext"), "{o:?}");
+    assert_eq!(o.connections, 1);
+}
+
+#[test]
+fn closed_ports_are_unreachable_and_private_addresses_are_not_probed() {
+    // A port that was just free: nothing listens there.
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (out, log) = run(&config(), &[request(free)]);
+    assert_eq!(out[0].verdict, Verdict::Unreachable, "{:?}", out[0]);
+    assert_eq!(out[0].connections, 1, "a refused port is tried once");
+    assert_eq!(log.len(), 1);
+
+    let pool = serve(
+        Behaviour::Pool {
+            dialect: "bitcoin",
+            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
+        },
+        false,
+    );
+    let cfg = Config {
+        allow_private: false,
+        ..config()
+    };
+    let (out, log) = run(&cfg, &[request(pool)]);
+    assert_eq!(out[0].verdict, Verdict::Unreachable);
+    assert!(out[0].reason.contains("--allow-private"), "{:?}", out[0]);
+    assert!(log.is_empty(), "nothing was sent to a private address");
+}
+
+#[test]
+fn the_per_target_cap_holds_against_a_server_that_never_says_anything_useful() {
+    let addr = serve(Behaviour::Http, false);
+    let cfg = Config {
+        pace: Pace {
+            per_target: 3,
+            ..config().pace
+        },
+        ..config()
+    };
+    let (out, log) = run(&cfg, &[request(addr)]);
+    assert_eq!(out[0].connections, 3);
+    assert_eq!(log.len(), 3);
+    assert!(out[0].reason.contains("cap"), "{:?}", out[0]);
+}
