@@ -61,6 +61,58 @@ pub struct ConfirmArgs {
     pub probe_log: Option<PathBuf>,
 }
 
+/// The probe log: every connection as a JSON line, appended to a file when one is named.
+pub struct ProbeLog {
+    file: Option<Mutex<std::fs::File>>,
+    failed: Mutex<u64>,
+}
+
+impl ProbeLog {
+    /// Opens `path` for appending (no file: nothing is kept).
+    pub fn open(path: Option<&std::path::Path>) -> anyhow::Result<ProbeLog> {
+        let file = match path {
+            Some(p) => Some(Mutex::new(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("opening the probe log {}", p.display()))?,
+            )),
+            None => None,
+        };
+        Ok(ProbeLog {
+            file,
+            failed: Mutex::new(0),
+        })
+    }
+
+    /// Writes one connection.
+    pub fn record(&self, at: &Attempt) {
+        if let Some(f) = &self.file {
+            let line = serde_json::to_string(at).unwrap_or_default();
+            let mut f = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if writeln!(f, "{line}").is_err() {
+                *self
+                    .failed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+            }
+        }
+    }
+
+    /// An error when any line could not be written.
+    pub fn finish(&self) -> anyhow::Result<()> {
+        let n = *self
+            .failed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if n > 0 {
+            anyhow::bail!("{n} probe-log line(s) could not be written");
+        }
+        Ok(())
+    }
+}
+
 /// Runs `minewatch confirm`: exit 0 when no target is a pool, 1 when one is.
 pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
     let requests = a
@@ -111,35 +163,9 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
         parallel: a.parallel,
         ..defaults
     };
-    let log_file = match &a.probe_log {
-        Some(p) => Some(Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .with_context(|| format!("opening the probe log {}", p.display()))?,
-        )),
-        None => None,
-    };
-    let log_errors = Mutex::new(0u64);
-    let log = |at: &Attempt| {
-        if let Some(f) = &log_file {
-            let line = serde_json::to_string(at).unwrap_or_default();
-            let mut f = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if writeln!(f, "{line}").is_err() {
-                *log_errors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-            }
-        }
-    };
-    let outcomes = minewatch_probe::confirm_all(&requests, &cfg, &log);
-    let failed_log = *log_errors
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if failed_log > 0 {
-        anyhow::bail!("{failed_log} probe-log line(s) could not be written");
-    }
+    let log = ProbeLog::open(a.probe_log.as_deref())?;
+    let outcomes = minewatch_probe::confirm_all(&requests, &cfg, &|at| log.record(at));
+    log.finish()?;
     let opt = |s: Option<String>| s.unwrap_or_default();
     write_records(
         Format::resolve(a.format),

@@ -49,6 +49,17 @@ pub struct ScanArgs {
     /// reported with more confidence; repeatable.
     #[arg(long)]
     block_times: Vec<PathBuf>,
+    /// Ask the servers behind behaviour and list detections whether they are pools (active
+    /// probes, paced at 10 connections/s; see `minewatch confirm`): a pool lifts the
+    /// detection's confidence, "not a pool" halves it; both are written into its evidence.
+    #[arg(long)]
+    confirm: bool,
+    /// With --confirm: probe private and reserved addresses too.
+    #[arg(long, requires = "confirm")]
+    confirm_allow_private: bool,
+    /// With --confirm: append every probe connection to this file as a JSON line.
+    #[arg(long, requires = "confirm")]
+    probe_log: Option<PathBuf>,
 }
 
 /// Runs the scan and prints its results.
@@ -141,6 +152,24 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
                 }
             }
             Ok(_) => {}
+        }
+    }
+
+    let mut out = out;
+    if a.confirm {
+        let cfg = minewatch_probe::Config {
+            allow_private: a.confirm_allow_private,
+            ..minewatch_probe::Config::default()
+        };
+        let log = crate::confirm::ProbeLog::open(a.probe_log.as_deref())?;
+        let (c, _) =
+            minewatch_probe::confirm_detections(&mut out.detections, &cfg, &|at| log.record(at));
+        log.finish()?;
+        if !a.quiet {
+            eprintln!(
+                "minewatch: confirmation: {} server(s) probed: {} pool(s), {} not pools, {} unreachable or not allowed",
+                c.servers, c.pools, c.not_pools, c.unreachable
+            );
         }
     }
 

@@ -271,3 +271,76 @@ fn lists_from_a_config_file_and_a_folder() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("mw.toml") && err.contains("line 2"), "{err}");
 }
+
+/// A one-connection-at-a-time Stratum pool on loopback: a subscribe result to any subscribe.
+fn tiny_pool() -> std::net::SocketAddr {
+    use std::io::{Read, Write};
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            if buf[..n].windows(16).any(|w| w == b"mining.subscribe") {
+                let _ = s.write_all(b"{\"id\":1,\"result\":[[[\"mining.set_difficulty\",\"1\"],[\"mining.notify\",\"1\"]],\"08000002\",4],\"error\":null}\n");
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn confirm_asks_a_pool_writes_its_verdict_and_logs_every_connection() {
+    let pool = tiny_pool().to_string();
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("probes.jsonl");
+    let o = bin()
+        .args([
+            "confirm",
+            &pool,
+            "--allow-private",
+            "--timeout",
+            "2",
+            "--format",
+            "jsonl",
+        ])
+        .arg("--probe-log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["target"], pool.as_str());
+    assert_eq!(v["verdict"], "pool");
+    assert_eq!(v["transport"], "tcp");
+    assert_eq!(v["dialect"], "bitcoin");
+    assert!(v["answer"].as_str().unwrap().contains("mining.notify"));
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(logged.lines().count(), 1);
+    assert!(logged.contains("\"probe\":\"stratum\""));
+
+    // Without --allow-private nothing is sent, and the reason says how to allow it.
+    let o = bin()
+        .args(["confirm", &pool, "--format", "csv"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.starts_with("target,transport,verdict,dialect,coin,reason,answer,at"));
+    assert!(
+        text.contains("unreachable") && text.contains("--allow-private"),
+        "{text}"
+    );
+    // A target that is not host:port is an error (exit 2) naming it.
+    let o = bin()
+        .args(["confirm", "pool.example.org"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pool.example.org"));
+}

@@ -84,7 +84,7 @@ pub fn exchange(
             let mut s = tcp;
             run(
                 &mut s,
-                &s_clone_timeout,
+                &tcp_timeout,
                 request,
                 deadline,
                 limits,
@@ -148,7 +148,7 @@ pub fn exchange(
     ex
 }
 
-fn s_clone_timeout(s: &TcpStream, deadline: Instant) -> io::Result<()> {
+fn tcp_timeout(s: &TcpStream, deadline: Instant) -> io::Result<()> {
     set_timeout(s, deadline)
 }
 

@@ -17,11 +17,13 @@
 //! this crate owns the sockets.
 
 pub mod conn;
+pub mod detections;
 pub mod dialect;
 pub mod pace;
 pub mod target;
 
 pub use conn::{Limits, Transport};
+pub use detections::{Confirmed, confirm_detections};
 pub use dialect::{Dialect, Judgement};
 pub use pace::{Pace, Pacer};
 pub use target::Target;

@@ -201,3 +201,52 @@ fn the_per_target_cap_holds_against_a_server_that_never_says_anything_useful() {
     assert_eq!(log.len(), 3);
     assert!(out[0].reason.contains("cap"), "{:?}", out[0]);
 }
+
+#[test]
+fn a_scans_guesses_are_confirmed_and_its_protocol_findings_left_alone() {
+    // The detections of the sample that ships with the project, as the scanner writes them.
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/sample.pcapng");
+    let out = minewatch_net::scan_files(&[sample], &minewatch_net::ScanConfig::default(), &|_| {});
+    let mut dets = out.detections;
+    let guessed: Vec<usize> = (0..dets.len())
+        .filter(|&i| minewatch_probe::detections::is_guess(&dets[i].mining.detector))
+        .collect();
+    assert!(guessed.len() >= 2, "the sample has list detections");
+    // Their servers, moved to loopback: the first is a pool, the rest are web servers.
+    let pool = serve(
+        Behaviour::Pool {
+            dialect: "bitcoin",
+            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
+        },
+        false,
+    );
+    let web = serve(Behaviour::Http, false);
+    for (k, &i) in guessed.iter().enumerate() {
+        let to = if k == 0 { pool } else { web };
+        dets[i].destination.ip = to.ip();
+        dets[i].destination.port = to.port();
+    }
+    let before = dets.clone();
+    let (c, outcomes) = minewatch_probe::confirm_detections(&mut dets, &config(), &|_| {});
+    assert_eq!(c.servers, 2, "{outcomes:?}");
+    assert_eq!((c.pools, c.not_pools, c.unreachable), (1, 1, 0));
+    assert_eq!(c.detections, guessed.len());
+    for (i, (d, b)) in dets.iter().zip(&before).enumerate() {
+        if !guessed.contains(&i) {
+            assert_eq!(d, b, "a protocol finding is not touched");
+        } else if i == guessed[0] {
+            assert!(
+                d.mining
+                    .evidence
+                    .contains(&"probe:pool:bitcoin".to_string()),
+                "{:?}",
+                d.mining.evidence
+            );
+            assert!(d.mining.confidence > b.mining.confidence);
+        } else {
+            assert!(d.mining.evidence.contains(&"probe:not-pool".to_string()));
+            assert!(d.mining.confidence < b.mining.confidence);
+        }
+    }
+}
