@@ -41,6 +41,10 @@ pub struct ScanArgs {
     /// Hosts and prefixes never to report (the site's own legitimate services); repeatable files.
     #[arg(long)]
     allow: Vec<PathBuf>,
+    /// Columns of CSV lists whose header names none we know, counted from 1:
+    /// `host=2,pool=1,coin=3` (add `header` to skip a first line).
+    #[arg(long)]
+    intel_columns: Option<String>,
     /// Stratum and getwork only: no DNS, TLS SNI, HTTP Host or address evidence.
     #[arg(long)]
     no_intel: bool,
@@ -76,8 +80,12 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
     } else {
         let lists = [&config.intel.lists[..], &a.intel[..]].concat();
         let allow = [&config.intel.allow[..], &a.allow[..]].concat();
+        let cols = crate::intel::columns(a.intel_columns.as_deref())?;
         Some(std::sync::Arc::new(crate::intel::load(
-            &lists, &allow, a.quiet,
+            &lists,
+            &allow,
+            cols.as_ref(),
+            a.quiet,
         )?))
     };
     let cfg = ScanConfig {

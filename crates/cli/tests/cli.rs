@@ -256,10 +256,16 @@ fn lists_from_a_config_file_and_a_folder() {
     assert!(out.contains("a.pool.isp-internal.example\tPool"), "{out}");
     assert!(out.contains("x.rig.example.net\tPool\tRigs"), "{out}");
     assert!(out.contains("example.org\tnot listed"), "{out}");
-    // The bad CSV line is named by file and line; the licence was not read as a list.
+    // The bad CSV line is named by file and line; the licence was not read as a list, and
+    // that is said once.
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("more.csv:3"), "{err}");
-    assert!(!err.contains("LICENSE"), "{err}");
+    let licence: Vec<&str> = err.lines().filter(|l| l.contains("LICENSE")).collect();
+    assert_eq!(licence.len(), 1, "{err}");
+    assert!(
+        licence[0].contains("not lists and were passed over"),
+        "{err}"
+    );
     // A mistake in the configuration is named by file and line.
     std::fs::write(&cfg, "[intel]\nlist = [\"lists\"]\n").unwrap();
     let o = bin()
@@ -343,4 +349,70 @@ fn confirm_asks_a_pool_writes_its_verdict_and_logs_every_connection() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("pool.example.org"));
+}
+
+#[test]
+fn a_list_folder_with_docs_and_a_pool_csv_of_its_own_column_names() {
+    let d = tempfile::tempdir().unwrap();
+    let lists = d.path().join("lists");
+    std::fs::create_dir(&lists).unwrap();
+    std::fs::write(lists.join("README.md"), "# Pools\nThis list names pools.\n").unwrap();
+    std::fs::write(
+        lists.join("LICENSE"),
+        "MIT License\nPermission is hereby granted\n",
+    )
+    .unwrap();
+    std::fs::write(lists.join("notes.txt"), "Some words here\nand more words\n").unwrap();
+    std::fs::write(
+        lists.join("pools.csv"),
+        "pool_name,fqdn,ipv4_addresses,ports_coin\nExPool,xmr.expool.example,\"198.51.100.1;198.51.100.2\",3333:XMR\n",
+    )
+    .unwrap();
+    std::fs::write(lists.join("endpoints.txt"), "btc.other.example:3333\n").unwrap();
+    let o = bin()
+        .args([
+            "intel",
+            "check",
+            "eu.xmr.expool.example",
+            "198.51.100.2",
+            "btc.other.example",
+            "--intel",
+        ])
+        .arg(&lists)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("ExPool\tXMR"), "{out}");
+    assert!(!out.contains("not listed"), "{out}");
+    let err = String::from_utf8(o.stderr).unwrap();
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("not lists")).collect();
+    assert_eq!(said.len(), 1, "said once: {err}");
+    for f in ["README.md", "LICENSE", "notes.txt"] {
+        assert!(said[0].contains(f), "{err}");
+    }
+    assert!(!err.contains("skipped"), "no line-by-line noise: {err}");
+
+    // A headerless CSV, its columns named.
+    let raw = d.path().join("raw.csv");
+    std::fs::write(&raw, "ZPool,zec.zpool.example,ZEC\n").unwrap();
+    let o = bin()
+        .args([
+            "intel",
+            "check",
+            "zec.zpool.example",
+            "--intel-columns",
+            "host=2,pool=1,coin=3",
+            "--intel",
+        ])
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8(o.stdout).unwrap().contains("ZPool\tZEC"));
 }

@@ -12,7 +12,6 @@
 /// real traffic (docs/PERFORMANCE.md); the keys inserted are the project's own lists.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::net::IpAddr;
-use std::path::Path;
 
 /// What kind of host an entry names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -282,153 +281,16 @@ impl Intel {
         self.domain(h)
     }
 
-    /// Loads a list file (format told by its content), returning the lines it could not read.
-    pub fn load_file(&mut self, path: &Path, category: Category) -> std::io::Result<Vec<BadLine>> {
-        let text = std::fs::read_to_string(path)?;
-        Ok(self.load_text(&path.display().to_string(), &text, category))
-    }
-
-    /// Loads list text: hosts files, plain domain lists, adblock lines (`||host^`), IPs, CIDRs,
-    /// `ip:port`, or CSV with a header naming `domain`/`host`/`ip`/`cidr` and optionally `pool`,
-    /// `coin`, `category`; or CSV of TLS client fingerprints (`ja3`/`ja4`/`fingerprint` and
-    /// `label`/`software`).
-    pub fn load_text(&mut self, source: &str, text: &str, category: Category) -> Vec<BadLine> {
-        let mut bad = Vec::new();
-        let mut lines = text.lines().enumerate().filter(|(_, l)| {
-            let t = l.trim();
-            !t.is_empty() && !t.starts_with('#') && !t.starts_with('!') && !t.starts_with('[')
-        });
-        let Some((first_no, first)) = lines.next() else {
-            return bad;
-        };
-        let header: Vec<String> = first
-            .split(',')
-            .map(|h| h.trim().to_ascii_lowercase())
-            .collect();
-        if let Some(fc) = header
-            .iter()
-            .position(|h| matches!(h.as_str(), "ja3" | "ja4" | "fingerprint"))
-        {
-            // A fingerprint list: `ja3|ja4|fingerprint,label|software[,...]`.
-            let lc = header
-                .iter()
-                .position(|h| matches!(h.as_str(), "label" | "software" | "name"));
-            for (no, l) in lines {
-                let f: Vec<&str> = l.split(',').map(str::trim).collect();
-                match (f.get(fc), lc.and_then(|c| f.get(c))) {
-                    (Some(fp), Some(label)) if !fp.is_empty() && !label.is_empty() => {
-                        self.fingerprints.insert(
-                            fp.to_ascii_lowercase(),
-                            (label.to_string(), source.to_string()),
-                        );
-                    }
-                    _ => bad.push(BadLine {
-                        file: source.to_string(),
-                        line: no + 1,
-                        what: "need a fingerprint and a label".into(),
-                    }),
-                }
-            }
-            return bad;
-        }
-        let csv_host = header.iter().position(|h| {
-            matches!(
-                h.as_str(),
-                "domain" | "host" | "hostname" | "ip" | "cidr" | "address"
-            )
-        });
-        let entry = |pool: Option<String>, coin: Option<String>, cat: Category| Entry {
-            pool,
-            coin,
-            category: cat,
-            source: source.to_string(),
-        };
-        if let (Some(hc), true) = (csv_host, header.len() > 1) {
-            let col = |n: &str| header.iter().position(|h| h == n);
-            let (pc, cc, kc) = (col("pool").or(col("name")), col("coin"), col("category"));
-            for (no, l) in lines {
-                let f: Vec<&str> = l.split(',').map(str::trim).collect();
-                let get = |c: Option<usize>| {
-                    c.and_then(|i| f.get(i))
-                        .filter(|s| !s.is_empty())
-                        .map(|s| s.to_string())
-                };
-                let cat = match get(kc).as_deref() {
-                    Some("browser_miner") | Some("browser-miner") => Category::BrowserMiner,
-                    Some("marketplace") => Category::Marketplace,
-                    _ => category,
-                };
-                let Some(host) = get(Some(hc)) else {
-                    bad.push(BadLine {
-                        file: source.into(),
-                        line: no + 1,
-                        what: "empty host".into(),
-                    });
-                    continue;
-                };
-                if !self.add_item(&host, entry(get(pc), get(cc), cat)) {
-                    bad.push(BadLine {
-                        file: source.into(),
-                        line: no + 1,
-                        what: format!("{host:?} is no domain, address or prefix"),
-                    });
-                }
-            }
-            return bad;
-        }
-        for (no, l) in std::iter::once((first_no, first)).chain(lines) {
-            let mut t = l.trim();
-            // hosts file: "0.0.0.0 name" / "127.0.0.1 name".
-            if let Some((a, rest)) = t.split_once(char::is_whitespace)
-                && a.parse::<IpAddr>().is_ok()
-                && !rest.trim().is_empty()
-            {
-                t = rest.trim();
-            }
-            // adblock: "||host^$options".
-            if let Some(r) = t.strip_prefix("||") {
-                t = r.split(['^', '$', '/']).next().unwrap_or(r);
-            }
-            let t = t.split_whitespace().next().unwrap_or(t);
-            if !self.add_item(t, entry(None, None, category)) {
-                bad.push(BadLine {
-                    file: source.into(),
-                    line: no + 1,
-                    what: format!("{t:?} is no domain, address or prefix"),
-                });
-            }
-        }
-        bad
-    }
-
-    fn add_item(&mut self, item: &str, e: Entry) -> bool {
-        if let Some((ip, len)) = parse_prefix(item) {
-            self.add_prefix(ip, len, 0, e);
-            return true;
-        }
-        if let Some((a, p)) = item.rsplit_once(':')
-            && let (Ok(ip), Ok(port)) = (
-                a.trim_matches(['[', ']']).parse::<IpAddr>(),
-                p.parse::<u16>(),
-            )
-        {
-            let len = if ip.is_ipv4() { 32 } else { 128 };
-            self.add_prefix(ip, len, port, e);
-            return true;
-        }
-        // A domain needs a dot and only host characters.
-        if !item.contains('.')
-            || item.chars().any(|c| {
-                c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
-            })
-        {
-            return false;
-        }
-        self.add_domain(item, e)
+    /// Adds a TLS client fingerprint (JA3 MD5 or JA4) with its software label.
+    pub(crate) fn add_fingerprint(&mut self, fp: &str, label: &str, source: &str) {
+        self.fingerprints.insert(
+            fp.to_ascii_lowercase(),
+            (label.to_string(), source.to_string()),
+        );
     }
 }
 
-fn parse_prefix(s: &str) -> Option<(IpAddr, u8)> {
+pub(crate) fn parse_prefix(s: &str) -> Option<(IpAddr, u8)> {
     let (a, l) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),

@@ -5,10 +5,12 @@
 //! domains and IP prefixes of mining pools and browser miners, with allow-lists.
 
 pub mod hosts;
+pub mod lists;
 pub mod login;
 pub mod monero_base58;
 pub mod wallet;
 
-pub use hosts::{Category, Entry, Hit, Intel};
+pub use hosts::{BadLine, Category, Entry, Hit, Intel};
+pub use lists::{Columns, ListFormat, Loaded, is_documentation};
 pub use login::{LoginParts, split_login};
 pub use wallet::{AddressKind, Wallet, recognize};
