@@ -210,10 +210,7 @@ impl Intel {
         {
             let lc = roles.iter().position(|r| *r == Some(Role::Label));
             self.fingerprint_rows(source, content().skip(1), fc, lc)
-        } else if let Some(c) = columns.filter(|_| first.contains(',') || columns.is_some()) {
-            let rows = content().skip(usize::from(c.header));
-            self.csv_rows(source, rows, c, category)
-        } else if roles.iter().any(|r| *r == Some(Role::Host)) && roles.len() > 1 {
+        } else if roles.contains(&Some(Role::Host)) && roles.len() > 1 {
             let pick = |want: Role| roles.iter().position(|r| *r == Some(want));
             let c = Columns {
                 hosts: (0..roles.len())
@@ -225,6 +222,10 @@ impl Intel {
                 header: true,
             };
             self.csv_rows(source, content().skip(1), &c, category)
+        } else if let Some(c) = columns.filter(|_| first.contains(',')) {
+            // Columns named by the user, for CSV whose header names none we know.
+            let rows = content().skip(usize::from(c.header));
+            self.csv_rows(source, rows, c, category)
         } else {
             self.line_items(source, content(), category)
         };
