@@ -313,11 +313,16 @@ impl Shape {
             // Share submissions come when a share is found: Poisson, CV near 1. A clock
             // (heartbeats, polling) has a CV near 0.
             client_gap_cv >= 0.45,
-            // Vardiff aims at a share every few seconds at most; typing (SSH, chat
-            // keystrokes) and interactive use
-            // send much faster. Fewer than one message a minute and a half is a heartbeat
-            // or an app waiting, not a miner (XMRig alone keeps alive every 60 s).
-            (3.0..=90.0).contains(&c.gaps.mean()),
+            // Vardiff aims at a share every few seconds; fewer than one message a minute and
+            // a half is a heartbeat or an app waiting, not a miner (XMRig alone keeps alive
+            // every 60 s). Faster than one every 3 s is usually typing or interaction, which
+            // comes in bursts (a gap CV far above 1); a miner held at a low fixed difficulty
+            // submits that fast too, but as a Poisson process (CV near 1), each share
+            // answered: that is let through down to one a second.
+            (3.0..=90.0).contains(&c.gaps.mean())
+                || ((1.0..3.0).contains(&c.gaps.mean())
+                    && (0.7..=1.3).contains(&client_gap_cv)
+                    && answered >= 0.9),
             // New jobs come with every block and, on most pools, every 30–60 s between:
             // at least one every five minutes.
             f64::from(s.unasked.n) >= (secs / 300.0).max(2.0) && s.unasked.mean() >= 100.0,

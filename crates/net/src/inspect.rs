@@ -30,6 +30,8 @@ enum Mode {
     Http,
     Sv2,
     Tls,
+    /// A plaintext protocol that is not mining ([`crate::proto::plain`]).
+    Other,
     Off,
 }
 
@@ -67,6 +69,9 @@ pub struct Inspector {
     pub websocket: bool,
     /// A direction opened with TLS or bytes no parser knows: only behaviour can tell more.
     pub opaque: bool,
+    /// A direction opened in the framing of a plaintext protocol that is not mining
+    /// (Modbus/TCP, DNP3, IEC 104, MQTT): the flow is what it says, not a case for behaviour.
+    pub plain: Option<&'static str>,
 }
 
 /// A payload that makes an inspector panic, in this crate's own tests only: the proof that the
@@ -140,7 +145,7 @@ impl Inspector {
         if self.session.is_mining() {
             return Verdict::Continue;
         }
-        let off = |d: &Direction| d.mode == Mode::Off;
+        let off = |d: &Direction| matches!(d.mode, Mode::Off | Mode::Other);
         let spent = |d: &Direction| d.seen > INSPECT_BUDGET;
         if (off(&self.dirs[0]) && off(&self.dirs[1]))
             || self.dirs.iter().any(spent)
@@ -167,7 +172,9 @@ impl Inspector {
             }
             Delivery::Data(b) => b,
         };
-        if dir.mode == Mode::Off || (!self.session.is_mining() && dir.seen > INSPECT_BUDGET) {
+        if matches!(dir.mode, Mode::Off | Mode::Other)
+            || (!self.session.is_mining() && dir.seen > INSPECT_BUDGET)
+        {
             dir.seen += data.len() as u64;
             return;
         }
@@ -175,6 +182,9 @@ impl Inspector {
         if dir.mode == Mode::Unknown {
             dir.mode = sniff(data);
             self.opaque |= matches!(dir.mode, Mode::Tls | Mode::Off);
+            if dir.mode == Mode::Other {
+                self.plain = self.plain.or(crate::proto::plain::framing(data));
+            }
             if dir.mode == Mode::Lines
                 && !data.trim_ascii_start().starts_with(b"{")
                 && !data.trim_ascii_start().starts_with(b"[")
@@ -182,7 +192,7 @@ impl Inspector {
                 // Joined mid-line: drop up to the first newline.
                 dir.resync = true;
             }
-            if dir.mode == Mode::Off {
+            if matches!(dir.mode, Mode::Off | Mode::Other) {
                 return;
             }
         }
@@ -191,7 +201,7 @@ impl Inspector {
             Mode::Http => self.http(dir, from, data, ts),
             Mode::Sv2 => self.sv2(dir, from, data, ts),
             Mode::Tls => self.tls(dir, from, data),
-            Mode::Unknown | Mode::Off => {}
+            Mode::Unknown | Mode::Other | Mode::Off => {}
         }
     }
 
@@ -410,6 +420,9 @@ fn sniff(data: &[u8]) -> Mode {
     }
     if crate::proto::tls::looks_like_tls(data) {
         return Mode::Tls;
+    }
+    if crate::proto::plain::framing(data).is_some() {
+        return Mode::Other;
     }
     // Joined mid-stream: a JSON line may start after the first newline.
     let window = &data[..data.len().min(4096)];

@@ -731,7 +731,9 @@ impl Scanner {
                 if let (Some(ch), Some(st)) = (&ins.tls, &sink.intel) {
                     flow.fingerprint = lock(st).fingerprint(ch).map(String::into_boxed_str);
                 }
-                if ins.opaque {
+                // A direction in a known plaintext framing says what the flow is; a miner
+                // cannot hide there without breaking that framing.
+                if ins.opaque && ins.plain.is_none() {
                     flow.shape = Some(Box::default());
                     flow.tls_client = ins
                         .tls_from

@@ -2,6 +2,7 @@
 
 pub mod dns;
 pub mod http;
+pub mod plain;
 pub mod stratum;
 pub mod sv2;
 pub mod tls;

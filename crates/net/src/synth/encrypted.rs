@@ -235,6 +235,63 @@ fn stratum_btc(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
     tl
 }
 
+/// cpuminer at a low fixed difficulty (`-D`/`--diff` on a private pool, or a pool port with a
+/// fixed low difficulty): a share every 1.3 s on average, each answered, a job every 30 s.
+/// Measured from outside with cpuminer 2.5.1 on one core over stunnel (issue 16): the
+/// behaviour detector took it for interactive use.
+fn fast_shares(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
+    let mut tl: Timeline = stratum_btc(rng, blocks, 3 * SEC)
+        .into_iter()
+        .filter(|m| m.0 < 3 * SEC)
+        .collect();
+    let mut job = 1;
+    let notify = |rng: &mut Rng, job: u32, clean: bool| {
+        format!(
+            r#"{{"params":["{job:x}","{}","01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff20020862062f503253482f04b8864e5008","072f736c7573682f000000000100f2052a010000001976a914d23fcdf86f7e756a64a7a9688ef9903327048ed988ac00000000",[],"20000000","17034219","{:08x}",{clean}],"id":null,"method":"mining.notify"}}"#,
+            rng.hex(64),
+            1_709_251_200 + job
+        )
+        .into_bytes()
+    };
+    // A clean job on every block, as any pool sends.
+    for &b in blocks {
+        let t = b * SEC - T0 + SEC + rng.exp_ns(1.5);
+        if t > 3 * SEC && t < end {
+            tl.push((t, Dir::Down, notify(rng, job, true)));
+            job += 1;
+        }
+    }
+    let mut t = 3 * SEC;
+    while t < end {
+        t += 30 * SEC;
+        tl.push((t, Dir::Down, notify(rng, job, false)));
+        job += 1;
+    }
+    let mut id = 3;
+    let mut t = 3 * SEC;
+    loop {
+        t += rng.exp_ns(1.3);
+        if t >= end {
+            break;
+        }
+        let up = format!(
+            r#"{{"method":"mining.submit","params":["worker1","{:x}","{}","{:08x}","{}"],"id":{id}}}"#,
+            rng.between(1, 4000),
+            rng.hex(8),
+            1_709_251_200 + rng.between(0, 9999),
+            rng.hex(8)
+        );
+        tl.push((t, Dir::Up, up.into_bytes()));
+        tl.push((
+            t + SEC / 25,
+            Dir::Down,
+            format!(r#"{{"id":{id},"result":true,"error":null}}"#).into_bytes(),
+        ));
+        id += 1;
+    }
+    tl
+}
+
 fn xmrig(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
     let job = |rng: &mut Rng| {
         format!(
@@ -433,15 +490,18 @@ pub fn encrypted_corpus(
         // Sessions start at staggered times so each meets different blocks.
         let start = T0 + i as i64 * span / 2;
         let shift = |b: &[i64]| -> Vec<i64> { b.iter().map(|s| s - (start - T0) / SEC).collect() };
-        let kind = i % 2;
-        let (name, tl, coin) = if kind == 0 {
-            (
+        let (name, tl, coin) = match i % 3 {
+            0 => (
                 "btc-stratum-tls",
                 stratum_btc(&mut rng, &shift(&btc), end),
                 "btc",
-            )
-        } else {
-            ("xmrig-tls", xmrig(&mut rng, &shift(&xmr), end), "xmr")
+            ),
+            1 => ("xmrig-tls", xmrig(&mut rng, &shift(&xmr), end), "xmr"),
+            _ => (
+                "fast-shares-tls",
+                fast_shares(&mut rng, &shift(&btc), end),
+                "btc",
+            ),
         };
         scenarios.push(render(
             &format!("{name}-{i}"),
@@ -454,27 +514,33 @@ pub fn encrypted_corpus(
             ),
             &tl,
         )?);
-        let kinds: [(&str, LookAlike); 6] = [
-            ("chat-tls", chat),
-            ("push-tls", push_notifications),
-            ("dashboard-wss", dashboard),
-            ("video-tls", video),
-            ("telemetry-tls", telemetry),
-            ("ssh-like-tls", ssh),
+        // TLS look-alikes (port 443), then plaintext industrial and IoT protocols on their
+        // own ports, in their own framing (`synth::polling`).
+        let kinds: [(&str, LookAlike, u16); 10] = [
+            ("chat-tls", chat, 443),
+            ("push-tls", push_notifications, 443),
+            ("dashboard-wss", dashboard, 443),
+            ("video-tls", video, 443),
+            ("telemetry-tls", telemetry, 443),
+            ("ssh-like-tls", ssh, 443),
+            ("dnp3-poll", super::polling::dnp3, 20_000),
+            ("modbus-poll", super::polling::modbus, 502),
+            ("iec104", super::polling::iec104, 2404),
+            ("mqtt", super::polling::mqtt, 1883),
         ];
-        let (lname, f) = kinds[i % kinds.len()];
+        let (lname, f, port) = kinds[i % kinds.len()];
         let tl = f(&mut rng, end);
-        scenarios.push(render(
-            &format!("{lname}-{i}"),
-            (false, None),
-            start,
-            (client_addr(i, false), 50_000 + i as u16),
-            (
-                IpAddr::V4(Ipv4Addr::new(192, 0, 2, (i % 250) as u8 + 1)),
-                443,
-            ),
-            &tl,
-        )?);
+        let client = (client_addr(i, false), 50_000 + i as u16);
+        let server = (
+            IpAddr::V4(Ipv4Addr::new(192, 0, 2, (i % 250) as u8 + 1)),
+            port,
+        );
+        let name = format!("{lname}-{i}");
+        scenarios.push(if port == 443 {
+            render(&name, (false, None), start, client, server, &tl)?
+        } else {
+            render_plain(&name, start, client, server, &tl)
+        });
     }
     Ok(EncryptedCorpus {
         scenarios,
@@ -505,6 +571,45 @@ fn render(
         .map(|(t, d, m)| (*t, *d, [&m[..], b"\n"].concat()))
         .collect();
     render_raw(name, truth, start, client, server, &lines)
+}
+
+/// Sends each message of `timeline` as it is, in plaintext (a look-alike that is not mining).
+fn render_plain(
+    name: &str,
+    start: i64,
+    client: (IpAddr, u16),
+    server: (IpAddr, u16),
+    timeline: &Timeline,
+) -> Scenario {
+    let shape = Shape::default();
+    let linktype = shape.link.linktype();
+    let mut c = Conversation::new(client, server, shape);
+    c.open(start);
+    let mut tl: Vec<&(i64, Dir, Vec<u8>)> = timeline.iter().collect();
+    tl.sort_by_key(|m| m.0);
+    let mut last = start;
+    for (at, dir, bytes) in tl {
+        let when = start + at;
+        c.send(when, *dir, std::slice::from_ref(bytes));
+        last = last.max(when);
+    }
+    c.close(last + SEC);
+    let mut frames = c.frames;
+    frames.sort_by_key(|f| f.0);
+    Scenario {
+        truth: Truth {
+            name: name.into(),
+            mining: false,
+            client_ip: client.0,
+            client_port: client.1,
+            server_ip: server.0,
+            server_port: server.1,
+            dialect: None,
+            coin: None,
+        },
+        linktype,
+        frames,
+    }
 }
 
 /// Seals each message of `timeline` as it is.

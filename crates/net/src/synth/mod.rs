@@ -7,6 +7,8 @@ pub mod dns;
 #[cfg(feature = "tls-synth")]
 pub mod encrypted;
 pub mod frames;
+#[cfg(feature = "tls-synth")]
+pub mod polling;
 pub mod replay;
 pub mod sessions;
 pub mod sv2;
