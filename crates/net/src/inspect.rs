@@ -69,6 +69,10 @@ pub struct Inspector {
     pub websocket: bool,
     /// A direction opened with TLS or bytes no parser knows: only behaviour can tell more.
     pub opaque: bool,
+    /// The other side opened with a TLS ClientHello and this side answered with a Stratum
+    /// error array (`[code, "message", data]`): a pool that speaks only plaintext, refusing
+    /// a miner configured for TLS. The error's message, clipped.
+    pub stratum_refusal: Option<String>,
     /// A direction opened in the framing of a plaintext protocol that is not mining
     /// (Modbus/TCP, DNP3, IEC 104, MQTT): the flow is what it says, not a case for behaviour.
     pub plain: Option<&'static str>,
@@ -246,6 +250,12 @@ impl Inspector {
             Ok(msgs) => {
                 for m in msgs {
                     self.messages += 1;
+                    if self.tls_from == Some(1 - from.min(1))
+                        && self.stratum_refusal.is_none()
+                        && let Some(msg) = m.error.as_ref().and_then(stratum_error_message)
+                    {
+                        self.stratum_refusal = Some(msg.chars().take(80).collect());
+                    }
                     if let Some(sig) = classify(&m) {
                         self.signal(from, &sig, &m.id, ts);
                     }
@@ -402,6 +412,17 @@ impl Inspector {
             }
         }
     }
+}
+
+/// The message of an error in Stratum's shape, `[code, "message"]` or `[code, "message",
+/// data]` (JSON-RPC 2.0 servers send an object instead).
+fn stratum_error_message<'a>(e: &'a crate::proto::stratum::json::Json<'_>) -> Option<&'a str> {
+    use crate::proto::stratum::json::Json;
+    let a = e.as_array()?;
+    if !(2..=3).contains(&a.len()) || !matches!(a.first(), Some(Json::Num(_))) {
+        return None;
+    }
+    a.get(1)?.as_str()
 }
 
 fn sniff(data: &[u8]) -> Mode {

@@ -30,8 +30,8 @@ pub struct Finding {
     pub protocol: &'static str,
     /// The host name or address it was found by.
     pub host: String,
-    /// The list entry.
-    pub hit: Hit,
+    /// The list entry (none when the finding comes from what the server said, not a list).
+    pub hit: Option<Hit>,
     /// How sure (see docs/DETECTION.md).
     pub confidence: f32,
     /// Extra evidence codes.
@@ -178,7 +178,7 @@ impl IntelState {
                 },
                 protocol: "tcp",
                 host: name.clone(),
-                hit,
+                hit: Some(hit),
                 confidence: 0.8,
                 evidence: vec![format!("dns-resolved:{name}")],
             });
@@ -193,7 +193,7 @@ impl IntelState {
             protocol: "tcp",
             host: ip.to_string(),
             evidence: vec![format!("ip-list:{}", hit.matched)],
-            hit,
+            hit: Some(hit),
             // Addresses go stale: a listed address alone is weaker than a name.
             confidence: 0.6,
         })
@@ -219,7 +219,7 @@ impl IntelState {
                 format!("ja3:{}", ch.ja3_hash),
                 format!("ja4:{}", ch.ja4),
             ],
-            hit,
+            hit: Some(hit),
             confidence: if b { 0.7 } else { 0.85 },
         })
     }
@@ -246,7 +246,7 @@ impl IntelState {
             },
             protocol: "http",
             host: name.to_string(),
-            hit,
+            hit: Some(hit),
             confidence: if websocket { 0.85 } else { 0.7 },
             evidence,
         })

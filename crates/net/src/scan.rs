@@ -185,18 +185,59 @@ struct Sink {
 /// Takes what an inspector learnt about the flow's counterpart (TLS SNI, HTTP Host) into its
 /// finding; a name found in the flow outranks an address known beforehand.
 fn absorb(intel: &Option<Arc<Mutex<IntelState>>>, ins: &Inspector, finding: &mut Option<Finding>) {
-    let Some(st) = intel else { return };
-    let st = lock(st);
-    if let Some(f) = ins.tls.as_ref().and_then(|ch| st.tls(ch)) {
-        *finding = Some(f);
-    } else if let Some(f) = ins
-        .http_host
-        .as_ref()
-        .and_then(|(_, h)| st.http(h, ins.websocket))
-    {
-        *finding = Some(f);
+    if let Some(st) = intel {
+        let st = lock(st);
+        if let Some(f) = ins.tls.as_ref().and_then(|ch| st.tls(ch)) {
+            *finding = Some(f);
+        } else if let Some(f) = ins
+            .http_host
+            .as_ref()
+            .and_then(|(_, h)| st.http(h, ins.websocket))
+        {
+            *finding = Some(f);
+        }
+    }
+    refused_in_stratum(ins, finding);
+}
+
+/// A miner configured for TLS meeting a pool that speaks only plaintext: the client's
+/// ClientHello got a Stratum error line back. That answer is a pool's on its own (no list
+/// needed); with a listed name it strengthens the name.
+fn refused_in_stratum(ins: &Inspector, finding: &mut Option<Finding>) {
+    let Some(msg) = &ins.stratum_refusal else {
+        return;
+    };
+    let clean: String = msg
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let code = format!("answer:stratum-error-to-tls:{clean}");
+    match finding {
+        Some(f) => {
+            f.confidence = (f.confidence + 0.1).min(0.95);
+            f.evidence.push(code);
+        }
+        None => {
+            let sni = ins.tls.as_ref().and_then(|ch| ch.sni.clone());
+            let mut evidence = Vec::new();
+            if let Some(s) = &sni {
+                evidence.push(format!("sni:{s}"));
+            }
+            evidence.push(code);
+            *finding = Some(Finding {
+                detector: "pool-answer",
+                protocol: "tls",
+                host: sni.unwrap_or_default(),
+                hit: None,
+                confidence: POOL_ANSWER_CONFIDENCE,
+                evidence,
+            });
+        }
     }
 }
+
+/// Confidence of a server that answered a TLS ClientHello in Stratum's error shape.
+pub const POOL_ANSWER_CONFIDENCE: f32 = 0.8;
 
 impl Sink {
     /// Turns a finished flow into its detection, if any, behind the fault boundary: a panic
@@ -418,7 +459,7 @@ impl Sink {
                 detector: "pool-dns",
                 protocol: "dns",
                 host: l.name.clone(),
-                hit: l.hit.clone(),
+                hit: Some(l.hit.clone()),
                 // A lookup says a machine meant to reach a pool, not that it mined.
                 confidence: 0.6,
                 evidence,
@@ -467,14 +508,15 @@ fn intel_detection(
 ) -> Detection {
     let coin = f
         .hit
-        .entry
-        .coin
-        .as_deref()
+        .as_ref()
+        .and_then(|h| h.entry.coin.as_deref())
         .and_then(minewatch_model::Coin::from_name)
         .map(|c| (c, "pool-list"))
         .or_else(|| crate::session::coin_from_host(&f.host).map(|c| (c, "pool-host")));
     let mut evidence = f.evidence.clone();
-    evidence.push(format!("intel:{}:{}", f.hit.entry.source, f.hit.matched));
+    if let Some(h) = &f.hit {
+        evidence.push(format!("intel:{}:{}", h.entry.source, h.matched));
+    }
     let facts = minewatch_model::MiningFacts {
         detector: f.detector.into(),
         protocol: f.protocol.into(),
@@ -482,13 +524,12 @@ fn intel_detection(
         coin: coin.map(|c| c.0),
         coin_source: coin.map(|c| c.1.to_string()),
         algorithm: coin.map(|c| c.0.algorithm()),
-        pool: Some(
+        pool: (f.hit.is_some() || !f.host.is_empty()).then(|| {
             f.hit
-                .entry
-                .pool
-                .clone()
-                .map_or(f.host.clone(), |p| format!("{p} ({})", f.host)),
-        ),
+                .as_ref()
+                .and_then(|h| h.entry.pool.clone())
+                .map_or(f.host.clone(), |p| format!("{p} ({})", f.host))
+        }),
         confidence: f.confidence,
         evidence,
         ..minewatch_model::MiningFacts::default()

@@ -349,3 +349,75 @@ fn evidence_codes_alone_support_each_protocol_sessions_confidence() {
     }
     assert!(checked >= 15, "{checked}");
 }
+
+/// A miner that opens TLS to a pool that speaks only plaintext: the ClientHello names the
+/// pool, the pool answers with a Stratum error line.
+fn tls_to_a_plaintext_pool(sni: &str, answer: &[u8]) -> Scenario {
+    use minewatch_net::synth::tcp::{Conversation, Dir, Shape};
+    use std::net::{IpAddr, Ipv4Addr};
+    let client = (IpAddr::V4(Ipv4Addr::new(192, 168, 7, 7)), 41_000);
+    let server = (IpAddr::V4(Ipv4Addr::new(198, 51, 100, 77)), 14_444);
+    let shape = Shape::default();
+    let linktype = shape.link.linktype();
+    let mut c = Conversation::new(client, server, shape);
+    let t0 = 1_709_251_200_000_000_000i64;
+    c.open(t0);
+    c.send(
+        t0 + 100_000_000,
+        Dir::Up,
+        &[minewatch_net::synth::tls::client_hello(sni, &[])],
+    );
+    c.send(t0 + 150_000_000, Dir::Down, &[answer.to_vec()]);
+    c.close(t0 + 1_000_000_000);
+    let mut frames = c.frames;
+    frames.sort_by_key(|f| f.0);
+    Scenario {
+        truth: minewatch_net::synth::sessions::Truth {
+            name: format!("tls-to-plaintext-{sni}"),
+            mining: true,
+            client_ip: client.0,
+            client_port: client.1,
+            server_ip: server.0,
+            server_port: server.1,
+            dialect: None,
+            coin: None,
+        },
+        linktype,
+        frames,
+    }
+}
+
+#[test]
+fn tls_to_a_plaintext_pool_is_reported_by_its_name_and_by_its_answer() {
+    let refusal = b"{\"id\":null,\"result\":null,\"error\":[20,\"Unsupported request\",null]}\n";
+    let code = "answer:stratum-error-to-tls:Unsupported request";
+    // A listed name: the SNI finding, strengthened by the answer.
+    let s = tls_to_a_plaintext_pool("xmr.f2pool.com", refusal);
+    let found = scan_bytes("t.pcapng", &write_pcapng(&[&s]), 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].mining.detector, "pool-sni");
+    assert!(found[0].mining.evidence.iter().any(|e| e == code));
+    assert!((found[0].mining.confidence - 0.95).abs() < 1e-6);
+    // An unlisted name: the answer alone.
+    let s = tls_to_a_plaintext_pool("pool.unlisted-miner.example", refusal);
+    let found = scan_bytes("t.pcapng", &write_pcapng(&[&s]), 1);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let d = &found[0];
+    assert_eq!(d.mining.detector, "pool-answer");
+    assert_eq!(
+        d.mining.pool.as_deref(),
+        Some("pool.unlisted-miner.example")
+    );
+    assert_eq!(d.destination.ip, s.truth.server_ip);
+    assert_eq!(d.source.ip, s.truth.client_ip);
+    assert!(d.mining.evidence.iter().any(|e| e == code));
+    // Answers that are not a pool's: a JSON-RPC 2.0 error object, an HTTP error page.
+    for answer in [
+        &b"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"Parse error\"}}\n"[..],
+        b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+    ] {
+        let s = tls_to_a_plaintext_pool("api.unlisted.example", answer);
+        let found = scan_bytes("t.pcapng", &write_pcapng(&[&s]), 1);
+        assert!(found.is_empty(), "{found:?}");
+    }
+}

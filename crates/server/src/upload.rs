@@ -172,6 +172,8 @@ pub fn justified_confidence(e: &minewatch_store::evidence::Evidence, v: &serde_j
                 ))
             }
             "pool-dns" => LOOKUP,
+            // A server that answered a TLS ClientHello in Stratum's error shape.
+            "pool-answer" => f64::from(minewatch_net::scan::POOL_ANSWER_CONFIDENCE),
             "pool-sni" | "pool-http" | "pool-ip" | "browser-miner" | "behaviour" => {
                 LISTED_OR_BEHAVING
             }
