@@ -3,7 +3,10 @@
 use crate::output::{Format, write_records};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use minewatch_probe::{Attempt, Config, Dialect, Pace, Request, Target, Transports, Verdict};
+use minewatch_probe::{
+    Attempt, Config, Dialect, Outcome, Pace, Request, Target, Transport, Transports, Verdict,
+};
+use minewatch_store::probes::ProbeRecord;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,8 +28,25 @@ pub enum TransportArg {
 #[derive(Args, Debug)]
 pub struct ConfirmArgs {
     /// Targets as host:port or [IPv6]:port.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "pending")]
     pub targets: Vec<String>,
+    /// The store: outcomes are kept there until they expire, and a target with an outcome
+    /// still standing is not asked again (its outcome is shown, marked cached).
+    #[arg(long, env = "MINEWATCH_DB")]
+    pub db: Option<String>,
+    /// Confirm the servers that evidence in the store suspects (behaviour and list findings)
+    /// and no standing outcome covers, most-cited first.
+    #[arg(long, requires = "db")]
+    pub pending: bool,
+    /// With --pending: at most this many servers.
+    #[arg(long, default_value_t = 100)]
+    pub max: usize,
+    /// Days an outcome stands in the store.
+    #[arg(long, default_value_t = 7)]
+    pub ttl_days: u32,
+    /// Ask again even when an outcome still stands.
+    #[arg(long)]
+    pub refresh: bool,
     /// Output format (default: table on a terminal, JSON lines in a pipe).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -113,9 +133,63 @@ impl ProbeLog {
     }
 }
 
+/// An outcome as the store keeps it.
+fn to_record(o: &Outcome, ttl: i64) -> ProbeRecord {
+    let at = o.at.0 / 1_000_000_000;
+    ProbeRecord {
+        target: o.target.clone(),
+        transport: o.transport.map(|t| t.name().to_string()),
+        verdict: o.verdict.name().to_string(),
+        dialect: o.dialect.clone(),
+        coin: o.coin.map(|c| c.to_string()),
+        reason: o.reason.clone(),
+        answer: o.answer.clone(),
+        connections: i64::from(o.connections),
+        probed_at: at,
+        expires_at: at.saturating_add(ttl),
+    }
+}
+
+/// A stored outcome, shown as one (no connection made now).
+fn from_record(r: ProbeRecord) -> Outcome {
+    Outcome {
+        target: r.target,
+        address: None,
+        transport: match r.transport.as_deref() {
+            Some("tls") => Some(Transport::Tls),
+            Some("tcp") => Some(Transport::Tcp),
+            _ => None,
+        },
+        verdict: match r.verdict.as_str() {
+            "pool" => Verdict::Pool,
+            "not-pool" => Verdict::NotPool,
+            _ => Verdict::Unreachable,
+        },
+        dialect: r.dialect,
+        probe: None,
+        coin: r.coin.as_deref().and_then(minewatch_model::Coin::from_name),
+        reason: format!("cached until {}: {}", rfc3339(r.expires_at), r.reason),
+        answer: r.answer,
+        connections: 0,
+        at: minewatch_model::Timestamp(r.probed_at.saturating_mul(1_000_000_000)),
+    }
+}
+
+fn rfc3339(unix_s: i64) -> String {
+    minewatch_model::Timestamp(unix_s.saturating_mul(1_000_000_000)).to_rfc3339()
+}
+
 /// Runs `minewatch confirm`: exit 0 when no target is a pool, 1 when one is.
 pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
-    let requests = a
+    let mut store = match &a.db {
+        Some(db) => Some(
+            minewatch_store::Store::open(db)
+                .with_context(|| "opening the store (--db)".to_string())?,
+        ),
+        None => None,
+    };
+    let now = minewatch_store::time::now();
+    let mut requests = a
         .targets
         .iter()
         .map(|t| {
@@ -125,6 +199,30 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    if a.pending
+        && let Some(st) = &mut store
+    {
+        for p in minewatch_store::probes::pending(&mut st.conn, now, a.max)? {
+            requests.push(Request {
+                target: Target::parse(&p.target)?,
+                sni: a.sni.clone().or(p.sni),
+            });
+        }
+    }
+    // Outcomes still standing in the store are shown, not asked again.
+    let mut cached = Vec::new();
+    if let Some(st) = &mut store
+        && !a.refresh
+    {
+        let mut ask = Vec::new();
+        for r in requests {
+            match minewatch_store::probes::fresh(&mut st.conn, &r.target.text, now)? {
+                Some(rec) => cached.push(from_record(rec)),
+                None => ask.push(r),
+            }
+        }
+        requests = ask;
+    }
     let dialects = if a.dialect.is_empty() {
         Dialect::ALL.to_vec()
     } else {
@@ -164,8 +262,16 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
         ..defaults
     };
     let log = ProbeLog::open(a.probe_log.as_deref())?;
-    let outcomes = minewatch_probe::confirm_all(&requests, &cfg, &|at| log.record(at));
+    let asked = minewatch_probe::confirm_all(&requests, &cfg, &|at| log.record(at));
     log.finish()?;
+    if let Some(st) = &mut store {
+        let ttl = i64::from(a.ttl_days) * 86_400;
+        for o in &asked {
+            minewatch_store::probes::save(&mut st.conn, &to_record(o, ttl))?;
+        }
+    }
+    let mut outcomes = cached;
+    outcomes.extend(asked);
     let opt = |s: Option<String>| s.unwrap_or_default();
     write_records(
         Format::resolve(a.format),

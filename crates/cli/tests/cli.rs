@@ -416,3 +416,74 @@ fn a_list_folder_with_docs_and_a_pool_csv_of_its_own_column_names() {
     );
     assert!(String::from_utf8(o.stdout).unwrap().contains("ZPool\tZEC"));
 }
+
+#[test]
+fn confirm_pending_asks_what_the_store_suspects_once_until_it_expires() {
+    let pool = tiny_pool();
+    let d = tempfile::tempdir().unwrap();
+    let db = d.path().join("mw.db");
+    let line = format!(
+        r#"{{"@timestamp":"2024-03-01T00:00:00Z","event":{{"kind":"alert","dataset":"minewatch.scan","start":"2024-03-01T00:00:00Z","end":"2024-03-01T00:30:00Z"}},"source":{{"ip":"10.1.1.1","port":40001}},"destination":{{"ip":"{}","port":{}}},"mining":{{"detector":"behaviour","confidence":0.55}}}}"#,
+        pool.ip(),
+        pool.port()
+    );
+    let lines = d.path().join("scan.jsonl");
+    std::fs::write(&lines, format!("{line}\n")).unwrap();
+    let o = bin()
+        .arg("ingest")
+        .arg(&lines)
+        .arg("--db")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let confirm = || {
+        bin()
+            .args([
+                "confirm",
+                "--pending",
+                "--allow-private",
+                "--timeout",
+                "2",
+                "--format",
+                "jsonl",
+                "--db",
+            ])
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let o = confirm();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["target"], pool.to_string().as_str());
+    assert_eq!(v["verdict"], "pool");
+    assert_eq!(v["connections"], 1);
+    // Asked again: nothing is pending, nothing is sent.
+    let o = confirm();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    // Named explicitly: the standing outcome, cached, no connection.
+    let o = bin()
+        .args([
+            "confirm",
+            &pool.to_string(),
+            "--allow-private",
+            "--format",
+            "jsonl",
+            "--db",
+        ])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "pool");
+    assert_eq!(v["connections"], 0);
+    assert!(v["reason"].as_str().unwrap().starts_with("cached until"));
+}

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod evidence;
 pub mod ingest;
 pub mod penalties;
+pub mod probes;
 pub mod registry;
 pub mod report;
 pub mod schema;

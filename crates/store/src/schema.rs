@@ -201,6 +201,22 @@ ALTER TABLE api_tokens ADD COLUMN expires_at {int};
 ALTER TABLE api_tokens ADD COLUMN revoked_at {int};
 UPDATE api_tokens SET expires_at = created_at + 7776000;
 "#,
+    // 4: what active probes found of a server (`minewatch confirm`), kept until it expires so a
+    // server is not asked again and again.
+    r#"
+CREATE TABLE probes (
+    target TEXT PRIMARY KEY,
+    transport TEXT,
+    verdict TEXT NOT NULL,
+    dialect TEXT,
+    coin TEXT,
+    reason TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    connections {int} NOT NULL,
+    probed_at {int} NOT NULL,
+    expires_at {int} NOT NULL
+);
+"#,
 ];
 
 /// Writes a migration in the engine's own words.

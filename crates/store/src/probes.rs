@@ -1,0 +1,267 @@
+//! What active probes found of servers (`minewatch confirm`), cached with an expiry, and the
+//! servers that evidence in the store suspects but no fresh probe has asked.
+//!
+//! The probe itself lives in `minewatch-probe`; the store only keeps its outcomes as plain
+//! values, so this crate opens no sockets.
+
+use crate::StoreError;
+use crate::db::{Conn, Value};
+use std::collections::BTreeMap;
+
+/// One server's latest probe outcome.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProbeRecord {
+    /// `address:port` as probed.
+    pub target: String,
+    /// `tcp` or `tls`.
+    pub transport: Option<String>,
+    /// `pool`, `not-pool` or `unreachable`.
+    pub verdict: String,
+    /// The dialect the answer spoke.
+    pub dialect: Option<String>,
+    /// The coin the answer showed.
+    pub coin: Option<String>,
+    /// Why.
+    pub reason: String,
+    /// A bounded excerpt of the answer.
+    pub answer: String,
+    /// Connections made.
+    pub connections: i64,
+    /// When (Unix seconds).
+    pub probed_at: i64,
+    /// Until when it stands (Unix seconds).
+    pub expires_at: i64,
+}
+
+/// A server suspected by evidence in the store, not asked since its last probe expired.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pending {
+    /// `address:port` (`[v6]:port` for IPv6).
+    pub target: String,
+    /// A host name the evidence knows for it (SNI, HTTP Host, a pool name), for TLS.
+    pub sni: Option<String>,
+    /// Evidence rows that point at it.
+    pub evidence: usize,
+}
+
+/// Detectors whose network findings are guesses about the server: the same set that
+/// `minewatch-probe` confirms (`detections::is_guess`), kept here by name so the store does not
+/// depend on the prober.
+const GUESSES: &[&str] = &[
+    "behaviour",
+    "pool-ip",
+    "pool-sni",
+    "pool-http",
+    "pool-answer",
+];
+
+/// Saves (or replaces) a server's outcome.
+pub fn save(conn: &mut Conn, r: &ProbeRecord) -> Result<(), StoreError> {
+    let opt = |s: &Option<String>| s.clone().map_or(Value::Null, Value::Text);
+    conn.execute(
+        "DELETE FROM probes WHERE target = ?",
+        &[Value::Text(r.target.clone())],
+    )?;
+    conn.execute(
+        "INSERT INTO probes (target, transport, verdict, dialect, coin, reason, answer, connections, probed_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &[
+            Value::Text(r.target.clone()),
+            opt(&r.transport),
+            Value::Text(r.verdict.clone()),
+            opt(&r.dialect),
+            opt(&r.coin),
+            Value::Text(r.reason.clone()),
+            Value::Text(r.answer.clone()),
+            Value::Int(r.connections),
+            Value::Int(r.probed_at),
+            Value::Int(r.expires_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The outcome for `target` that still stands at `now`.
+pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeRecord>, StoreError> {
+    let row = conn.query_one(
+        "SELECT target, transport, verdict, dialect, coin, reason, answer, connections, probed_at, expires_at FROM probes WHERE target = ? AND expires_at > ?",
+        &[Value::Text(target.to_string()), Value::Int(now)],
+    )?;
+    Ok(row.map(|r| ProbeRecord {
+        target: r.text(0),
+        transport: r.opt_text(1),
+        verdict: r.text(2),
+        dialect: r.opt_text(3),
+        coin: r.opt_text(4),
+        reason: r.text(5),
+        answer: r.text(6),
+        connections: r.int(7),
+        probed_at: r.int(8),
+        expires_at: r.int(9),
+    }))
+}
+
+/// Servers that network evidence suspects (behaviour and list findings) with no outcome
+/// standing at `now`, most-cited first, at most `limit`.
+pub fn pending(conn: &mut Conn, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
+    let marks = vec!["?"; GUESSES.len()].join(", ");
+    let mut params = vec![Value::Text("network".into())];
+    params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
+    let rows = conn.query(
+        &format!("SELECT detail FROM evidence WHERE stream = ? AND detector IN ({marks})"),
+        &params,
+    )?;
+    let mut by: BTreeMap<String, Pending> = BTreeMap::new();
+    for r in rows {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.text(0)) else {
+            continue;
+        };
+        let ip = v.pointer("/destination/ip").and_then(|x| x.as_str());
+        let port = v.pointer("/destination/port").and_then(|x| x.as_u64());
+        let (Some(ip), Some(port)) = (ip.and_then(|i| i.parse::<std::net::IpAddr>().ok()), port)
+        else {
+            continue;
+        };
+        let Ok(port) = u16::try_from(port) else {
+            continue;
+        };
+        let target = std::net::SocketAddr::new(ip, port).to_string();
+        // A name only when it is one (not an address, not "Pool (host)" text).
+        let sni = v
+            .pointer("/mining/pool")
+            .and_then(|x| x.as_str())
+            .map(|p| {
+                p.rsplit_once(" (")
+                    .map_or(p, |(_, h)| h.trim_end_matches(')'))
+            })
+            .filter(|h| {
+                h.contains('.') && h.parse::<std::net::IpAddr>().is_err() && !h.contains(':')
+            })
+            .map(str::to_string);
+        let e = by.entry(target.clone()).or_insert(Pending {
+            target,
+            sni: None,
+            evidence: 0,
+        });
+        e.evidence += 1;
+        if e.sni.is_none() {
+            e.sni = sni;
+        }
+    }
+    let mut out = Vec::new();
+    for p in by.into_values() {
+        if fresh(conn, &p.target, now)?.is_none() {
+            out.push(p);
+        }
+    }
+    out.sort_by(|a, b| {
+        b.evidence
+            .cmp(&a.evidence)
+            .then_with(|| a.target.cmp(&b.target))
+    });
+    out.truncate(limit);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Store;
+    use crate::ingest::{Rules, Source, import};
+
+    fn line(detector: &str, src: &str, dst: &str, port: u16, pool: &str) -> String {
+        format!(
+            r#"{{"@timestamp":"2024-03-01T00:00:00Z","event":{{"kind":"alert","dataset":"minewatch.scan","start":"2024-03-01T00:00:00Z","end":"2024-03-01T00:30:00Z"}},"source":{{"ip":"{src}","port":40001}},"destination":{{"ip":"{dst}","port":{port}}},"mining":{{"detector":"{detector}","pool":"{pool}","confidence":0.55}}}}"#
+        )
+    }
+
+    #[test]
+    fn suspected_servers_are_pending_until_a_probe_stands() {
+        let dir = tempfile::tempdir().unwrap();
+        for e in crate::testing::engines(dir.path(), "probes_pending") {
+            let mut st = Store::open(&e.target).unwrap();
+            let lines = [
+                line(
+                    "behaviour",
+                    "10.0.0.1",
+                    "198.51.100.7",
+                    443,
+                    "198.51.100.7:443",
+                ),
+                line(
+                    "behaviour",
+                    "10.0.0.2",
+                    "198.51.100.7",
+                    443,
+                    "198.51.100.7:443",
+                ),
+                line(
+                    "pool-sni",
+                    "10.0.0.3",
+                    "2001:db8::9",
+                    3333,
+                    "ExPool (xmr.expool.example)",
+                ),
+                // A protocol parse: the server already said what it is.
+                line(
+                    "stratum",
+                    "10.0.0.4",
+                    "203.0.113.1",
+                    3333,
+                    "203.0.113.1:3333",
+                ),
+            ]
+            .join("\n");
+            let rules = Rules {
+                department: None,
+                region: "",
+                confidence: None,
+            };
+            let src = Source::Reader("t.jsonl".into(), Box::new(std::io::Cursor::new(lines)));
+            import(&mut st.conn, vec![src], &rules, false).unwrap();
+            let now = 1_800_000_000;
+            let p = pending(&mut st.conn, now, 10).unwrap();
+            assert_eq!(
+                p,
+                vec![
+                    Pending {
+                        target: "198.51.100.7:443".into(),
+                        sni: None,
+                        evidence: 2
+                    },
+                    Pending {
+                        target: "[2001:db8::9]:3333".into(),
+                        sni: Some("xmr.expool.example".into()),
+                        evidence: 1
+                    },
+                ],
+                "{}",
+                e.label
+            );
+            let rec = ProbeRecord {
+                target: "198.51.100.7:443".into(),
+                transport: Some("tls".into()),
+                verdict: "pool".into(),
+                dialect: Some("bitcoin".into()),
+                coin: None,
+                reason: "subscribe result naming mining.notify".into(),
+                answer: "{...}".into(),
+                connections: 8,
+                probed_at: now,
+                expires_at: now + 86_400,
+            };
+            save(&mut st.conn, &rec).unwrap();
+            save(&mut st.conn, &rec).unwrap();
+            assert_eq!(
+                fresh(&mut st.conn, &rec.target, now + 10).unwrap(),
+                Some(rec.clone())
+            );
+            assert_eq!(pending(&mut st.conn, now, 10).unwrap().len(), 1);
+            // Expired: asked again.
+            assert_eq!(
+                fresh(&mut st.conn, &rec.target, now + 86_400).unwrap(),
+                None
+            );
+            assert_eq!(pending(&mut st.conn, now + 86_400, 10).unwrap().len(), 2);
+        }
+    }
+}
