@@ -401,71 +401,65 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
             Err(e) => return Err(corrupt(offset, number, e.to_string())),
         };
         rest = rem;
-        if let Cow::Borrowed(body) = raw.body
-            && raw.type_ == EPB
-            && let Some((linktype, ts_ns, data)) = plain_epb(&parser, body)
-        {
-            last_ts = ts_ns;
-            if f(RawPacket {
-                number,
-                offset,
-                ts_ns,
-                linktype,
-                data,
-            })
-            .is_break()
-            {
-                break;
+        let fast = match &raw.body {
+            Cow::Borrowed(body) if raw.type_ == EPB => plain_epb(&parser, body),
+            _ => None,
+        };
+        let (linktype, ts_ns, data) = match fast {
+            Some((linktype, ts_ns, data)) => {
+                last_ts = ts_ns;
+                (linktype, ts_ns, data)
             }
-            report.packets += 1;
-            report.bytes += data.len() as u64;
-            continue;
-        }
-        let block = match raw.try_into_block(parser.state()) {
-            Ok(b) => b,
-            Err(e) => {
-                report.skip_block(offset, e.to_string());
-                continue;
+            None => {
+                let block = match raw.try_into_block(parser.state()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        report.skip_block(offset, e.to_string());
+                        continue;
+                    }
+                };
+                let (linktype, ts_ns, data) = match block {
+                    Block::EnhancedPacket(epb) => {
+                        let link = parser
+                            .packet_interface(&epb)
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        last_ts = duration_ns(epb.timestamp);
+                        (link, last_ts, epb.data)
+                    }
+                    Block::SimplePacket(spb) => {
+                        let link = parser
+                            .interfaces()
+                            .first()
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        (link, last_ts, spb.data)
+                    }
+                    Block::Packet(pb) => {
+                        let link = parser
+                            .interfaces()
+                            .get(usize::from(pb.interface_id))
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        last_ts = duration_ns(pb.timestamp);
+                        (link, last_ts, pb.data)
+                    }
+                    _ => continue,
+                };
+                let Cow::Borrowed(data) = data else {
+                    // The parser borrows packet bytes from the input; an owned copy would be a change
+                    // in pcap-file, reported rather than guessed at.
+                    report.skip_block(offset, "packet data not borrowed from the file".into());
+                    continue;
+                };
+                if data.len() > MAX_RECORD {
+                    report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
+                    continue;
+                }
+                (linktype, ts_ns, data)
             }
         };
-        let (linktype, ts_ns, data) = match block {
-            Block::EnhancedPacket(epb) => {
-                let link = parser
-                    .packet_interface(&epb)
-                    .map(|i| u32::from(i.linktype))
-                    .unwrap_or(u32::from(DataLink::ETHERNET));
-                last_ts = duration_ns(epb.timestamp);
-                (link, last_ts, epb.data)
-            }
-            Block::SimplePacket(spb) => {
-                let link = parser
-                    .interfaces()
-                    .first()
-                    .map(|i| u32::from(i.linktype))
-                    .unwrap_or(u32::from(DataLink::ETHERNET));
-                (link, last_ts, spb.data)
-            }
-            Block::Packet(pb) => {
-                let link = parser
-                    .interfaces()
-                    .get(usize::from(pb.interface_id))
-                    .map(|i| u32::from(i.linktype))
-                    .unwrap_or(u32::from(DataLink::ETHERNET));
-                last_ts = duration_ns(pb.timestamp);
-                (link, last_ts, pb.data)
-            }
-            _ => continue,
-        };
-        let Cow::Borrowed(data) = data else {
-            // The parser borrows packet bytes from the input; an owned copy would be a change
-            // in pcap-file, reported rather than guessed at.
-            report.skip_block(offset, "packet data not borrowed from the file".into());
-            continue;
-        };
-        if data.len() > MAX_RECORD {
-            report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
-            continue;
-        }
+
         if f(RawPacket {
             number,
             offset,

@@ -353,38 +353,23 @@ fn evidence_codes_alone_support_each_protocol_sessions_confidence() {
 /// A miner that opens TLS to a pool that speaks only plaintext: the ClientHello names the
 /// pool, the pool answers with a Stratum error line.
 fn tls_to_a_plaintext_pool(sni: &str, answer: &[u8]) -> Scenario {
-    use minewatch_net::synth::tcp::{Conversation, Dir, Shape};
+    use minewatch_net::synth::tcp::Dir;
     use std::net::{IpAddr, Ipv4Addr};
-    let client = (IpAddr::V4(Ipv4Addr::new(192, 168, 7, 7)), 41_000);
-    let server = (IpAddr::V4(Ipv4Addr::new(198, 51, 100, 77)), 14_444);
-    let shape = Shape::default();
-    let linktype = shape.link.linktype();
-    let mut c = Conversation::new(client, server, shape);
-    let t0 = 1_709_251_200_000_000_000i64;
-    c.open(t0);
-    c.send(
-        t0 + 100_000_000,
-        Dir::Up,
-        &[minewatch_net::synth::tls::client_hello(sni, &[])],
-    );
-    c.send(t0 + 150_000_000, Dir::Down, &[answer.to_vec()]);
-    c.close(t0 + 1_000_000_000);
-    let mut frames = c.frames;
-    frames.sort_by_key(|f| f.0);
-    Scenario {
-        truth: minewatch_net::synth::sessions::Truth {
-            name: format!("tls-to-plaintext-{sni}"),
-            mining: true,
-            client_ip: client.0,
-            client_port: client.1,
-            server_ip: server.0,
-            server_port: server.1,
-            dialect: None,
-            coin: None,
-        },
-        linktype,
-        frames,
-    }
+    minewatch_net::synth::encrypted::plain_scenario(
+        &format!("tls-to-plaintext-{sni}"),
+        true,
+        1_709_251_200_000_000_000,
+        (IpAddr::V4(Ipv4Addr::new(192, 168, 7, 7)), 41_000),
+        (IpAddr::V4(Ipv4Addr::new(198, 51, 100, 77)), 14_444),
+        &vec![
+            (
+                100_000_000,
+                Dir::Up,
+                minewatch_net::synth::tls::client_hello(sni, &[]),
+            ),
+            (150_000_000, Dir::Down, answer.to_vec()),
+        ],
+    )
 }
 
 #[test]

@@ -179,7 +179,29 @@ type Timeline = Vec<(i64, Dir, Vec<u8>)>;
 /// A look-alike's timeline maker.
 type LookAlike = fn(&mut Rng, i64) -> Timeline;
 
+/// cgminer on a Bitcoin pool: a share every 12 s on average, a job per block and every 30–60 s.
 fn stratum_btc(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
+    bitcoin_pool(rng, blocks, end, |rng| 30 + rng.between(0, 30) as i64, 12.0)
+}
+
+/// cpuminer at a low fixed difficulty (`-D`/`--diff` on a private pool, or a pool port with a
+/// fixed low difficulty): a share every 1.3 s on average, each answered, a job per block and
+/// every 30 s. Measured from outside with cpuminer 2.5.1 on one core over stunnel (issue 16):
+/// the behaviour detector took it for interactive use.
+fn fast_shares(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
+    bitcoin_pool(rng, blocks, end, |_| 30, 1.3)
+}
+
+/// A Stratum v1 session on a Bitcoin pool: subscribe and authorize, a clean job on every
+/// block, a job every `job_gap(rng)` seconds between, shares at Poisson moments of mean
+/// `share_mean_s`, each accepted.
+fn bitcoin_pool(
+    rng: &mut Rng,
+    blocks: &[i64],
+    end: i64,
+    job_gap: impl Fn(&mut Rng) -> i64,
+    share_mean_s: f64,
+) -> Timeline {
     let mut tl: Timeline = vec![
         (SEC, Dir::Up, br#"{"id":1,"method":"mining.subscribe","params":["cgminer/4.12.1"]}"#.to_vec()),
         (SEC + SEC / 20, Dir::Down, br#"{"id":1,"result":[[["mining.notify","ae6812eb4cd7735a302a8a9dd95cf71f"]],"08000002",4],"error":null}"#.to_vec()),
@@ -206,76 +228,19 @@ fn stratum_btc(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
     }
     let mut t = 3 * SEC;
     while t < end {
-        t += (30 + rng.between(0, 30) as i64) * SEC;
+        t += job_gap(rng) * SEC;
         tl.push((t, Dir::Down, notify(rng, job, false)));
         job += 1;
     }
     let mut id = 3;
     let mut t = 3 * SEC;
     loop {
-        t += rng.exp_ns(12.0);
+        t += rng.exp_ns(share_mean_s);
         if t >= end {
             break;
         }
         let up = format!(
             r#"{{"params":["worker1.rig","{:x}","{}","{:08x}","{}"],"id":{id},"method":"mining.submit"}}"#,
-            rng.between(1, 4000),
-            rng.hex(8),
-            1_709_251_200 + rng.between(0, 9999),
-            rng.hex(8)
-        );
-        tl.push((t, Dir::Up, up.into_bytes()));
-        tl.push((
-            t + SEC / 25,
-            Dir::Down,
-            format!(r#"{{"id":{id},"result":true,"error":null}}"#).into_bytes(),
-        ));
-        id += 1;
-    }
-    tl
-}
-
-/// cpuminer at a low fixed difficulty (`-D`/`--diff` on a private pool, or a pool port with a
-/// fixed low difficulty): a share every 1.3 s on average, each answered, a job every 30 s.
-/// Measured from outside with cpuminer 2.5.1 on one core over stunnel (issue 16): the
-/// behaviour detector took it for interactive use.
-fn fast_shares(rng: &mut Rng, blocks: &[i64], end: i64) -> Timeline {
-    let mut tl: Timeline = stratum_btc(rng, blocks, 3 * SEC)
-        .into_iter()
-        .filter(|m| m.0 < 3 * SEC)
-        .collect();
-    let mut job = 1;
-    let notify = |rng: &mut Rng, job: u32, clean: bool| {
-        format!(
-            r#"{{"params":["{job:x}","{}","01000000010000000000000000000000000000000000000000000000000000000000000000ffffffff20020862062f503253482f04b8864e5008","072f736c7573682f000000000100f2052a010000001976a914d23fcdf86f7e756a64a7a9688ef9903327048ed988ac00000000",[],"20000000","17034219","{:08x}",{clean}],"id":null,"method":"mining.notify"}}"#,
-            rng.hex(64),
-            1_709_251_200 + job
-        )
-        .into_bytes()
-    };
-    // A clean job on every block, as any pool sends.
-    for &b in blocks {
-        let t = b * SEC - T0 + SEC + rng.exp_ns(1.5);
-        if t > 3 * SEC && t < end {
-            tl.push((t, Dir::Down, notify(rng, job, true)));
-            job += 1;
-        }
-    }
-    let mut t = 3 * SEC;
-    while t < end {
-        t += 30 * SEC;
-        tl.push((t, Dir::Down, notify(rng, job, false)));
-        job += 1;
-    }
-    let mut id = 3;
-    let mut t = 3 * SEC;
-    loop {
-        t += rng.exp_ns(1.3);
-        if t >= end {
-            break;
-        }
-        let up = format!(
-            r#"{{"method":"mining.submit","params":["worker1","{:x}","{}","{:08x}","{}"],"id":{id}}}"#,
             rng.between(1, 4000),
             rng.hex(8),
             1_709_251_200 + rng.between(0, 9999),
@@ -539,7 +504,7 @@ pub fn encrypted_corpus(
         scenarios.push(if port == 443 {
             render(&name, (false, None), start, client, server, &tl)?
         } else {
-            render_plain(&name, start, client, server, &tl)
+            plain_scenario(&name, false, start, client, server, &tl)
         });
     }
     Ok(EncryptedCorpus {
@@ -573,9 +538,11 @@ fn render(
     render_raw(name, truth, start, client, server, &lines)
 }
 
-/// Sends each message of `timeline` as it is, in plaintext (a look-alike that is not mining).
-fn render_plain(
+/// A scenario that sends each message of `timeline` (times since `start`) as it is, in
+/// plaintext: the industrial look-alikes, and tests that need a conversation of their own.
+pub fn plain_scenario(
     name: &str,
+    mining: bool,
     start: i64,
     client: (IpAddr, u16),
     server: (IpAddr, u16),
@@ -599,7 +566,7 @@ fn render_plain(
     Scenario {
         truth: Truth {
             name: name.into(),
-            mining: false,
+            mining,
             client_ip: client.0,
             client_port: client.1,
             server_ip: server.0,
