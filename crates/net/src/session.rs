@@ -59,6 +59,10 @@ pub struct Session {
     bip34: Option<(u64, u32)>,
     witness_commitment: bool,
     coinbase_tags: Vec<String>,
+    /// The last target text read and what it came to: eth-proxy miners poll `eth_getWork`
+    /// every second or so and the boundary rarely changes, and decoding it each time was a few
+    /// per cent of a scan of real traffic (docs/PERFORMANCE.md).
+    last_target: Option<(String, Option<f64>)>,
 }
 
 fn clip(s: &str) -> String {
@@ -151,7 +155,7 @@ impl Session {
                 self.set_work(Work::Difficulty(*d), ts, d.to_string(), true);
             }
             Signal::SetTarget(t) => {
-                if let Some(h) = target_hashes_be_hex(t) {
+                if let Some(h) = self.target_hashes(t) {
                     self.set_work(Work::Hashes(h), ts, t.clone(), true);
                 }
             }
@@ -172,7 +176,7 @@ impl Session {
                 self.login.get_or_insert_with(|| clip(worker));
             }
             Signal::EthWork { boundary, .. } => {
-                if let Some(h) = target_hashes_be_hex(boundary) {
+                if let Some(h) = self.target_hashes(boundary) {
                     self.set_work(Work::Hashes(h), ts, boundary.clone(), false);
                 }
             }
@@ -338,6 +342,18 @@ impl Session {
                 self.note(format!("header:{h}"), 0.6);
             }
         }
+    }
+
+    /// [`target_hashes_be_hex`], remembering the last text.
+    fn target_hashes(&mut self, text: &str) -> Option<f64> {
+        if let Some((t, h)) = &self.last_target
+            && t == text
+        {
+            return *h;
+        }
+        let h = target_hashes_be_hex(text);
+        self.last_target = Some((text.chars().take(MAX_TEXT).collect(), h));
+        h
     }
 
     fn set_work(&mut self, w: Work, ts: i64, raw: String, next_job: bool) {
