@@ -339,7 +339,7 @@ impl Session {
             }
         } else {
             for h in &head.pool_headers {
-                self.note(format!("header:{h}"), 0.6);
+                self.note(format!("header:{h}").into(), 0.6);
             }
         }
     }
@@ -383,11 +383,11 @@ impl Session {
         });
     }
 
-    fn note(&mut self, code: String, weight: f32) {
+    fn note(&mut self, code: std::borrow::Cow<'static, str>, weight: f32) {
         if let Some(e) = self.codes.iter_mut().find(|(c, _)| *c == code) {
             e.1 = e.1.max(weight);
         } else if self.codes.len() < MAX_EVIDENCE {
-            self.codes.push((code, weight));
+            self.codes.push((code.into_owned(), weight));
         }
     }
 

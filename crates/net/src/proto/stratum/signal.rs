@@ -295,8 +295,9 @@ impl Signal {
         })
     }
 
-    /// A short evidence code for output (`method:mining.subscribe`, `push:job`…).
-    pub fn code(&self) -> String {
+    /// A short evidence code for output (`method:mining.subscribe`, `push:job`…); borrowed
+    /// except for an unknown `mining.*` method, since it is asked for every message.
+    pub fn code(&self) -> std::borrow::Cow<'static, str> {
         use Signal::*;
         match self {
             Subscribe { .. } => "method:mining.subscribe".into(),
@@ -316,7 +317,7 @@ impl Signal {
             ClientReconnect => "push:client.reconnect".into(),
             ClientGetVersion => "push:client.get_version".into(),
             ClientShowMessage => "push:client.show_message".into(),
-            OtherMiningMethod(m) => format!("method:{m}"),
+            OtherMiningMethod(m) => format!("method:{m}").into(),
             EthSubmitLogin { .. } => "method:eth_submitLogin".into(),
             EthGetWork => "method:eth_getWork".into(),
             EthWork { pushed: true, .. } => "push:eth-work".into(),
