@@ -64,6 +64,10 @@ pub struct ScanArgs {
     /// With --confirm: append every probe connection to this file as a JSON line.
     #[arg(long, requires = "confirm")]
     probe_log: Option<PathBuf>,
+    /// With --confirm: write behaviour-only detections that no probe confirmed (withheld from
+    /// the output, so they open no case) to this file as JSON lines, as leads.
+    #[arg(long, requires = "confirm")]
+    leads: Option<PathBuf>,
 }
 
 /// Runs the scan and prints its results.
@@ -173,10 +177,29 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
         let (c, _) =
             minewatch_probe::confirm_detections(&mut out.detections, &cfg, &|at| log.record(at));
         log.finish()?;
+        let held = minewatch_probe::withhold_unconfirmed(&mut out.detections);
+        if let Some(p) = &a.leads {
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            );
+            for d in &held {
+                serde_json::to_writer(&mut w, d)?;
+                w.write_all(b"\n")?;
+            }
+            w.flush()?;
+        }
         if !a.quiet {
             eprintln!(
-                "minewatch: confirmation: {} server(s) probed: {} pool(s), {} not pools, {} unreachable or not allowed",
-                c.servers, c.pools, c.not_pools, c.unreachable
+                "minewatch: confirmation: {} server(s) probed: {} pool(s), {} not pools, {} unreachable or not allowed; {} behaviour-only detection(s) not confirmed, withheld as leads{}",
+                c.servers,
+                c.pools,
+                c.not_pools,
+                c.unreachable,
+                held.len(),
+                a.leads
+                    .as_ref()
+                    .map(|p| format!(" ({})", p.display()))
+                    .unwrap_or_default()
             );
         }
     }

@@ -119,3 +119,20 @@ pub fn confirm_detections(
     }
     (c, outcomes)
 }
+
+/// Removes the behaviour-only detections that no probe confirmed as talking to a pool
+/// (`not-pool`, `unreachable`, or not probed), and returns them. With confirmation on, a
+/// behaviour alarm reaches a case only with a confirmed pool or a second kind of evidence (a
+/// list finding that also behaves is a list detection, not a behaviour-only one).
+pub fn withhold_unconfirmed(dets: &mut Vec<Detection>) -> Vec<Detection> {
+    let (keep, held): (Vec<Detection>, Vec<Detection>) =
+        std::mem::take(dets).into_iter().partition(|d| {
+            d.mining.detector != "behaviour"
+                || d.mining
+                    .evidence
+                    .iter()
+                    .any(|e| e.starts_with("probe:pool:"))
+        });
+    *dets = keep;
+    held
+}

@@ -23,7 +23,7 @@ pub mod pace;
 pub mod target;
 
 pub use conn::{Limits, Transport};
-pub use detections::{Confirmed, confirm_detections};
+pub use detections::{Confirmed, confirm_detections, withhold_unconfirmed};
 pub use dialect::{Dialect, Judgement};
 pub use pace::{Pace, Pacer};
 pub use target::Target;

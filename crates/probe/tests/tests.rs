@@ -250,3 +250,52 @@ fn a_scans_guesses_are_confirmed_and_its_protocol_findings_left_alone() {
         }
     }
 }
+
+#[test]
+fn behaviour_alone_reaches_the_output_only_with_a_confirmed_pool() {
+    let sample =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/sample.pcapng");
+    let out = minewatch_net::scan_files(&[sample], &minewatch_net::ScanConfig::default(), &|_| {});
+    // Two behaviour-only detections made from the sample's list ones: one towards a pool,
+    // one towards a web server; and the protocol findings, untouched.
+    let mut dets: Vec<_> = out.detections;
+    let listed: Vec<usize> = (0..dets.len())
+        .filter(|&i| dets[i].mining.detector == "pool-ip" || dets[i].mining.detector == "pool-sni")
+        .take(2)
+        .collect();
+    assert_eq!(listed.len(), 2);
+    let pool = serve(
+        Behaviour::Pool {
+            dialect: "bitcoin",
+            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
+        },
+        false,
+    );
+    let web = serve(Behaviour::Http, false);
+    for (k, &i) in listed.iter().enumerate() {
+        let to = if k == 0 { pool } else { web };
+        let d = &mut dets[i];
+        d.mining.detector = "behaviour".into();
+        d.mining.pool = None;
+        d.destination.ip = to.ip();
+        d.destination.port = to.port();
+    }
+    let total = dets.len();
+    minewatch_probe::confirm_detections(&mut dets, &config(), &|_| {});
+    let held = minewatch_probe::withhold_unconfirmed(&mut dets);
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].destination.port, web.port());
+    assert!(
+        held[0]
+            .mining
+            .evidence
+            .contains(&"probe:not-pool".to_string())
+    );
+    assert_eq!(dets.len(), total - 1);
+    assert!(dets.iter().any(|d| {
+        d.mining.detector == "behaviour"
+            && d.mining
+                .evidence
+                .contains(&"probe:pool:bitcoin".to_string())
+    }));
+}
