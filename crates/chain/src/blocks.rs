@@ -2,7 +2,7 @@
 //!
 //! Two passes. The first reads only headers (hash, previous hash, target) from every input and
 //! orders them into trees by their previous-block hashes; in each tree the best chain is the path
-//! to the tip with the most work, other blocks are stale (CHAIN.md §1: files hold blocks in
+//! to the tip with the most work, other blocks are stale (docs/FACTS.md §C1: files hold blocks in
 //! arrival order, forks included). The second pass decodes the blocks in that order, checks each
 //! merkle root, attributes the coinbase to a pool and computes fees from the outputs the earlier
 //! blocks created (when every spent output is known), and always from the coinbase
@@ -118,7 +118,7 @@ pub fn address_of(script: &bitcoin::Script, network: bitcoin::Network) -> Option
         .map(|pk| Address::p2pkh(pk, network).to_string())
 }
 
-/// Subsidy at a height (CHAIN.md §2): 50 BTC halving every 210,000 blocks (150 on regtest).
+/// Subsidy at a height (docs/FACTS.md §C2): 50 BTC halving every 210,000 blocks (150 on regtest).
 pub fn subsidy(height: u64, net: Net) -> u64 {
     let interval = if net == Net::Regtest { 150 } else { 210_000 };
     let halvings = height / interval;

@@ -3,7 +3,7 @@
 //!
 //! Clustering is the multi-input heuristic (all inputs of a transaction belong to one owner)
 //! over union of transactions, CoinJoin-shaped transactions excluded: at least three inputs and
-//! at least three outputs of one equal value (CHAIN.md §5). Change heuristics are left out: they
+//! at least three outputs of one equal value (docs/FACTS.md §C4). Change heuristics are left out: they
 //! are known to collapse clusters. Walks are bounded and report when a bound cut them.
 
 use crate::index::IndexError;

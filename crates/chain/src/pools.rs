@@ -1,4 +1,4 @@
-//! Mining pool identities: coinbase tags and payout addresses (CHAIN.md §4).
+//! Mining pool identities: coinbase tags and payout addresses (docs/FACTS.md §C3).
 //!
 //! The built-in list is bitcoin-data/mining-pools' `pool-list.json` (MIT, see
 //! `data/README.md`); lists in the same format, or in the legacy `{coinbase_tags,

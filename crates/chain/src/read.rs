@@ -3,7 +3,7 @@
 //!
 //! Core writes `magic | size (u32 LE) | block` records in arrival order, in files grown in
 //! 16 MiB chunks that end in zero padding; since Core 28 every byte at file offset p is XORed with
-//! `key[p mod 8]` from `xor.dat` (CHAIN.md §1). A record cut short (the file was being written)
+//! `key[p mod 8]` from `xor.dat` (docs/FACTS.md §C1). A record cut short (the file was being written)
 //! is a warning; a record with another magic or an absurd size is an error naming the file and
 //! offset, and that file is read no further.
 

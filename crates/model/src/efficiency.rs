@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn an_s19_pro_draws_about_its_nameplate() {
-        // 110 TH/s at 29.55 J/TH = 3,250 W at the wall before facility overhead (POWER.md §7).
+        // 110 TH/s at 29.55 J/TH = 3,250 W at the wall before facility overhead (docs/FACTS.md §P5).
         let p = PowerEstimate::from_hashrate(Algorithm::Sha256d, HashRate(110e12));
         assert!((p.best.0 / 1.10 - 3250.5).abs() < 1.0, "{:?}", p);
     }

@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn target_to_hashes() {
-        // Bitcoin difficulty-1 target 0x00000000ffff0000... costs 2^48/0xffff hashes (NETWORK.md §9).
+        // Bitcoin difficulty-1 target 0x00000000ffff0000... costs 2^48/0xffff hashes (docs/FACTS.md §N4).
         let mut t = [0u8; 32];
         t[4] = 0xff;
         t[5] = 0xff;

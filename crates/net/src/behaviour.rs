@@ -1,7 +1,7 @@
 //! Mining seen by its behaviour: encrypted or unknown connections that no list names.
 //!
 //! A miner behind TLS still behaves like a miner (the approach of MineHunter, ACSAC 2021, and of
-//! flow-score detectors such as CESNET NEMEA's miner detector; `shared/notes/NETWORK.md`):
+//! flow-score detectors such as CESNET NEMEA's miner detector; docs/FACTS.md §N1–§N5):
 //! - the connection lives for many minutes with little traffic;
 //! - the client sends small messages of nearly one size (share submissions) at irregular,
 //!   Poisson-like moments, not on a clock (heartbeats are on a clock), and the server answers

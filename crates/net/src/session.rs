@@ -84,7 +84,7 @@ fn target_hashes_be_hex(hex_text: &str) -> Option<f64> {
     hashes_for_target_be(&t)
 }
 
-/// CryptoNote targets are little-endian 32- or 64-bit; difficulty = max / target (NETWORK.md §6).
+/// CryptoNote targets are little-endian 32- or 64-bit; difficulty = max / target (docs/FACTS.md §N2).
 fn cryptonote_hashes(target: &str) -> Option<f64> {
     let bytes = hex::decode(target).ok()?;
     let (num, max) = match bytes.len() {
@@ -253,7 +253,7 @@ impl Session {
     /// Records a share submission with its request id.
     pub fn submitted(&mut self, sig: &Signal, id: &Id) {
         if let Signal::CnSubmit { job_id, nonce } = sig {
-            // xmr-stak resends the same nonce several times (NETWORK.md §6): count it once.
+            // xmr-stak resends the same nonce several times (docs/FACTS.md §N2): count it once.
             let key = (clip(job_id), clip(nonce));
             if self.nonces.contains(&key) {
                 return;
@@ -613,7 +613,7 @@ impl Session {
             return None;
         }
         // Difficulty 1 is 2^32 hashes for SHA-256 Stratum and NiceHash EthereumStratum;
-        // Scrypt pools scale it by 2^16 (NETWORK.md §9).
+        // Scrypt pools scale it by 2^16 (docs/FACTS.md §N4).
         let diff_one = match (dialect, algo) {
             (_, Some(Algorithm::Scrypt)) => 65_536.0,
             _ => 4_294_967_296.0,
@@ -734,7 +734,7 @@ mod tests {
 
     #[test]
     fn cryptonote_targets_from_real_captures() {
-        // NETWORK.md §6: dc460300 → 20,000; 69ba0000 → 90,000; 711b0d00 → 5,000.
+        // docs/FACTS.md §N2: dc460300 → 20,000; 69ba0000 → 90,000; 711b0d00 → 5,000.
         for (t, d) in [
             ("dc460300", 20_000.0),
             ("69ba0000", 90_000.0),
@@ -747,7 +747,7 @@ mod tests {
 
     #[test]
     fn equihash_and_ethash_targets() {
-        // NETWORK.md §9: flypool 0004189374bc… → 16,000 solutions; nanopool boundary
+        // docs/FACTS.md §N4: flypool 0004189374bc… → 16,000 solutions; nanopool boundary
         // 0x00000000dbe6fece… → 5.0e9 hashes.
         let z = target_hashes_be_hex(
             "0004189374bc6a7ef9db22d0e5604189374bc6a7ef9db22d0e5604189374bc6a",

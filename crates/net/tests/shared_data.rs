@@ -114,7 +114,7 @@ fn real_capture_facts() {
     );
     assert_eq!(zec.mining.worker.as_deref(), Some("rig4"));
     assert_eq!(zec.mining.agent.as_deref(), Some("EWBF 0.3.4b"));
-    // NETWORK.md §9: flypool's target is worth 16,000 solutions per share.
+    // docs/FACTS.md §N4: flypool's target is worth 16,000 solutions per share.
     assert!((zec.mining.difficulty[0].hashes_per_share - 16_000.0).abs() < 1.0);
     let eth = out
         .detections

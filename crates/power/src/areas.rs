@@ -1,4 +1,4 @@
-//! Transformer-area balance (台区线损, POWER.md §2 F13): energy into an area at its feeder meter
+//! Transformer-area balance (台区线损, docs/FACTS.md §P2): energy into an area at its feeder meter
 //! against the sum of its customers' meters. The difference is technical loss (a few percent)
 //! plus whatever is taken unmetered. An area whose loss is high, or steps up, is reported with
 //! the unbilled power it implies and the customers most likely behind it.

@@ -184,7 +184,7 @@ impl Onset {
 }
 
 /// The largest upward step in a daily-kWh series that at least doubles the level before it (or
-/// adds `min_kw` of continuous load) and lasts at least `min_days` (NOTE F6 in POWER.md §2).
+/// adds `min_kw` of continuous load) and lasts at least `min_days` (docs/FACTS.md §P2).
 /// Missing days (NaN) are filled with the previous day's value for the search only.
 pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onset> {
     let mut x = Vec::with_capacity(daily.len());

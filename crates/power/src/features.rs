@@ -1,4 +1,4 @@
-//! Load-curve features per meter and window (POWER.md §2): load factor, night-to-midday ratio,
+//! Load-curve features per meter and window (docs/FACTS.md §P2): load factor, night-to-midday ratio,
 //! day-to-day and intraday variation, weekend-to-weekday ratio, share of the dominant level,
 //! the continuous floor, the nightly plateau, capacity use, temperature sensitivity.
 //!

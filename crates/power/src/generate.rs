@@ -1,12 +1,12 @@
 //! A realistic synthetic region with hidden miners and the truth written beside it.
 //!
 //! Load shapes are parametric curves shaped after the BDEW standard load profiles' features
-//! (POWER.md §3: household load factor ≈ 0.64, night/midday ≈ 0.37, weekend ≈ 1.07× weekdays;
+//! (docs/FACTS.md §P3: household load factor ≈ 0.64, night/midday ≈ 0.37, weekend ≈ 1.07× weekdays;
 //! continuous commerce g3 ≈ 0.81 / 0.67): households with morning and evening peaks, heating and
 //! air conditioning, rooftop solar; offices and shops by opening hours; cold stores with
 //! temperature-driven compressors; server rooms; factories on one or three shifts; irrigation
 //! pumps in season; night storage heaters on clean-heating tariffs; data centres; EV chargers.
-//! Miners hide in them in the ways the case reports describe (POWER.md §1, §5): round the
+//! Miners hide in them in the ways the case reports describe (docs/FACTS.md §P1, §P4): round the
 //! clock, switched on mid-year, night-only, hydro season only, throttled to look commercial,
 //! under EV charging bursts, and wired ahead of the meter (theft: only the feeder sees them).
 //!
@@ -25,7 +25,7 @@
 //! (Lorincz, Garma and Petrović 2012, "Measurements and modelling of base station power
 //! consumption under real traffic loads", Sensors 12:4281: a large static part plus a part
 //! linear in traffic, which follows the day); GPU rigs in homes (0.6-2.5 kW: one or two
-//! 120-230 W cards per hundred watts of PSU loss, POWER.md §7) and rigs behind a shop's counter.
+//! 120-230 W cards per hundred watts of PSU loss, docs/FACTS.md §P5) and rigs behind a shop's counter.
 
 use crate::time::{civil_from_days, days_from_civil, format_local, weekday};
 use std::io::Write;

@@ -1,6 +1,6 @@
 //! Learning from inspections: a logistic regression over the score's parts, fitted to the
 //! outcomes of site visits (meter, date, mining yes or no), as State Grid Zhejiang feeds
-//! inspection records back into its model (POWER.md §5, patent CN115292381A).
+//! inspection records back into its model (docs/FACTS.md §P4, patent CN115292381A).
 //!
 //! Hand-written rather than taken from linfa: the model has a dozen inputs, Newton's method
 //! fits it exactly in a few iterations, and the dependency would outweigh the sixty lines.

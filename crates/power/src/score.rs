@@ -1,6 +1,6 @@
 //! From features to a ranked, explained suspicion score per meter.
 //!
-//! A mine draws the same high power day and night, every day (POWER.md §1). The score joins two
+//! A mine draws the same high power day and night, every day (docs/FACTS.md §P1). The score joins two
 //! questions, each answered in [0, 1]: does the curve have a miner's *shape* (flat, as much at
 //! night as at noon, steady from day to day, blind to weekends, one dominant level), and is there
 //! enough *load* behind it to be mining (a continuous floor of a kilowatt or more, an outlier

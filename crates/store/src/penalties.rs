@@ -4,7 +4,7 @@
 //! for the national floor), the dates it holds, the surcharge per kWh, whether it applies to the
 //! whole account's consumption (Sichuan 186号) or to the mining load only, and how many days to
 //! bill when the mining period cannot be established. The built-in rules
-//! (`data/penalties.csv`, sources in each row, from shared/notes/REGULATION.md §6–7) are loaded
+//! (`data/penalties.csv`, sources in each row, from docs/FACTS.md §R1) are loaded
 //! into an empty store; `minewatch registry import penalties.csv` adds or replaces rules.
 
 use serde::Serialize;

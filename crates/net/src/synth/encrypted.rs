@@ -3,7 +3,7 @@
 //! with its scripted timing, so the capture carries exactly the record sizes and moments a real
 //! TLS miner would put on the wire.
 //!
-//! Mining timelines follow the protocol facts in `shared/notes/NETWORK.md`: share submissions
+//! Mining timelines follow the protocol facts in docs/FACTS.md §N1–§N5: share submissions
 //! at exponentially distributed moments (vardiff aims at a few shares a minute), each answered
 //! by the pool at once; job pushes when the coin's chain moves (and, for Bitcoin pools, a
 //! refresh every 30–60 s); XMRig's `keepalived` every 60 s. Block times are drawn as a Poisson

@@ -1,6 +1,6 @@
 //! Scripted mining sessions of every dialect, and look-alikes that are not mining, each with
 //! the truth a scan must find. Message shapes follow the protocol facts in
-//! `shared/notes/NETWORK.md` (method names, parameter order, agents, spacing habits of each
+//! docs/FACTS.md §N1–§N5 (method names, parameter order, agents, spacing habits of each
 //! miner); the values are made up but consistent (block heights fit the times, targets fit the
 //! difficulties, wallets pass their checksums).
 

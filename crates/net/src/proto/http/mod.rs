@@ -1,7 +1,7 @@
 //! HTTP/1.x message heads, for getwork, getblocktemplate and eth-proxy over HTTP.
 //!
 //! httparse reads the head; this module keeps the few headers mining cares about
-//! (bfgminer `util.c` and cgminer send and read them: NETWORK.md §7) and how the body is framed.
+//! (bfgminer `util.c` and cgminer send and read them: docs/FACTS.md §N3) and how the body is framed.
 
 use thiserror::Error;
 

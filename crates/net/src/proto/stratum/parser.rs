@@ -1,7 +1,7 @@
 //! One line of JSON-RPC to messages.
 //!
 //! Stratum is JSON-RPC 1.0 in practice (some pools add `"jsonrpc":"2.0"`), one object per line,
-//! any key order and spacing (NETWORK.md §1, §10). Lines are parsed as JSON rather than matched
+//! any key order and spacing (docs/FACTS.md §N1, §N5). Lines are parsed as JSON rather than matched
 //! as bytes, so spacing, key order and escapes cannot hide a method name. A line may also hold a
 //! batch (a JSON array of objects).
 

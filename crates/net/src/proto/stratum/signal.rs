@@ -1,7 +1,7 @@
 //! What a JSON-RPC message means for mining.
 //!
 //! Method names and parameter shapes are facts from the protocol documents collected in
-//! `shared/notes/NETWORK.md`: slush/ck Stratum and BIP 310 (Bitcoin family), ZIP 301 (Equihash),
+//! docs/FACTS.md §N1–§N5: slush/ck Stratum and BIP 310 (Bitcoin family), ZIP 301 (Equihash),
 //! NiceHash EthereumStratum/1.0.0, eth-proxy (open-ethereum-pool), XMRig's CryptoNote client,
 //! getwork and BIP 22/23 getblocktemplate. A message is classified on its method *and* the shape
 //! of its parameters, so a generic API that happens to call a method `login` or `submit` does not
