@@ -1,5 +1,7 @@
 //! The chain crate's integration tests in one binary (one link instead of 3), a module
 //! per concern.
+// Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod blocks;
 mod clusters;

@@ -1,6 +1,8 @@
 //! minewatch-probe's integration tests: real sockets on loopback, pool simulators that play the
 //! pool side of the project's scripted mining sessions (`synth::sessions::pool_sides`), the same
 //! behind TLS, and servers that are not pools.
+// Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod simulators;
 

@@ -1,6 +1,12 @@
 //! Test support: the engines every store test runs on, SQLite always and PostgreSQL when
 //! `MINEWATCH_TEST_POSTGRES` names a server (`.ci/run` starts one with scripts/pg-cluster.sh).
 //! Public so the binary's end-to-end tests run on the same engines.
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "test support: an engine that cannot be set up fails the test that asked for it"
+)]
 
 use std::path::Path;
 

@@ -21,6 +21,10 @@ fn tcp_packet(step: PacketBuilderStep<TcpHeader>, flags: u8, ack: u32, payload: 
         s = s.ack(ack);
     }
     let mut out = Vec::with_capacity(s.size(payload.len()));
+    #[allow(
+        clippy::expect_used,
+        reason = "the generator's payloads fit an IP packet; a writer error is a bug in the generator"
+    )]
     s.write(&mut out, payload)
         .expect("writing to a Vec cannot fail");
     out
@@ -99,6 +103,10 @@ pub fn ipv6_tcp_full(
 pub fn ipv4_udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     let b = PacketBuilder::ipv4(src, dst, 64).udp(sport, dport);
     let mut out = Vec::with_capacity(b.size(payload.len()));
+    #[allow(
+        clippy::expect_used,
+        reason = "the generator's payloads fit an IP packet; a writer error is a bug in the generator"
+    )]
     b.write(&mut out, payload)
         .expect("writing to a Vec cannot fail");
     out
