@@ -266,9 +266,20 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
     log.finish()?;
     if let Some(st) = &mut store {
         let ttl = i64::from(a.ttl_days) * 86_400;
+        let mut changed = (0, 0);
         for o in &asked {
-            minewatch_store::probes::save(&mut st.conn, &to_record(o, ttl))?;
+            let a = minewatch_store::probes::apply(
+                &mut st.conn,
+                &to_record(o, ttl),
+                "minewatch confirm",
+            )?;
+            changed.0 += a.evidence;
+            changed.1 += a.cases.len();
         }
+        eprintln!(
+            "minewatch confirm: {} evidence row(s) and {} case(s) updated in the store",
+            changed.0, changed.1
+        );
     }
     let mut outcomes = cached;
     outcomes.extend(asked);

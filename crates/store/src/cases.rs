@@ -500,6 +500,20 @@ pub fn pieces(c: &mut Conn, case_id: i64) -> Result<Vec<Piece>, StoreError> {
     Ok(rows.iter().map(|r| piece_from(&r.0)).collect())
 }
 
+/// Fuses the named cases again from their evidence (after a change to the evidence itself,
+/// such as a probe's verdict on a server).
+pub fn refigure(c: &mut Conn, case_ids: &[i64]) -> Result<(), StoreError> {
+    let now = time::now();
+    for chunk in case_ids.chunks(FUSE_BATCH) {
+        let figures: Vec<(i64, Fused)> = chunk
+            .iter()
+            .map(|&id| Ok((id, fuse_pieces(&pieces(c, id)?))))
+            .collect::<Result<_, StoreError>>()?;
+        write_figures(c, &figures, now)?;
+    }
+    Ok(())
+}
+
 /// Many cases touched: one ordered pass over all evidence in a case beats a random-access
 /// query per batch of cases (a case's rows lie all over the table). Rows stream through; one
 /// case's pieces are held at a time and only its fused figures are kept, so memory grows with

@@ -80,6 +80,105 @@ pub fn save(conn: &mut Conn, r: &ProbeRecord) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// What a confirmed pool adds to a suspicion's confidence, as one more independent piece of
+/// evidence (`1 − (1 − c)(1 − w)`); the same weight as `scan --confirm` gives.
+pub const POOL_WEIGHT: f64 = 0.9;
+/// What "not a pool" leaves of it.
+pub const NOT_POOL_FACTOR: f64 = 0.5;
+
+/// What applying a verdict changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Applied {
+    /// Evidence rows whose confidence the verdict set.
+    pub evidence: usize,
+    /// Cases fused again.
+    pub cases: Vec<i64>,
+}
+
+/// Saves a server's outcome and applies its verdict to the evidence that suspected it: a pool
+/// lifts each row's confidence, "not a pool" halves it, unreachable leaves it as the detector
+/// said; the row's summary says which. Always from what the detector said, so a later verdict
+/// replaces an earlier one rather than adding to it. The cases of those rows are fused again
+/// and the change is audited, all in one transaction.
+pub fn apply(conn: &mut Conn, r: &ProbeRecord, actor: &str) -> Result<Applied, StoreError> {
+    conn.transaction(|c| {
+        save(c, r)?;
+        let marks = vec!["?"; GUESSES.len()].join(", ");
+        let mut params = vec![Value::Text("network".into())];
+        params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
+        let rows = c.query(
+            &format!(
+                "SELECT id, detail, confidence, detector_confidence, summary, case_id \
+                 FROM evidence WHERE stream = ? AND detector IN ({marks})"
+            ),
+            &params,
+        )?;
+        let mut applied = Applied::default();
+        for row in rows {
+            let Some(target) = destination(&row.text(1)) else {
+                continue;
+            };
+            if target != r.target {
+                continue;
+            }
+            let said = row.opt_real(3).unwrap_or_else(|| row.real(2));
+            let (confidence, note) = match r.verdict.as_str() {
+                "pool" => (
+                    1.0 - (1.0 - said) * (1.0 - POOL_WEIGHT),
+                    format!(
+                        "probe: a pool ({})",
+                        r.dialect.as_deref().unwrap_or("unknown dialect")
+                    ),
+                ),
+                "not-pool" => (said * NOT_POOL_FACTOR, "probe: not a pool".to_string()),
+                _ => (said, "probe: unreachable".to_string()),
+            };
+            let summary = row.text(4);
+            let base = summary.split(" [probe: ").next().unwrap_or(&summary);
+            let summary = format!("{base} [{note}]");
+            c.execute(
+                "UPDATE evidence SET detector_confidence = ?, confidence = ?, summary = ? WHERE id = ?",
+                &[
+                    Value::Real(said),
+                    Value::Real(confidence),
+                    Value::Text(summary),
+                    Value::Text(row.text(0)),
+                ],
+            )?;
+            applied.evidence += 1;
+            if let Some(case) = row.opt_int(5)
+                && !applied.cases.contains(&case)
+            {
+                applied.cases.push(case);
+            }
+        }
+        crate::cases::refigure(c, &applied.cases)?;
+        crate::audit::append(
+            c,
+            r.probed_at,
+            actor,
+            "probe",
+            &r.target,
+            &format!(
+                "{}: {}; {} evidence row(s), {} case(s)",
+                r.verdict,
+                r.reason,
+                applied.evidence,
+                applied.cases.len()
+            ),
+        )?;
+        Ok(applied)
+    })
+}
+
+/// `address:port` of a network evidence line's destination.
+fn destination(detail: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(detail).ok()?;
+    let ip: std::net::IpAddr = v.pointer("/destination/ip")?.as_str()?.parse().ok()?;
+    let port = u16::try_from(v.pointer("/destination/port")?.as_u64()?).ok()?;
+    Some(std::net::SocketAddr::new(ip, port).to_string())
+}
+
 /// The outcome for `target` that still stands at `now`.
 pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeRecord>, StoreError> {
     let row = conn.query_one(
@@ -112,19 +211,13 @@ pub fn pending(conn: &mut Conn, now: i64, limit: usize) -> Result<Vec<Pending>, 
     )?;
     let mut by: BTreeMap<String, Pending> = BTreeMap::new();
     for r in rows {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.text(0)) else {
+        let detail = r.text(0);
+        let Some(target) = destination(&detail) else {
             continue;
         };
-        let ip = v.pointer("/destination/ip").and_then(|x| x.as_str());
-        let port = v.pointer("/destination/port").and_then(|x| x.as_u64());
-        let (Some(ip), Some(port)) = (ip.and_then(|i| i.parse::<std::net::IpAddr>().ok()), port)
-        else {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&detail) else {
             continue;
         };
-        let Ok(port) = u16::try_from(port) else {
-            continue;
-        };
-        let target = std::net::SocketAddr::new(ip, port).to_string();
         // A name only when it is one (not an address, not "Pool (host)" text).
         let sni = v
             .pointer("/mining/pool")
@@ -165,8 +258,8 @@ pub fn pending(conn: &mut Conn, now: i64, limit: usize) -> Result<Vec<Pending>, 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Store;
     use crate::ingest::{Rules, Source, import};
+    use crate::{Conn, Store};
 
     fn line(detector: &str, src: &str, dst: &str, port: u16, pool: &str) -> String {
         format!(
@@ -262,6 +355,103 @@ mod tests {
                 None
             );
             assert_eq!(pending(&mut st.conn, now + 86_400, 10).unwrap().len(), 2);
+        }
+    }
+
+    #[test]
+    fn a_verdict_sets_the_suspicions_confidence_and_its_cases_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = |name: &str, text: &str| crate::testing::write(dir.path(), name, text);
+        let registry = [
+            w(
+                "regions.csv",
+                "code,name_zh,name_en\n150202,东河区,Donghe\n",
+            ),
+            w(
+                "sites.csv",
+                "site_id,name,address,region_code,lat,lon,tariff_class,capacity_kva,owner\n\
+                 S1,Farm,No. 1 Road,150202,40.6,110.0,residential,20,Wang\n",
+            ),
+            w(
+                "subscribers.csv",
+                "subscriber_id,name,phone,site_id\nU1,Wang,1380,S1\n",
+            ),
+            w(
+                "ip-assignments.csv",
+                "ip,start,end,subscriber_id\n10.0.0.1,2024-01-01,,U1\n",
+            ),
+        ];
+        for e in crate::testing::engines(dir.path(), "probes_apply") {
+            let mut st = Store::open(&e.target).unwrap();
+            for f in &registry {
+                crate::registry::import(&mut st.conn, f, None).unwrap();
+            }
+            let lines = line(
+                "behaviour",
+                "10.0.0.1",
+                "198.51.100.7",
+                443,
+                "198.51.100.7:443",
+            );
+            let rules = Rules {
+                department: None,
+                region: "",
+                confidence: None,
+            };
+            let src = Source::Reader("t.jsonl".into(), Box::new(std::io::Cursor::new(lines)));
+            import(&mut st.conn, vec![src], &rules, true).unwrap();
+            let case = || {
+                let mut conn = Conn::open(&e.target).unwrap();
+                let r = conn
+                    .query_one(
+                        "SELECT case_id, confidence FROM cases WHERE site_id = 'S1'",
+                        &[],
+                    )
+                    .unwrap()
+                    .unwrap();
+                (r.int(0), r.real(1))
+            };
+            let (id, before) = case();
+            assert!((before - 0.55).abs() < 1e-9, "{}: {before}", e.label);
+            let mut rec = ProbeRecord {
+                target: "198.51.100.7:443".into(),
+                transport: Some("tcp".into()),
+                verdict: "not-pool".into(),
+                dialect: None,
+                coin: None,
+                reason: "no answer in any mining protocol's shape".into(),
+                answer: String::new(),
+                connections: 14,
+                probed_at: 1_800_000_000,
+                expires_at: 1_800_604_800,
+            };
+            let a = apply(&mut st.conn, &rec, "tester").unwrap();
+            assert_eq!(
+                a,
+                Applied {
+                    evidence: 1,
+                    cases: vec![id]
+                },
+                "{}",
+                e.label
+            );
+            assert!((case().1 - 0.275).abs() < 1e-9, "{}: {}", e.label, case().1);
+            // A later verdict starts from what the detector said, not from the last verdict.
+            rec.verdict = "pool".into();
+            rec.dialect = Some("bitcoin".into());
+            apply(&mut st.conn, &rec, "tester").unwrap();
+            assert!((case().1 - 0.955).abs() < 1e-9, "{}: {}", e.label, case().1);
+            let summary = st
+                .conn
+                .query_one("SELECT summary FROM evidence", &[])
+                .unwrap()
+                .unwrap()
+                .text(0);
+            assert!(summary.ends_with(" [probe: a pool (bitcoin)]"), "{summary}");
+            assert_eq!(summary.matches("[probe:").count(), 1);
+            // Both changes are in the audit chain, which still verifies.
+            let v = crate::audit::verify(&mut st.conn).unwrap();
+            assert!(v.entries >= 2 && v.broken_at.is_none(), "{v:?}");
         }
     }
 }

@@ -217,6 +217,11 @@ CREATE TABLE probes (
     expires_at {int} NOT NULL
 );
 "#,
+    // 5: a probe's verdict changes the confidence of the evidence that suspected the server;
+    // what the detector itself said is kept beside it, so a later verdict starts from there.
+    r#"
+ALTER TABLE evidence ADD COLUMN detector_confidence {real};
+"#,
 ];
 
 /// Writes a migration in the engine's own words.
