@@ -286,13 +286,14 @@ pub fn confirm(
         .sni
         .clone()
         .or_else(|| req.target.name().map(str::to_string));
-    let mut transports = match cfg.transports {
+    let transports = match cfg.transports {
         Transports::Auto => vec![Transport::Tcp, Transport::Tls],
         Transports::Tcp => vec![Transport::Tcp],
         Transports::Tls => vec![Transport::Tls],
     };
     let pace_key = addr.to_string();
     let mut answered = false;
+    let mut tls_seen = false;
     let mut last_error = None;
     let mut t = 0;
     'transports: while let Some(&transport) = transports.get(t) {
@@ -354,11 +355,10 @@ pub fn confirm(
                 return out;
             }
             if transport == Transport::Tcp && judged.tls {
-                // The server speaks TLS: plaintext probes are wasted on it.
+                // The server speaks TLS: plaintext probes are wasted on it (TLS comes next
+                // unless the user asked for plain TCP only).
                 out.answer = dialect::excerpt(&ex.answer, cfg.excerpt);
-                if !transports.contains(&Transport::Tls) {
-                    transports.push(Transport::Tls);
-                }
+                tls_seen = true;
                 continue 'transports;
             }
             if !ex.answer.is_empty() {
@@ -377,6 +377,9 @@ pub fn confirm(
     out.at = now();
     if answered {
         out.verdict = Verdict::NotPool;
+        if out.reason.is_empty() && tls_seen && !transports.contains(&Transport::Tls) {
+            out.reason = "the server speaks TLS; it was probed over plain TCP only".into();
+        }
         if out.reason.is_empty() {
             out.reason = "no answer in any mining protocol's shape".into();
         }

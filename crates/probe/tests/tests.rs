@@ -301,3 +301,23 @@ fn behaviour_alone_reaches_the_output_only_with_a_confirmed_pool() {
                 .contains(&"probe:pool:bitcoin".to_string())
     }));
 }
+
+#[test]
+fn plain_tcp_only_does_not_turn_to_tls_and_says_why() {
+    let addr = serve(
+        Behaviour::Pool {
+            dialect: "bitcoin",
+            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
+        },
+        true,
+    );
+    let cfg = Config {
+        transports: Transports::Tcp,
+        ..config()
+    };
+    let (out, log) = run(&cfg, &[request(addr)]);
+    assert_eq!(out[0].verdict, Verdict::NotPool, "{:?}", out[0]);
+    assert!(out[0].reason.contains("speaks TLS"), "{:?}", out[0]);
+    assert!(log.iter().all(|a| a.transport == Transport::Tcp));
+    assert_eq!(log.len(), 1, "one plaintext probe met TLS; none followed");
+}
