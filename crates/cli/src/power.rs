@@ -509,7 +509,7 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         }
     }
     let suspected = out.iter().filter(|s| s.suspected).count();
-    let removed = minewatch_power::customers::removed_by_allow_list(&out, &reg, a.threshold);
+    let removed = minewatch_power::score::removed_by_allow_list(&out, &reg, a.threshold);
     if let Some(n) = a.top {
         out.truncate(n);
     }

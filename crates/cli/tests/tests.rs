@@ -6,5 +6,6 @@
 mod cases;
 mod chain;
 mod cli;
+mod house;
 mod node;
 mod power;

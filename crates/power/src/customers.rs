@@ -177,26 +177,6 @@ pub fn parse_allow_list(text: &str) -> Vec<(String, Option<String>)> {
         .collect()
 }
 
-/// How many alarms each register removed: meters at or above `threshold` that the allow-list
-/// kept from being suspected, by the register's category (`unspecified` without one).
-pub fn removed_by_allow_list(
-    suspects: &[crate::score::Suspect],
-    register: &Register,
-    threshold: f64,
-) -> std::collections::BTreeMap<String, usize> {
-    let mut out = std::collections::BTreeMap::new();
-    for s in suspects.iter().filter(|s| s.score >= threshold) {
-        if let Some(c) = register.get(&s.meter_id).filter(|c| c.allowed) {
-            let k = c
-                .allow_category
-                .clone()
-                .unwrap_or_else(|| "unspecified".into());
-            *out.entry(k).or_default() += 1;
-        }
-    }
-    out
-}
-
 /// Reads a customer register CSV. Default columns: `meter_id,customer_id,tariff_class,
 /// capacity_kva,area_id,region_code` and optional `address,lat,lon,solar,allow`.
 pub fn read_customers(path: &Path) -> Result<(Register, ReadStats), ReadError> {

@@ -372,6 +372,26 @@ impl<'a> Scorer<'a> {
     }
 }
 
+/// How many alarms each register removed: meters at or above `threshold` that the allow-list
+/// kept from being suspected, by the register's category (`unspecified` without one).
+pub fn removed_by_allow_list(
+    suspects: &[Suspect],
+    register: &Register,
+    threshold: f64,
+) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for s in suspects.iter().filter(|s| s.score >= threshold) {
+        if let Some(c) = register.get(&s.meter_id).filter(|c| c.allowed) {
+            let k = c
+                .allow_category
+                .clone()
+                .unwrap_or_else(|| "unspecified".into());
+            *out.entry(k).or_default() += 1;
+        }
+    }
+    out
+}
+
 /// Orders suspects by score (highest first, then by meter) and numbers their ranks from 1.
 pub fn rank(out: &mut [Suspect]) {
     out.sort_by(|a, b| {

@@ -10,6 +10,8 @@ pub mod frames;
 #[cfg(feature = "tls-synth")]
 pub mod polling;
 pub mod replay;
+#[cfg(feature = "tls-synth")]
+pub mod rng;
 pub mod sessions;
 pub mod sv2;
 pub mod tcp;

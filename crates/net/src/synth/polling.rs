@@ -7,7 +7,7 @@
 //! default of IEC 60870-5-104); MQTT clients publish telemetry and ping at the keep-alive
 //! (60 s is the common default of client libraries).
 
-use super::encrypted::Rng;
+use super::rng::Rng;
 use super::tcp::Dir;
 
 /// `(time since start in ns, direction, bytes)`.
