@@ -31,8 +31,9 @@ pub const UPLOAD_LIMIT: usize = 64 << 20;
 )]
 struct ApiDoc;
 
-/// The API routes and the OpenAPI document that describes them.
-pub fn router(state: AppState) -> axum::Router {
+/// The API routes and the OpenAPI document that describes them (the application around them is
+/// assembled in `lib.rs`, so this module does not know the UI's).
+pub fn routes() -> axum::Router<AppState> {
     let (router, api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(login))
         .routes(routes!(logout))
@@ -57,21 +58,12 @@ pub fn router(state: AppState) -> axum::Router {
     let mut api = api;
     complete_responses(&mut api);
     let doc = api.to_json().unwrap_or_else(|_| "{}".into());
-    router
-        .route(
-            "/api/openapi.json",
-            axum::routing::get(move || async move {
-                ([(header::CONTENT_TYPE, "application/json")], doc.clone())
-            }),
-        )
-        .merge(crate::ui::router())
-        .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
-        .method_not_allowed_fallback(|| async {
-            ApiError::MethodNotAllowed("this path does not take that method".into())
-        })
-        // Evidence uploads are read whole: bounded at 64 MiB (larger files: `minewatch ingest`).
-        .layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT))
-        .with_state(state)
+    router.route(
+        "/api/openapi.json",
+        axum::routing::get(move || async move {
+            ([(header::CONTENT_TYPE, "application/json")], doc.clone())
+        }),
+    )
 }
 
 /// Adds to every operation the error answers any request may meet, each with the JSON error

@@ -178,12 +178,21 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The application: API routes, the OpenAPI document, shared state.
+/// The application: API routes, the OpenAPI document, the pages, shared state.
 pub fn app(state: AppState) -> axum::Router {
     let secure = state.secure;
-    api::router(state).layer(axum::middleware::map_response(move |res: Response| {
-        security_headers(res, secure)
-    }))
+    api::routes()
+        .merge(ui::router())
+        .fallback(|| async { ApiError::NotFound("no such page or operation".into()) })
+        .method_not_allowed_fallback(|| async {
+            ApiError::MethodNotAllowed("this path does not take that method".into())
+        })
+        // Evidence uploads are read whole: bounded at 64 MiB (larger files: `minewatch ingest`).
+        .layer(axum::extract::DefaultBodyLimit::max(api::UPLOAD_LIMIT))
+        .with_state(state)
+        .layer(axum::middleware::map_response(move |res: Response| {
+            security_headers(res, secure)
+        }))
 }
 
 /// The policy every answer carries: scripts, styles, images and requests only from this server
