@@ -7,7 +7,7 @@
 //! meter's rows. Any quote in the file, or a meter whose rows are not together, sends the whole
 //! file to the general path (what was handed on is taken back: [`SeriesSink`]).
 
-use crate::read::{ReadStats, ReadingsOptions, SeriesSink, build_meter};
+use crate::input::{ReadStats, ReadingsOptions, SeriesSink, build_meter};
 use crate::series::MeterRows;
 use crate::time::{Stamp, days_from_civil, parse};
 use std::collections::HashSet;

@@ -9,6 +9,7 @@ pub mod eval;
 mod fastcsv;
 pub mod features;
 pub mod generate;
+pub mod input;
 pub mod learn;
 #[cfg(feature = "parquet")]
 pub mod parquet;

@@ -39,7 +39,7 @@ use parquet::arrow::arrow_reader::{
 };
 
 use crate::fastcsv::Grouped;
-use crate::read::{ReadError, ReadStats, ReadingsOptions, SeriesSink, emit, io, partition_dir};
+use crate::input::{ReadError, ReadStats, ReadingsOptions, SeriesSink, emit, io, partition_dir};
 use crate::series::MeterRows;
 use crate::time::{Stamp, parse, parse_offset};
 
@@ -47,7 +47,7 @@ use crate::time::{Stamp, parse, parse_offset};
 /// while its runs are read; 64 Ki rows measured about a tenth slower (docs/PERFORMANCE.md).
 const BATCH: usize = 16 * 1024;
 
-type Rows = crate::read::Rows;
+type Rows = crate::input::Rows;
 
 fn header(path: &Path, what: String) -> ReadError {
     ReadError::Header {
