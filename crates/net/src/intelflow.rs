@@ -262,6 +262,13 @@ impl IntelState {
     }
 }
 
+/// Locks the shared intelligence state, taking it over from a worker that panicked while
+/// holding it (the fault boundary already counted that panic; DNS maps stay consistent
+/// because each insert is one call).
+pub(crate) fn lock(st: &std::sync::Mutex<IntelState>) -> std::sync::MutexGuard<'_, IntelState> {
+    st.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! [`Detection`](minewatch_model::Detection)s. [`synth`] writes captures for tests and demos.
 
 pub mod behaviour;
+mod conclude;
 pub mod decode;
 pub mod flow;
 pub mod inspect;
@@ -16,6 +17,7 @@ pub mod proto;
 pub mod scan;
 pub mod session;
 pub mod source;
+pub mod stats;
 pub mod synth;
 
 pub use scan::{ScanConfig, ScanOutput, ScanStats, Scanner, scan_files};
