@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use minewatch_store::cases::{self, STATES, State as CaseState};
 use minewatch_store::documents::esc;
-use minewatch_store::evidence::human_rate;
 use minewatch_store::users::{self, User};
 use minewatch_store::{report, time};
 use serde::Deserialize;
@@ -627,7 +626,9 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
                 } else {
                     esc(wallet)
                 },
-                e.hashrate_hs.map(human_rate).unwrap_or_default()
+                e.hashrate_hs
+                    .map(|h| minewatch_model::HashRate(h).to_string())
+                    .unwrap_or_default()
             );
         }
     }

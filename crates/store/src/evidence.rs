@@ -279,7 +279,7 @@ fn network(v: &Json, o: &Origin<'_>) -> Result<Evidence, String> {
         summary.push_str(&format!(", worker {w}"));
     }
     if let Some(h) = hashrate {
-        summary.push_str(&format!(", {}", human_rate(h)));
+        summary.push_str(&format!(", {}", minewatch_model::HashRate(h)));
     }
     let id = content_id(&[
         "network",
@@ -451,18 +451,6 @@ fn chain(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
     })))
 }
 
-/// A hash rate in the largest unit that keeps it above one.
-pub fn human_rate(hs: f64) -> String {
-    let units = ["H/s", "kH/s", "MH/s", "GH/s", "TH/s", "PH/s", "EH/s"];
-    let mut v = hs;
-    let mut i = 0;
-    while v >= 1000.0 && i + 1 < units.len() {
-        v /= 1000.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", units[i])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -485,7 +473,7 @@ mod tests {
         assert_eq!(e.observed_to - e.observed_from, 127);
         assert_eq!(e.worker.as_deref(), Some("farm1"));
         assert_eq!(e.power_w, Some(207.0));
-        assert!(e.summary.contains("6.4 TH/s"), "{}", e.summary);
+        assert!(e.summary.contains("6.40 TH/s"), "{}", e.summary);
         // The id does not depend on the file or line it came in.
         let Parsed::Evidence(again) = parse_line(SCAN, "other.jsonl", 9, Some("police")).unwrap()
         else {
