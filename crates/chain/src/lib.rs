@@ -10,3 +10,4 @@ pub mod read;
 pub mod rpc;
 pub mod synth;
 pub mod tags;
+pub mod write;

@@ -289,9 +289,7 @@ pub fn fetch_to_blk(
     let mut n = 0;
     for h in from..=to {
         let b = node.block_at(h)?;
-        w.write_all(&magic).map_err(werr)?;
-        w.write_all(&(b.len() as u32).to_le_bytes()).map_err(werr)?;
-        w.write_all(&b).map_err(werr)?;
+        crate::write::write_record(&mut w, magic, &b).map_err(werr)?;
         n += 1;
         progress(h - from + 1, to.saturating_sub(from) + 1);
     }

@@ -461,44 +461,21 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 pools: a.pools.max(1),
                 reuse_change: a.reuse_change.clamp(0.0, 1.0),
             };
-            // Core starts a new file at 128 MiB.
-            let mut file_no = 0;
-            let mut w: Option<std::io::BufWriter<std::fs::File>> = None;
-            let mut written = 0u64;
+            let mut files = minewatch_chain::write::BlockDir::new(&a.out, [0xf9, 0xbe, 0xb4, 0xd9]);
             let mut err: Option<std::io::Error> = None;
             let owners = minewatch_chain::economy::generate(&opts, &mut |b| {
-                if err.is_some() {
-                    return;
-                }
-                let bytes = bitcoin::consensus::serialize(b);
-                let r = (|| -> std::io::Result<()> {
-                    if w.is_none() || written + bytes.len() as u64 + 8 > 128 << 20 {
-                        if let Some(mut old) = w.take() {
-                            old.flush()?;
-                        }
-                        let path = a.out.join(format!("blk{file_no:05}.dat"));
-                        file_no += 1;
-                        w = Some(std::io::BufWriter::new(std::fs::File::create(path)?));
-                        written = 0;
-                    }
-                    if let Some(w) = w.as_mut() {
-                        w.write_all(&[0xf9, 0xbe, 0xb4, 0xd9])?;
-                        w.write_all(&(bytes.len() as u32).to_le_bytes())?;
-                        w.write_all(&bytes)?;
-                    }
-                    written += bytes.len() as u64 + 8;
-                    Ok(())
-                })();
-                if let Err(e) = r {
+                if err.is_none()
+                    && let Err(e) = files.push(&bitcoin::consensus::serialize(b))
+                {
                     err = Some(e);
                 }
             });
             if let Some(e) = err {
                 return Err(e).with_context(|| format!("writing into {}", a.out.display()));
             }
-            if let Some(mut w) = w {
-                w.flush()?;
-            }
+            let file_no = files
+                .finish()
+                .with_context(|| format!("writing into {}", a.out.display()))?;
             let path = a.out.join("owners.csv");
             let mut text = String::from("address,owner,kind\n");
             for o in &owners {
