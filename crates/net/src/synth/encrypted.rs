@@ -532,6 +532,17 @@ pub fn plain_scenario(
         last = last.max(when);
     }
     c.close(last + SEC);
+    finished(name, (mining, None), linktype, c)
+}
+
+/// The scenario of a finished conversation: its frames in time order and its truth.
+fn finished(
+    name: &str,
+    (mining, coin): (bool, Option<&str>),
+    linktype: u32,
+    c: Conversation,
+) -> Scenario {
+    let (client, server) = (c.client(), c.server());
     let mut frames = c.frames;
     frames.sort_by_key(|f| f.0);
     Scenario {
@@ -543,7 +554,7 @@ pub fn plain_scenario(
             server_ip: server.0,
             server_port: server.1,
             dialect: None,
-            coin: None,
+            coin: coin.map(str::to_string),
         },
         linktype,
         frames,
@@ -579,22 +590,7 @@ fn render_raw(
         last = last.max(when);
     }
     c.close(last + SEC);
-    let mut frames = c.frames;
-    frames.sort_by_key(|f| f.0);
-    Ok(Scenario {
-        truth: Truth {
-            name: name.into(),
-            mining,
-            client_ip: client.0,
-            client_port: client.1,
-            server_ip: server.0,
-            server_port: server.1,
-            dialect: None,
-            coin: coin.map(str::to_string),
-        },
-        linktype,
-        frames,
-    })
+    Ok(finished(name, (mining, coin), linktype, c))
 }
 
 /// Why a capture could not be replayed.

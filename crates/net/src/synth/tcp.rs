@@ -202,6 +202,16 @@ impl Conversation {
         }
     }
 
+    /// The client's endpoint.
+    pub fn client(&self) -> (IpAddr, u16) {
+        self.client
+    }
+
+    /// The server's endpoint.
+    pub fn server(&self) -> (IpAddr, u16) {
+        self.server
+    }
+
     /// SYN, SYN-ACK, ACK at time `t`.
     pub fn open(&mut self, t: i64) {
         if !self.shape.handshake {
