@@ -55,6 +55,53 @@ pub struct Owner {
 
 use minewatch_model::rng::Rng;
 
+/// A line of an owners file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {what}")]
+pub struct OwnersError {
+    /// 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub what: String,
+}
+
+/// The owners as `address,owner,kind` lines with a header (what `chain generate` writes
+/// beside its blocks, the truth the clustering is scored against).
+pub fn owners_csv(owners: &[Owner]) -> String {
+    let mut text = String::from("address,owner,kind\n");
+    for o in owners {
+        text.push_str(&format!("{},{},{}\n", o.address, o.owner, o.kind));
+    }
+    text
+}
+
+/// Reads [`owners_csv`]'s text back; the header line is skipped.
+pub fn parse_owners(text: &str) -> Result<Vec<Owner>, OwnersError> {
+    let mut out = Vec::new();
+    for (n, l) in text.lines().enumerate().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        let (Some(a), Some(o)) = (
+            f.first(),
+            f.get(1).and_then(|o| o.trim().parse::<u32>().ok()),
+        ) else {
+            return Err(OwnersError {
+                line: n + 1,
+                what: "need address,owner".into(),
+            });
+        };
+        out.push(Owner {
+            address: a.trim().to_string(),
+            owner: o,
+            kind: if f.get(2).is_some_and(|k| k.trim() == "pool") {
+                "pool"
+            } else {
+                "user"
+            },
+        });
+    }
+    Ok(out)
+}
+
 /// A P2PKH script for address number `id` (distinct for every id).
 pub fn script_of(id: u64) -> ScriptBuf {
     let mut h = [0x5au8; 20];
@@ -334,4 +381,34 @@ pub fn pair_scores(members: &[(String, String)], owners: &[Owner]) -> (f64, f64)
         if predicted > 0.0 { tp / predicted } else { 1.0 },
         if actual > 0.0 { tp / actual } else { 1.0 },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owners_round_trip_and_a_bad_line_is_named() {
+        let owners = vec![
+            Owner {
+                address: "bc1qexample".into(),
+                owner: 0,
+                kind: "pool",
+            },
+            Owner {
+                address: "1Example".into(),
+                owner: 7,
+                kind: "user",
+            },
+        ];
+        let back = parse_owners(&owners_csv(&owners)).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!((back[0].owner, back[0].kind), (0, "pool"));
+        assert_eq!(
+            (back[1].address.as_str(), back[1].kind),
+            ("1Example", "user")
+        );
+        let e = parse_owners("address,owner,kind\nx,1,user\ny,not-a-number,user\n").unwrap_err();
+        assert_eq!(e.to_string(), "line 3: need address,owner");
+    }
 }

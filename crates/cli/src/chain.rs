@@ -325,30 +325,11 @@ fn collect(input: &Input) -> Result<(Vec<BlockInfo>, bool)> {
     Ok((out, problems))
 }
 
-/// Reads `address,owner,kind` lines.
+/// Reads an owners file (`address,owner,kind`).
 fn read_owners(path: &std::path::Path) -> Result<Vec<minewatch_chain::economy::Owner>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for (n, l) in text.lines().enumerate().skip(1) {
-        let f: Vec<&str> = l.split(',').collect();
-        let (Some(a), Some(o)) = (
-            f.first(),
-            f.get(1).and_then(|o| o.trim().parse::<u32>().ok()),
-        ) else {
-            anyhow::bail!("{}:{}: need address,owner", path.display(), n + 1);
-        };
-        out.push(minewatch_chain::economy::Owner {
-            address: a.trim().to_string(),
-            owner: o,
-            kind: if f.get(2).is_some_and(|k| k.trim() == "pool") {
-                "pool"
-            } else {
-                "user"
-            },
-        });
-    }
-    Ok(out)
+    minewatch_chain::economy::parse_owners(&text).with_context(|| path.display().to_string())
 }
 
 /// Runs a chain subcommand.
@@ -477,11 +458,8 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 .finish()
                 .with_context(|| format!("writing into {}", a.out.display()))?;
             let path = a.out.join("owners.csv");
-            let mut text = String::from("address,owner,kind\n");
-            for o in &owners {
-                text.push_str(&format!("{},{},{}\n", o.address, o.owner, o.kind));
-            }
-            std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, minewatch_chain::economy::owners_csv(&owners))
+                .with_context(|| format!("writing {}", path.display()))?;
             eprintln!(
                 "minewatch: wrote {} blocks in {file_no} file(s) and {} addresses' owners to {}",
                 a.blocks,
