@@ -17,8 +17,46 @@ use bitcoin::hashes::Hash;
 use bitcoin::{Address, Block, BlockHash, Work};
 use serde::Serialize;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// One pool's part of a set of blocks.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PoolShare {
+    /// The pool (`unknown` where neither tag nor address named one).
+    pub pool: String,
+    /// Blocks it found.
+    pub blocks: u64,
+    /// Its share of the blocks, 0..1.
+    pub share: f64,
+    /// Subsidy and fees it earned, satoshi.
+    pub reward_sat: u64,
+}
+
+/// Each pool's blocks, share and reward over `blocks`, most blocks first (then by name).
+pub fn pool_shares(blocks: &[&BlockInfo]) -> Vec<PoolShare> {
+    let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for b in blocks {
+        let e = by
+            .entry(b.pool.clone().unwrap_or_else(|| "unknown".into()))
+            .or_default();
+        e.0 += 1;
+        e.1 += b.reward_sat;
+    }
+    let total = blocks.len().max(1) as f64;
+    let mut rows: Vec<PoolShare> = by
+        .into_iter()
+        .map(|(pool, (n, r))| PoolShare {
+            pool,
+            blocks: n,
+            share: n as f64 / total,
+            reward_sat: r,
+        })
+        .collect();
+    rows.sort_by(|x, y| y.blocks.cmp(&x.blocks).then(x.pool.cmp(&y.pool)));
+    rows
+}
 
 /// One block as reported.
 #[derive(Clone, Debug, Serialize)]

@@ -6,7 +6,6 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use minewatch_chain::blocks::{BlockInfo, BlockOptions, read_blocks};
 use minewatch_chain::pools::Pools;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -773,38 +772,26 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 .iter()
                 .filter(|b| b.best_chain && inside(b))
                 .collect();
-            let mut by: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-            for b in &chosen {
-                let e = by
-                    .entry(b.pool.clone().unwrap_or_else(|| "unknown".into()))
-                    .or_default();
-                e.0 += 1;
-                e.1 += b.reward_sat;
-            }
-            let mut rows: Vec<(String, u64, u64)> =
-                by.into_iter().map(|(k, (n, r))| (k, n, r)).collect();
-            rows.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-            let total = chosen.len().max(1) as f64;
+            let rows = minewatch_chain::blocks::pool_shares(&chosen);
             let stdout = std::io::stdout();
             let mut w = std::io::BufWriter::new(stdout.lock());
             match Format::resolve(a.input.format) {
                 Format::Jsonl => {
-                    for (p, n, r) in &rows {
-                        writeln!(
-                            w,
-                            "{}",
-                            serde_json::json!({"pool": p, "blocks": n, "share": *n as f64 / total, "reward_sat": r})
-                        )?;
+                    for row in &rows {
+                        serde_json::to_writer(&mut w, row)?;
+                        writeln!(w)?;
                     }
                 }
                 Format::Csv => {
                     writeln!(w, "pool,blocks,share,reward_sat")?;
-                    for (p, n, r) in &rows {
+                    for r in &rows {
                         writeln!(
                             w,
-                            "{},{n},{:.4},{r}",
-                            p.replace(',', " "),
-                            *n as f64 / total
+                            "{},{},{:.4},{}",
+                            r.pool.replace(',', " "),
+                            r.blocks,
+                            r.share,
+                            r.reward_sat
                         )?;
                     }
                 }
@@ -812,12 +799,12 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                     let mut t = Table::new();
                     t.load_style(UTF8_FULL_CONDENSED);
                     t.set_header(["pool", "blocks", "share", "reward BTC"]);
-                    for (p, n, r) in &rows {
+                    for r in &rows {
                         t.add_row([
-                            p.clone(),
-                            n.to_string(),
-                            format!("{:.1}%", *n as f64 / total * 100.0),
-                            format!("{:.8}", *r as f64 / 1e8),
+                            r.pool.clone(),
+                            r.blocks.to_string(),
+                            format!("{:.1}%", r.share * 100.0),
+                            format!("{:.8}", r.reward_sat as f64 / 1e8),
                         ]);
                     }
                     writeln!(w, "{t}")?;

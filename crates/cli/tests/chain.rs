@@ -131,6 +131,22 @@ fn generate_index_and_cluster_with_truth() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(out.join("blk00000.dat").exists() && out.join("owners.csv").exists());
+    // Pool shares of the generated blocks: every block counted once, most blocks first.
+    let o = Command::new(env!("CARGO_BIN_EXE_minewatch"))
+        .args(["chain", "pools", "--format", "jsonl"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let shares = lines(&o);
+    let blocks: u64 = shares.iter().map(|r| r["blocks"].as_u64().unwrap()).sum();
+    assert_eq!(blocks, 41, "40 blocks and the genesis block: {shares:?}");
+    let total: f64 = shares.iter().map(|r| r["share"].as_f64().unwrap()).sum();
+    assert!((total - 1.0).abs() < 1e-9);
+    assert!(
+        shares
+            .windows(2)
+            .all(|w| w[0]["blocks"].as_u64() >= w[1]["blocks"].as_u64())
+    );
     let db = d.path().join("c.db");
     let o = run(&["chain", "index", out.to_str().unwrap(), "-q"], &db);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
