@@ -266,19 +266,13 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
     log.finish()?;
     if let Some(st) = &mut store {
         let ttl = i64::from(a.ttl_days) * 86_400;
-        let mut changed = (0, 0);
-        for o in &asked {
-            let a = minewatch_store::probes::apply(
-                &mut st.conn,
-                &to_record(o, ttl),
-                "minewatch confirm",
-            )?;
-            changed.0 += a.evidence;
-            changed.1 += a.cases.len();
-        }
+        let records: Vec<_> = asked.iter().map(|o| to_record(o, ttl)).collect();
+        let changed =
+            minewatch_store::probes::apply_all(&mut st.conn, &records, "minewatch confirm")?;
         eprintln!(
             "minewatch confirm: {} evidence row(s) and {} case(s) updated in the store",
-            changed.0, changed.1
+            changed.evidence,
+            changed.cases.len()
         );
     }
     let mut outcomes = cached;

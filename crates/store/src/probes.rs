@@ -101,26 +101,35 @@ pub struct Applied {
 /// replaces an earlier one rather than adding to it. The cases of those rows are fused again
 /// and the change is audited, all in one transaction.
 pub fn apply(conn: &mut Conn, r: &ProbeRecord, actor: &str) -> Result<Applied, StoreError> {
+    apply_all(conn, std::slice::from_ref(r), actor)
+}
+
+/// [`apply`] for a run's outcomes at once: the suspicions are read and parsed once, the
+/// touched cases fused once, one audit entry per server.
+pub fn apply_all(
+    conn: &mut Conn,
+    records: &[ProbeRecord],
+    actor: &str,
+) -> Result<Applied, StoreError> {
     conn.transaction(|c| {
-        save(c, r)?;
-        let marks = vec!["?"; GUESSES.len()].join(", ");
-        let mut params = vec![Value::Text("network".into())];
-        params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
-        let rows = c.query(
-            &format!(
-                "SELECT id, detail, confidence, detector_confidence, summary, case_id \
-                 FROM evidence WHERE stream = ? AND detector IN ({marks})"
-            ),
-            &params,
-        )?;
+        for r in records {
+            save(c, r)?;
+        }
+        let by_target: BTreeMap<&str, &ProbeRecord> =
+            records.iter().map(|r| (r.target.as_str(), r)).collect();
+        let mut per_target: BTreeMap<&str, usize> = BTreeMap::new();
         let mut applied = Applied::default();
+        let rows = suspicions(
+            c,
+            "id, detail, confidence, detector_confidence, summary, case_id",
+        )?;
         for row in rows {
-            let Some(target) = destination(&row.text(1)) else {
+            let Some((target, _)) = read_detail(&row.text(1)) else {
                 continue;
             };
-            if target != r.target {
+            let Some(r) = by_target.get(target.as_str()) else {
                 continue;
-            }
+            };
             let said = row.opt_real(3).unwrap_or_else(|| row.real(2));
             let (confidence, note) = match r.verdict.as_str() {
                 "pool" => (
@@ -146,6 +155,7 @@ pub fn apply(conn: &mut Conn, r: &ProbeRecord, actor: &str) -> Result<Applied, S
                 ],
             )?;
             applied.evidence += 1;
+            *per_target.entry(r.target.as_str()).or_default() += 1;
             if let Some(case) = row.opt_int(5)
                 && !applied.cases.contains(&case)
             {
@@ -153,30 +163,53 @@ pub fn apply(conn: &mut Conn, r: &ProbeRecord, actor: &str) -> Result<Applied, S
             }
         }
         crate::cases::refigure(c, &applied.cases)?;
-        crate::audit::append(
-            c,
-            r.probed_at,
-            actor,
-            "probe",
-            &r.target,
-            &format!(
-                "{}: {}; {} evidence row(s), {} case(s)",
-                r.verdict,
-                r.reason,
-                applied.evidence,
-                applied.cases.len()
-            ),
-        )?;
+        for r in records {
+            crate::audit::append(
+                c,
+                r.probed_at,
+                actor,
+                "probe",
+                &r.target,
+                &format!(
+                    "{}: {}; {} evidence row(s)",
+                    r.verdict,
+                    r.reason,
+                    per_target.get(r.target.as_str()).copied().unwrap_or(0)
+                ),
+            )?;
+        }
         Ok(applied)
     })
 }
 
-/// `address:port` of a network evidence line's destination.
-fn destination(detail: &str) -> Option<String> {
+/// The network evidence of behaviour and list detectors: the given columns of each row.
+fn suspicions(c: &mut Conn, columns: &str) -> Result<Vec<crate::db::Row>, StoreError> {
+    let marks = vec!["?"; GUESSES.len()].join(", ");
+    let mut params = vec![Value::Text("network".into())];
+    params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
+    c.query(
+        &format!("SELECT {columns} FROM evidence WHERE stream = ? AND detector IN ({marks})"),
+        &params,
+    )
+}
+
+/// From a network evidence line: its destination as `address:port`, and a host name for it
+/// when the line names one (the pool field, an address or "Pool (host)" text reduced to the
+/// host), read in one parse.
+fn read_detail(detail: &str) -> Option<(String, Option<String>)> {
     let v: serde_json::Value = serde_json::from_str(detail).ok()?;
     let ip: std::net::IpAddr = v.pointer("/destination/ip")?.as_str()?.parse().ok()?;
     let port = u16::try_from(v.pointer("/destination/port")?.as_u64()?).ok()?;
-    Some(std::net::SocketAddr::new(ip, port).to_string())
+    let sni = v
+        .pointer("/mining/pool")
+        .and_then(|x| x.as_str())
+        .map(|p| {
+            p.rsplit_once(" (")
+                .map_or(p, |(_, h)| h.trim_end_matches(')'))
+        })
+        .filter(|h| h.contains('.') && h.parse::<std::net::IpAddr>().is_err() && !h.contains(':'))
+        .map(str::to_string);
+    Some((std::net::SocketAddr::new(ip, port).to_string(), sni))
 }
 
 /// The outcome for `target` that still stands at `now`.
@@ -202,34 +235,22 @@ pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeReco
 /// Servers that network evidence suspects (behaviour and list findings) with no outcome
 /// standing at `now`, most-cited first, at most `limit`.
 pub fn pending(conn: &mut Conn, now: i64, limit: usize) -> Result<Vec<Pending>, StoreError> {
-    let marks = vec!["?"; GUESSES.len()].join(", ");
-    let mut params = vec![Value::Text("network".into())];
-    params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
-    let rows = conn.query(
-        &format!("SELECT detail FROM evidence WHERE stream = ? AND detector IN ({marks})"),
-        &params,
-    )?;
+    let standing: std::collections::BTreeSet<String> = conn
+        .query(
+            "SELECT target FROM probes WHERE expires_at > ?",
+            &[Value::Int(now)],
+        )?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
     let mut by: BTreeMap<String, Pending> = BTreeMap::new();
-    for r in rows {
-        let detail = r.text(0);
-        let Some(target) = destination(&detail) else {
+    for r in suspicions(conn, "detail")? {
+        let Some((target, sni)) = read_detail(&r.text(0)) else {
             continue;
         };
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(&detail) else {
+        if standing.contains(&target) {
             continue;
-        };
-        // A name only when it is one (not an address, not "Pool (host)" text).
-        let sni = v
-            .pointer("/mining/pool")
-            .and_then(|x| x.as_str())
-            .map(|p| {
-                p.rsplit_once(" (")
-                    .map_or(p, |(_, h)| h.trim_end_matches(')'))
-            })
-            .filter(|h| {
-                h.contains('.') && h.parse::<std::net::IpAddr>().is_err() && !h.contains(':')
-            })
-            .map(str::to_string);
+        }
         let e = by.entry(target.clone()).or_insert(Pending {
             target,
             sni: None,
@@ -240,12 +261,7 @@ pub fn pending(conn: &mut Conn, now: i64, limit: usize) -> Result<Vec<Pending>, 
             e.sni = sni;
         }
     }
-    let mut out = Vec::new();
-    for p in by.into_values() {
-        if fresh(conn, &p.target, now)?.is_none() {
-            out.push(p);
-        }
-    }
+    let mut out: Vec<Pending> = by.into_values().collect();
     out.sort_by(|a, b| {
         b.evidence
             .cmp(&a.evidence)
