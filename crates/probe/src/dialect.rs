@@ -433,4 +433,39 @@ mod tests {
         assert_eq!(excerpt(b"SSH-2.0-x\r\n", 100), "SSH-2.0-x\\r\\n");
         assert_eq!(excerpt(&[b'a'; 1000], 5), "aaaaa");
     }
+
+    #[test]
+    fn an_sv2_error_code_is_read_only_when_its_length_is_exact() {
+        let frame = |payload: &[u8]| {
+            let mut f = vec![0, 0, sv2::msg::SETUP_CONNECTION_ERROR];
+            f.extend_from_slice(&(payload.len() as u32).to_le_bytes()[..3]);
+            f.extend_from_slice(payload);
+            f
+        };
+        let req = Dialect::StratumV2.request("t", "h", 1);
+        let good = [&[0u8, 0, 0, 0, 3][..], b"bad"].concat();
+        assert!(
+            judge(Dialect::StratumV2, &req, &frame(&good))
+                .pool
+                .is_some()
+        );
+        for payload in [
+            &[][..],
+            &[0, 0, 0, 0][..],
+            &[0, 0, 0, 0, 255, b'x'][..],
+            &[0, 0, 0, 0, 0, b'x'][..],
+            &[0, 0, 0, 0, 4, b'b', b'a', b'd'][..],
+        ] {
+            assert!(
+                judge(Dialect::StratumV2, &req, &frame(payload))
+                    .pool
+                    .is_none(),
+                "{payload:?}"
+            );
+        }
+        // A frame that claims more than it has is no answer yet.
+        let mut short = frame(&good);
+        short[3] = 0xff;
+        assert!(judge(Dialect::StratumV2, &req, &short).pool.is_none());
+    }
 }

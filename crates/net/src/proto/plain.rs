@@ -119,4 +119,46 @@ mod tests {
             assert_eq!(framing(other), None, "{other:?}");
         }
     }
+
+    #[test]
+    fn length_fields_at_their_extremes_never_panic_and_never_read_past_the_bytes() {
+        // Modbus: the length field at 0, 1, 2, the largest allowed, one past it and the maximum,
+        // with the bytes it claims present and absent.
+        for len in [0u16, 1, 2, 253, 254, 255, u16::MAX] {
+            let [hi, lo] = len.to_be_bytes();
+            let head = [0, 1, 0, 0, hi, lo, 1, 3];
+            let full: Vec<u8> = head
+                .iter()
+                .copied()
+                .chain(std::iter::repeat_n(0, 300))
+                .collect();
+            let told = framing(&full) == Some("modbus-tcp");
+            assert_eq!(told, (2..=254).contains(&len), "len {len}");
+            assert_eq!(
+                framing(&head),
+                if len == 2 { Some("modbus-tcp") } else { None },
+                "len {len}"
+            );
+        }
+        // IEC 104: the APDU length from 0 to 255, with and without its bytes.
+        for len in 0..=255u8 {
+            let mut b = vec![0x68, len, 0x00, 0x00];
+            let _ = framing(&b);
+            b.resize(2 + usize::from(len), 0);
+            let told = framing(&b) == Some("iec-104");
+            assert_eq!(told, (5..=253).contains(&len), "len {len}");
+        }
+        // DNP3 and MQTT: every length byte, short and long buffers; MQTT's remaining length
+        // with its continuation bit set in every byte.
+        for len in 0..=255u8 {
+            let _ = framing(&[0x05, 0x64, len]);
+            let _ = framing(&[0x05, 0x64, len, 0, 0, 0, 0, 0, 0, 0]);
+            let _ = framing(&[0x20, len, 0, 0]);
+        }
+        assert_eq!(
+            framing(&[0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x04]),
+            None
+        );
+        assert_eq!(framing(&[0x10, 0xff]), None);
+    }
 }
