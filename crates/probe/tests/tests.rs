@@ -33,6 +33,17 @@ fn config() -> Config {
     }
 }
 
+/// The Bitcoin pool simulator (the corpus's cgminer session), plain or behind TLS.
+fn bitcoin_pool(tls: bool) -> std::net::SocketAddr {
+    serve(
+        Behaviour::Pool {
+            dialect: "bitcoin",
+            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
+        },
+        tls,
+    )
+}
+
 fn request(addr: std::net::SocketAddr) -> Request {
     Request {
         target: Target::parse(&addr.to_string()).unwrap(),
@@ -171,13 +182,7 @@ fn closed_ports_are_unreachable_and_private_addresses_are_not_probed() {
     assert_eq!(out[0].connections, 1, "a refused port is tried once");
     assert_eq!(log.len(), 1);
 
-    let pool = serve(
-        Behaviour::Pool {
-            dialect: "bitcoin",
-            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
-        },
-        false,
-    );
+    let pool = bitcoin_pool(false);
     let cfg = Config {
         allow_private: false,
         ..config()
@@ -216,13 +221,7 @@ fn a_scans_guesses_are_confirmed_and_its_protocol_findings_left_alone() {
         .collect();
     assert!(guessed.len() >= 2, "the sample has list detections");
     // Their servers, moved to loopback: the first is a pool, the rest are web servers.
-    let pool = serve(
-        Behaviour::Pool {
-            dialect: "bitcoin",
-            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
-        },
-        false,
-    );
+    let pool = bitcoin_pool(false);
     let web = serve(Behaviour::Http, false);
     for (k, &i) in guessed.iter().enumerate() {
         let to = if k == 0 { pool } else { web };
@@ -266,13 +265,7 @@ fn behaviour_alone_reaches_the_output_only_with_a_confirmed_pool() {
         .take(2)
         .collect();
     assert_eq!(listed.len(), 2);
-    let pool = serve(
-        Behaviour::Pool {
-            dialect: "bitcoin",
-            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
-        },
-        false,
-    );
+    let pool = bitcoin_pool(false);
     let web = serve(Behaviour::Http, false);
     for (k, &i) in listed.iter().enumerate() {
         let to = if k == 0 { pool } else { web };
@@ -304,13 +297,7 @@ fn behaviour_alone_reaches_the_output_only_with_a_confirmed_pool() {
 
 #[test]
 fn plain_tcp_only_does_not_turn_to_tls_and_says_why() {
-    let addr = serve(
-        Behaviour::Pool {
-            dialect: "bitcoin",
-            lines: minewatch_net::synth::sessions::pool_sides()[0].1.clone(),
-        },
-        true,
-    );
+    let addr = bitcoin_pool(true);
     let cfg = Config {
         transports: Transports::Tcp,
         ..config()
