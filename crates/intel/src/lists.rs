@@ -43,6 +43,18 @@ pub struct Loaded {
     pub not_hosts: usize,
 }
 
+impl Loaded {
+    /// Nothing loaded yet, in `format`.
+    fn nothing(format: ListFormat) -> Loaded {
+        Loaded {
+            format,
+            added: 0,
+            bad: Vec::new(),
+            not_hosts: 0,
+        }
+    }
+}
+
 /// Columns of a CSV list named by the user (`--intel-columns host=1,pool=2,coin=3`, 1-based),
 /// for lists whose header names none we recognise or that have no header.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -194,12 +206,7 @@ impl Intel {
             })
         };
         let Some((_, first)) = content().next() else {
-            return Loaded {
-                format: ListFormat::Lines,
-                added: 0,
-                bad: Vec::new(),
-                not_hosts: 0,
-            };
+            return Loaded::nothing(ListFormat::Lines);
         };
         let roles: Vec<Option<Role>> = if first.contains(',') {
             split_csv(first).iter().map(|h| role(h)).collect()
@@ -243,12 +250,7 @@ impl Intel {
         fc: usize,
         lc: Option<usize>,
     ) -> Loaded {
-        let mut out = Loaded {
-            format: ListFormat::Fingerprints,
-            added: 0,
-            bad: Vec::new(),
-            not_hosts: 0,
-        };
+        let mut out = Loaded::nothing(ListFormat::Fingerprints);
         for (no, l) in rows {
             let f = split_csv(l);
             match (f.get(fc), lc.and_then(|c| f.get(c))) {
@@ -273,12 +275,7 @@ impl Intel {
         c: &Columns,
         category: Category,
     ) -> Loaded {
-        let mut out = Loaded {
-            format: ListFormat::Csv,
-            added: 0,
-            bad: Vec::new(),
-            not_hosts: 0,
-        };
+        let mut out = Loaded::nothing(ListFormat::Csv);
         for (no, l) in rows {
             let f = split_csv(l);
             let get = |i: Option<usize>| {
@@ -335,12 +332,7 @@ impl Intel {
         rows: impl Iterator<Item = (usize, &'a str)>,
         category: Category,
     ) -> Loaded {
-        let mut out = Loaded {
-            format: ListFormat::Lines,
-            added: 0,
-            bad: Vec::new(),
-            not_hosts: 0,
-        };
+        let mut out = Loaded::nothing(ListFormat::Lines);
         let entry = Entry {
             pool: None,
             coin: None,
