@@ -22,6 +22,9 @@ pub const MESSAGE_GAP_NS: i64 = 50_000_000;
 pub const REPLY_WINDOW_NS: i64 = 2_000_000_000;
 /// A server push this soon after a block is taken to announce it.
 pub const BLOCK_WINDOW_NS: i64 = 10_000_000_000;
+/// A message of one side this soon after the other side's unasked push acknowledges it: machine
+/// speed, far below a person's and below the reply window.
+pub const ACK_WINDOW_NS: i64 = 150_000_000;
 /// Shortest connection judged (seconds).
 pub const MIN_SECONDS: f64 = 120.0;
 /// Block-time lists looked at (the first ones given).
@@ -72,6 +75,10 @@ struct Side {
     unasked: Moments,
     /// Messages that answered the other side within the reply window.
     answers: u32,
+    /// Messages that followed the other side's unasked push within [`ACK_WINDOW_NS`].
+    acks: u32,
+    /// Start of this side's last message when it was unasked (a push).
+    last_push: Option<i64>,
     bytes: u64,
     last_start: Option<i64>,
     /// Per block-time list: distinct blocks followed by an unasked message.
@@ -265,7 +272,11 @@ impl Shape {
         let Some(o) = self.open.take() else { return };
         self.max_message = self.max_message.max(o.bytes);
         let other_last = self.sides[1 - o.side].last_start;
+        let other_push = self.sides[1 - o.side].last_push;
         let s = &mut self.sides[o.side];
+        if other_push.is_some_and(|t| o.start - t <= ACK_WINDOW_NS) {
+            s.acks += 1;
+        }
         s.sizes.add(f64::from(o.bytes));
         if let Some(prev) = s.last_start {
             s.gaps.add((o.start - prev) as f64 / 1e9);
@@ -274,8 +285,10 @@ impl Shape {
         let answered = other_last.is_some_and(|t| o.start - t <= REPLY_WINDOW_NS);
         if answered {
             s.answers += 1;
+            s.last_push = None;
             return;
         }
+        s.last_push = Some(o.start);
         s.unasked.add(f64::from(o.bytes));
         // Which coins' blocks this push follows; each list is counted on its own.
         for (k, b) in blocks.iter().take(MAX_COINS).enumerate() {
@@ -326,6 +339,12 @@ impl Shape {
             // New jobs come with every block and, on most pools, every 30–60 s between:
             // at least one every five minutes.
             f64::from(s.unasked.n) >= (secs / 300.0).max(2.0) && s.unasked.mean() >= 100.0,
+            // A miner never answers a job: a new job changes what it hashes, and its next
+            // share comes when found. A client that acknowledges most pushes at machine speed
+            // is a subscriber (MQTT at QoS 1 must send PUBACK, docs/FACTS.md §N6), not a miner.
+            // Shares that happen to follow a push that closely are rare (a share every 1.3 s
+            // lands within 150 ms about one time in nine).
+            s.unasked.n < 5 || f64::from(c.acks) < 0.5 * f64::from(s.unasked.n),
         ];
         if !checks.iter().all(|&ok| ok) {
             return None;
@@ -458,6 +477,34 @@ mod tests {
         }];
         let j3 = miner(&blocks, &elsewhere).judge(0, &elsewhere).unwrap();
         assert_eq!(j3.confidence, CONFIDENCE_SHAPE, "{:?}", j3.evidence);
+    }
+
+    #[test]
+    fn a_client_that_acknowledges_the_pushes_is_a_subscriber() {
+        // The miner's rhythm (answered Poisson uploads, unasked pushes), once with every push
+        // acknowledged within 20 ms (an MQTT QoS 1 subscriber) and once without.
+        let shape = |ack: bool| {
+            let mut events: Vec<(i64, usize, usize)> = Vec::new();
+            for t in poisson(15.0, 100, 5) {
+                events.push((t, 0, 126));
+                events.push((t + S / 50, 1, 26));
+            }
+            for t in poisson(90.0, 16, 9) {
+                events.push((t + S / 3, 1, 150));
+                if ack {
+                    events.push((t + S / 3 + S / 50, 0, 26));
+                }
+            }
+            events.sort();
+            let mut sh = Shape::default();
+            for (t, side, len) in events {
+                sh.packet(side, len, t, &[]);
+            }
+            sh.close(&[]);
+            sh
+        };
+        assert!(shape(false).judge(0, &[]).is_some(), "the rhythm alone");
+        assert!(shape(true).judge(0, &[]).is_none(), "pushes acknowledged");
     }
 
     #[test]

@@ -83,8 +83,8 @@ fn encrypted_miners_are_found_and_look_alikes_are_not() {
 
 #[test]
 fn fast_share_miners_are_found_and_industrial_polling_is_not() {
-    // 30 sessions: ten of each miner kind, three of each look-alike kind.
-    let c = encrypted_corpus(43, 30, 20).unwrap();
+    // 39 sessions: thirteen of each miner kind, three of each look-alike kind.
+    let c = encrypted_corpus(43, 39, 20).unwrap();
     let d = tempfile::tempdir().unwrap();
     let p = d.path().join("enc.pcapng");
     let refs: Vec<&Scenario> = c.scenarios.iter().collect();
@@ -94,7 +94,12 @@ fn fast_share_miners_are_found_and_industrial_polling_is_not() {
         let of_kind: Vec<&Scenario> = c
             .scenarios
             .iter()
-            .filter(|s| s.truth.name.starts_with(prefix))
+            .filter(|s| {
+                s.truth
+                    .name
+                    .rsplit_once('-')
+                    .is_some_and(|(k, _)| k == prefix)
+            })
             .collect();
         let hits = of_kind
             .iter()
@@ -108,7 +113,7 @@ fn fast_share_miners_are_found_and_industrial_polling_is_not() {
     };
     // A share every 1.3 s, each answered, Poisson: mining, not typing.
     let (hit, n) = flagged("fast-shares-tls");
-    assert!(n == 10 && hit == n, "fast shares: {hit} of {n}");
+    assert!(n == 13 && hit == n, "fast shares: {hit} of {n}");
     // Plaintext industrial and IoT protocols say what they are in their framing.
     for kind in ["dnp3-poll", "modbus-poll", "iec104", "mqtt"] {
         let (hit, n) = flagged(kind);

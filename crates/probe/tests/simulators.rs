@@ -31,6 +31,12 @@ pub enum Behaviour {
     Endless,
     /// A plaintext Stratum pool that answers what it cannot parse with a Stratum error line.
     PlainStratumErrors,
+    /// Reads what comes and hangs up, as an MQTT broker or a SCADA outstation does with a
+    /// first packet not of its protocol.
+    HangsUp,
+    /// Plays back a captured server's first messages to whatever the client sends: the stand-in
+    /// for a server seen only in a capture.
+    Parrot(Vec<Vec<u8>>),
 }
 
 /// Starts a server on 127.0.0.1 for the rest of the test process; its address.
@@ -188,6 +194,21 @@ fn handle<S: Read + Write>(b: &Behaviour, s: &mut S) {
             let chunk = [b'A'; 8192];
             let until = Instant::now() + Duration::from_secs(10);
             while Instant::now() < until && s.write_all(&chunk).is_ok() {}
+        }
+        Behaviour::HangsUp => {
+            let _ = opening(s);
+        }
+        Behaviour::Parrot(lines) => {
+            if opening(s).is_empty() {
+                return;
+            }
+            for l in lines {
+                if s.write_all(l).is_err() {
+                    return;
+                }
+            }
+            let _ = s.flush();
+            std::thread::sleep(Duration::from_millis(300));
         }
         Behaviour::PlainStratumErrors => {
             let req = opening(s);

@@ -4,6 +4,7 @@
 // Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod confirmation;
 mod simulators;
 
 use minewatch_probe::{

@@ -146,7 +146,8 @@ pub fn block_times(rng: &mut Rng, interval_s: f64, start: i64, end: i64) -> Vec<
     out
 }
 
-type Timeline = Vec<(i64, Dir, Vec<u8>)>;
+/// `(ns since start, direction, bytes)`.
+pub type Timeline = Vec<(i64, Dir, Vec<u8>)>;
 /// A look-alike's timeline maker.
 type LookAlike = fn(&mut Rng, i64) -> Timeline;
 
@@ -364,6 +365,54 @@ fn video(rng: &mut Rng, end: i64) -> Timeline {
     tl
 }
 
+/// A metrics agent writing to its collector over HTTPS, as Telegraf does with its defaults
+/// (docs/FACTS.md §N6): one POST of a batch of line protocol every `flush_interval` (10 s) plus
+/// up to `flush_jitter` (5 s here), 1–6 KB as the gathered metrics vary, each answered with a
+/// bodiless `204 No Content`.
+fn metrics_agent(rng: &mut Rng, end: i64) -> Timeline {
+    let mut tl = Timeline::new();
+    let mut t = SEC;
+    loop {
+        t += 10 * SEC + (rng.unit() * 5e9) as i64;
+        if t >= end {
+            break;
+        }
+        let n = rng.between(1_000, 6_000);
+        tl.push((t, Dir::Up, filler(rng, n)));
+        let took = SEC / 50 + (rng.unit() * 1e8) as i64;
+        tl.push((t + took, Dir::Down, filler(rng, 150)));
+    }
+    tl
+}
+
+/// A chat client on Socket.IO over secure WebSocket (docs/FACTS.md §N6): the server pings every
+/// `pingInterval` (25 s), the client pongs at once; chat messages come at random moments from
+/// either side, 40–600 bytes, and the server acknowledges what the client sends.
+fn socketio_chat(rng: &mut Rng, end: i64) -> Timeline {
+    let mut tl = Timeline::new();
+    let mut t = SEC;
+    while t + 25 * SEC < end {
+        t += 25 * SEC;
+        tl.push((t, Dir::Down, filler(rng, 3)));
+        tl.push((t + SEC / 25, Dir::Up, filler(rng, 7)));
+    }
+    let mut t = SEC;
+    loop {
+        t += rng.exp_ns(40.0);
+        if t >= end {
+            break;
+        }
+        let n = rng.between(40, 600);
+        if rng.unit() < 0.5 {
+            tl.push((t, Dir::Up, filler(rng, n)));
+            tl.push((t + SEC / 20, Dir::Down, filler(rng, 12)));
+        } else {
+            tl.push((t, Dir::Down, filler(rng, n)));
+        }
+    }
+    tl
+}
+
 fn telemetry(rng: &mut Rng, end: i64) -> Timeline {
     let mut tl = Timeline::new();
     let mut t = SEC;
@@ -452,13 +501,16 @@ pub fn encrypted_corpus(
         )?);
         // TLS look-alikes (port 443), then plaintext industrial and IoT protocols on their
         // own ports, in their own framing (`synth::polling`).
-        let kinds: [(&str, LookAlike, u16); 10] = [
+        let kinds: [(&str, LookAlike, u16); 13] = [
             ("chat-tls", chat, 443),
             ("push-tls", push_notifications, 443),
             ("dashboard-wss", dashboard, 443),
             ("video-tls", video, 443),
             ("telemetry-tls", telemetry, 443),
             ("ssh-like-tls", ssh, 443),
+            ("metrics-agent-tls", metrics_agent, 443),
+            ("socketio-chat-tls", socketio_chat, 443),
+            ("mqtt-tls", super::polling::mqtt_subscribed, 8883),
             ("dnp3-poll", super::polling::dnp3, 20_000),
             ("modbus-poll", super::polling::modbus, 502),
             ("iec104", super::polling::iec104, 2404),
@@ -472,7 +524,10 @@ pub fn encrypted_corpus(
             port,
         );
         let name = format!("{lname}-{i}");
-        scenarios.push(if port == 443 {
+        scenarios.push(if port == 8883 {
+            // MQTT keeps its own binary framing inside TLS.
+            render_raw(&name, (false, None), start, client, server, &tl)?
+        } else if port == 443 {
             render(&name, (false, None), start, client, server, &tl)?
         } else {
             plain_scenario(&name, false, start, client, server, &tl)
@@ -604,17 +659,28 @@ pub enum ReplayError {
     Tls(#[from] TlsSynthError),
 }
 
-/// Replays every TCP conversation of a capture that carries at least `min_messages` payload
-/// segments through real TLS, with its original timing: the plaintext sessions of real
-/// captures become the encrypted sessions a TLS miner would have produced. Retransmitted
-/// segments (a sequence range already sent) are left out. The side that sent the SYN, else the
-/// one on the higher port, is the client. Truth says `mining: true`; the caller knows whether
-/// the capture is mining.
-pub fn replay_through_tls(
+/// One TCP conversation of a capture in plaintext: its ends, its first moment and every payload
+/// segment with its time since then, from the client's view.
+#[derive(Clone, Debug)]
+pub struct TcpConversation {
+    /// The side that sent the SYN, else the one on the higher port.
+    pub client: (IpAddr, u16),
+    /// The other side.
+    pub server: (IpAddr, u16),
+    /// First packet (ns since the epoch).
+    pub start: i64,
+    /// `(ns since start, direction, payload)`, in capture order.
+    pub timeline: Timeline,
+}
+
+/// Every TCP conversation of a capture that carries at least `min_messages` payload segments,
+/// in the order they began. Retransmitted segments (a sequence range already sent) are left
+/// out.
+pub fn tcp_conversations(
     path: &std::path::Path,
     bytes: &[u8],
     min_messages: usize,
-) -> Result<Vec<Scenario>, ReplayError> {
+) -> Result<Vec<TcpConversation>, crate::source::SourceError> {
     use crate::decode::{Transport, decode};
     use crate::flow::table::FlowKey;
     use std::collections::HashMap;
@@ -689,18 +755,41 @@ pub fn replay_through_tls(
         } else {
             c.ends[0]
         };
-        let name = format!(
-            "{}-{}-{}-tls",
-            path.file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            client.1,
-            server.1
-        );
+        out.push(TcpConversation {
+            client,
+            server,
+            start: c.start,
+            timeline: c.timeline,
+        });
+    }
+    Ok(out)
+}
+
+/// Replays every TCP conversation of a capture that carries at least `min_messages` payload
+/// segments ([`tcp_conversations`]) through real TLS, with its original timing: the plaintext
+/// sessions of real captures become the encrypted sessions a TLS miner would have produced.
+/// Truth says `mining: true`; the caller knows whether the capture is mining.
+pub fn replay_through_tls(
+    path: &std::path::Path,
+    bytes: &[u8],
+    min_messages: usize,
+) -> Result<Vec<Scenario>, ReplayError> {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for c in tcp_conversations(path, bytes, min_messages)? {
+        let name = format!("{stem}-{}-{}-tls", c.client.1, c.server.1);
         // The bytes already carry their own line ends.
-        let mut sc = render_raw(&name, (true, None), c.start, client, server, &c.timeline)?;
-        sc.truth.mining = true;
-        out.push(sc);
+        out.push(render_raw(
+            &name,
+            (true, None),
+            c.start,
+            c.client,
+            c.server,
+            &c.timeline,
+        )?);
     }
     Ok(out)
 }

@@ -176,6 +176,19 @@ pub fn iec104(rng: &mut Rng, end: i64) -> Timeline {
 /// An MQTT 3.1.1 device: telemetry published at QoS 1 at random moments (mean 15 s), each
 /// acknowledged, a ping after 60 s of quiet, a few commands from the broker.
 pub fn mqtt(rng: &mut Rng, end: i64) -> Timeline {
+    mqtt_device(rng, end, None)
+}
+
+/// An MQTT device as [`mqtt`] that has also subscribed to a topic the broker publishes to at
+/// random moments (mean 90 s: set-points, tariffs, a fleet's state): unasked pushes between
+/// answered publishes, a miner's rhythm. Half the devices subscribe at QoS 1 and acknowledge
+/// each push (PUBACK), half at QoS 0 (the default of common client libraries) and say
+/// nothing. Over TLS (port 8883), only the sizes and moments show.
+pub fn mqtt_subscribed(rng: &mut Rng, end: i64) -> Timeline {
+    mqtt_device(rng, end, Some(90.0))
+}
+
+fn mqtt_device(rng: &mut Rng, end: i64, pushes_mean_s: Option<f64>) -> Timeline {
     let connect = b"\x10\x18\x00\x04MQTT\x04\x02\x00\x3c\x00\x0csensor-00172".to_vec();
     let mut tl: Timeline = vec![
         (SEC, Dir::Up, connect),
@@ -208,6 +221,28 @@ pub fn mqtt(rng: &mut Rng, end: i64) -> Timeline {
         tl.push((t + 20_000_000, Dir::Down, vec![0x40, 2, ack[0], ack[1]]));
         id = id.wrapping_add(1).max(1);
         last = t;
+    }
+    if let Some(mean) = pushes_mean_s {
+        let qos1 = rng.unit() < 0.5;
+        let mut t = 2 * SEC;
+        let mut id = 0x2000u16;
+        loop {
+            t += rng.exp_ns(mean);
+            if t >= end {
+                break;
+            }
+            let n = rng.between(40, 160);
+            let mut p = publish(id, b"fleet/tariff", n, rng);
+            if qos1 {
+                let ack = id.to_be_bytes();
+                tl.push((t + 20_000_000, Dir::Up, vec![0x40, 2, ack[0], ack[1]]));
+            } else if let Some(h) = p.first_mut() {
+                // QoS 0: no packet identifier and no acknowledgement.
+                *h = 0x30;
+            }
+            tl.push((t, Dir::Down, p));
+            id = id.wrapping_add(1);
+        }
     }
     for k in 0..rng.between(1, 4) {
         let at = SEC * rng.between(30, ((end / SEC).max(40) - 5) as usize) as i64;
