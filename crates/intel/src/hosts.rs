@@ -129,6 +129,11 @@ impl Intel {
             include_str!("../data/nocoin-hosts.txt"),
             Category::BrowserMiner,
         );
+        let _ = i.load_text(
+            "built-in:nocoin-adblock-reviewed.txt",
+            include_str!("../data/nocoin-adblock-reviewed.txt"),
+            Category::BrowserMiner,
+        );
         i
     }
 
@@ -444,8 +449,15 @@ mod tests {
             "eu1-zcash.flypool.org",
             "pool.supportxmr.com",
             "coinhive.com",
+            // From the reviewed rules of NoCoin's adblock form.
+            "cloudflane.com",
+            "nimiq.surf",
         ] {
             assert!(i.check(h).is_some(), "{h}");
+        }
+        // Rules the review left out: a site that ran a miner on its own pages, a cloud address.
+        for h in ["filmoljupci.com", "35.194.26.233"] {
+            assert!(i.check(h).is_none(), "{h}");
         }
         for h in [
             "www.google.com",
