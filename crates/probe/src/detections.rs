@@ -15,6 +15,9 @@ use std::net::{IpAddr, SocketAddr};
 /// What a confirmed pool adds to a detection's confidence (as one more independent piece of
 /// evidence: `1 − (1 − c)(1 − w)`).
 pub const POOL_WEIGHT: f32 = 0.9;
+/// Characters of the answer's excerpt a detection carries (the probe log and the store keep
+/// the whole excerpt).
+pub const ANSWER_IN_EVIDENCE: usize = 160;
 /// What "not a pool" leaves of it: the guess stands, at half its strength, and says why.
 pub const NOT_POOL_FACTOR: f32 = 0.5;
 
@@ -44,7 +47,8 @@ pub struct Confirmed {
 }
 
 /// Probes the server of every guessed detection once and writes the verdict into each:
-/// evidence `probe:pool:<dialect>`, `probe:not-pool` or `probe:unreachable`, and the
+/// evidence `probe:pool:<dialect>`, `probe:not-pool` or `probe:unreachable`, `probe:at:<time>`
+/// and (when the server said something) `probe:answer:<excerpt>`, and the
 /// confidence lifted or lowered (unreachable changes nothing). The outcomes come back too.
 pub fn confirm_detections(
     dets: &mut [Detection],
@@ -114,6 +118,12 @@ pub fn confirm_detections(
                 m.confidence *= NOT_POOL_FACTOR;
             }
             Verdict::Unreachable => m.evidence.push("probe:unreachable".into()),
+        }
+        // When it was asked, and in the server's own words: what an inspector cites.
+        m.evidence.push(format!("probe:at:{}", o.at.to_rfc3339()));
+        if o.verdict != Verdict::Unreachable && !o.answer.is_empty() {
+            let cut: String = o.answer.chars().take(ANSWER_IN_EVIDENCE).collect();
+            m.evidence.push(format!("probe:answer:{cut}"));
         }
         c.detections += 1;
     }

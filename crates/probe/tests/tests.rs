@@ -246,6 +246,12 @@ fn a_scans_guesses_are_confirmed_and_its_protocol_findings_left_alone() {
                 d.mining.evidence
             );
             assert!(d.mining.confidence > b.mining.confidence);
+            // When, and the pool's own words (its subscribe answer names mining.notify).
+            let ev = &d.mining.evidence;
+            assert!(ev.iter().any(|e| e.starts_with("probe:at:20")), "{ev:?}");
+            let answer = ev.iter().find(|e| e.starts_with("probe:answer:")).unwrap();
+            assert!(answer.contains("mining.notify"), "{answer}");
+            assert!(answer.chars().count() <= "probe:answer:".len() + 160);
         } else {
             assert!(d.mining.evidence.contains(&"probe:not-pool".to_string()));
             assert!(d.mining.confidence < b.mining.confidence);

@@ -516,6 +516,10 @@ pub struct CaseDetail {
     /// for roles that may not see wallets).
     #[schema(value_type = Vec<Object>)]
     pub money_trail: Vec<cases::TrailStep>,
+    /// What the servers the case's network evidence suspects answered when probed
+    /// (`minewatch confirm --db`), latest per server.
+    #[schema(value_type = Vec<Object>)]
+    pub probes: Vec<minewatch_store::probes::ProbeRecord>,
 }
 
 /// A meter's daily energy.
@@ -598,6 +602,7 @@ pub async fn case_detail(
             surcharge,
             load_curve,
             money_trail,
+            probes: minewatch_store::probes::of_case(c, id)?,
             case: view(role, case),
         })
     })

@@ -135,6 +135,18 @@ fn t(lang: Lang, key: &str) -> &'static str {
             "文件超过 64 MiB，请使用 minewatch ingest 导入。",
         ),
         "none" => ("None.", "无。"),
+        "probes" => (
+            "Servers asked: what the suspected servers answered to a miner's opening",
+            "服务器探测：被怀疑的服务器对矿工握手请求的应答",
+        ),
+        "server" => ("Server", "服务器"),
+        "protocol" => ("Transport · dialect · coin", "传输 · 协议 · 币种"),
+        "verdict" => ("Verdict", "结论"),
+        "answer" => ("Answer", "应答"),
+        "until" => ("Stands until", "有效期至"),
+        "v_pool" => ("a pool", "矿池"),
+        "v_not_pool" => ("not a pool", "非矿池"),
+        "v_unreachable" => ("unreachable", "无法连接"),
         _ => ("?", "?"),
     };
     match lang {
@@ -697,6 +709,7 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
             trail_svg(&d.money_trail)
         )
     };
+    let probes_html = probes_card(lang, &d.probes);
     let actions = action_forms(lang, role, id, state);
     let surcharge_html = d
         .surcharge
@@ -723,7 +736,7 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
          <tr><th>{}</th><td>{}</td><th>{}</th><td>{:.2} ({})</td></tr>\
          <tr><th>{}</th><td>{:.1} ({:.1}–{:.1})</td><th>{}</th><td>{:.0}</td></tr>\
          <tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr></table>{surcharge_html}{documents}</div>\
-         {curve_html}{trail_html}{actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
+         {curve_html}{trail_html}{probes_html}{actions}<h3>{}</h3><table id=\"history\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{hist}</table>\
          <h3>{}</h3><table id=\"evidence\"><tr><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th><th>{}</th></tr>{ev_rows}</table>\
          <h3>{}</h3><table id=\"sessions\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th class=\"num\">{}</th></tr>{sessions}</table>\
          <h3>{}</h3><div class=\"card\">{note_list}</div>\
@@ -783,6 +796,50 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
         &body,
     )
     .into_response()
+}
+
+/// The servers asked for a case: verdict, dialect and coin, and the answer's excerpt, which is
+/// the pool's own word; empty when none was asked.
+fn probes_card(lang: Lang, probes: &[minewatch_store::probes::ProbeRecord]) -> String {
+    if probes.is_empty() {
+        return String::new();
+    }
+    let rows: String = probes
+        .iter()
+        .map(|p| {
+            let verdict = match p.verdict.as_str() {
+                "pool" => t(lang, "v_pool"),
+                "not-pool" => t(lang, "v_not_pool"),
+                _ => t(lang, "v_unreachable"),
+            };
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hide-s\"><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                esc(&p.target),
+                verdict,
+                esc(&[p.transport.as_deref(), p.dialect.as_deref(), p.coin.as_deref()]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" · ")),
+                esc(&p.reason),
+                esc(&p.answer),
+                esc(&time::format_instant(p.probed_at)),
+                esc(&time::format_instant(p.expires_at)),
+            )
+        })
+        .collect();
+    format!(
+        "<div class=\"card\" id=\"probes\"><h3>{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th class=\"hide-s\">{}</th><th>{}</th><th>{}</th></tr>{rows}</table></div>",
+        t(lang, "probes"),
+        t(lang, "server"),
+        t(lang, "verdict"),
+        t(lang, "protocol"),
+        t(lang, "reason"),
+        t(lang, "answer"),
+        t(lang, "time"),
+        t(lang, "until"),
+    )
 }
 
 /// The forms of the changes `role` may make to case `id`; each posts JSON to its API endpoint.

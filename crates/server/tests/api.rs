@@ -1375,3 +1375,88 @@ async fn schemathesis_with_every_check_finds_no_failure() {
     }
     server.abort();
 }
+
+/// A case's page and its API answer show what the suspected server answered when probed: the
+/// verdict, dialect and the pool's own words, in the reader's language.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_shows_what_its_suspected_server_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = sqlite_fixture(dir.path(), "probes.db").await;
+    let (d, target) = (dir.path().to_path_buf(), f.target.clone());
+    let case = tokio::task::spawn_blocking(move || {
+        let mut st = Store::open(&target).unwrap();
+        for (name, text) in [
+            ("subscribers.csv", "subscriber_id,name,phone,site_id\nU1,Wang,1380,S1\n"),
+            ("ip-assignments.csv", "ip,start,end,subscriber_id\n10.0.0.1,2024-01-01,,U1\n"),
+        ] {
+            registry::import(&mut st.conn, &write(&d, name, text), None).unwrap();
+        }
+        let line = json!({"@timestamp": "2024-03-01T00:00:00Z",
+            "event": {"kind": "alert", "dataset": "minewatch.scan", "start": "2024-03-01T00:00:00Z", "end": "2024-03-01T00:30:00Z"},
+            "source": {"ip": "10.0.0.1", "port": 40001}, "destination": {"ip": "198.51.100.7", "port": 443},
+            "mining": {"detector": "behaviour", "pool": "198.51.100.7:443", "confidence": 0.55}});
+        let ev = write(&d, "behaviour.jsonl", &format!("{line}\n"));
+        let mut r = IngestReport::default();
+        ingest_file(&mut st.conn, &ev, &minewatch_store::ingest::Rules::default(), &mut r).unwrap();
+        cases::fuse(&mut st.conn).unwrap();
+        let rec = minewatch_store::probes::ProbeRecord {
+            target: "198.51.100.7:443".into(),
+            transport: Some("tls".into()),
+            verdict: "pool".into(),
+            dialect: Some("bitcoin".into()),
+            coin: None,
+            reason: "subscribe result names mining.notify".into(),
+            answer: r#"{"id":1,"result":[[["mining.notify","ae68"]],"08000002",4],"error":null}"#.into(),
+            connections: 2,
+            probed_at: 1_800_000_000,
+            expires_at: 1_800_604_800,
+        };
+        minewatch_store::probes::apply(&mut st.conn, &rec, "tester").unwrap();
+        let all = cases::list(&mut st.conn, &cases::Filter::default()).unwrap();
+        all.iter()
+            .find(|c| c.site_id == "S1" && c.streams.iter().any(|s| s == "network"))
+            .unwrap()
+            .case_id
+    })
+    .await
+    .unwrap();
+    let (status, v) = call(
+        &f.app,
+        "GET",
+        &format!("/api/v1/cases/{case}"),
+        Some(&token(&f, Role::Grid, "")),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(v["probes"][0]["verdict"], "pool", "{v}");
+    assert_eq!(v["probes"][0]["dialect"], "bitcoin", "{v}");
+    let (_, cookie, _) = log_in(&f.app, "li.wei", "s3cret-pass").await;
+    let cookie = cookie.unwrap();
+    for (lang, words) in [("en", "a pool"), ("zh", "矿池")] {
+        let req = Request::builder()
+            .uri(format!("/cases/{case}"))
+            .header(header::COOKIE, format!("{cookie}; mw_lang={lang}"))
+            .body(Body::empty())
+            .unwrap();
+        let resp = f.app.clone().oneshot(req).await.unwrap();
+        let html = String::from_utf8(
+            resp.into_body()
+                .collect()
+                .await
+                .unwrap()
+                .to_bytes()
+                .to_vec(),
+        )
+        .unwrap();
+        let card = &html[html.find("id=\"probes\"").expect("the probes card")..];
+        assert!(
+            card.contains("198.51.100.7:443") && card.contains(words),
+            "{lang}: {card}"
+        );
+        assert!(
+            card.contains("tls · bitcoin") && card.contains("mining.notify"),
+            "{card}"
+        );
+    }
+}

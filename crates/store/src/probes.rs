@@ -9,7 +9,7 @@ use crate::db::{Conn, Value};
 use std::collections::BTreeMap;
 
 /// One server's latest probe outcome.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ProbeRecord {
     /// `address:port` as probed.
     pub target: String,
@@ -212,13 +212,12 @@ fn read_detail(detail: &str) -> Option<(String, Option<String>)> {
     Some((std::net::SocketAddr::new(ip, port).to_string(), sni))
 }
 
-/// The outcome for `target` that still stands at `now`.
-pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeRecord>, StoreError> {
-    let row = conn.query_one(
-        "SELECT target, transport, verdict, dialect, coin, reason, answer, connections, probed_at, expires_at FROM probes WHERE target = ? AND expires_at > ?",
-        &[Value::Text(target.to_string()), Value::Int(now)],
-    )?;
-    Ok(row.map(|r| ProbeRecord {
+/// The columns [`record`] reads, in its order.
+const COLUMNS: &str =
+    "target, transport, verdict, dialect, coin, reason, answer, connections, probed_at, expires_at";
+
+fn record(r: &crate::db::Row) -> ProbeRecord {
+    ProbeRecord {
         target: r.text(0),
         transport: r.opt_text(1),
         verdict: r.text(2),
@@ -229,7 +228,44 @@ pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeReco
         connections: r.int(7),
         probed_at: r.int(8),
         expires_at: r.int(9),
-    }))
+    }
+}
+
+/// The outcome for `target` that still stands at `now`.
+pub fn fresh(conn: &mut Conn, target: &str, now: i64) -> Result<Option<ProbeRecord>, StoreError> {
+    let row = conn.query_one(
+        &format!("SELECT {COLUMNS} FROM probes WHERE target = ? AND expires_at > ?"),
+        &[Value::Text(target.to_string()), Value::Int(now)],
+    )?;
+    Ok(row.as_ref().map(record))
+}
+
+/// The latest outcome (standing or expired) of each server that case `case`'s network
+/// evidence suspects, by target: what an inspector reads as the server's own answer.
+pub fn of_case(conn: &mut Conn, case: i64) -> Result<Vec<ProbeRecord>, StoreError> {
+    let marks = vec!["?"; GUESSES.len()].join(", ");
+    let mut params = vec![Value::Int(case), Value::Text("network".into())];
+    params.extend(GUESSES.iter().map(|d| Value::Text((*d).to_string())));
+    let targets: std::collections::BTreeSet<String> = conn
+        .query(
+            &format!(
+                "SELECT detail FROM evidence WHERE case_id = ? AND stream = ? AND detector IN ({marks})"
+            ),
+            &params,
+        )?
+        .iter()
+        .filter_map(|r| read_detail(&r.text(0)).map(|(t, _)| t))
+        .collect();
+    let mut out = Vec::new();
+    for t in targets {
+        if let Some(r) = conn.query_one(
+            &format!("SELECT {COLUMNS} FROM probes WHERE target = ?"),
+            &[Value::Text(t)],
+        )? {
+            out.push(record(&r));
+        }
+    }
+    Ok(out)
 }
 
 /// Servers that network evidence suspects (behaviour and list findings) with no outcome
@@ -465,6 +501,14 @@ mod tests {
                 .text(0);
             assert!(summary.ends_with(" [probe: a pool (bitcoin)]"), "{summary}");
             assert_eq!(summary.matches("[probe:").count(), 1);
+            // The case shows the server's latest answer.
+            assert_eq!(
+                of_case(&mut st.conn, id).unwrap(),
+                vec![rec.clone()],
+                "{}",
+                e.label
+            );
+            assert!(of_case(&mut st.conn, id + 1).unwrap().is_empty());
             // Both changes are in the audit chain, which still verifies.
             let v = crate::audit::verify(&mut st.conn).unwrap();
             assert!(v.entries >= 2 && v.broken_at.is_none(), "{v:?}");
