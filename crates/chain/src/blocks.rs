@@ -282,8 +282,10 @@ impl Unspent {
     fn of(txid: &bitcoin::Txid, vout: u32) -> Unspent {
         let b = txid.as_byte_array();
         let word = |k: usize| {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&b[k..k + 8]);
+            let w: [u8; 8] = b
+                .get(k..k + 8)
+                .and_then(|s| s.try_into().ok())
+                .unwrap_or_default();
             u64::from_le_bytes(w)
         };
         Unspent {
@@ -328,7 +330,9 @@ impl std::hash::Hasher for SeededHash {
         // Not used by `Unspent`; folded in whole for anything else.
         for chunk in bytes.chunks(8) {
             let mut b = [0u8; 8];
-            b[..chunk.len()].copy_from_slice(chunk);
+            for (d, s) in b.iter_mut().zip(chunk) {
+                *d = *s;
+            }
             self.0 = (self.0 ^ u64::from_le_bytes(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
@@ -341,6 +345,10 @@ impl std::hash::Hasher for SeededHash {
 }
 
 /// Reads blocks from block directories and files, in chain order, handing each to `f`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "depth, total, root and on_best are made with one entry per head and indexed by head number; files by the file numbers the heads were read with"
+)]
 pub fn read_blocks(
     paths: &[PathBuf],
     pools: &Pools,
@@ -495,7 +503,8 @@ pub fn read_blocks(
                 // The walk of pass 1 checked the record lies within the file.
                 let size = map
                     .slice(o + 4, 4)
-                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+                    .and_then(|b| <[u8; 4]>::try_from(&b[..]).ok())
+                    .map_or(0, |b| u32::from_le_bytes(b) as usize);
                 (
                     &files[*file].0,
                     map.slice(o + 8, size).unwrap_or(Cow::Borrowed(&[])),

@@ -129,6 +129,10 @@ struct State {
     coins: Vec<Vec<Coin>>,
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "owner and pool numbers are made by this generator, one entry each"
+)]
 impl State {
     fn fresh(&mut self, owner: u32) -> u64 {
         let id = self.owner_of.len() as u64;
@@ -150,6 +154,10 @@ impl State {
 const FEE: u64 = 1_000;
 
 /// Generates the economy block by block into `f`; returns who owns each address.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "owner and pool numbers are made by this generator, one entry each"
+)]
 pub fn generate(opts: &EconomyOptions, f: &mut dyn FnMut(&Block)) -> Vec<Owner> {
     let owners = opts.pools + opts.users;
     let mut st = State {

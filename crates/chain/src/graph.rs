@@ -360,6 +360,10 @@ struct Dsu {
     size: Vec<u32>,
 }
 
+#[allow(
+    clippy::indexing_slicing,
+    reason = "element numbers are below the size the sets were made with"
+)]
 impl Dsu {
     fn find(&mut self, mut x: u32) -> u32 {
         while self.parent[x as usize] != x {
@@ -432,7 +436,9 @@ pub fn all_clusters(db: &Connection, opts: ClusterOptions) -> Result<AllClusters
         if inputs.len() > 1 {
             out.joining_txs += 1;
             for w in inputs.windows(2) {
-                dsu.union(w[0], w[1]);
+                if let [a, b] = *w {
+                    dsu.union(a, b);
+                }
             }
         }
         if opts.change {
@@ -443,11 +449,11 @@ pub fn all_clusters(db: &Connection, opts: ClusterOptions) -> Result<AllClusters
                 let fresh: Vec<u32> = outs
                     .iter()
                     .filter_map(|a| ids.get(a).copied())
-                    .filter(|&id| first_tx[id as usize] == tx && !inputs.contains(&id))
+                    .filter(|&id| first_tx.get(id as usize) == Some(&tx) && !inputs.contains(&id))
                     .collect();
-                if fresh.len() == 1 {
+                if let ([change], Some(&input)) = (&fresh[..], inputs.first()) {
                     out.change_joins += 1;
-                    dsu.union(fresh[0], inputs[0]);
+                    dsu.union(*change, input);
                 }
             }
         }
@@ -458,10 +464,13 @@ pub fn all_clusters(db: &Connection, opts: ClusterOptions) -> Result<AllClusters
         let r = dsu.find(i);
         label.entry(r).or_insert(i);
     }
-    out.members = (0..n as u32)
-        .map(|i| {
+    out.members = names
+        .iter()
+        .zip(0..n as u32)
+        .map(|(name, i)| {
             let r = dsu.find(i);
-            (names[i as usize].clone(), names[label[&r] as usize].clone())
+            let first = label.get(&r).and_then(|&l| names.get(l as usize));
+            (name.clone(), first.unwrap_or(name).clone())
         })
         .collect();
     Ok(out)

@@ -164,8 +164,8 @@ pub fn blk_files(dir: &Path) -> Result<Vec<PathBuf>, ReadError> {
 pub fn read_deobfuscated(path: &Path, key: &[u8; 8]) -> Result<Vec<u8>, ReadError> {
     let mut b = std::fs::read(path).map_err(io(path))?;
     if key.iter().any(|k| *k != 0) {
-        for (i, x) in b.iter_mut().enumerate() {
-            *x ^= key[i % 8];
+        for (x, k) in b.iter_mut().zip(key.iter().cycle()) {
+            *x ^= k;
         }
     }
     Ok(b)
@@ -207,8 +207,8 @@ impl BlockFile {
         }
         Some(std::borrow::Cow::Owned(
             b.iter()
-                .enumerate()
-                .map(|(i, x)| x ^ self.key[(from + i) % 8])
+                .zip(self.key.iter().cycle().skip(from % 8))
+                .map(|(x, k)| x ^ k)
                 .collect(),
         ))
     }
@@ -238,8 +238,11 @@ pub fn records(
     f: &mut dyn FnMut(Net, u64, &[u8]),
 ) {
     walk(path, bytes, &[0; 8], report, &mut |net, at, size| {
+        // The walk has checked the record lies within the bytes.
         let at = at as usize;
-        f(net, at as u64, &bytes[at + 8..at + 8 + size]);
+        if let Some(block) = bytes.get(at + 8..at + 8 + size) {
+            f(net, at as u64, block);
+        }
     });
 }
 
@@ -253,22 +256,21 @@ fn walk(
     f: &mut dyn FnMut(Net, u64, usize),
 ) {
     let mut at = 0usize;
-    while at < bytes.len() {
-        let raw = &bytes[at..];
+    while let Some(raw) = bytes.get(at..).filter(|r| !r.is_empty()) {
         let mut pre = [0u8; 8];
-        for (i, b) in raw.iter().take(8).enumerate() {
-            pre[i] = b ^ key[(at + i) % 8];
+        for ((p, b), k) in pre.iter_mut().zip(raw).zip(key.iter().cycle().skip(at % 8)) {
+            *p = b ^ k;
         }
-        let rest = &pre[..raw.len().min(8)];
         if raw.len() < 8 {
-            if rest.iter().any(|b| *b != 0) {
+            if pre.iter().take(raw.len()).any(|b| *b != 0) {
                 report
                     .truncated
                     .push((path.to_path_buf(), at as u64, 0, raw.len() as u64));
             }
             return;
         }
-        let magic = [rest[0], rest[1], rest[2], rest[3]];
+        let [m0, m1, m2, m3, s0, s1, s2, s3] = pre;
+        let magic = [m0, m1, m2, m3];
         if magic == [0; 4] {
             // Pre-allocated zero padding: the end of the written part.
             return;
@@ -284,7 +286,7 @@ fn walk(
             });
             return;
         };
-        let size = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
+        let size = u32::from_le_bytes([s0, s1, s2, s3]) as usize;
         if !(81..=MAX_BLOCK).contains(&size) {
             report.errors.push(ReadError::Corrupt {
                 path: path.to_path_buf(),
@@ -321,7 +323,9 @@ pub enum FileKind {
 
 /// The kind of a block file, from its first bytes.
 pub fn sniff(bytes: &[u8]) -> FileKind {
-    if bytes.len() >= 4 && Net::from_magic([bytes[0], bytes[1], bytes[2], bytes[3]]).is_some() {
+    if let Some(&magic) = bytes.first_chunk::<4>()
+        && Net::from_magic(magic).is_some()
+    {
         FileKind::Records
     } else if bytes
         .iter()

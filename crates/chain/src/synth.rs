@@ -97,8 +97,8 @@ pub fn blk_file(blocks: &[&Block], magic: [u8; 4], key: [u8; 8]) -> Vec<u8> {
     }
     // Core pre-allocates: a file ends in zero padding.
     out.extend(std::iter::repeat_n(0u8, 64));
-    for (i, x) in out.iter_mut().enumerate() {
-        *x ^= key[i % 8];
+    for (x, k) in out.iter_mut().zip(key.iter().cycle()) {
+        *x ^= k;
     }
     out
 }

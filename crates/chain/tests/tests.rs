@@ -1,7 +1,12 @@
 //! The chain crate's integration tests in one binary (one link instead of 3), a module
 //! per concern.
 // Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod blocks;
 mod clusters;

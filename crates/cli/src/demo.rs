@@ -153,6 +153,10 @@ fn col(header: &[String], name: &str) -> Result<usize> {
 }
 
 /// Writes the network side of the region and returns what was planted.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "the csv reader keeps every row as long as its header, whose columns were found; the other indexes are into lists built here with those lengths"
+)]
 fn compose(a: &DemoArgs, power_dir: &Path, start: i64) -> Result<Region> {
     let (ch, customers) = read_csv(&power_dir.join("customers.csv"))?;
     let (th, truth) = read_csv(&power_dir.join("truth.csv"))?;

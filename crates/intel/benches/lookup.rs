@@ -5,7 +5,12 @@
 //! (`domains.txt`) so `bench/intel_lookup.py` can time the peer approach on the same input.
 //! A plain timing loop (median of 7 rounds) rather than criterion: one number per kind is all
 //! docs/PERFORMANCE.md quotes, and the peer is timed by a script anyway.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use minewatch_intel::hosts::Intel;
 use std::hint::black_box;

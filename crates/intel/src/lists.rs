@@ -221,7 +221,7 @@ impl Intel {
             let pick = |want: Role| roles.iter().position(|r| *r == Some(want));
             let c = Columns {
                 hosts: (0..roles.len())
-                    .filter(|&i| roles[i] == Some(Role::Host))
+                    .filter(|&i| roles.get(i) == Some(&Some(Role::Host)))
                     .collect(),
                 pool: pick(Role::Pool),
                 coin: pick(Role::Coin),

@@ -31,7 +31,7 @@ pub fn split_login(login: &str) -> LoginParts {
     let worker = match parts.len() {
         0 | 1 => None,
         // `wallet.paymentid.worker`: the last part; `wallet/worker/email`: the second part.
-        _ if ident.contains('/') => Some(parts[1].to_string()),
+        _ if ident.contains('/') => parts.get(1).map(|s| s.to_string()),
         _ => parts.last().map(|s| s.to_string()),
     }
     .filter(|w| !w.contains('@') && recognize(w).is_none());

@@ -40,7 +40,7 @@ pub fn decode(s: &str) -> Option<Vec<u8>> {
             return None;
         }
         let be = (num as u64).to_be_bytes();
-        out.extend_from_slice(&be[FULL_BLOCK - size..]);
+        out.extend_from_slice(be.get(FULL_BLOCK.checked_sub(size)?..)?);
     }
     Some(out)
 }
@@ -50,10 +50,11 @@ pub fn encode(data: &[u8]) -> String {
     let mut out = String::new();
     for chunk in data.chunks(FULL_BLOCK) {
         let mut num = chunk.iter().fold(0u64, |a, &b| (a << 8) | u64::from(b));
-        let n = ENCODED_BLOCK_SIZES[chunk.len()];
-        let mut buf = vec![ALPHABET[0]; n];
+        // `chunks(FULL_BLOCK)` yields 1..=8 bytes; the table has a size for each.
+        let n = ENCODED_BLOCK_SIZES.get(chunk.len()).copied().unwrap_or(0);
+        let mut buf = vec![b'1'; n];
         for slot in buf.iter_mut().rev() {
-            *slot = ALPHABET[(num % 58) as usize];
+            *slot = ALPHABET.get((num % 58) as usize).copied().unwrap_or(b'1');
             num /= 58;
         }
         out.push_str(std::str::from_utf8(&buf).unwrap_or_default());

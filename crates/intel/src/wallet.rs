@@ -72,8 +72,10 @@ fn base58check(s: &str) -> Option<(Coin, AddressKind)> {
     let data = bs58::decode(s).with_check(None).into_vec().ok()?;
     use AddressKind::{Base58PubkeyHash as Pkh, Base58ScriptHash as Sh};
     // Two-byte prefixes (Zcash and Horizen transparent addresses): 2 + 20 bytes.
-    if data.len() == 22 {
-        let r = match (data[0], data[1]) {
+    if let &[p0, p1, ..] = &data[..]
+        && data.len() == 22
+    {
+        let r = match (p0, p1) {
             (0x1c, 0xb8) => (Coin::Zec, Pkh),
             (0x1c, 0xbd) => (Coin::Zec, Sh),
             (0x20, 0x89) => (Coin::Zen, Pkh),
@@ -82,10 +84,11 @@ fn base58check(s: &str) -> Option<(Coin, AddressKind)> {
         };
         return Some(r);
     }
+    let (&[prefix], _) = data.split_first_chunk::<1>()?;
     if data.len() != 21 {
         return None;
     }
-    let r = match data[0] {
+    let r = match prefix {
         0x00 => (Coin::Btc, Pkh),
         // 0x05 is shared by Bitcoin and Litecoin's legacy P2SH; Bitcoin is the likelier payout.
         0x05 => (Coin::Btc, Sh),
@@ -124,13 +127,13 @@ fn monero(s: &str) -> Option<(Coin, AddressKind)> {
     if data.len() < 5 {
         return None;
     }
-    let (body, check) = data.split_at(data.len() - 4);
+    let (body, check) = data.split_at_checked(data.len().checked_sub(4)?)?;
     let digest = Keccak256::digest(body);
-    if digest[..4] != *check {
+    if digest.get(..4) != Some(check) {
         return None;
     }
     // Prefix is a varint; the three mainnet prefixes are all below 0x80, so one byte.
-    let kind = match (body[0], body.len()) {
+    let kind = match (*body.first()?, body.len()) {
         (18, 65) => AddressKind::MoneroStandard,
         (19, 73) => AddressKind::MoneroIntegrated,
         (42, 65) => AddressKind::MoneroSubaddress,
@@ -140,7 +143,7 @@ fn monero(s: &str) -> Option<(Coin, AddressKind)> {
 }
 
 fn ethereum(s: &str) -> Option<(Coin, AddressKind)> {
-    let hex = &s[2..];
+    let hex = s.get(2..)?;
     if hex.len() != 40 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -154,7 +157,8 @@ fn ethereum(s: &str) -> Option<(Coin, AddressKind)> {
     let digest = Keccak256::digest(hex.to_ascii_lowercase().as_bytes());
     for (i, c) in hex.bytes().enumerate() {
         if c.is_ascii_alphabetic() {
-            let nibble = (digest[i / 2] >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
+            let byte = digest.get(i / 2).copied().unwrap_or(0);
+            let nibble = (byte >> (if i % 2 == 0 { 4 } else { 0 })) & 0x0f;
             if (nibble >= 8) != c.is_ascii_uppercase() {
                 return None;
             }

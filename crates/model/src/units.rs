@@ -19,12 +19,15 @@ impl fmt::Display for HashRate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const PREFIXES: [&str; 7] = ["", "k", "M", "G", "T", "P", "E"];
         let mut v = self.0;
-        let mut i = 0;
-        while v.abs() >= 1000.0 && i + 1 < PREFIXES.len() {
+        let mut prefix = "";
+        for p in PREFIXES {
+            prefix = p;
+            if v.abs() < 1000.0 || p == "E" {
+                break;
+            }
             v /= 1000.0;
-            i += 1;
         }
-        write!(f, "{v:.2} {}H/s", PREFIXES[i])
+        write!(f, "{v:.2} {prefix}H/s")
     }
 }
 

@@ -14,6 +14,7 @@
 //! with the reasons. Packets of one side closer than [`MESSAGE_GAP_NS`] make one message (a TLS
 //! record split over segments, or a batch).
 
+use crate::pair;
 use std::path::Path;
 
 /// Packets of one side closer than this belong to one message.
@@ -209,7 +210,8 @@ impl BlockTimes {
     /// The latest block at or before `t` and its index.
     fn latest_at(&self, t: i64) -> Option<(usize, i64)> {
         let i = self.times.partition_point(|&b| b <= t);
-        i.checked_sub(1).map(|i| (i, self.times[i]))
+        let i = i.checked_sub(1)?;
+        Some((i, *self.times.get(i)?))
     }
 
     /// Blocks in `[from, to]`.
@@ -249,7 +251,7 @@ impl Shape {
         self.first.get_or_insert(ts);
         self.last = self.last.max(ts);
         let len = u32::try_from(len).unwrap_or(u32::MAX);
-        self.sides[side].bytes += u64::from(len);
+        pair::of_mut(&mut self.sides, side).bytes += u64::from(len);
         match &mut self.open {
             Some(o) if o.side == side && ts - o.last <= MESSAGE_GAP_NS => {
                 o.last = ts;
@@ -271,9 +273,8 @@ impl Shape {
     pub fn close(&mut self, blocks: &[BlockTimes]) {
         let Some(o) = self.open.take() else { return };
         self.max_message = self.max_message.max(o.bytes);
-        let other_last = self.sides[1 - o.side].last_start;
-        let other_push = self.sides[1 - o.side].last_push;
-        let s = &mut self.sides[o.side];
+        let (s, other) = pair::both_mut(&mut self.sides, o.side);
+        let (other_last, other_push) = (other.last_start, other.last_push);
         if other_push.is_some_and(|t| o.start - t <= ACK_WINDOW_NS) {
             s.acks += 1;
         }
@@ -291,13 +292,17 @@ impl Shape {
         s.last_push = Some(o.start);
         s.unasked.add(f64::from(o.bytes));
         // Which coins' blocks this push follows; each list is counted on its own.
-        for (k, b) in blocks.iter().take(MAX_COINS).enumerate() {
+        for ((b, hits), last) in blocks
+            .iter()
+            .zip(s.blocks_hit.iter_mut())
+            .zip(s.last_hit.iter_mut())
+        {
             if let Some((i, bt)) = b.latest_at(o.start)
                 && o.start - bt <= BLOCK_WINDOW_NS
-                && s.last_hit[k] != i + 1
+                && *last != i + 1
             {
-                s.blocks_hit[k] += 1;
-                s.last_hit[k] = i + 1;
+                *hits += 1;
+                *last = i + 1;
             }
         }
     }
@@ -307,7 +312,7 @@ impl Shape {
     pub fn judge(&self, client: usize, blocks: &[BlockTimes]) -> Option<Judgement> {
         let server = 1 - client.min(1);
         let client = 1 - server;
-        let (c, s) = (&self.sides[client], &self.sides[server]);
+        let (c, s) = (pair::of(&self.sides, client), pair::of(&self.sides, server));
         let first = self.first?;
         let secs = (self.last - first) as f64 / 1e9;
         if secs < MIN_SECONDS || c.sizes.n < 5 || s.sizes.n < 3 {
@@ -375,7 +380,8 @@ impl Shape {
             .enumerate()
             .filter_map(|(k, b)| {
                 let in_life = b.count_between(first, self.last);
-                (in_life >= 3).then(|| (b, s.blocks_hit[k], in_life))
+                let hit = s.blocks_hit.get(k).copied().unwrap_or(0);
+                (in_life >= 3).then_some((b, hit, in_life))
             })
             .max_by(|x, y| {
                 let cov = |(_, h, n): &(&BlockTimes, u32, usize)| f64::from(*h) / *n as f64;

@@ -8,6 +8,7 @@ use crate::decode::Encap;
 use crate::flow::table::{FlowKey, Side};
 use crate::inspect::Inspector;
 use crate::intelflow::{Finding, IntelState, Lookup, lock};
+use crate::pair;
 use crate::session::REPORT_THRESHOLD;
 use crate::stats::ScanStats;
 use minewatch_model::detection::{Event, Input, Network, Timestamp};
@@ -222,8 +223,8 @@ impl Sink {
                 end: Timestamp(flow.last_ts),
                 duration: flow.last_ts - flow.first_ts,
             },
-            source: endpoint(mip, mport, flow.traffic[miner.index()]),
-            destination: endpoint(pip, pport, flow.traffic[pool.index()]),
+            source: endpoint(mip, mport, *pair::of(&flow.traffic, miner.index())),
+            destination: endpoint(pip, pport, *pair::of(&flow.traffic, pool.index())),
             network: Network {
                 transport: "tcp".into(),
                 protocol: match facts.detector.as_str() {
@@ -275,8 +276,8 @@ impl Sink {
         let d = alert(
             facts,
             (
-                endpoint(cip, cport, flow.traffic[client.index()]),
-                endpoint(sip, sport, flow.traffic[server.index()]),
+                endpoint(cip, cport, *pair::of(&flow.traffic, client.index())),
+                endpoint(sip, sport, *pair::of(&flow.traffic, server.index())),
             ),
             (flow.first_ts, flow.last_ts),
             flow.encap.names(),
@@ -312,8 +313,8 @@ impl Sink {
         let d = intel_detection(
             &f,
             (
-                endpoint(cip, cport, flow.traffic[client.index()]),
-                endpoint(sip, sport, flow.traffic[server.index()]),
+                endpoint(cip, cport, *pair::of(&flow.traffic, client.index())),
+                endpoint(sip, sport, *pair::of(&flow.traffic, server.index())),
             ),
             (flow.first_ts, flow.last_ts),
             "tcp",

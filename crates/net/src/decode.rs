@@ -206,7 +206,15 @@ impl Skip {
 }
 
 fn be16(d: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*d.get(at)?, *d.get(at + 1)?]))
+    Some(u16::from_be_bytes([
+        *d.get(at)?,
+        *d.get(at.checked_add(1)?)?,
+    ]))
+}
+
+/// The bytes after the first `n`: a header shorter than its fixed part is malformed.
+fn after(d: &[u8], n: usize) -> Result<&[u8], Skip> {
+    d.get(n..).ok_or(Skip::Malformed)
 }
 
 /// Decodes one frame of link type `link`; fragments are a [`Skip::Fragment`].
@@ -221,15 +229,17 @@ pub fn decode(link: u32, data: &[u8]) -> Result<Decoded<'_>, Skip> {
 pub fn decode_full(link: u32, data: &[u8]) -> Result<Decoding<'_>, Skip> {
     let mut encap = Encap::default();
     let (ethertype, rest) = match link {
-        linktype::ETHERNET => (be16(data, 12).ok_or(Skip::Malformed)?, &data[14..]),
+        linktype::ETHERNET => (be16(data, 12).ok_or(Skip::Malformed)?, after(data, 14)?),
         linktype::NULL | linktype::LOOP => {
-            let fam = data.get(..4).ok_or(Skip::Malformed)?;
+            let &[f0, f1, f2, f3, ..] = data else {
+                return Err(Skip::Malformed);
+            };
             // Written in the capturing host's byte order (NULL) or network order (LOOP); the
             // family values are small, so whichever end is non-zero tells.
-            let v = if fam[0] == 0 && fam[1] == 0 {
-                u32::from(fam[3]) | u32::from(fam[2]) << 8
+            let v = if f0 == 0 && f1 == 0 {
+                u32::from(f3) | u32::from(f2) << 8
             } else {
-                u32::from(fam[0]) | u32::from(fam[1]) << 8
+                u32::from(f0) | u32::from(f1) << 8
             };
             let t = match v {
                 2 => ETH_IPV4,
@@ -237,7 +247,7 @@ pub fn decode_full(link: u32, data: &[u8]) -> Result<Decoding<'_>, Skip> {
                 10 | 24 | 28 | 30 => ETH_IPV6,
                 _ => return Err(Skip::NotIp),
             };
-            (t, &data[4..])
+            (t, after(data, 4)?)
         }
         linktype::RAW
         | linktype::RAW_BSD12
@@ -254,14 +264,10 @@ pub fn decode_full(link: u32, data: &[u8]) -> Result<Decoding<'_>, Skip> {
         ),
         linktype::PPP_ETHER => (ETH_PPPOE_SESSION, data),
         linktype::PPP | linktype::PPP_HDLC => {
-            let d = if data.starts_with(&[0xff, 0x03]) {
-                &data[2..]
-            } else {
-                data
-            };
+            let d = data.strip_prefix(&[0xff, 0x03]).unwrap_or(data);
             (
                 ppp_to_ethertype(be16(d, 0).ok_or(Skip::Malformed)?)?,
-                &d[2..],
+                after(d, 2)?,
             )
         }
         other => return Err(Skip::UnsupportedLink(other)),
@@ -303,21 +309,22 @@ fn from_ethertype<'a>(
                 tags += 1;
                 encap.add(if tags > 1 { Encap::QINQ } else { Encap::VLAN });
                 ethertype = be16(d, 2).ok_or(Skip::Malformed)?;
-                d = &d[4..];
+                d = after(d, 4)?;
             }
             ETH_PPPOE_SESSION => {
                 encap.add(Encap::PPPOE);
                 // version/type, code, session id (2), length (2), then the PPP protocol.
                 ethertype = ppp_to_ethertype(be16(d, 6).ok_or(Skip::Malformed)?)?;
-                d = &d[8..];
+                d = after(d, 8)?;
             }
             ETH_MPLS | ETH_MPLS_MC => {
                 encap.add(Encap::MPLS);
                 // Pop labels to the bottom of the stack, then guess IP from the version nibble.
                 loop {
-                    let entry = d.get(..4).ok_or(Skip::Malformed)?;
-                    d = &d[4..];
-                    if entry[2] & 0x01 == 1 {
+                    let (&[_, _, bottom, _], rest) =
+                        d.split_first_chunk::<4>().ok_or(Skip::Malformed)?;
+                    d = rest;
+                    if bottom & 0x01 == 1 {
                         break;
                     }
                 }
@@ -326,7 +333,7 @@ fn from_ethertype<'a>(
             ETH_TEB => {
                 // Ethernet inside GRE (NVGRE-like bridging).
                 ethertype = be16(d, 12).ok_or(Skip::Malformed)?;
-                d = &d[14..];
+                d = after(d, 14)?;
             }
             _ => return Err(Skip::NotIp),
         }
@@ -424,13 +431,9 @@ fn from_ip<'a>(d: &'a [u8], encap: &mut Encap, depth: usize) -> Result<Decoding<
             let inner = g.get(len..).ok_or(Skip::Malformed)?;
             if proto == 0x880b {
                 // PPTP carries PPP.
-                let p = if inner.starts_with(&[0xff, 0x03]) {
-                    &inner[2..]
-                } else {
-                    inner
-                };
+                let p = inner.strip_prefix(&[0xff, 0x03]).unwrap_or(inner);
                 let t = ppp_to_ethertype(be16(p, 0).ok_or(Skip::Malformed)?)?;
-                return from_ethertype(t, &p[2..], encap, depth + 1);
+                return from_ethertype(t, after(p, 2)?, encap, depth + 1);
             }
             from_ethertype(proto, inner, encap, depth + 1)
         }
@@ -450,7 +453,8 @@ pub fn transport(
     match proto {
         6 => {
             let tcp = TcpSlice::from_slice(payload).map_err(|_| Skip::Malformed)?;
-            let flags = tcp.header_slice()[13];
+            // The flags byte of a header etherparse has checked to be at least 20 bytes long.
+            let flags = tcp.header_slice().get(13).copied().unwrap_or(0);
             Ok(Decoded {
                 src,
                 dst,

@@ -7,6 +7,7 @@
 //! Retina lesson). Mining flows are parsed to the end, with bounded buffers.
 
 use crate::flow::stream::{Delivery, Reassembler};
+use crate::pair;
 use crate::proto::http::{self, Head, HeadError};
 use crate::proto::stratum::parser::Id;
 use crate::proto::stratum::{Signal, classify, parse_line};
@@ -111,32 +112,33 @@ impl Inspector {
         if !payload.is_empty() {
             self.packets += 1;
         }
+        let from = usize::from(from != 0);
         if let Some(ack) = ack {
-            let to = 1 - from;
-            let mut dir = std::mem::take(&mut self.dirs[to]);
-            let mut reasm = std::mem::take(&mut self.reasm[to]);
+            let to = pair::other(from);
+            let mut dir = std::mem::take(pair::of_mut(&mut self.dirs, to));
+            let mut reasm = std::mem::take(pair::of_mut(&mut self.reasm, to));
             reasm.acked(ack, &mut |d| self.deliver(&mut dir, to, d, ts));
-            self.dirs[to] = dir;
-            self.reasm[to] = reasm;
+            *pair::of_mut(&mut self.dirs, to) = dir;
+            *pair::of_mut(&mut self.reasm, to) = reasm;
         }
-        let mut dir = std::mem::take(&mut self.dirs[from]);
-        let mut reasm = std::mem::take(&mut self.reasm[from]);
+        let mut dir = std::mem::take(pair::of_mut(&mut self.dirs, from));
+        let mut reasm = std::mem::take(pair::of_mut(&mut self.reasm, from));
         reasm.push(seq, syn, payload, &mut |d| {
             self.deliver(&mut dir, from, d, ts)
         });
-        self.dirs[from] = dir;
-        self.reasm[from] = reasm;
+        *pair::of_mut(&mut self.dirs, from) = dir;
+        *pair::of_mut(&mut self.reasm, from) = reasm;
         self.verdict()
     }
 
     /// Delivers whatever reassembly still holds (the flow is ending).
     pub fn finish(&mut self, ts: i64) {
         for from in 0..2 {
-            let mut dir = std::mem::take(&mut self.dirs[from]);
-            let mut reasm = std::mem::take(&mut self.reasm[from]);
+            let mut dir = std::mem::take(pair::of_mut(&mut self.dirs, from));
+            let mut reasm = std::mem::take(pair::of_mut(&mut self.reasm, from));
             reasm.flush(&mut |d| self.deliver(&mut dir, from, d, ts));
-            self.dirs[from] = dir;
-            self.reasm[from] = reasm;
+            *pair::of_mut(&mut self.dirs, from) = dir;
+            *pair::of_mut(&mut self.reasm, from) = reasm;
         }
     }
 
@@ -215,9 +217,9 @@ impl Inspector {
             dir.resync = false;
         }
         if dir.resync {
-            match memchr::memchr(b'\n', data) {
-                Some(i) => {
-                    data = &data[i + 1..];
+            match memchr::memchr(b'\n', data).and_then(|i| data.get(i + 1..)) {
+                Some(after) => {
+                    data = after;
                     dir.resync = false;
                 }
                 None => return,
@@ -225,7 +227,7 @@ impl Inspector {
         }
         while let Some(i) = memchr::memchr(b'\n', data) {
             let (line, rest) = data.split_at(i);
-            data = &rest[1..];
+            data = rest.get(1..).unwrap_or_default();
             if dir.buf.is_empty() {
                 self.line(from, line, ts);
             } else {
@@ -284,7 +286,7 @@ impl Inspector {
         if dir.skip_body > 0 {
             let n = dir.skip_body.min(data.len());
             dir.skip_body -= n;
-            data = &data[n..];
+            data = data.get(n..).unwrap_or_default();
         }
         if dir.buf.len() + data.len() > MAX_BUFFER {
             self.oversized += 1;
@@ -313,7 +315,7 @@ impl Inspector {
             }
             let body_start = head.head_len;
             let consumed = if head.chunked {
-                match http::dechunk(&dir.buf[body_start..], MAX_BUFFER) {
+                match http::dechunk(dir.buf.get(body_start..).unwrap_or_default(), MAX_BUFFER) {
                     http::Chunked::Complete(body, used) => {
                         self.body(from, &head, &body, ts);
                         body_start + used
@@ -333,16 +335,16 @@ impl Inspector {
                 let end = body_start.checked_add(len).filter(|&e| e <= MAX_BUFFER);
                 match end {
                     Some(end) if end <= dir.buf.len() => {
-                        let body = dir.buf[body_start..end].to_vec();
+                        let body = dir.buf.get(body_start..end).unwrap_or_default().to_vec();
                         self.body(from, &head, &body, ts);
                         end
                     }
                     Some(_) => return,
                     None => {
-                        let have = dir.buf.len() - body_start;
+                        let have = dir.buf.len().saturating_sub(body_start);
                         let body = std::mem::take(&mut dir.buf);
-                        self.body(from, &head, &body[body_start..], ts);
-                        dir.skip_body = len - have;
+                        self.body(from, &head, body.get(body_start..).unwrap_or_default(), ts);
+                        dir.skip_body = len.saturating_sub(have);
                         self.oversized += 1;
                         return;
                     }
@@ -365,7 +367,7 @@ impl Inspector {
         dir.buf.extend_from_slice(data);
         let mut at = 0;
         loop {
-            match sv2::frame(&dir.buf[at..]) {
+            match sv2::frame(dir.buf.get(at..).unwrap_or_default()) {
                 Ok((f, used)) => {
                     self.messages += 1;
                     if let Some(sig) = sv2::classify(&f) {
@@ -388,10 +390,9 @@ impl Inspector {
         // A ClientHello can span segments (post-quantum key shares make it ~1.8 KB): gather the
         // record, parse it once, then stop: the rest is encrypted.
         dir.buf.extend_from_slice(data);
-        let need = if dir.buf.len() >= 5 {
-            5 + usize::from(u16::from_be_bytes([dir.buf[3], dir.buf[4]]))
-        } else {
-            5
+        let need = match dir.buf.get(3..5) {
+            Some(&[hi, lo]) => 5 + usize::from(u16::from_be_bytes([hi, lo])),
+            _ => 5,
         };
         if dir.buf.len() < need && dir.buf.len() < 16 * 1024 {
             return;
@@ -427,11 +428,10 @@ fn stratum_error_message<'a>(e: &'a crate::proto::stratum::json::Json<'_>) -> Op
 
 fn sniff(data: &[u8]) -> Mode {
     let t = data.trim_ascii_start();
-    if t.is_empty() {
-        return Mode::Unknown;
-    }
-    if t[0] == b'{' || t[0] == b'[' {
-        return Mode::Lines;
+    match t.first() {
+        None => return Mode::Unknown,
+        Some(b'{' | b'[') => return Mode::Lines,
+        Some(_) => {}
     }
     if http::looks_like_http(t) {
         return Mode::Http;
@@ -446,7 +446,7 @@ fn sniff(data: &[u8]) -> Mode {
         return Mode::Other;
     }
     // Joined mid-stream: a JSON line may start after the first newline.
-    let window = &data[..data.len().min(4096)];
+    let window = data.get(..4096).unwrap_or(data);
     if window.windows(2).any(|w| w == b"\n{") {
         return Mode::Lines;
     }

@@ -142,14 +142,15 @@ impl IntelState {
         ts: i64,
     ) {
         let mut rest = payload;
-        while rest.len() >= 2 {
-            let len = usize::from(u16::from_be_bytes([rest[0], rest[1]]));
-            let Some(msg) = rest.get(2..2 + len) else {
+        while let Some((&[hi, lo], body)) = rest.split_first_chunk::<2>() {
+            let Some((msg, next)) =
+                body.split_at_checked(usize::from(u16::from_be_bytes([hi, lo])))
+            else {
                 self.dns_tcp_split += 1;
                 return;
             };
             self.dns(msg, src, dst, from_server, ts);
-            rest = &rest[2 + len..];
+            rest = next;
         }
         if !rest.is_empty() {
             self.dns_tcp_split += 1;

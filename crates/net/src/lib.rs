@@ -13,6 +13,7 @@ pub mod decode;
 pub mod flow;
 pub mod inspect;
 pub mod intelflow;
+pub mod pair;
 pub mod proto;
 pub mod scan;
 pub mod session;

@@ -8,6 +8,7 @@ use crate::flow::defrag::{Datagram, Defragmenter};
 use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
 use crate::inspect::Verdict;
 use crate::intelflow::{IntelState, lock};
+use crate::pair;
 use crate::source::{Capture, ReadReport, SourceError};
 pub use crate::stats::ScanStats;
 use minewatch_model::{Detection, Traffic};
@@ -220,7 +221,7 @@ impl Scanner {
             }
         }
         flow.last_ts = flow.last_ts.max(ts);
-        let t = &mut flow.traffic[side.index()];
+        let t = pair::of_mut(&mut flow.traffic, side.index());
         t.packets += 1;
         t.bytes += u64::from(d.ip_len);
         let syn = flags & tcp_flags::SYN != 0;
@@ -258,7 +259,7 @@ impl Scanner {
             sh.packet(side.index(), d.payload.len(), ts, &sink.blocks);
         }
         if flags & tcp_flags::FIN != 0 {
-            flow.fin[side.index()] = true;
+            *pair::of_mut(&mut flow.fin, side.index()) = true;
         }
         if (flags & tcp_flags::RST != 0 || flow.fin == [true, true])
             && let Some(f) = table.remove(&key)
@@ -351,10 +352,9 @@ pub fn scan_files(
                 continue;
             }
         };
-        let r = if threads == 1 {
-            scan_one(&cap, &mut scanners[0], idx, done, progress)
-        } else {
-            scan_parallel(&cap, &mut scanners, idx, done, progress)
+        let r = match &mut scanners[..] {
+            [one] => scan_one(&cap, one, idx, done, progress),
+            many => scan_parallel(&cap, many, idx, done, progress),
         };
         done += cap.bytes().len() as u64;
         progress(done);
@@ -443,7 +443,7 @@ fn scan_parallel(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReadReport, SourceError> {
     let n = scanners.len();
-    let intel = scanners[0].sink.intel.clone();
+    let intel = scanners.first().and_then(|s| s.sink.intel.clone());
     let (r, skips, reader) = std::thread::scope(|scope| {
         let mut senders = Vec::with_capacity(n);
         for s in scanners.iter_mut() {
@@ -544,31 +544,37 @@ fn scan_parallel(
                     None
                 }
             };
-            if let Some((w, job)) = job {
-                batches[w].push(job);
-                if batches[w].len() >= BATCH {
-                    let full = std::mem::replace(&mut batches[w], Vec::with_capacity(BATCH));
+            // `w` is a hash modulo the worker count: every worker has a batch and a sender.
+            if let Some((w, job)) = job
+                && let (Some(batch), Some(to)) = (batches.get_mut(w), senders.get(w))
+            {
+                batch.push(job);
+                if batch.len() >= BATCH {
+                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
                     // A worker only stops when its channel closes, so send cannot fail.
-                    let _ = senders[w].send(full);
+                    let _ = to.send(full);
                 }
             }
         });
-        for (w, b) in batches.into_iter().enumerate() {
+        for (b, to) in batches.into_iter().zip(&senders) {
             if !b.is_empty() {
-                let _ = senders[w].send(b);
+                let _ = to.send(b);
             }
         }
         drop(senders);
         (r, skips, (defrag.stats, fragment_frames, reader_stats))
     });
-    for (why, count, bytes) in skips.into_values() {
-        scanners[0].skipped_many(why, count, bytes);
+    // The reader's own counts go to the first worker (there is always one).
+    if let Some(first) = scanners.first_mut() {
+        for (why, count, bytes) in skips.into_values() {
+            first.skipped_many(why, count, bytes);
+        }
+        let (dstats, (frames, bytes), reader_stats) = reader;
+        first.sink.stats.merge(&reader_stats);
+        first.sink.stats.packets += frames;
+        first.sink.stats.bytes += bytes;
+        first.sink.stats.add_defrag(&dstats);
     }
-    let (dstats, (frames, bytes), reader_stats) = reader;
-    scanners[0].sink.stats.merge(&reader_stats);
-    scanners[0].sink.stats.packets += frames;
-    scanners[0].sink.stats.bytes += bytes;
-    scanners[0].sink.stats.add_defrag(&dstats);
     r
 }
 

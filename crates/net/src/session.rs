@@ -4,6 +4,7 @@
 //! the miner, the dialect, login, agent, difficulty in force, shares and their replies. At the
 //! end it becomes the facts of a [`Detection`](minewatch_model::Detection).
 
+use crate::pair;
 use crate::proto::http::Head;
 use crate::proto::stratum::parser::Id;
 use crate::proto::stratum::signal::{Dialect, NotifyShape, Signal};
@@ -80,7 +81,7 @@ fn target_hashes_be_hex(hex_text: &str) -> Option<f64> {
         return None;
     }
     let mut t = [0u8; 32];
-    t[32 - bytes.len()..].copy_from_slice(&bytes);
+    t.get_mut(32 - bytes.len()..)?.copy_from_slice(&bytes);
     hashes_for_target_be(&t)
 }
 
@@ -121,8 +122,8 @@ impl Session {
             self.vote(d);
         }
         match sig.from_miner() {
-            Some(true) => self.miner_votes[from] += 1,
-            Some(false) => self.miner_votes[1 - from] += 1,
+            Some(true) => *pair::of_mut(&mut self.miner_votes, from) += 1,
+            Some(false) => *pair::of_mut(&mut self.miner_votes, pair::other(from)) += 1,
             None => {}
         }
         match sig {
@@ -196,8 +197,8 @@ impl Session {
                 if let Some(r) = rigid {
                     self.worker.get_or_insert_with(|| clip(r));
                 }
-                if algos.len() == 1 {
-                    self.algo_hint.get_or_insert_with(|| clip(&algos[0]));
+                if let [algo] = &algos[..] {
+                    self.algo_hint.get_or_insert_with(|| clip(algo));
                 }
             }
             Signal::CnJob { target, algo, .. } => {
@@ -321,7 +322,7 @@ impl Session {
         if head.request {
             if let Some(ext) = &head.mining_extensions {
                 self.note("header:x-mining-extensions".into(), 0.9);
-                self.miner_votes[from] += 1;
+                *pair::of_mut(&mut self.miner_votes, from) += 1;
                 let _ = ext;
             }
             if let Some(h) = head.mining_hashrate {
@@ -700,7 +701,12 @@ pub fn bip34_height(coinb1_hex: &str) -> Option<u64> {
 fn ascii_runs(b: &[u8]) -> Vec<String> {
     b.split(|c| !(0x20..0x7f).contains(c))
         // Tags are usually slash-delimited; bytes before the first slash are often push data.
-        .map(|r| r.iter().position(|&c| c == b'/').map_or(r, |i| &r[i..]))
+        .map(|r| {
+            r.iter()
+                .position(|&c| c == b'/')
+                .and_then(|i| r.get(i..))
+                .unwrap_or(r)
+        })
         .filter(|r| r.len() >= 4)
         .map(|r| String::from_utf8_lossy(r).into_owned())
         .take(4)

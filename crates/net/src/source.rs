@@ -241,7 +241,7 @@ pub fn read_packets_until<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
         Some(CaptureFormat::PcapNg) => read_pcapng(path, bytes, f),
         None => Err(SourceError::NotCapture {
             path: path.to_path_buf(),
-            magic: hex::encode(&bytes[..bytes.len().min(4)]),
+            magic: hex::encode(bytes.get(..4).unwrap_or(bytes)),
         }),
     }
 }
@@ -328,8 +328,18 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
                 let ts_ns =
                     i64::from(raw.ts_sec) * 1_000_000_000 + if nanos { frac } else { frac * 1000 };
                 // The record's bytes, borrowed from the file rather than from the parser's value.
+                // pcap-file has checked that the record lies inside the buffer.
                 let start = offset as usize + 16;
-                let data = &bytes[start..start + raw.incl_len as usize];
+                let Some(data) = start
+                    .checked_add(raw.incl_len as usize)
+                    .and_then(|end| bytes.get(start..end))
+                else {
+                    return Err(corrupt(
+                        offset,
+                        number,
+                        "record runs past the end of the file".into(),
+                    ));
+                };
                 if f(RawPacket {
                     number,
                     offset,
@@ -347,11 +357,11 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
             }
             Err(_) => {
                 // The only error next_raw_packet returns: the buffer ends inside a record.
-                if rest.len() >= 16 {
+                if let Some(&field) = rest.get(8..12).and_then(|f| <&[u8; 4]>::try_from(f).ok()) {
                     let len = if header.endianness == pcap_file::Endianness::Big {
-                        u32::from_be_bytes([rest[8], rest[9], rest[10], rest[11]])
+                        u32::from_be_bytes(field)
                     } else {
-                        u32::from_le_bytes([rest[8], rest[9], rest[10], rest[11]])
+                        u32::from_le_bytes(field)
                     };
                     if len as usize > MAX_RECORD {
                         return Err(corrupt(

@@ -301,7 +301,7 @@ impl Balancer {
                 billed_kwh: billed_kwh.round(),
                 loss_rate: (loss_rate * 1000.0).round() / 1000.0,
                 unbilled_kw: (unbilled_kw.max(0.0) * 100.0).round() / 100.0,
-                onset: onset.map(|o| format_day(days[o.at].0)),
+                onset: onset.and_then(|o| days.get(o.at)).map(|d| format_day(d.0)),
                 onset_kw: onset.map(|o| (o.step_kw() * 100.0).round() / 100.0),
                 monthly_loss_rate: monthly
                     .into_iter()

@@ -5,6 +5,11 @@
 //! algorithm is forty lines. `bench/changepoint.py` compares it with the `ruptures` Python
 //! library on the same series.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "PELT and the segment costs index prefix sums and candidate lists this module sizes from the series it is given"
+)]
+
 /// What a segment's cost measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Model {

@@ -122,13 +122,11 @@ pub fn metrics(suspects: &[Suspect], labels: &HashMap<String, bool>) -> Metrics 
     let mut by_score: Vec<(f64, bool)> = ranked.iter().map(|r| (r.2, r.0)).collect();
     by_score.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (mut rank_sum, mut i) = (0.0, 0);
-    while i < by_score.len() {
-        let mut j = i;
-        while j < by_score.len() && by_score[j].0 == by_score[i].0 {
-            j += 1;
-        }
+    // Runs of equal scores share their average rank.
+    for run in by_score.chunk_by(|a, b| a.0 == b.0) {
+        let j = i + run.len();
         let avg_rank = (i + j + 1) as f64 / 2.0;
-        rank_sum += avg_rank * by_score[i..j].iter().filter(|x| x.1).count() as f64;
+        rank_sum += avg_rank * run.iter().filter(|x| x.1).count() as f64;
         i = j;
     }
     m.auc = if positives > 0 && negatives > 0 {

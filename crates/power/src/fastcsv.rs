@@ -97,6 +97,10 @@ impl<'a> Grouped<'a> {
 /// compares instead of `memcmp` (the call was a tenth of the reading's time, made for nearly
 /// every line).
 #[inline]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "each word is read at 0 and at n - W, with n >= W by the match arm"
+)]
 fn same(a: &[u8], b: &[u8]) -> bool {
     fn word<const W: usize>(x: &[u8], at: usize) -> [u8; W] {
         let mut w = [0u8; W];
@@ -123,6 +127,10 @@ fn two(b: &[u8]) -> Option<u32> {
 }
 
 /// The day number of the `YYYY-MM-DD` that `b` starts with (separators checked by the caller).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "callers pass at least the ten bytes of YYYY-MM-DD"
+)]
 fn date(b: &[u8]) -> Option<i64> {
     let y = two(&b[0..2])? * 100 + two(&b[2..4])?;
     let (m, d) = (two(&b[5..7])?, two(&b[8..10])?);
@@ -134,6 +142,10 @@ fn date(b: &[u8]) -> Option<i64> {
 
 /// `YYYY-MM-DDTHH:MM[:SS[.f]][Z|±HH[:MM]]` by fixed positions, with the day of the last date
 /// cached; anything else goes to the general parser.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "fixed positions below 16, after the length check; the seconds and fraction are read with get"
+)]
 fn stamp(b: &[u8], cache: &mut DateCache, default_offset: i32) -> Option<Stamp> {
     if b.len() < 16
         || b[4] != b'-'
@@ -184,6 +196,10 @@ fn stamp(b: &[u8], cache: &mut DateCache, default_offset: i32) -> Option<Stamp> 
 }
 
 /// The value of at most 15 decimal digits `mant` with `frac` of them after the point.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "frac counts digits of a mantissa of at most 15"
+)]
 fn decimal(neg: bool, mant: u64, frac: usize) -> f64 {
     const P10: [f64; 16] = [
         1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -195,9 +211,9 @@ fn decimal(neg: bool, mant: u64, frac: usize) -> f64 {
 
 /// Plain decimals (`-12.345`) by hand; exponents and the rest by the standard parser.
 fn number(b: &[u8]) -> Option<f64> {
-    let (neg, digits) = match b.first() {
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
         _ => (false, b),
     };
     let mut mant: u64 = 0;
@@ -234,6 +250,10 @@ fn number(b: &[u8]) -> Option<f64> {
 
 /// The fields of one line (without its newline) into `out`; returns how many fields the line
 /// has (more than `N` are counted, not kept).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a field is stored only while n < N"
+)]
 fn split_line<'a, const N: usize>(line: &'a [u8], out: &mut [&'a [u8]; N]) -> usize {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     let mut n = 0;
@@ -253,6 +273,10 @@ fn split_line<'a, const N: usize>(line: &'a [u8], out: &mut [&'a [u8]; N]) -> us
 
 /// The timestamp field of the fast path, at the length of the previous one; `None` sends the
 /// line to the general path.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "len >= 19 and t holds len + 1 bytes (checked first); the suffix is at most its 8 bytes"
+)]
 fn stamp_at(t: &[u8], len: usize, cache: &mut StampCache) -> Option<Stamp> {
     if t.get(len) != Some(&b',') || len < 19 {
         return None;
@@ -280,6 +304,10 @@ struct DateCache {
 
 impl DateCache {
     /// The day number of the `YYYY-MM-DD` that `b` (at least ten bytes) starts with.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "callers pass at least sixteen bytes"
+    )]
     fn day(&mut self, b: &[u8]) -> Option<i64> {
         if same(&b[..10], &self.bytes) {
             return Some(self.day);
@@ -307,6 +335,10 @@ struct StampCache {
 impl StampCache {
     /// Remembers a timestamp the general parser read, when it has the plain
     /// `YYYY-MM-DDTHH:MM:SS<offset>` shape the fast path checks.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "positions below 19 after the length check, the suffix within its 8 bytes"
+    )]
     fn learn(&mut self, t: &[u8], s: Stamp) {
         let plain = t.len() >= 19
             && t.len() - 19 <= self.suffix.len()
@@ -429,6 +461,10 @@ fn short_value(b: &[u8]) -> Option<(f64, usize)> {
 /// the current meter and has the previous line's timestamp shape: the reading and the offset
 /// of the next line. Parsed in one pass without searching for delimiters; `None` sends the line
 /// to the general path, which gives the same result for every line this accepts.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "rest holds more than the meter id (checked); stamp_at checked t holds len + 1 bytes"
+)]
 fn continuing_line(
     rest: &[u8],
     meter: &[u8],
@@ -454,6 +490,10 @@ fn continuing_line(
 /// [`continuing_line`], with the same result. A function of its own, not inlined: inside the
 /// streaming loop the figures of a line lived on the stack.
 #[inline(never)]
+#[allow(
+    clippy::indexing_slicing,
+    reason = "p < pos and pos + 64 <= body.len() (the get above); the time and value lie inside the 64 bytes compared"
+)]
 fn continuing_lines(
     body: &[u8],
     mut pos: usize,
@@ -582,7 +622,7 @@ pub fn stream(
     let mut g = Grouped::new(opts, allow_negative, sink);
     let mut fast = StampCache::default();
     let default_layout = (mc, tc, vc) == (0, 1, 2);
-    let body = &data[header_end..];
+    let body = data.get(header_end..).unwrap_or_default();
     let mut pos = 0;
     let mut no = 1u64;
     let mut fields: [&[u8]; 8] = [&[]; 8];
@@ -607,8 +647,11 @@ pub fn stream(
             }
         }
         no += 1;
-        let end = memchr::memchr(b'\n', &body[pos..]).map_or(body.len(), |e| pos + e);
-        let line = &body[pos..end];
+        let rest = body.get(pos..).unwrap_or_default();
+        let (line, end) = match memchr::memchr(b'\n', rest) {
+            Some(e) => (rest.get(..e).unwrap_or(rest), pos + e),
+            None => (rest, body.len()),
+        };
         pos = end + 1;
         if line.is_empty() || line == b"\r" {
             continue;
@@ -622,13 +665,13 @@ pub fn stream(
         let count = split_line(line, &mut fields);
         let get = |i: usize| {
             if i < count {
-                Some(fields[i].trim_ascii())
+                fields.get(i).map(|f| f.trim_ascii())
             } else {
                 None
             }
         };
         let Some(m) = get(mc).filter(|m| !m.is_empty()) else {
-            stats.skip(path, no, &headers[mc], "missing meter id");
+            stats.skip_in(path, no, (headers, mc), "missing meter id");
             continue;
         };
         if !g.enter(m, stats) {
@@ -637,25 +680,28 @@ pub fn stream(
         }
         let t = get(tc);
         let Some(s) = t.and_then(|t| stamp(t, &mut fast.date, opts.default_offset)) else {
-            stats.skip(path, no, &headers[tc], "unreadable timestamp");
+            stats.skip_in(path, no, (headers, tc), "unreadable timestamp");
             continue;
         };
         let v = match get(vc) {
             None | Some([]) => {
-                stats.skip(path, no, &headers[vc], "missing value");
+                stats.skip_in(path, no, (headers, vc), "missing value");
                 continue;
             }
             Some(t) => match number(t) {
                 Some(v) => v,
                 None => {
-                    stats.skip(path, no, &headers[vc], "unreadable value");
+                    stats.skip_in(path, no, (headers, vc), "unreadable value");
                     continue;
                 }
             },
         };
         // The next lines of this meter may take the fast path when they look like this one.
-        if default_layout && fields[tc].len() == t.map_or(0, <[u8]>::len) {
-            fast.learn(fields[tc], s);
+        if default_layout
+            && let Some(&raw) = fields.get(tc)
+            && raw.len() == t.map_or(0, <[u8]>::len)
+        {
+            fast.learn(raw, s);
         }
         g.rows.push((s, v));
     }

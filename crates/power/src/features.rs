@@ -5,6 +5,11 @@
 //! One pass over a series makes per-day statistics; every window's features are then medians
 //! and means over its days, so the many windows scored per meter cost little.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "days, hours and windows are indexed by positions computed from the lengths of the vectors built here"
+)]
+
 use crate::series::Series;
 use crate::time::weekday;
 use serde::Serialize;

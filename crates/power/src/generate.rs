@@ -27,6 +27,11 @@
 //! linear in traffic, which follows the day); GPU rigs in homes (0.6-2.5 kW: one or two
 //! 120-230 W cards per hundred watts of PSU loss, docs/FACTS.md §P5) and rigs behind a shop's counter.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "a generator indexing tables and series it builds itself"
+)]
+
 use crate::time::{civil_from_days, days_from_civil, format_local, weekday};
 use std::io::Write;
 

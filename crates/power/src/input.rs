@@ -97,6 +97,21 @@ impl ReadStats {
         }
     }
 
+    /// [`skip`](Self::skip) naming column `i` of `headers` (its number when there is no such
+    /// header).
+    pub(crate) fn skip_in(
+        &mut self,
+        path: &Path,
+        line: u64,
+        (headers, i): (&[String], usize),
+        what: &str,
+    ) {
+        match headers.get(i) {
+            Some(h) => self.skip(path, line, h, what),
+            None => self.skip(path, line, &(i + 1).to_string(), what),
+        }
+    }
+
     /// Rows skipped in all.
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()

@@ -5,6 +5,11 @@
 //! Hand-written rather than taken from linfa: the model has a dozen inputs, Newton's method
 //! fits it exactly in a few iterations, and the dependency would outweigh the sixty lines.
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "the model's vectors and matrices have one entry per feature and per sample, sized here"
+)]
+
 use crate::customers::TariffClass;
 use crate::score::{Reason, Suspect};
 use std::collections::HashMap;

@@ -157,7 +157,7 @@ fn text_at(a: &ArrayRef, i: usize) -> Option<Cow<'_, str>> {
         )),
         DataType::Dictionary(_, _) => {
             let d = a.as_any_dictionary();
-            let key = d.normalized_keys()[i];
+            let key = *d.normalized_keys().get(i)?;
             text_at(d.values(), key)
         }
         _ => None,
@@ -254,6 +254,10 @@ impl<'a> Meters<'a> {
     }
 
     /// Whether row `i` may hold another meter than row `i - 1` of the same batch.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every column of a record batch has the batch's row count (arrow checks it on reading), and rows are numbered below it"
+    )]
     fn changes_at(&self, i: usize) -> bool {
         match self {
             Meters::Dict { keys, nulls, .. } => {
@@ -267,6 +271,10 @@ impl<'a> Meters<'a> {
 
     /// The row after the run of rows from `i` that hold the same meter as row `i` (at most
     /// `n`): for dictionary keys with no nulls, compared 64 at a time.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every column of a record batch has the batch's row count (arrow checks it on reading), and rows are numbered below it"
+    )]
     fn run_end(&self, i: usize, n: usize) -> usize {
         let mut j = i + 1;
         if let Meters::Dict {
@@ -295,7 +303,7 @@ impl<'a> Meters<'a> {
                 if nulls.is_some_and(|n| n.is_null(i)) {
                     return None;
                 }
-                text_at(values, usize::try_from(keys[i]).ok()?)
+                text_at(values, usize::try_from(*keys.get(i)?).ok()?)
             }
             Meters::Other(a) => text_at(a, i),
         }
@@ -320,6 +328,10 @@ impl<'a> Values<'a> {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every column of a record batch has the batch's row count (arrow checks it on reading), and rows are numbered below it"
+    )]
     fn at(&self, i: usize) -> Option<f64> {
         match self {
             Values::F64(v, nulls) => {
@@ -359,6 +371,10 @@ impl<'a> Times<'a> {
         }
     }
 
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every column of a record batch has the batch's row count (arrow checks it on reading), and rows are numbered below it"
+    )]
     fn at(&self, i: usize, clock: Clock, default_offset: i32) -> Option<Stamp> {
         match (self, clock) {
             (
@@ -494,11 +510,12 @@ pub fn read_file(
             ),
         ));
     };
-    let clock = clock(path, &names[tc], schema.field(tc).data_type())?;
+    let name = |i: usize| names.get(i).map_or("", String::as_str);
+    let clock = clock(path, name(tc), schema.field(tc).data_type())?;
     let total_rows = usize::try_from(plain.metadata().file_metadata().num_rows()).unwrap_or(0);
     let meta = with_dictionary_meters(path, &plain, mc)?;
     // The projection keeps the three columns in file order; find each again in the batch.
-    let columns = (names[mc].as_str(), names[tc].as_str(), names[vc].as_str());
+    let columns = (name(mc), name(tc), name(vc));
     let runs = |sink: &mut dyn Runs, stats: &mut ReadStats| {
         each_run(
             path,
@@ -649,7 +666,10 @@ impl Runs for Parts {
             return;
         }
         let parts = self.writers.len() as u64;
-        let w = &mut self.writers[(self.hasher.hash_one(self.meter.as_str()) % parts) as usize];
+        let part = (self.hasher.hash_one(self.meter.as_str()) % parts.max(1)) as usize;
+        let Some(w) = self.writers.get_mut(part) else {
+            return;
+        };
         for (s, v) in self.run.iter() {
             if let Err(e) = write_record(w, &self.meter, s, v) {
                 self.failed = Some(e);
@@ -787,6 +807,10 @@ struct Ticks {
 
 impl Ticks {
     /// The rows `range` of tick counts `t` (`P` a second) and values `v` onto `out`.
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "every column of a record batch has the batch's row count (arrow checks it on reading), and rows are numbered below it"
+    )]
     fn read<const P: i64>(
         &self,
         t: &[i64],
@@ -849,7 +873,7 @@ fn write_record(w: &mut impl Write, m: &str, s: Stamp, v: f64) -> std::io::Resul
     let b = m.as_bytes();
     let len = u16::try_from(b.len()).unwrap_or(u16::MAX);
     w.write_all(&len.to_le_bytes())?;
-    w.write_all(&b[..usize::from(len)])?;
+    w.write_all(b.get(..usize::from(len)).unwrap_or(b))?;
     w.write_all(&s.utc.to_le_bytes())?;
     w.write_all(&s.offset.to_le_bytes())?;
     w.write_all(&v.to_le_bytes())

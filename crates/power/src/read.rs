@@ -249,22 +249,22 @@ fn parse_row(
 ) -> Option<(String, Stamp, f64)> {
     let field = |i: usize| cell(rec, i);
     let Some(m) = field(mc).filter(|m| !m.is_empty()) else {
-        stats.skip(path, line, &headers[mc], "missing meter id");
+        stats.skip_in(path, line, (headers, mc), "missing meter id");
         return None;
     };
     let Some(s) = field(tc).and_then(|t| parse(t, opts.default_offset)) else {
-        stats.skip(path, line, &headers[tc], "unreadable timestamp");
+        stats.skip_in(path, line, (headers, tc), "unreadable timestamp");
         return None;
     };
     let v = match field(vc) {
         Some("") | None => {
-            stats.skip(path, line, &headers[vc], "missing value");
+            stats.skip_in(path, line, (headers, vc), "missing value");
             return None;
         }
         Some(t) => match t.parse::<f64>() {
             Ok(v) if v.is_finite() => v,
             _ => {
-                stats.skip(path, line, &headers[vc], "unreadable value");
+                stats.skip_in(path, line, (headers, vc), "unreadable value");
                 return None;
             }
         },
@@ -300,8 +300,10 @@ fn read_long_partitioned(
             continue;
         }
         let meter = line.split(|&c| c == b',').nth(cols.0).unwrap_or_default();
-        let p = (hasher.hash_one(meter.trim_ascii()) % parts as u64) as usize;
-        let w = &mut writers[p];
+        let p = (hasher.hash_one(meter.trim_ascii()) % (parts as u64).max(1)) as usize;
+        let Some(w) = writers.get_mut(p) else {
+            continue;
+        };
         write!(w, "{},", n + 1).map_err(io(&dir))?;
         w.write_all(&line).map_err(io(&dir))?;
         w.write_all(b"\n").map_err(io(&dir))?;
@@ -348,7 +350,7 @@ fn read_wide(
     each_row(path, path, true, stats, &mut |line, rec, stats| {
         let field = |i: usize| cell(rec, i);
         let Some(m) = field(mc).filter(|m| !m.is_empty()).map(str::to_string) else {
-            stats.skip(path, line, &headers[mc], "missing meter id");
+            stats.skip_in(path, line, (headers, mc), "missing meter id");
             return;
         };
         if let Some(fl) = flag.and_then(field) {
@@ -361,7 +363,7 @@ fn read_wide(
                 Some("") | None => {}
                 Some(t) => match t.parse::<f64>() {
                     Ok(v) if v.is_finite() => points.push((*s, v)),
-                    _ => stats.skip(path, line, &headers[*i], "unreadable value"),
+                    _ => stats.skip_in(path, line, (headers, *i), "unreadable value"),
                 },
             }
         }

@@ -9,6 +9,11 @@
 //! allow-listed meters (registered data centres) are reported but not suspected. Every part that
 //! counts becomes a reason in English and Chinese. Thresholds are in [`ScoreConfig`].
 
+#![allow(
+    clippy::indexing_slicing,
+    reason = "windows, days and parts are indexed by positions computed from the vectors built here"
+)]
+
 use crate::changepoint::{Onset, largest_onset};
 use crate::customers::{Customer, Register, TariffClass};
 use crate::features::{Day, Features, days, window};

@@ -142,8 +142,8 @@ pub const STEPS: [i64; 7] = [60, 300, 600, 900, 1800, 3600, 86_400];
 /// The most common gap between consecutive distinct timestamps, snapped to a known interval.
 pub fn detect_step(sorted_utc: &[i64]) -> Option<i64> {
     let mut counts: Vec<(i64, u32)> = Vec::new();
-    for w in sorted_utc.windows(2).take(5000) {
-        let d = w[1] - w[0];
+    for (a, b) in sorted_utc.iter().zip(sorted_utc.iter().skip(1)).take(5000) {
+        let d = b - a;
         if d <= 0 {
             continue;
         }
@@ -186,12 +186,12 @@ impl Shape {
             _ => 0,
         };
         let (mut sorted, mut uniform, mut one_offset, mut rising) = (true, true, true, 0);
-        for w in rows.windows(2) {
-            let d = w[1].0.utc - w[0].0.utc;
+        for (a, b) in rows.iter().zip(rows.iter().skip(1)) {
+            let d = b.0.utc - a.0.utc;
             sorted &= d > 0;
             uniform &= d == gap;
-            one_offset &= w[1].0.offset == w[0].0.offset;
-            rising += usize::from(w[1].1 > w[0].1);
+            one_offset &= b.0.offset == a.0.offset;
+            rising += usize::from(b.1 > a.1);
         }
         Shape {
             sorted,
@@ -346,7 +346,11 @@ pub fn build_from(meter_id: &str, rows: &mut MeterRows, cfg: &BuildConfig) -> Op
             if n > 0
                 && gap.is_none_or(|g| g == step)
                 && !cumulative(cfg.register, n, || {
-                    rows.values.windows(2).filter(|w| w[1] > w[0]).count()
+                    let v = &rows.values;
+                    v.iter()
+                        .zip(v.iter().skip(1))
+                        .filter(|(a, b)| b > a)
+                        .count()
                 }) =>
         {
             Some(on_the_grid(
@@ -480,16 +484,15 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     // Interval energies, each at the start of its interval: a cumulative register's n readings
     // give n - 1 intervals.
     let intervals = if cumulative {
-        dedup.len() - 1
+        dedup.len().saturating_sub(1)
     } else {
         dedup.len()
     };
     let start = first;
-    let last = if intervals > 0 {
-        dedup[intervals - 1].0.utc
-    } else {
-        start
-    };
+    let last = intervals
+        .checked_sub(1)
+        .and_then(|k| dedup.get(k))
+        .map_or(start, |r| r.0.utc);
     let len = ((last - start) / step + 1) as usize;
     if len > 50_000_000 {
         return None;
@@ -499,7 +502,13 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
     // readings are then the grid itself.
     let regular = !cumulative && shape.one_offset && (dedup.len() < 2 || shape.gap == Some(step));
     if regular {
-        let mut s = on_the_grid(meter_id, dedup[0].0, step, dedup.iter().map(|r| r.1), cfg);
+        let mut s = on_the_grid(
+            meter_id,
+            dedup.first()?.0,
+            step,
+            dedup.iter().map(|r| r.1),
+            cfg,
+        );
         s.report.duplicates = report.duplicates;
         return Some(s);
     }
@@ -517,11 +526,14 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
         let (v, negative, too_big) = clean(v, scale, max_kwh, cfg.allow_negative);
         report.negatives += u64::from(negative);
         report.impossible += u64::from(too_big);
-        kwh[i] = v;
+        // Readings are sorted from `start` to `last`, so every slot is inside the grid.
+        if let Some(slot) = kwh.get_mut(i) {
+            *slot = v;
+        }
     };
     if cumulative {
-        for w in dedup.windows(2) {
-            let (a, b) = (w[0].1, w[1].1);
+        for (first, second) in dedup.iter().zip(dedup.iter().skip(1)) {
+            let (a, b) = (first.1, second.1);
             let mut d = b - a;
             if d < 0.0 {
                 // A register that wraps at 10^k: the previous value sat just under it.
@@ -535,7 +547,7 @@ pub fn build(meter_id: &str, mut rows: Vec<(Stamp, f64)>, cfg: &BuildConfig) -> 
                     d = f64::NAN;
                 }
             }
-            put(w[0].0.utc, w[0].0.offset, d, &mut report);
+            put(first.0.utc, first.0.offset, d, &mut report);
         }
     } else {
         for (s, v) in &dedup {

@@ -64,38 +64,38 @@ pub fn parse(s: &str, default_offset: i32) -> Option<Stamp> {
     let b = s.trim().as_bytes();
     // Date part.
     let sep = |c: u8| c == b'-' || c == b'/';
-    let i1 = b.iter().position(|&c| sep(c))?;
-    let y = digits(&b[..i1])? as i64;
-    let rest = &b[i1 + 1..];
-    let i2 = rest.iter().position(|&c| sep(c))?;
-    let mo = digits(&rest[..i2])?;
-    let rest = &rest[i2 + 1..];
+    let (year, rest) = b.split_at(b.iter().position(|&c| sep(c))?);
+    let y = digits(year)? as i64;
+    let rest = rest.get(1..)?;
+    let (month, rest) = rest.split_at(rest.iter().position(|&c| sep(c))?);
+    let mo = digits(month)?;
+    let rest = rest.get(1..)?;
     let dend = rest
         .iter()
         .position(|c| !c.is_ascii_digit())
         .unwrap_or(rest.len());
-    let d = digits(&rest[..dend])?;
+    let (day, rest) = rest.split_at(dend);
+    let d = digits(day)?;
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || !(1000..=9999).contains(&y) {
         return None;
     }
-    let mut rest = &rest[dend..];
+    let mut rest = rest;
     let mut secs: i64 = 0;
     if let Some((&c, tail)) = rest.split_first()
         && (c == b'T' || c == b' ')
     {
-        if tail.len() < 5 || tail[2] != b':' {
+        let Some(([h1, h2, b':', m1, m2], mut t)) = tail.split_first_chunk::<5>() else {
             return None;
-        }
-        let h = digits(&tail[..2])?;
-        let mi = digits(&tail[3..5])?;
-        let mut t = &tail[5..];
+        };
+        let h = digits(&[*h1, *h2])?;
+        let mi = digits(&[*m1, *m2])?;
         let mut sec = 0;
-        if t.first() == Some(&b':') {
-            sec = digits(t.get(1..3)?)?;
-            t = &t[3..];
-            if t.first() == Some(&b'.') {
-                let n = t[1..].iter().take_while(|c| c.is_ascii_digit()).count();
-                t = &t[1 + n..];
+        if let Some((b':', after)) = t.split_first() {
+            sec = digits(after.get(..2)?)?;
+            t = after.get(2..)?;
+            if let Some((b'.', fraction)) = t.split_first() {
+                let n = fraction.iter().take_while(|c| c.is_ascii_digit()).count();
+                t = fraction.get(n..)?;
             }
         }
         if h > 24 || mi > 59 || sec > 60 {
@@ -108,10 +108,10 @@ pub fn parse(s: &str, default_offset: i32) -> Option<Stamp> {
         [] => default_offset,
         [b'Z'] | [b'z'] => 0,
         [sign @ (b'+' | b'-'), tz @ ..] => {
-            let (hh, mm) = match tz.len() {
-                2 => (digits(tz)?, 0),
-                4 => (digits(&tz[..2])?, digits(&tz[2..])?),
-                5 if tz[2] == b':' => (digits(&tz[..2])?, digits(&tz[3..])?),
+            let (hh, mm) = match tz {
+                [_, _] => (digits(tz)?, 0),
+                [a, b, c, d] => (digits(&[*a, *b])?, digits(&[*c, *d])?),
+                [a, b, b':', c, d] => (digits(&[*a, *b])?, digits(&[*c, *d])?),
                 _ => return None,
             };
             if hh > 18 || mm > 59 {

@@ -1,6 +1,11 @@
 //! End to end on generated regions: the planted miners rank on top.
 // Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};

@@ -179,8 +179,9 @@ fn run<S: Read + Write>(
         match s.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
-                let room = limits.max_answer - ex.answer.len();
-                ex.answer.extend_from_slice(&buf[..n.min(room)]);
+                let room = limits.max_answer.saturating_sub(ex.answer.len());
+                ex.answer
+                    .extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
                 if enough(&ex.answer) {
                     break;
                 }
@@ -226,7 +227,8 @@ impl Read for Recorder {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         let room = self.keep.saturating_sub(self.seen.len());
-        self.seen.extend_from_slice(&buf[..n.min(room)]);
+        self.seen
+            .extend_from_slice(buf.get(..n.min(room)).unwrap_or_default());
         Ok(n)
     }
 }

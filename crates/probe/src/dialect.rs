@@ -167,7 +167,7 @@ pub struct Judgement {
 /// Judges what a server answered to probe `sent` (the bytes so far; call again as more come).
 pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
     let mut j = Judgement {
-        tls: answer.len() >= 2 && matches!(answer[0], 0x15 | 0x16) && answer[1] == 0x03,
+        tls: matches!(answer, [0x15 | 0x16, 0x03, ..]),
         ..Judgement::default()
     };
     if j.tls {
@@ -289,10 +289,11 @@ fn bodies(b: &[u8]) -> Vec<&[u8]> {
         let body = rest.get(head.head_len..).unwrap_or_default();
         let len = head.content_length.unwrap_or(body.len()).min(body.len());
         // A 401 or 403 is a node asking for its password: its body is not an answer.
+        let (content, after) = body.split_at(len);
         if !matches!(head.status, Some(401 | 403)) {
-            out.push(&body[..len]);
+            out.push(content);
         }
-        rest = &body[len..];
+        rest = after;
         if rest.is_empty() {
             break;
         }
@@ -359,7 +360,7 @@ fn clip(s: &str, n: usize) -> &str {
 /// A bounded, printable excerpt of an answer: text as it is (control bytes escaped), binary
 /// as hex.
 pub fn excerpt(answer: &[u8], max: usize) -> String {
-    let a = &answer[..answer.len().min(max)];
+    let a = answer.get(..max).unwrap_or(answer);
     let texty = a
         .iter()
         .filter(|&&b| {

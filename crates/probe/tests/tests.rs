@@ -2,7 +2,12 @@
 //! pool side of the project's scripted mining sessions (`synth::sessions::pool_sides`), the same
 //! behind TLS, and servers that are not pools.
 // Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod confirmation;
 mod simulators;

@@ -107,8 +107,11 @@ impl Sketch {
 
     fn slots(&self, key: &[u8]) -> [usize; 2] {
         use std::hash::BuildHasher;
-        let at = |row: usize| row * BUCKETS + (self.keys[row].hash_one(key) as usize % BUCKETS);
-        [at(0), at(1)]
+        let [k0, k1] = &self.keys;
+        let at = |row: usize, k: &std::collections::hash_map::RandomState| {
+            row * BUCKETS + (k.hash_one(key) as usize % BUCKETS)
+        };
+        [at(0, k0), at(1, k1)]
     }
 
     /// Failures within the window for `key` (the smaller of its two buckets).

@@ -984,7 +984,7 @@ fn trail_svg(steps: &[cases::TrailStep]) -> String {
                 text: &str,
                 fill: &str,
                 title: &str| {
-        let (x, w) = cols[col];
+        let (x, w) = cols.get(col).copied().unwrap_or_default();
         svg.push_str(&format!(
             "<g><title>{}</title><rect x=\"{x}\" y=\"{:.1}\" width=\"{w}\" height=\"{box_h}\" rx=\"4\" fill=\"{fill}\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#fff\">{}</text></g>",
@@ -999,8 +999,10 @@ fn trail_svg(steps: &[cases::TrailStep]) -> String {
                 from: (usize, usize, usize),
                 to: (usize, usize, usize),
                 label: &str| {
-        let x1 = cols[from.0].0 + cols[from.0].1;
-        let x2 = cols[to.0].0;
+        let (x1, x2) = match (cols.get(from.0), cols.get(to.0)) {
+            (Some(a), Some(b)) => (a.0 + a.1, b.0),
+            _ => return,
+        };
         let y1 = y(from.1, from.2) + box_h / 2.0;
         let y2 = y(to.1, to.2) + box_h / 2.0;
         svg.push_str(&format!(

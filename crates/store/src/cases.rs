@@ -283,7 +283,7 @@ pub fn fuse(conn: &mut Conn) -> Result<FuseReport, StoreError> {
                     by_case
                         .entry(r.int(0))
                         .or_default()
-                        .push(piece_from(&r.0[1..]));
+                        .push(piece_from(r.0.get(1..).unwrap_or_default()));
                 }
                 let figures: Vec<(i64, Fused)> = by_case
                     .iter()
@@ -534,10 +534,12 @@ fn recompute_streaming(c: &mut Conn, touched: &[i64], now: i64) -> Result<(), St
                 return Ok(());
             }
             match &mut current {
-                Some((cur, pieces)) if *cur == id => pieces.push(piece_from(&r.0[1..])),
+                Some((cur, pieces)) if *cur == id => {
+                    pieces.push(piece_from(r.0.get(1..).unwrap_or_default()))
+                }
                 _ => {
-                    if let Some((prev, pieces)) = current.replace((id, vec![piece_from(&r.0[1..])]))
-                    {
+                    let first = piece_from(r.0.get(1..).unwrap_or_default());
+                    if let Some((prev, pieces)) = current.replace((id, vec![first])) {
                         figures.push((prev, fuse_pieces(&pieces)));
                     }
                 }

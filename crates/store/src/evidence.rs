@@ -168,7 +168,8 @@ fn content_id(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0x1f]);
     }
-    hex::encode(&h.finalize()[..16])
+    let digest: [u8; 32] = h.finalize().into();
+    hex::encode(digest.first_chunk::<16>().unwrap_or(&[0; 16]))
 }
 
 fn s<'a>(v: &'a Json, path: &[&str]) -> Option<&'a str> {

@@ -315,10 +315,12 @@ fn write_batch(
                     groups.len() - 1
                 }
             };
-            let (_, rows, seen) = &mut groups[g];
-            let key = format!("{:?}", &u.values[..key_len(u.sql).min(u.values.len())]);
-            match seen.get(&key) {
-                Some(&i) => rows[i] = u.values,
+            let Some((_, rows, seen)) = groups.get_mut(g) else {
+                continue;
+            };
+            let key = format!("{:?}", u.values.get(..key_len(u.sql)).unwrap_or(&u.values));
+            match seen.get(&key).and_then(|&i| rows.get_mut(i)) {
+                Some(row) => *row = u.values,
                 None => {
                     seen.insert(key, rows.len());
                     rows.push(u.values);

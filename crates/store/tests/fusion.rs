@@ -1,6 +1,11 @@
 //! The registry, fusion, lifecycle, penalties and reports end to end, on every engine.
 // Tests may unwrap, expect and panic: there a panic is the verdict (the library crates may not).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

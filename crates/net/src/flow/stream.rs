@@ -64,7 +64,10 @@ impl Reassembler {
             if skip > 0 {
                 self.duplicate_bytes += skip as u64;
             }
-            out(Delivery::Data(&payload[skip..]));
+            // `seq <= next < end`, so `skip` falls inside the payload.
+            if let Some(new) = payload.get(skip..) {
+                out(Delivery::Data(new));
+            }
             self.next = Some(end);
             self.drain(out);
             return;
@@ -101,7 +104,9 @@ impl Reassembler {
             let end = seq.wrapping_add(data.len() as u32);
             if before(next, end) {
                 let skip = next.wrapping_sub(seq) as usize;
-                out(Delivery::Data(&data[skip..]));
+                if let Some(new) = data.get(skip..) {
+                    out(Delivery::Data(new));
+                }
                 self.next = Some(end);
             } else {
                 self.duplicate_bytes += data.len() as u64;

@@ -65,7 +65,7 @@ fn mqtt(b: &[u8]) -> bool {
         Some(0x10) => {
             // Remaining length: one to four bytes, 7 bits each.
             let mut i = 1;
-            while i < b.len().min(5) && b[i] & 0x80 != 0 {
+            while i < 5 && b.get(i).is_some_and(|c| c & 0x80 != 0) {
                 i += 1;
             }
             let name = b.get(i + 1..);

@@ -73,25 +73,27 @@ pub enum FrameError {
 
 /// Reads one frame at the start of `b`: the frame and the bytes it takes.
 pub fn frame(b: &[u8]) -> Result<(Frame<'_>, usize), FrameError> {
-    if b.len() < HEADER {
+    let Some(&[e0, e1, msg_type, l0, l1, l2]) = b.first_chunk::<HEADER>() else {
         return Err(FrameError::Partial);
-    }
-    let ext = u16::from_le_bytes([b[0], b[1]]);
-    let len = usize::from(b[3]) | usize::from(b[4]) << 8 | usize::from(b[5]) << 16;
+    };
+    let ext = u16::from_le_bytes([e0, e1]);
+    let len = usize::from(l0) | usize::from(l1) << 8 | usize::from(l2) << 16;
     if len > MAX_FRAME {
         return Err(FrameError::Invalid);
     }
-    if b.len() < HEADER + len {
+    // HEADER + MAX_FRAME cannot overflow; the frame must be all there.
+    let end = HEADER + len;
+    let Some(payload) = b.get(HEADER..end) else {
         return Err(FrameError::Partial);
-    }
+    };
     Ok((
         Frame {
             extension: ext & 0x7fff,
             channel_msg: ext & 0x8000 != 0,
-            msg_type: b[2],
-            payload: &b[HEADER..HEADER + len],
+            msg_type,
+            payload,
         },
-        HEADER + len,
+        end,
     ))
 }
 
@@ -106,15 +108,20 @@ impl<'a> Reader<'a> {
         self.0 = t;
         Some(h)
     }
+    /// The next `N` bytes as an array.
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (h, t) = self.0.split_first_chunk::<N>()?;
+        self.0 = t;
+        Some(*h)
+    }
     fn u8(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
+        self.array::<1>().map(|[b]| b)
     }
     fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_le_bytes([b[0], b[1]]))
+        self.array().map(u16::from_le_bytes)
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        self.array().map(u32::from_le_bytes)
     }
     fn u64(&mut self) -> Option<u64> {
         self.take(8)
@@ -216,14 +223,12 @@ pub fn open_channel(p: &[u8], extended: bool) -> Option<OpenChannel> {
 pub fn set_target(p: &[u8]) -> Option<[u8; 32]> {
     let mut r = Reader(p);
     r.u32()?;
-    let t = r.take(32)?;
+    let mut be: [u8; 32] = r.array()?;
     if !r.done() {
         return None;
     }
-    let mut be = [0u8; 32];
-    for (i, b) in t.iter().enumerate() {
-        be[31 - i] = *b;
-    }
+    // Little-endian on the wire.
+    be.reverse();
     Some(be)
 }
 
@@ -267,11 +272,8 @@ pub fn classify(f: &Frame<'_>) -> Option<Signal> {
         }
         msg::OPEN_STANDARD_CHANNEL_SUCCESS | msg::OPEN_EXTENDED_CHANNEL_SUCCESS => {
             // request id, channel id, then the target.
-            let t = f.payload.get(8..40)?;
-            let mut be = [0u8; 32];
-            for (i, b) in t.iter().enumerate() {
-                be[31 - i] = *b;
-            }
+            let mut be: [u8; 32] = f.payload.get(8..40)?.try_into().ok()?;
+            be.reverse();
             Signal::Sv2Target(be)
         }
         msg::SET_TARGET if f.channel_msg => Signal::Sv2Target(set_target(f.payload)?),

@@ -31,19 +31,22 @@ fn grease(v: u16) -> bool {
 }
 
 fn be16(b: &[u8], i: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]))
+    Some(u16::from_be_bytes([*b.get(i)?, *b.get(i.checked_add(1)?)?]))
 }
 
 /// True when `b` starts like a TLS record: a ClientHello or ServerHello opening a connection,
 /// or (joined mid-session) a change-cipher-spec, alert, handshake or application-data record
 /// of a plausible length (RFC 8446 §5.1: at most 2^14 + 256 bytes of ciphertext).
 pub fn looks_like_tls(b: &[u8]) -> bool {
-    if b.len() < 6 || b[1] != 0x03 || b[2] > 0x04 {
+    let &[kind, major, minor, hi, lo, first, ..] = b else {
+        return false;
+    };
+    if major != 0x03 || minor > 0x04 {
         return false;
     }
-    let len = usize::from(u16::from_be_bytes([b[3], b[4]]));
-    match b[0] {
-        0x16 => matches!(b[5], 0x01 | 0x02) || (len > 0 && len <= (1 << 14) + 256),
+    let len = usize::from(u16::from_be_bytes([hi, lo]));
+    match kind {
+        0x16 => matches!(first, 0x01 | 0x02) || (len > 0 && len <= (1 << 14) + 256),
         0x14 => len == 1,
         0x15 | 0x17 => len > 0 && len <= (1 << 14) + 256,
         _ => false,
@@ -81,7 +84,7 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
         match t {
             0
                 // server_name_list: u16 len, then (type u8, u16 len, name).
-                if body.len() >= 5 && body[2] == 0 => {
+                if body.len() >= 5 && body.get(2) == Some(&0) => {
                     let n = usize::from(be16(body, 3)?);
                     out.sni = body
                         .get(5..5 + n)
@@ -103,8 +106,8 @@ pub fn client_hello(b: &[u8]) -> Option<ClientHello> {
             }
             16 => {
                 let mut j = 2;
-                while j < body.len() {
-                    let n = usize::from(body[j]);
+                while let Some(&n) = body.get(j) {
+                    let n = usize::from(n);
                     if let Some(p) = body.get(j + 1..j + 1 + n) {
                         out.alpn.push(String::from_utf8_lossy(p).into_owned());
                     }

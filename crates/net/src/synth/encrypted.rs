@@ -722,7 +722,7 @@ pub fn tcp_conversations(
         }
         let i = side.index();
         let range = (seq, seq.wrapping_add(d.payload.len() as u32));
-        if !c.sent[i].insert(range) {
+        if !crate::pair::of_mut(&mut c.sent, i).insert(range) {
             return;
         }
         c.timeline.push((

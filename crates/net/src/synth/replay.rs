@@ -68,9 +68,10 @@ impl Addresses {
             (0x0a00_0000 | self.next_v4).to_be_bytes().to_vec()
         } else {
             self.next_v6 = self.next_v6.wrapping_add(1);
-            let mut v = vec![0u8; 16];
-            v[0] = 0xfd;
-            v[8..].copy_from_slice(&self.next_v6.to_be_bytes());
+            // fd00::/8 (unique local), the copy's number in the low half.
+            let mut v = vec![0xfd];
+            v.extend_from_slice(&[0; 7]);
+            v.extend_from_slice(&self.next_v6.to_be_bytes());
             v
         };
         self.given.insert(key, a.clone());
@@ -81,40 +82,41 @@ impl Addresses {
 /// Gives the frame's addresses to (copy, file) `tag` (the IPv4 header checksum is recomputed
 /// so that the header stays valid). Returns false when no IP header was found.
 fn readdress(link: u32, frame: &mut [u8], tag: u32, addrs: &mut Addresses) -> bool {
-    let Some(at) = ip_offset(link, frame) else {
+    let Some(ip) = ip_offset(link, frame).and_then(|at| frame.get_mut(at..)) else {
         return false;
     };
-    match frame.get(at).map(|b| b >> 4) {
-        Some(4) if frame.len() >= at + 20 => {
-            for a in [at + 12, at + 16] {
-                let new = addrs.map(tag, &frame[a..a + 4]);
-                frame[a..a + 4].copy_from_slice(&new);
-            }
-            let ihl = usize::from(frame[at] & 0x0f) * 4;
-            if ihl >= 20 && frame.len() >= at + ihl {
-                frame[at + 10] = 0;
-                frame[at + 11] = 0;
-                let mut sum = 0u32;
-                for w in frame[at..at + ihl].chunks(2) {
-                    sum += u32::from(u16::from_be_bytes([w[0], *w.get(1).unwrap_or(&0)]));
-                }
-                while sum > 0xffff {
-                    sum = (sum & 0xffff) + (sum >> 16);
-                }
-                let c = !(sum as u16);
-                frame[at + 10..at + 12].copy_from_slice(&c.to_be_bytes());
-            }
-            true
+    // The address fields: IPv4 source and destination at 12 and 16, IPv6 at 8 and 24.
+    let (fields, width): ([usize; 2], usize) = match ip.first().map(|b| b >> 4) {
+        Some(4) if ip.len() >= 20 => ([12, 16], 4),
+        Some(6) if ip.len() >= 40 => ([8, 24], 16),
+        _ => return false,
+    };
+    for a in fields {
+        if let Some(field) = ip.get_mut(a..a + width) {
+            let new = addrs.map(tag, field);
+            field.copy_from_slice(&new);
         }
-        Some(6) if frame.len() >= at + 40 => {
-            for a in [at + 8, at + 24] {
-                let new = addrs.map(tag, &frame[a..a + 16]);
-                frame[a..a + 16].copy_from_slice(&new);
-            }
-            true
-        }
-        _ => false,
     }
+    if width == 4 {
+        let ihl = usize::from(ip.first().copied().unwrap_or(0) & 0x0f) * 4;
+        if let Some(header) = ip.get_mut(..ihl).filter(|_| ihl >= 20) {
+            if let Some(c) = header.get_mut(10..12) {
+                c.copy_from_slice(&[0, 0]);
+            }
+            let mut sum = 0u32;
+            for w in header.chunks(2) {
+                let hi = w.first().copied().unwrap_or(0);
+                sum += u32::from(u16::from_be_bytes([hi, w.get(1).copied().unwrap_or(0)]));
+            }
+            while sum > 0xffff {
+                sum = (sum & 0xffff) + (sum >> 16);
+            }
+            if let Some(c) = header.get_mut(10..12) {
+                c.copy_from_slice(&(!(sum as u16)).to_be_bytes());
+            }
+        }
+    }
+    true
 }
 
 /// Writes `copies` copies of every capture in `inputs` (in order) to `out` as pcapng, one

@@ -67,7 +67,7 @@ pub fn looks_like_http(b: &[u8]) -> bool {
     ];
     STARTS
         .iter()
-        .any(|s| b.len() >= s.len() && b[..s.len()].eq_ignore_ascii_case(s))
+        .any(|s| b.get(..s.len()).is_some_and(|h| h.eq_ignore_ascii_case(s)))
 }
 
 const POOL_HEADERS: [&str; 6] = [
@@ -174,8 +174,9 @@ pub fn dechunk(b: &[u8], limit: usize) -> Chunked {
                 Chunked::Partial
             };
         };
-        let Some(size) = std::str::from_utf8(&b[at..line_end])
-            .ok()
+        let Some(size) = b
+            .get(at..line_end)
+            .and_then(|l| std::str::from_utf8(l).ok())
             .and_then(|t| t.split(';').next())
             .and_then(|t| usize::from_str_radix(t.trim(), 16).ok())
         else {
@@ -195,13 +196,13 @@ pub fn dechunk(b: &[u8], limit: usize) -> Chunked {
         };
         // The chunk's data and its CRLF; `size <= limit` here, so the sum cannot overflow.
         let end = at + size;
-        if b.len() < end + 2 {
+        let (Some(data), Some(crlf)) = (b.get(at..end), b.get(end..end + 2)) else {
             return Chunked::Partial;
-        }
-        if &b[end..end + 2] != b"\r\n" {
+        };
+        if crlf != b"\r\n" {
             return Chunked::Invalid;
         }
-        out.extend_from_slice(&b[at..end]);
+        out.extend_from_slice(data);
         debug_assert_eq!(out.len(), kept);
         at = end + 2;
     }

@@ -244,7 +244,7 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
     if trimmed.len() > MAX_LINE {
         return Err(ParseError::TooLong(trimmed.len()));
     }
-    if !matches!(trimmed[0], b'{' | b'[') {
+    if !matches!(trimmed.first(), Some(b'{' | b'[')) {
         return Err(ParseError::NotJson("does not start with { or [".into()));
     }
     let v: Top = serde_json::from_slice(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;

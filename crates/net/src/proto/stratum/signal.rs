@@ -694,9 +694,14 @@ fn classify_answer(m: &Message) -> Option<Signal> {
             v.as_str()
                 .is_some_and(|s| s.starts_with("0x") && s.len() <= 66 && s.len() > 2 && is_hex(s))
         };
-        if (3..=4).contains(&a.len()) && hash32(&a[0]) && hash32(&a[1]) && boundary(&a[2]) {
+        if let [header, seed, b, rest @ ..] = a
+            && rest.len() <= 1
+            && hash32(header)
+            && hash32(seed)
+            && boundary(b)
+        {
             return Some(Signal::EthWork {
-                boundary: a[2].as_str().unwrap_or_default().to_string(),
+                boundary: b.as_str().unwrap_or_default().to_string(),
                 pushed: m.id.is_push(),
             });
         }
