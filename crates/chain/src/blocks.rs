@@ -344,11 +344,9 @@ impl std::hash::Hasher for SeededHash {
     }
 }
 
-/// Reads blocks from block directories and files, in chain order, handing each to `f`.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "depth, total, root and on_best are made with one entry per head and indexed by head number; files by the file numbers the heads were read with"
-)]
+/// Reads blocks from block directories and files, in chain order, handing each to `f`: the
+/// headers first ([`read_heads`]), then the trees they make and their best chains
+/// ([`Trees::of`]), then each block decoded in that order.
 pub fn read_blocks(
     paths: &[PathBuf],
     pools: &Pools,
@@ -357,7 +355,21 @@ pub fn read_blocks(
 ) -> Result<BlocksReport, ReadError> {
     let files = inputs(paths)?;
     let mut report = BlocksReport::default();
-    // Pass 1: headers. Single files are small; their blocks are kept in memory.
+    let (heads, held) = read_heads(&files, &mut report)?;
+    let trees = Trees::of(&heads);
+    report.stale = trees.stale();
+    decode_in_order(&files, &heads, &held, &trees, pools, opts, &mut report, f)?;
+    Ok(report)
+}
+
+/// Pass 1: every block's header, where to find the block, and (for single files, which are
+/// small) the blocks themselves, by file number.
+type HeadsRead = (Vec<Head>, HashMap<usize, Vec<Held>>);
+
+fn read_heads(
+    files: &[(PathBuf, [u8; 8], bool)],
+    report: &mut BlocksReport,
+) -> Result<HeadsRead, ReadError> {
     let mut heads: Vec<Head> = Vec::new();
     let mut held: HashMap<usize, Vec<Held>> = HashMap::new();
     for (fi, (path, key, is_blk)) in files.iter().enumerate() {
@@ -403,7 +415,7 @@ pub fn read_blocks(
                         offset: off,
                     },
                     &b,
-                    &mut report,
+                    report,
                 );
             }
         } else {
@@ -411,87 +423,139 @@ pub fn read_blocks(
             let mut v = Vec::new();
             file_blocks(path, &bytes, &mut report.read, &mut v);
             for (i, (n, _, b)) in v.iter().enumerate() {
-                push(*n, Src::Bytes { file: fi, index: i }, b, &mut report);
+                push(*n, Src::Bytes { file: fi, index: i }, b, report);
             }
             held.insert(fi, v);
         }
     }
-    // Trees and best chains.
-    let mut by_hash: HashMap<BlockHash, usize> = HashMap::new();
-    for (i, h) in heads.iter().enumerate() {
-        by_hash.entry(h.hash).or_insert(i);
-    }
-    let n = heads.len();
-    let mut depth = vec![u64::MAX; n];
-    let mut total: Vec<Option<Work>> = vec![None; n];
-    let mut root = vec![usize::MAX; n];
-    for i in 0..n {
-        // Walk up to a resolved ancestor or a root, then fill back down.
-        let mut path = Vec::new();
-        let mut j = i;
-        while depth[j] == u64::MAX {
-            path.push(j);
-            match by_hash.get(&heads[j].prev) {
-                Some(&p) if !path.contains(&p) => j = p,
-                _ => break,
-            }
-        }
-        for &k in path.iter().rev() {
-            match by_hash
-                .get(&heads[k].prev)
-                .copied()
-                .filter(|p| depth[*p] != u64::MAX)
-            {
-                Some(p) => {
-                    depth[k] = depth[p] + 1;
-                    total[k] = total[p].map(|w| w + heads[k].work);
-                    root[k] = root[p];
-                }
-                None => {
-                    depth[k] = 0;
-                    total[k] = Some(heads[k].work);
-                    root[k] = k;
-                }
-            }
-        }
-    }
-    let mut best_tip: HashMap<usize, usize> = HashMap::new();
-    for i in 0..n {
-        let e = best_tip.entry(root[i]).or_insert(i);
-        if total[i] > total[*e] {
-            *e = i;
-        }
-    }
-    let mut on_best = vec![false; n];
-    for &tip in best_tip.values() {
-        let mut j = tip;
-        loop {
-            on_best[j] = true;
-            if root[j] == j {
-                break;
-            }
-            match by_hash.get(&heads[j].prev) {
-                Some(&p) => j = p,
-                None => break,
-            }
-        }
-    }
-    // Order: trees by first appearance, within a tree by depth, best chain before stale.
-    let mut order: Vec<usize> = (0..n)
-        .filter(|&i| by_hash.get(&heads[i].hash) == Some(&i))
-        .collect();
-    let mut first_seen: HashMap<usize, usize> = HashMap::new();
-    for (i, &r) in root.iter().enumerate() {
-        first_seen.entry(r).or_insert(i);
-    }
-    order.sort_by_key(|&i| (first_seen[&root[i]], depth[i], !on_best[i], i));
-    report.stale = order.iter().filter(|&&i| !on_best[i]).count() as u64;
+    Ok((heads, held))
+}
 
-    // Pass 2: decode in order.
+/// The trees the headers make: each head's depth below its root, the root, whether it is on
+/// its tree's best chain (most work), and the order blocks are decoded in (trees by first
+/// appearance, within a tree by depth, the best chain before stale branches).
+struct Trees {
+    depth: Vec<u64>,
+    root: Vec<usize>,
+    on_best: Vec<bool>,
+    order: Vec<usize>,
+}
+
+#[allow(
+    clippy::indexing_slicing,
+    reason = "depth, total, root and on_best are made with one entry per head and indexed by head number"
+)]
+impl Trees {
+    /// Blocks off their tree's best chain.
+    fn stale(&self) -> u64 {
+        self.order.iter().filter(|&&i| !self.on_best[i]).count() as u64
+    }
+
+    fn of(heads: &[Head]) -> Trees {
+        let mut by_hash: HashMap<BlockHash, usize> = HashMap::new();
+        for (i, h) in heads.iter().enumerate() {
+            by_hash.entry(h.hash).or_insert(i);
+        }
+        let n = heads.len();
+        let mut depth = vec![u64::MAX; n];
+        let mut total: Vec<Option<Work>> = vec![None; n];
+        let mut root = vec![usize::MAX; n];
+        for i in 0..n {
+            // Walk up to a resolved ancestor or a root, then fill back down.
+            let mut path = Vec::new();
+            let mut j = i;
+            while depth[j] == u64::MAX {
+                path.push(j);
+                match by_hash.get(&heads[j].prev) {
+                    Some(&p) if !path.contains(&p) => j = p,
+                    _ => break,
+                }
+            }
+            for &k in path.iter().rev() {
+                match by_hash
+                    .get(&heads[k].prev)
+                    .copied()
+                    .filter(|p| depth[*p] != u64::MAX)
+                {
+                    Some(p) => {
+                        depth[k] = depth[p] + 1;
+                        total[k] = total[p].map(|w| w + heads[k].work);
+                        root[k] = root[p];
+                    }
+                    None => {
+                        depth[k] = 0;
+                        total[k] = Some(heads[k].work);
+                        root[k] = k;
+                    }
+                }
+            }
+        }
+        let mut best_tip: HashMap<usize, usize> = HashMap::new();
+        for i in 0..n {
+            let e = best_tip.entry(root[i]).or_insert(i);
+            if total[i] > total[*e] {
+                *e = i;
+            }
+        }
+        let mut on_best = vec![false; n];
+        for &tip in best_tip.values() {
+            let mut j = tip;
+            loop {
+                on_best[j] = true;
+                if root[j] == j {
+                    break;
+                }
+                match by_hash.get(&heads[j].prev) {
+                    Some(&p) => j = p,
+                    None => break,
+                }
+            }
+        }
+        // Order: trees by first appearance, within a tree by depth, best chain before stale.
+        let mut order: Vec<usize> = (0..n)
+            .filter(|&i| by_hash.get(&heads[i].hash) == Some(&i))
+            .collect();
+        let mut first_seen: HashMap<usize, usize> = HashMap::new();
+        for (i, &r) in root.iter().enumerate() {
+            first_seen.entry(r).or_insert(i);
+        }
+        order.sort_by_key(|&i| (first_seen[&root[i]], depth[i], !on_best[i], i));
+        Trees {
+            depth,
+            root,
+            on_best,
+            order,
+        }
+    }
+}
+
+/// Pass 2: each block decoded in the trees' order, checked (merkle root), attributed to its
+/// pool, its fees worked out from the outputs it spends, and handed to `f`.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "trees are indexed by head number; files by the file numbers the heads were read with"
+)]
+#[allow(clippy::too_many_arguments)]
+fn decode_in_order(
+    files: &[(PathBuf, [u8; 8], bool)],
+    heads: &[Head],
+    held: &HashMap<usize, Vec<Held>>,
+    trees: &Trees,
+    pools: &Pools,
+    opts: &BlockOptions,
+    report: &mut BlocksReport,
+    f: &mut dyn FnMut(BlockInfo, &Block),
+) -> Result<(), ReadError> {
+    let Trees {
+        depth,
+        root,
+        on_best,
+        order,
+    } = trees;
     let mut cache: Option<(usize, BlockFile)> = None;
     let mut utxo: HashMap<Unspent, u64, Seeded> = HashMap::with_hasher(Seeded::new());
     let mut base_height: HashMap<usize, Option<u64>> = HashMap::new();
-    for i in order {
+    for &i in order {
         let h = &heads[i];
         let (path, bytes): (&PathBuf, Cow<[u8]>) = match &h.src {
             Src::Blk { file, offset } => {
@@ -575,50 +639,7 @@ pub fn read_blocks(
         let pool = pools.attribute(&payout_addresses, &script_sig);
         let reward: u64 = coinbase.output.iter().map(|o| o.value.to_sat()).sum();
         let subsidy_sat = height.map(|h2| subsidy(h2, h.net));
-        // Fees from spent outputs, transaction by transaction so that a transaction may spend
-        // an output of an earlier one in the same block. On the best chain spent outputs leave
-        // the map as they are found (one lookup each); a stale block's spends are not ours, so
-        // there they are only looked up.
-        let mut fees: Option<u64> = Some(0);
-        for (k, (tx, txid)) in block.txdata.iter().zip(&txids).enumerate() {
-            if k > 0 {
-                let mut ins = 0u64;
-                for inp in &tx.input {
-                    let key = Unspent::of(&inp.previous_output.txid, inp.previous_output.vout);
-                    let found = if on_best[i] {
-                        utxo.remove(&key)
-                    } else {
-                        utxo.get(&key).copied()
-                    };
-                    match found {
-                        Some(v) => ins = ins.saturating_add(v),
-                        None => fees = None,
-                    }
-                }
-                // Checked: an invalid transaction (outputs beyond the money supply, or more
-                // out than in) must not turn into a plausible fee.
-                let outs = tx
-                    .output
-                    .iter()
-                    .try_fold(0u64, |a, o| a.checked_add(o.value.to_sat()));
-                fees = match (fees, outs) {
-                    (Some(f), Some(outs)) if ins >= outs => Some(f + (ins - outs)),
-                    _ => None,
-                };
-            }
-            if on_best[i] {
-                if utxo.len() < opts.max_utxos {
-                    for (v, o) in tx.output.iter().enumerate() {
-                        utxo.insert(Unspent::of(txid, v as u32), o.value.to_sat());
-                    }
-                } else {
-                    report.utxo_cap_reached = true;
-                }
-            }
-        }
-        if block.txdata.len() == 1 {
-            fees = Some(0);
-        }
+        let fees = fees_and_spends(&block, &txids, on_best[i], &mut utxo, opts, report);
         let info = BlockInfo {
             hash: h.hash.to_string(),
             height,
@@ -646,5 +667,61 @@ pub fn read_blocks(
         };
         f(info, &block);
     }
-    Ok(report)
+    Ok(())
+}
+
+/// The fees of a block from the outputs it spends, transaction by transaction so that a
+/// transaction may spend an output of an earlier one in the same block; `None` when an output
+/// spent is unknown. On the best chain spent outputs leave the map as they are found (one
+/// lookup each) and the block's outputs join it; a stale block's spends are not ours, so there
+/// they are only looked up.
+fn fees_and_spends(
+    block: &Block,
+    txids: &[bitcoin::Txid],
+    best: bool,
+    utxo: &mut HashMap<Unspent, u64, Seeded>,
+    opts: &BlockOptions,
+    report: &mut BlocksReport,
+) -> Option<u64> {
+    let mut fees: Option<u64> = Some(0);
+    for (k, (tx, txid)) in block.txdata.iter().zip(txids).enumerate() {
+        if k > 0 {
+            let mut ins = 0u64;
+            for inp in &tx.input {
+                let key = Unspent::of(&inp.previous_output.txid, inp.previous_output.vout);
+                let found = if best {
+                    utxo.remove(&key)
+                } else {
+                    utxo.get(&key).copied()
+                };
+                match found {
+                    Some(v) => ins = ins.saturating_add(v),
+                    None => fees = None,
+                }
+            }
+            // Checked: an invalid transaction (outputs beyond the money supply, or more
+            // out than in) must not turn into a plausible fee.
+            let outs = tx
+                .output
+                .iter()
+                .try_fold(0u64, |a, o| a.checked_add(o.value.to_sat()));
+            fees = match (fees, outs) {
+                (Some(f), Some(outs)) if ins >= outs => Some(f + (ins - outs)),
+                _ => None,
+            };
+        }
+        if best {
+            if utxo.len() < opts.max_utxos {
+                for (v, o) in tx.output.iter().enumerate() {
+                    utxo.insert(Unspent::of(txid, v as u32), o.value.to_sat());
+                }
+            } else {
+                report.utxo_cap_reached = true;
+            }
+        }
+    }
+    if block.txdata.len() == 1 {
+        fees = Some(0);
+    }
+    fees
 }
