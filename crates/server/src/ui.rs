@@ -611,125 +611,16 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     let role = user.role;
     let case = &d.case;
     let state = CaseState::parse(&case.state);
-    let short = |at: &str| esc(&at[..16.min(at.len())]);
-    let mut ev_rows = String::new();
-    let mut sessions = String::new();
-    for e in &d.evidence {
-        ev_rows += &format!(
-            "<tr><td>{}</td><td>{} / {}</td><td class=\"hide-s\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
-            short(&e.observed_from),
-            esc(&e.department),
-            esc(&e.detector),
-            esc(&e.subject),
-            e.confidence,
-            esc(&e.summary)
-        );
-        if e.stream == "network" && access::sees_subjects(role) {
-            let wallet = e.wallet.as_deref().unwrap_or("");
-            sessions += &format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hide-s\">{}</td><td class=\"num\">{}</td></tr>",
-                short(&e.observed_from),
-                esc(e.pool.as_deref().unwrap_or("")),
-                esc(e.coin.as_deref().unwrap_or("")),
-                esc(e.worker.as_deref().unwrap_or("")),
-                // A wallet the money trail follows links to it.
-                if d.money_trail.iter().any(|t| t.wallet == wallet) {
-                    format!("<a href=\"#money-trail\">{}</a>", esc(wallet))
-                } else {
-                    esc(wallet)
-                },
-                e.hashrate_hs
-                    .map(|h| minewatch_model::HashRate(h).to_string())
-                    .unwrap_or_default()
-            );
-        }
-    }
-    let mut hist = String::new();
-    for h in &d.history {
-        hist += &format!(
-            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            short(&h.at),
-            esc(&h.actor),
-            esc(h.from.as_deref().unwrap_or("-")),
-            esc(&h.to),
-            esc(&h.reason)
-        );
-    }
-    let note_list: String = if d.notes.is_empty() {
-        format!("<p>{}</p>", t(lang, "none"))
-    } else {
-        d.notes
-            .iter()
-            .map(|n| {
-                format!(
-                    "<p><strong>{}</strong> {}<br>{}</p>",
-                    esc(&n.author),
-                    short(&n.at),
-                    esc(&n.text)
-                )
-            })
-            .collect()
-    };
-    let inspection_rows: String = d
-        .inspections
-        .iter()
-        .map(|i| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                short(&i.at),
-                esc(&i.inspector),
-                if i.mining { t(lang, "yes") } else { t(lang, "no") },
-                i.machines.map(|m| m.to_string()).unwrap_or_default(),
-                i.measured_kw.map(|k| format!("{k:.1}")).unwrap_or_default(),
-                esc(&i.notes)
-            )
-        })
-        .collect();
-    let curve_html = d
-        .load_curve
-        .as_ref()
-        .and_then(|lc| {
-            let start = time::parse_date(&lc.start)?;
-            let onset = lc.onset.as_deref().and_then(time::parse_date);
-            report::load_curve_svg(start, &lc.daily_kwh, onset).ok()
-        })
-        .map(|svg| {
-            format!(
-                "<div class=\"card\" id=\"load-curve\"><h3>{}</h3>{svg}</div>",
-                t(lang, "load_curve")
-            )
-        })
-        .unwrap_or_default();
-    let trail_html = if d.money_trail.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "<div class=\"card\" id=\"money-trail\"><h3>{}</h3>{}</div>",
-            t(lang, "money_trail"),
-            trail_svg(&d.money_trail)
-        )
-    };
+    let (ev_rows, sessions) = evidence_rows(role, &d);
+    let hist = history_rows(&d.history);
+    let note_list = notes_html(lang, &d.notes);
+    let inspection_rows = inspection_rows(lang, &d.inspections);
+    let curve_html = curve_card(lang, d.load_curve.as_ref());
+    let trail_html = trail_card(lang, &d.money_trail);
     let probes_html = probes_card(lang, &d.probes);
     let actions = action_forms(lang, role, id, state);
-    let surcharge_html = d
-        .surcharge
-        .as_ref()
-        .map(|p| format!(
-            "<p><strong>{}</strong>: {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} <small>({})</small></p>",
-            t(lang, "surcharge"), p.amount, esc(&p.rule.currency), p.energy_kwh, p.rule.surcharge_per_kwh, esc(&p.from), esc(&p.to), esc(&p.rule.source)
-        ))
-        .unwrap_or_default();
-    let doc_lang = if lang == Lang::Zh { "zh" } else { "en" };
-    let documents = if access::sees_address(role) {
-        format!(
-            "<p>{}: <a href=\"/api/v1/cases/{id}/documents/notice?lang={doc_lang}\">{}</a> · <a href=\"/api/v1/cases/{id}/documents/inspection?lang={doc_lang}\">{}</a></p>",
-            t(lang, "documents"),
-            t(lang, "notice"),
-            t(lang, "inspection"),
-        )
-    } else {
-        String::new()
-    };
+    let surcharge_html = surcharge_line(lang, d.surcharge.as_ref());
+    let documents = document_links(lang, role, id);
     let body = format!(
         "<h2>{} {id} · <span id=\"state\" class=\"badge\">{}</span></h2>\
          <div class=\"card\"><table><tr><th>{}</th><td>{}</td><th>{}</th><td>{}</td></tr>\
@@ -796,6 +687,158 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
         &body,
     )
     .into_response()
+}
+
+/// The first sixteen characters of a time (`YYYY-MM-DDTHH:MM`), escaped.
+fn short(at: &str) -> String {
+    esc(at.get(..16).unwrap_or(at))
+}
+
+/// A case's evidence rows, and the rows of its mining sessions for roles that see subjects.
+fn evidence_rows(role: users::Role, d: &api::CaseDetail) -> (String, String) {
+    let mut ev_rows = String::new();
+    let mut sessions = String::new();
+    for e in &d.evidence {
+        ev_rows += &format!(
+            "<tr><td>{}</td><td>{} / {}</td><td class=\"hide-s\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
+            short(&e.observed_from),
+            esc(&e.department),
+            esc(&e.detector),
+            esc(&e.subject),
+            e.confidence,
+            esc(&e.summary)
+        );
+        if e.stream == "network" && access::sees_subjects(role) {
+            let wallet = e.wallet.as_deref().unwrap_or("");
+            sessions += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hide-s\">{}</td><td class=\"num\">{}</td></tr>",
+                short(&e.observed_from),
+                esc(e.pool.as_deref().unwrap_or("")),
+                esc(e.coin.as_deref().unwrap_or("")),
+                esc(e.worker.as_deref().unwrap_or("")),
+                // A wallet the money trail follows links to it.
+                if d.money_trail.iter().any(|t| t.wallet == wallet) {
+                    format!("<a href=\"#money-trail\">{}</a>", esc(wallet))
+                } else {
+                    esc(wallet)
+                },
+                e.hashrate_hs
+                    .map(|h| minewatch_model::HashRate(h).to_string())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    (ev_rows, sessions)
+}
+
+/// The rows of a case's history.
+fn history_rows(history: &[cases::Event]) -> String {
+    let mut hist = String::new();
+    for h in history {
+        hist += &format!(
+            "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
+            short(&h.at),
+            esc(&h.actor),
+            esc(h.from.as_deref().unwrap_or("-")),
+            esc(&h.to),
+            esc(&h.reason)
+        );
+    }
+    hist
+}
+
+/// A case's notes, or "none".
+fn notes_html(lang: Lang, notes: &[users::Note]) -> String {
+    if notes.is_empty() {
+        format!("<p>{}</p>", t(lang, "none"))
+    } else {
+        notes
+            .iter()
+            .map(|n| {
+                format!(
+                    "<p><strong>{}</strong> {}<br>{}</p>",
+                    esc(&n.author),
+                    short(&n.at),
+                    esc(&n.text)
+                )
+            })
+            .collect()
+    }
+}
+
+/// The rows of a case's inspections.
+fn inspection_rows(lang: Lang, inspections: &[users::Inspection]) -> String {
+    inspections
+        .iter()
+        .map(|i| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
+                short(&i.at),
+                esc(&i.inspector),
+                if i.mining { t(lang, "yes") } else { t(lang, "no") },
+                i.machines.map(|m| m.to_string()).unwrap_or_default(),
+                i.measured_kw.map(|k| format!("{k:.1}")).unwrap_or_default(),
+                esc(&i.notes)
+            )
+        })
+        .collect()
+}
+
+/// The meter's daily energy as a chart with its onset, when the case has a meter.
+fn curve_card(lang: Lang, lc: Option<&api::LoadCurveView>) -> String {
+    lc.and_then(|lc| {
+        let start = time::parse_date(&lc.start)?;
+        let onset = lc.onset.as_deref().and_then(time::parse_date);
+        report::load_curve_svg(start, &lc.daily_kwh, onset).ok()
+    })
+    .map(|svg| {
+        format!(
+            "<div class=\"card\" id=\"load-curve\"><h3>{}</h3>{svg}</div>",
+            t(lang, "load_curve")
+        )
+    })
+    .unwrap_or_default()
+}
+
+/// The money trail as a chart, when the case has one.
+fn trail_card(lang: Lang, trail: &[cases::TrailStep]) -> String {
+    if trail.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<div class=\"card\" id=\"money-trail\"><h3>{}</h3>{}</div>",
+            t(lang, "money_trail"),
+            trail_svg(trail)
+        )
+    }
+}
+
+/// The surcharge in force, worked out, when a rule applies.
+fn surcharge_line(
+    lang: Lang,
+    surcharge: Option<&minewatch_store::penalties::Assessment>,
+) -> String {
+    surcharge
+        .map(|p| format!(
+            "<p><strong>{}</strong>: {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} <small>({})</small></p>",
+            t(lang, "surcharge"), p.amount, esc(&p.rule.currency), p.energy_kwh, p.rule.surcharge_per_kwh, esc(&p.from), esc(&p.to), esc(&p.rule.source)
+        ))
+        .unwrap_or_default()
+}
+
+/// Links to the case's documents, for roles that may see the site's address.
+fn document_links(lang: Lang, role: users::Role, id: i64) -> String {
+    let doc_lang = if lang == Lang::Zh { "zh" } else { "en" };
+    if access::sees_address(role) {
+        format!(
+            "<p>{}: <a href=\"/api/v1/cases/{id}/documents/notice?lang={doc_lang}\">{}</a> · <a href=\"/api/v1/cases/{id}/documents/inspection?lang={doc_lang}\">{}</a></p>",
+            t(lang, "documents"),
+            t(lang, "notice"),
+            t(lang, "inspection"),
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// The servers asked for a case: verdict, dialect and coin, and the answer's excerpt, which is
