@@ -554,7 +554,8 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
                 DocKind::Inspection => Doc::Inspection,
             };
             let mut store = a.db.open()?;
-            let html = documents::render(&mut store.conn, a.id, doc, lang)?;
+            let facts = documents::facts(&mut store.conn, a.id)?;
+            let html = minewatch_present::html::document(&facts, doc, lang);
             match a.out {
                 Some(p) => std::fs::write(&p, html).with_context(|| p.display().to_string())?,
                 None => print!("{html}"),
@@ -723,7 +724,7 @@ pub fn report(c: ReportCommand) -> Result<ExitCode> {
         if rows.is_empty() {
             bail!("no region has cases: nothing to chart");
         }
-        report::chart_svg(&rep, &rows, path)?;
+        minewatch_present::chart::chart_svg(&rep, &rows, path)?;
         eprintln!("minewatch: chart written to {}", path.display());
     }
     let format = Format::resolve(a.format);

@@ -474,7 +474,7 @@ pub fn run(a: DemoArgs, _cfg: &crate::config::Config) -> Result<ExitCode> {
         .filter(|r| r.level == Level::Province)
         .collect();
     if !provinces.is_empty() {
-        report::chart_svg(&rep, &provinces, &a.out.join("regions.svg"))?;
+        minewatch_present::chart::chart_svg(&rep, &provinces, &a.out.join("regions.svg"))?;
     }
     println!("regional report as of {}:", rep.as_of);
     println!(

@@ -832,10 +832,12 @@ async fn case_document(
                     &detail,
                 )
             })?;
-            documents::render(c, id, doc, lang)
+            documents::facts(c, id)
         })
         .await?;
-    Ok(axum::response::Html(html))
+    Ok(axum::response::Html(minewatch_present::html::document(
+        &html, doc, lang,
+    )))
 }
 
 /// Evidence upload parameters.

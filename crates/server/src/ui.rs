@@ -9,8 +9,8 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
+use minewatch_present::html::esc;
 use minewatch_store::cases::{self, STATES, State as CaseState};
-use minewatch_store::documents::esc;
 use minewatch_store::users::{self, User};
 use minewatch_store::{report, time};
 use serde::Deserialize;
@@ -347,7 +347,7 @@ async fn dashboard(State(s): State<AppState>, headers: HeaderMap) -> Response {
                     .map_or(report::Level::Province, |f| f.level)
         })
         .collect();
-    let chart = report::chart_svg_string(&rep, &top).unwrap_or_default();
+    let chart = minewatch_present::chart::chart_svg_string(&rep, &top).unwrap_or_default();
     let mut tiles = String::new();
     for r in &top {
         tiles += &format!(
@@ -789,7 +789,7 @@ fn curve_card(lang: Lang, lc: Option<&api::LoadCurveView>) -> String {
     lc.and_then(|lc| {
         let start = time::parse_date(&lc.start)?;
         let onset = lc.onset.as_deref().and_then(time::parse_date);
-        report::load_curve_svg(start, &lc.daily_kwh, onset).ok()
+        minewatch_present::chart::load_curve_svg(start, &lc.daily_kwh, onset).ok()
     })
     .map(|svg| {
         format!(
