@@ -5,6 +5,15 @@
 //! detection has `event.dataset = "minewatch.scan"`, a `minewatch power scan` row has
 //! `meter_id` and `score`. The id is a content hash of what makes the observation itself, not
 //! of the file it came in, so the same detection imported from two files is one row.
+//!
+//! Lines are read member by member (`event.start`, `mining.pool`…), not deserialised into
+//! `minewatch_model::Detection` or the power and chain crates' row types, on purpose: the store
+//! takes lines from other versions of minewatch, from uploads and from hand-made files, and a
+//! typed parse refuses a whole line for one member of an unexpected type or one it does not
+//! know, where a case needs what the line does say. What is required is named in the error
+//! (`event.start is missing`); everything else is optional and read if it is there. The store
+//! depends on the model for the vocabulary it shows (hash rates, languages), not for the
+//! shape of the lines.
 
 use serde::Serialize;
 use serde_json::Value as Json;
