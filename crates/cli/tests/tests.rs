@@ -13,4 +13,5 @@ mod chain;
 mod cli;
 mod house;
 mod node;
+mod outputs;
 mod power;
