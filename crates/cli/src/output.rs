@@ -50,24 +50,42 @@ pub fn write_records<T: serde::Serialize>(
                 w.write_all(b"\n")?;
             }
         }
-        Format::Csv => {
-            let mut c = csv::Writer::from_writer(&mut w);
-            c.write_record(header)?;
-            for it in items {
-                c.write_record(cells(it))?;
-            }
-            c.flush()?;
-        }
-        Format::Table => {
-            let mut t = comfy_table::Table::new();
-            t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
-            t.set_header(header.to_vec());
-            for it in items {
-                t.add_row(cells(it));
-            }
-            writeln!(w, "{t}")?;
-        }
+        Format::Csv => write_csv(&mut w, header, items, cells)?,
+        Format::Table => write_table(&mut w, header, items, cells)?,
     }
     w.flush()?;
+    Ok(())
+}
+
+/// Writes `items` as CSV under `header`, a row of `cells` each.
+pub fn write_csv<T>(
+    w: &mut dyn std::io::Write,
+    header: &[&str],
+    items: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    let mut c = csv::Writer::from_writer(w);
+    c.write_record(header)?;
+    for it in items {
+        c.write_record(cells(it))?;
+    }
+    c.flush()?;
+    Ok(())
+}
+
+/// Writes `items` as a table under `header`, a row of `cells` each.
+pub fn write_table<T>(
+    w: &mut dyn std::io::Write,
+    header: &[&str],
+    items: &[T],
+    cells: impl Fn(&T) -> Vec<String>,
+) -> anyhow::Result<()> {
+    let mut t = comfy_table::Table::new();
+    t.load_style(comfy_table::presets::UTF8_FULL_CONDENSED);
+    t.set_header(header.to_vec());
+    for it in items {
+        t.add_row(cells(it));
+    }
+    writeln!(w, "{t}")?;
     Ok(())
 }

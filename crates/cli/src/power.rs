@@ -10,7 +10,7 @@ use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
 use minewatch_power::read::{ReadStats, ReadingsOptions, SeriesSink, read_readings};
-use minewatch_power::score::{ScoreConfig, Scorer, Suspect, read_weather};
+use minewatch_power::score::{SUSPECT_COLUMNS, ScoreConfig, Scorer, Suspect, read_weather};
 use minewatch_power::series::{Register as RegisterKind, Series, SeriesReport, Unit};
 use minewatch_power::time::{days_from_civil, parse, parse_offset};
 use std::collections::HashMap;
@@ -522,8 +522,12 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
                 w.write_all(b"\n")?;
             }
         }
-        Format::Csv => write_suspects_csv(&mut w, &out)?,
-        Format::Table => write_suspects_table(&mut w, &out, a.io.lang)?,
+        Format::Csv => output::write_csv(&mut w, &SUSPECT_COLUMNS, &out, Suspect::csv_cells)?,
+        Format::Table => {
+            output::write_table(&mut w, &Suspect::table_header(a.io.lang), &out, |s| {
+                s.table_cells(a.io.lang)
+            })?
+        }
     }
     w.flush()?;
     if !a.io.quiet {
@@ -582,156 +586,6 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
             );
         }
     }
-    Ok(())
-}
-
-/// CSV columns of `power scan`.
-pub const SUSPECT_COLUMNS: [&str; 24] = [
-    "rank",
-    "meter_id",
-    "customer_id",
-    "tariff_class",
-    "area_id",
-    "region_code",
-    "score",
-    "suspected",
-    "onset",
-    "mining_kw",
-    "machines",
-    "hashrate_ths",
-    "window_start",
-    "window_end",
-    "load_factor",
-    "night_midday",
-    "daily_cv",
-    "weekend_weekday",
-    "mode_share",
-    "floor_kw",
-    "mean_kw",
-    "monthly_kwh",
-    "reasons",
-    "reasons_zh",
-];
-
-fn f3(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.3}")
-    } else {
-        String::new()
-    }
-}
-
-fn write_suspects_csv(w: &mut dyn Write, out: &[Suspect]) -> Result<()> {
-    let mut c = csv::Writer::from_writer(w);
-    c.write_record(SUSPECT_COLUMNS)?;
-    for s in out {
-        let f = &s.features;
-        c.write_record([
-            s.rank.to_string(),
-            s.meter_id.clone(),
-            s.customer_id.clone().unwrap_or_default(),
-            s.tariff_class.name().to_string(),
-            s.area_id.clone().unwrap_or_default(),
-            s.region_code.clone().unwrap_or_default(),
-            format!("{:.3}", s.score),
-            s.suspected.to_string(),
-            s.onset.clone().unwrap_or_default(),
-            format!("{:.2}", s.mining_kw),
-            format!("{:.1}", s.machines),
-            format!("{:.1}", s.hashrate_ths),
-            s.window_start.clone(),
-            s.window_end.clone(),
-            f3(f.load_factor),
-            f3(f.night_midday),
-            f3(f.daily_cv),
-            f3(f.weekend_weekday),
-            f3(f.mode_share),
-            f3(f.floor_kw),
-            f3(f.mean_kw),
-            f3(f.monthly_kwh),
-            s.reasons
-                .iter()
-                .map(|r| r.en.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
-            s.reasons
-                .iter()
-                .map(|r| r.zh.as_str())
-                .collect::<Vec<_>>()
-                .join("；"),
-        ])?;
-    }
-    c.flush()?;
-    Ok(())
-}
-
-fn write_suspects_table(w: &mut dyn Write, out: &[Suspect], lang: Lang) -> Result<()> {
-    let mut t = Table::new();
-    t.load_style(UTF8_FULL_CONDENSED);
-    let header: [&str; 9] = match lang {
-        Lang::En => [
-            "rank",
-            "meter",
-            "class",
-            "area",
-            "score",
-            "suspected",
-            "mining kW",
-            "onset",
-            "why",
-        ],
-        Lang::Zh => [
-            "排名",
-            "电表",
-            "用电类别",
-            "台区",
-            "评分",
-            "疑似",
-            "挖矿负荷(千瓦)",
-            "起始日期",
-            "原因",
-        ],
-    };
-    t.set_header(header);
-    for s in out {
-        let why: Vec<&str> = s
-            .reasons
-            .iter()
-            .take(4)
-            .map(|r| {
-                if lang == Lang::Zh {
-                    r.zh.as_str()
-                } else {
-                    r.en.as_str()
-                }
-            })
-            .collect();
-        t.add_row([
-            s.rank.to_string(),
-            s.meter_id.clone(),
-            if lang == Lang::Zh {
-                s.tariff_class.name_zh().to_string()
-            } else {
-                s.tariff_class.name().to_string()
-            },
-            s.area_id.clone().unwrap_or_default(),
-            format!("{:.2}", s.score),
-            match (s.suspected, lang) {
-                (true, Lang::En) => "yes".into(),
-                (false, Lang::En) => String::new(),
-                (true, Lang::Zh) => "是".into(),
-                (false, Lang::Zh) => String::new(),
-            },
-            if s.mining_kw > 0.0 {
-                format!("{:.1}", s.mining_kw)
-            } else {
-                String::new()
-            },
-            s.onset.clone().unwrap_or_default(),
-            why.join("\n"),
-        ]);
-    }
-    writeln!(w, "{t}")?;
     Ok(())
 }
 

@@ -214,7 +214,12 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
                 w.write_all(b"\n")?;
             }
         }
-        Format::Csv => write_csv(&mut w, &out.detections)?,
+        Format::Csv => output::write_csv(
+            &mut w,
+            &minewatch_model::detection::CSV_COLUMNS,
+            &out.detections,
+            Detection::csv_cells,
+        )?,
         Format::Table => write_table(&mut w, &out.detections)?,
     }
     w.flush()?;
@@ -266,95 +271,6 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(ToString::to_string).unwrap_or_default()
-}
-
-fn num(v: Option<f64>) -> String {
-    v.map(|x| format!("{x:.0}")).unwrap_or_default()
-}
-
-/// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 33] = [
-    "@timestamp",
-    "source.ip",
-    "source.port",
-    "source.packets",
-    "source.bytes",
-    "destination.ip",
-    "destination.port",
-    "destination.packets",
-    "destination.bytes",
-    "network.transport",
-    "network.protocol",
-    "event.start",
-    "event.end",
-    "mining.detector",
-    "mining.protocol",
-    "mining.dialect",
-    "mining.coin",
-    "mining.coin_source",
-    "mining.algorithm",
-    "mining.pool",
-    "mining.worker",
-    "mining.login",
-    "mining.wallet",
-    "mining.wallet_coin",
-    "mining.agent",
-    "mining.shares",
-    "mining.hashrate_hs",
-    "mining.hashrate_claimed_hs",
-    "mining.power_w",
-    "mining.confidence",
-    "mining.mid_session",
-    "mining.evidence",
-    "input.file",
-];
-
-fn write_csv(w: &mut dyn Write, ds: &[Detection]) -> Result<()> {
-    let mut c = csv::Writer::from_writer(w);
-    c.write_record(CSV_COLUMNS)?;
-    for d in ds {
-        let m = &d.mining;
-        c.write_record([
-            d.timestamp.to_rfc3339(),
-            d.source.ip.to_string(),
-            d.source.port.to_string(),
-            d.source.packets.to_string(),
-            d.source.bytes.to_string(),
-            d.destination.ip.to_string(),
-            d.destination.port.to_string(),
-            d.destination.packets.to_string(),
-            d.destination.bytes.to_string(),
-            d.network.transport.clone(),
-            d.network.protocol.clone(),
-            d.event.start.to_rfc3339(),
-            d.event.end.to_rfc3339(),
-            m.detector.clone(),
-            m.protocol.clone(),
-            m.dialect.clone(),
-            opt(&m.coin),
-            opt(&m.coin_source),
-            opt(&m.algorithm),
-            opt(&m.pool),
-            opt(&m.worker),
-            opt(&m.login),
-            opt(&m.wallet),
-            opt(&m.wallet_coin),
-            opt(&m.agent),
-            format!(
-                "{}/{}/{}",
-                m.shares.submitted, m.shares.accepted, m.shares.rejected
-            ),
-            num(m.hashrate_hs),
-            num(m.hashrate_claimed_hs),
-            num(m.power_w),
-            format!("{:.3}", m.confidence),
-            m.mid_session.to_string(),
-            m.evidence.join(";"),
-            d.input.file.clone(),
-        ])?;
-    }
-    c.flush()?;
-    Ok(())
 }
 
 fn short(s: &str, n: usize) -> String {

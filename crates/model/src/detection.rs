@@ -210,6 +210,91 @@ pub struct Input {
     pub first_packet: u64,
 }
 
+/// The CSV columns of `minewatch scan --format csv`, in order: the JSON line's members that a
+/// table can hold, named by their JSON paths (docs/DETECTION.md).
+pub const CSV_COLUMNS: [&str; 33] = [
+    "@timestamp",
+    "source.ip",
+    "source.port",
+    "source.packets",
+    "source.bytes",
+    "destination.ip",
+    "destination.port",
+    "destination.packets",
+    "destination.bytes",
+    "network.transport",
+    "network.protocol",
+    "event.start",
+    "event.end",
+    "mining.detector",
+    "mining.protocol",
+    "mining.dialect",
+    "mining.coin",
+    "mining.coin_source",
+    "mining.algorithm",
+    "mining.pool",
+    "mining.worker",
+    "mining.login",
+    "mining.wallet",
+    "mining.wallet_coin",
+    "mining.agent",
+    "mining.shares",
+    "mining.hashrate_hs",
+    "mining.hashrate_claimed_hs",
+    "mining.power_w",
+    "mining.confidence",
+    "mining.mid_session",
+    "mining.evidence",
+    "input.file",
+];
+
+impl Detection {
+    /// The cells of this detection under [`CSV_COLUMNS`].
+    pub fn csv_cells(&self) -> Vec<String> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let num = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_default();
+        let (d, m) = (self, &self.mining);
+        vec![
+            d.timestamp.to_rfc3339(),
+            d.source.ip.to_string(),
+            d.source.port.to_string(),
+            d.source.packets.to_string(),
+            d.source.bytes.to_string(),
+            d.destination.ip.to_string(),
+            d.destination.port.to_string(),
+            d.destination.packets.to_string(),
+            d.destination.bytes.to_string(),
+            d.network.transport.clone(),
+            d.network.protocol.clone(),
+            d.event.start.to_rfc3339(),
+            d.event.end.to_rfc3339(),
+            m.detector.clone(),
+            m.protocol.clone(),
+            m.dialect.clone(),
+            opt(m.coin.map(|c| c.to_string())),
+            opt(m.coin_source.clone()),
+            opt(m.algorithm.map(|a| a.to_string())),
+            opt(m.pool.clone()),
+            opt(m.worker.clone()),
+            opt(m.login.clone()),
+            opt(m.wallet.clone()),
+            opt(m.wallet_coin.map(|c| c.to_string())),
+            opt(m.agent.clone()),
+            format!(
+                "{}/{}/{}",
+                m.shares.submitted, m.shares.accepted, m.shares.rejected
+            ),
+            num(m.hashrate_hs),
+            num(m.hashrate_claimed_hs),
+            num(m.power_w),
+            format!("{:.3}", m.confidence),
+            m.mid_session.to_string(),
+            m.evidence.join(";"),
+            d.input.file.clone(),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

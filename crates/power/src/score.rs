@@ -21,6 +21,7 @@ use crate::series::{Series, SeriesReport};
 use crate::time::{civil_from_days, format_day};
 use minewatch_model::Algorithm;
 use minewatch_model::efficiency::{PUE, efficiency};
+use minewatch_model::lang::Lang;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -969,4 +970,149 @@ pub fn read_weather(
         }
     }
     Ok((w, stats))
+}
+/// The CSV columns of `power scan --format csv`, in order.
+pub const SUSPECT_COLUMNS: [&str; 24] = [
+    "rank",
+    "meter_id",
+    "customer_id",
+    "tariff_class",
+    "area_id",
+    "region_code",
+    "score",
+    "suspected",
+    "onset",
+    "mining_kw",
+    "machines",
+    "hashrate_ths",
+    "window_start",
+    "window_end",
+    "load_factor",
+    "night_midday",
+    "daily_cv",
+    "weekend_weekday",
+    "mode_share",
+    "floor_kw",
+    "mean_kw",
+    "monthly_kwh",
+    "reasons",
+    "reasons_zh",
+];
+
+fn f3(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        String::new()
+    }
+}
+
+impl Suspect {
+    /// The cells of this row under [`SUSPECT_COLUMNS`] (reasons in both languages).
+    pub fn csv_cells(&self) -> Vec<String> {
+        let (s, f) = (self, &self.features);
+        vec![
+            s.rank.to_string(),
+            s.meter_id.clone(),
+            s.customer_id.clone().unwrap_or_default(),
+            s.tariff_class.name().to_string(),
+            s.area_id.clone().unwrap_or_default(),
+            s.region_code.clone().unwrap_or_default(),
+            format!("{:.3}", s.score),
+            s.suspected.to_string(),
+            s.onset.clone().unwrap_or_default(),
+            format!("{:.2}", s.mining_kw),
+            format!("{:.1}", s.machines),
+            format!("{:.1}", s.hashrate_ths),
+            s.window_start.clone(),
+            s.window_end.clone(),
+            f3(f.load_factor),
+            f3(f.night_midday),
+            f3(f.daily_cv),
+            f3(f.weekend_weekday),
+            f3(f.mode_share),
+            f3(f.floor_kw),
+            f3(f.mean_kw),
+            f3(f.monthly_kwh),
+            s.reasons
+                .iter()
+                .map(|r| r.en.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+            s.reasons
+                .iter()
+                .map(|r| r.zh.as_str())
+                .collect::<Vec<_>>()
+                .join("；"),
+        ]
+    }
+
+    /// The header of the table `power scan` prints, in `lang`.
+    pub fn table_header(lang: Lang) -> [&'static str; 9] {
+        match lang {
+            Lang::En => [
+                "rank",
+                "meter",
+                "class",
+                "area",
+                "score",
+                "suspected",
+                "mining kW",
+                "onset",
+                "why",
+            ],
+            Lang::Zh => [
+                "排名",
+                "电表",
+                "用电类别",
+                "台区",
+                "评分",
+                "疑似",
+                "挖矿负荷(千瓦)",
+                "起始日期",
+                "原因",
+            ],
+        }
+    }
+
+    /// This row's cells in the table, in `lang`: the first four reasons, one a line.
+    pub fn table_cells(&self, lang: Lang) -> Vec<String> {
+        let s = self;
+        let why: Vec<&str> = s
+            .reasons
+            .iter()
+            .take(4)
+            .map(|r| {
+                if lang == Lang::Zh {
+                    r.zh.as_str()
+                } else {
+                    r.en.as_str()
+                }
+            })
+            .collect();
+        vec![
+            s.rank.to_string(),
+            s.meter_id.clone(),
+            if lang == Lang::Zh {
+                s.tariff_class.name_zh().to_string()
+            } else {
+                s.tariff_class.name().to_string()
+            },
+            s.area_id.clone().unwrap_or_default(),
+            format!("{:.2}", s.score),
+            match (s.suspected, lang) {
+                (true, Lang::En) => "yes".into(),
+                (false, Lang::En) => String::new(),
+                (true, Lang::Zh) => "是".into(),
+                (false, Lang::Zh) => String::new(),
+            },
+            if s.mining_kw > 0.0 {
+                format!("{:.1}", s.mining_kw)
+            } else {
+                String::new()
+            },
+            s.onset.clone().unwrap_or_default(),
+            why.join("\n"),
+        ]
+    }
 }
