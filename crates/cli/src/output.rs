@@ -89,3 +89,26 @@ pub fn write_table<T>(
     writeln!(w, "{t}")?;
     Ok(())
 }
+
+/// Writes `items` in `format`: each whole as a JSON line, or the CSV cells under the CSV
+/// header, or the table cells under the table header (a table may say less, or say it in the
+/// reader's language).
+pub fn write_formats<T: serde::Serialize>(
+    w: &mut dyn std::io::Write,
+    format: Format,
+    items: &[T],
+    csv: (&[&str], impl Fn(&T) -> Vec<String>),
+    table: (&[&str], impl Fn(&T) -> Vec<String>),
+) -> anyhow::Result<()> {
+    match format {
+        Format::Jsonl => {
+            for it in items {
+                serde_json::to_writer(&mut *w, it)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        }
+        Format::Csv => write_csv(w, csv.0, items, csv.1),
+        Format::Table => write_table(w, table.0, items, table.1),
+    }
+}

@@ -3,9 +3,8 @@
 use crate::output::{self, Format};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use indicatif::ProgressBar;
-use minewatch_power::areas::{AreaConfig, BalanceAndScore, Balancer};
+use minewatch_power::areas::{AREA_COLUMNS, AreaBalance, AreaConfig, BalanceAndScore, Balancer};
 use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
@@ -515,20 +514,15 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     }
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    match Format::resolve(a.io.format) {
-        Format::Jsonl => {
-            for s in &out {
-                serde_json::to_writer(&mut w, s)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        Format::Csv => output::write_csv(&mut w, &SUSPECT_COLUMNS, &out, Suspect::csv_cells)?,
-        Format::Table => {
-            output::write_table(&mut w, &Suspect::table_header(a.io.lang), &out, |s| {
-                s.table_cells(a.io.lang)
-            })?
-        }
-    }
+    output::write_formats(
+        &mut w,
+        Format::resolve(a.io.format),
+        &out,
+        (&SUSPECT_COLUMNS, Suspect::csv_cells),
+        (&Suspect::table_header(a.io.lang), |s| {
+            s.table_cells(a.io.lang)
+        }),
+    )?;
     w.flush()?;
     if !a.io.quiet {
         eprintln!(
@@ -660,99 +654,15 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     let abnormal = out.iter().filter(|x| x.abnormal).count();
     let stdout = std::io::stdout();
     let mut w = std::io::BufWriter::new(stdout.lock());
-    match Format::resolve(a.io.format) {
-        Format::Jsonl => {
-            for x in &out {
-                serde_json::to_writer(&mut w, x)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        Format::Csv => {
-            let mut c = csv::Writer::from_writer(&mut w);
-            c.write_record([
-                "area_id",
-                "region_code",
-                "customers",
-                "days",
-                "feeder_kwh",
-                "billed_kwh",
-                "loss_rate",
-                "unbilled_kw",
-                "onset",
-                "abnormal",
-                "candidates",
-            ])?;
-            for x in &out {
-                c.write_record([
-                    x.area_id.clone(),
-                    x.region_code.clone().unwrap_or_default(),
-                    x.customers.to_string(),
-                    x.days.to_string(),
-                    format!("{:.0}", x.feeder_kwh),
-                    format!("{:.0}", x.billed_kwh),
-                    format!("{:.3}", x.loss_rate),
-                    format!("{:.2}", x.unbilled_kw),
-                    x.onset.clone().unwrap_or_default(),
-                    x.abnormal.to_string(),
-                    x.candidates
-                        .iter()
-                        .map(|c| c.meter_id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(";"),
-                ])?;
-            }
-            c.flush()?;
-        }
-        Format::Table => {
-            let mut t = Table::new();
-            t.load_style(UTF8_FULL_CONDENSED);
-            let zh = a.io.lang == Lang::Zh;
-            t.set_header(if zh {
-                [
-                    "台区",
-                    "用户数",
-                    "线损率",
-                    "计量外负荷(千瓦)",
-                    "突增日期",
-                    "异常",
-                    "可疑用户",
-                ]
-            } else {
-                [
-                    "area",
-                    "customers",
-                    "loss rate",
-                    "unbilled kW",
-                    "step on",
-                    "abnormal",
-                    "likely customers",
-                ]
-            });
-            for x in &out {
-                t.add_row([
-                    x.area_id.clone(),
-                    x.customers.to_string(),
-                    format!("{:.1}%", x.loss_rate * 100.0),
-                    format!("{:.1}", x.unbilled_kw),
-                    x.onset.clone().unwrap_or_default(),
-                    if x.abnormal {
-                        (if zh { "是" } else { "yes" }).to_string()
-                    } else {
-                        String::new()
-                    },
-                    x.candidates
-                        .iter()
-                        .take(3)
-                        .map(|c| {
-                            format!("{} ({})", c.meter_id, if zh { &c.why_zh } else { &c.why })
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                ]);
-            }
-            writeln!(w, "{t}")?;
-        }
-    }
+    output::write_formats(
+        &mut w,
+        Format::resolve(a.io.format),
+        &out,
+        (&AREA_COLUMNS, AreaBalance::csv_cells),
+        (&AreaBalance::table_header(a.io.lang), |x| {
+            x.table_cells(a.io.lang)
+        }),
+    )?;
     w.flush()?;
     if !a.io.quiet {
         eprintln!("minewatch: {abnormal} of {} areas abnormal", out.len());

@@ -10,6 +10,7 @@ use crate::read::SeriesSink;
 use crate::score::Scorer;
 use crate::series::Series;
 use crate::time::format_day;
+use minewatch_model::lang::Lang;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -327,5 +328,92 @@ impl Balancer {
                 .then(a.area_id.cmp(&b.area_id))
         });
         out
+    }
+}
+/// The CSV columns of `power areas --format csv`, in order.
+pub const AREA_COLUMNS: [&str; 11] = [
+    "area_id",
+    "region_code",
+    "customers",
+    "days",
+    "feeder_kwh",
+    "billed_kwh",
+    "loss_rate",
+    "unbilled_kw",
+    "onset",
+    "abnormal",
+    "candidates",
+];
+
+impl AreaBalance {
+    /// The cells of this area under [`AREA_COLUMNS`].
+    pub fn csv_cells(&self) -> Vec<String> {
+        let x = self;
+        vec![
+            x.area_id.clone(),
+            x.region_code.clone().unwrap_or_default(),
+            x.customers.to_string(),
+            x.days.to_string(),
+            format!("{:.0}", x.feeder_kwh),
+            format!("{:.0}", x.billed_kwh),
+            format!("{:.3}", x.loss_rate),
+            format!("{:.2}", x.unbilled_kw),
+            x.onset.clone().unwrap_or_default(),
+            x.abnormal.to_string(),
+            x.candidates
+                .iter()
+                .map(|c| c.meter_id.as_str())
+                .collect::<Vec<_>>()
+                .join(";"),
+        ]
+    }
+
+    /// The header of the table `power areas` prints, in `lang`.
+    pub fn table_header(lang: Lang) -> [&'static str; 7] {
+        let zh = lang == Lang::Zh;
+        if zh {
+            [
+                "台区",
+                "用户数",
+                "线损率",
+                "计量外负荷(千瓦)",
+                "突增日期",
+                "异常",
+                "可疑用户",
+            ]
+        } else {
+            [
+                "area",
+                "customers",
+                "loss rate",
+                "unbilled kW",
+                "step on",
+                "abnormal",
+                "likely customers",
+            ]
+        }
+    }
+
+    /// This area's cells in the table, in `lang`: the first three likely customers, one a line.
+    pub fn table_cells(&self, lang: Lang) -> Vec<String> {
+        let (x, zh) = (self, lang == Lang::Zh);
+        vec![
+            x.area_id.clone(),
+            x.customers.to_string(),
+            format!("{:.1}%", x.loss_rate * 100.0),
+            format!("{:.1}", x.unbilled_kw),
+            x.onset.clone().unwrap_or_default(),
+            if x.abnormal {
+                (if zh { "是" } else { "yes" }).to_string()
+            } else {
+                String::new()
+            },
+            x.candidates
+                .iter()
+                .take(3)
+                .map(|c| format!("{} ({})", c.meter_id, if zh { &c.why_zh } else { &c.why }))
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ]
     }
 }
