@@ -129,6 +129,32 @@ fn every_command_prints_what_it_printed_before() {
             ]),
         ),
         (
+            "power areas csv",
+            args(&[
+                "power",
+                "areas",
+                &p("power/readings.csv"),
+                "--customers",
+                &p("power/customers.csv"),
+                "--format",
+                "csv",
+            ]),
+        ),
+        (
+            "power areas table zh",
+            args(&[
+                "power",
+                "areas",
+                &p("power/readings.csv"),
+                "--customers",
+                &p("power/customers.csv"),
+                "--format",
+                "table",
+                "--lang",
+                "zh-CN",
+            ]),
+        ),
+        (
             "chain blocks jsonl",
             args(&["chain", "blocks", &p("chain"), "--format", "jsonl"]),
         ),
