@@ -190,33 +190,15 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
         PowerCommand::Scan(a) => scan(a),
         PowerCommand::Areas(a) => areas(a),
         PowerCommand::Changepoints(a) => {
-            let text = std::fs::read_to_string(&a.file)
-                .with_context(|| format!("reading {}", a.file.display()))?;
-            let mut x = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                let l = line.trim();
-                if l.is_empty() {
-                    continue;
-                }
-                let v = l.rsplit(',').next().unwrap_or(l).trim();
-                match v.parse::<f64>() {
-                    Ok(v) if v.is_finite() => x.push(v),
-                    _ => bail!("{}:{}: not a number: {v:?}", a.file.display(), i + 1),
-                }
-            }
-            use minewatch_power::changepoint::{Model, default_penalty, pelt_with};
+            use minewatch_power::changepoint::{Model, read_values, segment};
             let model = match a.model.as_str() {
                 "mean" | "l2" => Model::Mean,
                 "normal" => Model::MeanVariance,
                 other => bail!("--model {other}: use mean or normal"),
             };
-            // BIC for the normal model: two parameters per segment, ln n each.
-            let penalty = a.penalty.unwrap_or_else(|| match model {
-                Model::Mean => default_penalty(&x),
-                Model::MeanVariance => 2.0 * (x.len().max(2) as f64).ln(),
-            });
+            let x = read_values(&a.file)?;
             let t = std::time::Instant::now();
-            let cps = pelt_with(&x, model, penalty, a.min_size);
+            let (cps, penalty) = segment(&x, model, a.penalty, a.min_size);
             let secs = t.elapsed().as_secs_f64();
             println!(
                 "{}",
@@ -278,46 +260,6 @@ fn options(io: &ReadingArgs) -> Result<ReadingsOptions> {
         RegisterArg::Cumulative => RegisterKind::Cumulative,
     };
     Ok(o)
-}
-
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .with_context(|| format!("listing {}", p.display()))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| {
-                    f.extension().is_some_and(|e| {
-                        ["csv", "parquet", "pq"]
-                            .iter()
-                            .any(|x| e.eq_ignore_ascii_case(x))
-                    })
-                })
-                .filter(|f| {
-                    // A generated region's folder holds the other inputs too.
-                    let n = f
-                        .file_name()
-                        .map(|n| n.to_string_lossy().to_string())
-                        .unwrap_or_default();
-                    !matches!(
-                        n.as_str(),
-                        "customers.csv"
-                            | "feeders.csv"
-                            | "weather.csv"
-                            | "truth.csv"
-                            | "registers.csv"
-                            | "inspections.csv"
-                    )
-                })
-                .collect();
-            v.sort();
-            out.extend(v);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
 }
 
 fn register(io: &ReadingArgs) -> Result<Register> {
@@ -433,7 +375,7 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     };
     let mut scorer = Scorer::new(cfg, &reg, weather.as_ref());
     let opts = options(&a.io)?;
-    let files = expand(&a.io.readings)?;
+    let files = minewatch_power::input::expand_readings(&a.io.readings)?;
     let bar = spinner(a.io.quiet);
     let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     // Where the time goes, for the summary: the scorer's share is timed, reading is the rest.
@@ -586,7 +528,7 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
 fn areas(a: AreasArgs) -> Result<ExitCode> {
     let reg = register(&a.io)?;
     let opts = options(&a.io)?;
-    let files = expand(&a.io.readings)?;
+    let files = minewatch_power::input::expand_readings(&a.io.readings)?;
     let feeders = match &a.feeders {
         Some(f) => f.clone(),
         None => {

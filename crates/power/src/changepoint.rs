@@ -224,6 +224,49 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
     best
 }
 
+/// A file of values, one per line (the last comma-separated field of a line when there are
+/// several): the series `minewatch power changepoints` segments.
+pub fn read_values(path: &std::path::Path) -> Result<Vec<f64>, crate::input::ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::input::ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut x = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.is_empty() {
+            continue;
+        }
+        let v = l.rsplit(',').next().unwrap_or(l).trim();
+        match v.parse::<f64>() {
+            Ok(v) if v.is_finite() => x.push(v),
+            _ => {
+                return Err(crate::input::ReadError::Line {
+                    path: path.to_path_buf(),
+                    line: i as u64 + 1,
+                    what: format!("not a number: {v:?}"),
+                });
+            }
+        }
+    }
+    Ok(x)
+}
+
+/// The change points of `x` under `model`, and the penalty used: the one given, else the
+/// default (for the normal model BIC: two parameters per segment, ln n each).
+pub fn segment(
+    x: &[f64],
+    model: Model,
+    penalty: Option<f64>,
+    min_size: usize,
+) -> (Vec<usize>, f64) {
+    let penalty = penalty.unwrap_or_else(|| match model {
+        Model::Mean => default_penalty(x),
+        Model::MeanVariance => 2.0 * (x.len().max(2) as f64).ln(),
+    });
+    (pelt_with(x, model, penalty, min_size), penalty)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,16 @@ pub enum ReadError {
         /// What is missing.
         what: String,
     },
+    /// A line that stops the reading (in a file of plain values).
+    #[error("{path}:{line}: {what}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// Line number (1-based).
+        line: u64,
+        /// What is wrong.
+        what: String,
+    },
 }
 
 /// Column names and value handling of a readings file.
@@ -198,4 +208,48 @@ pub(crate) fn partition_dir(path: &Path, kind: &str) -> Result<PathBuf, ReadErro
     ));
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     Ok(dir)
+}
+/// The meter files among `paths`: a file as it is; a folder's CSV and Parquet files in name
+/// order, without the other inputs a generated region's folder holds (customers, feeders,
+/// weather, truth, registers, inspections).
+pub fn expand_readings(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut v: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(|source| ReadError::Io {
+                    path: p.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| {
+                    f.extension().is_some_and(|e| {
+                        ["csv", "parquet", "pq"]
+                            .iter()
+                            .any(|x| e.eq_ignore_ascii_case(x))
+                    })
+                })
+                .filter(|f| {
+                    let n = f
+                        .file_name()
+                        .map(|n| n.to_string_lossy().to_string())
+                        .unwrap_or_default();
+                    !matches!(
+                        n.as_str(),
+                        "customers.csv"
+                            | "feeders.csv"
+                            | "weather.csv"
+                            | "truth.csv"
+                            | "registers.csv"
+                            | "inspections.csv"
+                    )
+                })
+                .collect();
+            v.sort();
+            out.extend(v);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
 }

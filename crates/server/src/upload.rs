@@ -116,7 +116,9 @@ pub fn score_readings(
         &mut scorer,
     )
     .map_err(|e| match e {
-        ReadError::Header { .. } => ApiError::BadRequest(e.to_string().replace(&prefix, "")),
+        ReadError::Header { .. } | ReadError::Line { .. } => {
+            ApiError::BadRequest(e.to_string().replace(&prefix, ""))
+        }
         ReadError::Io { .. } | ReadError::Shrunk { .. } => ApiError::Internal(e.to_string()),
     })?;
     let scored = scorer.finish();
