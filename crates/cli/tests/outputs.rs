@@ -74,17 +74,22 @@ fn every_command_prints_what_it_printed_before() {
     ] {
         run(dir, &a);
     }
-    let power = |extra: &[&str]| {
+    // `power <command>` on the generated region's readings and customers, then `extra`.
+    let on_region = |command: &str, extra: &[&str]| {
         let mut v = args(&[
             "power",
-            "scan",
+            command,
             &p("power/readings.csv"),
             "--customers",
             &p("power/customers.csv"),
-            "--weather",
-            &p("power/weather.csv"),
-            "--quiet",
         ]);
+        v.extend(args(extra));
+        v
+    };
+    let areas = |extra: &[&str]| on_region("areas", extra);
+    let weather = p("power/weather.csv");
+    let power = |extra: &[&str]| {
+        let mut v = on_region("scan", &["--weather", &weather, "--quiet"]);
         v.extend(args(extra));
         v
     };
@@ -116,43 +121,11 @@ fn every_command_prints_what_it_printed_before() {
                 &p("power/inspections.csv"),
             ]),
         ),
-        (
-            "power areas jsonl",
-            args(&[
-                "power",
-                "areas",
-                &p("power/readings.csv"),
-                "--customers",
-                &p("power/customers.csv"),
-                "--format",
-                "jsonl",
-            ]),
-        ),
-        (
-            "power areas csv",
-            args(&[
-                "power",
-                "areas",
-                &p("power/readings.csv"),
-                "--customers",
-                &p("power/customers.csv"),
-                "--format",
-                "csv",
-            ]),
-        ),
+        ("power areas jsonl", areas(&["--format", "jsonl"])),
+        ("power areas csv", areas(&["--format", "csv"])),
         (
             "power areas table zh",
-            args(&[
-                "power",
-                "areas",
-                &p("power/readings.csv"),
-                "--customers",
-                &p("power/customers.csv"),
-                "--format",
-                "table",
-                "--lang",
-                "zh-CN",
-            ]),
+            areas(&["--format", "table", "--lang", "zh-CN"]),
         ),
         (
             "chain blocks jsonl",

@@ -254,16 +254,17 @@ impl Detection {
         let opt = |v: Option<String>| v.unwrap_or_default();
         let num = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_default();
         let (d, m) = (self, &self.mining);
-        vec![
-            d.timestamp.to_rfc3339(),
-            d.source.ip.to_string(),
-            d.source.port.to_string(),
-            d.source.packets.to_string(),
-            d.source.bytes.to_string(),
-            d.destination.ip.to_string(),
-            d.destination.port.to_string(),
-            d.destination.packets.to_string(),
-            d.destination.bytes.to_string(),
+        let ends = [&d.source, &d.destination].into_iter().flat_map(|e| {
+            [
+                e.ip.to_string(),
+                e.port.to_string(),
+                e.packets.to_string(),
+                e.bytes.to_string(),
+            ]
+        });
+        let mut cells = vec![d.timestamp.to_rfc3339()];
+        cells.extend(ends);
+        cells.extend([
             d.network.transport.clone(),
             d.network.protocol.clone(),
             d.event.start.to_rfc3339(),
@@ -291,7 +292,8 @@ impl Detection {
             m.mid_session.to_string(),
             m.evidence.join(";"),
             d.input.file.clone(),
-        ]
+        ]);
+        cells
     }
 }
 
