@@ -112,3 +112,18 @@ pub fn write_formats<T: serde::Serialize>(
         Format::Table => write_table(w, table.0, items, table.1),
     }
 }
+
+/// [`write_formats`] to standard output, buffered.
+pub fn print_formats<T: serde::Serialize>(
+    format: Format,
+    items: &[T],
+    csv: (&[&str], impl Fn(&T) -> Vec<String>),
+    table: (&[&str], impl Fn(&T) -> Vec<String>),
+) -> anyhow::Result<()> {
+    use std::io::Write;
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    write_formats(&mut w, format, items, csv, table)?;
+    w.flush()?;
+    Ok(())
+}

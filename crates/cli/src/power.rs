@@ -13,7 +13,6 @@ use minewatch_power::score::{SUSPECT_COLUMNS, ScoreConfig, Scorer, Suspect, read
 use minewatch_power::series::{Register as RegisterKind, Series, SeriesReport, Unit};
 use minewatch_power::time::{days_from_civil, parse, parse_offset};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -454,10 +453,7 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     if let Some(n) = a.top {
         out.truncate(n);
     }
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    output::write_formats(
-        &mut w,
+    output::print_formats(
         Format::resolve(a.io.format),
         &out,
         (&SUSPECT_COLUMNS, Suspect::csv_cells),
@@ -465,7 +461,6 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
             s.table_cells(a.io.lang)
         }),
     )?;
-    w.flush()?;
     if !a.io.quiet {
         eprintln!(
             "minewatch: {suspected} of {} meters suspected (score >= {})",
@@ -594,10 +589,7 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     };
     let out = bal.finish(&cfg, &reg, &scores);
     let abnormal = out.iter().filter(|x| x.abnormal).count();
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    output::write_formats(
-        &mut w,
+    output::print_formats(
         Format::resolve(a.io.format),
         &out,
         (&AREA_COLUMNS, AreaBalance::csv_cells),
@@ -605,7 +597,6 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
             x.table_cells(a.io.lang)
         }),
     )?;
-    w.flush()?;
     if !a.io.quiet {
         eprintln!("minewatch: {abnormal} of {} areas abnormal", out.len());
     }

@@ -288,13 +288,9 @@ impl Inspector {
             dir.skip_body -= n;
             data = data.get(n..).unwrap_or_default();
         }
-        if dir.buf.len() + data.len() > MAX_BUFFER {
-            self.oversized += 1;
-            dir.buf.clear();
-            dir.mode = Mode::Off;
+        if !self.gather(dir, data) {
             return;
         }
-        dir.buf.extend_from_slice(data);
         loop {
             let head = match http::parse_head(&dir.buf) {
                 Ok(h) => h,
@@ -357,14 +353,23 @@ impl Inspector {
         }
     }
 
-    fn sv2(&mut self, dir: &mut Direction, from: usize, data: &[u8], ts: i64) {
+    /// Appends `data` to a length-framed direction's buffer; a direction whose message would
+    /// pass [`MAX_BUFFER`] is given up (counted), and false says so.
+    fn gather(&mut self, dir: &mut Direction, data: &[u8]) -> bool {
         if dir.buf.len() + data.len() > MAX_BUFFER {
             self.oversized += 1;
             dir.buf.clear();
             dir.mode = Mode::Off;
-            return;
+            return false;
         }
         dir.buf.extend_from_slice(data);
+        true
+    }
+
+    fn sv2(&mut self, dir: &mut Direction, from: usize, data: &[u8], ts: i64) {
+        if !self.gather(dir, data) {
+            return;
+        }
         let mut at = 0;
         loop {
             match sv2::frame(dir.buf.get(at..).unwrap_or_default()) {

@@ -114,6 +114,20 @@ pub struct ReadReport {
     pub odd_timestamps: u64,
 }
 
+impl ReadReport {
+    /// Hands `p` to `f`, counting it as delivered unless `f` stops the reading there.
+    fn deliver<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
+        &mut self,
+        p: RawPacket<'a>,
+        f: &mut F,
+    ) -> ControlFlow<()> {
+        f(p)?;
+        self.packets += 1;
+        self.bytes += p.data.len() as u64;
+        ControlFlow::Continue(())
+    }
+}
+
 const SKIPPED_LISTED: usize = 32;
 
 impl ReadReport {
@@ -340,19 +354,16 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
                         "record runs past the end of the file".into(),
                     ));
                 };
-                if f(RawPacket {
+                let p = RawPacket {
                     number,
                     offset,
                     ts_ns,
                     linktype,
                     data,
-                })
-                .is_break()
-                {
+                };
+                if report.deliver(p, &mut f).is_break() {
                     break;
                 }
-                report.packets += 1;
-                report.bytes += data.len() as u64;
                 rest = rem;
             }
             Err(_) => {
@@ -470,19 +481,16 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
             }
         };
 
-        if f(RawPacket {
+        let p = RawPacket {
             number,
             offset,
             ts_ns,
             linktype,
             data,
-        })
-        .is_break()
-        {
+        };
+        if report.deliver(p, &mut f).is_break() {
             break;
         }
-        report.packets += 1;
-        report.bytes += data.len() as u64;
     }
     Ok(report)
 }
