@@ -53,6 +53,16 @@ fn record(
     Ok(())
 }
 
+/// A case's state as stored.
+fn state_of(c: &mut Conn, case_id: i64) -> Result<String, StoreError> {
+    c.query_one(
+        "SELECT state FROM cases WHERE case_id = ?",
+        &[case_id.into()],
+    )?
+    .map(|r| r.text(0))
+    .ok_or(StoreError::NoCase(case_id))
+}
+
 /// Moves a case to another state, recording who, when and why; refuses what the lifecycle
 /// does not allow.
 pub fn advance(
@@ -90,14 +100,7 @@ pub fn advance_within(
             "a transition needs who made it and why".into(),
         ));
     }
-    let Some(r) = c.query_one(
-        "SELECT state FROM cases WHERE case_id = ?",
-        &[case_id.into()],
-    )?
-    else {
-        return Err(StoreError::NoCase(case_id));
-    };
-    let from = State::parse(&r.text(0)).unwrap_or(State::Suspected);
+    let from = State::parse(&state_of(c, case_id)?).unwrap_or(State::Suspected);
     if !from.next().contains(&to) {
         return Err(StoreError::IllegalTransition {
             case: case_id,
@@ -134,18 +137,11 @@ pub fn assign_within(
     actor: &str,
     at: i64,
 ) -> Result<(), StoreError> {
-    let Some(r) = c.query_one(
-        "SELECT state FROM cases WHERE case_id = ?",
-        &[case_id.into()],
-    )?
-    else {
-        return Err(StoreError::NoCase(case_id));
-    };
+    let state = state_of(c, case_id)?;
     c.execute(
         "UPDATE cases SET assigned_to = ?, updated_at = ? WHERE case_id = ?",
         &[to.into(), at.into(), case_id.into()],
     )?;
-    let state = r.text(0);
     record(
         c,
         case_id,
