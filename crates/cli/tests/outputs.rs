@@ -13,7 +13,7 @@ fn digests_path() -> std::path::PathBuf {
 }
 
 /// Runs `minewatch args`; its standard output (exit code 0 or 1: 1 is "found something") with
-/// `dir` written as `<dir>`, as lines and digest.
+/// `dir` written as `<dir>` and the shared data's folder as `<shared>`, as lines and digest.
 fn run(dir: &Path, args: &[String]) -> (usize, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_minewatch"))
         .args(args)
@@ -25,9 +25,12 @@ fn run(dir: &Path, args: &[String]) -> (usize, String) {
         "{args:?}: {}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // Paths differ from machine to machine: the temporary folder and where the checkout is.
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
     let out = String::from_utf8(o.stdout)
         .unwrap()
-        .replace(&dir.display().to_string(), "<dir>");
+        .replace(&dir.display().to_string(), "<dir>")
+        .replace(&shared.display().to_string(), "<shared>");
     (out.lines().count(), hex::encode(sha2::Sha256::digest(out)))
 }
 
