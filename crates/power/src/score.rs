@@ -107,7 +107,7 @@ pub struct Suspect {
 }
 
 /// Names of [`Suspect::signals`], in order.
-pub const SIGNALS: [&str; 17] = [
+pub const SIGNALS: [&str; 18] = [
     "flat",
     "day_and_night",
     "steady",
@@ -124,6 +124,7 @@ pub const SIGNALS: [&str; 17] = [
     "log_mean_kw",
     "psu_steady",
     "steady_floor_under_load",
+    "steady_night_in_business",
     "not_explained_by_temperature",
 ];
 
@@ -445,6 +446,7 @@ struct Parts {
     floor_path: f64,
     psu: f64,
     under_load: f64,
+    quiet_night: f64,
     unexplained: f64,
     steady_floor_kw: f64,
     shape: f64,
@@ -598,6 +600,23 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         * clamp01((steady_floor_kw - class_floor - 0.05 * cfg.min_kw) / (0.4 * cfg.min_kw))
         // and carries a real share of the energy, not a charger's standby.
         * clamp01((steady_floor_kw / w.mean_kw - 0.15) / 0.15);
+    // A machine inside a business: a factory or shop whose nights are far steadier than its
+    // class's nights and than its own days (the day's work moves, the night's rig does not),
+    // with at least a machine's worth of that steadiness, night after night. A three-shift
+    // factory's nights are as steady, but so are its days; a cold store's follow the weather.
+    // The class floor is not subtracted here, as it is for a machine under a household's
+    // load: businesses differ in size far more than the floor a rig adds.
+    let business = matches!(class, TariffClass::Industrial | TariffClass::Commercial);
+    let quiet_night = if business && w.jitter.is_finite() && jitter > 0.0 {
+        clamp01((steady_share - 0.35) / 0.25)
+            * clamp01((w.jitter / jitter - 1.5) / 0.5)
+            * round_the_clock
+            * floor_holds
+            * unexplained
+            * clamp01((steady_floor_kw - cfg.min_kw) / cfg.min_kw)
+    } else {
+        0.0
+    };
     // A business with rigs in the back: its day still has a shape, but its floor carries most of
     // its energy and is far above what its class leaves on overnight.
     let floor_share = if w.mean_kw > 0.0 {
@@ -616,7 +635,9 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         .max(0.8 * floor_path);
     // Flatness is normal for some classes and weighs less there; a floor steadier than the
     // class's own nights is evidence in any class.
-    let score = (base * class_weight(class)).max(0.9 * under_load);
+    let score = (base * class_weight(class))
+        .max(0.9 * under_load)
+        .max(0.9 * quiet_night);
     Parts {
         flat,
         night,
@@ -631,6 +652,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         floor_path,
         psu,
         under_load,
+        quiet_night,
         unexplained,
         steady_floor_kw,
         shape,
@@ -811,6 +833,27 @@ fn score_meter(
             ),
         ));
     }
+    if bp.quiet_night >= 0.3 {
+        reasons.push(r(
+            "steady_night_in_business",
+            format!(
+                "a steady {:.1} kW through every night of a {} site whose days move (nights {:.1}% hour to hour, its days {:.0}%, the class's nights {:.0}%)",
+                bp.steady_floor_kw,
+                class.name(),
+                f.night_jitter * 100.0,
+                f.jitter * 100.0,
+                class_jitter * 100.0
+            ),
+            format!(
+                "{}用户白天负荷起伏，夜间却有约{:.1}千瓦的稳定负荷每晚不变（夜间逐时变化{:.1}%，白天{:.0}%，同类用户夜间{:.0}%）",
+                class.name_zh(),
+                bp.steady_floor_kw,
+                f.night_jitter * 100.0,
+                f.jitter * 100.0,
+                class_jitter * 100.0
+            ),
+        ));
+    }
     if bp.under_load >= 0.3 {
         reasons.push(r(
             "steady_floor_under_load",
@@ -877,6 +920,8 @@ fn score_meter(
         f.night_floor_excess_kw.max(0.0)
     } else if bp.under_load > bp.shape * bp.amount {
         (bp.steady_floor_kw - class_floor).max(0.0)
+    } else if bp.quiet_night > bp.shape * bp.amount {
+        bp.steady_floor_kw
     } else {
         (f.floor_kw - class_floor).max(0.0)
     };
@@ -922,6 +967,7 @@ fn score_meter(
             f.mean_kw.max(0.0).ln_1p(),
             bp.psu,
             bp.under_load,
+            bp.quiet_night,
             bp.unexplained,
         ],
     }

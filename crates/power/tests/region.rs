@@ -282,6 +282,20 @@ fn legitimate_flat_loads_stay_off_and_subtle_miners_are_found() {
         "{fp} of {negatives}"
     );
     assert!((tp as f64) >= 0.7 * positives as f64, "{tp} of {positives}");
+    // A machine inside a business (steady nights under a moving day) is said only of miners.
+    let quiet: Vec<&str> = out
+        .iter()
+        .filter(|s| {
+            s.suspected
+                && s.reasons
+                    .iter()
+                    .any(|r| r.code == "steady_night_in_business")
+        })
+        .map(|s| s.meter_id.as_str())
+        .collect();
+    eprintln!("steady nights in a business: {quiet:?}");
+    assert!(!quiet.is_empty());
+    assert!(quiet.iter().all(|m| truth[*m]), "{quiet:?}");
 }
 
 #[test]
