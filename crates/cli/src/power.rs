@@ -277,43 +277,12 @@ fn report(what: &str, st: &ReadStats, quality: Option<&SeriesReport>, quiet: boo
     if quiet {
         return;
     }
-    let skipped = if st.skipped.is_empty() {
-        String::new()
-    } else {
-        format!(
-            "; skipped {} row(s): {}",
-            st.skipped_total(),
-            st.skipped
-                .iter()
-                .map(|(k, v)| format!("{v} {k}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-    eprintln!(
-        "minewatch: {what}: {} rows, {} meters{skipped}",
-        st.rows, st.meters
-    );
+    eprintln!("minewatch: {what}: {}", st.summary());
     for e in st.examples.iter().take(5) {
         eprintln!("minewatch:   {e}");
     }
-    if let Some(q) = quality {
-        let parts: Vec<String> = [
-            (q.duplicates, "duplicate timestamps (last kept)"),
-            (q.missing, "missing intervals"),
-            (q.negatives, "negative values (set missing)"),
-            (q.impossible, "impossible values (set missing)"),
-            (q.rollovers, "register rollovers corrected"),
-            (q.resets, "register resets (set missing)"),
-            (q.off_grid, "off-grid timestamps (snapped)"),
-        ]
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, w)| format!("{n} {w}"))
-        .collect();
-        if !parts.is_empty() {
-            eprintln!("minewatch:   data quality: {}", parts.join(", "));
-        }
+    if let Some(q) = quality.and_then(SeriesReport::problems) {
+        eprintln!("minewatch:   data quality: {q}");
     }
 }
 

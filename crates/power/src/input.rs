@@ -122,6 +122,24 @@ impl ReadStats {
         }
     }
 
+    /// `N rows, M meters` and, when rows were skipped, how many and why.
+    pub fn summary(&self) -> String {
+        let skipped = if self.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; skipped {} row(s): {}",
+                self.skipped_total(),
+                self.skipped
+                    .iter()
+                    .map(|(k, v)| format!("{v} {k}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        };
+        format!("{} rows, {} meters{skipped}", self.rows, self.meters)
+    }
+
     /// Rows skipped in all.
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().sum()

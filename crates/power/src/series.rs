@@ -24,6 +24,26 @@ pub struct SeriesReport {
 }
 
 impl SeriesReport {
+    /// What was wrong with the readings and what was done about it, `None` when nothing was.
+    pub fn problems(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.duplicates, "duplicate timestamps (last kept)"),
+            (self.missing, "missing intervals"),
+            (self.negatives, "negative values (set missing)"),
+            (self.impossible, "impossible values (set missing)"),
+            (self.rollovers, "register rollovers corrected"),
+            (self.resets, "register resets (set missing)"),
+            (self.off_grid, "off-grid timestamps (snapped)"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+}
+
+impl SeriesReport {
     /// Adds another meter's report.
     pub fn merge(&mut self, o: &SeriesReport) {
         self.duplicates += o.duplicates;
