@@ -11,7 +11,7 @@ use minewatch_store::evidence::Stream;
 use minewatch_store::ingest::{ImportReport, Rules, Source, import};
 use minewatch_store::registry::{self, Kind};
 use minewatch_store::report::{self, Level};
-use minewatch_store::{Store, penalties, time};
+use minewatch_store::{Store, time};
 
 use crate::output::{Format, write_records};
 
@@ -519,7 +519,7 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
                 Format::Jsonl => {
                     let mut full = Vec::with_capacity(list.len());
                     for c in list {
-                        full.push(full_case(&mut store, c)?);
+                        full.push(documents::case_file(&mut store.conn, c)?);
                     }
                     write_records(Format::Jsonl, &full, &[], |_| Vec::new())?;
                 }
@@ -529,9 +529,9 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         CasesCommand::Show(a) => {
             let mut store = a.db.open()?;
             let case = cases::get(&mut store.conn, a.id)?;
-            let full = full_case(&mut store, case)?;
+            let full = documents::case_file(&mut store.conn, case)?;
             match Format::resolve(a.format) {
-                Format::Table => print_case(&full),
+                Format::Table => print!("{}", minewatch_present::text::case(&full)),
                 f => write_records(f, std::slice::from_ref(&full.case), CASE_HEADER, case_cells)?,
             }
         }
@@ -623,85 +623,6 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// A case with everything known about it.
-#[derive(serde::Serialize)]
-struct FullCase {
-    #[serde(flatten)]
-    case: cases::Case,
-    history: Vec<cases::Event>,
-    evidence: Vec<cases::EvidenceRow>,
-    surcharge: Option<penalties::Assessment>,
-}
-
-fn full_case(store: &mut Store, case: cases::Case) -> Result<FullCase> {
-    Ok(FullCase {
-        history: cases::history(&mut store.conn, case.case_id)?,
-        evidence: cases::evidence(&mut store.conn, case.case_id)?,
-        surcharge: penalties::assess(&mut store.conn, &case)?,
-        case,
-    })
-}
-
-fn print_case(f: &FullCase) {
-    let c = &f.case;
-    println!(
-        "case {}  site {}  {}  ({})",
-        c.case_id,
-        c.site_id,
-        c.state,
-        c.state.name_zh()
-    );
-    println!(
-        "  region {}  address {}",
-        c.region_code,
-        c.address.as_deref().unwrap_or("-")
-    );
-    println!(
-        "  streams {}  confidence {:.2}  mining power {:.1} kW ({:.1}–{:.1})  {:.0} kWh/month",
-        c.streams.join("+"),
-        c.confidence,
-        c.power_kw,
-        c.power_kw_low,
-        c.power_kw_high,
-        c.energy_kwh_month
-    );
-    println!(
-        "  seen {} – {}",
-        c.first_seen.as_deref().unwrap_or("-"),
-        c.last_seen.as_deref().unwrap_or("-")
-    );
-    if let Some(p) = &f.surcharge {
-        println!(
-            "  surcharge {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} ({})",
-            p.amount,
-            p.rule.currency,
-            p.energy_kwh,
-            p.rule.surcharge_per_kwh,
-            p.from,
-            p.to,
-            p.rule.source
-        );
-    }
-    println!("history:");
-    for e in &f.history {
-        println!(
-            "  {}  {:<10} {} → {}  {}",
-            e.at,
-            e.actor,
-            e.from.as_deref().unwrap_or("-"),
-            e.to,
-            e.reason
-        );
-    }
-    println!("evidence:");
-    for e in &f.evidence {
-        println!(
-            "  {}  {:<7} {:<12} {:.2}  {}  [{}]",
-            e.observed_from, e.department, e.detector, e.confidence, e.summary, e.source
-        );
-    }
 }
 
 /// Runs a report command.

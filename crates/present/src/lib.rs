@@ -4,6 +4,7 @@
 
 pub mod chart;
 pub mod html;
+pub mod text;
 
 /// Why a page or chart could not be made.
 #[derive(Debug, thiserror::Error)]

@@ -80,3 +80,28 @@ pub fn facts(c: &mut Conn, case_id: i64) -> Result<DocFacts, StoreError> {
         surcharge,
     })
 }
+
+/// Everything about one case, as `minewatch cases show` gives it: the case, its history, its
+/// evidence and the surcharge in force.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CaseFile {
+    /// The case.
+    #[serde(flatten)]
+    pub case: Case,
+    /// Its lifecycle history.
+    pub history: Vec<cases::Event>,
+    /// Its evidence.
+    pub evidence: Vec<EvidenceRow>,
+    /// The surcharge in force, worked out.
+    pub surcharge: Option<Assessment>,
+}
+
+/// The file of `case`.
+pub fn case_file(c: &mut Conn, case: Case) -> Result<CaseFile, StoreError> {
+    Ok(CaseFile {
+        history: cases::history(c, case.case_id)?,
+        evidence: cases::evidence(c, case.case_id)?,
+        surcharge: penalties::assess(c, &case)?,
+        case,
+    })
+}
