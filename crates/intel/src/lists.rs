@@ -44,6 +44,19 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Adds `item` of line `line` to `intel`, counted, or notes it as not a host.
+    fn add(&mut self, intel: &mut Intel, item: &str, entry: &Entry, line: usize) {
+        if add_item(intel, item, entry.clone()) {
+            self.added += 1;
+        } else {
+            self.bad.push(BadLine {
+                file: entry.source.clone(),
+                line,
+                what: format!("{item:?} is no domain, address or prefix"),
+            });
+        }
+    }
+
     /// Nothing loaded yet, in `format`.
     fn nothing(format: ListFormat) -> Loaded {
         Loaded {
@@ -312,15 +325,7 @@ impl Intel {
                 continue;
             }
             for v in values {
-                if add_item(self, v, entry.clone()) {
-                    out.added += 1;
-                } else {
-                    out.bad.push(BadLine {
-                        file: source.into(),
-                        line: no + 1,
-                        what: format!("{v:?} is no domain, address or prefix"),
-                    });
-                }
+                out.add(self, v, &entry, no + 1);
             }
         }
         out
@@ -360,15 +365,7 @@ impl Intel {
                 out.not_hosts += 1;
                 continue;
             }
-            if add_item(self, t, entry.clone()) {
-                out.added += 1;
-            } else {
-                out.bad.push(BadLine {
-                    file: source.into(),
-                    line: no + 1,
-                    what: format!("{t:?} is no domain, address or prefix"),
-                });
-            }
+            out.add(self, t, &entry, no + 1);
         }
         out
     }

@@ -276,7 +276,7 @@ impl Shape {
         let (s, other) = pair::both_mut(&mut self.sides, o.side);
         let (other_last, other_push) = (other.last_start, other.last_push);
         if other_push.is_some_and(|t| o.start - t <= ACK_WINDOW_NS) {
-            s.acks += 1;
+            s.acks = s.acks.saturating_add(1);
         }
         s.sizes.add(f64::from(o.bytes));
         if let Some(prev) = s.last_start {
@@ -285,7 +285,7 @@ impl Shape {
         s.last_start = Some(o.start);
         let answered = other_last.is_some_and(|t| o.start - t <= REPLY_WINDOW_NS);
         if answered {
-            s.answers += 1;
+            s.answers = s.answers.saturating_add(1);
             s.last_push = None;
             return;
         }
@@ -301,7 +301,7 @@ impl Shape {
                 && o.start - bt <= BLOCK_WINDOW_NS
                 && *last != i + 1
             {
-                *hits += 1;
+                *hits = hits.saturating_add(1);
                 *last = i + 1;
             }
         }

@@ -9,6 +9,12 @@ use minewatch_store::cases::{Case, EvidenceRow};
 use minewatch_store::documents::{Doc, DocFacts, Site};
 use minewatch_store::penalties::Assessment;
 
+/// The first sixteen characters of an RFC 3339 time (`YYYY-MM-DDTHH:MM`), escaped: a time
+/// to the minute in a table.
+pub fn minute(at: &str) -> String {
+    esc(at.get(..16).unwrap_or(at))
+}
+
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -95,7 +101,7 @@ fn evidence_table(ev: &[EvidenceRow], lang: Lang) -> String {
     for e in ev.iter().take(20) {
         o += &format!(
             "<tr><td>{}</td><td>{} / {}</td><td>{}</td></tr>",
-            esc(e.observed_from.get(..16).unwrap_or(&e.observed_from)),
+            minute(&e.observed_from),
             esc(&e.department),
             esc(&e.detector),
             esc(&e.summary)

@@ -4,7 +4,7 @@ use minewatch_store::documents::CaseFile;
 use std::fmt::Write;
 
 /// Writes one line into `o`; writing to a `String` cannot fail.
-macro_rules! line {
+macro_rules! out {
     ($o:expr, $($arg:tt)*) => {
         let _ = writeln!($o, $($arg)*);
     };
@@ -14,7 +14,7 @@ macro_rules! line {
 pub fn case(f: &CaseFile) -> String {
     let mut o = String::new();
     let c = &f.case;
-    line!(
+    out!(
         o,
         "case {}  site {}  {}  ({})",
         c.case_id,
@@ -22,13 +22,13 @@ pub fn case(f: &CaseFile) -> String {
         c.state,
         c.state.name_zh()
     );
-    line!(
+    out!(
         o,
         "  region {}  address {}",
         c.region_code,
         c.address.as_deref().unwrap_or("-")
     );
-    line!(
+    out!(
         o,
         "  streams {}  confidence {:.2}  mining power {:.1} kW ({:.1}–{:.1})  {:.0} kWh/month",
         c.streams.join("+"),
@@ -38,14 +38,14 @@ pub fn case(f: &CaseFile) -> String {
         c.power_kw_high,
         c.energy_kwh_month
     );
-    line!(
+    out!(
         o,
         "  seen {} – {}",
         c.first_seen.as_deref().unwrap_or("-"),
         c.last_seen.as_deref().unwrap_or("-")
     );
     if let Some(p) = &f.surcharge {
-        line!(
+        out!(
             o,
             "  surcharge {:.2} {} = {:.0} kWh × {:.2}/kWh, {} – {} ({})",
             p.amount,
@@ -57,9 +57,9 @@ pub fn case(f: &CaseFile) -> String {
             p.rule.source
         );
     }
-    line!(o, "history:");
+    out!(o, "history:");
     for e in &f.history {
-        line!(
+        out!(
             o,
             "  {}  {:<10} {} → {}  {}",
             e.at,
@@ -69,9 +69,9 @@ pub fn case(f: &CaseFile) -> String {
             e.reason
         );
     }
-    line!(o, "evidence:");
+    out!(o, "evidence:");
     for e in &f.evidence {
-        line!(
+        out!(
             o,
             "  {}  {:<7} {:<12} {:.2}  {}  [{}]",
             e.observed_from,

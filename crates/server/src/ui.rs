@@ -9,7 +9,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use minewatch_present::html::esc;
+use minewatch_present::html::{esc, minute};
 use minewatch_store::cases::{self, STATES, State as CaseState};
 use minewatch_store::users::{self, User};
 use minewatch_store::{report, time};
@@ -689,11 +689,6 @@ async fn case_page(State(s): State<AppState>, headers: HeaderMap, Path(id): Path
     .into_response()
 }
 
-/// The first sixteen characters of a time (`YYYY-MM-DDTHH:MM`), escaped.
-fn short(at: &str) -> String {
-    esc(at.get(..16).unwrap_or(at))
-}
-
 /// A case's evidence rows, and the rows of its mining sessions for roles that see subjects.
 fn evidence_rows(role: users::Role, d: &api::CaseDetail) -> (String, String) {
     let mut ev_rows = String::new();
@@ -701,7 +696,7 @@ fn evidence_rows(role: users::Role, d: &api::CaseDetail) -> (String, String) {
     for e in &d.evidence {
         ev_rows += &format!(
             "<tr><td>{}</td><td>{} / {}</td><td class=\"hide-s\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
-            short(&e.observed_from),
+            minute(&e.observed_from),
             esc(&e.department),
             esc(&e.detector),
             esc(&e.subject),
@@ -712,7 +707,7 @@ fn evidence_rows(role: users::Role, d: &api::CaseDetail) -> (String, String) {
             let wallet = e.wallet.as_deref().unwrap_or("");
             sessions += &format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"hide-s\">{}</td><td class=\"num\">{}</td></tr>",
-                short(&e.observed_from),
+                minute(&e.observed_from),
                 esc(e.pool.as_deref().unwrap_or("")),
                 esc(e.coin.as_deref().unwrap_or("")),
                 esc(e.worker.as_deref().unwrap_or("")),
@@ -737,7 +732,7 @@ fn history_rows(history: &[cases::Event]) -> String {
     for h in history {
         hist += &format!(
             "<tr><td>{}</td><td>{}</td><td>{} → {}</td><td>{}</td></tr>",
-            short(&h.at),
+            minute(&h.at),
             esc(&h.actor),
             esc(h.from.as_deref().unwrap_or("-")),
             esc(&h.to),
@@ -758,7 +753,7 @@ fn notes_html(lang: Lang, notes: &[users::Note]) -> String {
                 format!(
                     "<p><strong>{}</strong> {}<br>{}</p>",
                     esc(&n.author),
-                    short(&n.at),
+                    minute(&n.at),
                     esc(&n.text)
                 )
             })
@@ -773,7 +768,7 @@ fn inspection_rows(lang: Lang, inspections: &[users::Inspection]) -> String {
         .map(|i| {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>",
-                short(&i.at),
+                minute(&i.at),
                 esc(&i.inspector),
                 if i.mining { t(lang, "yes") } else { t(lang, "no") },
                 i.machines.map(|m| m.to_string()).unwrap_or_default(),

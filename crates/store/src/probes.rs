@@ -256,15 +256,21 @@ pub fn of_case(conn: &mut Conn, case: i64) -> Result<Vec<ProbeRecord>, StoreErro
         .iter()
         .filter_map(|r| read_detail(&r.text(0)).map(|(t, _)| t))
         .collect();
-    let mut out = Vec::new();
-    for t in targets {
-        if let Some(r) = conn.query_one(
-            &format!("SELECT {COLUMNS} FROM probes WHERE target = ?"),
-            &[Value::Text(t)],
-        )? {
-            out.push(record(&r));
-        }
+    if targets.is_empty() {
+        return Ok(Vec::new());
     }
+    let marks = vec!["?"; targets.len()].join(", ");
+    let params: Vec<Value> = targets.into_iter().map(Value::Text).collect();
+    let mut out: Vec<ProbeRecord> = conn
+        .query(
+            &format!("SELECT {COLUMNS} FROM probes WHERE target IN ({marks})"),
+            &params,
+        )?
+        .iter()
+        .map(record)
+        .collect();
+    // In byte order on both engines (PostgreSQL's collation may sort text otherwise).
+    out.sort_by(|a, b| a.target.cmp(&b.target));
     Ok(out)
 }
 
