@@ -344,6 +344,18 @@ impl std::hash::Hasher for SeededHash {
     }
 }
 
+/// Every block of `paths` with the default options, in chain order, and what the read came to.
+pub fn collect(
+    paths: &[PathBuf],
+    pools: &Pools,
+) -> Result<(Vec<BlockInfo>, BlocksReport), ReadError> {
+    let mut out = Vec::new();
+    let rep = read_blocks(paths, pools, &BlockOptions::default(), &mut |b, _| {
+        out.push(b)
+    })?;
+    Ok((out, rep))
+}
+
 /// Reads blocks from block directories and files, in chain order, handing each to `f`: the
 /// headers first ([`read_heads`]), then the trees they make and their best chains
 /// ([`Trees::of`]), then each block decoded in that order.

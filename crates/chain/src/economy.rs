@@ -9,6 +9,7 @@
 
 use bitcoin::hashes::Hash;
 use bitcoin::{Block, OutPoint, ScriptBuf};
+use std::path::Path;
 
 use crate::synth::{block, coinbase, spend};
 
@@ -152,6 +153,27 @@ impl State {
 }
 
 const FEE: u64 = 1_000;
+
+/// Generates the economy into `dir` as mainnet block files, with `owners.csv` (the truth)
+/// beside them; returns the block files written and the owners.
+pub fn write_to(opts: &EconomyOptions, dir: &Path) -> std::io::Result<(u32, Vec<Owner>)> {
+    std::fs::create_dir_all(dir)?;
+    let mut files = crate::write::BlockDir::new(dir, [0xf9, 0xbe, 0xb4, 0xd9]);
+    let mut err: Option<std::io::Error> = None;
+    let owners = generate(opts, &mut |b| {
+        if err.is_none()
+            && let Err(e) = files.push(&bitcoin::consensus::serialize(b))
+        {
+            err = Some(e);
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
+    }
+    let file_no = files.finish()?;
+    std::fs::write(dir.join("owners.csv"), owners_csv(&owners))?;
+    Ok((file_no, owners))
+}
 
 /// Generates the economy block by block into `f`; returns who owns each address.
 #[allow(

@@ -3,10 +3,12 @@
 //! batches of whole blocks ([`BATCH_BLOCKS`]), blocks already in the store are skipped, so a run
 //! killed halfway continues after the last batch it committed.
 
-use crate::blocks::BlockInfo;
+use crate::blocks::{BlockInfo, BlockOptions, BlocksReport, read_blocks};
+use crate::pools::Pools;
+use crate::read::ReadError;
 use bitcoin::{Block, Network};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// Store failures.
@@ -15,6 +17,36 @@ pub enum IndexError {
     /// SQLite said no.
     #[error("{0}")]
     Sql(#[from] rusqlite::Error),
+}
+
+/// Why adding block files to an index stopped.
+#[derive(Debug, Error)]
+pub enum AddError {
+    /// The block files could not be listed or read.
+    #[error("reading blocks: {0}")]
+    Read(#[from] ReadError),
+    /// A block could not be written.
+    #[error("block {hash}: {source}")]
+    Block {
+        /// The block's hash.
+        hash: String,
+        /// What the store said.
+        source: IndexError,
+    },
+    /// The last batch could not be committed.
+    #[error("{0}")]
+    Commit(#[from] IndexError),
+}
+
+/// The network of a block's `network` name ([`BlockInfo::network`]).
+fn network(name: &str) -> Network {
+    match name {
+        "testnet3" => Network::Testnet,
+        "testnet4" => Network::Testnet4,
+        "signet" => Network::Signet,
+        "regtest" => Network::Regtest,
+        _ => Network::Bitcoin,
+    }
 }
 
 const SCHEMA: &str = "
@@ -183,6 +215,33 @@ impl Index {
             ],
         )?;
         Ok(())
+    }
+
+    /// Reads the block files of `paths` and adds their best-chain blocks, then commits. The
+    /// first block that cannot be written stops the adding (the blocks before it are kept).
+    pub fn add_blocks(
+        &mut self,
+        paths: &[PathBuf],
+        pools: &Pools,
+    ) -> Result<(IndexReport, BlocksReport), AddError> {
+        let mut rep = IndexReport::default();
+        let mut failed: Option<AddError> = None;
+        let read = read_blocks(paths, pools, &BlockOptions::default(), &mut |info, b| {
+            if failed.is_none()
+                && info.best_chain
+                && let Err(source) = self.add(&info, b, network(&info.network), &mut rep)
+            {
+                failed = Some(AddError::Block {
+                    hash: info.hash.clone(),
+                    source,
+                });
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        self.flush()?;
+        Ok((rep, read))
     }
 
     /// The highest block height indexed, if any.

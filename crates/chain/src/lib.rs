@@ -7,6 +7,7 @@ pub mod graph;
 pub mod index;
 pub mod pools;
 pub mod read;
+pub mod rows;
 pub mod rpc;
 pub mod synth;
 pub mod tags;

@@ -10,10 +10,11 @@ use minewatch_store::documents::{self, Doc, Lang};
 use minewatch_store::evidence::Stream;
 use minewatch_store::ingest::{ImportReport, Rules, Source, import};
 use minewatch_store::registry::{self, Kind};
-use minewatch_store::report::{self, Level};
+use minewatch_store::report::{self, Level, RegionRow};
+use minewatch_store::rows;
 use minewatch_store::{Store, time};
 
-use crate::output::{Format, write_records};
+use crate::output::{Cells, Format, print_formats, write_records};
 
 /// Where the store is.
 #[derive(Args, Clone, Debug)]
@@ -332,18 +333,9 @@ pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
             let mut bad = 0;
             for f in &a.files {
                 let r = registry::import(&mut store.conn, f, a.kind)?;
-                eprintln!(
-                    "minewatch: {}: {} {} rows imported, {} refused",
-                    r.file,
-                    r.imported,
-                    r.kind.name(),
-                    r.bad_count
-                );
-                for b in &r.bad {
-                    eprintln!("  {}:{}: {}", b.file, b.line, b.message);
-                }
-                if r.bad_count > r.bad.len() as u64 {
-                    eprintln!("  … and {} more", r.bad_count - r.bad.len() as u64);
+                eprintln!("minewatch: {}", r.summary());
+                for b in r.refused() {
+                    eprintln!("{b}");
                 }
                 bad += r.bad_count;
             }
@@ -433,32 +425,13 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
         fused,
     } = import(&mut store.conn, sources, &rules, !a.no_fuse)?;
     if !a.quiet {
-        eprintln!(
-            "minewatch: {} lines from {} files: {} new pieces of evidence ({} tied to a site, {} \
-             not), {} already known, {} power rows below the threshold, {} trace steps of \
-             context, {} refused",
-            report.lines,
-            report.files,
-            report.new,
-            report.attributed,
-            report.unattributed,
-            report.known,
-            report.below_threshold,
-            report.context,
-            report.bad_count
-        );
+        eprintln!("minewatch: {}", report.summary());
         eprintln!(
             "minewatch: cases: {} opened, {} updated, {} reopened",
             fused.opened, fused.updated, fused.reopened
         );
-        for b in &report.bad {
-            eprintln!("  {}:{}: {}", b.file, b.line, b.message);
-        }
-        if report.bad_count > report.bad.len() as u64 {
-            eprintln!(
-                "  … and {} more",
-                report.bad_count - report.bad.len() as u64
-            );
+        for b in report.refused() {
+            eprintln!("{b}");
         }
     }
     Ok(if report.bad_count > 0 {
@@ -468,41 +441,8 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
     })
 }
 
-fn case_cells(c: &cases::Case) -> Vec<String> {
-    vec![
-        c.case_id.to_string(),
-        c.site_id.clone(),
-        c.state.name().into(),
-        c.region_code.clone(),
-        c.streams.join("+"),
-        format!("{:.2}", c.confidence),
-        format!("{:.1}", c.power_kw),
-        format!("{:.1}", c.power_kw_low),
-        format!("{:.1}", c.power_kw_high),
-        format!("{:.0}", c.energy_kwh_month),
-        c.first_seen.clone().unwrap_or_default(),
-        c.last_seen.clone().unwrap_or_default(),
-        c.evidence_count.to_string(),
-        c.address.clone().unwrap_or_default(),
-    ]
-}
-
-const CASE_HEADER: &[&str] = &[
-    "case",
-    "site",
-    "state",
-    "region",
-    "streams",
-    "confidence",
-    "kw",
-    "kw_low",
-    "kw_high",
-    "kwh_month",
-    "first_seen",
-    "last_seen",
-    "evidence",
-    "address",
-];
+/// The columns and cells of a case's row.
+const CASE: (&[&str], Cells<cases::Case>) = (&rows::CASE_COLUMNS, cases::Case::cells);
 
 /// Runs a case command.
 pub fn run(c: CasesCommand) -> Result<ExitCode> {
@@ -510,7 +450,7 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         CasesCommand::List(a) => {
             let mut store = a.db.open()?;
             let list = cases::list(&mut store.conn, &a.filter()?)?;
-            write_records(Format::resolve(a.format), &list, CASE_HEADER, case_cells)?;
+            print_formats(Format::resolve(a.format), &list, CASE, CASE)?;
         }
         CasesCommand::Export(a) => {
             let mut store = a.db.open()?;
@@ -523,7 +463,7 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
                     }
                     write_records(Format::Jsonl, &full, &[], |_| Vec::new())?;
                 }
-                f => write_records(f, &list, CASE_HEADER, case_cells)?,
+                f => print_formats(f, &list, CASE, CASE)?,
             }
         }
         CasesCommand::Show(a) => {
@@ -532,7 +472,7 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
             let full = documents::case_file(&mut store.conn, case)?;
             match Format::resolve(a.format) {
                 Format::Table => print!("{}", minewatch_present::text::case(&full)),
-                f => write_records(f, std::slice::from_ref(&full.case), CASE_HEADER, case_cells)?,
+                f => print_formats(f, std::slice::from_ref(&full.case), CASE, CASE)?,
             }
         }
         CasesCommand::Advance(a) => {
@@ -592,33 +532,11 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         CasesCommand::Unattributed(a) => {
             let mut store = a.db.open()?;
             let total = cases::unattributed_count(&mut store.conn)?;
-            let rows = cases::unattributed(&mut store.conn, a.limit)?;
-            write_records(
-                Format::resolve(a.format),
-                &rows,
-                &[
-                    "observed_from",
-                    "stream",
-                    "detector",
-                    "subject",
-                    "port",
-                    "summary",
-                    "source",
-                ],
-                |e| {
-                    vec![
-                        e.observed_from.clone(),
-                        e.stream.clone(),
-                        e.detector.clone(),
-                        e.subject.clone(),
-                        e.subject_port.map(|p| p.to_string()).unwrap_or_default(),
-                        e.summary.clone(),
-                        e.source.clone(),
-                    ]
-                },
-            )?;
-            if total > rows.len() as i64 {
-                eprintln!("minewatch: {} of {total} shown (--limit)", rows.len());
+            let list = cases::unattributed(&mut store.conn, a.limit)?;
+            let cols = (&rows::EVIDENCE_COLUMNS[..], cases::EvidenceRow::cells);
+            print_formats(Format::resolve(a.format), &list, cols, cols)?;
+            if total > list.len() as i64 {
+                eprintln!("minewatch: {} of {total} shown (--limit)", list.len());
             }
         }
     }
@@ -652,65 +570,7 @@ pub fn report(c: ReportCommand) -> Result<ExitCode> {
     if format == Format::Table {
         println!("as of {}", rep.as_of);
     }
-    write_records(
-        format,
-        &rep.regions,
-        &[
-            "level",
-            "code",
-            "name",
-            "open",
-            "suspected",
-            "verified",
-            "notified",
-            "rectified",
-            "re_inspected",
-            "closed",
-            "relapsed",
-            "kw",
-            "kw_low",
-            "kw_high",
-            "kwh_month",
-            "kwh_month_low",
-            "kwh_month_high",
-            "peak_month",
-            "peak_kw",
-            "vs_peak",
-            "cleared",
-        ],
-        |r| {
-            let n = |s: &str| r.cases.get(s).copied().unwrap_or(0).to_string();
-            let name = match (r.name_zh.is_empty(), r.name_en.is_empty()) {
-                (false, false) => format!("{} {}", r.name_zh, r.name_en),
-                (false, true) => r.name_zh.clone(),
-                _ => r.name_en.clone(),
-            };
-            vec![
-                format!("{:?}", r.level).to_lowercase(),
-                r.code.clone(),
-                name,
-                r.open_cases.to_string(),
-                n("suspected"),
-                n("verified"),
-                n("notified"),
-                n("rectified"),
-                n("re-inspected"),
-                n("closed"),
-                n("relapsed"),
-                format!("{:.1}", r.power_kw),
-                format!("{:.1}", r.power_kw_low),
-                format!("{:.1}", r.power_kw_high),
-                format!("{:.0}", r.energy_kwh_month),
-                format!("{:.0}", r.energy_kwh_month_low),
-                format!("{:.0}", r.energy_kwh_month_high),
-                r.peak_month.clone().unwrap_or_default(),
-                format!("{:.1}", r.peak_kw),
-                r.change_vs_peak
-                    .map(|c| format!("{:+.0}%", c * 100.0))
-                    .unwrap_or_default(),
-                if r.cleared { "yes".into() } else { "no".into() },
-            ]
-        },
-    )?;
+    let cols = (&rows::REGION_COLUMNS[..], RegionRow::cells);
+    print_formats(format, &rep.regions, cols, cols)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,12 +1,12 @@
 //! `minewatch chain`: blocks, their pools and fees.
 
-use crate::output::Format;
+use crate::output::{Format, print_formats};
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use minewatch_chain::blocks::{BlockInfo, BlockOptions, read_blocks};
+use minewatch_chain::blocks::{self, BlockInfo, PoolShare};
+use minewatch_chain::graph::Payout;
 use minewatch_chain::pools::Pools;
-use std::io::Write;
+use minewatch_chain::rows;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -153,16 +153,6 @@ pub struct PayoutArgs {
     format: Option<Format>,
 }
 
-fn network(name: &str) -> bitcoin::Network {
-    match name {
-        "testnet3" => bitcoin::Network::Testnet,
-        "testnet4" => bitcoin::Network::Testnet4,
-        "signet" => bitcoin::Network::Signet,
-        "regtest" => bitcoin::Network::Regtest,
-        _ => bitcoin::Network::Bitcoin,
-    }
-}
-
 fn open(db: &std::path::Path) -> Result<minewatch_chain::index::Index> {
     if !db.exists() {
         anyhow::bail!(
@@ -288,40 +278,15 @@ impl Input {
 }
 
 fn collect(input: &Input) -> Result<(Vec<BlockInfo>, bool)> {
-    let p = pools(input)?;
-    let mut out = Vec::new();
     let (paths, _node_blocks) = input.resolve(0)?;
-    let rep = read_blocks(&paths, &p, &BlockOptions::default(), &mut |b, _| {
-        out.push(b)
-    })
-    .context("reading blocks")?;
-    let problems = !rep.read.errors.is_empty() || !rep.bad_blocks.is_empty();
+    let (out, rep) = blocks::collect(&paths, &pools(input)?).context("reading blocks")?;
     if !input.quiet {
-        for (f, off, declared, present) in &rep.read.truncated {
-            eprintln!(
-                "minewatch: warning: {}: file ends inside the record at byte offset {off} ({present} of {declared} bytes); read up to there",
-                f.display()
-            );
+        for p in rep.problems() {
+            eprintln!("minewatch: {p}");
         }
-        for e in &rep.read.errors {
-            eprintln!("minewatch: error: {e}");
-        }
-        for b in &rep.bad_blocks {
-            eprintln!("minewatch: error: {b}");
-        }
-        eprintln!(
-            "minewatch: {} blocks read, {} reported ({} stale){}",
-            rep.read.blocks,
-            out.len(),
-            rep.stale,
-            if rep.utxo_cap_reached {
-                "; output map full: later fees from the coinbase only"
-            } else {
-                ""
-            }
-        );
+        eprintln!("minewatch: {}", rep.summary(out.len()));
     }
-    Ok((out, problems))
+    Ok((out, rep.has_problems()))
 }
 
 /// Reads an owners file (`address,owner,kind`).
@@ -331,6 +296,15 @@ fn read_owners(path: &std::path::Path) -> Result<Vec<minewatch_chain::economy::O
     minewatch_chain::economy::parse_owners(&text).with_context(|| path.display().to_string())
 }
 
+/// The exit code of a command that read blocks: 2 when some could not be read.
+fn read_code(problems: bool) -> ExitCode {
+    if problems {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 /// Runs a chain subcommand.
 pub fn run(c: ChainCommand) -> Result<ExitCode> {
     match c {
@@ -338,38 +312,17 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             let p = pools(&a.input)?;
             let mut index = minewatch_chain::index::Index::open(&a.db)
                 .with_context(|| format!("opening {}", a.db.display()))?;
-            let mut rep = minewatch_chain::index::IndexReport::default();
-            let mut failed: Option<anyhow::Error> = None;
             // From a node, continue after the highest block already indexed.
             let next = index
                 .tip_height()
                 .with_context(|| format!("reading {}", a.db.display()))?
                 .map_or(0, |h| h + 1);
             let (paths, _node_blocks) = a.input.resolve(next)?;
-            let r = read_blocks(&paths, &p, &BlockOptions::default(), &mut |info, b| {
-                if failed.is_none()
-                    && info.best_chain
-                    && let Err(e) = index.add(&info, b, network(&info.network), &mut rep)
-                {
-                    failed = Some(anyhow::anyhow!(
-                        "{}: block {}: {e}",
-                        a.db.display(),
-                        info.hash
-                    ));
-                }
-            })
-            .context("reading blocks")?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            index
-                .flush()
-                .with_context(|| format!("writing {}", a.db.display()))?;
-            for e in &r.read.errors {
-                eprintln!("minewatch: error: {e}");
-            }
-            for b in &r.bad_blocks {
-                eprintln!("minewatch: error: {b}");
+            let (rep, r) = index
+                .add_blocks(&paths, &p)
+                .with_context(|| a.db.display().to_string())?;
+            for p in r.problems().iter().filter(|p| p.starts_with("error")) {
+                eprintln!("minewatch: {p}");
             }
             if !a.input.quiet {
                 eprintln!(
@@ -382,11 +335,7 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                     a.db.display()
                 );
             }
-            Ok(if r.read.errors.is_empty() && r.bad_blocks.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(2)
-            })
+            Ok(read_code(r.has_problems()))
         }
         ChainCommand::Clusters(a) => {
             let index = open(&a.db)?;
@@ -394,32 +343,9 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 index.db(),
                 minewatch_chain::graph::ClusterOptions { change: a.change },
             )?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match Format::resolve(a.format) {
-                Format::Jsonl => {
-                    for (addr, cl) in &c.members {
-                        writeln!(w, "{}", serde_json::json!({"address": addr, "cluster": cl}))?;
-                    }
-                }
-                Format::Csv | Format::Table => {
-                    writeln!(w, "address,cluster")?;
-                    for (addr, cl) in &c.members {
-                        writeln!(w, "{addr},{cl}")?;
-                    }
-                }
-            }
-            w.flush()?;
-            let distinct: std::collections::HashSet<&String> =
-                c.members.iter().map(|m| &m.1).collect();
-            eprintln!(
-                "minewatch: {} addresses in {} clusters; {} transactions joined inputs, {} change outputs joined, {} CoinJoin-shaped passed over",
-                c.members.len(),
-                distinct.len(),
-                c.joining_txs,
-                c.change_joins,
-                c.coinjoins_skipped
-            );
+            let cols = (&rows::MEMBER_COLUMNS[..], rows::Member::cells);
+            print_formats(Format::resolve(a.format), &c.rows(), cols, cols)?;
+            eprintln!("minewatch: {}", c.summary());
             if let Some(t) = &a.truth {
                 let owners = read_owners(t)?;
                 let (p, r) = minewatch_chain::economy::pair_scores(&c.members, &owners);
@@ -431,8 +357,6 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         ChainCommand::Generate(a) => {
-            std::fs::create_dir_all(&a.out)
-                .with_context(|| format!("creating {}", a.out.display()))?;
             let opts = minewatch_chain::economy::EconomyOptions {
                 seed: a.seed,
                 blocks: a.blocks,
@@ -441,24 +365,8 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 pools: a.pools.max(1),
                 reuse_change: a.reuse_change.clamp(0.0, 1.0),
             };
-            let mut files = minewatch_chain::write::BlockDir::new(&a.out, [0xf9, 0xbe, 0xb4, 0xd9]);
-            let mut err: Option<std::io::Error> = None;
-            let owners = minewatch_chain::economy::generate(&opts, &mut |b| {
-                if err.is_none()
-                    && let Err(e) = files.push(&bitcoin::consensus::serialize(b))
-                {
-                    err = Some(e);
-                }
-            });
-            if let Some(e) = err {
-                return Err(e).with_context(|| format!("writing into {}", a.out.display()));
-            }
-            let file_no = files
-                .finish()
+            let (file_no, owners) = minewatch_chain::economy::write_to(&opts, &a.out)
                 .with_context(|| format!("writing into {}", a.out.display()))?;
-            let path = a.out.join("owners.csv");
-            std::fs::write(&path, minewatch_chain::economy::owners_csv(&owners))
-                .with_context(|| format!("writing {}", path.display()))?;
             eprintln!(
                 "minewatch: wrote {} blocks in {file_no} file(s) and {} addresses' owners to {}",
                 a.blocks,
@@ -470,42 +378,9 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
         ChainCommand::Cluster(a) => {
             let index = open(&a.db)?;
             let c = minewatch_chain::graph::cluster(index.db(), &a.address, a.max)?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match Format::resolve(a.format) {
-                Format::Jsonl => {
-                    for addr in &c.addresses {
-                        writeln!(
-                            w,
-                            "{}",
-                            serde_json::json!({"address": addr, "cluster_of": a.address})
-                        )?;
-                    }
-                }
-                Format::Csv => {
-                    writeln!(w, "address,cluster_of")?;
-                    for addr in &c.addresses {
-                        writeln!(w, "{addr},{}", a.address)?;
-                    }
-                }
-                Format::Table => {
-                    for addr in &c.addresses {
-                        writeln!(w, "{addr}")?;
-                    }
-                }
-            }
-            w.flush()?;
-            eprintln!(
-                "minewatch: {} addresses joined by {} transactions; {} CoinJoin-shaped transactions passed over{}",
-                c.addresses.len(),
-                c.joining_txs,
-                c.coinjoins_skipped,
-                if c.truncated {
-                    "; stopped at --max"
-                } else {
-                    ""
-                }
-            );
+            let cols = (&rows::JOINED_COLUMNS[..], rows::Joined::cells);
+            print_formats(Format::resolve(a.format), &c.rows(&a.address), cols, cols)?;
+            eprintln!("minewatch: {}", c.summary());
             Ok(ExitCode::SUCCESS)
         }
         ChainCommand::Trace(a) => {
@@ -521,250 +396,42 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             }
             let t =
                 minewatch_chain::graph::trace(index.db(), &a.address, a.hops, &tags, a.max_edges)?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
+            let csv = (&rows::EDGE_COLUMNS[..], |l: &rows::TraceLine| {
+                l.edge.csv_cells()
+            });
+            let table = (&rows::EDGE_TABLE[..], |l: &rows::TraceLine| {
+                l.edge.table_cells()
+            });
             match a.format {
-                TraceFormat::Jsonl => {
-                    // Each line names the traced address, so `minewatch ingest` can keep the
-                    // trace as evidence on the case of the site behind that wallet.
-                    #[derive(serde::Serialize)]
-                    struct Line<'a> {
-                        traced: &'a str,
-                        #[serde(flatten)]
-                        edge: &'a minewatch_chain::graph::Edge,
-                    }
-                    for e in &t.edges {
-                        serde_json::to_writer(
-                            &mut w,
-                            &Line {
-                                traced: &t.address,
-                                edge: e,
-                            },
-                        )?;
-                        w.write_all(b"\n")?;
-                    }
-                }
-                TraceFormat::Csv => {
-                    let mut c = csv::Writer::from_writer(&mut w);
-                    c.write_record([
-                        "hop",
-                        "from",
-                        "to",
-                        "txid",
-                        "value_sat",
-                        "time",
-                        "pool",
-                        "to_label",
-                        "to_category",
-                    ])?;
-                    for e in &t.edges {
-                        c.write_record([
-                            e.hop.to_string(),
-                            e.from.clone(),
-                            e.to.clone(),
-                            e.txid.clone(),
-                            e.value_sat.to_string(),
-                            e.time.to_string(),
-                            e.pool.clone().unwrap_or_default(),
-                            e.to_label.clone().unwrap_or_default(),
-                            e.to_category.clone().unwrap_or_default(),
-                        ])?;
-                    }
-                    c.flush()?;
-                }
-                TraceFormat::Dot => {
-                    writeln!(
-                        w,
-                        "digraph trace {{\n  rankdir=LR;\n  \"{}\" [shape=doublecircle];",
-                        a.address
-                    )?;
-                    for e in &t.edges {
-                        if let Some(l) = &e.to_label {
-                            writeln!(
-                                w,
-                                "  \"{}\" [shape=box, label=\"{}\\n{}\"];",
-                                e.to,
-                                l.replace('"', "'"),
-                                e.to
-                            )?;
-                        }
-                        writeln!(
-                            w,
-                            "  \"{}\" -> \"{}\" [label=\"{:.8} BTC\"];",
-                            e.from,
-                            e.to,
-                            e.value_sat as f64 / 1e8
-                        )?;
-                    }
-                    writeln!(w, "}}")?;
-                }
-                TraceFormat::Table => {
-                    let mut tb = Table::new();
-                    tb.load_style(UTF8_FULL_CONDENSED);
-                    tb.set_header(["hop", "from", "to", "BTC", "tag"]);
-                    for e in &t.edges {
-                        tb.add_row([
-                            e.hop.to_string(),
-                            e.from.clone(),
-                            e.to.clone(),
-                            format!("{:.8}", e.value_sat as f64 / 1e8),
-                            e.to_label.clone().or(e.pool.clone()).unwrap_or_default(),
-                        ]);
-                    }
-                    writeln!(w, "{tb}")?;
-                }
+                TraceFormat::Dot => print!("{}", t.dot()),
+                TraceFormat::Jsonl => print_formats(Format::Jsonl, &t.lines(), csv, table)?,
+                TraceFormat::Csv => print_formats(Format::Csv, &t.lines(), csv, table)?,
+                TraceFormat::Table => print_formats(Format::Table, &t.lines(), csv, table)?,
             }
-            w.flush()?;
-            eprintln!(
-                "minewatch: {} steps; mined income {:.8} BTC; reached: {}{}",
-                t.edges.len(),
-                t.mined_sat as f64 / 1e8,
-                if t.reached.is_empty() {
-                    "no tagged entity".to_string()
-                } else {
-                    t.reached
-                        .iter()
-                        .map(|(l, c, v)| format!("{l} ({c}) {:.8} BTC", *v as f64 / 1e8))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-                if t.truncated {
-                    "; stopped at --max-edges"
-                } else {
-                    ""
-                }
-            );
+            eprintln!("minewatch: {}", t.summary());
             Ok(ExitCode::SUCCESS)
         }
         ChainCommand::Payouts(a) => {
             let index = open(&a.db)?;
             let p = minewatch_chain::graph::payouts(index.db(), &a.pool, a.min_outputs)?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match Format::resolve(a.format) {
-                Format::Jsonl => {
-                    for x in &p {
-                        serde_json::to_writer(&mut w, x)?;
-                        w.write_all(b"\n")?;
-                    }
-                }
-                Format::Csv | Format::Table => {
-                    writeln!(w, "pool,address,payments,total_sat,first,last")?;
-                    for x in &p {
-                        writeln!(
-                            w,
-                            "{},{},{},{},{},{}",
-                            x.pool.replace(',', " "),
-                            x.address,
-                            x.payments,
-                            x.total_sat,
-                            x.first,
-                            x.last
-                        )?;
-                    }
-                }
-            }
-            w.flush()?;
+            let cols = (&rows::PAYOUT_COLUMNS[..], Payout::cells);
+            print_formats(Format::resolve(a.format), &p, cols, cols)?;
             Ok(ExitCode::SUCCESS)
         }
         ChainCommand::Blocks(a) => {
             let (blocks, problems) = collect(&a.input)?;
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match Format::resolve(a.input.format) {
-                Format::Jsonl => {
-                    for b in &blocks {
-                        serde_json::to_writer(&mut w, b)?;
-                        w.write_all(b"\n")?;
-                    }
-                }
-                Format::Csv => {
-                    let mut c = csv::Writer::from_writer(&mut w);
-                    c.write_record([
-                        "height",
-                        "hash",
-                        "time",
-                        "best_chain",
-                        "txs",
-                        "size",
-                        "pool",
-                        "pool_matched_by",
-                        "reward_sat",
-                        "subsidy_sat",
-                        "fees_sat",
-                        "fees_claimed_sat",
-                        "coinbase_text",
-                    ])?;
-                    for b in &blocks {
-                        c.write_record([
-                            b.height.map(|h| h.to_string()).unwrap_or_default(),
-                            b.hash.clone(),
-                            b.time.clone(),
-                            b.best_chain.to_string(),
-                            b.txs.to_string(),
-                            b.size.to_string(),
-                            b.pool.clone().unwrap_or_default(),
-                            b.pool_matched_by
-                                .map(|m| format!("{m:?}").to_lowercase())
-                                .unwrap_or_default(),
-                            b.reward_sat.to_string(),
-                            b.subsidy_sat.map(|s| s.to_string()).unwrap_or_default(),
-                            b.fees_sat.map(|s| s.to_string()).unwrap_or_default(),
-                            b.fees_claimed_sat
-                                .map(|s| s.to_string())
-                                .unwrap_or_default(),
-                            b.coinbase_text.clone(),
-                        ])?;
-                    }
-                    c.flush()?;
-                }
-                Format::Table => {
-                    let mut t = Table::new();
-                    t.load_style(UTF8_FULL_CONDENSED);
-                    t.set_header([
-                        "height",
-                        "hash",
-                        "time",
-                        "txs",
-                        "pool",
-                        "by",
-                        "reward BTC",
-                        "fees BTC",
-                    ]);
-                    for b in &blocks {
-                        t.add_row([
-                            b.height
-                                .map(|h| h.to_string())
-                                .unwrap_or_else(|| "?".into())
-                                + if b.best_chain { "" } else { " (stale)" },
-                            format!("{}…", &b.hash[..16]),
-                            b.time[..19].replace('T', " "),
-                            b.txs.to_string(),
-                            b.pool.clone().unwrap_or_default(),
-                            b.pool_matched_by
-                                .map(|m| format!("{m:?}").to_lowercase())
-                                .unwrap_or_default(),
-                            format!("{:.8}", b.reward_sat as f64 / 1e8),
-                            b.fees_sat
-                                .or(b.fees_claimed_sat.map(|f| f.max(0) as u64))
-                                .map(|f| format!("{:.8}", f as f64 / 1e8))
-                                .unwrap_or_default(),
-                        ]);
-                    }
-                    writeln!(w, "{t}")?;
-                }
-            }
-            w.flush()?;
-            Ok(if problems {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            print_formats(
+                Format::resolve(a.input.format),
+                &blocks,
+                (&rows::BLOCK_COLUMNS, BlockInfo::csv_cells),
+                (&rows::BLOCK_TABLE, BlockInfo::table_cells),
+            )?;
+            Ok(read_code(problems))
         }
         ChainCommand::Pools(a) => {
             let (blocks, problems) = collect(&a.input)?;
             let inside = |b: &BlockInfo| {
-                let day = &b.time[..10];
+                let day = b.time.get(..10).unwrap_or(&b.time);
                 a.from.as_deref().is_none_or(|f| day >= f)
                     && a.to.as_deref().is_none_or(|t| day <= t)
             };
@@ -772,50 +439,13 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 .iter()
                 .filter(|b| b.best_chain && inside(b))
                 .collect();
-            let rows = minewatch_chain::blocks::pool_shares(&chosen);
-            let stdout = std::io::stdout();
-            let mut w = std::io::BufWriter::new(stdout.lock());
-            match Format::resolve(a.input.format) {
-                Format::Jsonl => {
-                    for row in &rows {
-                        serde_json::to_writer(&mut w, row)?;
-                        writeln!(w)?;
-                    }
-                }
-                Format::Csv => {
-                    writeln!(w, "pool,blocks,share,reward_sat")?;
-                    for r in &rows {
-                        writeln!(
-                            w,
-                            "{},{},{:.4},{}",
-                            r.pool.replace(',', " "),
-                            r.blocks,
-                            r.share,
-                            r.reward_sat
-                        )?;
-                    }
-                }
-                Format::Table => {
-                    let mut t = Table::new();
-                    t.load_style(UTF8_FULL_CONDENSED);
-                    t.set_header(["pool", "blocks", "share", "reward BTC"]);
-                    for r in &rows {
-                        t.add_row([
-                            r.pool.clone(),
-                            r.blocks.to_string(),
-                            format!("{:.1}%", r.share * 100.0),
-                            format!("{:.8}", r.reward_sat as f64 / 1e8),
-                        ]);
-                    }
-                    writeln!(w, "{t}")?;
-                }
-            }
-            w.flush()?;
-            Ok(if problems {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
+            print_formats(
+                Format::resolve(a.input.format),
+                &blocks::pool_shares(&chosen),
+                (&rows::POOL_COLUMNS, PoolShare::csv_cells),
+                (&rows::POOL_TABLE, PoolShare::table_cells),
+            )?;
+            Ok(read_code(problems))
         }
     }
 }

@@ -3,14 +3,13 @@
 use crate::output::{Format, write_records};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use minewatch_probe::log::{OUTCOME_COLUMNS, ProbeLog};
 use minewatch_probe::{
-    Attempt, Config, Dialect, Outcome, Pace, Request, Target, Transport, Transports, Verdict,
+    Config, Dialect, Outcome, Pace, Request, Target, Transport, Transports, Verdict,
 };
 use minewatch_store::probes::ProbeRecord;
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// Which transports to try.
@@ -79,58 +78,6 @@ pub struct ConfirmArgs {
     /// came back).
     #[arg(long)]
     pub probe_log: Option<PathBuf>,
-}
-
-/// The probe log: every connection as a JSON line, appended to a file when one is named.
-pub struct ProbeLog {
-    file: Option<Mutex<std::fs::File>>,
-    failed: Mutex<u64>,
-}
-
-impl ProbeLog {
-    /// Opens `path` for appending (no file: nothing is kept).
-    pub fn open(path: Option<&std::path::Path>) -> anyhow::Result<ProbeLog> {
-        let file = match path {
-            Some(p) => Some(Mutex::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
-                    .with_context(|| format!("opening the probe log {}", p.display()))?,
-            )),
-            None => None,
-        };
-        Ok(ProbeLog {
-            file,
-            failed: Mutex::new(0),
-        })
-    }
-
-    /// Writes one connection.
-    pub fn record(&self, at: &Attempt) {
-        if let Some(f) = &self.file {
-            let line = serde_json::to_string(at).unwrap_or_default();
-            let mut f = f.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if writeln!(f, "{line}").is_err() {
-                *self
-                    .failed
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
-            }
-        }
-    }
-
-    /// An error when any line could not be written.
-    pub fn finish(&self) -> anyhow::Result<()> {
-        let n = *self
-            .failed
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if n > 0 {
-            anyhow::bail!("{n} probe-log line(s) could not be written");
-        }
-        Ok(())
-    }
 }
 
 /// An outcome as the store keeps it.
@@ -277,32 +224,11 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
     }
     let mut outcomes = cached;
     outcomes.extend(asked);
-    let opt = |s: Option<String>| s.unwrap_or_default();
     write_records(
         Format::resolve(a.format),
         &outcomes,
-        &[
-            "target",
-            "transport",
-            "verdict",
-            "dialect",
-            "coin",
-            "reason",
-            "answer",
-            "at",
-        ],
-        |o| {
-            vec![
-                o.target.clone(),
-                opt(o.transport.map(|t| t.name().to_string())),
-                o.verdict.name().to_string(),
-                opt(o.dialect.clone()),
-                opt(o.coin.map(|c| c.to_string())),
-                o.reason.clone(),
-                o.answer.chars().take(80).collect(),
-                o.at.to_rfc3339(),
-            ]
-        },
+        &OUTCOME_COLUMNS,
+        Outcome::cells,
     )?;
     let connections: u32 = outcomes.iter().map(|o| o.connections).sum();
     let pools = outcomes

@@ -1,8 +1,8 @@
 //! `minewatch intel`: the pool lists, and checks of single hosts against them.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use minewatch_intel::{Category, Columns, Intel, ListFormat, is_documentation};
+use minewatch_intel::{Columns, Intel};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -40,38 +40,6 @@ pub struct CheckArgs {
     lists: ListArgs,
 }
 
-/// Files, and every file in folders (recursively, sorted, hidden ones left out). Files given by
-/// name are always read; in folders, documentation (README, LICENSE…) is passed over and
-/// counted in `passed_over`.
-fn expand(paths: &[PathBuf], passed_over: &mut Vec<PathBuf>) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut inner: Vec<PathBuf> = Vec::new();
-            for e in std::fs::read_dir(p).with_context(|| format!("listing {}", p.display()))? {
-                let q = e?.path();
-                let name = q
-                    .file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default();
-                if name.starts_with('.') {
-                    continue;
-                }
-                if q.is_file() && is_documentation(&name) {
-                    passed_over.push(q);
-                    continue;
-                }
-                inner.push(q);
-            }
-            inner.sort();
-            out.extend(expand(&inner, passed_over)?);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
 /// Parses `--intel-columns`.
 pub fn columns(spec: Option<&str>) -> Result<Option<Columns>> {
     spec.map(|s| Columns::parse(s).map_err(|e| anyhow::anyhow!("--intel-columns: {e}")))
@@ -87,68 +55,10 @@ pub fn load(
     columns: Option<&Columns>,
     quiet: bool,
 ) -> Result<Intel> {
-    let mut i = Intel::built_in();
-    let mut passed_over = Vec::new();
-    let extra = expand(extra, &mut passed_over)?;
-    let allow = expand(allow, &mut passed_over)?;
-    let mut not_hosts = 0;
-    for f in &extra {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        let loaded = i.load_list(&f.display().to_string(), &text, Category::Pool, columns);
-        not_hosts += loaded.not_hosts;
-        if loaded.format == ListFormat::NotAList {
-            passed_over.push(f.clone());
-            continue;
-        }
-        if !quiet {
-            for b in loaded.bad.iter().take(10) {
-                eprintln!("minewatch: skipped {b}");
-            }
-            if loaded.bad.len() > 10 {
-                eprintln!(
-                    "minewatch: skipped {} more lines of {}",
-                    loaded.bad.len() - 10,
-                    f.display()
-                );
-            }
-        }
-    }
-    if !quiet && !passed_over.is_empty() {
-        let names: Vec<String> = passed_over
-            .iter()
-            .map(|p| {
-                p.file_name()
-                    .map(|n| n.to_string_lossy().to_string())
-                    .unwrap_or_default()
-            })
-            .collect();
-        eprintln!(
-            "minewatch: {} file(s) among the lists are not lists and were passed over: {}",
-            names.len(),
-            names.join(", ")
-        );
-    }
-    if !quiet && not_hosts > 0 {
-        eprintln!(
-            "minewatch: {not_hosts} adblock rule(s) name no host (paths, wildcards, cosmetic filters) and were not used"
-        );
-    }
-    for f in &allow {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        for (n, l) in text.lines().enumerate() {
-            let t = l.trim();
-            if t.is_empty() || t.starts_with('#') {
-                continue;
-            }
-            if !i.allow(t) && !quiet {
-                eprintln!(
-                    "minewatch: skipped {}:{}: {t:?} is no domain or prefix",
-                    f.display(),
-                    n + 1
-                );
-            }
+    let (i, rep) = Intel::load_files(extra, allow, columns)?;
+    if !quiet {
+        for line in rep.lines() {
+            eprintln!("minewatch: {line}");
         }
     }
     Ok(i)

@@ -27,6 +27,9 @@ impl Format {
     }
 }
 
+/// A record's cells under its columns.
+pub type Cells<T> = fn(&T) -> Vec<String>;
+
 /// True when progress bars may be drawn (stderr is a terminal).
 pub fn progress_allowed() -> bool {
     std::io::stderr().is_terminal()

@@ -4,18 +4,18 @@ use crate::output::{self, Format};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
-use minewatch_power::areas::{AREA_COLUMNS, AreaBalance, AreaConfig, BalanceAndScore, Balancer};
+use minewatch_power::areas::{AREA_COLUMNS, AreaBalance, AreaConfig};
 use minewatch_power::customers::{Register, read_customers};
 use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
-use minewatch_power::read::{ReadStats, ReadingsOptions, SeriesSink, read_readings};
-use minewatch_power::score::{SUSPECT_COLUMNS, ScoreConfig, Scorer, Suspect, read_weather};
-use minewatch_power::series::{Register as RegisterKind, Series, SeriesReport, Unit};
+use minewatch_power::pipeline;
+use minewatch_power::read::{ReadStats, ReadingsOptions};
+use minewatch_power::score::{SUSPECT_COLUMNS, ScoreConfig, Suspect, read_weather};
+use minewatch_power::series::{Register as RegisterKind, SeriesReport, Unit};
 use minewatch_power::time::{days_from_civil, parse, parse_offset};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 /// `minewatch power` subcommands.
 #[derive(Subcommand)]
@@ -286,26 +286,14 @@ fn report(what: &str, st: &ReadStats, quality: Option<&SeriesReport>, quiet: boo
     }
 }
 
-/// A sink that counts the meters on the spinner and times the sink it feeds.
-struct Counted<'a> {
-    sink: &'a mut dyn SeriesSink,
-    bar: &'a ProgressBar,
-    /// Time spent in `sink`.
-    spent: Duration,
-}
-
-impl SeriesSink for Counted<'_> {
-    fn take(&mut self, s: Series) {
-        let t = Instant::now();
-        self.sink.take(s);
-        self.spent += t.elapsed();
-        self.bar.inc(1);
-    }
-
-    fn forget(&mut self, n: usize) {
-        self.sink.forget(n);
-        self.bar
-            .set_position(self.bar.position().saturating_sub(n as u64));
+/// Moves the spinner by a reader's meters (taken back when negative).
+fn on_spinner(bar: &ProgressBar) -> impl Fn(i64) + '_ {
+    move |n| {
+        if n >= 0 {
+            bar.inc(n.unsigned_abs());
+        } else {
+            bar.set_position(bar.position().saturating_sub(n.unsigned_abs()));
+        }
     }
 }
 
@@ -341,36 +329,24 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         threshold: a.threshold,
         ..ScoreConfig::default()
     };
-    let mut scorer = Scorer::new(cfg, &reg, weather.as_ref());
     let opts = options(&a.io)?;
     let files = minewatch_power::input::expand_readings(&a.io.readings)?;
     let bar = spinner(a.io.quiet);
-    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
-    // Where the time goes, for the summary: the scorer's share is timed, reading is the rest.
-    let started = Instant::now();
-    let mut sink = Counted {
-        sink: &mut scorer,
-        bar: &bar,
-        spent: Duration::ZERO,
-    };
-    let st = read_readings(&files, &opts, &solar, &mut sink).context("reading meter data")?;
-    let mut scoring = sink.spent;
+    let run = pipeline::scan(
+        &files,
+        &opts,
+        &reg,
+        weather.as_ref(),
+        cfg,
+        &on_spinner(&bar),
+    )
+    .context("reading meter data")?;
     bar.finish_and_clear();
-    report("readings", &st, Some(&scorer.quality()), a.io.quiet);
-    let t = Instant::now();
-    let mut out = scorer.finish();
-    scoring += t.elapsed();
+    report("readings", &run.stats, Some(&run.quality), a.io.quiet);
     if !a.io.quiet {
-        let all = started.elapsed();
-        eprintln!(
-            "minewatch: {} readings in {:.2} s ({:.1} M a second): reading {:.2} s, features and scores {:.2} s",
-            st.rows,
-            all.as_secs_f64(),
-            st.rows as f64 / all.as_secs_f64().max(1e-9) / 1e6,
-            all.saturating_sub(scoring).as_secs_f64(),
-            scoring.as_secs_f64()
-        );
+        eprintln!("minewatch: {}", run.timing());
     }
+    let (st, mut out) = (run.stats, run.suspects);
     if let Some(p) = &a.inspections {
         learn(p, &mut out, a.threshold, a.io.quiet)?;
     }
@@ -381,40 +357,15 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
         None => None,
     };
     if let Some(l) = &labels {
-        let m = metrics(&out, l);
-        eprintln!(
-            "minewatch: against {} labels ({} positive): precision@k {}; at the threshold precision {:.2}, recall {:.2}, false-positive rate {:.3}; AUC {:.3}",
-            m.labelled,
-            m.positives,
-            m.precision_at
-                .iter()
-                .map(|(k, p)| format!("@{k} {p:.2}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            m.precision,
-            m.recall,
-            m.false_positive_rate,
-            m.auc
-        );
+        eprintln!("minewatch: {}", metrics(&out, l).summary());
     }
     if let Some(p) = &a.truth {
         // A generated region's truth names the kinds: the false alarms per legitimate kind and
         // the miners found per kind.
         let k = minewatch_power::eval::by_kind(&out, p)
             .with_context(|| format!("reading {}", p.display()))?;
-        let list = |t: &std::collections::BTreeMap<String, minewatch_power::eval::KindCount>| {
-            t.iter()
-                .filter(|(kind, _)| !kind.is_empty())
-                .map(|(kind, c)| format!("{kind} {}/{}", c.flagged, c.meters))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if !k.legitimate.is_empty() {
-            eprintln!(
-                "minewatch: flagged by legitimate kind: {}",
-                list(&k.legitimate)
-            );
-            eprintln!("minewatch: found by miner kind: {}", list(&k.miners));
+        for line in k.lines() {
+            eprintln!("minewatch: {line}");
         }
     }
     let suspected = out.iter().filter(|s| s.suspected).count();
@@ -459,10 +410,7 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
             eprintln!("minewatch: skipped {b}");
         }
     }
-    let mut outcomes: std::collections::HashMap<String, bool> =
-        labels.iter().map(|(m, v)| (m.clone(), v.mining)).collect();
-    let outdated = minewatch_power::learn::drop_outdated(out, &mut outcomes, &labels);
-    let rep = minewatch_power::learn::apply_outcomes(out, &outcomes, threshold);
+    let (outdated, rep) = minewatch_power::learn::apply_inspections(out, &labels, threshold);
     if !quiet {
         if !outdated.is_empty() {
             eprintln!(
@@ -471,19 +419,8 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
                 outdated.join(", ")
             );
         }
-        eprintln!(
-            "minewatch: {} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
-            rep.inspected, rep.mining, rep.flagged_before, rep.flagged_after, rep.model
-        );
-        for c in &rep.corrections {
-            eprintln!(
-                "minewatch: learned: {} flags by {}: {} of {} inspected were mining, the others weighed by {:.2}",
-                c.class.name(),
-                c.reason,
-                c.mining,
-                c.inspected,
-                c.factor
-            );
+        for line in rep.lines() {
+            eprintln!("minewatch: {line}");
         }
     }
     Ok(())
@@ -493,70 +430,28 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     let reg = register(&a.io)?;
     let opts = options(&a.io)?;
     let files = minewatch_power::input::expand_readings(&a.io.readings)?;
-    let feeders = match &a.feeders {
-        Some(f) => f.clone(),
-        None => {
-            let dir = files
-                .first()
-                .and_then(|f| f.parent())
-                .unwrap_or(Path::new("."));
-            let f = dir.join("feeders.csv");
-            if !f.exists() {
-                bail!(
-                    "no feeder readings: give --feeders FILE (area_id,timestamp,kwh), or put feeders.csv beside the readings"
-                );
-            }
-            f
-        }
+    let feeders = match a
+        .feeders
+        .clone()
+        .or_else(|| pipeline::feeders_beside(&files))
+    {
+        Some(f) => f,
+        None => bail!(
+            "no feeder readings: give --feeders FILE (area_id,timestamp,kwh), or put feeders.csv beside the readings"
+        ),
     };
-    let mut bal = Balancer::default();
-    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
-    let solar = |m: &str| reg.get(m).is_some_and(|c| c.solar);
     let bar = spinner(a.io.quiet);
-    let mut both = BalanceAndScore {
-        balancer: &mut bal,
-        scorer: &mut scorer,
-        register: &reg,
-    };
-    let mut sink = Counted {
-        sink: &mut both,
-        bar: &bar,
-        spent: Duration::ZERO,
-    };
-    let st = read_readings(&files, &opts, &solar, &mut sink).context("reading meter data")?;
-    report("readings", &st, None, a.io.quiet);
-    let fopts = ReadingsOptions {
-        meter_column: Some("area_id".into()),
-        ..opts.clone()
-    };
-    let mut feeder_series = Vec::new();
-    let fst = read_readings(
-        std::slice::from_ref(&feeders),
-        &fopts,
-        &|_| false,
-        &mut feeder_series,
-    )
-    .with_context(|| format!("reading {}", feeders.display()))?;
-    for s in &feeder_series {
-        bal.add_feeder(s);
-    }
-    bar.finish_and_clear();
-    report(
-        &format!("feeders {}", feeders.display()),
-        &fst,
-        None,
-        a.io.quiet,
-    );
-    let scores: HashMap<String, f64> = scorer
-        .finish()
-        .into_iter()
-        .map(|s| (s.meter_id, s.score))
-        .collect();
     let cfg = AreaConfig {
         abnormal_loss: a.abnormal_loss,
         ..AreaConfig::default()
     };
-    let out = bal.finish(&cfg, &reg, &scores);
+    let run = pipeline::areas(&files, &feeders, &opts, &reg, &cfg, &on_spinner(&bar))
+        .context("reading meter data")?;
+    bar.finish_and_clear();
+    report("readings", &run.stats, None, a.io.quiet);
+    let what = format!("feeders {}", feeders.display());
+    report(&what, &run.feeder_stats, None, a.io.quiet);
+    let out = run.areas;
     let abnormal = out.iter().filter(|x| x.abnormal).count();
     output::print_formats(
         Format::resolve(a.io.format),

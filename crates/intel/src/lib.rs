@@ -4,6 +4,7 @@
 //! `4AdU…hK.rig1` yields a verified Monero wallet and a worker name), and pool intelligence:
 //! domains and IP prefixes of mining pools and browser miners, with allow-lists.
 
+pub mod files;
 pub mod hosts;
 pub mod lists;
 pub mod login;

@@ -11,6 +11,7 @@ pub mod efficiency;
 pub mod lang;
 pub mod rng;
 pub mod skip;
+pub mod table;
 pub mod units;
 
 pub use coin::{Algorithm, Coin};

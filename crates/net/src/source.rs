@@ -131,6 +131,34 @@ impl ReadReport {
 const SKIPPED_LISTED: usize = 32;
 
 impl ReadReport {
+    /// The warnings of reading `path`, a line each: where the file ended inside a packet,
+    /// which blocks were skipped and why, timestamps read with their excess carried.
+    pub fn warnings(&self, path: &Path) -> Vec<String> {
+        let p = path.display();
+        let mut out = Vec::new();
+        if let Some((off, n)) = self.truncated_at {
+            out.push(format!(
+                "{p}: capture ends inside packet {n} (byte offset {off}); read up to there"
+            ));
+        }
+        for (off, why) in &self.skipped_blocks {
+            out.push(format!("{p}: block at byte offset {off} skipped: {why}"));
+        }
+        if self.odd_timestamps > 0 {
+            out.push(format!(
+                "{p}: {} packets with a timestamp fraction past its unit, read with the excess carried into the seconds",
+                self.odd_timestamps
+            ));
+        }
+        if self.skipped_blocks_unlisted > 0 {
+            out.push(format!(
+                "{p}: {} more blocks skipped",
+                self.skipped_blocks_unlisted
+            ));
+        }
+        out
+    }
+
     fn skip_block(&mut self, offset: u64, why: String) {
         if self.skipped_blocks.len() < SKIPPED_LISTED {
             self.skipped_blocks.push((offset, why));

@@ -79,6 +79,52 @@ impl ScanStats {
         self.skipped.values().sum()
     }
 
+    /// One line of what a scan of `files` files that found `sessions` mining sessions read,
+    /// skipped and dropped.
+    pub fn summary(&self, files: usize, sessions: usize) -> String {
+        let skipped = if self.skipped.is_empty() {
+            String::new()
+        } else {
+            let parts: Vec<String> = self
+                .skipped
+                .iter()
+                .map(|(k, v)| format!("{v} {k}"))
+                .collect();
+            format!(" (skipped: {})", parts.join(", "))
+        };
+        format!(
+            "{files} file(s), {} packets, {} bytes, {} TCP flows, {sessions} mining session(s); {} packets not decoded{skipped}; flows evicted: {} for capacity, {} idle; IP fragments: {} read, {} datagrams reassembled, {} given up",
+            self.packets,
+            self.bytes,
+            self.flows,
+            self.skipped_total(),
+            self.evicted_capacity,
+            self.evicted_idle,
+            self.fragments,
+            self.reassembled,
+            self.reassembly_dropped
+        )
+    }
+
+    /// The notes beside the summary, a line each: inspector faults (a warning), DNS-over-TCP
+    /// messages not read.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.inspector_faults > 0 {
+            out.push(format!(
+                "warning: {} inspector fault(s): a parser failed on a flow, whose state was dropped; please report this with the capture",
+                self.inspector_faults
+            ));
+        }
+        if self.dns_tcp_split > 0 {
+            out.push(format!(
+                "{} DNS-over-TCP message(s) spanning segments were not read",
+                self.dns_tcp_split
+            ));
+        }
+        out
+    }
+
     pub(crate) fn skip(&mut self, why: Skip, count: u64) {
         let key = match why {
             Skip::UnsupportedLink(l) => format!("unsupported link type {l}"),

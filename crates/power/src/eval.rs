@@ -30,6 +30,27 @@ pub struct ByKind {
     pub miners: BTreeMap<String, KindCount>,
 }
 
+impl ByKind {
+    /// Two lines, flagged per legitimate kind and found per miner kind as `kind flagged/meters`;
+    /// none when the truth names no kinds.
+    pub fn lines(&self) -> Vec<String> {
+        if self.legitimate.is_empty() {
+            return Vec::new();
+        }
+        let list = |t: &BTreeMap<String, KindCount>| {
+            t.iter()
+                .filter(|(kind, _)| !kind.is_empty())
+                .map(|(kind, c)| format!("{kind} {}/{}", c.flagged, c.meters))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        vec![
+            format!("flagged by legitimate kind: {}", list(&self.legitimate)),
+            format!("found by miner kind: {}", list(&self.miners)),
+        ]
+    }
+}
+
 /// Per-kind counts of `suspects` against a truth file with `site_kind` and `miner_kind`
 /// columns (visibility as [`read_truth`] with `meter_visible`).
 pub fn by_kind(suspects: &[Suspect], truth: &std::path::Path) -> std::io::Result<ByKind> {
@@ -79,6 +100,26 @@ pub struct Metrics {
     pub false_positive_rate: f64,
     /// Area under the ROC curve of the score.
     pub auc: f64,
+}
+
+impl Metrics {
+    /// One line of the ranking's quality.
+    pub fn summary(&self) -> String {
+        format!(
+            "against {} labels ({} positive): precision@k {}; at the threshold precision {:.2}, recall {:.2}, false-positive rate {:.3}; AUC {:.3}",
+            self.labelled,
+            self.positives,
+            self.precision_at
+                .iter()
+                .map(|(k, p)| format!("@{k} {p:.2}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            self.precision,
+            self.recall,
+            self.false_positive_rate,
+            self.auc
+        )
+    }
 }
 
 /// Metrics of `suspects` (ranked, best first) against labels by meter; unlabelled meters are left out.

@@ -186,6 +186,42 @@ pub struct FeedbackReport {
     pub model: String,
 }
 
+impl FeedbackReport {
+    /// What the outcomes changed, a line for the counts and one per learned correction.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "{} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
+            self.inspected, self.mining, self.flagged_before, self.flagged_after, self.model
+        )];
+        out.extend(self.corrections.iter().map(|c| {
+            format!(
+                "learned: {} flags by {}: {} of {} inspected were mining, the others weighed by {:.2}",
+                c.class.name(),
+                c.reason,
+                c.mining,
+                c.inspected,
+                c.factor
+            )
+        }));
+        out
+    }
+}
+
+/// Hands the visits of an inspection file back to a scan: clean visits before a meter's step
+/// are set aside ([`drop_outdated`]), the rest applied ([`apply_outcomes`]). Returns the meters
+/// set aside and what the outcomes changed.
+pub fn apply_inspections(
+    out: &mut [Suspect],
+    visits: &HashMap<String, crate::eval::Inspection>,
+    threshold: f64,
+) -> (Vec<String>, FeedbackReport) {
+    let mut outcomes: HashMap<String, bool> =
+        visits.iter().map(|(m, v)| (m.clone(), v.mining)).collect();
+    let outdated = drop_outdated(out, &mut outcomes, visits);
+    let rep = apply_outcomes(out, &outcomes, threshold);
+    (outdated, rep)
+}
+
 /// A learned correction for one group of flags.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Correction {

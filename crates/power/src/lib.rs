@@ -13,6 +13,7 @@ pub mod input;
 pub mod learn;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod pipeline;
 pub mod read;
 pub mod score;
 pub mod series;

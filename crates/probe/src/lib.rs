@@ -19,6 +19,7 @@
 pub mod conn;
 pub mod detections;
 pub mod dialect;
+pub mod log;
 pub mod pace;
 pub mod target;
 

@@ -16,6 +16,7 @@ pub mod penalties;
 pub mod probes;
 pub mod registry;
 pub mod report;
+pub mod rows;
 pub mod schema;
 /// Test engines (a throwaway PostgreSQL database per test, `DROP DATABASE` by name): never in
 /// a build that ships, only in tests and with the `testing` feature that test crates turn on.

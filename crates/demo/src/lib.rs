@@ -1,0 +1,394 @@
+//! The demo region: a network side for a region that the power generator wrote (broadband
+//! subscribers with addresses that change every day, as a carrier's RADIUS log records them,
+//! and a probe's capture of their traffic: the power miners' pool sessions, a few cryptojacked
+//! PCs the meters cannot see, ordinary browsing, and mining from addresses no registry knows),
+//! and the cases the detectors led to scored against what was planted.
+//!
+//! `minewatch demo` runs the detectors between [`compose`] and [`score`] as a user would.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use minewatch_model::rng::Rng;
+use minewatch_net::synth::sessions::{Scenario, SiteSession, site_session, write_pcapng};
+use minewatch_store::cases;
+use minewatch_store::{Store, StoreError, time};
+
+/// Why the demo region could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// A generator output could not be read.
+    #[error("{}: {source}", path.display())]
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// What the reader said.
+        source: csv::Error,
+    },
+    /// A generator output lacks a column.
+    #[error("generator output has no column {0}")]
+    Column(String),
+    /// A file could not be written.
+    #[error("writing {}: {source}", path.display())]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// What [`compose`] needs to know.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Folder to write into.
+    pub out: PathBuf,
+    /// Days of meter data; the capture covers the last week.
+    pub days: u32,
+    /// Share of sites with a broadband line the probe sees.
+    pub broadband_share: f64,
+    /// Cryptojacked PCs (network-only miners).
+    pub jacked: usize,
+    /// Random seed.
+    pub seed: u64,
+}
+
+/// Region codes of the power generator with their GB/T 2260 names, and their cities.
+pub const REGIONS: &[(&str, &str, &str)] = &[
+    ("150200", "包头市", "Baotou"),
+    ("150202", "东河区", "Donghe District"),
+    ("150600", "鄂尔多斯市", "Ordos"),
+    ("150602", "东胜区", "Dongsheng District"),
+    ("511800", "雅安市", "Ya'an"),
+    ("511802", "雨城区", "Yucheng District"),
+    (
+        "532300",
+        "楚雄彝族自治州",
+        "Chuxiong Yi Autonomous Prefecture",
+    ),
+    ("532301", "楚雄市", "Chuxiong"),
+    (
+        "652300",
+        "昌吉回族自治州",
+        "Changji Hui Autonomous Prefecture",
+    ),
+    ("652301", "昌吉市", "Changji"),
+];
+
+const DAY: i64 = 86_400;
+const NS: i64 = 1_000_000_000;
+
+/// What the demo planted at a site.
+#[derive(Clone, Debug, Default)]
+pub struct Planted {
+    /// The meter shows it.
+    pub grid: bool,
+    /// The probe sees it.
+    pub network: bool,
+}
+
+/// What [`compose`] wrote.
+pub struct Region {
+    /// Sites with a miner: site id → streams that should see it.
+    /// Sites planted with a miner.
+    pub planted: BTreeMap<String, Planted>,
+    /// Sessions written to the capture.
+    pub sessions: usize,
+    /// Broadband subscribers.
+    pub subscribers: usize,
+}
+
+fn read_csv(path: &Path) -> Result<(Vec<String>, Vec<Vec<String>>), DemoError> {
+    let err = |source| DemoError::Csv {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut r = csv::Reader::from_path(path).map_err(err)?;
+    let header = r
+        .headers()
+        .map_err(err)?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.map(|r| r.iter().map(str::to_string).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    Ok((header, rows))
+}
+
+fn col(header: &[String], name: &str) -> Result<usize, DemoError> {
+    header
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| DemoError::Column(name.to_string()))
+}
+
+fn write(path: &Path, data: impl AsRef<[u8]>) -> Result<(), DemoError> {
+    std::fs::write(path, data).map_err(|source| DemoError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes the network side of the region and returns what was planted.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "the csv reader keeps every row as long as its header, whose columns were found; the other indexes are into lists built here with those lengths"
+)]
+pub fn compose(a: &Options, power_dir: &Path, start: i64) -> Result<Region, DemoError> {
+    let (ch, customers) = read_csv(&power_dir.join("customers.csv"))?;
+    let (th, truth) = read_csv(&power_dir.join("truth.csv"))?;
+    let (c_meter, c_customer) = (col(&ch, "meter_id")?, col(&ch, "customer_id")?);
+    let site_of: HashMap<&str, &str> = customers
+        .iter()
+        .map(|r| (r[c_meter].as_str(), r[c_customer].as_str()))
+        .collect();
+    let (t_meter, t_mining, t_onset) = (
+        col(&th, "meter_id")?,
+        col(&th, "mining")?,
+        col(&th, "onset")?,
+    );
+    let t_kw = col(&th, "mining_kw")?;
+
+    let capture_start = start + (i64::from(a.days) - 7) * DAY;
+    let capture_days = 7;
+    let mut rng = Rng::new(a.seed ^ 0x6d77_6465_6d6f);
+    let mut planted: BTreeMap<String, Planted> = BTreeMap::new();
+    // Meter miners (grid truth) with the day their load started.
+    let mut miners: HashMap<String, (Option<i64>, f64)> = HashMap::new();
+    for r in &truth {
+        if r[t_mining] == "true" {
+            let site = site_of
+                .get(r[t_meter].as_str())
+                .copied()
+                .unwrap_or(&r[t_meter]);
+            let onset = time::parse_date(&r[t_onset]);
+            miners.insert(site.to_string(), (onset, r[t_kw].parse().unwrap_or(0.0)));
+            planted.entry(site.to_string()).or_default().grid = true;
+        }
+    }
+
+    // Broadband subscribers: every miner's site has a line with the same chance as any other.
+    let mut subs: Vec<(String, String)> = Vec::new();
+    let mut text = String::from("subscriber_id,name,phone,id_number,site_id\n");
+    for (i, r) in customers.iter().enumerate() {
+        if rng.unit() < a.broadband_share {
+            let sub = format!("U{:06}", i + 1);
+            let _ = writeln!(
+                text,
+                "{sub},Subscriber {n},1380000{n:04},11010119900101{n:04},{}",
+                r[c_customer],
+                n = i + 1
+            );
+            subs.push((sub, r[c_customer].clone()));
+        }
+    }
+    write(&a.out.join("subscribers.csv"), text)?;
+
+    // Daily leases from a shared pool: the same address serves different subscribers on
+    // different days, so only a time-aware lookup names the right one.
+    let pool: Vec<Ipv4Addr> = (0..subs.len().max(1) + 16)
+        .map(|i| Ipv4Addr::new(100, 64, (i / 250) as u8, (i % 250 + 2) as u8))
+        .collect();
+    let mut leases: Vec<HashMap<usize, Ipv4Addr>> = Vec::new();
+    let mut text = String::from("ip,start,end,subscriber_id\n");
+    for day in -1..=capture_days {
+        let mut order: Vec<usize> = (0..pool.len()).collect();
+        for i in (1..order.len()).rev() {
+            order.swap(i, rng.below(i as u64 + 1) as usize);
+        }
+        let from = capture_start + day * DAY;
+        let mut today = HashMap::new();
+        for (k, (sub, _)) in subs.iter().enumerate() {
+            let ip = pool[order[k]];
+            let _ = writeln!(
+                text,
+                "{ip},{},{},{sub}",
+                time::format_instant(from),
+                time::format_instant(from + DAY)
+            );
+            today.insert(k, ip);
+        }
+        leases.push(today);
+    }
+    write(&a.out.join("ip-assignments.csv"), text)?;
+
+    // Sessions: the meter miners that have a line and are running by then, cryptojacked PCs
+    // at clean sites, browsing everywhere else, and mining from addresses nobody leased.
+    let btc_pool = (IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10)), 3333);
+    let ltc_pool = (IpAddr::V4(Ipv4Addr::new(203, 0, 113, 11)), 3333);
+    let xmr_pool = (IpAddr::V4(Ipv4Addr::new(203, 0, 113, 12)), 14444);
+    let web = (IpAddr::V4(Ipv4Addr::new(198, 51, 100, 80)), 80);
+    let clean: Vec<usize> = (0..subs.len())
+        .filter(|&k| !miners.contains_key(&subs[k].1))
+        .collect();
+    let mut jacked = BTreeSet::new();
+    while jacked.len() < a.jacked.min(clean.len()) {
+        jacked.insert(clean[rng.below(clean.len() as u64) as usize]);
+    }
+    let mut scenarios: Vec<Scenario> = Vec::new();
+    for day in 0..capture_days {
+        let day_start = capture_start + day * DAY;
+        for (k, (_, site)) in subs.iter().enumerate() {
+            let ip = IpAddr::V4(leases[(day + 1) as usize][&k]);
+            let port = 40_000 + rng.below(20_000) as u16;
+            let at = (day_start + 3600 + rng.below(20 * 3600) as i64) * NS;
+            let kind = match miners.get(site) {
+                Some((onset, kw)) if onset.is_none_or(|o| o < day_start) => {
+                    planted.entry(site.clone()).or_default().network = true;
+                    if *kw > 10.0 {
+                        SiteSession::BitcoinAsic
+                    } else {
+                        SiteSession::LitecoinRig
+                    }
+                }
+                _ if jacked.contains(&k) => {
+                    planted.entry(site.clone()).or_default().network = true;
+                    SiteSession::Xmrig
+                }
+                _ if rng.unit() < 0.3 => SiteSession::Browsing,
+                _ => continue,
+            };
+            let server = match kind {
+                SiteSession::BitcoinAsic => btc_pool,
+                SiteSession::LitecoinRig => ltc_pool,
+                SiteSession::Xmrig => xmr_pool,
+                SiteSession::Browsing => web,
+            };
+            scenarios.push(site_session(kind, (ip, port), server, at, &format!("w{k}")));
+        }
+        // Mining from an address no lease explains (a visitor, a mislogged line).
+        let stray = IpAddr::V4(Ipv4Addr::new(100, 127, 255, 1 + day as u8));
+        scenarios.push(site_session(
+            SiteSession::Xmrig,
+            (stray, 50_000),
+            xmr_pool,
+            (day_start + 7200) * NS,
+            "stray",
+        ));
+    }
+    let refs: Vec<&Scenario> = scenarios.iter().collect();
+    write(&a.out.join("region.pcapng"), write_pcapng(&refs))?;
+
+    let mut text = String::from("code,name_zh,name_en\n");
+    for (code, zh, en) in REGIONS {
+        let _ = writeln!(text, "{code},{zh},{en}");
+    }
+    write(&a.out.join("regions.csv"), text)?;
+    let mut text = String::from("site_id,grid,network\n");
+    for (site, p) in &planted {
+        let _ = writeln!(text, "{site},{},{}", p.grid, p.network);
+    }
+    write(&a.out.join("planted.csv"), text)?;
+    Ok(Region {
+        planted,
+        sessions: scenarios.len(),
+        subscribers: subs.len(),
+    })
+}
+
+/// How the cases compare with what was planted.
+#[derive(Debug, serde::Serialize)]
+pub struct Score {
+    pub planted: usize,
+    /// Cases opened.
+    pub cases: usize,
+    /// Of them, at a planted site.
+    pub on_planted_site: usize,
+    /// Of them, at a clean site (false alarms).
+    pub on_clean_site: usize,
+    /// Planted sites without a case (missed).
+    pub planted_without_case: usize,
+    /// Per stream combination that should see the miner: (planted, with a case).
+    pub by_stream: BTreeMap<String, (usize, usize)>,
+    /// Sites in the region.
+    pub sites: usize,
+    /// Cases at clean sites over clean sites.
+    pub clean_case_rate: f64,
+    /// Evidence no registry entry ties to a site.
+    pub unattributed_evidence: i64,
+}
+
+/// The cases in `store` against what `region` planted among `sites` sites.
+pub fn score(store: &mut Store, region: &Region, sites: usize) -> Result<Score, StoreError> {
+    let all = cases::list(&mut store.conn, &cases::Filter::default())?;
+    let with_case: BTreeSet<&str> = all.iter().map(|c| c.site_id.as_str()).collect();
+    let on_planted = all
+        .iter()
+        .filter(|c| region.planted.contains_key(&c.site_id))
+        .count();
+    let mut by_stream: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (site, p) in &region.planted {
+        let key = match (p.grid, p.network) {
+            (true, true) => "meter and network",
+            (true, false) => "meter only",
+            _ => "network only",
+        };
+        let e = by_stream.entry(key.to_string()).or_default();
+        e.0 += 1;
+        e.1 += usize::from(with_case.contains(site.as_str()));
+    }
+    let clean_sites = sites.saturating_sub(region.planted.len()).max(1);
+    Ok(Score {
+        planted: region.planted.len(),
+        cases: all.len(),
+        on_planted_site: on_planted,
+        on_clean_site: all.len() - on_planted,
+        planted_without_case: region
+            .planted
+            .keys()
+            .filter(|s| !with_case.contains(s.as_str()))
+            .count(),
+        by_stream,
+        sites,
+        clean_case_rate: (all.len() - on_planted) as f64 / clean_sites as f64,
+        unattributed_evidence: cases::unattributed_count(&mut store.conn)?,
+    })
+}
+
+impl Score {
+    /// The score as a reader takes it in: one line, then a line per stream combination.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = vec![format!(
+            "planted mining sites: {}; cases: {} ({} on a planted site, {} on a clean site: {:.2}% of {} clean sites); planted sites without a case: {}; unattributed evidence: {}",
+            self.planted,
+            self.cases,
+            self.on_planted_site,
+            self.on_clean_site,
+            self.clean_case_rate * 100.0,
+            self.sites - self.planted,
+            self.planted_without_case,
+            self.unattributed_evidence
+        )];
+        for (k, (n, found)) in &self.by_stream {
+            out.push(format!("  {k}: {found} of {n} planted sites have a case"));
+        }
+        out
+    }
+}
+
+/// The regional report as fixed-width lines under a header: level, code, names, open cases,
+/// power and its range, cleared.
+pub fn region_lines(regions: &[minewatch_store::report::RegionRow]) -> Vec<String> {
+    let mut out = vec![format!(
+        "{:<8} {:<7} {:<28} {:>5} {:>10} {:>18} {:>8}",
+        "level", "code", "name", "open", "kW", "kW range", "cleared"
+    )];
+    for r in regions {
+        out.push(format!(
+            "{:<8} {:<7} {:<28} {:>5} {:>10.1} {:>18} {:>8}",
+            format!("{:?}", r.level).to_lowercase(),
+            r.code,
+            format!("{} {}", r.name_zh, r.name_en),
+            r.open_cases,
+            r.power_kw,
+            format!("{:.1}–{:.1}", r.power_kw_low, r.power_kw_high),
+            if r.cleared { "yes" } else { "no" }
+        ));
+    }
+    out
+}
