@@ -76,6 +76,40 @@ pub fn owners_csv(owners: &[Owner]) -> String {
     text
 }
 
+/// An owners file that cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum OwnersFileError {
+    /// The file could not be read.
+    #[error("reading {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A line is not `address,owner,kind`.
+    #[error("{}: {source}", path.display())]
+    Line {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line and what is wrong.
+        source: OwnersError,
+    },
+}
+
+/// Reads an owners file (`address,owner,kind`, as [`owners_csv`] writes it).
+pub fn read_owners(path: &Path) -> Result<Vec<Owner>, OwnersFileError> {
+    let path_buf = || path.to_path_buf();
+    let text = std::fs::read_to_string(path).map_err(|source| OwnersFileError::Io {
+        path: path_buf(),
+        source,
+    })?;
+    parse_owners(&text).map_err(|source| OwnersFileError::Line {
+        path: path_buf(),
+        source,
+    })
+}
+
 /// Reads [`owners_csv`]'s text back; the header line is skipped.
 pub fn parse_owners(text: &str) -> Result<Vec<Owner>, OwnersError> {
     let mut out = Vec::new();

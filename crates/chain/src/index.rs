@@ -17,6 +17,9 @@ pub enum IndexError {
     /// SQLite said no.
     #[error("{0}")]
     Sql(#[from] rusqlite::Error),
+    /// No index at the path (clustering and tracing need one made first).
+    #[error("no index here; make one with `minewatch chain index BLOCKS --db {0}`")]
+    Missing(String),
 }
 
 /// Why adding block files to an index stopped.
@@ -97,6 +100,14 @@ impl Index {
         let db = Connection::open(path)?;
         db.execute_batch(SCHEMA)?;
         Ok(Index { db, pending: 0 })
+    }
+
+    /// Opens the index at `path`, which must exist.
+    pub fn open_existing(path: &Path) -> Result<Index, IndexError> {
+        if !path.exists() {
+            return Err(IndexError::Missing(path.display().to_string()));
+        }
+        Index::open(path)
     }
 
     /// Commits the blocks written since the last commit.

@@ -21,6 +21,16 @@ pub enum MatchedBy {
     Tag,
 }
 
+/// A pool list that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {why}", path.display())]
+pub struct PoolsError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What is wrong.
+    pub why: String,
+}
+
 /// A pool match.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PoolMatch {
@@ -63,6 +73,20 @@ impl Pools {
     /// The built-in list.
     pub fn built_in() -> Pools {
         Pools::from_json(BUILT_IN).unwrap_or_default()
+    }
+    /// The built-in list, extended by the list in `path` when one is given (bitcoin-data or
+    /// mempool JSON layout).
+    pub fn with_file(path: Option<&std::path::Path>) -> Result<Pools, PoolsError> {
+        let mut p = Pools::built_in();
+        if let Some(f) = path {
+            let err = |why: String| PoolsError {
+                path: f.to_path_buf(),
+                why,
+            };
+            let text = std::fs::read_to_string(f).map_err(|e| err(e.to_string()))?;
+            p.extend(Pools::from_json(&text).map_err(|e| err(format!("not a pool list: {e}")))?);
+        }
+        Ok(p)
     }
 
     /// Pools from JSON in either layout.

@@ -8,6 +8,7 @@
 
 use crate::blocks::{BlockInfo, BlocksReport, PoolShare};
 use crate::graph::{AllClusters, Cluster, Edge, Payout, Trace};
+use crate::index::IndexReport;
 use serde::Serialize;
 
 /// Satoshi as BTC with eight decimals.
@@ -390,6 +391,21 @@ impl BlocksReport {
             } else {
                 ""
             }
+        )
+    }
+}
+
+impl IndexReport {
+    /// One line of what indexing did: the read's stale blocks left out, `total` blocks in the
+    /// index at `db` after it.
+    pub fn summary(&self, read: &BlocksReport, total: u64, db: &std::path::Path) -> String {
+        format!(
+            "{} blocks added, {} already indexed, {} stale left out; {} inputs spend outputs not in the index; {total} blocks in {}",
+            self.added,
+            self.skipped,
+            read.stale,
+            self.unknown_prevouts,
+            db.display()
         )
     }
 }

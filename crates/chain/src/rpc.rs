@@ -257,6 +257,75 @@ impl BlockSource for Rest {
     }
 }
 
+/// A node as a command line names it: JSON-RPC (credentials from a cookie file or
+/// `user:password`) or REST.
+#[derive(Clone, Debug, Default)]
+pub struct NodeSpec {
+    /// JSON-RPC URL.
+    pub rpc: Option<String>,
+    /// REST base URL (when no RPC URL is given).
+    pub rest: Option<String>,
+    /// The node's `.cookie` file, for RPC.
+    pub cookie: Option<std::path::PathBuf>,
+    /// `user:password`, for RPC without a cookie.
+    pub auth: Option<String>,
+    /// First height to fetch (default: the caller's).
+    pub from_height: Option<u64>,
+    /// Last height to fetch (default: the tip).
+    pub to_height: Option<u64>,
+}
+
+/// What [`NodeSpec::fetch_into`] fetched.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    /// The node's URL.
+    pub url: String,
+    /// The chain it serves.
+    pub chain: String,
+    /// Blocks written.
+    pub blocks: u64,
+}
+
+impl NodeSpec {
+    /// Fetches the node's blocks (from `from_height`, else `from`) into `dir/blk00000.dat`;
+    /// `None` when no node is named.
+    pub fn fetch_into(
+        &self,
+        dir: &Path,
+        from: u64,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<Option<Fetched>, RpcError> {
+        let (url, node): (&String, Box<dyn BlockSource>) = match (&self.rpc, &self.rest) {
+            (Some(url), _) => (
+                url,
+                match (&self.cookie, &self.auth) {
+                    (Some(c), _) => Box::new(Node::with_cookie(url, c)?),
+                    (None, a) => Box::new(Node::new(url, a.as_deref())),
+                },
+            ),
+            (None, Some(url)) => (url, Box::new(Rest::new(url))),
+            (None, None) => return Ok(None),
+        };
+        let (chain, blocks) = fetch_to_blk(
+            node.as_ref(),
+            self.from_height.unwrap_or(from),
+            self.to_height,
+            &dir.join("blk00000.dat"),
+            progress,
+        )?;
+        Ok(Some(Fetched {
+            url: url.clone(),
+            chain,
+            blocks,
+        }))
+    }
+
+    /// Whether a node is named.
+    pub fn named(&self) -> bool {
+        self.rpc.is_some() || self.rest.is_some()
+    }
+}
+
 /// The record magic of a chain name as `getblockchaininfo` gives it.
 pub fn magic_of(chain: &str) -> [u8; 4] {
     match chain {

@@ -30,7 +30,30 @@ fn unquote(v: &str) -> String {
     v.trim().trim_matches(|c| c == '"' || c == '\'').to_string()
 }
 
+/// A tag file that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("reading {}: {source}", path.display())]
+pub struct TagsError {
+    /// The file.
+    pub path: std::path::PathBuf,
+    /// What the system said.
+    pub source: std::io::Error,
+}
+
 impl Tags {
+    /// The tags of every file of `paths` (TagPack YAML or CSV), and the lines skipped.
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<(Tags, Vec<String>), TagsError> {
+        let mut tags = Tags::default();
+        let mut skipped = Vec::new();
+        for p in paths {
+            skipped.extend(tags.load(p).map_err(|source| TagsError {
+                path: p.clone(),
+                source,
+            })?);
+        }
+        Ok((tags, skipped))
+    }
+
     /// Loads a TagPack YAML or a CSV file; returns the lines that could not be read.
     pub fn load(&mut self, path: &Path) -> std::io::Result<Vec<String>> {
         let text = std::fs::read_to_string(path)?;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use minewatch_store::cases::{self, Filter, State};
 use minewatch_store::documents::{self, Doc, Lang};
 use minewatch_store::evidence::Stream;
-use minewatch_store::ingest::{ImportReport, Rules, Source, import};
+use minewatch_store::ingest::{Rules, Source, import};
 use minewatch_store::registry::{self, Kind};
 use minewatch_store::report::{self, Level, RegionRow};
 use minewatch_store::rows;
@@ -67,17 +67,6 @@ pub struct LookupArgs {
     format: Option<Format>,
     #[command(flatten)]
     db: DbArg,
-}
-
-/// What a lookup found.
-#[derive(serde::Serialize)]
-struct Found {
-    site_id: String,
-    by: String,
-    address: Option<String>,
-    region_code: Option<String>,
-    case_id: Option<i64>,
-    state: Option<String>,
 }
 
 /// `registry import`.
@@ -330,72 +319,34 @@ pub fn registry(c: RegistryCommand) -> Result<ExitCode> {
     match c {
         RegistryCommand::Import(a) => {
             let mut store = a.db.open()?;
-            let mut bad = 0;
-            for f in &a.files {
-                let r = registry::import(&mut store.conn, f, a.kind)?;
-                eprintln!("minewatch: {}", r.summary());
-                for b in r.refused() {
-                    eprintln!("{b}");
-                }
-                bad += r.bad_count;
-            }
-            let found = minewatch_store::ingest::reattribute(&mut store.conn)?;
-            if found > 0 {
-                let f = cases::fuse(&mut store.conn)?;
-                eprintln!(
-                    "minewatch: {found} pieces of evidence now tied to a site; {} cases opened, {} updated",
-                    f.opened, f.updated
-                );
-            }
-            Ok(if bad > 0 {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            let r = minewatch_store::ingest::import_registry(&mut store.conn, &a.files, a.kind)?;
+            crate::output::say(&r.lines());
+            Ok(crate::output::exit_if(r.refused() > 0, 1))
         }
         RegistryCommand::Lookup(a) => {
             let mut store = a.db.open()?;
-            let found = if let Some(ip) = &a.ip {
-                let at = at_or_now(a.at.as_deref())?;
-                if registry::normalise_ip(ip).is_none() {
-                    bail!("--ip '{ip}' is not an IP address");
+            let subject = match (&a.ip, &a.meter, &a.wallet) {
+                (Some(ip), _, _) => {
+                    if registry::normalise_ip(ip).is_none() {
+                        bail!("--ip '{ip}' is not an IP address");
+                    }
+                    let at = at_or_now(a.at.as_deref())?;
+                    registry::Subject::Ip {
+                        ip,
+                        port: a.port,
+                        at,
+                    }
                 }
-                registry::site_of_ip(&mut store.conn, ip, a.port.map(i64::from), at)?
-            } else if let Some(m) = &a.meter {
-                registry::site_of_meter(&mut store.conn, m)?
-            } else if let Some(w) = &a.wallet {
-                registry::site_of_wallet(&mut store.conn, w)?
-            } else {
-                None
+                (None, Some(m), _) => registry::Subject::Meter(m),
+                (None, None, Some(w)) => registry::Subject::Wallet(w),
+                (None, None, None) => bail!("give --ip, --meter or --wallet"),
             };
-            let Some(found) = found else {
+            let Some(found) = registry::lookup(&mut store.conn, &subject)? else {
                 eprintln!("minewatch: nothing in the registry matches");
                 return Ok(ExitCode::SUCCESS);
             };
-            let site = registry::site_case(&mut store.conn, &found.site_id)?;
-            let row = Found {
-                site_id: found.site_id,
-                by: found.by,
-                address: site.address,
-                region_code: site.region_code,
-                case_id: site.case_id,
-                state: site.state,
-            };
-            write_records(
-                Format::resolve(a.format),
-                std::slice::from_ref(&row),
-                &["site", "by", "address", "region", "case", "state"],
-                |f| {
-                    vec![
-                        f.site_id.clone(),
-                        f.by.clone(),
-                        f.address.clone().unwrap_or_default(),
-                        f.region_code.clone().unwrap_or_default(),
-                        f.case_id.map(|c| c.to_string()).unwrap_or_default(),
-                        f.state.clone().unwrap_or_default(),
-                    ]
-                },
-            )?;
+            let cols = (&rows::FOUND_COLUMNS[..], registry::Found::cells);
+            print_formats(Format::resolve(a.format), &[found], cols, cols)?;
             Ok(ExitCode::from(1))
         }
         RegistryCommand::Stats(db) => {
@@ -420,25 +371,11 @@ pub fn ingest(a: IngestArgs) -> Result<ExitCode> {
         ..Rules::default()
     };
     let sources = a.files.iter().map(|f| Source::File(f)).collect();
-    let ImportReport {
-        ingest: report,
-        fused,
-    } = import(&mut store.conn, sources, &rules, !a.no_fuse)?;
+    let r = import(&mut store.conn, sources, &rules, !a.no_fuse)?;
     if !a.quiet {
-        eprintln!("minewatch: {}", report.summary());
-        eprintln!(
-            "minewatch: cases: {} opened, {} updated, {} reopened",
-            fused.opened, fused.updated, fused.reopened
-        );
-        for b in report.refused() {
-            eprintln!("{b}");
-        }
+        crate::output::say(&r.lines());
     }
-    Ok(if report.bad_count > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::output::exit_if(r.ingest.bad_count > 0, 1))
 }
 
 /// The columns and cells of a case's row.
@@ -457,10 +394,10 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
             let list = cases::list(&mut store.conn, &a.filter()?)?;
             match Format::resolve(a.format.or(Some(Format::Jsonl))) {
                 Format::Jsonl => {
-                    let mut full = Vec::with_capacity(list.len());
-                    for c in list {
-                        full.push(documents::case_file(&mut store.conn, c)?);
-                    }
+                    let full: Vec<_> = list
+                        .into_iter()
+                        .map(|c| documents::case_file(&mut store.conn, c))
+                        .collect::<Result<_, _>>()?;
                     write_records(Format::Jsonl, &full, &[], |_| Vec::new())?;
                 }
                 f => print_formats(f, &list, CASE, CASE)?,
@@ -503,31 +440,17 @@ pub fn run(c: CasesCommand) -> Result<ExitCode> {
         }
         CasesCommand::Inspections(db) => {
             let mut store = db.open()?;
-            let out: Vec<(String, String, bool)> =
-                minewatch_store::users::inspection_outcomes(&mut store.conn)?
-                    .into_iter()
-                    .map(|(m, at, y)| (m, time::format_date(at), y))
-                    .collect();
+            let out = minewatch_store::users::inspection_outcomes(&mut store.conn)?;
             write_records(
                 Format::Csv,
                 &out,
-                &["meter_id", "date", "mining"],
-                |(m, d, y)| {
-                    vec![
-                        m.clone(),
-                        d.clone(),
-                        if *y { "yes".into() } else { "no".into() },
-                    ]
-                },
+                &rows::INSPECTION_COLUMNS,
+                rows::inspection_cells,
             )?;
         }
         CasesCommand::Fuse(db) => {
             let mut store = db.open()?;
-            let f = cases::fuse(&mut store.conn)?;
-            eprintln!(
-                "minewatch: {} pieces of evidence folded: {} cases opened, {} updated, {} reopened",
-                f.folded, f.opened, f.updated, f.reopened
-            );
+            eprintln!("minewatch: {}", cases::fuse(&mut store.conn)?.summary());
         }
         CasesCommand::Unattributed(a) => {
             let mut store = a.db.open()?;
@@ -549,12 +472,7 @@ pub fn report(c: ReportCommand) -> Result<ExitCode> {
     if let Some(r) = &a.region {
         registry::check_region(r).map_err(anyhow::Error::msg)?;
     }
-    let at = match a.at.as_deref() {
-        None => None,
-        Some(s) => {
-            Some(time::parse_instant(s).with_context(|| format!("--at '{s}' is not a time"))?)
-        }
-    };
+    let at = a.at.as_deref().map(|s| at_or_now(Some(s))).transpose()?;
     let mut store = a.db.open()?;
     let rep = report::regions(&mut store.conn, at, &a.level, a.region.as_deref())?;
     if let Some(path) = &a.chart {

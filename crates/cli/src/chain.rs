@@ -154,14 +154,8 @@ pub struct PayoutArgs {
 }
 
 fn open(db: &std::path::Path) -> Result<minewatch_chain::index::Index> {
-    if !db.exists() {
-        anyhow::bail!(
-            "{}: no index here; make one with `minewatch chain index BLOCKS --db {}`",
-            db.display(),
-            db.display()
-        );
-    }
-    minewatch_chain::index::Index::open(db).with_context(|| format!("opening {}", db.display()))
+    minewatch_chain::index::Index::open_existing(db)
+        .with_context(|| format!("opening {}", db.display()))
 }
 
 /// Inputs shared by the chain commands.
@@ -221,56 +215,35 @@ pub struct PoolsArgs {
     to: Option<String>,
 }
 
-fn pools(input: &Input) -> Result<Pools> {
-    let mut p = Pools::built_in();
-    if let Some(f) = &input.pools {
-        let text =
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
-        p.extend(
-            Pools::from_json(&text).with_context(|| format!("{}: not a pool list", f.display()))?,
-        );
-    }
-    Ok(p)
-}
-
 impl Input {
     /// The block files to read: the paths given, and the node's blocks fetched into a
     /// temporary block file (kept alive by the returned folder). `from` is the first height
     /// when the command line does not say.
     fn resolve(&self, from: u64) -> Result<(Vec<PathBuf>, Option<tempfile::TempDir>)> {
         let mut paths = self.paths.clone();
-        let (url, node): (&String, Box<dyn minewatch_chain::rpc::BlockSource>) =
-            match (&self.rpc, &self.rest) {
-                (Some(url), _) => (
-                    url,
-                    match (&self.rpc_cookie, &self.rpc_auth) {
-                        (Some(c), _) => Box::new(minewatch_chain::rpc::Node::with_cookie(url, c)?),
-                        (None, a) => Box::new(minewatch_chain::rpc::Node::new(url, a.as_deref())),
-                    },
-                ),
-                (None, Some(url)) => (url, Box::new(minewatch_chain::rpc::Rest::new(url))),
-                (None, None) => return Ok((paths, None)),
-            };
-        let dir = tempfile::tempdir().context("making a folder for the node's blocks")?;
-        let file = dir.path().join("blk00000.dat");
-        let bar = if crate::output::progress_allowed() && !self.quiet {
-            indicatif::ProgressBar::new(0)
-        } else {
-            indicatif::ProgressBar::hidden()
+        let node = minewatch_chain::rpc::NodeSpec {
+            rpc: self.rpc.clone(),
+            rest: self.rest.clone(),
+            cookie: self.rpc_cookie.clone(),
+            auth: self.rpc_auth.clone(),
+            from_height: self.from_height,
+            to_height: self.to_height,
         };
-        let (chain, n) = minewatch_chain::rpc::fetch_to_blk(
-            node.as_ref(),
-            self.from_height.unwrap_or(from),
-            self.to_height,
-            &file,
-            &mut |done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            },
-        )?;
+        if !node.named() {
+            return Ok((paths, None));
+        }
+        let dir = tempfile::tempdir().context("making a folder for the node's blocks")?;
+        let bar = crate::output::bar(0, self.quiet);
+        let got = node.fetch_into(dir.path(), from, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })?;
         bar.finish_and_clear();
-        if !self.quiet {
-            eprintln!("minewatch: fetched {n} blocks of {chain} from {url}");
+        if let Some(f) = got.filter(|_| !self.quiet) {
+            eprintln!(
+                "minewatch: fetched {} blocks of {} from {}",
+                f.blocks, f.chain, f.url
+            );
         }
         paths.push(dir.path().to_path_buf());
         Ok((paths, Some(dir)))
@@ -279,37 +252,19 @@ impl Input {
 
 fn collect(input: &Input) -> Result<(Vec<BlockInfo>, bool)> {
     let (paths, _node_blocks) = input.resolve(0)?;
-    let (out, rep) = blocks::collect(&paths, &pools(input)?).context("reading blocks")?;
+    let (out, rep) = blocks::collect(&paths, &Pools::with_file(input.pools.as_deref())?)
+        .context("reading blocks")?;
     if !input.quiet {
-        for p in rep.problems() {
-            eprintln!("minewatch: {p}");
-        }
-        eprintln!("minewatch: {}", rep.summary(out.len()));
+        crate::output::say(&[rep.problems(), vec![rep.summary(out.len())]].concat());
     }
     Ok((out, rep.has_problems()))
-}
-
-/// Reads an owners file (`address,owner,kind`).
-fn read_owners(path: &std::path::Path) -> Result<Vec<minewatch_chain::economy::Owner>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    minewatch_chain::economy::parse_owners(&text).with_context(|| path.display().to_string())
-}
-
-/// The exit code of a command that read blocks: 2 when some could not be read.
-fn read_code(problems: bool) -> ExitCode {
-    if problems {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    }
 }
 
 /// Runs a chain subcommand.
 pub fn run(c: ChainCommand) -> Result<ExitCode> {
     match c {
         ChainCommand::Index(a) => {
-            let p = pools(&a.input)?;
+            let p = Pools::with_file(a.input.pools.as_deref())?;
             let mut index = minewatch_chain::index::Index::open(&a.db)
                 .with_context(|| format!("opening {}", a.db.display()))?;
             // From a node, continue after the highest block already indexed.
@@ -321,21 +276,13 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             let (rep, r) = index
                 .add_blocks(&paths, &p)
                 .with_context(|| a.db.display().to_string())?;
-            for p in r.problems().iter().filter(|p| p.starts_with("error")) {
-                eprintln!("minewatch: {p}");
-            }
+            let errors = r.problems().into_iter().filter(|p| p.starts_with("error"));
+            crate::output::say(&errors.collect::<Vec<_>>());
             if !a.input.quiet {
-                eprintln!(
-                    "minewatch: {} blocks added, {} already indexed, {} stale left out; {} inputs spend outputs not in the index; {} blocks in {}",
-                    rep.added,
-                    rep.skipped,
-                    r.stale,
-                    rep.unknown_prevouts,
-                    index.blocks().unwrap_or(0),
-                    a.db.display()
-                );
+                let total = index.blocks().unwrap_or(0);
+                eprintln!("minewatch: {}", rep.summary(&r, total, &a.db));
             }
-            Ok(read_code(r.has_problems()))
+            Ok(crate::output::exit_if(r.has_problems(), 2))
         }
         ChainCommand::Clusters(a) => {
             let index = open(&a.db)?;
@@ -347,7 +294,7 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
             print_formats(Format::resolve(a.format), &c.rows(), cols, cols)?;
             eprintln!("minewatch: {}", c.summary());
             if let Some(t) = &a.truth {
-                let owners = read_owners(t)?;
+                let owners = minewatch_chain::economy::read_owners(t)?;
                 let (p, r) = minewatch_chain::economy::pair_scores(&c.members, &owners);
                 eprintln!(
                     "minewatch: against {}: pairwise precision {p:.4}, recall {r:.4}",
@@ -385,14 +332,9 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
         }
         ChainCommand::Trace(a) => {
             let index = open(&a.db)?;
-            let mut tags = minewatch_chain::tags::Tags::default();
-            for f in &a.tags {
-                for b in tags
-                    .load(f)
-                    .with_context(|| format!("reading {}", f.display()))?
-                {
-                    eprintln!("minewatch: skipped {b}");
-                }
+            let (tags, skipped) = minewatch_chain::tags::Tags::load_all(&a.tags)?;
+            for b in skipped {
+                eprintln!("minewatch: skipped {b}");
             }
             let t =
                 minewatch_chain::graph::trace(index.db(), &a.address, a.hops, &tags, a.max_edges)?;
@@ -426,7 +368,7 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 (&rows::BLOCK_COLUMNS, BlockInfo::csv_cells),
                 (&rows::BLOCK_TABLE, BlockInfo::table_cells),
             )?;
-            Ok(read_code(problems))
+            Ok(crate::output::exit_if(problems, 2))
         }
         ChainCommand::Pools(a) => {
             let (blocks, problems) = collect(&a.input)?;
@@ -445,7 +387,7 @@ pub fn run(c: ChainCommand) -> Result<ExitCode> {
                 (&rows::POOL_COLUMNS, PoolShare::csv_cells),
                 (&rows::POOL_TABLE, PoolShare::table_cells),
             )?;
-            Ok(read_code(problems))
+            Ok(crate::output::exit_if(problems, 2))
         }
     }
 }

@@ -28,9 +28,6 @@ pub struct Config {
     /// The capture scan.
     #[serde(default)]
     pub scan: ScanSection,
-    /// The file it came from.
-    #[serde(skip)]
-    pub source: Option<PathBuf>,
 }
 
 /// `[intel]`.
@@ -97,29 +94,6 @@ impl Config {
                 *p = dir.join(&*p);
             }
         }
-        c.source = Some(path.to_path_buf());
         Ok(c)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_are_relative_to_the_file_and_mistakes_are_named() {
-        let c = Config::parse(
-            Path::new("/etc/mw/minewatch.toml"),
-            "[intel]\nlists = [\"lists/\", \"/abs.csv\"]\n[scan]\nblock_times = [\"btc.txt\"]\n",
-        )
-        .unwrap();
-        assert_eq!(
-            c.intel.lists,
-            vec![PathBuf::from("/etc/mw/lists/"), PathBuf::from("/abs.csv")]
-        );
-        assert_eq!(c.scan.block_times, vec![PathBuf::from("/etc/mw/btc.txt")]);
-        let e = Config::parse(Path::new("x.toml"), "[intel]\nlist = []\n").unwrap_err();
-        let msg = format!("{e:#}");
-        assert!(msg.contains("x.toml") && msg.contains("line 2"), "{msg}");
     }
 }

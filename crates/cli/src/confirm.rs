@@ -4,13 +4,10 @@ use crate::output::{Format, write_records};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use minewatch_probe::log::{OUTCOME_COLUMNS, ProbeLog};
-use minewatch_probe::{
-    Config, Dialect, Outcome, Pace, Request, Target, Transport, Transports, Verdict,
-};
-use minewatch_store::probes::ProbeRecord;
+use minewatch_probe::{Config, Outcome, Request, Settings, Target, Transports};
+use minewatch_store::probes::Plan;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Which transports to try.
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -80,140 +77,57 @@ pub struct ConfirmArgs {
     pub probe_log: Option<PathBuf>,
 }
 
-/// An outcome as the store keeps it.
-fn to_record(o: &Outcome, ttl: i64) -> ProbeRecord {
-    let at = o.at.0 / 1_000_000_000;
-    ProbeRecord {
-        target: o.target.clone(),
-        transport: o.transport.map(|t| t.name().to_string()),
-        verdict: o.verdict.name().to_string(),
-        dialect: o.dialect.clone(),
-        coin: o.coin.map(|c| c.to_string()),
-        reason: o.reason.clone(),
-        answer: o.answer.clone(),
-        connections: i64::from(o.connections),
-        probed_at: at,
-        expires_at: at.saturating_add(ttl),
-    }
-}
-
-/// A stored outcome, shown as one (no connection made now).
-fn from_record(r: ProbeRecord) -> Outcome {
-    Outcome {
-        target: r.target,
-        address: None,
-        transport: match r.transport.as_deref() {
-            Some("tls") => Some(Transport::Tls),
-            Some("tcp") => Some(Transport::Tcp),
-            _ => None,
-        },
-        verdict: match r.verdict.as_str() {
-            "pool" => Verdict::Pool,
-            "not-pool" => Verdict::NotPool,
-            _ => Verdict::Unreachable,
-        },
-        dialect: r.dialect,
-        probe: None,
-        coin: r.coin.as_deref().and_then(minewatch_model::Coin::from_name),
-        reason: format!("cached until {}: {}", rfc3339(r.expires_at), r.reason),
-        answer: r.answer,
-        connections: 0,
-        at: minewatch_model::Timestamp(r.probed_at.saturating_mul(1_000_000_000)),
-    }
-}
-
-fn rfc3339(unix_s: i64) -> String {
-    minewatch_model::Timestamp(unix_s.saturating_mul(1_000_000_000)).to_rfc3339()
-}
-
 /// Runs `minewatch confirm`: exit 0 when no target is a pool, 1 when one is.
 pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
-    let mut store = match &a.db {
-        Some(db) => Some(
-            minewatch_store::Store::open(db)
-                .with_context(|| "opening the store (--db)".to_string())?,
-        ),
-        None => None,
-    };
-    let now = minewatch_store::time::now();
-    let mut requests = a
-        .targets
-        .iter()
-        .map(|t| {
-            Ok(Request {
-                target: Target::parse(t)?,
-                sni: a.sni.clone(),
-            })
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    if a.pending
-        && let Some(st) = &mut store
-    {
-        for p in minewatch_store::probes::pending(&mut st.conn, now, a.max)? {
-            requests.push(Request {
-                target: Target::parse(&p.target)?,
-                sni: a.sni.clone().or(p.sni),
-            });
-        }
-    }
-    // Outcomes still standing in the store are shown, not asked again.
-    let mut cached = Vec::new();
-    if let Some(st) = &mut store
-        && !a.refresh
-    {
-        let mut ask = Vec::new();
-        for r in requests {
-            match minewatch_store::probes::fresh(&mut st.conn, &r.target.text, now)? {
-                Some(rec) => cached.push(from_record(rec)),
-                None => ask.push(r),
-            }
-        }
-        requests = ask;
-    }
-    let dialects = if a.dialect.is_empty() {
-        Dialect::ALL.to_vec()
-    } else {
-        a.dialect
-            .iter()
-            .map(|d| {
-                Dialect::from_name(d.trim()).with_context(|| format!("unknown probe dialect {d:?}"))
-            })
-            .collect::<anyhow::Result<Vec<_>>>()?
-    };
-    if !(a.timeout > 0.0 && a.timeout <= 60.0) {
-        anyhow::bail!("--timeout must be between 0 and 60 seconds");
-    }
-    if !(a.rate > 0.0 && a.rate <= 1000.0) {
-        anyhow::bail!("--rate must be between 0 and 1000 connections per second");
-    }
-    let defaults = Config::default();
-    let cfg = Config {
+    let cfg = Config::from_settings(&Settings {
         transports: match a.transport {
             TransportArg::Auto => Transports::Auto,
             TransportArg::Tcp => Transports::Tcp,
             TransportArg::Tls => Transports::Tls,
         },
-        dialects,
-        limits: minewatch_probe::Limits {
-            connect: Duration::from_secs_f64(a.timeout),
-            answer: Duration::from_secs_f64(a.timeout),
-            ..defaults.limits
-        },
-        pace: Pace {
-            per_second: a.rate,
-            per_target: a.per_target.max(1),
-            ..Pace::default()
-        },
-        allow_private: a.allow_private,
+        dialects: &a.dialect,
+        timeout_s: a.timeout,
+        rate: a.rate,
+        per_target: a.per_target,
         parallel: a.parallel,
-        ..defaults
+        allow_private: a.allow_private,
+    })
+    .map_err(anyhow::Error::msg)?;
+    let mut store = match &a.db {
+        Some(db) => Some(minewatch_store::Store::open(db).context("opening the store (--db)")?),
+        None => None,
     };
+    let given: Vec<String> = a.targets.iter().map(|t| t.trim().to_string()).collect();
+    let plan = match &mut store {
+        Some(st) => {
+            let pending = a.pending.then_some(a.max);
+            let now = minewatch_store::time::now();
+            let sni = a.sni.as_deref();
+            minewatch_store::probes::plan(&mut st.conn, &given, sni, pending, a.refresh, now)?
+        }
+        None => Plan {
+            ask: given.into_iter().map(|t| (t, a.sni.clone())).collect(),
+            cached: Vec::new(),
+        },
+    };
+    let requests = plan
+        .ask
+        .iter()
+        .map(|(t, sni)| {
+            let target = Target::parse(t)?;
+            Ok(Request {
+                target,
+                sni: sni.clone(),
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let cached = plan.cached.into_iter().map(Outcome::from_record).collect();
     let log = ProbeLog::open(a.probe_log.as_deref())?;
     let asked = minewatch_probe::confirm_all(&requests, &cfg, &|at| log.record(at));
     log.finish()?;
     if let Some(st) = &mut store {
         let ttl = i64::from(a.ttl_days) * 86_400;
-        let records: Vec<_> = asked.iter().map(|o| to_record(o, ttl)).collect();
+        let records: Vec<_> = asked.iter().map(|o| o.to_record(ttl)).collect();
         let changed =
             minewatch_store::probes::apply_all(&mut st.conn, &records, "minewatch confirm")?;
         eprintln!(
@@ -222,7 +136,7 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
             changed.cases.len()
         );
     }
-    let mut outcomes = cached;
+    let mut outcomes: Vec<Outcome> = cached;
     outcomes.extend(asked);
     write_records(
         Format::resolve(a.format),
@@ -230,18 +144,7 @@ pub fn run(a: ConfirmArgs) -> anyhow::Result<ExitCode> {
         &OUTCOME_COLUMNS,
         Outcome::cells,
     )?;
-    let connections: u32 = outcomes.iter().map(|o| o.connections).sum();
-    let pools = outcomes
-        .iter()
-        .filter(|o| o.verdict == Verdict::Pool)
-        .count();
-    eprintln!(
-        "minewatch confirm: {} target(s), {pools} pool(s), {connections} connection(s)",
-        outcomes.len()
-    );
-    Ok(if pools > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let (line, pool) = minewatch_probe::log::summary(&outcomes);
+    eprintln!("minewatch confirm: {line}");
+    Ok(crate::output::exit_if(pool, 1))
 }

@@ -18,10 +18,10 @@ pub enum IntelCommand {
 /// Lists to use besides the built-in ones.
 #[derive(Args)]
 pub struct ListArgs {
-    /// More pool lists; repeatable.
+    /// More pool lists (hosts files, domain lists, adblock lines, IPs, CIDRs, CSV); repeatable.
     #[arg(long)]
     intel: Vec<PathBuf>,
-    /// Allow-lists; repeatable.
+    /// Hosts and prefixes never to report (the site's own legitimate services); repeatable files.
     #[arg(long)]
     allow: Vec<PathBuf>,
     /// Columns of CSV lists whose header names none we know, counted from 1:
@@ -40,70 +40,41 @@ pub struct CheckArgs {
     lists: ListArgs,
 }
 
-/// Parses `--intel-columns`.
-pub fn columns(spec: Option<&str>) -> Result<Option<Columns>> {
-    spec.map(|s| Columns::parse(s).map_err(|e| anyhow::anyhow!("--intel-columns: {e}")))
-        .transpose()
-}
-
-/// The built-in lists plus the given ones; bad lines are reported with file and line, files
-/// that are not lists (documentation, or nothing readable in them) are passed over and said
-/// once. `columns` names the columns of CSV lists whose header names none we know.
-pub fn load(
-    extra: &[PathBuf],
-    allow: &[PathBuf],
-    columns: Option<&Columns>,
-    quiet: bool,
-) -> Result<Intel> {
-    let (i, rep) = Intel::load_files(extra, allow, columns)?;
+/// The built-in lists plus those of the configuration file and of `l`; bad lines are reported
+/// with file and line, files that are not lists are passed over and said once.
+pub fn load(l: &ListArgs, config: &crate::config::Config, quiet: bool) -> Result<Intel> {
+    let lists = [&config.intel.lists[..], &l.intel[..]].concat();
+    let allow = [&config.intel.allow[..], &l.allow[..]].concat();
+    let columns = l
+        .intel_columns
+        .as_deref()
+        .map(|s| Columns::parse(s).map_err(|e| anyhow::anyhow!("--intel-columns: {e}")))
+        .transpose()?;
+    let (i, rep) = Intel::load_files(&lists, &allow, columns.as_ref())?;
     if !quiet {
-        for line in rep.lines() {
-            eprintln!("minewatch: {line}");
-        }
+        crate::output::say(&rep.lines());
     }
     Ok(i)
 }
 
 /// Runs an intel subcommand.
 pub fn run(c: IntelCommand, config: &crate::config::Config) -> Result<ExitCode> {
-    let with = |l: &ListArgs| {
-        (
-            [&config.intel.lists[..], &l.intel[..]].concat(),
-            [&config.intel.allow[..], &l.allow[..]].concat(),
-        )
-    };
     match c {
         IntelCommand::Check(a) => {
-            let (lists, allow) = with(&a.lists);
-            let cols = columns(a.lists.intel_columns.as_deref())?;
-            let i = load(&lists, &allow, cols.as_ref(), false)?;
+            let i = load(&a.lists, config, false)?;
             let mut any = false;
             for h in &a.hosts {
-                match i.check(h) {
-                    Some(hit) => {
-                        any = true;
-                        println!(
-                            "{h}\t{:?}\t{}\t{}\tmatched {} in {}",
-                            hit.entry.category,
-                            hit.entry.pool.as_deref().unwrap_or("-"),
-                            hit.entry.coin.as_deref().unwrap_or("-"),
-                            hit.matched,
-                            hit.entry.source
-                        );
-                    }
-                    None => println!("{h}\tnot listed"),
-                }
+                let hit = i.check(h);
+                any |= hit.is_some();
+                println!(
+                    "{h}\t{}",
+                    hit.map_or_else(|| "not listed".into(), |x| x.text())
+                );
             }
-            Ok(if any {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(crate::output::exit_if(any, 1))
         }
         IntelCommand::Stats(a) => {
-            let (lists, allow) = with(&a);
-            let cols = columns(a.intel_columns.as_deref())?;
-            let i = load(&lists, &allow, cols.as_ref(), false)?;
+            let i = load(&a, config, false)?;
             let (d, p) = i.counts();
             println!(
                 "domains\t{d}\nip prefixes\t{p}\ntls fingerprints\t{}",

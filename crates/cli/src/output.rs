@@ -30,9 +30,40 @@ impl Format {
 /// A record's cells under its columns.
 pub type Cells<T> = fn(&T) -> Vec<String>;
 
+/// Exit code `code` when `cond` holds, else success (the commands' convention: 1 found, 2
+/// some input could not be read).
+pub fn exit_if(cond: bool, code: u8) -> std::process::ExitCode {
+    if cond {
+        std::process::ExitCode::from(code)
+    } else {
+        std::process::ExitCode::SUCCESS
+    }
+}
+
+/// Says `lines` on stderr, each after `minewatch: ` unless indented (the details of the line
+/// before).
+pub fn say(lines: &[String]) {
+    for l in lines {
+        if l.starts_with(' ') {
+            eprintln!("{l}");
+        } else {
+            eprintln!("minewatch: {l}");
+        }
+    }
+}
+
 /// True when progress bars may be drawn (stderr is a terminal).
 pub fn progress_allowed() -> bool {
     std::io::stderr().is_terminal()
+}
+
+/// A progress bar of `len` (0: set later) drawn on a terminal unless `quiet`; hidden in pipes.
+pub fn bar(len: u64, quiet: bool) -> indicatif::ProgressBar {
+    if progress_allowed() && !quiet {
+        indicatif::ProgressBar::new(len)
+    } else {
+        indicatif::ProgressBar::hidden()
+    }
 }
 
 /// Writes records to stdout: each record serialised whole as a JSON line, or the chosen
@@ -43,20 +74,18 @@ pub fn write_records<T: serde::Serialize>(
     header: &[&str],
     cells: impl Fn(&T) -> Vec<String>,
 ) -> anyhow::Result<()> {
-    use std::io::Write;
-    let stdout = std::io::stdout();
-    let mut w = std::io::BufWriter::new(stdout.lock());
-    match format {
-        Format::Jsonl => {
-            for it in items {
-                serde_json::to_writer(&mut w, it)?;
-                w.write_all(b"\n")?;
-            }
-        }
-        Format::Csv => write_csv(&mut w, header, items, cells)?,
-        Format::Table => write_table(&mut w, header, items, cells)?,
+    print_formats(format, items, (header, &cells), (header, &cells))
+}
+
+/// Writes `items` as JSON lines, each whole.
+pub fn write_jsonl<T: serde::Serialize>(
+    w: &mut dyn std::io::Write,
+    items: &[T],
+) -> anyhow::Result<()> {
+    for it in items {
+        serde_json::to_writer(&mut *w, it)?;
+        w.write_all(b"\n")?;
     }
-    w.flush()?;
     Ok(())
 }
 
@@ -104,13 +133,7 @@ pub fn write_formats<T: serde::Serialize>(
     table: (&[&str], impl Fn(&T) -> Vec<String>),
 ) -> anyhow::Result<()> {
     match format {
-        Format::Jsonl => {
-            for it in items {
-                serde_json::to_writer(&mut *w, it)?;
-                w.write_all(b"\n")?;
-            }
-            Ok(())
-        }
+        Format::Jsonl => write_jsonl(w, items),
         Format::Csv => write_csv(w, csv.0, items, csv.1),
         Format::Table => write_table(w, table.0, items, table.1),
     }

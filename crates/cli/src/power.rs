@@ -6,14 +6,12 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::ProgressBar;
 use minewatch_power::areas::{AREA_COLUMNS, AreaBalance, AreaConfig};
 use minewatch_power::customers::{Register, read_customers};
-use minewatch_power::eval::{metrics, read_truth};
 use minewatch_power::generate::{RegionConfig, generate};
 use minewatch_power::pipeline;
 use minewatch_power::read::{ReadStats, ReadingsOptions};
 use minewatch_power::score::{SUSPECT_COLUMNS, ScoreConfig, Suspect, read_weather};
 use minewatch_power::series::{Register as RegisterKind, SeriesReport, Unit};
-use minewatch_power::time::{days_from_civil, parse, parse_offset};
-use std::collections::HashMap;
+use minewatch_power::time::parse_offset;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -190,10 +188,8 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
         PowerCommand::Areas(a) => areas(a),
         PowerCommand::Changepoints(a) => {
             use minewatch_power::changepoint::{Model, read_values, segment};
-            let model = match a.model.as_str() {
-                "mean" | "l2" => Model::Mean,
-                "normal" => Model::MeanVariance,
-                other => bail!("--model {other}: use mean or normal"),
+            let Some(model) = Model::from_name(&a.model) else {
+                bail!("--model {}: use mean or normal", a.model);
             };
             let x = read_values(&a.file)?;
             let t = std::time::Instant::now();
@@ -206,26 +202,22 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PowerCommand::Generate(a) => {
-            let (y, m, d) = parse(&a.start, 0)
-                .map(|s| minewatch_power::time::civil_from_days(s.local().div_euclid(86_400)))
-                .context("--start must be YYYY-MM-DD")?;
-            let step = match a.interval.as_str() {
-                "15m" => 900,
-                "30m" => 1800,
-                "1h" | "60m" => 3600,
-                other => bail!("--interval {other}: use 15m, 30m or 1h"),
+            use minewatch_power::generate::{Mix, interval_s, start_day};
+            let start_day = start_day(&a.start).context("--start must be YYYY-MM-DD")?;
+            let Some(step) = interval_s(&a.interval) else {
+                bail!("--interval {}: use 15m, 30m or 1h", a.interval);
             };
             let cfg = RegionConfig {
                 meters: a.meters,
                 days: a.days,
-                start_day: days_from_civil(y, m, d),
+                start_day,
                 step,
                 miner_share: a.miner_share,
                 seed: a.seed,
                 area_size: a.area_size,
                 mix: match a.mix {
-                    MixArg::Classic => minewatch_power::generate::Mix::Classic,
-                    MixArg::Realistic => minewatch_power::generate::Mix::Realistic,
+                    MixArg::Classic => Mix::Classic,
+                    MixArg::Realistic => Mix::Realistic,
                 },
             };
             let g =
@@ -274,15 +266,8 @@ fn register(io: &ReadingArgs) -> Result<Register> {
 }
 
 fn report(what: &str, st: &ReadStats, quality: Option<&SeriesReport>, quiet: bool) {
-    if quiet {
-        return;
-    }
-    eprintln!("minewatch: {what}: {}", st.summary());
-    for e in st.examples.iter().take(5) {
-        eprintln!("minewatch:   {e}");
-    }
-    if let Some(q) = quality.and_then(SeriesReport::problems) {
-        eprintln!("minewatch:   data quality: {q}");
+    for line in st.lines(what, quality).iter().filter(|_| !quiet) {
+        eprintln!("minewatch: {line}");
     }
 }
 
@@ -298,16 +283,15 @@ fn on_spinner(bar: &ProgressBar) -> impl Fn(i64) + '_ {
 }
 
 fn spinner(quiet: bool) -> ProgressBar {
-    if output::progress_allowed() && !quiet {
-        let b = ProgressBar::new_spinner();
-        b.set_message("reading meters");
-        // A file not grouped by meter hands its meters on only at its end: the spinner turns
-        // on its own meanwhile.
+    let b = output::bar(0, quiet);
+    b.set_style(indicatif::ProgressStyle::default_spinner());
+    b.set_message("reading meters");
+    // A file not grouped by meter hands its meters on only at its end: the spinner turns on
+    // its own meanwhile.
+    if !b.is_hidden() {
         b.enable_steady_tick(std::time::Duration::from_millis(150));
-        b
-    } else {
-        ProgressBar::hidden()
     }
+    b
 }
 
 fn scan(a: ScanArgs) -> Result<ExitCode> {
@@ -350,24 +334,10 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
     if let Some(p) = &a.inspections {
         learn(p, &mut out, a.threshold, a.io.quiet)?;
     }
-    // The SGCC layout's FLAG column, or a truth file: measure the ranking.
-    let labels: Option<HashMap<String, bool>> = match &a.truth {
-        Some(p) => Some(read_truth(p, true).with_context(|| format!("reading {}", p.display()))?),
-        None if !st.labels.is_empty() => Some(st.labels.iter().cloned().collect()),
-        None => None,
-    };
-    if let Some(l) = &labels {
-        eprintln!("minewatch: {}", metrics(&out, l).summary());
-    }
-    if let Some(p) = &a.truth {
-        // A generated region's truth names the kinds: the false alarms per legitimate kind and
-        // the miners found per kind.
-        let k = minewatch_power::eval::by_kind(&out, p)
-            .with_context(|| format!("reading {}", p.display()))?;
-        for line in k.lines() {
-            eprintln!("minewatch: {line}");
-        }
-    }
+    let truth = a.truth.as_deref();
+    let quality = minewatch_power::eval::quality_lines(&out, truth, &st.labels)
+        .with_context(|| format!("reading {}", truth.unwrap_or(Path::new("")).display()))?;
+    output::say(&quality);
     let suspected = out.iter().filter(|s| s.suspected).count();
     let removed = minewatch_power::score::removed_by_allow_list(&out, &reg, a.threshold);
     if let Some(n) = a.top {
@@ -386,20 +356,11 @@ fn scan(a: ScanArgs) -> Result<ExitCode> {
             "minewatch: {suspected} of {} meters suspected (score >= {})",
             st.meters, a.threshold
         );
-        if !removed.is_empty() {
-            let parts: Vec<String> = removed.iter().map(|(k, n)| format!("{k} {n}")).collect();
-            eprintln!(
-                "minewatch: the allow-list kept {} alarm(s) off: {}",
-                removed.values().sum::<usize>(),
-                parts.join(", ")
-            );
+        if let Some(line) = minewatch_power::score::allow_list_line(&removed) {
+            eprintln!("minewatch: {line}");
         }
     }
-    Ok(if suspected > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::output::exit_if(suspected > 0, 1))
 }
 
 fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Result<()> {
@@ -410,18 +371,9 @@ fn learn(path: &Path, out: &mut [Suspect], threshold: f64, quiet: bool) -> Resul
             eprintln!("minewatch: skipped {b}");
         }
     }
-    let (outdated, rep) = minewatch_power::learn::apply_inspections(out, &labels, threshold);
+    let rep = minewatch_power::learn::apply_inspections(out, &labels, threshold);
     if !quiet {
-        if !outdated.is_empty() {
-            eprintln!(
-                "minewatch: {} clean inspection(s) came before the meter's step and were not used: {}",
-                outdated.len(),
-                outdated.join(", ")
-            );
-        }
-        for line in rep.lines() {
-            eprintln!("minewatch: {line}");
-        }
+        output::say(&rep.lines());
     }
     Ok(())
 }
@@ -464,9 +416,5 @@ fn areas(a: AreasArgs) -> Result<ExitCode> {
     if !a.io.quiet {
         eprintln!("minewatch: {abnormal} of {} areas abnormal", out.len());
     }
-    Ok(if abnormal > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(crate::output::exit_if(abnormal > 0, 1))
 }

@@ -3,8 +3,9 @@
 use crate::output::{self, Format};
 use anyhow::{Context, Result};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressStyle;
 use minewatch_model::{Detection, detection, table};
+use minewatch_net::behaviour::BlockTimes;
 use minewatch_net::source::expand_inputs;
 use minewatch_net::{ScanConfig, scan_files};
 use std::io::Write;
@@ -32,16 +33,8 @@ pub struct ScanArgs {
     /// No summary or warnings on stderr.
     #[arg(long, short)]
     quiet: bool,
-    /// More pool lists (hosts files, domain lists, adblock lines, IPs, CIDRs, CSV); repeatable.
-    #[arg(long)]
-    intel: Vec<PathBuf>,
-    /// Hosts and prefixes never to report (the site's own legitimate services); repeatable files.
-    #[arg(long)]
-    allow: Vec<PathBuf>,
-    /// Columns of CSV lists whose header names none we know, counted from 1:
-    /// `host=2,pool=1,coin=3` (add `header` to skip a first line).
-    #[arg(long)]
-    intel_columns: Option<String>,
+    #[command(flatten)]
+    lists: crate::intel::ListArgs,
     /// Stratum and getwork only: no DNS, TLS SNI, HTTP Host or address evidence.
     #[arg(long)]
     no_intel: bool,
@@ -79,14 +72,8 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
     let intel = if a.no_intel {
         None
     } else {
-        let lists = [&config.intel.lists[..], &a.intel[..]].concat();
-        let allow = [&config.intel.allow[..], &a.allow[..]].concat();
-        let cols = crate::intel::columns(a.intel_columns.as_deref())?;
         Some(std::sync::Arc::new(crate::intel::load(
-            &lists,
-            &allow,
-            cols.as_ref(),
-            a.quiet,
+            &a.lists, config, a.quiet,
         )?))
     };
     let cfg = ScanConfig {
@@ -95,43 +82,29 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
         idle_timeout_ns: i64::try_from(a.idle_timeout.saturating_mul(1_000_000_000))
             .unwrap_or(i64::MAX),
         threads: a.threads.max(1),
-        block_times: std::sync::Arc::new(
-            config
-                .scan
-                .block_times
-                .iter()
-                .chain(&a.block_times)
-                .map(|p| minewatch_net::behaviour::BlockTimes::load(p))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
+        block_times: std::sync::Arc::new(BlockTimes::load_all(
+            &[&config.scan.block_times[..], &a.block_times[..]].concat(),
+        )?),
     };
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
         .map(|m| m.len())
         .sum();
-    let bar = if output::progress_allowed() && !a.quiet && total > 32 << 20 {
-        let b = ProgressBar::new(total);
-        b.set_style(
-            ProgressStyle::with_template(
-                "{spinner} {bytes}/{total_bytes} {bar:40} {binary_bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        b
-    } else {
-        ProgressBar::hidden()
-    };
+    // Small inputs are read before a bar would be seen.
+    let bar = output::bar(total, a.quiet || total <= 32 << 20);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {bytes}/{total_bytes} {bar:40} {binary_bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
     let out = scan_files(&files, &cfg, &|done| bar.set_position(done));
     bar.finish_and_clear();
 
-    let mut errors = 0;
     for (path, r) in &out.files {
         match r {
-            Err(e) => {
-                errors += 1;
-                eprintln!("minewatch: error: {e}");
-            }
+            Err(e) => eprintln!("minewatch: error: {e}"),
             Ok(rep) if !a.quiet => {
                 for w in rep.warnings(path) {
                     eprintln!("minewatch: warning: {w}");
@@ -140,6 +113,7 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
             Ok(_) => {}
         }
     }
+    let errors = out.files.iter().any(|(_, r)| r.is_err());
 
     let mut out = out;
     if a.confirm {
@@ -153,28 +127,14 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
         log.finish()?;
         let held = minewatch_probe::withhold_unconfirmed(&mut out.detections);
         if let Some(p) = &a.leads {
-            let mut w = std::io::BufWriter::new(
-                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?,
-            );
-            for d in &held {
-                serde_json::to_writer(&mut w, d)?;
-                w.write_all(b"\n")?;
-            }
+            let f =
+                std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(f);
+            output::write_jsonl(&mut w, &held)?;
             w.flush()?;
         }
         if !a.quiet {
-            eprintln!(
-                "minewatch: confirmation: {} server(s) probed: {} pool(s), {} not pools, {} unreachable or not allowed; {} behaviour-only detection(s) not confirmed, withheld as leads{}",
-                c.servers,
-                c.pools,
-                c.not_pools,
-                c.unreachable,
-                held.len(),
-                a.leads
-                    .as_ref()
-                    .map(|p| format!(" ({})", p.display()))
-                    .unwrap_or_default()
-            );
+            eprintln!("minewatch: {}", c.summary(held.len(), a.leads.as_deref()));
         }
     }
 
@@ -204,19 +164,12 @@ pub fn run(a: ScanArgs, config: &crate::config::Config) -> Result<ExitCode> {
     w.flush()?;
 
     if !a.quiet {
-        eprintln!(
-            "minewatch: {}",
-            out.stats.summary(out.files.len(), out.detections.len())
-        );
-        for n in out.stats.notes() {
-            eprintln!("minewatch: {n}");
-        }
+        let summary = out.stats.summary(out.files.len(), out.detections.len());
+        output::say(&[vec![summary], out.stats.notes()].concat());
     }
-    Ok(if errors > 0 {
+    Ok(if errors {
         ExitCode::from(2)
-    } else if out.detections.is_empty() {
-        ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
+        output::exit_if(!out.detections.is_empty(), 1)
     })
 }

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use minewatch_store::users::{self, Role};
-use minewatch_store::{audit, time};
+use minewatch_store::{audit, rows, time};
 
 use crate::cases::DbArg;
-use crate::output::{Format, write_records};
+use crate::output::{Format, print_formats};
 
 /// `serve`.
 #[derive(Args)]
@@ -93,8 +93,8 @@ pub struct AddArgs {
     #[arg(long)]
     name: String,
     /// network, grid, finance, police, coordination, auditor or admin.
-    #[arg(long)]
-    role: String,
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
     /// Region scope (GB/T 2260 prefix; omit for everywhere).
     #[arg(long, default_value = "")]
     region: String,
@@ -140,6 +140,11 @@ pub struct ListArgs {
     db: DbArg,
 }
 
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s)
+        .ok_or_else(|| "network, grid, finance, police, coordination, auditor or admin".into())
+}
+
 /// Runs `serve`.
 pub fn serve(a: ServeArgs) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
@@ -153,17 +158,8 @@ pub fn serve(a: ServeArgs) -> Result<ExitCode> {
         minewatch_store::db::redact(&a.db.db),
         a.listen
     );
-    let loopback = a
-        .listen
-        .parse::<std::net::SocketAddr>()
-        .is_ok_and(|s| minewatch_server::is_loopback(&s));
-    if tls.is_none() && !loopback {
-        eprintln!(
-            "minewatch: WARNING: serving plain HTTP on {}, which is not a loopback address: \
-             passwords and session cookies cross the network readable by anyone on the path. \
-             Use --tls-cert and --tls-key, or a TLS proxy in front on the same host.",
-            a.listen
-        );
+    if let Some(w) = minewatch_server::plain_http_warning(&a.listen, tls.is_some()) {
+        eprintln!("minewatch: {w}");
     }
     rt.block_on(minewatch_server::serve(&a.db.db, &a.listen, tls))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -179,24 +175,18 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
     let now = time::now();
     match c {
         UsersCommand::Add(a) => {
-            let role = Role::parse(&a.role).with_context(|| {
-                format!(
-                    "--role '{}': network, grid, finance, police, coordination, auditor or admin",
-                    a.role
-                )
-            })?;
             let mut store = a.db.open()?;
+            let (name, role) = (&a.name, a.role);
             let password =
-                accounts::add_user(&mut store.conn, CLI_ACTOR, &a.name, role, &a.region, now)?;
+                accounts::add_user(&mut store.conn, CLI_ACTOR, name, role, &a.region, now)?;
+            let region = if a.region.is_empty() {
+                "all"
+            } else {
+                &a.region
+            };
             eprintln!(
-                "minewatch: user {} ({}, region {}) added; one-time password (to be changed at the first log-in):",
-                a.name,
-                role.name(),
-                if a.region.is_empty() {
-                    "all"
-                } else {
-                    &a.region
-                }
+                "minewatch: user {name} ({}, region {region}) added; one-time password (to be changed at the first log-in):",
+                role.name()
             );
             println!("{password}");
         }
@@ -213,20 +203,8 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
         UsersCommand::List(db) => {
             let mut store = db.open()?;
             let list = users::list(&mut store.conn)?;
-            write_records(
-                Format::resolve(None),
-                &list,
-                &["name", "role", "region", "disabled", "must_change_password"],
-                |u| {
-                    vec![
-                        u.name.clone(),
-                        u.role.name().into(),
-                        u.region.clone(),
-                        u.disabled.to_string(),
-                        u.must_change_password.to_string(),
-                    ]
-                },
-            )?;
+            let cols = (&rows::USER_COLUMNS[..], users::User::cells);
+            print_formats(Format::resolve(None), &list, cols, cols)?;
         }
         UsersCommand::Disable(a) => {
             let mut store = a.db.open()?;
@@ -250,22 +228,8 @@ pub fn users(c: UsersCommand) -> Result<ExitCode> {
         UsersCommand::Tokens(TokensCommand::List(a)) => {
             let mut store = a.db.open()?;
             let list = accounts::tokens(&mut store.conn, a.name.as_deref())?;
-            let at = |t: i64| time::format_instant(t);
-            write_records(
-                Format::resolve(a.format),
-                &list,
-                &["id", "user", "label", "created", "expires", "revoked"],
-                |t| {
-                    vec![
-                        t.id.clone(),
-                        t.user.clone(),
-                        t.label.clone(),
-                        at(t.created_at),
-                        at(t.expires_at),
-                        t.revoked_at.map(at).unwrap_or_default(),
-                    ]
-                },
-            )?;
+            let cols = (&rows::TOKEN_COLUMNS[..], users::TokenInfo::cells);
+            print_formats(Format::resolve(a.format), &list, cols, cols)?;
         }
         UsersCommand::Tokens(TokensCommand::Revoke(a)) => {
             let mut store = a.db.open()?;
@@ -295,22 +259,9 @@ pub fn audit(c: AuditCommand) -> Result<ExitCode> {
         }
         AuditCommand::List(a) => {
             let mut store = a.db.open()?;
-            let rows = audit::latest(&mut store.conn, a.limit)?;
-            write_records(
-                Format::resolve(a.format),
-                &rows,
-                &["seq", "at", "actor", "action", "target", "detail"],
-                |e| {
-                    vec![
-                        e.seq.to_string(),
-                        e.at.clone(),
-                        e.actor.clone(),
-                        e.action.clone(),
-                        e.target.clone(),
-                        e.detail.clone(),
-                    ]
-                },
-            )?;
+            let list = audit::latest(&mut store.conn, a.limit)?;
+            let cols = (&rows::AUDIT_COLUMNS[..], audit::Entry::cells);
+            print_formats(Format::resolve(a.format), &list, cols, cols)?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use minewatch_net::synth::sessions::{Scenario, corpus, write_pcap, write_pcapng};
+use minewatch_net::synth::dir;
+use minewatch_net::synth::sessions::corpus;
 use std::path::PathBuf;
 
 /// Arguments of `minewatch synth`.
@@ -56,58 +57,18 @@ pub fn run(a: SynthArgs) -> Result<()> {
         return Ok(());
     }
     if let Some(mb) = a.background_mb {
-        let path = a.out.join("background.pcap");
-        let f =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
-        let mut w = std::io::BufWriter::new(f);
-        let n = minewatch_net::synth::background::write_background(&mut w, mb << 20, 0x5eed)
-            .with_context(|| format!("writing {}", path.display()))?;
-        std::io::Write::flush(&mut w)?;
+        let (path, n) = dir::write_background(&a.out, mb)?;
         eprintln!("minewatch: wrote {n} packets to {}", path.display());
         return Ok(());
     }
-    let scenarios = match a.encrypted {
-        Some(n) => {
-            let c = minewatch_net::synth::encrypted::encrypted_corpus(a.seed, n, a.minutes.max(1))
-                .context("sealing sessions with TLS")?;
-            for (coin, times) in &c.blocks {
-                let path = a.out.join(format!("{coin}.txt"));
-                let text: String = times.iter().map(|t| format!("{t}\n")).collect();
-                std::fs::write(&path, text)
-                    .with_context(|| format!("writing {}", path.display()))?;
-            }
-            let refs: Vec<&Scenario> = c.scenarios.iter().collect();
-            let path = a.out.join("encrypted.pcapng");
-            std::fs::write(&path, write_pcapng(&refs))
-                .with_context(|| format!("writing {}", path.display()))?;
-            c.scenarios
+    let n = match a.encrypted {
+        Some(n) => dir::write_encrypted(&a.out, a.seed, n, a.minutes)?,
+        None => {
+            let scenarios = corpus();
+            dir::write_scenarios(&a.out, &scenarios, a.single)?;
+            scenarios.len()
         }
-        None => corpus(),
     };
-    if a.encrypted.is_some() {
-    } else if a.single {
-        let refs: Vec<&Scenario> = scenarios.iter().collect();
-        let path = a.out.join("sample.pcapng");
-        std::fs::write(&path, write_pcapng(&refs))
-            .with_context(|| format!("writing {}", path.display()))?;
-    } else {
-        for s in &scenarios {
-            let path = a.out.join(format!("{}.pcap", s.truth.name));
-            std::fs::write(&path, write_pcap(s, false, false))
-                .with_context(|| format!("writing {}", path.display()))?;
-        }
-    }
-    let truth: Vec<String> = scenarios
-        .iter()
-        .map(|s| serde_json::to_string(&s.truth))
-        .collect::<Result<_, _>>()?;
-    let tpath = a.out.join("truth.jsonl");
-    std::fs::write(&tpath, truth.join("\n") + "\n")
-        .with_context(|| format!("writing {}", tpath.display()))?;
-    eprintln!(
-        "minewatch: wrote {} scenarios to {}",
-        scenarios.len(),
-        a.out.display()
-    );
+    eprintln!("minewatch: wrote {n} scenarios to {}", a.out.display());
     Ok(())
 }

@@ -38,6 +38,204 @@ pub enum DemoError {
         /// What the system said.
         source: std::io::Error,
     },
+    /// A step could not be started.
+    #[error("running minewatch {command}: {source}")]
+    Spawn {
+        /// The step's arguments.
+        command: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A step ended with an error.
+    #[error("minewatch {command} failed ({status})")]
+    Step {
+        /// The step's arguments.
+        command: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+    /// The store refused.
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// The chart could not be drawn.
+    #[error("{0}")]
+    Chart(#[from] minewatch_present::PresentError),
+    /// The report could not be written out.
+    #[error("writing the report: {0}")]
+    Out(#[from] std::io::Error),
+}
+
+/// What `minewatch demo` asks for.
+#[derive(Clone, Debug)]
+pub struct Demo {
+    /// The region's network side.
+    pub region: Options,
+    /// The store (default: `minewatch.db` inside the folder); a `postgres://` URL works too.
+    pub db: Option<String>,
+    /// Meters (sites) in the region.
+    pub meters: usize,
+    /// Share of sites hiding a miner on the meter.
+    pub miner_share: f64,
+    /// Say nothing but the report.
+    pub quiet: bool,
+}
+
+/// Runs the binary `exe` with `args` as a step of the demo, its stdout to a file when given;
+/// the command is echoed to `log` first, as a user would type it.
+fn step(
+    exe: &Path,
+    args: &[&str],
+    stdout: Option<&Path>,
+    quiet: bool,
+    log: &mut dyn std::io::Write,
+) -> Result<(), DemoError> {
+    use std::process::{Command, Stdio};
+    let command = args.join(" ");
+    if !quiet {
+        let redirect = stdout
+            .map(|p| format!(" > {}", p.display()))
+            .unwrap_or_default();
+        writeln!(log, "$ minewatch {command}{redirect}")?;
+    }
+    let quiet_or = |s: fn() -> Stdio| if quiet { Stdio::null() } else { s() };
+    let mut cmd = Command::new(exe);
+    cmd.args(args).stderr(quiet_or(Stdio::inherit));
+    match stdout {
+        Some(p) => cmd.stdout(std::fs::File::create(p).map_err(|source| DemoError::Write {
+            path: p.to_path_buf(),
+            source,
+        })?),
+        None => cmd.stdout(quiet_or(Stdio::inherit)),
+    };
+    let status = cmd.status().map_err(|source| DemoError::Spawn {
+        command: command.clone(),
+        source,
+    })?;
+    match status.code() {
+        Some(c) if c <= 1 => Ok(()),
+        _ => Err(DemoError::Step { command, status }),
+    }
+}
+
+/// The whole job on a generated region, each detector run by the binary `exe` as a user would
+/// run it: the power generator writes the meters, [`compose`] the network side, `scan` and
+/// `power scan` read them, the registry and the evidence go into the store and fuse into
+/// cases, [`score`] checks them against what was planted. The score and the regional report
+/// go to `out` (the score also to `score.json`, the chart to `regions.svg`); the commands and
+/// what each step did to `log`.
+pub fn run(
+    exe: &Path,
+    d: &Demo,
+    out: &mut dyn std::io::Write,
+    log: &mut dyn std::io::Write,
+) -> Result<Score, DemoError> {
+    use minewatch_store::ingest::{ImportReport, Rules, Source, import};
+    use minewatch_store::registry;
+    use minewatch_store::report::{self, Level};
+    let dir = &d.region.out;
+    std::fs::create_dir_all(dir).map_err(|source| DemoError::Write {
+        path: dir.clone(),
+        source,
+    })?;
+    let folder = dir.display().to_string();
+    let power_dir = dir.join("power");
+    let start = "2024-01-01";
+    let (meters, days, share, seed) = (
+        d.meters.to_string(),
+        d.region.days.to_string(),
+        d.miner_share.to_string(),
+        d.region.seed.to_string(),
+    );
+    let power_out = power_dir.display().to_string();
+    #[rustfmt::skip]
+    let generate = ["power", "generate", "--meters", &meters, "--days", &days, "--start", start,
+        "--miner-share", &share, "--seed", &seed, "--out", &power_out];
+    step(exe, &generate, None, d.quiet, log)?;
+    let start_t = time::parse_date(start).unwrap_or_default();
+    let region = compose(&d.region, &power_dir, start_t)?;
+    if !d.quiet {
+        writeln!(
+            log,
+            "minewatch: region written to {folder}: {} sites, {} broadband subscribers with daily leases, {} sessions in region.pcapng",
+            d.meters, region.subscribers, region.sessions
+        )?;
+    }
+    let detections = dir.join("detections.jsonl");
+    let suspects = dir.join("suspects.jsonl");
+    let capture = format!("{folder}/region.pcapng");
+    step(
+        exe,
+        &["scan", &capture, "--format", "jsonl"],
+        Some(&detections),
+        d.quiet,
+        log,
+    )?;
+    let (readings, customers) = (
+        format!("{folder}/power/readings.csv"),
+        format!("{folder}/power/customers.csv"),
+    );
+    #[rustfmt::skip]
+    let power_scan = ["power", "scan", &readings, "--customers", &customers, "--format", "jsonl"];
+    step(exe, &power_scan, Some(&suspects), d.quiet, log)?;
+
+    let db =
+        d.db.clone()
+            .unwrap_or_else(|| dir.join("minewatch.db").display().to_string());
+    let mut store = Store::open(&db)?;
+    for f in [
+        "regions.csv",
+        "power/customers.csv",
+        "subscribers.csv",
+        "ip-assignments.csv",
+    ] {
+        let r = registry::import(&mut store.conn, &dir.join(f), None)?;
+        if !d.quiet {
+            writeln!(
+                log,
+                "minewatch: registry {f}: {} {} rows, {} refused",
+                r.imported,
+                r.kind.name(),
+                r.bad_count
+            )?;
+        }
+    }
+    let sources = vec![Source::File(&detections), Source::File(&suspects)];
+    let ImportReport { ingest: ing, fused } =
+        import(&mut store.conn, sources, &Rules::default(), true)?;
+    if !d.quiet {
+        writeln!(
+            log,
+            "minewatch: ingested {} pieces of evidence ({} tied to a site, {} not); {} cases opened",
+            ing.new, ing.attributed, ing.unattributed, fused.opened
+        )?;
+    }
+    let s = score(&mut store, &region, d.meters)?;
+    let json = serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
+    write(&dir.join("score.json"), json)?;
+    for line in s.lines() {
+        writeln!(out, "{line}")?;
+    }
+    let levels = [Level::Province, Level::County];
+    let rep = report::regions(&mut store.conn, None, &levels, None)?;
+    let provinces: Vec<_> = rep
+        .regions
+        .iter()
+        .filter(|r| r.level == Level::Province)
+        .collect();
+    if !provinces.is_empty() {
+        minewatch_present::chart::chart_svg(&rep, &provinces, &dir.join("regions.svg"))?;
+    }
+    writeln!(out, "regional report as of {}:", rep.as_of)?;
+    for line in region_lines(&rep.regions) {
+        writeln!(out, "{line}")?;
+    }
+    if !d.quiet {
+        writeln!(
+            log,
+            "minewatch: next: minewatch cases list --db {db}; minewatch cases show 1 --db {db}; chart in {folder}/regions.svg"
+        )?;
+    }
+    Ok(s)
 }
 
 /// What [`compose`] needs to know.

@@ -47,6 +47,21 @@ pub struct Hit {
     pub entry: Entry,
 }
 
+impl Hit {
+    /// The hit as `intel check` prints it, tab-separated: category, pool, coin (`-` when
+    /// unknown), and which entry of which list matched.
+    pub fn text(&self) -> String {
+        format!(
+            "{:?}\t{}\t{}\tmatched {} in {}",
+            self.entry.category,
+            self.entry.pool.as_deref().unwrap_or("-"),
+            self.entry.coin.as_deref().unwrap_or("-"),
+            self.matched,
+            self.entry.source
+        )
+    }
+}
+
 /// A domain, normalised: lower case, no trailing dot, punycode for non-ASCII labels.
 pub fn normalise(name: &str) -> Option<String> {
     let n = name.trim().trim_end_matches('.');

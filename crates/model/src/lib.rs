@@ -9,6 +9,7 @@ pub mod coin;
 pub mod detection;
 pub mod efficiency;
 pub mod lang;
+pub mod probe;
 pub mod rng;
 pub mod skip;
 pub mod table;

@@ -128,6 +128,11 @@ pub enum BlockTimesError {
 }
 
 impl BlockTimes {
+    /// The block times of every file of `paths`, in order.
+    pub fn load_all(paths: &[std::path::PathBuf]) -> Result<Vec<BlockTimes>, BlockTimesError> {
+        paths.iter().map(|p| BlockTimes::load(p)).collect()
+    }
+
     /// From times in seconds since the epoch, any order.
     pub fn from_seconds(coin: &str, secs: impl IntoIterator<Item = i64>) -> BlockTimes {
         let mut times: Vec<i64> = secs

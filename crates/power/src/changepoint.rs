@@ -19,6 +19,17 @@ pub enum Model {
     MeanVariance,
 }
 
+impl Model {
+    /// The model of a name as ruptures calls it (`l2`, `normal`) or as we do (`mean`).
+    pub fn from_name(name: &str) -> Option<Model> {
+        match name {
+            "mean" | "l2" => Some(Model::Mean),
+            "normal" => Some(Model::MeanVariance),
+            _ => None,
+        }
+    }
+}
+
 /// Change points (indices where a new segment starts) minimising the sum of squared deviations
 /// from each segment's mean plus `penalty` per change, with segments at least `min_size` long.
 pub fn pelt(x: &[f64], penalty: f64, min_size: usize) -> Vec<usize> {

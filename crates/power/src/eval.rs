@@ -51,6 +51,29 @@ impl ByKind {
     }
 }
 
+/// What a ranking's quality is against the labels a user has: a truth file (a generated
+/// region's also names the kinds, so false alarms per legitimate kind and miners found per
+/// kind follow), else the labels the readings carried (the SGCC layout's FLAG column). A line
+/// each; none without labels.
+pub fn quality_lines(
+    suspects: &[Suspect],
+    truth: Option<&std::path::Path>,
+    read_labels: &[(String, bool)],
+) -> std::io::Result<Vec<String>> {
+    let labels: HashMap<String, bool> = match truth {
+        Some(p) => read_truth(p, true)?,
+        None => read_labels.iter().cloned().collect(),
+    };
+    if labels.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![metrics(suspects, &labels).summary()];
+    if let Some(p) = truth {
+        out.extend(by_kind(suspects, p)?.lines());
+    }
+    Ok(out)
+}
+
 /// Per-kind counts of `suspects` against a truth file with `site_kind` and `miner_kind`
 /// columns (visibility as [`read_truth`] with `meter_visible`).
 pub fn by_kind(suspects: &[Suspect], truth: &std::path::Path) -> std::io::Result<ByKind> {

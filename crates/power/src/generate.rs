@@ -542,6 +542,21 @@ pub struct Generated {
     pub rows: u64,
 }
 
+/// The local day number of a `YYYY-MM-DD` start date (the day a region's readings begin).
+pub fn start_day(text: &str) -> Option<i64> {
+    crate::time::parse(text, 0).map(|s| s.local().div_euclid(86_400))
+}
+
+/// Seconds of a reading interval as written on a command line: `15m`, `30m`, `1h` (`60m`).
+pub fn interval_s(text: &str) -> Option<i64> {
+    match text {
+        "15m" => Some(900),
+        "30m" => Some(1800),
+        "1h" | "60m" => Some(3600),
+        _ => None,
+    }
+}
+
 fn pick_kind(rng: &mut Rng, mix: Mix) -> Kind {
     let r = rng.unit();
     if mix == Mix::Realistic {

@@ -122,6 +122,17 @@ impl ReadStats {
         }
     }
 
+    /// What a user reads of a reading of `what`: the summary, up to five examples of skipped
+    /// rows, and the series' data-quality problems when `quality` is given.
+    pub fn lines(&self, what: &str, quality: Option<&crate::series::SeriesReport>) -> Vec<String> {
+        let mut out = vec![format!("{what}: {}", self.summary())];
+        out.extend(self.examples.iter().take(5).map(|e| format!("  {e}")));
+        if let Some(q) = quality.and_then(crate::series::SeriesReport::problems) {
+            out.push(format!("  data quality: {q}"));
+        }
+        out
+    }
+
     /// `N rows, M meters` and, when rows were skipped, how many and why.
     pub fn summary(&self) -> String {
         let skipped = if self.skipped.is_empty() {

@@ -184,15 +184,27 @@ pub struct FeedbackReport {
     pub flagged_after: usize,
     /// Whether the logistic model was used, and why (not).
     pub model: String,
+    /// Meters whose clean visit came before their step, set aside ([`drop_outdated`]).
+    pub outdated: Vec<String>,
 }
 
 impl FeedbackReport {
     /// What the outcomes changed, a line for the counts and one per learned correction.
     pub fn lines(&self) -> Vec<String> {
-        let mut out = vec![format!(
+        let mut out: Vec<String> = (!self.outdated.is_empty())
+            .then(|| {
+                format!(
+                    "{} clean inspection(s) came before the meter's step and were not used: {}",
+                    self.outdated.len(),
+                    self.outdated.join(", ")
+                )
+            })
+            .into_iter()
+            .collect();
+        out.push(format!(
             "{} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
             self.inspected, self.mining, self.flagged_before, self.flagged_after, self.model
-        )];
+        ));
         out.extend(self.corrections.iter().map(|c| {
             format!(
                 "learned: {} flags by {}: {} of {} inspected were mining, the others weighed by {:.2}",
@@ -208,18 +220,20 @@ impl FeedbackReport {
 }
 
 /// Hands the visits of an inspection file back to a scan: clean visits before a meter's step
-/// are set aside ([`drop_outdated`]), the rest applied ([`apply_outcomes`]). Returns the meters
-/// set aside and what the outcomes changed.
+/// are set aside ([`drop_outdated`], named in the report), the rest applied
+/// ([`apply_outcomes`]).
 pub fn apply_inspections(
     out: &mut [Suspect],
     visits: &HashMap<String, crate::eval::Inspection>,
     threshold: f64,
-) -> (Vec<String>, FeedbackReport) {
+) -> FeedbackReport {
     let mut outcomes: HashMap<String, bool> =
         visits.iter().map(|(m, v)| (m.clone(), v.mining)).collect();
     let outdated = drop_outdated(out, &mut outcomes, visits);
-    let rep = apply_outcomes(out, &outcomes, threshold);
-    (outdated, rep)
+    FeedbackReport {
+        outdated,
+        ..apply_outcomes(out, &outcomes, threshold)
+    }
 }
 
 /// A learned correction for one group of flags.

@@ -379,6 +379,19 @@ impl<'a> Scorer<'a> {
     }
 }
 
+/// One line of what the allow-list kept off, per category ([`removed_by_allow_list`]);
+/// none when it kept nothing off.
+pub fn allow_list_line(removed: &std::collections::BTreeMap<String, usize>) -> Option<String> {
+    let parts: Vec<String> = removed.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    (!removed.is_empty()).then(|| {
+        format!(
+            "the allow-list kept {} alarm(s) off: {}",
+            removed.values().sum::<usize>(),
+            parts.join(", ")
+        )
+    })
+}
+
 /// How many alarms each register removed: meters at or above `threshold` that the allow-list
 /// kept from being suspected, by the register's category (`unspecified` without one).
 pub fn removed_by_allow_list(

@@ -146,3 +146,20 @@ pub fn withhold_unconfirmed(dets: &mut Vec<Detection>) -> Vec<Detection> {
     *dets = keep;
     held
 }
+
+impl Confirmed {
+    /// One line of what confirming came to, `withheld` behaviour-only detections held back as
+    /// leads (kept in `leads`, when named).
+    pub fn summary(&self, withheld: usize, leads: Option<&std::path::Path>) -> String {
+        format!(
+            "confirmation: {} server(s) probed: {} pool(s), {} not pools, {} unreachable or not allowed; {withheld} behaviour-only detection(s) not confirmed, withheld as leads{}",
+            self.servers,
+            self.pools,
+            self.not_pools,
+            self.unreachable,
+            leads
+                .map(|p| format!(" ({})", p.display()))
+                .unwrap_or_default()
+        )
+    }
+}

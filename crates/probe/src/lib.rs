@@ -134,6 +134,64 @@ impl Default for Config {
     }
 }
 
+/// What a user sets of a probing run, before it is checked.
+#[derive(Clone, Debug)]
+pub struct Settings<'a> {
+    /// Transports to try.
+    pub transports: Transports,
+    /// Probes by name (empty: all, in [`Dialect::ALL`]'s order).
+    pub dialects: &'a [String],
+    /// Seconds to connect, and again to wait for an answer (0–60).
+    pub timeout_s: f64,
+    /// Connections per second across the run (0–1000).
+    pub rate: f64,
+    /// Connections to one target at most.
+    pub per_target: u32,
+    /// Targets probed at once.
+    pub parallel: usize,
+    /// Probe private and reserved addresses too.
+    pub allow_private: bool,
+}
+
+impl Config {
+    /// The configuration of `s`, refused when a dialect is unknown or a bound is out of range
+    /// (a rate of zero would never end; a minute-long timeout holds a pool's slot too long).
+    pub fn from_settings(s: &Settings) -> Result<Config, String> {
+        let dialects = if s.dialects.is_empty() {
+            Dialect::ALL.to_vec()
+        } else {
+            s.dialects
+                .iter()
+                .map(|d| Dialect::from_name(d.trim()).ok_or(format!("unknown probe dialect {d:?}")))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        if !(s.timeout_s > 0.0 && s.timeout_s <= 60.0) {
+            return Err("--timeout must be between 0 and 60 seconds".into());
+        }
+        if !(s.rate > 0.0 && s.rate <= 1000.0) {
+            return Err("--rate must be between 0 and 1000 connections per second".into());
+        }
+        let defaults = Config::default();
+        Ok(Config {
+            transports: s.transports,
+            dialects,
+            limits: Limits {
+                connect: Duration::from_secs_f64(s.timeout_s),
+                answer: Duration::from_secs_f64(s.timeout_s),
+                ..defaults.limits
+            },
+            pace: Pace {
+                per_second: s.rate,
+                per_target: s.per_target.max(1),
+                ..Pace::default()
+            },
+            allow_private: s.allow_private,
+            parallel: s.parallel,
+            ..defaults
+        })
+    }
+}
+
 /// One target to confirm, with what the evidence knows of it.
 #[derive(Clone, Debug)]
 pub struct Request {

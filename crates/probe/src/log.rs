@@ -1,7 +1,9 @@
 //! The probe log, and an outcome's row: what a regulator keeps of every connection made to a
 //! suspected pool (who was asked, when, how, what came back), one JSON line each.
 
-use crate::{Attempt, Outcome};
+use crate::{Attempt, Outcome, Transport, Verdict};
+use minewatch_model::probe::ProbeRecord;
+use minewatch_model::{Coin, Timestamp};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -84,6 +86,21 @@ pub const OUTCOME_COLUMNS: [&str; 8] = [
     "at",
 ];
 
+/// One line of what a run came to (targets, pools among them, connections made) and whether
+/// a pool was among them.
+pub fn summary(outcomes: &[Outcome]) -> (String, bool) {
+    let connections: u32 = outcomes.iter().map(|o| o.connections).sum();
+    let pools = outcomes
+        .iter()
+        .filter(|o| o.verdict == Verdict::Pool)
+        .count();
+    let line = format!(
+        "{} target(s), {pools} pool(s), {connections} connection(s)",
+        outcomes.len()
+    );
+    (line, pools > 0)
+}
+
 impl Outcome {
     /// The cells of this outcome under [`OUTCOME_COLUMNS`]; the answer cut to 80 characters.
     pub fn cells(&self) -> Vec<String> {
@@ -98,5 +115,51 @@ impl Outcome {
             self.answer.chars().take(80).collect(),
             self.at.to_rfc3339(),
         ]
+    }
+}
+
+impl Outcome {
+    /// This outcome as the store keeps it, standing for `ttl_s` seconds.
+    pub fn to_record(&self, ttl_s: i64) -> ProbeRecord {
+        let at = self.at.0 / 1_000_000_000;
+        ProbeRecord {
+            target: self.target.clone(),
+            transport: self.transport.map(|t| t.name().to_string()),
+            verdict: self.verdict.name().to_string(),
+            dialect: self.dialect.clone(),
+            coin: self.coin.map(|c| c.to_string()),
+            reason: self.reason.clone(),
+            answer: self.answer.clone(),
+            connections: i64::from(self.connections),
+            probed_at: at,
+            expires_at: at.saturating_add(ttl_s),
+        }
+    }
+
+    /// A kept outcome, shown as one (no connection made now; the reason says until when it
+    /// stands).
+    pub fn from_record(r: ProbeRecord) -> Outcome {
+        let until = Timestamp(r.expires_at.saturating_mul(1_000_000_000)).to_rfc3339();
+        Outcome {
+            target: r.target,
+            address: None,
+            transport: match r.transport.as_deref() {
+                Some("tls") => Some(Transport::Tls),
+                Some("tcp") => Some(Transport::Tcp),
+                _ => None,
+            },
+            verdict: match r.verdict.as_str() {
+                "pool" => Verdict::Pool,
+                "not-pool" => Verdict::NotPool,
+                _ => Verdict::Unreachable,
+            },
+            dialect: r.dialect,
+            probe: None,
+            coin: r.coin.as_deref().and_then(Coin::from_name),
+            reason: format!("cached until {until}: {}", r.reason),
+            answer: r.answer,
+            connections: 0,
+            at: Timestamp(r.probed_at.saturating_mul(1_000_000_000)),
+        }
     }
 }

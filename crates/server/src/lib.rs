@@ -258,6 +258,21 @@ pub fn is_loopback(addr: &std::net::SocketAddr) -> bool {
     addr.ip().is_loopback()
 }
 
+/// The warning due when serving on `listen` without TLS reaches other hosts: passwords and
+/// session cookies would cross the network readable; none over TLS or on loopback.
+pub fn plain_http_warning(listen: &str, tls: bool) -> Option<String> {
+    let loopback = listen
+        .parse::<std::net::SocketAddr>()
+        .is_ok_and(|s| is_loopback(&s));
+    (!tls && !loopback).then(|| {
+        format!(
+            "WARNING: serving plain HTTP on {listen}, which is not a loopback address: \
+             passwords and session cookies cross the network readable by anyone on the path. \
+             Use --tls-cert and --tls-key, or a TLS proxy in front on the same host."
+        )
+    })
+}
+
 /// Serves the application on `listen` until the process is stopped; over TLS (rustls) when
 /// given a certificate and key, with `Secure` cookies and HSTS.
 pub async fn serve(target: &str, listen: &str, tls: Option<TlsFiles>) -> Result<(), ApiError> {

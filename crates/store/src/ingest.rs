@@ -380,6 +380,42 @@ pub fn retry_wallets(conn: &mut Conn) -> Result<u64, StoreError> {
     retry(conn, "subject_kind = 'wallet'")
 }
 
+/// What importing registry files came to.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FilesImport {
+    /// Each file's import.
+    pub files: Vec<crate::registry::ImportReport>,
+    /// Stored evidence that now has a site (the registry grew).
+    pub reattributed: u64,
+    /// What folding that evidence into cases did (when any found a site).
+    pub fused: Option<crate::cases::FuseReport>,
+}
+
+impl FilesImport {
+    /// Rows refused in all.
+    pub fn refused(&self) -> u64 {
+        self.files.iter().map(|f| f.bad_count).sum()
+    }
+}
+
+/// Imports registry files one after another (`kind` overrides what each header says), then
+/// ties the stored evidence that had no site and now has one, and folds it into cases.
+pub fn import_registry(
+    conn: &mut Conn,
+    files: &[std::path::PathBuf],
+    kind: Option<crate::registry::Kind>,
+) -> Result<FilesImport, StoreError> {
+    let mut out = FilesImport::default();
+    for f in files {
+        out.files.push(crate::registry::import(conn, f, kind)?);
+    }
+    out.reattributed = reattribute(conn)?;
+    if out.reattributed > 0 {
+        out.fused = Some(crate::cases::fuse(conn)?);
+    }
+    Ok(out)
+}
+
 /// Tries again to attribute the evidence that had no site (run after the registry grew);
 /// returns how many rows found one.
 pub fn reattribute(conn: &mut Conn) -> Result<u64, StoreError> {

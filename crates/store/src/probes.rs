@@ -8,29 +8,45 @@ use crate::StoreError;
 use crate::db::{Conn, Value};
 use std::collections::BTreeMap;
 
-/// One server's latest probe outcome.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct ProbeRecord {
-    /// `address:port` as probed.
-    pub target: String,
-    /// `tcp` or `tls`.
-    pub transport: Option<String>,
-    /// `pool`, `not-pool` or `unreachable`.
-    pub verdict: String,
-    /// The dialect the answer spoke.
-    pub dialect: Option<String>,
-    /// The coin the answer showed.
-    pub coin: Option<String>,
-    /// Why.
-    pub reason: String,
-    /// A bounded excerpt of the answer.
-    pub answer: String,
-    /// Connections made.
-    pub connections: i64,
-    /// When (Unix seconds).
-    pub probed_at: i64,
-    /// Until when it stands (Unix seconds).
-    pub expires_at: i64,
+pub use minewatch_model::probe::ProbeRecord;
+
+/// Which servers a confirmation run asks, and what it shows from the store instead.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// `(target, sni)` to ask.
+    pub ask: Vec<(String, Option<String>)>,
+    /// Outcomes still standing, shown instead of asking again.
+    pub cached: Vec<ProbeRecord>,
+}
+
+/// The run's plan: the `given` targets (with the SNI to send), then, with `pending`, at most
+/// that many servers the evidence suspects (their SNI from the evidence unless `sni` is
+/// given); unless `refresh`, a target whose outcome still stands is shown, not asked.
+pub fn plan(
+    conn: &mut Conn,
+    given: &[String],
+    sni: Option<&str>,
+    pending_max: Option<usize>,
+    refresh: bool,
+    now: i64,
+) -> Result<Plan, StoreError> {
+    let mut want: Vec<(String, Option<String>)> = given
+        .iter()
+        .map(|t| (t.clone(), sni.map(str::to_string)))
+        .collect();
+    if let Some(max) = pending_max {
+        for p in pending(conn, now, max)? {
+            want.push((p.target, sni.map(str::to_string).or(p.sni)));
+        }
+    }
+    let mut out = Plan::default();
+    for (target, sni) in want {
+        match fresh(conn, &target, now)?.filter(|_| !refresh) {
+            Some(rec) => out.cached.push(rec),
+            None => out.ask.push((target, sni)),
+        }
+    }
+    Ok(out)
 }
 
 /// A server suspected by evidence in the store, not asked since its last probe expired.

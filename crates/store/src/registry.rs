@@ -604,6 +604,62 @@ pub fn site_case(conn: &mut Conn, site_id: &str) -> Result<SiteCase, StoreError>
     }))
 }
 
+/// What a registry lookup asks about.
+#[derive(Clone, Debug)]
+pub enum Subject<'a> {
+    /// An IP address (and source port, for carrier-grade NAT) at an instant (Unix seconds).
+    Ip {
+        /// The address.
+        ip: &'a str,
+        /// The source port.
+        port: Option<u16>,
+        /// The instant.
+        at: i64,
+    },
+    /// A meter id.
+    Meter(&'a str),
+    /// A wallet address.
+    Wallet(&'a str),
+}
+
+/// What a lookup found: the site, the entry that tied it, and the site's case.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Found {
+    /// The site.
+    pub site_id: String,
+    /// The registry entry that tied it.
+    pub by: String,
+    /// Its address.
+    pub address: Option<String>,
+    /// Its GB/T 2260 region code.
+    pub region_code: Option<String>,
+    /// Its case.
+    pub case_id: Option<i64>,
+    /// The case's state.
+    pub state: Option<String>,
+}
+
+/// The site behind `subject` with its case; `None` when no entry matches.
+pub fn lookup(conn: &mut Conn, subject: &Subject) -> Result<Option<Found>, StoreError> {
+    let hit = match *subject {
+        Subject::Ip { ip, port, at } => site_of_ip(conn, ip, port.map(i64::from), at)?,
+        Subject::Meter(m) => site_of_meter(conn, m)?,
+        Subject::Wallet(w) => site_of_wallet(conn, w)?,
+    };
+    let Some(hit) = hit else {
+        return Ok(None);
+    };
+    let site = site_case(conn, &hit.site_id)?;
+    Ok(Some(Found {
+        site_id: hit.site_id,
+        by: hit.by,
+        address: site.address,
+        region_code: site.region_code,
+        case_id: site.case_id,
+        state: site.state,
+    }))
+}
+
 /// The site of a meter.
 pub fn site_of_meter(conn: &mut Conn, meter: &str) -> Result<Option<Attribution>, StoreError> {
     let row = conn.query_one(

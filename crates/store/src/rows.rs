@@ -1,10 +1,12 @@
 //! The rows the store's records are written as (CSV and table cells) and the lines its
 //! reports end with, so the command line, the server and the demo write the same ones.
 
+use crate::audit::Entry;
 use crate::cases::{Case, EvidenceRow};
 use crate::ingest::IngestReport;
-use crate::registry::{BadRow, ImportReport};
+use crate::registry::{BadRow, Found, ImportReport};
 use crate::report::RegionRow;
+use crate::users::{TokenInfo, User};
 
 /// The columns of [`Case::cells`].
 pub const CASE_COLUMNS: [&str; 14] = [
@@ -135,6 +137,26 @@ impl EvidenceRow {
     }
 }
 
+impl crate::cases::FuseReport {
+    /// One line of what folding evidence into cases did.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} pieces of evidence folded: {} cases opened, {} updated, {} reopened",
+            self.folded, self.opened, self.updated, self.reopened
+        )
+    }
+}
+
+/// The columns of [`inspection_cells`], as `power scan --inspections` reads them.
+pub const INSPECTION_COLUMNS: [&str; 3] = ["meter_id", "date", "mining"];
+
+/// The cells of one inspection outcome (meter, instant, mining found) under
+/// [`INSPECTION_COLUMNS`]: the day, and `yes` or `no`.
+pub fn inspection_cells(o: &(String, i64, bool)) -> Vec<String> {
+    let found = if o.2 { "yes" } else { "no" };
+    vec![o.0.clone(), crate::time::format_date(o.1), found.into()]
+}
+
 /// The refused rows, a line each as `  file:line: message`, and how many more were refused
 /// than listed.
 fn refused(bad: &[BadRow], count: u64) -> Vec<String> {
@@ -171,6 +193,41 @@ impl IngestReport {
     }
 }
 
+impl crate::ingest::FilesImport {
+    /// What importing the files did, a summary line per file followed by its refused rows
+    /// (indented), then what the grown registry tied to sites.
+    pub fn lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in &self.files {
+            out.push(f.summary());
+            out.extend(f.refused());
+        }
+        if let Some(f) = &self.fused {
+            out.push(format!(
+                "{} pieces of evidence now tied to a site; {} cases opened, {} updated",
+                self.reattributed, f.opened, f.updated
+            ));
+        }
+        out
+    }
+}
+
+impl crate::ingest::ImportReport {
+    /// What the import did: the lines' summary, the cases moved, the refused lines (indented).
+    pub fn lines(&self) -> Vec<String> {
+        let f = &self.fused;
+        let mut out = vec![
+            self.ingest.summary(),
+            format!(
+                "cases: {} opened, {} updated, {} reopened",
+                f.opened, f.updated, f.reopened
+            ),
+        ];
+        out.extend(self.ingest.refused());
+        out
+    }
+}
+
 impl ImportReport {
     /// One line of what the registry file's import did.
     pub fn summary(&self) -> String {
@@ -186,5 +243,73 @@ impl ImportReport {
     /// The refused rows with file, line and reason.
     pub fn refused(&self) -> Vec<String> {
         refused(&self.bad, self.bad_count)
+    }
+}
+
+/// The columns of [`Found::cells`].
+pub const FOUND_COLUMNS: [&str; 6] = ["site", "by", "address", "region", "case", "state"];
+
+impl Found {
+    /// The cells of this lookup under [`FOUND_COLUMNS`].
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.site_id.clone(),
+            self.by.clone(),
+            self.address.clone().unwrap_or_default(),
+            self.region_code.clone().unwrap_or_default(),
+            self.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            self.state.clone().unwrap_or_default(),
+        ]
+    }
+}
+
+/// The columns of [`User::cells`].
+pub const USER_COLUMNS: [&str; 5] = ["name", "role", "region", "disabled", "must_change_password"];
+
+impl User {
+    /// The cells of this user under [`USER_COLUMNS`].
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.name.clone(),
+            self.role.name().into(),
+            self.region.clone(),
+            self.disabled.to_string(),
+            self.must_change_password.to_string(),
+        ]
+    }
+}
+
+/// The columns of [`TokenInfo::cells`].
+pub const TOKEN_COLUMNS: [&str; 6] = ["id", "user", "label", "created", "expires", "revoked"];
+
+impl TokenInfo {
+    /// The cells of this token under [`TOKEN_COLUMNS`]: times in RFC 3339.
+    pub fn cells(&self) -> Vec<String> {
+        let at = crate::time::format_instant;
+        vec![
+            self.id.clone(),
+            self.user.clone(),
+            self.label.clone(),
+            at(self.created_at),
+            at(self.expires_at),
+            self.revoked_at.map(at).unwrap_or_default(),
+        ]
+    }
+}
+
+/// The columns of [`Entry::cells`].
+pub const AUDIT_COLUMNS: [&str; 6] = ["seq", "at", "actor", "action", "target", "detail"];
+
+impl Entry {
+    /// The cells of this audit entry under [`AUDIT_COLUMNS`].
+    pub fn cells(&self) -> Vec<String> {
+        vec![
+            self.seq.to_string(),
+            self.at.clone(),
+            self.actor.clone(),
+            self.action.clone(),
+            self.target.clone(),
+            self.detail.clone(),
+        ]
     }
 }

@@ -7,6 +7,7 @@
     reason = "a generator indexing buffers and tables it builds itself"
 )]
 pub mod background;
+pub mod dir;
 pub mod dns;
 #[cfg(feature = "tls-synth")]
 #[allow(
