@@ -33,6 +33,11 @@ pub struct Day {
     pub midday_kw: f64,
     /// Lowest interval power 00:00–06:00, kW: a plateau that covers the whole night.
     pub night_min_kw: f64,
+    /// The quieter of the mean kW 06:00–08:00 and 20:00–22:00: the site's own load either
+    /// side of the night, before a business opens and after it closes.
+    pub shoulder_kw: f64,
+    /// Mean kW 06:00–08:00: the hours after dawn where the clock keeps the sun's time.
+    pub morning_kw: f64,
     /// Mean relative change between consecutive intervals, NaN for daily data: a rig's power
     /// supply holds its draw within a percent or two, motors, compressors, lamps on ballasts and
     /// thermostats do not.
@@ -87,7 +92,12 @@ pub fn days(s: &Series) -> Vec<Day> {
             let at = |secs: i64| {
                 ((secs - secs0 + s.step - 1).div_euclid(s.step)).clamp(0, (j - i) as i64) as usize
             };
-            (at(0)..at(6 * 3600), at(10 * 3600)..at(16 * 3600))
+            [
+                at(0)..at(6 * 3600),
+                at(10 * 3600)..at(16 * 3600),
+                at(6 * 3600)..at(8 * 3600),
+                at(20 * 3600)..at(22 * 3600),
+            ]
         });
         out.push(day_stats(
             day,
@@ -270,7 +280,7 @@ fn day_stats(
     day: i64,
     vals: &[f32],
     local: impl Fn(usize) -> i64,
-    spans: Option<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+    spans: Option<[std::ops::Range<usize>; 4]>,
     (per_day, per_hour): (usize, f64),
     keys: &mut Vec<i32>,
 ) -> Day {
@@ -278,24 +288,33 @@ fn day_stats(
     let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
+    let (mut morning, mut evening) = ((0.0, 0usize), (0.0, 0usize));
     let mut night_span = 0..0;
     if per_day > 1 && spans.is_none() {
         for (k, &v) in vals.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
             let (v, hour) = (f64::from(v), local(k).rem_euclid(86_400) / 3600);
-            if hour < 6 {
-                night.0 += v;
-                night.1 += 1;
-                // The night hours open the local day (a daylight-saving day too).
-                night_span = night_span.start..k + 1;
-            } else if (10..16).contains(&hour) {
-                midday.0 += v;
-                midday.1 += 1;
+            let add = |acc: &mut (f64, usize)| {
+                acc.0 += v;
+                acc.1 += 1;
+            };
+            match hour {
+                0..6 => {
+                    add(&mut night);
+                    // The night hours open the local day (a daylight-saving day too).
+                    night_span = night_span.start..k + 1;
+                }
+                6..8 => add(&mut morning),
+                10..16 => add(&mut midday),
+                20..22 => add(&mut evening),
+                _ => {}
             }
         }
     }
-    if let Some((n, m)) = spans {
+    if let Some([n, m, am, pm]) = spans {
         night = sum_valid(&vals[n.clone()]);
         midday = sum_valid(&vals[m]);
+        morning = sum_valid(&vals[am]);
+        evening = sum_valid(&vals[pm]);
         night_span = n;
     }
     let n = keys.len();
@@ -352,6 +371,16 @@ fn day_stats(
         night_kw: per_kw(night),
         midday_kw: per_kw(midday),
         night_min_kw,
+        // A NaN either side (daily data, a gap) leaves the shoulder unknown.
+        shoulder_kw: {
+            let (am, pm) = (per_kw(morning), per_kw(evening));
+            if am.is_nan() || pm.is_nan() {
+                f64::NAN
+            } else {
+                am.min(pm)
+            }
+        },
+        morning_kw: per_kw(morning),
         jitter,
         night_jitter,
         min_kw,
@@ -409,6 +438,18 @@ pub struct Features {
     pub on_floor_mild_kw: f64,
     /// The median floor over those days, kW.
     pub on_floor_kw: f64,
+    /// Median over days of the night's mean power (00:00–06:00) above the quieter of the
+    /// hours either side of it (06:00–08:00, 20:00–22:00), kW: a block that runs only at night,
+    /// as a rig on the night tariff does. NaN for daily data.
+    pub night_block_kw: f64,
+    /// Spread of that block from night to night (interquartile range over median): a rig's
+    /// is the same every night.
+    pub night_block_spread: f64,
+    /// Mean block on weekend nights over weekday nights: a rig does not keep the week.
+    pub night_block_weekly: f64,
+    /// How far the dawn hours' share of the night's load moves over the year (whole-period
+    /// window only: see [`dawn_swing`]); NaN when it cannot be told.
+    pub dawn_swing: f64,
     /// Coefficient of variation of daily energy (F3).
     pub daily_cv: f64,
     /// Median intraday coefficient of variation (F4); NaN for daily data.
@@ -428,6 +469,102 @@ pub struct Features {
     /// The meter exported energy (rooftop solar).
     pub exports: bool,
 }
+
+/// Months of readings [`dawn_swing`] needs, each with this many complete days.
+const DAWN_MONTHS: usize = 6;
+const DAWN_DAYS: usize = 10;
+
+/// How far, over the year, the load of the two hours after dawn moves as a share of the
+/// night's load (00:00–06:00): the largest minus the smallest monthly median of
+/// mean(dawn hours) / mean(night). Lamps on a dusk-to-dawn switch are on at that hour in the
+/// dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine draws the same
+/// at that hour all year, and so do a business's own standby and a shop's opening routine
+/// (0.06–0.12). NaN too when the night's own level moves by more than [`NIGHT_STEADY`] over
+/// the months (lamps light every night alike). `dawn_hour` is the first hour of the window, local clock: 06:00 where the clock
+/// keeps the sun's time, later to the west of a wide time zone (China keeps one clock). NaN
+/// for daily data and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`] complete days.
+pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
+    if s.step > 3600 || 3600 % s.step != 0 {
+        return f64::NAN;
+    }
+    let per_hour = (3600 / s.step) as usize;
+    let mut nights: Vec<(i64, f64, f64)> = Vec::new();
+    // (day, night sum, night count, dawn sum, dawn count)
+    let mut cur = (i64::MIN, 0.0, 0usize, 0.0, 0usize);
+    let close = |c: &(i64, f64, usize, f64, usize), out: &mut Vec<(i64, f64, f64)>| {
+        let (day, night, nn, dawn, nd) = *c;
+        if day != i64::MIN && nn == 6 * per_hour && nd == 2 * per_hour {
+            out.push((day, dawn / nd as f64, night / nn as f64));
+        }
+    };
+    for (i, v) in s.kwh.iter().enumerate() {
+        let t = s.local(i);
+        let (day, hour) = (t.div_euclid(86_400), t.rem_euclid(86_400) / 3600);
+        if day != cur.0 {
+            close(&cur, &mut nights);
+            cur = (day, 0.0, 0, 0.0, 0);
+        }
+        if v.is_nan() {
+            continue;
+        }
+        if hour < 6 {
+            cur.1 += f64::from(*v);
+            cur.2 += 1;
+        } else if (dawn_hour..dawn_hour + 2).contains(&hour) {
+            cur.3 += f64::from(*v);
+            cur.4 += 1;
+        }
+    }
+    close(&cur, &mut nights);
+    swing_of(&nights)
+}
+
+/// [`dawn_swing`] with the dawn at 06:00, from the days' own figures (no second pass over the
+/// readings): complete days only.
+pub fn dawn_swing_of_days(days: &[Day]) -> f64 {
+    let nights: Vec<(i64, f64, f64)> = days
+        .iter()
+        .filter(|d| d.coverage >= 1.0)
+        .map(|d| (d.day, d.morning_kw, d.night_kw))
+        .collect();
+    swing_of(&nights)
+}
+
+/// The swing of (day, dawn level, night level) triples: see [`dawn_swing`].
+fn swing_of(nights: &[(i64, f64, f64)]) -> f64 {
+    // Per month: (dawn over night, the night's level) of each day.
+    let mut by_month: Vec<Vec<(f64, f64)>> = vec![Vec::new(); 12];
+    for &(day, dawn, night) in nights {
+        if !(night > 0.0 && dawn.is_finite()) {
+            continue;
+        }
+        let (_, m, _) = crate::time::civil_from_days(day);
+        if let Some(b) = by_month.get_mut(m.saturating_sub(1) as usize) {
+            b.push((dawn / night, night));
+        }
+    }
+    let months: Vec<&Vec<(f64, f64)>> = by_month.iter().filter(|v| v.len() >= DAWN_DAYS).collect();
+    if months.len() < DAWN_MONTHS {
+        return f64::NAN;
+    }
+    let range = |f: fn(&(f64, f64)) -> f64| {
+        months
+            .iter()
+            .map(|v| median(v.iter().map(f).collect()))
+            .fold((f64::MAX, f64::MIN), |(lo, hi), m| (lo.min(m), hi.max(m)))
+    };
+    // Lamps light every night the same: when the night itself moves with the season (a rig run
+    // in the wet months, heating in the cold ones), the dawn's share moves for that reason.
+    let (night_lo, night_hi) = range(|x| x.1);
+    if !(night_lo > 0.0 && night_hi <= NIGHT_STEADY * night_lo) {
+        return f64::NAN;
+    }
+    let (lo, hi) = range(|x| x.0);
+    hi - lo
+}
+
+/// How much the monthly night level may move for [`dawn_swing`] to speak of lamps.
+const NIGHT_STEADY: f64 = 1.4;
 
 /// The upper median of the finite values of `v`, NaN when there are none.
 fn median(v: Vec<f64>) -> f64 {
@@ -544,6 +681,10 @@ pub fn window(
         on_floor_temp_amp: f64::NAN,
         on_floor_mild_kw: f64::NAN,
         on_floor_kw: f64::NAN,
+        dawn_swing: f64::NAN,
+        night_block_kw: f64::NAN,
+        night_block_spread: f64::NAN,
+        night_block_weekly: f64::NAN,
         ..Features::default()
     };
     if used.is_empty() {
@@ -588,6 +729,27 @@ pub fn window(
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
     f.weekend_weekday = if wd > 0.0 { we / wd } else { f64::NAN };
+    let block = |d: &&Day| d.night_kw - d.shoulder_kw;
+    // One sort gives the block's median and its spread.
+    let mut blocks: Vec<f64> = used.iter().map(block).filter(|x| x.is_finite()).collect();
+    blocks.sort_unstable_by(f64::total_cmp);
+    let at = |q: usize| {
+        blocks
+            .get(blocks.len() * q / 4)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    f.night_block_kw = at(2);
+    f.night_block_spread = if blocks.len() >= 4 && at(2) > 0.0 {
+        (at(3) - at(1)) / at(2)
+    } else {
+        f64::NAN
+    };
+    let (we, wd) = (
+        mean(used.iter().filter(|d| weekday(d.day) >= 5).map(block)),
+        mean(used.iter().filter(|d| weekday(d.day) < 5).map(block)),
+    );
+    f.night_block_weekly = if wd > 0.0 { we / wd } else { f64::NAN };
     f.capacity_use = capacity_kva
         .filter(|c| *c > 0.0)
         .map_or(f64::NAN, |c| f.mean_kw / c);
@@ -727,6 +889,15 @@ mod tests {
                     cv,
                     night_kw: mean_kw(valid(&g, 0..6)),
                     midday_kw: mean_kw(valid(&g, 10..16)),
+                    shoulder_kw: {
+                        let (am, pm) = (mean_kw(valid(&g, 6..8)), mean_kw(valid(&g, 20..22)));
+                        if am.is_nan() || pm.is_nan() {
+                            f64::NAN
+                        } else {
+                            am.min(pm)
+                        }
+                    },
+                    morning_kw: mean_kw(valid(&g, 6..8)),
                     min_kw,
                     mode_share: mode,
                     exported: vals.iter().any(|v| *v < 0.0),
@@ -755,6 +926,43 @@ mod tests {
             kwh,
             report: SeriesReport::default(),
         }
+    }
+
+    #[test]
+    fn lamps_follow_the_dark_and_a_night_rig_keeps_the_clock() {
+        use crate::generate::sun_hours;
+        let day0 = crate::time::days_from_civil(2024, 1, 1);
+        // A shop: 1 kW standby, 8 kW open 09:00-21:00, with a little noise.
+        let shop = |d: usize, h: usize| {
+            let wobble = 1.0 + 0.04 * ((d * 31 + h * 7) % 11) as f32 / 11.0;
+            (if (9..21).contains(&h) { 8.0 } else { 1.0 }) * wobble
+        };
+        // Its façade lit 3 kW from dusk to dawn at Baotou.
+        let lit = series(365, |d, h| {
+            let (rise, set) = sun_hours(day0 + d as i64, (40.6, 110.0));
+            let dark = (h as f64) < rise - 0.5 || (h as f64) > set;
+            shop(d, h) + if dark { 3.0 } else { 0.0 }
+        });
+        // Or a 3 kW rig on the night tariff, 22:00-06:00.
+        let rig = series(365, |d, h| {
+            shop(d, h) + if !(6..22).contains(&h) { 3.0 } else { 0.0 }
+        });
+        let (l, r) = (dawn_swing(&lit, 6), dawn_swing(&rig, 6));
+        assert!(l > 0.35 && r < 0.1, "lamps {l}, rig {r}");
+        // Three months say nothing of the year.
+        assert!(dawn_swing(&series(90, shop), 6).is_nan());
+        // The rig's block: 3 kW over the site's own shoulder hours, every night, weekends too.
+        let f = window(&days(&rig), None, None);
+        assert!((f.night_block_kw - 3.0).abs() < 0.2, "{}", f.night_block_kw);
+        assert!(f.night_block_spread < 0.1, "{}", f.night_block_spread);
+        assert!(
+            (f.night_block_weekly - 1.0).abs() < 0.05,
+            "{}",
+            f.night_block_weekly
+        );
+        // The shop alone has none.
+        let f = window(&days(&series(60, shop)), None, None);
+        assert!(f.night_block_kw.abs() < 0.2, "{}", f.night_block_kw);
     }
 
     #[test]

@@ -215,6 +215,48 @@ impl Default for RegionConfig {
 pub const REGIONS: [&str; 5] = ["150202", "150602", "511802", "532301", "652301"];
 /// China Standard Time.
 const OFFSET: i32 = 8 * 3600;
+/// Latitude and longitude of each of [`REGIONS`] (the county seats), degrees.
+const PLACES: [(f64, f64); 5] = [
+    (40.6, 110.0),
+    (39.8, 109.99),
+    (29.98, 103.0),
+    (25.04, 101.55),
+    (44.01, 87.3),
+];
+
+/// Sunrise and sunset on local day `day` at `(lat, lon)`, hours of China Standard Time, from
+/// NOAA's general solar position equations (fractional year, equation of time, declination,
+/// and the hour angle of a sun 0.833° below the horizon: refraction and the sun's radius).
+/// China keeps one clock: in Xinjiang the sun sets two hours later by it than in Beijing.
+pub fn sun_hours(day: i64, (lat, lon): (f64, f64)) -> (f64, f64) {
+    let (y, _, _) = civil_from_days(day);
+    let doy = (day - days_from_civil(y, 1, 1)) as f64;
+    let g = 2.0 * std::f64::consts::PI / 365.0 * doy;
+    let eqtime = 229.18
+        * (0.000075 + 0.001868 * g.cos()
+            - 0.032077 * g.sin()
+            - 0.014615 * (2.0 * g).cos()
+            - 0.040849 * (2.0 * g).sin());
+    let decl = 0.006918 - 0.399912 * g.cos() + 0.070257 * g.sin() - 0.006758 * (2.0 * g).cos()
+        + 0.000907 * (2.0 * g).sin()
+        - 0.002697 * (3.0 * g).cos()
+        + 0.00148 * (3.0 * g).sin();
+    let phi = lat.to_radians();
+    let cos_ha = (90.833f64.to_radians().cos() / (phi.cos() * decl.cos()) - phi.tan() * decl.tan())
+        .clamp(-1.0, 1.0);
+    let ha = cos_ha.acos().to_degrees();
+    let utc_min = |h: f64| 720.0 - 4.0 * (lon + h) - eqtime;
+    let local = |m: f64| (m + f64::from(OFFSET) / 60.0) / 60.0;
+    (local(utc_min(ha)), local(utc_min(-ha)))
+}
+
+/// Share of local hour `hour` that is dark enough for a dusk-to-dawn switch (a photocell
+/// turns the lamps on ten minutes after sunset and off ten minutes before sunrise).
+fn dark_share(hour: u32, (sunrise, sunset): (f64, f64)) -> f64 {
+    let (a, b) = (f64::from(hour), f64::from(hour) + 1.0);
+    let lit = |from: f64, to: f64| (to.min(b) - from.max(a)).max(0.0);
+    (lit(0.0, sunrise - 1.0 / 6.0) + lit(sunset + 1.0 / 6.0, 24.0)).min(1.0)
+}
 
 /// A small deterministic generator (SplitMix64); tests and demos must be reproducible.
 pub struct Rng(u64);
@@ -256,6 +298,8 @@ struct Site {
     area: usize,
     capacity_kva: f64,
     miner: Option<(MinerKind, f64, i64)>,
+    /// Façade, sign and car-park lamps on a dusk-to-dawn switch, kW (realistic mix).
+    lighting: Option<f64>,
     seed: u64,
 }
 
@@ -693,8 +737,22 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             area,
             capacity_kva: kva,
             miner,
+            lighting: None,
             seed: rng.next_u64(),
         });
+    }
+    if cfg.mix == Mix::Realistic {
+        // A night load that is not a machine: a fifth of the shops and offices light their
+        // façade, sign and car park from dusk to dawn (LED drivers, as steady as a rig's power
+        // supply, 1-6 kW). Drawn from a stream of its own, so every other site is unchanged.
+        let mut lrng = Rng::new(cfg.seed ^ 0x11_9417);
+        for s in &mut sites {
+            let lit = lrng.unit() < 0.2;
+            let kw = lrng.range(1.0, 6.0);
+            if lit && matches!(s.kind, Kind::Office | Kind::Shop) && s.miner.is_none() {
+                s.lighting = Some(kw);
+            }
+        }
     }
     let per_day = (86_400 / cfg.step) as usize;
     let steps = cfg.days * per_day;
@@ -741,6 +799,10 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             if solar_peak > 0.0 {
                 kw -= solar_kw(day, hour, solar_peak, &mut r);
             }
+            if let Some(lamps) = s.lighting {
+                let dark = dark_share(hour, sun_hours(day, PLACES[s.region]));
+                kw += lamps * dark * (1.0 + 0.01 * r.normal());
+            }
             let mut feeder_kw = kw;
             if let Some((mk, mkw, onset)) = s.miner {
                 let m = miner_kw(mk, (mkw, onset), (day, hour, temps[s.region][d]), &mut r);
@@ -774,13 +836,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         "solar",
     ])?;
     for (i, s) in sites.iter().enumerate() {
-        let (lat, lon) = [
-            (40.6, 110.0),
-            (39.8, 109.99),
-            (29.98, 103.0),
-            (25.04, 101.55),
-            (44.01, 87.3),
-        ][s.region];
+        let (lat, lon) = PLACES[s.region];
         c.write_record([
             s.meter.clone(),
             format!("C{:06}", i + 1),
@@ -864,7 +920,11 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         let theft = matches!(s.miner, Some((MinerKind::Stolen, _, _)));
         t.write_record([
             s.meter.as_str(),
-            s.kind.name(),
+            if s.lighting.is_some() {
+                "night_lighting"
+            } else {
+                s.kind.name()
+            },
             mining,
             mk,
             &kw,
@@ -918,6 +978,33 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sunrise_and_sunset_match_published_tables() {
+        // Beijing (39.90 N, 116.41 E), 2024, as timeanddate.com lists them in CST: 21 June
+        // 04:46 and 19:46, 21 December 07:33 and 16:53.
+        let at = |y, m, d| sun_hours(days_from_civil(y, m, d), (39.90, 116.41));
+        let hm = |h: f64, m: f64| h + m / 60.0;
+        let close = |got: f64, want: f64| (got - want).abs() < 5.0 / 60.0;
+        let (rise, set) = at(2024, 6, 21);
+        assert!(
+            close(rise, hm(4.0, 46.0)) && close(set, hm(19.0, 46.0)),
+            "{rise} {set}"
+        );
+        let (rise, set) = at(2024, 12, 21);
+        assert!(
+            close(rise, hm(7.0, 33.0)) && close(set, hm(16.0, 53.0)),
+            "{rise} {set}"
+        );
+        // One clock for all of China: Changji's winter sun rises after ten by it.
+        let (rise, _) = sun_hours(days_from_civil(2024, 12, 21), PLACES[4]);
+        assert!(rise > 9.5, "{rise}");
+        // A dusk-to-dawn lamp: dark all of 02:00, none of noon, part of the sunset hour.
+        let sun = (6.0, 18.5);
+        assert_eq!(dark_share(2, sun), 1.0);
+        assert_eq!(dark_share(12, sun), 0.0);
+        assert!((dark_share(18, sun) - (0.5 - 1.0 / 6.0)).abs() < 1e-9);
+    }
 
     /// Mean kW of a kind over the given days and hours.
     fn mean_kw(kind: Kind, days: std::ops::Range<i64>, hours: &[u32], temp: f64) -> f64 {

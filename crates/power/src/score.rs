@@ -107,7 +107,7 @@ pub struct Suspect {
 }
 
 /// Names of [`Suspect::signals`], in order.
-pub const SIGNALS: [&str; 18] = [
+pub const SIGNALS: [&str; 19] = [
     "flat",
     "day_and_night",
     "steady",
@@ -126,6 +126,7 @@ pub const SIGNALS: [&str; 18] = [
     "steady_floor_under_load",
     "steady_night_in_business",
     "not_explained_by_temperature",
+    "night_block",
 ];
 
 /// Daily temperatures by region, for the temperature-sensitivity feature.
@@ -190,6 +191,18 @@ fn months(ds: &[Day]) -> Vec<(usize, usize)> {
     out
 }
 
+/// The first of the two dawn hours [`crate::features::dawn_swing`] reads, local clock: 06:00,
+/// an hour later for each hour (less half an hour) the sun runs behind the clock at the
+/// meter's longitude, when the register gives it (Xinjiang keeps Beijing's clock, and its
+/// summer sun rises after seven by it).
+fn dawn_hour(s: &Series, customer: Option<&Customer>) -> i64 {
+    let zone = f64::from(s.offsets.first().map_or(0, |o| o.1)) / 3600.0 * 15.0;
+    match customer.and_then(|c| c.lon) {
+        Some(lon) => 6 + (((zone - lon) / 15.0 - 0.5).floor() as i64).clamp(0, 3),
+        None => 6,
+    }
+}
+
 impl<'a> Scorer<'a> {
     /// A scorer with a register (possibly empty) and optional weather.
     pub fn new(
@@ -235,6 +248,10 @@ impl<'a> Scorer<'a> {
         if let Some(t) = temp {
             whole.add_floor_weather(&ds, t);
         }
+        whole.dawn_swing = match dawn_hour(s, customer.as_ref()) {
+            6 => crate::features::dawn_swing_of_days(&ds),
+            h => crate::features::dawn_swing(s, h),
+        };
         let mut windows = vec![whole];
         for (a, b) in months(&ds) {
             let w = window(&ds[a..b], cap, temp);
@@ -460,6 +477,7 @@ struct Parts {
     psu: f64,
     under_load: f64,
     quiet_night: f64,
+    night_block: f64,
     unexplained: f64,
     steady_floor_kw: f64,
     shape: f64,
@@ -605,6 +623,16 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
+    let business = matches!(class, TariffClass::Industrial | TariffClass::Commercial);
+    // Lamps are as steady as a rig's power supply, but they follow the dark: a façade lit from
+    // dusk to dawn is on at dawn in winter and off in summer, a machine draws the same all
+    // year (issue 18: the nights of a lit shop are a rig's nights). A home's dawn moves with
+    // the season for its own reasons (people rise with the light): there it says nothing.
+    let unlit = if whole.dawn_swing.is_finite() {
+        1.0 - clamp01((whole.dawn_swing - 0.2) / 0.15)
+    } else {
+        1.0
+    };
     let under_load = clamp01((steady_share - 0.4) / 0.3)
         * living
         * round_the_clock
@@ -612,21 +640,41 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         * unexplained
         * clamp01((steady_floor_kw - class_floor - 0.05 * cfg.min_kw) / (0.4 * cfg.min_kw))
         // and carries a real share of the energy, not a charger's standby.
-        * clamp01((steady_floor_kw / w.mean_kw - 0.15) / 0.15);
+        * clamp01((steady_floor_kw / w.mean_kw - 0.15) / 0.15)
+        * if business { unlit } else { 1.0 };
     // A machine inside a business: a factory or shop whose nights are far steadier than its
     // class's nights and than its own days (the day's work moves, the night's rig does not),
     // with at least a machine's worth of that steadiness, night after night. A three-shift
     // factory's nights are as steady, but so are its days; a cold store's follow the weather.
     // The class floor is not subtracted here, as it is for a machine under a household's
     // load: businesses differ in size far more than the floor a rig adds.
-    let business = matches!(class, TariffClass::Industrial | TariffClass::Commercial);
     let quiet_night = if business && w.jitter.is_finite() && jitter > 0.0 {
         clamp01((steady_share - 0.35) / 0.25)
             * clamp01((w.jitter / jitter - 1.5) / 0.5)
             * round_the_clock
             * floor_holds
             * unexplained
+            * unlit
             * clamp01((steady_floor_kw - cfg.min_kw) / cfg.min_kw)
+    } else {
+        0.0
+    };
+    // A rig on the night tariff behind a business: every night, weekends too, the hours from
+    // midnight to dawn carry a block far above the site's own load either side of them (before
+    // it opens, after it closes), the same from night to night and as steady as a power supply.
+    // Lamps on a dusk-to-dawn switch make such a block too, and follow the dark (`unlit`).
+    let night_block = if (business || class == TariffClass::Agricultural)
+        && sub_daily
+        && w.night_block_kw > 0.0
+    {
+        let noise = w.night_jitter * w.night_kw / w.night_block_kw;
+        clamp01((w.night_block_kw - 0.5 * cfg.min_kw) / cfg.min_kw)
+            * clamp01((0.3 - w.night_block_spread) / 0.15)
+            * clamp01(1.0 - w.night_block_weekly.ln().abs() / 1.2f64.ln())
+            * clamp01((0.09 - noise) / 0.04)
+            * unlit
+            * temp_gate
+            * unexplained
     } else {
         0.0
     };
@@ -650,7 +698,8 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // class's own nights is evidence in any class.
     let score = (base * class_weight(class))
         .max(0.9 * under_load)
-        .max(0.9 * quiet_night);
+        .max(0.9 * quiet_night)
+        .max(0.9 * night_block);
     Parts {
         flat,
         night,
@@ -666,6 +715,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         psu,
         under_load,
         quiet_night,
+        night_block,
         unexplained,
         steady_floor_kw,
         shape,
@@ -867,6 +917,21 @@ fn score_meter(
             ),
         ));
     }
+    if bp.night_block >= 0.3 {
+        reasons.push(r(
+            "night_block",
+            format!(
+                "every night, weekends too, {:.1} kW more from midnight to dawn than before opening or after closing, as steady as a power supply (the block moves {:.0}% from night to night)",
+                f.night_block_kw,
+                f.night_block_spread * 100.0
+            ),
+            format!(
+                "每晚（含周末）零点至清晨比营业前后多出约{:.1}千瓦，稳如电源（逐夜变化{:.0}%）",
+                f.night_block_kw,
+                f.night_block_spread * 100.0
+            ),
+        ));
+    }
     if bp.under_load >= 0.3 {
         reasons.push(r(
             "steady_floor_under_load",
@@ -923,12 +988,15 @@ fn score_meter(
             ),
         );
     }
-    // Mining load: a step when there is one, else a night-only plateau, else the steady floor
-    // under a living load, else the floor above the class's usual floor.
+    // Mining load: a step when there is one, else a night block behind a business, else a
+    // night-only plateau, else the steady floor under a living load or a business's steady
+    // night, else the floor above the class's usual floor.
     let mining_kw = if score < 0.3 {
         0.0
     } else if let Some((o, _)) = p.onset.filter(|_| onset_part > 0.0) {
         o.step_kw()
+    } else if bp.night_block >= 0.5 {
+        f.night_block_kw
     } else if bp.night_plateau > bp.shape * bp.amount && bp.night_plateau >= bp.under_load {
         f.night_floor_excess_kw.max(0.0)
     } else if bp.under_load > bp.shape * bp.amount {
@@ -982,6 +1050,7 @@ fn score_meter(
             bp.under_load,
             bp.quiet_night,
             bp.unexplained,
+            bp.night_block,
         ],
     }
 }

@@ -225,6 +225,19 @@ fn realistic(
     Vec<minewatch_power::score::Suspect>,
     std::collections::HashMap<String, bool>,
 ) {
+    let (out, truth, _) = realistic_with_kinds(meters, seed);
+    (out, truth)
+}
+
+/// [`realistic`], and each meter's site kind (or miner kind) from the truth.
+fn realistic_with_kinds(
+    meters: usize,
+    seed: u64,
+) -> (
+    Vec<minewatch_power::score::Suspect>,
+    std::collections::HashMap<String, bool>,
+    std::collections::HashMap<String, String>,
+) {
     let d = tempfile::tempdir().unwrap();
     let cfg = RegionConfig {
         meters,
@@ -247,7 +260,15 @@ fn realistic(
     )
     .unwrap();
     let truth = read_truth(&d.path().join("truth.csv"), true).unwrap();
-    (scorer.finish(), truth)
+    let mut r = csv::Reader::from_path(d.path().join("truth.csv")).unwrap();
+    let kinds = r
+        .records()
+        .map(|x| {
+            let x = x.unwrap();
+            (x[0].to_string(), x[1].to_string())
+        })
+        .collect();
+    (scorer.finish(), truth, kinds)
 }
 
 /// False alarms and flags among the meters not in `skip`.
@@ -296,6 +317,101 @@ fn legitimate_flat_loads_stay_off_and_subtle_miners_are_found() {
     eprintln!("steady nights in a business: {quiet:?}");
     assert!(!quiet.is_empty());
     assert!(quiet.iter().all(|m| truth[*m]), "{quiet:?}");
+}
+
+#[test]
+fn lit_facades_are_not_night_tariff_rigs() {
+    // A tuning seed. A fifth of the shops and offices light their façade from dusk to dawn:
+    // nights as steady as a rig's. None may be flagged.
+    let (out, _, kinds) = realistic_with_kinds(500, 3);
+    let lit: Vec<&str> = kinds
+        .iter()
+        .filter(|(_, v)| v.as_str() == "night_lighting")
+        .map(|(m, _)| m.as_str())
+        .collect();
+    assert!(lit.len() >= 5, "{}", lit.len());
+    let flagged_lit: Vec<&str> = out
+        .iter()
+        .filter(|s| s.suspected && lit.contains(&s.meter_id.as_str()))
+        .map(|s| s.meter_id.as_str())
+        .collect();
+    assert!(flagged_lit.is_empty(), "{flagged_lit:?}");
+}
+
+#[test]
+fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
+    use minewatch_power::generate::sun_hours;
+    use minewatch_power::series::{Series, SeriesReport};
+    use minewatch_power::time::days_from_civil;
+    // Thirty offices at Baotou (open 08:00-19:00 on workdays, 1-2 kW at night, their nights
+    // moving as a building's do); one runs 4 kW of rigs from 22:00 to 06:00, one lights its
+    // façade with 4 kW from dusk to dawn.
+    let day0 = days_from_civil(2024, 1, 1);
+    let office = |m: usize, d: usize, h: usize| -> f64 {
+        let x = (m * 7919 + d * 104_729 + h * 1_299_709) % 1000;
+        let noise = 1.0 + 0.1 * (x as f64 / 1000.0 - 0.5);
+        let workday = (day0 + d as i64 + 3).rem_euclid(7) < 5;
+        let open = workday && (8..19).contains(&h);
+        (if open { 12.0 } else { 1.5 }) * noise * (1.0 + m as f64 / 30.0)
+    };
+    let mut csv = String::from(
+        "meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code,lat,lon\n",
+    );
+    let mut all = Vec::new();
+    for m in 0..32 {
+        let kwh = (0..365 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let extra = match m {
+                    30 if !(6..22).contains(&h) => 4.0,
+                    31 => {
+                        let (rise, set) = sun_hours(day0 + d as i64, (40.6, 110.0));
+                        if (h as f64) < rise - 0.5 || (h as f64) > set {
+                            4.0
+                        } else {
+                            0.0
+                        }
+                    }
+                    _ => 0.0,
+                };
+                (office(m, d, h) + extra) as f32
+            })
+            .collect();
+        all.push(Series {
+            meter_id: format!("O{m}"),
+            start: day0 * 86_400 - 8 * 3600,
+            step: 3600,
+            offsets: vec![(0, 8 * 3600)],
+            kwh,
+            report: SeriesReport::default(),
+        });
+        csv.push_str(&format!("O{m},C{m},commercial,50,A1,150202,40.6,110.0\n"));
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("c.csv"), csv).unwrap();
+    let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+    for s in &all {
+        scorer.add(s);
+    }
+    let out = scorer.finish();
+    let get = |m: &str| out.iter().find(|s| s.meter_id == m).unwrap();
+    let rig = get("O30");
+    assert!(rig.suspected, "{rig:?}");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "night_block"),
+        "{rig:?}"
+    );
+    assert!((rig.mining_kw - 4.0).abs() < 0.8, "{rig:?}");
+    let lamps = get("O31");
+    assert!(!lamps.suspected, "{lamps:?}");
+    assert!(lamps.features.night_block_kw > 0.0);
+    let flagged: Vec<&str> = out
+        .iter()
+        .filter(|s| s.suspected)
+        .map(|s| s.meter_id.as_str())
+        .collect();
+    assert_eq!(flagged, ["O30"]);
 }
 
 #[test]
