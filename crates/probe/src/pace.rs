@@ -2,7 +2,7 @@
 //! connections and a gap between them. The published probers (sMaSheD, MineShark) learnt that
 //! an active scanner must be gentle to stay welcome; every connection waits its turn here.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -35,12 +35,41 @@ pub struct Pacer {
 
 struct State {
     next: Instant,
+    /// Per target: connections made, and the slot of the last.
     targets: HashMap<String, (u32, Instant)>,
+    /// Targets in the order their slots were given, each with the slot it got then: the least
+    /// recently used is the first whose slot is still its latest (the others are stale and are
+    /// dropped on the way), so forgetting one is amortised O(1), not a walk over the table.
+    order: VecDeque<(String, Instant)>,
 }
 
-/// The most targets remembered; a run with more forgets the oldest (its cap restarts, its gap
-/// has long passed at the global rate).
+/// The most targets remembered; a run with more forgets the least recently used (its cap
+/// restarts, its gap has long passed at the global rate).
 const MAX_TARGETS: usize = 100_000;
+
+impl State {
+    /// Forgets the least recently used target.
+    fn forget_oldest(&mut self) {
+        while let Some((k, at)) = self.order.pop_front() {
+            if self.targets.get(&k).is_some_and(|(_, last)| *last == at) {
+                self.targets.remove(&k);
+                return;
+            }
+        }
+    }
+
+    /// Records that `target` got `slot`, its `count`th connection.
+    fn record(&mut self, target: &str, count: u32, slot: Instant) {
+        self.targets.insert(target.to_string(), (count, slot));
+        self.order.push_back((target.to_string(), slot));
+        // Stale entries past twice the table are dropped at once: the queue stays bounded.
+        if self.order.len() > 2 * self.targets.len() + 16 {
+            let targets = &self.targets;
+            self.order
+                .retain(|(k, at)| targets.get(k).is_some_and(|(_, last)| last == at));
+        }
+    }
+}
 
 impl Pacer {
     /// A pacer for `pace`.
@@ -50,6 +79,7 @@ impl Pacer {
             state: Mutex::new(State {
                 next: Instant::now(),
                 targets: HashMap::new(),
+                order: VecDeque::new(),
             }),
         }
     }
@@ -64,14 +94,7 @@ impl Pacer {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let now = Instant::now();
             if st.targets.len() >= MAX_TARGETS && !st.targets.contains_key(target) {
-                let oldest = st
-                    .targets
-                    .iter()
-                    .min_by_key(|(_, (_, t))| *t)
-                    .map(|(k, _)| k.clone());
-                if let Some(k) = oldest {
-                    st.targets.remove(&k);
-                }
+                st.forget_oldest();
             }
             let (count, last) = st
                 .targets
@@ -83,7 +106,7 @@ impl Pacer {
             }
             let slot = st.next.max(now).max(last + self.pace.target_gap);
             st.next = slot + interval;
-            st.targets.insert(target.to_string(), (count + 1, slot));
+            st.record(target, count + 1, slot);
             slot
         };
         let now = Instant::now();
@@ -122,6 +145,29 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[test]
+    fn a_flood_of_targets_stays_within_the_table_and_forgets_the_least_recent() {
+        let p = Pacer::new(Pace {
+            per_second: 1e9,
+            per_target: 1000,
+            target_gap: Duration::ZERO,
+        });
+        for i in 0..MAX_TARGETS + 500 {
+            assert!(p.acquire(&format!("t{i}:1")));
+            // One target comes back now and then: it is never the least recently used.
+            if i % 1000 == 0 {
+                assert!(p.acquire("kept:1"));
+            }
+        }
+        let st = p.state.lock().unwrap();
+        assert_eq!(st.targets.len(), MAX_TARGETS);
+        assert!(st.order.len() <= 2 * MAX_TARGETS + 16, "{}", st.order.len());
+        assert!(!st.targets.contains_key("t0:1"));
+        assert!(!st.targets.contains_key("t500:1"));
+        assert!(st.targets.contains_key("t501:1"));
+        assert_eq!(st.targets.get("kept:1").map(|t| t.0), Some(101));
     }
 
     #[test]
