@@ -338,6 +338,19 @@ fn registry_fusion_lifecycle_and_reports() {
             e.to_string(),
             format!("case {id} is verified; it cannot go to rectified (allowed: notified, closed)")
         );
+        // Who and why are required, by the server's path as by the command line's.
+        for (by, why, missing) in [(" ", "visit", "who made it"), ("li.wei", "", "a reason")] {
+            let e = cases::advance(
+                &mut store.conn,
+                id,
+                State::Notified,
+                by,
+                why,
+                at("2024-03-11"),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains(missing), "{label}: {e}");
+        }
         assert!(
             cases::advance(
                 &mut store.conn,
