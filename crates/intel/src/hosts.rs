@@ -128,27 +128,32 @@ impl std::fmt::Display for BadLine {
 impl Intel {
     /// The built-in lists (see `crates/intel/data/README.md`).
     pub fn built_in() -> Intel {
+        const BUILT_IN: [(&str, &str, Category); 4] = [
+            (
+                "built-in:pools.csv",
+                include_str!("../data/pools.csv"),
+                Category::Pool,
+            ),
+            (
+                "built-in:maltrail-crypto_mining.txt",
+                include_str!("../data/maltrail-crypto_mining.txt"),
+                Category::Pool,
+            ),
+            (
+                "built-in:nocoin-hosts.txt",
+                include_str!("../data/nocoin-hosts.txt"),
+                Category::BrowserMiner,
+            ),
+            (
+                "built-in:nocoin-adblock-reviewed.txt",
+                include_str!("../data/nocoin-adblock-reviewed.txt"),
+                Category::BrowserMiner,
+            ),
+        ];
         let mut i = Intel::default();
-        let _ = i.load_text(
-            "built-in:pools.csv",
-            include_str!("../data/pools.csv"),
-            Category::Pool,
-        );
-        let _ = i.load_text(
-            "built-in:maltrail-crypto_mining.txt",
-            include_str!("../data/maltrail-crypto_mining.txt"),
-            Category::Pool,
-        );
-        let _ = i.load_text(
-            "built-in:nocoin-hosts.txt",
-            include_str!("../data/nocoin-hosts.txt"),
-            Category::BrowserMiner,
-        );
-        let _ = i.load_text(
-            "built-in:nocoin-adblock-reviewed.txt",
-            include_str!("../data/nocoin-adblock-reviewed.txt"),
-            Category::BrowserMiner,
-        );
+        for (name, text, category) in BUILT_IN {
+            let _ = i.load_text(name, text, category);
+        }
         i
     }
 
