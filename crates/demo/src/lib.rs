@@ -290,7 +290,6 @@ pub struct Planted {
 /// What [`compose`] wrote.
 pub struct Region {
     /// Sites with a miner: site id → streams that should see it.
-    /// Sites planted with a miner.
     pub planted: BTreeMap<String, Planted>,
     /// Sessions written to the capture.
     pub sessions: usize,
@@ -492,6 +491,7 @@ pub fn compose(a: &Options, power_dir: &Path, start: i64) -> Result<Region, Demo
 /// How the cases compare with what was planted.
 #[derive(Debug, serde::Serialize)]
 pub struct Score {
+    /// Sites planted with a miner.
     pub planted: usize,
     /// Cases opened.
     pub cases: usize,

@@ -1147,6 +1147,8 @@ pub fn pool_sides() -> Vec<(&'static str, Vec<Vec<u8>>)> {
     ]
 }
 
+/// Every scripted scenario: each mining dialect and coin, and the look-alikes, with their truth
+/// (what `minewatch synth` writes and the detection tests read).
 pub fn corpus() -> Vec<Scenario> {
     let btc_height = 833_000; // Bitcoin's height around 2024-03-01
     let ltc_height = 2_640_000; // Litecoin's
