@@ -469,21 +469,25 @@ fn confirm_pending_asks_what_the_store_suspects_once_until_it_expires() {
     assert_eq!(o.status.code(), Some(0));
     assert!(o.stdout.is_empty());
     // Named explicitly: the standing outcome, cached, no connection.
-    let o = bin()
-        .args([
-            "confirm",
-            &pool.to_string(),
-            "--allow-private",
-            "--format",
-            "jsonl",
-            "--db",
-        ])
-        .arg(&db)
-        .output()
-        .unwrap();
+    let named = |extra: &[&str]| {
+        bin()
+            .args(["confirm", &pool.to_string(), "--allow-private"])
+            .args(extra)
+            .args(["--format", "jsonl", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap()
+    };
+    let o = named(&[]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["verdict"], "pool");
     assert_eq!(v["connections"], 0);
     assert!(v["reason"].as_str().unwrap().starts_with("cached until"));
+    // --refresh asks again although the outcome stands.
+    let o = named(&["--refresh"]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["verdict"], "pool");
+    assert!(v["connections"].as_u64().unwrap() >= 1, "{v}");
 }

@@ -33,11 +33,11 @@ pub struct Day {
     pub midday_kw: f64,
     /// Lowest interval power 00:00–06:00, kW: a plateau that covers the whole night.
     pub night_min_kw: f64,
-    /// The quieter of the mean kW 06:00–08:00 and 20:00–22:00: the site's own load either
-    /// side of the night, before a business opens and after it closes.
-    pub shoulder_kw: f64,
-    /// Mean kW 06:00–08:00: the hours after dawn where the clock keeps the sun's time.
+    /// Mean kW 06:00–08:00: before a business opens, and the hours after dawn where the clock
+    /// keeps the sun's time.
     pub morning_kw: f64,
+    /// Mean kW 20:00–22:00: after a business closes.
+    pub evening_kw: f64,
     /// Mean relative change between consecutive intervals, NaN for daily data: a rig's power
     /// supply holds its draw within a percent or two, motors, compressors, lamps on ballasts and
     /// thermostats do not.
@@ -372,15 +372,8 @@ fn day_stats(
         midday_kw: per_kw(midday),
         night_min_kw,
         // A NaN either side (daily data, a gap) leaves the shoulder unknown.
-        shoulder_kw: {
-            let (am, pm) = (per_kw(morning), per_kw(evening));
-            if am.is_nan() || pm.is_nan() {
-                f64::NAN
-            } else {
-                am.min(pm)
-            }
-        },
         morning_kw: per_kw(morning),
+        evening_kw: per_kw(evening),
         jitter,
         night_jitter,
         min_kw,
@@ -479,12 +472,15 @@ const DAWN_DAYS: usize = 10;
 /// mean(dawn hours) / mean(night). Lamps on a dusk-to-dawn switch are on at that hour in the
 /// dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine draws the same
 /// at that hour all year, and so do a business's own standby and a shop's opening routine
-/// (0.06–0.12). NaN too when the night's own level moves by more than [`NIGHT_STEADY`] over
-/// the months (lamps light every night alike). `dawn_hour` is the first hour of the window, local clock: 06:00 where the clock
-/// keeps the sun's time, later to the west of a wide time zone (China keeps one clock). NaN
-/// for daily data and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`] complete days.
+/// (0.06–0.12). 0 when no month's dawn falls under [`DAWN_BELOW_NIGHT`] of its night (lamps
+/// go off at dawn; a business opening then draws more). NaN when the night's own level moves
+/// by more than [`NIGHT_STEADY`] over the months (lamps light every night alike), for daily
+/// data, and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`] complete days.
+/// `dawn_hour` is the first hour of the window, local clock: 06:00 where the clock keeps the
+/// sun's time, later to the west of a wide time zone (China keeps one clock).
 pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
-    if s.step > 3600 || 3600 % s.step != 0 {
+    // A step that is not a whole fraction of an hour (or none at all) has no dawn hours.
+    if s.step <= 0 || s.step > 3600 || 3600 % s.step != 0 {
         return f64::NAN;
     }
     let per_hour = (3600 / s.step) as usize;
@@ -560,11 +556,22 @@ fn swing_of(nights: &[(i64, f64, f64)]) -> f64 {
         return f64::NAN;
     }
     let (lo, hi) = range(|x| x.0);
+    // Lamps switch off at dawn: in the light months the dawn hours draw less than the night.
+    // A business that opens at dawn draws more then all year, and more still in the dark
+    // months when its own lights are on (BDEW's commerce profile G25: 2.0 to 2.4 times the
+    // night): that is not a façade left lit all night.
+    if lo >= DAWN_BELOW_NIGHT {
+        return 0.0;
+    }
     hi - lo
 }
 
 /// How much the monthly night level may move for [`dawn_swing`] to speak of lamps.
 const NIGHT_STEADY: f64 = 1.4;
+
+/// The dawn's share of the night that some month must fall under for [`dawn_swing`] to speak
+/// of lamps.
+const DAWN_BELOW_NIGHT: f64 = 0.9;
 
 /// The upper median of the finite values of `v`, NaN when there are none.
 fn median(v: Vec<f64>) -> f64 {
@@ -729,7 +736,16 @@ pub fn window(
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
     f.weekend_weekday = if wd > 0.0 { we / wd } else { f64::NAN };
-    let block = |d: &&Day| d.night_kw - d.shoulder_kw;
+    // Above the quieter of the site's own hours either side of the night (a NaN either side
+    // leaves the block unknown: `f64::min` would take the other).
+    let block = |d: &&Day| {
+        let shoulder = if d.morning_kw.is_nan() || d.evening_kw.is_nan() {
+            f64::NAN
+        } else {
+            d.morning_kw.min(d.evening_kw)
+        };
+        d.night_kw - shoulder
+    };
     // One sort gives the block's median and its spread.
     let mut blocks: Vec<f64> = used.iter().map(block).filter(|x| x.is_finite()).collect();
     blocks.sort_unstable_by(f64::total_cmp);
@@ -889,15 +905,8 @@ mod tests {
                     cv,
                     night_kw: mean_kw(valid(&g, 0..6)),
                     midday_kw: mean_kw(valid(&g, 10..16)),
-                    shoulder_kw: {
-                        let (am, pm) = (mean_kw(valid(&g, 6..8)), mean_kw(valid(&g, 20..22)));
-                        if am.is_nan() || pm.is_nan() {
-                            f64::NAN
-                        } else {
-                            am.min(pm)
-                        }
-                    },
                     morning_kw: mean_kw(valid(&g, 6..8)),
+                    evening_kw: mean_kw(valid(&g, 20..22)),
                     min_kw,
                     mode_share: mode,
                     exported: vals.iter().any(|v| *v < 0.0),
@@ -951,6 +960,14 @@ mod tests {
         assert!(l > 0.35 && r < 0.1, "lamps {l}, rig {r}");
         // Three months say nothing of the year.
         assert!(dawn_swing(&series(90, shop), 6).is_nan());
+        // A grid without whole hours (none, or longer than an hour) has no dawn hours.
+        for step in [0, -3600, 7200, 1700] {
+            let odd = Series {
+                step,
+                ..series(365, shop)
+            };
+            assert!(dawn_swing(&odd, 6).is_nan(), "{step}");
+        }
         // The rig's block: 3 kW over the site's own shoulder hours, every night, weekends too.
         let f = window(&days(&rig), None, None);
         assert!((f.night_block_kw - 3.0).abs() < 0.2, "{}", f.night_block_kw);

@@ -1244,3 +1244,46 @@ impl Suspect {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dawn_hour_holds_for_any_longitude_a_register_gives() {
+        let s = Series {
+            meter_id: "m".into(),
+            start: 0,
+            step: 3600,
+            offsets: vec![(0, 8 * 3600)],
+            kwh: Vec::new(),
+            report: SeriesReport::default(),
+        };
+        let at = |lon: Option<f64>| {
+            let c = Customer {
+                meter_id: "m".into(),
+                customer_id: "c".into(),
+                tariff_class: TariffClass::Commercial,
+                capacity_kva: None,
+                area_id: None,
+                region_code: None,
+                address: None,
+                lat: None,
+                lon,
+                solar: false,
+                allowed: false,
+                allow_category: None,
+            };
+            dawn_hour(&s, Some(&c))
+        };
+        // Beijing time: 06:00 in Baotou, an hour later in Changji, at most three in the far
+        // west; a register's nonsense longitude stays within those hours.
+        assert_eq!(at(None), 6);
+        assert_eq!(at(Some(110.0)), 6);
+        assert_eq!(at(Some(87.3)), 7);
+        assert_eq!(at(Some(150.0)), 6);
+        assert_eq!(at(Some(1e308)), 6);
+        assert_eq!(at(Some(-1e308)), 9);
+        assert_eq!(dawn_hour(&s, None), 6);
+    }
+}

@@ -471,3 +471,94 @@ fn inspection_outcomes_never_raise_false_alarms_on_the_rest() {
         }
     }
 }
+
+#[test]
+fn a_real_commerce_profile_is_not_read_as_lamps() {
+    // BDEW's 2025 commerce profile (G25, `../shared/data/power/bdew_demandlib`): 15-minute
+    // energy for workdays, Saturdays and Sundays of each month. German commerce opens at dawn
+    // and lights its own rooms on winter mornings, so its dawn hours draw 2.0 to 2.4 times its
+    // night; that must not read as a façade lit all night, or a rig behind such a business
+    // would be excused. The same business with a façade lit from dusk to dawn must still read
+    // as lamps.
+    use minewatch_power::features::{dawn_swing, dawn_swing_of_days, days};
+    use minewatch_power::generate::sun_hours;
+    use minewatch_power::series::{Series, SeriesReport};
+    use minewatch_power::time::{civil_from_days, days_from_civil};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/power/bdew_demandlib/g25.csv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        minewatch_model::skip::skipped(&format!(
+            "{} is absent: the real-profile dawn test is skipped",
+            path.display()
+        ));
+        return;
+    };
+    let mut lines = text.lines();
+    let months: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let kinds: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let rows: Vec<Vec<f64>> = lines
+        .filter(|l| l.contains('-'))
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 96);
+    // Column of (month 0..12, kind), in the file's order of months.
+    let column = |month: usize, kind: &str| {
+        let names: Vec<&str> = months.iter().skip(1).copied().collect();
+        let mut distinct: Vec<&str> = names.clone();
+        distinct.dedup();
+        (1..months.len())
+            .find(|&j| months[j] == distinct[month] && kinds[j] == kind)
+            .unwrap()
+            - 1
+    };
+    let day0 = days_from_civil(2024, 1, 1);
+    // Scaled so that the night draws about 1 kW: its 15-minute values are about 14 kWh (the
+    // file sums a year to a million kWh), 56 kW.
+    let scale = 1.0 / 56.0;
+    let year = |extra: &dyn Fn(i64, usize) -> f64| -> Series {
+        let kwh = (0..366 * 96)
+            .map(|i| {
+                let (d, q) = (i / 96, i % 96);
+                let day = day0 + d as i64;
+                let (_, m, _) = civil_from_days(day);
+                let kind = match (day + 4).rem_euclid(7) {
+                    0 => "FT",
+                    6 => "SA",
+                    _ => "WT",
+                };
+                let kw = rows[q][column(m as usize - 1, kind)] * 4.0 * scale;
+                ((kw + extra(day, q)) / 4.0) as f32
+            })
+            .collect();
+        Series {
+            meter_id: "g25".into(),
+            start: day0 * 86_400 - 8 * 3600,
+            step: 900,
+            offsets: vec![(0, 8 * 3600)],
+            kwh,
+            report: SeriesReport::default(),
+        }
+    };
+    let alone = year(&|_, _| 0.0);
+    let rig = year(&|_, _| 3.0);
+    let lit = year(&|day, q| {
+        let (rise, set) = sun_hours(day, (40.6, 110.0));
+        let h = q as f64 / 4.0;
+        if h < rise - 0.25 || h > set { 3.0 } else { 0.0 }
+    });
+    for (name, s, lamps) in [
+        ("alone", &alone, false),
+        ("rig", &rig, false),
+        ("lit", &lit, true),
+    ] {
+        let by_series = dawn_swing(s, 6);
+        let by_days = dawn_swing_of_days(&days(s));
+        eprintln!("G25 {name}: dawn swing {by_series:.3} (from the days {by_days:.3})");
+        assert!((by_series - by_days).abs() < 1e-9, "{name}");
+        if lamps {
+            assert!(by_series > 0.35, "{name}: {by_series}");
+        } else {
+            assert!(by_series < 0.2, "{name}: {by_series}");
+        }
+    }
+}

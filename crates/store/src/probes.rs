@@ -41,7 +41,12 @@ pub fn plan(
     }
     let mut out = Plan::default();
     for (target, sni) in want {
-        match fresh(conn, &target, now)?.filter(|_| !refresh) {
+        let standing = if refresh {
+            None
+        } else {
+            fresh(conn, &target, now)?
+        };
+        match standing {
             Some(rec) => out.cached.push(rec),
             None => out.ask.push((target, sni)),
         }
