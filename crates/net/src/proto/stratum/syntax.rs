@@ -1,0 +1,475 @@
+//! A one-pass reader of a Stratum line's JSON, meaning exactly what serde_json means by it.
+//!
+//! Why not serde_json: through its `Deserializer`, every string of a line was looked at three
+//! times (a scan for its end, a UTF-8 check, then our own hex check), every value went through
+//! a visitor, and the message under construction (about 200 bytes) was moved by `memcpy` at each
+//! level it was handed up. On a scan of real traffic the parse was a fifth of the whole run
+//! (docs/PERFORMANCE.md). Here a string's end is found with `memchr`, and a value is built where
+//! it will stay.
+//!
+//! What it accepts and refuses is serde_json's, held to it by tests that compare both on real
+//! and mutated lines (`parser::tests`):
+//! - grammar of RFC 8259; whitespace is space, tab, CR and LF;
+//! - a string that holds an escape, and a number that is not a plain integer, are handed to
+//!   serde_json itself, so escapes, surrogates, float rounding and range are its own;
+//! - values that are kept (the members a message is made of) may nest 127 deep, as serde_json's
+//!   recursion limit of 128 allows; values that are skipped (other members, what is inside a
+//!   batch item that is not an object) are walked without recursion and without a limit, and
+//!   their strings and numbers only checked for form, as serde_json's `IgnoredAny` does.
+
+use super::json::Json;
+use serde_json::Number;
+use std::borrow::Cow;
+
+/// serde_json's recursion limit: the nesting level at which a built value is refused.
+const LIMIT: usize = 128;
+
+/// Where and why a line is not JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    /// Byte offset in the line.
+    pub at: usize,
+    /// What was wrong there.
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for SyntaxError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} at byte {}", self.what, self.at)
+    }
+}
+
+type Res<T> = Result<T, SyntaxError>;
+
+/// A cursor over one line.
+pub(crate) struct Reader<'a> {
+    b: &'a [u8],
+    /// The line as text when it is valid UTF-8 as a whole (nearly always): its strings are then
+    /// slices of it, checked once rather than one by one.
+    text: Option<&'a str>,
+    at: usize,
+}
+
+/// A quote, a backslash or a control character: where a string ends, escapes, or goes wrong.
+fn special_byte(c: u8) -> bool {
+    (c == b'"') | (c == b'\\') | (c < 0x20)
+}
+
+/// `0x0101…01`: one in every byte of a word.
+const ONES: u64 = u64::MAX / 255;
+
+/// The high bit of every byte of `w` that is a [`special_byte`], and possibly of bytes above
+/// the first such one (a borrow can run upwards), never below it: the lowest bit set is exact.
+/// The classic test for a zero byte, `(x - 0x01…) & !x & 0x80…`, applied to `w` with the quote
+/// and the backslash cancelled out, and as `w - 0x20…` for the control characters.
+fn special_bits(w: u64) -> u64 {
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    (zero(w ^ (ONES * u64::from(b'"'))) | zero(w ^ (ONES * u64::from(b'\\'))) | control)
+        & (ONES << 7)
+}
+
+/// The index of the first [`special_byte`] in `s`, looked for eight bytes at a time.
+///
+/// A string's end is mostly a few bytes away (member names, ids, job ids, nonces), sometimes
+/// thousands (an Equihash solution): a word at a time serves both without setting up a vector
+/// search per string. A byte-wise search was a tenth of a scan's instructions.
+fn special(s: &[u8]) -> Option<usize> {
+    let mut words = s.chunks_exact(8);
+    let mut base = 0;
+    for w in words.by_ref() {
+        let bits = special_bits(u64::from_le_bytes(w.try_into().unwrap_or([0; 8])));
+        if bits != 0 {
+            return Some(base + bits.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&c| special_byte(c)).map(|i| base + i)
+}
+
+/// The bytes a number may be made of; the token is then checked as a whole.
+fn numeric(c: u8) -> bool {
+    matches!(c, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `b`.
+    pub(crate) fn new(b: &'a [u8]) -> Reader<'a> {
+        Reader {
+            b,
+            text: std::str::from_utf8(b).ok(),
+            at: 0,
+        }
+    }
+
+    fn err<T>(&self, what: &'static str) -> Res<T> {
+        Err(SyntaxError { at: self.at, what })
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.at).copied()
+    }
+
+    /// Skips JSON whitespace and returns the next byte.
+    pub(crate) fn ws(&mut self) -> Option<u8> {
+        while let Some(c) = self.peek() {
+            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(c);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    /// Succeeds when only whitespace is left.
+    pub(crate) fn end(&mut self) -> Res<()> {
+        match self.ws() {
+            None => Ok(()),
+            Some(_) => self.err("trailing characters"),
+        }
+    }
+
+    /// Consumes `c` after whitespace.
+    pub(crate) fn expect(&mut self, c: u8, what: &'static str) -> Res<()> {
+        if self.ws() == Some(c) {
+            self.at += 1;
+            Ok(())
+        } else {
+            self.err(what)
+        }
+    }
+
+    /// After an item of a container closed by `close`: true for another item (the comma
+    /// consumed), false at the end (the closing byte consumed).
+    pub(crate) fn more(&mut self, close: u8) -> Res<bool> {
+        match self.ws() {
+            Some(b',') => {
+                self.at += 1;
+                Ok(true)
+            }
+            Some(c) if c == close => {
+                self.at += 1;
+                Ok(false)
+            }
+            _ => self.err("expected `,` or the container's end"),
+        }
+    }
+
+    /// Opens a container: consumes `open` and tells whether it is empty (then its end is
+    /// consumed too).
+    pub(crate) fn open(&mut self, open: u8, close: u8) -> Res<bool> {
+        self.expect(open, "expected a container")?;
+        if self.ws() == Some(close) {
+            self.at += 1;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// The end of the string that opens at `self.at` (the index of its closing quote), and
+    /// whether it holds an escape. Escapes are checked for form only.
+    fn string_end(&mut self) -> Res<(usize, bool)> {
+        let mut i = self.at + 1;
+        let mut escaped = false;
+        loop {
+            let Some(j) = special(self.b.get(i..).unwrap_or_default()) else {
+                self.at = self.b.len();
+                return self.err("end of line inside a string");
+            };
+            let q = i + j;
+            self.at = q;
+            match self.peek() {
+                Some(b'"') => return Ok((q, escaped)),
+                Some(b'\\') => {}
+                _ => return self.err("control character inside a string"),
+            }
+            escaped = true;
+            self.at = q + 1;
+            match self.peek() {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i = q + 2,
+                Some(b'u') => {
+                    let hex = self.b.get(q + 2..q + 6).unwrap_or_default();
+                    if hex.len() != 4 || !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return self.err("invalid \\u escape");
+                    }
+                    i = q + 6;
+                }
+                _ => return self.err("invalid escape"),
+            }
+        }
+    }
+
+    /// Reads a string, borrowed when it holds no escape; UTF-8 checked.
+    pub(crate) fn string(&mut self) -> Res<Cow<'a, str>> {
+        let open = self.at;
+        let (close, escaped) = self.string_end()?;
+        if escaped {
+            // Escapes and surrogate pairs decoded as serde_json decodes them.
+            let token = self.b.get(open..=close).unwrap_or_default();
+            self.at = open;
+            let s: String =
+                serde_json::from_slice(token).or_else(|_| self.err("invalid escape"))?;
+            self.at = close + 1;
+            return Ok(Cow::Owned(s));
+        }
+        // Quotes are ASCII, so the body's ends are character boundaries of a valid line.
+        if let Some(s) = self.text.and_then(|t| t.get(open + 1..close)) {
+            self.at = close + 1;
+            return Ok(Cow::Borrowed(s));
+        }
+        let body = self.b.get(open + 1..close).unwrap_or_default();
+        match std::str::from_utf8(body) {
+            Ok(s) => {
+                self.at = close + 1;
+                Ok(Cow::Borrowed(s))
+            }
+            Err(e) => {
+                self.at = open + 1 + e.valid_up_to();
+                self.err("invalid UTF-8 inside a string")
+            }
+        }
+    }
+
+    /// Reads a member name and the colon after it.
+    pub(crate) fn key(&mut self) -> Res<Cow<'a, str>> {
+        if self.ws() != Some(b'"') {
+            return self.err("expected a member name");
+        }
+        let k = self.string()?;
+        self.expect(b':', "expected `:`")?;
+        Ok(k)
+    }
+
+    /// The extent of the number that starts here, checked for form.
+    fn number_token(&mut self) -> Res<&'a [u8]> {
+        let start = self.at;
+        let b = self.b;
+        let len = b
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&c| numeric(c))
+            .count();
+        let t = b.get(start..start + len).unwrap_or_default();
+        if !well_formed_number(t) {
+            return self.err("invalid number");
+        }
+        self.at = start + len;
+        Ok(t)
+    }
+
+    /// Reads a number: a plain integer directly, anything else by serde_json.
+    fn number(&mut self) -> Res<Number> {
+        let start = self.at;
+        let t = self.number_token()?;
+        if t.len() <= 19 && t.iter().all(u8::is_ascii_digit) {
+            // Well formed, so no leading zero; 19 digits always fit a u64.
+            let n = t.iter().fold(0u64, |n, &d| n * 10 + u64::from(d - b'0'));
+            return Ok(Number::from(n));
+        }
+        serde_json::from_slice(t).or_else(|_| {
+            self.at = start;
+            self.err("number out of range")
+        })
+    }
+
+    /// Reads a literal that starts with `lit`'s first byte.
+    fn literal(&mut self, lit: &'static [u8]) -> Res<()> {
+        if self.b.get(self.at..self.at + lit.len()) == Some(lit) {
+            self.at += lit.len();
+            Ok(())
+        } else {
+            self.err("invalid literal")
+        }
+    }
+
+    /// Reads a value to keep, `depth` levels inside (the line's own value is level 1).
+    pub(crate) fn value(&mut self, depth: usize) -> Res<Json<'a>> {
+        match self.ws() {
+            Some(b'"') => Ok(Json::Str(self.string()?)),
+            Some(b'{') => {
+                self.nest(depth)?;
+                let mut members = Vec::new();
+                if !self.open(b'{', b'}')? {
+                    loop {
+                        let k = self.key()?;
+                        let v = self.value(depth + 1)?;
+                        members.push((k, v));
+                        if !self.more(b'}')? {
+                            break;
+                        }
+                    }
+                }
+                Ok(Json::Obj(members))
+            }
+            Some(b'[') => {
+                self.nest(depth)?;
+                let mut items = Vec::new();
+                if !self.open(b'[', b']')? {
+                    loop {
+                        items.push(self.value(depth + 1)?);
+                        if !self.more(b']')? {
+                            break;
+                        }
+                    }
+                }
+                Ok(Json::Arr(items))
+            }
+            Some(b't') => self.literal(b"true").map(|()| Json::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|()| Json::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|()| Json::Null),
+            Some(b'-' | b'0'..=b'9') => self.number().map(Json::Num),
+            Some(_) => self.err("expected a value"),
+            None => self.err("end of line where a value was expected"),
+        }
+    }
+
+    /// Refuses a container at `depth` past serde_json's limit.
+    pub(crate) fn nest(&self, depth: usize) -> Res<()> {
+        if depth >= LIMIT {
+            return self.err("nested too deep");
+        }
+        Ok(())
+    }
+
+    /// Reads a scalar where serde_json would read it fully but keep nothing (a batch item
+    /// that is not a container): strings UTF-8 checked, numbers in range.
+    pub(crate) fn scalar(&mut self) -> Res<()> {
+        match self.ws() {
+            Some(b'"') => self.string().map(drop),
+            Some(b't') => self.literal(b"true"),
+            Some(b'f') => self.literal(b"false"),
+            Some(b'n') => self.literal(b"null"),
+            Some(b'-' | b'0'..=b'9') => self.number().map(drop),
+            Some(_) => self.err("expected a value"),
+            None => self.err("end of line where a value was expected"),
+        }
+    }
+
+    /// Walks over a value nobody keeps, without recursion and without a depth limit; its
+    /// strings and numbers are checked for form only (serde_json's `IgnoredAny`).
+    pub(crate) fn skip(&mut self) -> Res<()> {
+        // The closing byte of each open container, innermost last.
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            // A value.
+            match self.ws() {
+                Some(b'"') => {
+                    let (close, _) = self.string_end()?;
+                    self.at = close + 1;
+                }
+                Some(c @ (b'{' | b'[')) => {
+                    let close = if c == b'{' { b'}' } else { b']' };
+                    self.at += 1;
+                    if self.ws() == Some(close) {
+                        self.at += 1;
+                    } else {
+                        open.push(close);
+                        if close == b'}' {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                Some(b't') => self.literal(b"true")?,
+                Some(b'f') => self.literal(b"false")?,
+                Some(b'n') => self.literal(b"null")?,
+                Some(b'-' | b'0'..=b'9') => {
+                    self.number_token()?;
+                }
+                Some(_) => return self.err("expected a value"),
+                None => return self.err("end of line where a value was expected"),
+            }
+            // After a value: close what ends here, or go on to the next item.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                if self.more(close)? {
+                    if close == b'}' {
+                        self.skip_key()?;
+                    }
+                    break;
+                }
+                open.pop();
+            }
+        }
+    }
+
+    /// A member name in a skipped object: checked for form only, then the colon.
+    fn skip_key(&mut self) -> Res<()> {
+        if self.ws() != Some(b'"') {
+            return self.err("expected a member name");
+        }
+        let (close, _) = self.string_end()?;
+        self.at = close + 1;
+        self.expect(b':', "expected `:`")
+    }
+}
+
+/// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn well_formed_number(t: &[u8]) -> bool {
+    let mut i = 0;
+    let at = |i: usize| t.get(i).copied();
+    let digits = |mut i: usize| {
+        let s = i;
+        while at(i).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+        }
+        (i, i > s)
+    };
+    if at(i) == Some(b'-') {
+        i += 1;
+    }
+    match at(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => i = digits(i).0,
+        _ => return false,
+    }
+    if at(i) == Some(b'.') {
+        let (j, some) = digits(i + 1);
+        if !some {
+            return false;
+        }
+        i = j;
+    }
+    if matches!(at(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(at(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let (j, some) = digits(i);
+        if !some {
+            return false;
+        }
+        i = j;
+    }
+    i == t.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_string_ends_at_the_first_special_byte_whatever_surrounds_it() {
+        let naive = |s: &[u8]| s.iter().position(|&c| special_byte(c));
+        // Every byte value at every place of words and tails, alone and after a byte that
+        // borrows (0x00, 0x01, 0x1f) or not (0x20, 0x7f, 0x80, 0xff).
+        for len in [0usize, 1, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for v in 0..=255u8 {
+                    for before in [b'a', 0x00, 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xff] {
+                        let mut s = vec![b'0'; len];
+                        s[at] = v;
+                        if at > 0 {
+                            s[at - 1] = before;
+                        }
+                        assert_eq!(special(&s), naive(&s), "{s:?}");
+                    }
+                }
+            }
+        }
+    }
+}
