@@ -299,8 +299,12 @@ const EPB: u32 = 6;
 /// id known, original length not below the captured one, data and padding inside the body),
 /// the timestamp is decoded by its state; a block with options, or one that fails a check,
 /// goes the full way, so errors and skips are what they were.
-fn plain_epb<'a>(parser: &PcapNgParser, body: &'a [u8]) -> Option<(u32, i64, &'a [u8])> {
-    let big = parser.section().endianness == pcap_file::Endianness::Big;
+fn plain_epb<'a>(
+    parser: &PcapNgParser,
+    ifaces: &Interfaces,
+    body: &'a [u8],
+) -> Option<(u32, i64, &'a [u8])> {
+    let big = ifaces.big;
     let word = |i: usize| -> Option<u32> {
         let b: [u8; 4] = body.get(i..i.checked_add(4)?)?.try_into().ok()?;
         Some(if big {
@@ -321,9 +325,66 @@ fn plain_epb<'a>(parser: &PcapNgParser, body: &'a [u8]) -> Option<(u32, i64, &'a
     if body.len() != end {
         return None;
     }
-    let linktype = u32::from(parser.interfaces().get(usize::try_from(id).ok()?)?.linktype);
-    let ts = parser.state().decode_timestamp(id, high, low).ok()?;
-    Some((linktype, duration_ns(ts), body.get(20..20 + cap)?))
+    let iface = ifaces.of.get(usize::try_from(id).ok()?)?;
+    let raw = u64::from(high) << 32 | u64::from(low);
+    let ts = match iface
+        .ns_per_unit
+        .and_then(|n| raw.checked_mul(n))
+        .and_then(|ns| i64::try_from(ns).ok())
+    {
+        Some(ns) => ns,
+        None => duration_ns(parser.state().decode_timestamp(id, high, low).ok()?),
+    };
+    Some((iface.linktype, ts, body.get(20..20 + cap)?))
+}
+
+/// What a packet block needs of its interface, kept as plain numbers: asking pcap-file's state
+/// for the link type (a `DataLink` matched back to its number) and the time (a 128-bit product
+/// made a `Duration`) was two thirds of the reader's work per packet (docs/PERFORMANCE.md).
+struct Interfaces {
+    /// The section is big-endian.
+    big: bool,
+    /// Per interface id, in the order the section described them.
+    of: Vec<Interface>,
+}
+
+/// One interface's link type and clock.
+struct Interface {
+    linktype: u32,
+    /// Nanoseconds per timestamp unit, for decimal resolutions of a second to a nanosecond with
+    /// no offset; `None` sends the time to pcap-file's own decoding.
+    ns_per_unit: Option<u64>,
+}
+
+impl Interfaces {
+    /// The parser's section and interfaces as they stand.
+    fn of(parser: &PcapNgParser) -> Interfaces {
+        use pcap_file::pcapng::blocks::interface_description::InterfaceTsResolution as R;
+        let of = parser
+            .interfaces()
+            .iter()
+            .map(|i| {
+                let r = i.ts_resolution();
+                let ns = [
+                    (R::SEC, 1_000_000_000),
+                    (R::MILLI, 1_000_000),
+                    (R::MICRO, 1_000),
+                    (R::NANO, 1),
+                ]
+                .iter()
+                .find(|(res, _)| *res == r)
+                .map(|&(_, ns)| ns);
+                Interface {
+                    linktype: u32::from(i.linktype),
+                    ns_per_unit: ns.filter(|_| i.ts_offset() == 0),
+                }
+            })
+            .collect();
+        Interfaces {
+            big: parser.section().endianness == pcap_file::Endianness::Big,
+            of,
+        }
+    }
 }
 
 /// A whole Enhanced Packet Block without options at the start of `rest`, read without
@@ -338,9 +399,10 @@ fn plain_epb<'a>(parser: &PcapNgParser, body: &'a [u8]) -> Option<(u32, i64, &'a
 /// few per cent of a scan of real traffic (docs/PERFORMANCE.md).
 fn plain_epb_block<'a>(
     parser: &PcapNgParser,
+    ifaces: &Interfaces,
     rest: &'a [u8],
 ) -> Option<(usize, u32, i64, &'a [u8])> {
-    let big = parser.section().endianness == pcap_file::Endianness::Big;
+    let big = ifaces.big;
     let word = |i: usize| -> Option<u32> {
         let b: [u8; 4] = rest.get(i..i.checked_add(4)?)?.try_into().ok()?;
         Some(if big {
@@ -357,7 +419,7 @@ fn plain_epb_block<'a>(
         return None;
     }
     let body = rest.get(8..len - 4)?;
-    let (link, ts, data) = plain_epb(parser, body)?;
+    let (link, ts, data) = plain_epb(parser, ifaces, body)?;
     Some((len, link, ts, data))
 }
 
@@ -473,10 +535,11 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     let mut report = ReadReport::default();
     // Simple packet blocks carry no time: they take the last time seen.
     let mut last_ts = 0i64;
+    let mut ifaces = Interfaces::of(&parser);
     while !rest.is_empty() {
         let offset = (bytes.len() - rest.len()) as u64;
         let number = report.packets + 1;
-        if let Some((len, linktype, ts_ns, data)) = plain_epb_block(&parser, rest) {
+        if let Some((len, linktype, ts_ns, data)) = plain_epb_block(&parser, &ifaces, rest) {
             rest = rest.get(len..).unwrap_or_default();
             last_ts = ts_ns;
             let p = RawPacket {
@@ -500,6 +563,10 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
             Err(e) => return Err(corrupt(offset, number, e.to_string())),
         };
         rest = rem;
+        if raw.type_ != EPB {
+            // A section header or interface description may have changed what packets mean.
+            ifaces = Interfaces::of(&parser);
+        }
         // Enhanced Packet Blocks without options were read above; what comes here is every
         // other block, or one that failed a check there and is now refused or skipped by
         // pcap-file's own parse.
@@ -699,6 +766,34 @@ mod tests {
             assert_eq!(v[1].1, T0);
             assert_eq!(v[2].1, T0, "simple packets take the last time");
             assert_eq!(v[2].3, b"spb");
+        }
+    }
+
+    #[test]
+    fn times_read_short_are_pcap_files_times_at_every_resolution() {
+        use pcap_file::pcapng::blocks::interface_description::InterfaceTsResolution;
+        // Seconds, milli-, micro- and nanoseconds take the short way; tenths and tenths of a
+        // microsecond go to pcap-file's decoding.
+        let res = [0u8, 1, 3, 6, 7, 9];
+        let ifaces: Vec<Interface> = res
+            .iter()
+            .map(|&tsresol| Interface {
+                linktype: 1,
+                tsresol,
+            })
+            .collect();
+        for big_endian in [false, true] {
+            let mut w = CaptureWriter::new(Format::PcapNg { big_endian }, &ifaces);
+            for i in 0..res.len() {
+                w.packet(T0, i, b"x");
+            }
+            let (v, r) = collect(&w.finish());
+            assert_eq!(r.unwrap().packets, res.len() as u64);
+            for (p, &n) in v.iter().zip(&res) {
+                let units = (T0 as u128 * 10u128.pow(u32::from(n)) / 1_000_000_000) as u64;
+                let want = InterfaceTsResolution::from_u8(n).unwrap().decode_timestamp(units);
+                assert_eq!(p.1, duration_ns(want), "10^-{n} s, big-endian {big_endian}");
+            }
         }
     }
 
