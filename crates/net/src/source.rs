@@ -791,7 +791,9 @@ mod tests {
             assert_eq!(r.unwrap().packets, res.len() as u64);
             for (p, &n) in v.iter().zip(&res) {
                 let units = (T0 as u128 * 10u128.pow(u32::from(n)) / 1_000_000_000) as u64;
-                let want = InterfaceTsResolution::from_u8(n).unwrap().decode_timestamp(units);
+                let want = InterfaceTsResolution::from_u8(n)
+                    .unwrap()
+                    .decode_timestamp(units);
                 assert_eq!(p.1, duration_ns(want), "10^-{n} s, big-endian {big_endian}");
             }
         }

@@ -161,10 +161,16 @@ fn batch_item<'a>(r: &mut Reader<'a>) -> Result<Option<Members<'a>>, SyntaxError
     }
 }
 
-/// The line's JSON: one object's members, or a batch of items.
-fn read<'a>(line: &'a [u8]) -> Result<Vec<Option<Members<'a>>>, SyntaxError> {
+/// A line's JSON: one object, or a batch of items (objects or not).
+enum Line<'a> {
+    One(Members<'a>),
+    Batch(Vec<Option<Members<'a>>>),
+}
+
+/// Reads the line's JSON.
+fn read(line: &[u8]) -> Result<Line<'_>, SyntaxError> {
     let mut r = Reader::new(line);
-    let items = if r.ws() == Some(b'[') {
+    let read = if r.ws() == Some(b'[') {
         r.nest(1)?;
         let mut items = Vec::new();
         if !r.open(b'[', b']')? {
@@ -175,12 +181,12 @@ fn read<'a>(line: &'a [u8]) -> Result<Vec<Option<Members<'a>>>, SyntaxError> {
                 }
             }
         }
-        items
+        Line::Batch(items)
     } else {
-        vec![Some(members(&mut r, 1)?)]
+        Line::One(members(&mut r, 1)?)
     };
     r.end()?;
-    Ok(items)
+    Ok(read)
 }
 
 /// Parses one line (without its line ending) into JSON-RPC messages.
@@ -195,14 +201,16 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
     if !matches!(trimmed.first(), Some(b'{' | b'[')) {
         return Err(ParseError::NotJson("does not start with { or [".into()));
     }
-    let items = read(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;
-    if items.is_empty() {
-        return Err(ParseError::NotRpc);
+    match read(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))? {
+        // Built straight into its vector: collecting through the batch's would reuse that
+        // allocation and shrink it, one `realloc` per line.
+        Line::One(m) => Ok(vec![m.into_message()?]),
+        Line::Batch(items) if items.is_empty() => Err(ParseError::NotRpc),
+        Line::Batch(items) => items
+            .into_iter()
+            .map(|i| i.ok_or(ParseError::NotRpc)?.into_message())
+            .collect(),
     }
-    items
-        .into_iter()
-        .map(|i| i.ok_or(ParseError::NotRpc)?.into_message())
-        .collect()
 }
 
 /// serde_json's reading of a line, kept as the reference the one-pass reader is held to.
