@@ -451,8 +451,10 @@ fn sniff(data: &[u8]) -> Mode {
         return Mode::Other;
     }
     // Joined mid-stream: a JSON line may start after the first newline.
+    // Looked for newline by newline (`memchr`): a byte pair at a time over 4 KiB of encrypted
+    // data was 3 % of a scan of real traffic's instructions.
     let window = data.get(..4096).unwrap_or(data);
-    if window.windows(2).any(|w| w == b"\n{") {
+    if memchr::memchr_iter(b'\n', window).any(|i| window.get(i + 1) == Some(&b'{')) {
         return Mode::Lines;
     }
     Mode::Off
