@@ -802,10 +802,10 @@ mod tests {
             longest: 8,
         };
         s.apply(0, &sub, 1);
-        s.submitted(&sub, &Id::Num("4".into()));
-        s.replied(&Id::Num("99".into()), true);
+        s.submitted(&sub, &Id::Int(4));
+        s.replied(&Id::Int(99), true);
         assert_eq!(s.shares.accepted, 0);
-        s.replied(&Id::Num("4".into()), true);
+        s.replied(&Id::Int(4), true);
         assert_eq!(
             s.shares,
             Shares {
@@ -831,7 +831,7 @@ mod tests {
                 job_id: i.to_string(),
                 nonce: "00".into(),
             };
-            s.submitted(&sub, &Id::Num(i.to_string()));
+            s.submitted(&sub, &Id::Int(i as u64));
         }
         assert!(s.history.len() <= MAX_HISTORY);
         assert!(s.codes.len() <= MAX_EVIDENCE);

@@ -20,7 +20,11 @@ pub enum Id {
     Absent,
     /// `"id": null`.
     Null,
-    /// A number (stored as its text, so 1 and 1.0 stay distinct as the peer sent them).
+    /// A whole number from 0 up, as nearly every miner numbers its requests (kept as the number:
+    /// printing it to text for every message was an allocation per line).
+    Int(u64),
+    /// Any other number, stored as its text, so 1 and 1.0 stay distinct as the peer sent them
+    /// (a whole number is never stored here, so the two never meet).
     Num(String),
     /// A string.
     Str(String),
@@ -31,15 +35,23 @@ impl Id {
         match v {
             None => Id::Absent,
             Some(Json::Null) => Id::Null,
-            Some(Json::Num(n)) => Id::Num(n.to_string()),
+            Some(Json::Num(n)) => Id::of_number(n),
             Some(Json::Str(s)) => Id::Str(s.to_string()),
             Some(other) => Id::Str(other.to_value().to_string()),
         }
     }
 
+    /// The id a number makes.
+    pub fn of_number(n: &serde_json::Number) -> Id {
+        match n.as_u64() {
+            Some(i) => Id::Int(i),
+            None => Id::Num(n.to_string()),
+        }
+    }
+
     /// True for `0`, `null` or no id: how pools mark unsolicited pushes.
     pub fn is_push(&self) -> bool {
-        matches!(self, Id::Absent | Id::Null) || *self == Id::Num("0".into())
+        matches!(self, Id::Absent | Id::Null | Id::Int(0))
     }
 }
 
@@ -568,7 +580,7 @@ mod tests {
             let id = match o.remove("id") {
                 None => Id::Absent,
                 Some(Value::Null) => Id::Null,
-                Some(Value::Number(n)) => Id::Num(n.to_string()),
+                Some(Value::Number(n)) => Id::of_number(&n),
                 Some(Value::String(s)) => Id::Str(s),
                 Some(other) => Id::Str(other.to_string()),
             };
@@ -626,7 +638,27 @@ mod tests {
         let b = parse_line(b"{ \"params\" : [ \"cgminer/4.10\" ] , \"method\" : \"mining.subscribe\", \"id\" : 1 }\r").unwrap();
         assert_eq!(a, b);
         assert_eq!(a[0].method.as_deref(), Some("mining.subscribe"));
-        assert_eq!(a[0].id, Id::Num("1".into()));
+        assert_eq!(a[0].id, Id::Int(1));
+    }
+
+    #[test]
+    fn ids_keep_what_the_peer_wrote_apart() {
+        let id = |l: &str| parse_line(l.as_bytes()).unwrap()[0].id.clone();
+        let ids = [
+            id(r#"{"id":1,"result":true}"#),
+            id(r#"{"id":1.0,"result":true}"#),
+            id(r#"{"id":"1","result":true}"#),
+            id(r#"{"id":-1,"result":true}"#),
+            id(r#"{"id":2,"result":true}"#),
+        ];
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(ids[0], Id::Int(1));
+        assert!(id(r#"{"id":0,"method":"mining.notify"}"#).is_push());
+        assert!(!id(r#"{"id":0.0,"method":"mining.notify"}"#).is_push());
     }
 
     #[test]
