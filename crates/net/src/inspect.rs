@@ -13,6 +13,18 @@ use crate::proto::stratum::parser::Id;
 use crate::proto::stratum::{Signal, classify, parse_line};
 use crate::proto::sv2;
 use crate::session::Session;
+use bumpalo::Bump;
+use std::cell::RefCell;
+
+thread_local! {
+    /// The arena a line's arrays and objects are read into (`proto::stratum::json`), one per
+    /// scanning thread, reset line by line: nothing is allocated or freed per line once it has
+    /// grown to the lines' size.
+    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
+}
+
+/// An arena larger than this after a line is given back and started afresh.
+const ARENA_KEPT: usize = 256 * 1024;
 
 /// Bytes per direction looked at before a flow with no mining message is ignored.
 pub const INSPECT_BUDGET: u64 = 64 * 1024;
@@ -248,7 +260,18 @@ impl Inspector {
     }
 
     fn line(&mut self, from: usize, line: &[u8], ts: i64) {
-        match parse_line(line) {
+        ARENA.with_borrow_mut(|arena| {
+            arena.reset();
+            self.line_in(from, line, ts, arena);
+            if arena.allocated_bytes() > ARENA_KEPT {
+                // A huge line does not keep its memory.
+                *arena = Bump::new();
+            }
+        });
+    }
+
+    fn line_in(&mut self, from: usize, line: &[u8], ts: i64, arena: &Bump) {
+        match parse_line(line, arena) {
             Ok(msgs) => {
                 for m in msgs {
                     self.messages += 1;

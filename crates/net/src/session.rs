@@ -153,11 +153,11 @@ impl Session {
                 self.handshake = true
             }
             Signal::SetDifficulty(d) if *d > 0.0 && d.is_finite() => {
-                self.set_work(Work::Difficulty(*d), ts, d.to_string(), true);
+                self.set_work(Work::Difficulty(*d), ts, &d.to_string(), true);
             }
             Signal::SetTarget(t) => {
                 if let Some(h) = self.target_hashes(t) {
-                    self.set_work(Work::Hashes(h), ts, t.clone(), true);
+                    self.set_work(Work::Hashes(h), ts, t, true);
                 }
             }
             Signal::Notify {
@@ -178,7 +178,7 @@ impl Session {
             }
             Signal::EthWork { boundary, .. } => {
                 if let Some(h) = self.target_hashes(boundary) {
-                    self.set_work(Work::Hashes(h), ts, boundary.clone(), false);
+                    self.set_work(Work::Hashes(h), ts, boundary, false);
                 }
             }
             Signal::EthSubmitHashrate(Some(h)) => self.claimed = Some(*h),
@@ -206,7 +206,7 @@ impl Session {
                     self.algo_hint = Some(clip(a));
                 }
                 if let Some(h) = cryptonote_hashes(target) {
-                    self.set_work(Work::Hashes(h), ts, target.clone(), false);
+                    self.set_work(Work::Hashes(h), ts, target, false);
                 }
             }
             Signal::Sv2Setup { device, endpoint } => {
@@ -225,7 +225,7 @@ impl Session {
             }
             Signal::Sv2Target(t) => {
                 if let Some(h) = hashes_for_target_be(t) {
-                    self.set_work(Work::Hashes(h), ts, hex::encode(t), false);
+                    self.set_work(Work::Hashes(h), ts, &hex::encode(t), false);
                 }
             }
             Signal::Sv2Accepted(n) => {
@@ -244,7 +244,7 @@ impl Session {
             }
             Signal::GetworkReply { target: Some(t) } => {
                 if let Some(h) = getwork_hashes(t) {
-                    self.set_work(Work::Hashes(h), ts, t.clone(), false);
+                    self.set_work(Work::Hashes(h), ts, t, false);
                 }
             }
             _ => {}
@@ -357,7 +357,7 @@ impl Session {
         h
     }
 
-    fn set_work(&mut self, w: Work, ts: i64, raw: String, next_job: bool) {
+    fn set_work(&mut self, w: Work, ts: i64, raw: &str, next_job: bool) {
         // set_difficulty and set_target apply to the next job (NiceHash spec, ZIP 301); work
         // packages and CryptoNote jobs carry their own target and apply at once.
         if next_job && self.work.is_some() {
@@ -380,7 +380,7 @@ impl Session {
         self.history.push(DifficultyChange {
             at: Timestamp(ts),
             hashes_per_share: hashes,
-            raw: clip(&raw),
+            raw: clip(raw),
         });
     }
 

@@ -30,7 +30,7 @@
 
 use minewatch_model::{Algorithm, Coin};
 use minewatch_net::proto::stratum::json::Json;
-use minewatch_net::proto::stratum::{Signal, classify, parse_line};
+use minewatch_net::proto::stratum::{Bump, Signal, classify, parse_line};
 use minewatch_net::proto::{http, sv2};
 use minewatch_net::session::Session;
 use serde::Serialize;
@@ -205,9 +205,11 @@ pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
             }
         }
     } else {
+        // The answer's lines are few and short: one arena for all of them.
+        let arena = Bump::new();
         for body in bodies(answer) {
             for line in body.split(|&b| b == b'\n') {
-                let Ok(msgs) = parse_line(line) else {
+                let Ok(msgs) = parse_line(line, &arena) else {
                     continue;
                 };
                 for m in &msgs {
@@ -267,9 +269,10 @@ fn signals(sent: Dialect, request: &[u8]) -> Vec<Signal> {
             .collect();
     }
     let mut out = Vec::new();
+    let arena = Bump::new();
     for body in bodies(request) {
         for line in body.split(|&b| b == b'\n') {
-            if let Ok(msgs) = parse_line(line) {
+            if let Ok(msgs) = parse_line(line, &arena) {
                 out.extend(msgs.iter().filter_map(classify));
             }
         }

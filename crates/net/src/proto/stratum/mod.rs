@@ -10,5 +10,6 @@ pub mod parser;
 pub mod signal;
 pub mod syntax;
 
-pub use parser::{Message, ParseError, parse_line};
+pub use bumpalo::Bump;
+pub use parser::{Message, Messages, ParseError, parse_line};
 pub use signal::{Dialect, Signal, classify};

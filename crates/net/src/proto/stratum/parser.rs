@@ -7,7 +7,7 @@
 
 use super::json::Json;
 use super::syntax::{Reader, SyntaxError};
-use std::borrow::Cow;
+use bumpalo::Bump;
 use thiserror::Error;
 
 /// The longest line accepted; Equihash submits are ~2.7 KB, block templates can be large.
@@ -61,7 +61,7 @@ pub struct Message<'a> {
     /// The id.
     pub id: Id,
     /// The method, for requests and notifications.
-    pub method: Option<Cow<'a, str>>,
+    pub method: Option<&'a str>,
     /// The params (`Json::Null` when absent).
     pub params: Json<'a>,
     /// The result, for responses (`Some(Json::Null)` when the member is present and null).
@@ -122,7 +122,7 @@ impl<'a> Members<'a> {
             result,
             error,
             worker: match self.worker {
-                Some(Json::Str(s)) => Some(s.into_owned()),
+                Some(Json::Str(s)) => Some(s.to_string()),
                 _ => None,
             },
         })
@@ -138,7 +138,7 @@ fn members<'a>(r: &mut Reader<'a>, depth: usize) -> Result<Members<'a>, SyntaxEr
     }
     loop {
         let k = r.key()?;
-        let slot = match &*k {
+        let slot = match k {
             "id" => &mut m.id,
             "method" => &mut m.method,
             "params" => &mut m.params,
@@ -179,9 +179,9 @@ enum Line<'a> {
     Batch(Vec<Option<Members<'a>>>),
 }
 
-/// Reads the line's JSON.
-fn read(line: &[u8]) -> Result<Line<'_>, SyntaxError> {
-    let mut r = Reader::new(line);
+/// Reads the line's JSON into `arena`.
+fn read<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Line<'a>, SyntaxError> {
+    let mut r = Reader::new(line, arena);
     let read = if r.ws() == Some(b'[') {
         r.nest(1)?;
         let mut items = Vec::new();
@@ -201,8 +201,12 @@ fn read(line: &[u8]) -> Result<Line<'_>, SyntaxError> {
     Ok(read)
 }
 
-/// Parses one line (without its line ending) into JSON-RPC messages.
-pub fn parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
+/// A line's messages, kept in its arena.
+pub type Messages<'a> = bumpalo::collections::Vec<'a, Message<'a>>;
+
+/// Parses one line (without its line ending) into JSON-RPC messages, they and their arrays and
+/// objects kept in `arena` (which the caller may reset once the messages are gone).
+pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, ParseError> {
     let trimmed = line.trim_ascii();
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
@@ -213,23 +217,78 @@ pub fn parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
     if !matches!(trimmed.first(), Some(b'{' | b'[')) {
         return Err(ParseError::NotJson("does not start with { or [".into()));
     }
-    match read(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))? {
-        // Built straight into its vector: collecting through the batch's would reuse that
-        // allocation and shrink it, one `realloc` per line.
-        Line::One(m) => Ok(vec![m.into_message()?]),
-        Line::Batch(items) if items.is_empty() => Err(ParseError::NotRpc),
-        Line::Batch(items) => items
-            .into_iter()
-            .map(|i| i.ok_or(ParseError::NotRpc)?.into_message())
-            .collect(),
+    let mut out = Messages::new_in(arena);
+    match read(trimmed, arena).map_err(|e| ParseError::NotJson(e.to_string()))? {
+        Line::One(m) => out.push(m.into_message()?),
+        Line::Batch(items) if items.is_empty() => return Err(ParseError::NotRpc),
+        Line::Batch(items) => {
+            for i in items {
+                out.push(i.ok_or(ParseError::NotRpc)?.into_message()?);
+            }
+        }
     }
+    Ok(out)
 }
 
 /// serde_json's reading of a line, kept as the reference the one-pass reader is held to.
 #[cfg(test)]
 mod serde_reference {
-    use super::super::json::Json;
-    use super::{MAX_LINE, Members, Message, ParseError};
+    use super::{Id, MAX_LINE, ParseError};
+    use serde_json::Value;
+
+    /// A message as plain values: id, method, params, result, error, worker.
+    pub(super) type Plain = (
+        Id,
+        Option<String>,
+        Value,
+        Option<Value>,
+        Option<Value>,
+        Option<String>,
+    );
+
+    /// The six members, as serde_json builds them.
+    #[derive(Default)]
+    struct Members {
+        id: Option<Value>,
+        method: Option<Value>,
+        params: Option<Value>,
+        result: Option<Value>,
+        error: Option<Value>,
+        worker: Option<Value>,
+    }
+
+    impl Members {
+        fn into_message(self) -> Result<Plain, ParseError> {
+            let method = match self.method {
+                Some(Value::String(s)) => Some(s),
+                Some(_) => return Err(ParseError::NotRpc),
+                None => None,
+            };
+            let error = self.error.filter(|e| !e.is_null());
+            if method.is_none() && self.result.is_none() && error.is_none() {
+                return Err(ParseError::NotRpc);
+            }
+            let id = match self.id {
+                None => Id::Absent,
+                Some(Value::Null) => Id::Null,
+                Some(Value::Number(n)) => Id::of_number(&n),
+                Some(Value::String(s)) => Id::Str(s),
+                Some(other) => Id::Str(other.to_string()),
+            };
+            let worker = match self.worker {
+                Some(Value::String(s)) => Some(s),
+                _ => None,
+            };
+            Ok((
+                id,
+                method,
+                self.params.unwrap_or(Value::Null),
+                self.result,
+                error,
+                worker,
+            ))
+        }
+    }
 
     /// A member name: one of the six that matter, or another.
     enum Key {
@@ -268,14 +327,14 @@ mod serde_reference {
 
     /// A line's JSON as what it means here: an object's message members, a batch of values, or
     /// anything else (JSON, but not JSON-RPC: read and dropped).
-    enum Top<'a> {
-        Object(Members<'a>),
-        Batch(Vec<Top<'a>>),
+    enum Top {
+        Object(Members),
+        Batch(Vec<Top>),
         Other,
     }
 
-    impl<'de> serde::Deserialize<'de> for Top<'de> {
-        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Top<'de>, D::Error> {
+    impl<'de> serde::Deserialize<'de> for Top {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
             d.deserialize_any(TopVisitor { in_batch: false })
         }
     }
@@ -286,11 +345,11 @@ mod serde_reference {
     }
 
     impl<'de> serde::de::Visitor<'de> for TopVisitor {
-        type Value = Top<'de>;
+        type Value = Top;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("JSON")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
             let mut m = Members::default();
             while let Some(k) = map.next_key::<Key>()? {
                 let slot = match k {
@@ -305,11 +364,11 @@ mod serde_reference {
                         continue;
                     }
                 };
-                *slot = Some(map.next_value::<Json<'de>>()?);
+                *slot = Some(map.next_value::<Value>()?);
             }
             Ok(Top::Object(m))
         }
-        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top<'de>, A::Error> {
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Top, A::Error> {
             if self.in_batch {
                 while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
                 return Ok(Top::Other);
@@ -320,22 +379,22 @@ mod serde_reference {
             }
             Ok(Top::Batch(items))
         }
-        fn visit_bool<E>(self, _: bool) -> Result<Top<'de>, E> {
+        fn visit_bool<E>(self, _: bool) -> Result<Top, E> {
             Ok(Top::Other)
         }
-        fn visit_i64<E>(self, _: i64) -> Result<Top<'de>, E> {
+        fn visit_i64<E>(self, _: i64) -> Result<Top, E> {
             Ok(Top::Other)
         }
-        fn visit_u64<E>(self, _: u64) -> Result<Top<'de>, E> {
+        fn visit_u64<E>(self, _: u64) -> Result<Top, E> {
             Ok(Top::Other)
         }
-        fn visit_f64<E>(self, _: f64) -> Result<Top<'de>, E> {
+        fn visit_f64<E>(self, _: f64) -> Result<Top, E> {
             Ok(Top::Other)
         }
-        fn visit_str<E>(self, _: &str) -> Result<Top<'de>, E> {
+        fn visit_str<E>(self, _: &str) -> Result<Top, E> {
             Ok(Top::Other)
         }
-        fn visit_unit<E>(self) -> Result<Top<'de>, E> {
+        fn visit_unit<E>(self) -> Result<Top, E> {
             Ok(Top::Other)
         }
     }
@@ -344,14 +403,14 @@ mod serde_reference {
     struct BatchItem;
 
     impl<'de> serde::de::DeserializeSeed<'de> for BatchItem {
-        type Value = Top<'de>;
-        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
+        type Value = Top;
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
             d.deserialize_any(TopVisitor { in_batch: true })
         }
     }
 
     /// The parse as serde_json did it before [`super::parse_line`]: the reference it is held to.
-    pub(super) fn serde_parse_line(line: &[u8]) -> Result<Vec<Message<'_>>, ParseError> {
+    pub(super) fn serde_parse_line(line: &[u8]) -> Result<Vec<Plain>, ParseError> {
         let trimmed = line.trim_ascii();
         if trimmed.is_empty() {
             return Err(ParseError::Empty);
@@ -382,20 +441,12 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    /// A message as plain values, to compare parses.
-    type Plain = (
-        Id,
-        Option<String>,
-        Value,
-        Option<Value>,
-        Option<Value>,
-        Option<String>,
-    );
+    use super::serde_reference::Plain;
 
     fn plain(m: &Message<'_>) -> Plain {
         (
             m.id.clone(),
-            m.method.as_deref().map(str::to_string),
+            m.method.map(str::to_string),
             m.params.to_value(),
             m.result.as_ref().map(Json::to_value),
             m.error.as_ref().map(Json::to_value),
@@ -405,7 +456,7 @@ mod tests {
 
     /// A parse's result with the wording of its error left out (serde_json words them by line
     /// and column, the one-pass reader by byte).
-    fn kind(r: Result<Vec<Message<'_>>, ParseError>) -> Result<Vec<Plain>, ParseError> {
+    fn kind(r: Result<Messages<'_>, ParseError>) -> Result<Vec<Plain>, ParseError> {
         r.map(|ms| ms.iter().map(plain).collect())
             .map_err(|e| match e {
                 ParseError::NotJson(_) => ParseError::NotJson(String::new()),
@@ -414,17 +465,17 @@ mod tests {
     }
 
     fn streaming(line: &[u8]) -> Result<Vec<Plain>, ParseError> {
-        kind(parse_line(line))
+        let arena = Bump::new();
+        kind(parse_line(line, &arena))
     }
 
     /// The one-pass reader against serde_json's reading, on one line.
     fn same_as_serde(line: &[u8]) {
-        let ours = kind(parse_line(line));
-        let theirs = kind(serde_reference::serde_parse_line(line));
-        assert_eq!(ours, theirs, "{}", String::from_utf8_lossy(line));
-        if let (Ok(a), Ok(b)) = (parse_line(line), serde_reference::serde_parse_line(line)) {
-            assert_eq!(a, b, "{}", String::from_utf8_lossy(line));
-        }
+        let theirs = serde_reference::serde_parse_line(line).map_err(|e| match e {
+            ParseError::NotJson(_) => ParseError::NotJson(String::new()),
+            e => e,
+        });
+        assert_eq!(streaming(line), theirs, "{}", String::from_utf8_lossy(line));
     }
 
     /// Lines of every dialect, and the corners of JSON's grammar.
@@ -633,17 +684,22 @@ mod tests {
 
     #[test]
     fn compact_and_spaced_forms_are_equal() {
-        let a = parse_line(br#"{"id":1,"method":"mining.subscribe","params":["cgminer/4.10"]}"#)
-            .unwrap();
-        let b = parse_line(b"{ \"params\" : [ \"cgminer/4.10\" ] , \"method\" : \"mining.subscribe\", \"id\" : 1 }\r").unwrap();
+        let arena = Bump::new();
+        let a = parse_line(
+            br#"{"id":1,"method":"mining.subscribe","params":["cgminer/4.10"]}"#,
+            &arena,
+        )
+        .unwrap();
+        let b = parse_line(b"{ \"params\" : [ \"cgminer/4.10\" ] , \"method\" : \"mining.subscribe\", \"id\" : 1 }\r", &arena).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a[0].method.as_deref(), Some("mining.subscribe"));
+        assert_eq!(a[0].method, Some("mining.subscribe"));
         assert_eq!(a[0].id, Id::Int(1));
     }
 
     #[test]
     fn ids_keep_what_the_peer_wrote_apart() {
-        let id = |l: &str| parse_line(l.as_bytes()).unwrap()[0].id.clone();
+        let arena = Bump::new();
+        let id = |l: &str| parse_line(l.as_bytes(), &arena).unwrap()[0].id.clone();
         let ids = [
             id(r#"{"id":1,"result":true}"#),
             id(r#"{"id":1.0,"result":true}"#),
@@ -663,30 +719,41 @@ mod tests {
 
     #[test]
     fn escapes_do_not_hide_methods() {
-        let m =
-            parse_line(br#"{"id":2,"method":"mining\u002eauthorize","params":["w","x"]}"#).unwrap();
-        assert_eq!(m[0].method.as_deref(), Some("mining.authorize"));
+        let arena = Bump::new();
+        let m = parse_line(
+            br#"{"id":2,"method":"mining\u002eauthorize","params":["w","x"]}"#,
+            &arena,
+        )
+        .unwrap();
+        assert_eq!(m[0].method, Some("mining.authorize"));
     }
 
     #[test]
     fn responses_pushes_and_eth_worker() {
-        let r = parse_line(br#"{"id":4,"result":true,"error":null}"#).unwrap();
+        let arena = Bump::new();
+        let r = parse_line(br#"{"id":4,"result":true,"error":null}"#, &arena).unwrap();
         assert_eq!(r[0].result, Some(Json::Bool(true)));
         assert_eq!(r[0].error, None);
-        let p = parse_line(br#"{"id":null,"method":"mining.notify","params":[]}"#).unwrap();
+        let p = parse_line(
+            br#"{"id":null,"method":"mining.notify","params":[]}"#,
+            &arena,
+        )
+        .unwrap();
         assert!(p[0].id.is_push());
-        let e = parse_line(br#"{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["0xabc", "x"], "id": 2, "method": "eth_submitLogin"}"#).unwrap();
+        let e = parse_line(br#"{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["0xabc", "x"], "id": 2, "method": "eth_submitLogin"}"#, &arena).unwrap();
         assert_eq!(e[0].worker.as_deref(), Some("eth1.0"));
     }
 
     #[test]
     fn batches() {
-        let b = parse_line(br#"[{"id":1,"method":"a"},{"id":2,"result":null}]"#).unwrap();
+        let arena = Bump::new();
+        let b = parse_line(br#"[{"id":1,"method":"a"},{"id":2,"result":null}]"#, &arena).unwrap();
         assert_eq!(b.len(), 2);
     }
 
     #[test]
     fn deep_nesting_is_refused_not_a_stack_overflow() {
+        let arena = Bump::new();
         // Within MAX_LINE, nested 66,000 to 200,000 deep: in a skipped member, in a kept one, and as a
         // batch. serde_json's recursion limit must hold on every path the parse takes.
         let deep = |open: &str, close: &str| {
@@ -701,7 +768,7 @@ mod tests {
         ];
         for (i, l) in lines.iter().enumerate() {
             assert!(l.len() <= MAX_LINE);
-            let got = parse_line(l.as_bytes());
+            let got = parse_line(l.as_bytes(), &arena);
             match i {
                 // A member nobody reads is skipped without recursion (serde_json's
                 // `IgnoredAny` walks it with a loop): the message around it stands.
@@ -716,17 +783,21 @@ mod tests {
 
     #[test]
     fn not_rpc() {
-        assert_eq!(parse_line(b"   "), Err(ParseError::Empty));
-        assert_eq!(parse_line(b"{\"a\":1}"), Err(ParseError::NotRpc));
-        assert_eq!(parse_line(b"[1,2]"), Err(ParseError::NotRpc));
+        let arena = Bump::new();
+        assert_eq!(parse_line(b"   ", &arena), Err(ParseError::Empty));
+        assert_eq!(parse_line(b"{\"a\":1}", &arena), Err(ParseError::NotRpc));
+        assert_eq!(parse_line(b"[1,2]", &arena), Err(ParseError::NotRpc));
         assert!(matches!(
-            parse_line(b"{\"method\":"),
+            parse_line(b"{\"method\":", &arena),
             Err(ParseError::NotJson(_))
         ));
         assert!(matches!(
-            parse_line(b"GET / HTTP/1.1"),
+            parse_line(b"GET / HTTP/1.1", &arena),
             Err(ParseError::NotJson(_))
         ));
-        assert_eq!(parse_line(br#"{"method":5}"#), Err(ParseError::NotRpc));
+        assert_eq!(
+            parse_line(br#"{"method":5}"#, &arena),
+            Err(ParseError::NotRpc)
+        );
     }
 }

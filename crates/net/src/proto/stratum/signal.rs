@@ -816,7 +816,8 @@ mod tests {
     use crate::proto::stratum::parser::parse_line;
 
     fn sig(line: &str) -> Option<Signal> {
-        classify(&parse_line(line.as_bytes()).unwrap()[0])
+        let arena = bumpalo::Bump::new();
+        classify(&parse_line(line.as_bytes(), &arena).unwrap()[0])
     }
 
     #[test]

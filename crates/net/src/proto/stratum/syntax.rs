@@ -18,8 +18,9 @@
 //!   their strings and numbers only checked for form, as serde_json's `IgnoredAny` does.
 
 use super::json::Json;
+use bumpalo::Bump;
+use bumpalo::collections::Vec as BumpVec;
 use serde_json::Number;
-use std::borrow::Cow;
 
 /// serde_json's recursion limit: the nesting level at which a built value is refused.
 const LIMIT: usize = 128;
@@ -44,6 +45,13 @@ type Res<T> = Result<T, SyntaxError>;
 /// A cursor over one line.
 pub(crate) struct Reader<'a> {
     b: &'a [u8],
+    /// Where arrays, objects and unescaped strings are kept.
+    arena: &'a Bump,
+    /// Items of the arrays being read, innermost last; an array's are moved to the arena when
+    /// it closes, so that its slice is contiguous.
+    items: BumpVec<'a, Json<'a>>,
+    /// Members of the objects being read, the same way.
+    members: BumpVec<'a, (&'a str, Json<'a>)>,
     /// The line as text when it is valid UTF-8 as a whole (nearly always): its strings are then
     /// slices of it, checked once rather than one by one.
     text: Option<&'a str>,
@@ -95,9 +103,12 @@ fn numeric(c: u8) -> bool {
 
 impl<'a> Reader<'a> {
     /// A reader at the start of `b`.
-    pub(crate) fn new(b: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(b: &'a [u8], arena: &'a Bump) -> Reader<'a> {
         Reader {
             b,
+            arena,
+            items: BumpVec::new_in(arena),
+            members: BumpVec::new_in(arena),
             text: std::str::from_utf8(b).ok(),
             at: 0,
         }
@@ -200,8 +211,9 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads a string, borrowed when it holds no escape; UTF-8 checked.
-    pub(crate) fn string(&mut self) -> Res<Cow<'a, str>> {
+    /// Reads a string, borrowed from the line when it holds no escape, else decoded into the
+    /// arena; UTF-8 checked.
+    pub(crate) fn string(&mut self) -> Res<&'a str> {
         let open = self.at;
         let (close, escaped) = self.string_end()?;
         if escaped {
@@ -211,18 +223,18 @@ impl<'a> Reader<'a> {
             let s: String =
                 serde_json::from_slice(token).or_else(|_| self.err("invalid escape"))?;
             self.at = close + 1;
-            return Ok(Cow::Owned(s));
+            return Ok(self.arena.alloc_str(&s));
         }
         // Quotes are ASCII, so the body's ends are character boundaries of a valid line.
         if let Some(s) = self.text.and_then(|t| t.get(open + 1..close)) {
             self.at = close + 1;
-            return Ok(Cow::Borrowed(s));
+            return Ok(s);
         }
         let body = self.b.get(open + 1..close).unwrap_or_default();
         match std::str::from_utf8(body) {
             Ok(s) => {
                 self.at = close + 1;
-                Ok(Cow::Borrowed(s))
+                Ok(s)
             }
             Err(e) => {
                 self.at = open + 1 + e.valid_up_to();
@@ -232,7 +244,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a member name and the colon after it.
-    pub(crate) fn key(&mut self) -> Res<Cow<'a, str>> {
+    pub(crate) fn key(&mut self) -> Res<&'a str> {
         if self.ws() != Some(b'"') {
             return self.err("expected a member name");
         }
@@ -290,30 +302,35 @@ impl<'a> Reader<'a> {
             Some(b'"') => Ok(Json::Str(self.string()?)),
             Some(b'{') => {
                 self.nest(depth)?;
-                let mut members = Vec::new();
+                let start = self.members.len();
                 if !self.open(b'{', b'}')? {
                     loop {
                         let k = self.key()?;
                         let v = self.value(depth + 1)?;
-                        members.push((k, v));
+                        self.members.push((k, v));
                         if !self.more(b'}')? {
                             break;
                         }
                     }
                 }
+                let members = self
+                    .arena
+                    .alloc_slice_fill_iter(self.members.drain(start..));
                 Ok(Json::Obj(members))
             }
             Some(b'[') => {
                 self.nest(depth)?;
-                let mut items = Vec::new();
+                let start = self.items.len();
                 if !self.open(b'[', b']')? {
                     loop {
-                        items.push(self.value(depth + 1)?);
+                        let v = self.value(depth + 1)?;
+                        self.items.push(v);
                         if !self.more(b']')? {
                             break;
                         }
                     }
                 }
+                let items = self.arena.alloc_slice_fill_iter(self.items.drain(start..));
                 Ok(Json::Arr(items))
             }
             Some(b't') => self.literal(b"true").map(|()| Json::Bool(true)),
