@@ -291,53 +291,6 @@ pub fn read_packets_until<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
 /// The pcapng block type of an Enhanced Packet Block.
 const EPB: u32 = 6;
 
-/// An Enhanced Packet Block without options, read here: `(link type, time in ns, data)`.
-///
-/// pcap-file's `try_into_block` builds a `Block` (an options vector, a `Cow`, a `Duration`)
-/// for every packet; the fixed fields of a block without options are five words, and this was
-/// a few per cent of a scan (docs/PERFORMANCE.md). The checks are pcap-file's own (interface
-/// id known, original length not below the captured one, data and padding inside the body),
-/// the timestamp is decoded by its state; a block with options, or one that fails a check,
-/// goes the full way, so errors and skips are what they were.
-fn plain_epb<'a>(
-    parser: &PcapNgParser,
-    ifaces: &Interfaces,
-    body: &'a [u8],
-) -> Option<(u32, i64, &'a [u8])> {
-    let big = ifaces.big;
-    let word = |i: usize| -> Option<u32> {
-        let b: [u8; 4] = body.get(i..i.checked_add(4)?)?.try_into().ok()?;
-        Some(if big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    let (id, high, low, cap, orig) = (word(0)?, word(4)?, word(8)?, word(12)?, word(16)?);
-    if orig < cap {
-        return None;
-    }
-    let cap = usize::try_from(cap).ok()?;
-    if cap > MAX_RECORD {
-        return None;
-    }
-    let end = cap.checked_add((4 - cap % 4) % 4)?.checked_add(20)?;
-    if body.len() != end {
-        return None;
-    }
-    let iface = ifaces.of.get(usize::try_from(id).ok()?)?;
-    let raw = u64::from(high) << 32 | u64::from(low);
-    let ts = match iface
-        .ns_per_unit
-        .and_then(|n| raw.checked_mul(n))
-        .and_then(|ns| i64::try_from(ns).ok())
-    {
-        Some(ns) => ns,
-        None => duration_ns(parser.state().decode_timestamp(id, high, low).ok()?),
-    };
-    Some((iface.linktype, ts, body.get(20..20 + cap)?))
-}
-
 /// What a packet block needs of its interface, kept as plain numbers: asking pcap-file's state
 /// for the link type (a `DataLink` matched back to its number) and the time (a 128-bit product
 /// made a `Duration`) was two thirds of the reader's work per packet (docs/PERFORMANCE.md).
@@ -388,39 +341,69 @@ impl Interfaces {
 }
 
 /// A whole Enhanced Packet Block without options at the start of `rest`, read without
-/// pcap-file's block walk: `(block length, link type, time in ns, data)`.
+/// pcap-file: `(block length, link type, time in ns, data)`.
 ///
-/// The block's frame is checked as pcap-file checks it (length a multiple of four, at least
-/// twelve, inside the file, equal to the trailer's), its body by [`plain_epb`]. An Enhanced
-/// Packet Block changes nothing in the parser's state (only section headers and interface
-/// descriptions do), so reading it here leaves the state as the full walk would. Anything else,
-/// and any block that fails a check, takes the full walk, so errors and skips are unchanged.
-/// The walk built a `RawBlock` and dispatched on the section's byte order for every packet: a
-/// few per cent of a scan of real traffic (docs/PERFORMANCE.md).
-fn plain_epb_block<'a>(
+/// pcap-file's block walk built a `RawBlock` and dispatched on the byte order for every
+/// packet, and its `try_into_block` built a `Block` (an options vector, a `Cow`, a `Duration`);
+/// the fixed fields of a block without options are seven words, and reading them here was a
+/// few per cent of a scan each time (docs/PERFORMANCE.md). The checks are pcap-file's own: the
+/// block's length a multiple of four and equal to its trailer, the interface known, the
+/// original length not below the captured one, data and padding filling the body exactly (no
+/// options). An Enhanced Packet Block changes nothing in the parser's state (only section
+/// headers and interface descriptions do), so reading it here leaves the state as the full walk
+/// would. Any other block, and one that fails a check, takes the full walk, so errors and
+/// skips are unchanged.
+fn plain_epb<'a>(
     parser: &PcapNgParser,
     ifaces: &Interfaces,
     rest: &'a [u8],
 ) -> Option<(usize, u32, i64, &'a [u8])> {
     let big = ifaces.big;
-    let word = |i: usize| -> Option<u32> {
-        let b: [u8; 4] = rest.get(i..i.checked_add(4)?)?.try_into().ok()?;
-        Some(if big {
-            u32::from_be_bytes(b)
+    let word = |b: &[u8; 4]| {
+        if big {
+            u32::from_be_bytes(*b)
         } else {
-            u32::from_le_bytes(b)
-        })
+            u32::from_le_bytes(*b)
+        }
     };
-    if word(0)? != EPB {
+    // Type and length, then the body's fixed fields: interface, time (high and low words),
+    // captured and original length.
+    let (head, _) = rest.first_chunk::<28>()?.as_chunks::<4>();
+    let &[ty, len, id, high, low, cap, orig] = head else {
+        return None;
+    };
+    if word(&ty) != EPB {
         return None;
     }
-    let len = usize::try_from(word(4)?).ok()?;
-    if len % 4 != 0 || len < 12 || word(len.checked_sub(4)?)? != u32::try_from(len).ok()? {
+    let (len32, cap, orig) = (word(&len), word(&cap), word(&orig));
+    if orig < cap {
         return None;
     }
-    let body = rest.get(8..len - 4)?;
-    let (link, ts, data) = plain_epb(parser, ifaces, body)?;
-    Some((len, link, ts, data))
+    let cap = usize::try_from(cap).ok()?;
+    if cap > MAX_RECORD {
+        return None;
+    }
+    // No options: the fixed 28 bytes, the data padded to four, the trailer.
+    let len = usize::try_from(len32).ok()?;
+    if len != cap.checked_add((4 - cap % 4) % 4)?.checked_add(32)? {
+        return None;
+    }
+    let trailer: &[u8; 4] = rest.get(len - 4..len)?.try_into().ok()?;
+    if word(trailer) != len32 {
+        return None;
+    }
+    let (id, high, low) = (word(&id), word(&high), word(&low));
+    let iface = ifaces.of.get(usize::try_from(id).ok()?)?;
+    let raw = u64::from(high) << 32 | u64::from(low);
+    let ts = match iface
+        .ns_per_unit
+        .and_then(|n| raw.checked_mul(n))
+        .and_then(|ns| i64::try_from(ns).ok())
+    {
+        Some(ns) => ns,
+        None => duration_ns(parser.state().decode_timestamp(id, high, low).ok()?),
+    };
+    Some((len, iface.linktype, ts, rest.get(28..28 + cap)?))
 }
 
 fn duration_ns(d: std::time::Duration) -> i64 {
@@ -539,7 +522,7 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     while !rest.is_empty() {
         let offset = (bytes.len() - rest.len()) as u64;
         let number = report.packets + 1;
-        if let Some((len, linktype, ts_ns, data)) = plain_epb_block(&parser, &ifaces, rest) {
+        if let Some((len, linktype, ts_ns, data)) = plain_epb(&parser, &ifaces, rest) {
             rest = rest.get(len..).unwrap_or_default();
             last_ts = ts_ns;
             let p = RawPacket {
