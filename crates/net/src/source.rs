@@ -522,85 +522,75 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     while !rest.is_empty() {
         let offset = (bytes.len() - rest.len()) as u64;
         let number = report.packets + 1;
-        if let Some((len, linktype, ts_ns, data)) = plain_epb(&parser, &ifaces, rest) {
-            rest = rest.get(len..).unwrap_or_default();
-            last_ts = ts_ns;
-            let p = RawPacket {
-                number,
-                offset,
-                ts_ns,
-                linktype,
-                data,
-            };
-            if report.deliver(p, &mut f).is_break() {
-                break;
-            }
-            continue;
-        }
-        let (rem, raw) = match parser.next_raw_block(rest) {
-            Ok(r) => r,
-            Err(PcapNgParseError::IncompleteBuffer(..)) => {
-                report.truncated_at = Some((offset, number));
-                break;
-            }
-            Err(e) => return Err(corrupt(offset, number, e.to_string())),
-        };
-        rest = rem;
-        if raw.type_ != EPB {
-            // A section header or interface description may have changed what packets mean.
-            ifaces = Interfaces::of(&parser);
-        }
-        // Enhanced Packet Blocks without options were read above; what comes here is every
-        // other block, or one that failed a check there and is now refused or skipped by
-        // pcap-file's own parse.
-        let (linktype, ts_ns, data) = {
-            let block = match raw.try_into_block(parser.state()) {
-                Ok(b) => b,
-                Err(e) => {
-                    report.skip_block(offset, e.to_string());
+        let (linktype, ts_ns, data) =
+            if let Some((len, linktype, ts_ns, data)) = plain_epb(&parser, &ifaces, rest) {
+                rest = rest.get(len..).unwrap_or_default();
+                last_ts = ts_ns;
+                (linktype, ts_ns, data)
+            } else {
+                let (rem, raw) = match parser.next_raw_block(rest) {
+                    Ok(r) => r,
+                    Err(PcapNgParseError::IncompleteBuffer(..)) => {
+                        report.truncated_at = Some((offset, number));
+                        break;
+                    }
+                    Err(e) => return Err(corrupt(offset, number, e.to_string())),
+                };
+                rest = rem;
+                if raw.type_ != EPB {
+                    // A section header or interface description may have changed what packets mean.
+                    ifaces = Interfaces::of(&parser);
+                }
+                // Enhanced Packet Blocks without options were read above; what comes here is every
+                // other block, or one that failed a check there and is now refused or skipped by
+                // pcap-file's own parse.
+                let block = match raw.try_into_block(parser.state()) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        report.skip_block(offset, e.to_string());
+                        continue;
+                    }
+                };
+                let (linktype, ts_ns, data) = match block {
+                    Block::EnhancedPacket(epb) => {
+                        let link = parser
+                            .packet_interface(&epb)
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        last_ts = duration_ns(epb.timestamp);
+                        (link, last_ts, epb.data)
+                    }
+                    Block::SimplePacket(spb) => {
+                        let link = parser
+                            .interfaces()
+                            .first()
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        (link, last_ts, spb.data)
+                    }
+                    Block::Packet(pb) => {
+                        let link = parser
+                            .interfaces()
+                            .get(usize::from(pb.interface_id))
+                            .map(|i| u32::from(i.linktype))
+                            .unwrap_or(u32::from(DataLink::ETHERNET));
+                        last_ts = duration_ns(pb.timestamp);
+                        (link, last_ts, pb.data)
+                    }
+                    _ => continue,
+                };
+                let Cow::Borrowed(data) = data else {
+                    // The parser borrows packet bytes from the input; an owned copy would be a change
+                    // in pcap-file, reported rather than guessed at.
+                    report.skip_block(offset, "packet data not borrowed from the file".into());
+                    continue;
+                };
+                if data.len() > MAX_RECORD {
+                    report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
                     continue;
                 }
+                (linktype, ts_ns, data)
             };
-            let (linktype, ts_ns, data) = match block {
-                Block::EnhancedPacket(epb) => {
-                    let link = parser
-                        .packet_interface(&epb)
-                        .map(|i| u32::from(i.linktype))
-                        .unwrap_or(u32::from(DataLink::ETHERNET));
-                    last_ts = duration_ns(epb.timestamp);
-                    (link, last_ts, epb.data)
-                }
-                Block::SimplePacket(spb) => {
-                    let link = parser
-                        .interfaces()
-                        .first()
-                        .map(|i| u32::from(i.linktype))
-                        .unwrap_or(u32::from(DataLink::ETHERNET));
-                    (link, last_ts, spb.data)
-                }
-                Block::Packet(pb) => {
-                    let link = parser
-                        .interfaces()
-                        .get(usize::from(pb.interface_id))
-                        .map(|i| u32::from(i.linktype))
-                        .unwrap_or(u32::from(DataLink::ETHERNET));
-                    last_ts = duration_ns(pb.timestamp);
-                    (link, last_ts, pb.data)
-                }
-                _ => continue,
-            };
-            let Cow::Borrowed(data) = data else {
-                // The parser borrows packet bytes from the input; an owned copy would be a change
-                // in pcap-file, reported rather than guessed at.
-                report.skip_block(offset, "packet data not borrowed from the file".into());
-                continue;
-            };
-            if data.len() > MAX_RECORD {
-                report.skip_block(offset, format!("packet of {} bytes is absurd", data.len()));
-                continue;
-            }
-            (linktype, ts_ns, data)
-        };
         let p = RawPacket {
             number,
             offset,

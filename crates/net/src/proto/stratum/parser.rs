@@ -201,12 +201,8 @@ fn read<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Line<'a>, SyntaxError> {
     Ok(read)
 }
 
-/// A line's messages, kept in its arena.
-pub type Messages<'a> = bumpalo::collections::Vec<'a, Message<'a>>;
-
-/// Parses one line (without its line ending) into JSON-RPC messages, they and their arrays and
-/// objects kept in `arena` (which the caller may reset once the messages are gone).
-pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, ParseError> {
+/// The line without surrounding whitespace, when it can be JSON-RPC at all.
+fn candidate(line: &[u8]) -> Result<&[u8], ParseError> {
     let trimmed = line.trim_ascii();
     if trimmed.is_empty() {
         return Err(ParseError::Empty);
@@ -217,6 +213,16 @@ pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, P
     if !matches!(trimmed.first(), Some(b'{' | b'[')) {
         return Err(ParseError::NotJson("does not start with { or [".into()));
     }
+    Ok(trimmed)
+}
+
+/// A line's messages, kept in its arena.
+pub type Messages<'a> = bumpalo::collections::Vec<'a, Message<'a>>;
+
+/// Parses one line (without its line ending) into JSON-RPC messages, they and their arrays and
+/// objects kept in `arena` (which the caller may reset once the messages are gone).
+pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, ParseError> {
+    let trimmed = candidate(line)?;
     let mut out = Messages::new_in(arena);
     match read(trimmed, arena).map_err(|e| ParseError::NotJson(e.to_string()))? {
         Line::One(m) => out.push(m.into_message()?),
@@ -233,7 +239,7 @@ pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, P
 /// serde_json's reading of a line, kept as the reference the one-pass reader is held to.
 #[cfg(test)]
 mod serde_reference {
-    use super::{Id, MAX_LINE, ParseError};
+    use super::{Id, ParseError};
     use serde_json::Value;
 
     /// A message as plain values: id, method, params, result, error, worker.
@@ -411,16 +417,7 @@ mod serde_reference {
 
     /// The parse as serde_json did it before [`super::parse_line`]: the reference it is held to.
     pub(super) fn serde_parse_line(line: &[u8]) -> Result<Vec<Plain>, ParseError> {
-        let trimmed = line.trim_ascii();
-        if trimmed.is_empty() {
-            return Err(ParseError::Empty);
-        }
-        if trimmed.len() > MAX_LINE {
-            return Err(ParseError::TooLong(trimmed.len()));
-        }
-        if !matches!(trimmed.first(), Some(b'{' | b'[')) {
-            return Err(ParseError::NotJson("does not start with { or [".into()));
-        }
+        let trimmed = super::candidate(line)?;
         let v: Top =
             serde_json::from_slice(trimmed).map_err(|e| ParseError::NotJson(e.to_string()))?;
         match v {
