@@ -510,6 +510,9 @@ mod tests {
         r#"{}"#,
         r#"[]"#,
         r#"[{}]"#,
+        r#"{"idx":1,"i":2,"id ":3,"methods":"x","method":"m","paramsx":[],"params":[1],"r":0}"#,
+        r#"{"i\u0064":7,"meth\u006fd":"mining.notify","id":"\u0069d","params":["id"],"jsonrpc":"2.0"}"#,
+        r#"{"id":1,"result":true,"error":null,"worker":"w","e":1,"j":2,"w":3,"resultx":4}"#,
     ];
 
     /// A small generator for the mutations, so that the test is the same every run.

@@ -265,9 +265,37 @@ impl<'a> Reader<'a> {
         if self.ws() != Some(b'"') {
             return self.err("expected a member name");
         }
-        let k = self.string()?;
+        let k = match self.known_name() {
+            Some(k) => k,
+            None => self.string()?,
+        };
         self.expect(b':', "expected `:`")?;
         Ok(k)
+    }
+
+    /// One of the member names every message uses, when the string at `self.at` is exactly
+    /// it (no escape can hide inside: the closing quote follows the letters), consumed.
+    /// Member names are half a line's strings, and searching each for its end was 4 % of a
+    /// scan of real traffic's instructions (docs/PERFORMANCE.md).
+    fn known_name(&mut self) -> Option<&'static str> {
+        let rest = self.b.get(self.at + 1..)?;
+        let name = match rest.first()? {
+            b'i' => "id",
+            b'm' => "method",
+            b'p' => "params",
+            b'r' => "result",
+            b'e' => "error",
+            b'j' => "jsonrpc",
+            b'w' => "worker",
+            _ => return None,
+        };
+        let n = name.len();
+        if rest.get(..n)? == name.as_bytes() && rest.get(n) == Some(&b'"') {
+            self.at += n + 2;
+            Some(name)
+        } else {
+            None
+        }
     }
 
     /// The extent of the number that starts here, checked for form.
