@@ -11,7 +11,6 @@
 //! of real traffic's instructions (session 13). Nothing in a `Json` needs dropping, so the
 //! arena never has to run destructors. `syntax` reads a line into it.
 
-use bumpalo::Bump;
 use serde_json::{Number, Value};
 
 /// One JSON value: strings borrowed from the line, or (with escapes) from the line's arena;
@@ -37,14 +36,6 @@ pub enum Json<'a> {
 pub const NULL: Json<'static> = Json::Null;
 
 impl<'a> Json<'a> {
-    /// Reads one JSON text into `arena` (the way a Stratum line's members are read).
-    pub fn parse(text: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, super::syntax::SyntaxError> {
-        let mut r = super::syntax::Reader::new(text, arena);
-        let v = r.value(1)?;
-        r.end()?;
-        Ok(v)
-    }
-
     /// The string, if this is one.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -122,47 +113,5 @@ impl<'a> Json<'a> {
                     .collect(),
             ),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_what_value_reads_and_borrows_plain_strings() {
-        let arena = Bump::new();
-        let lines = [
-            r#"{"a":[1,-2,3.5,1e3,18446744073709551615,"x\"y",null,true,{"b":{}}],"a":"last"}"#,
-            r#"["\u00e9t\u00e9", "plain", [], {}]"#,
-            r#"12.0"#,
-        ];
-        for l in lines {
-            let j = Json::parse(l.as_bytes(), &arena).unwrap();
-            let v: Value = serde_json::from_str(l).unwrap();
-            assert_eq!(j.to_value(), v, "{l}");
-            assert_eq!(j.to_value().to_string(), v.to_string(), "{l}");
-        }
-        let line = br#"{"k":"plain","e":"\n"}"#;
-        let j = Json::parse(line, &arena).unwrap();
-        let inside = |s: &str| line.as_ptr_range().contains(&s.as_ptr());
-        assert!(j.get("k").and_then(Json::as_str).is_some_and(inside));
-        assert_eq!(j.get("e").and_then(Json::as_str), Some("\n"));
-        assert!(!j.get("e").and_then(Json::as_str).is_some_and(inside));
-        let dup = Json::parse(br#"{"a":1,"a":2}"#, &arena).unwrap();
-        assert_eq!(dup.get("a"), Some(&Json::Num(2.into())));
-    }
-
-    #[test]
-    fn finds_strings_anywhere() {
-        let arena = Bump::new();
-        let j = Json::parse(
-            br#"[[["mining.notify","1"]],{"k":"EthereumStratum/1.0.0"}]"#,
-            &arena,
-        )
-        .unwrap();
-        assert!(j.any_str(&|s| s == "mining.notify"));
-        assert!(j.any_str(&|s| s.contains("EthereumStratum/")));
-        assert!(!j.any_str(&|s| s == "mining"));
     }
 }

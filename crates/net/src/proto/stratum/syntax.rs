@@ -470,6 +470,14 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Reads one JSON text into `arena`, the way a Stratum line's members are read.
+pub fn value<'a>(text: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, SyntaxError> {
+    let mut r = Reader::new(text, arena);
+    let v = r.value(1)?;
+    r.end()?;
+    Ok(v)
+}
+
 /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
 fn well_formed_number(t: &[u8]) -> bool {
     let mut i = 0;
@@ -533,5 +541,42 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn reads_what_value_reads_and_borrows_plain_strings() {
+        let arena = Bump::new();
+        let lines = [
+            r#"{"a":[1,-2,3.5,1e3,18446744073709551615,"x\"y",null,true,{"b":{}}],"a":"last"}"#,
+            r#"["\u00e9t\u00e9", "plain", [], {}]"#,
+            r#"12.0"#,
+        ];
+        for l in lines {
+            let j = value(l.as_bytes(), &arena).unwrap();
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            assert_eq!(j.to_value(), v, "{l}");
+            assert_eq!(j.to_value().to_string(), v.to_string(), "{l}");
+        }
+        let line = br#"{"k":"plain","e":"\n"}"#;
+        let j = value(line, &arena).unwrap();
+        let inside = |s: &str| line.as_ptr_range().contains(&s.as_ptr());
+        assert!(j.get("k").and_then(Json::as_str).is_some_and(inside));
+        assert_eq!(j.get("e").and_then(Json::as_str), Some("\n"));
+        assert!(!j.get("e").and_then(Json::as_str).is_some_and(inside));
+        let dup = value(br#"{"a":1,"a":2}"#, &arena).unwrap();
+        assert_eq!(dup.get("a"), Some(&Json::Num(2.into())));
+    }
+
+    #[test]
+    fn finds_strings_anywhere() {
+        let arena = Bump::new();
+        let j = value(
+            br#"[[["mining.notify","1"]],{"k":"EthereumStratum/1.0.0"}]"#,
+            &arena,
+        )
+        .unwrap();
+        assert!(j.any_str(&|s| s == "mining.notify"));
+        assert!(j.any_str(&|s| s.contains("EthereumStratum/")));
+        assert!(!j.any_str(&|s| s == "mining"));
     }
 }
