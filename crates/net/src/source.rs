@@ -290,6 +290,10 @@ pub fn read_packets_until<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
 
 /// The pcapng block type of an Enhanced Packet Block.
 const EPB: u32 = 6;
+/// The pcapng block type of a Section Header Block.
+const SHB: u32 = 0x0a0d_0d0a;
+/// The pcapng block type of an Interface Description Block.
+const IDB: u32 = 1;
 
 /// What a packet block needs of its interface, kept as plain numbers: asking pcap-file's state
 /// for the link type (a `DataLink` matched back to its number) and the time (a 128-bit product
@@ -537,8 +541,9 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
                     Err(e) => return Err(corrupt(offset, number, e.to_string())),
                 };
                 rest = rem;
-                if raw.type_ != EPB {
-                    // A section header or interface description may have changed what packets mean.
+                if matches!(raw.type_, SHB | IDB) {
+                    // A section header or interface description changed what packets mean (no
+                    // other block changes pcap-file's state).
                     ifaces = Interfaces::of(&parser);
                 }
                 // Enhanced Packet Blocks without options were read above; what comes here is every
@@ -768,6 +773,33 @@ mod tests {
                     .unwrap()
                     .decode_timestamp(units);
                 assert_eq!(p.1, duration_ns(want), "10^-{n} s, big-endian {big_endian}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_largest_times_a_block_can_carry_are_read_as_pcap_file_reads_them() {
+        // Both time words all ones: past what nanoseconds since 1970 hold in an i64 at every
+        // resolution, so the short way hands them to pcap-file, whose time is carried to the
+        // largest one, never wrapped.
+        for tsresol in [0u8, 3, 6, 9] {
+            for big_endian in [false, true] {
+                let mut w = CaptureWriter::new(
+                    Format::PcapNg { big_endian },
+                    &[Interface {
+                        linktype: 1,
+                        tsresol,
+                    }],
+                );
+                w.packet(T0, 0, b"x");
+                let mut bytes = w.finish();
+                // The section header is 28 bytes, the interface description 20 (or 32 with its
+                // resolution option); the time words are the block's fourth and fifth.
+                let epb = 28 + if tsresol == 6 { 20 } else { 32 };
+                bytes[epb + 12..epb + 20].fill(0xff);
+                let (v, r) = collect(&bytes);
+                assert_eq!(r.unwrap().packets, 1);
+                assert_eq!(v[0].1, i64::MAX, "10^-{tsresol} s, big-endian {big_endian}");
             }
         }
     }

@@ -205,10 +205,11 @@ pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
             }
         }
     } else {
-        // The answer's lines are few and short: one arena for all of them.
-        let arena = Bump::new();
+        // The answer is the pool's to write: the arena holds one line's values at a time.
+        let mut arena = Bump::new();
         for body in bodies(answer) {
             for line in body.split(|&b| b == b'\n') {
+                arena.reset();
                 let Ok(msgs) = parse_line(line, &arena) else {
                     continue;
                 };
@@ -269,9 +270,10 @@ fn signals(sent: Dialect, request: &[u8]) -> Vec<Signal> {
             .collect();
     }
     let mut out = Vec::new();
-    let arena = Bump::new();
+    let mut arena = Bump::new();
     for body in bodies(request) {
         for line in body.split(|&b| b == b'\n') {
+            arena.reset();
             if let Ok(msgs) = parse_line(line, &arena) {
                 out.extend(msgs.iter().filter_map(classify));
             }

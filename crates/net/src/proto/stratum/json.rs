@@ -8,7 +8,7 @@
 //! escapes is a slice of the line, an object is its members in order, and nothing is built that
 //! the classifier does not read. Arrays and objects live in a `bumpalo` arena that the scanner
 //! resets line by line: allocating and freeing every array of every line was a tenth of a scan
-//! of real traffic's instructions (session 13). Nothing in a `Json` needs dropping, so the
+//! of real traffic's instructions (docs/PERFORMANCE.md). Nothing in a `Json` needs dropping, so the
 //! arena never has to run destructors. `syntax` reads a line into it.
 
 use serde_json::{Number, Value};
