@@ -473,6 +473,7 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
                     linktype,
                     data,
                 };
+                prefetch_ahead(rem);
                 if report.deliver(p, &mut f).is_break() {
                     break;
                 }
@@ -502,6 +503,25 @@ fn read_pcap<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     Ok(report)
 }
 
+/// How far ahead of the reading the file's bytes are asked into the cache.
+const PREFETCH_AHEAD: usize = 4096;
+
+/// Asks the CPU to start loading the bytes [`PREFETCH_AHEAD`] past the start of `rest`. The
+/// hardware's own prefetcher stops at a page's end, so each new page of a capture was a wait
+/// for memory at the first record header in it; a hint one page ahead overlaps that wait with
+/// the work on the records before it. Only a hint: nothing is read, and a hint past the
+/// buffer's end is not issued.
+#[inline(always)]
+fn prefetch_ahead(rest: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(b) = rest.get(PREFETCH_AHEAD) {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        // SAFETY: SSE, which the intrinsic needs, is part of every x86_64 CPU; a prefetch
+        // reads nothing and cannot fault, and the pointer is inside `rest` besides.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::from_ref(b).cast::<i8>()) };
+    }
+}
+
 fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
     path: &Path,
     bytes: &'a [u8],
@@ -529,6 +549,7 @@ fn read_pcapng<'a, F: FnMut(RawPacket<'a>) -> ControlFlow<()>>(
         let (linktype, ts_ns, data) =
             if let Some((len, linktype, ts_ns, data)) = plain_epb(&parser, &ifaces, rest) {
                 rest = rest.get(len..).unwrap_or_default();
+                prefetch_ahead(rest);
                 last_ts = ts_ns;
                 (linktype, ts_ns, data)
             } else {
