@@ -32,7 +32,9 @@ pub(crate) struct Flow {
     pub(crate) fin: [bool; 2],
     pub(crate) encap: Encap,
     pub(crate) inspect: Inspect,
-    pub(crate) finding: Option<Finding>,
+    /// What pool intelligence found (boxed: few flows have one, and inline it tripled the
+    /// size of every flow that is moved into and out of the table).
+    pub(crate) finding: Option<Box<Finding>>,
     /// Behaviour of an encrypted or unknown flow (boxed: most flows never need one).
     pub(crate) shape: Option<Box<Shape>>,
     /// The side that sent a TLS ClientHello.
@@ -56,18 +58,18 @@ pub(crate) struct Sink {
 pub(crate) fn absorb(
     intel: &Option<Arc<Mutex<IntelState>>>,
     ins: &Inspector,
-    finding: &mut Option<Finding>,
+    finding: &mut Option<Box<Finding>>,
 ) {
     if let Some(st) = intel {
         let st = lock(st);
         if let Some(f) = ins.tls.as_ref().and_then(|ch| st.tls(ch)) {
-            *finding = Some(f);
+            *finding = Some(Box::new(f));
         } else if let Some(f) = ins
             .http_host
             .as_ref()
             .and_then(|(_, h)| st.http(h, ins.websocket))
         {
-            *finding = Some(f);
+            *finding = Some(Box::new(f));
         }
     }
     refused_in_stratum(ins, finding);
@@ -76,7 +78,7 @@ pub(crate) fn absorb(
 /// A miner configured for TLS meeting a pool that speaks only plaintext: the client's
 /// ClientHello got a Stratum error line back. That answer is a pool's on its own (no list
 /// needed); with a listed name it strengthens the name.
-fn refused_in_stratum(ins: &Inspector, finding: &mut Option<Finding>) {
+fn refused_in_stratum(ins: &Inspector, finding: &mut Option<Box<Finding>>) {
     let Some(msg) = &ins.stratum_refusal else {
         return;
     };
@@ -97,14 +99,14 @@ fn refused_in_stratum(ins: &Inspector, finding: &mut Option<Finding>) {
                 evidence.push(format!("sni:{s}"));
             }
             evidence.push(code);
-            *finding = Some(Finding {
+            *finding = Some(Box::new(Finding {
                 detector: "pool-answer",
                 protocol: "tls",
                 host: sni.unwrap_or_default(),
                 hit: None,
                 confidence: POOL_ANSWER_CONFIDENCE,
                 evidence,
-            });
+            }));
         }
     }
 }
@@ -147,13 +149,13 @@ impl Sink {
                     // A listed counterpart that also behaves like a pool.
                     f.confidence = (f.confidence.max(j.confidence) + 0.1).min(0.95);
                     f.evidence.extend(j.evidence);
-                    self.report_finding(key, &flow, f);
+                    self.report_finding(key, &flow, *f);
                 }
                 (Some(mut f), None) => {
                     if let Some(fp) = &flow.fingerprint {
                         f.evidence.push(fp.to_string());
                     }
-                    self.report_finding(key, &flow, f)
+                    self.report_finding(key, &flow, *f)
                 }
                 (None, Some(j)) => self.report_behaviour(key, &flow, j),
                 (None, None) => {}
@@ -168,7 +170,7 @@ impl Sink {
             self.stats.junk_lines += ins.junk_lines;
             self.stats.oversized += ins.oversized;
             self.stats.gaps += ins.gaps();
-            self.report_finding(key, &flow, f);
+            self.report_finding(key, &flow, *f);
             return;
         }
         self.stats.junk_lines += ins.junk_lines;

@@ -217,7 +217,8 @@ impl Scanner {
                 let mut st = lock(st);
                 flow.finding = st
                     .address(d.dst, d.dport, ts)
-                    .or_else(|| st.address(d.src, d.sport, ts));
+                    .or_else(|| st.address(d.src, d.sport, ts))
+                    .map(Box::new);
             }
         }
         flow.last_ts = flow.last_ts.max(ts);
