@@ -164,7 +164,7 @@ impl Sink {
         };
         ins.finish(flow.last_ts);
         absorb(&self.intel, &ins, &mut flow.finding);
-        if !ins.session.is_mining()
+        if !ins.is_mining()
             && let Some(f) = flow.finding.take()
         {
             self.stats.junk_lines += ins.junk_lines;
@@ -176,11 +176,10 @@ impl Sink {
         self.stats.junk_lines += ins.junk_lines;
         self.stats.oversized += ins.oversized;
         self.stats.gaps += ins.gaps();
-        if !ins.session.is_mining() {
+        let Some(session) = ins.session().filter(|s| s.is_mining()) else {
             return;
-        }
-        let miner = ins
-            .session
+        };
+        let miner = session
             .miner_side()
             .map(|i| if i == 0 { Side::Lo } else { Side::Hi })
             .or(flow.syn_from)
@@ -194,9 +193,7 @@ impl Sink {
         };
         let seconds = (flow.last_ts - flow.first_ts) as f64 / 1e9;
         let mut wallet_weight = 0.0;
-        let mut facts =
-            ins.session
-                .facts(flow.first_ts, seconds, server.clone(), &mut wallet_weight);
+        let mut facts = session.facts(flow.first_ts, seconds, server.clone(), &mut wallet_weight);
         if let Some(f) = &flow.finding {
             // The pool's name from DNS, SNI or a list, where the protocol did not name it.
             if facts.pool.as_deref() == Some(server.as_str()) {
@@ -205,7 +202,7 @@ impl Sink {
             facts.evidence.extend(f.evidence.iter().cloned());
         }
         facts.mid_session = facts.mid_session && flow.syn_from.is_none();
-        facts.confidence = (ins.session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
+        facts.confidence = (session.confidence_with(wallet_weight) * 1000.0).round() / 1000.0;
         if facts.confidence < REPORT_THRESHOLD {
             return;
         }
