@@ -4,9 +4,9 @@
 //! times (a scan for its end, a UTF-8 check, then our own hex check), every value went through
 //! a visitor, and the message under construction (about 200 bytes) was moved by `memcpy` at each
 //! level it was handed up. On a scan of real traffic the parse was a fifth of the whole run
-//! (docs/PERFORMANCE.md). Here a string's end is found a word at a time (and by `memchr` in a
-//! long string), the line is checked as UTF-8 once, and a value is built where it will stay,
-//! in the arena the caller hands over.
+//! (docs/PERFORMANCE.md). Here a string's end is found sixteen bytes a step, in the same step
+//! as whether it is plain ASCII (only a string that is not needs a UTF-8 check), and a value
+//! is built where it will stay, in the arena the caller hands over.
 //!
 //! What it accepts and refuses is serde_json's, held to it by tests that compare both on real
 //! and mutated lines (`parser::tests`; the string search in `tests` here):
@@ -53,9 +53,6 @@ pub(crate) struct Reader<'a> {
     items: BumpVec<'a, Json<'a>>,
     /// Members of the objects being read, the same way.
     members: BumpVec<'a, (&'a str, Json<'a>)>,
-    /// The line as text when it is valid UTF-8 as a whole (nearly always): its strings are then
-    /// slices of it, checked once rather than one by one.
-    text: Option<&'a str>,
     at: usize,
 }
 
@@ -81,37 +78,73 @@ fn special_bits(w: u64) -> u64 {
 /// How much of a string is searched a word at a time before vector search takes over.
 const SHORT: usize = 32;
 
-/// The index of the first [`special_byte`] in `s`, the rest of a line from inside a string.
+/// The index in `line` of the first [`special_byte`] at or after `from` (inside a string),
+/// and whether any byte between is outside ASCII.
 ///
 /// A string's end is mostly a few bytes away (member names, ids, job ids, nonces), sometimes
 /// hundreds (coinbase halves, merkle branches, an Equihash solution). On x86_64 the search
 /// goes sixteen bytes a step with SSE2 (part of every x86_64 CPU, so nothing to detect), each
 /// step testing for the quote, the backslash and the control characters at once; a string
-/// shorter than a step is searched within the line's next sixteen bytes all the same, which
-/// only the line's last fifteen bytes cannot be. Those, and other CPUs, take [`special_words`].
-/// Before, a word at a time for 32 bytes and then `memchr` with a separate pass for control
-/// characters: the strings' search was 40 % of reading a line (docs/PERFORMANCE.md).
-fn special(s: &[u8]) -> Option<usize> {
+/// shorter than a step is searched within the line's next sixteen bytes all the same, and
+/// near the line's end the last sixteen bytes are read and the bits before `from` dropped.
+/// Only a line shorter than a step, and other CPUs, take [`special_words`]. Before, a word at
+/// a time for 32 bytes and then `memchr` with a separate pass for control characters: the
+/// strings' search was 40 % of reading a line (docs/PERFORMANCE.md).
+///
+/// The ASCII answer comes from the same step: a string without a byte outside ASCII is valid
+/// UTF-8 as it stands, so only the others need checking (a check of every line as a whole
+/// was 2 % of a scan's instructions).
+fn special(line: &[u8], from: usize) -> Option<(usize, bool)> {
     #[cfg(target_arch = "x86_64")]
     {
-        let mut base = 0;
-        while let Some(block) = s.get(base..base + 16) {
-            let bits = sse2_special_bits(block);
+        let mut base = from;
+        let mut high_seen = 0u32;
+        let found = |base: usize, bits: u32, high: u32, high_seen: u32| {
+            let at = bits.trailing_zeros();
+            // The high bits of the bytes below the special one.
+            let below = high & ((1u32 << at) - 1);
+            (base + at as usize, (high_seen | below) != 0)
+        };
+        while let Some(block) = line.get(base..base + 16) {
+            let (bits, high) = sse2_special_bits(block);
             if bits != 0 {
-                return Some(base + bits.trailing_zeros() as usize);
+                return Some(found(base, bits, high, high_seen));
             }
+            high_seen |= high;
             base += 16;
         }
-        special_words(s.get(base..).unwrap_or_default()).map(|i| base + i)
+        if base >= line.len() {
+            return None;
+        }
+        // Fewer than sixteen bytes left: the line's last sixteen, less those before `base`.
+        if let Some(last) = line.len().checked_sub(16)
+            && let Some(block) = line.get(last..)
+        {
+            let skip = base - last;
+            let (bits, high) = sse2_special_bits(block);
+            let (bits, high) = (bits >> skip, high >> skip);
+            return (bits != 0).then(|| found(base, bits, high, high_seen));
+        }
+        let tail = line.get(base..).unwrap_or_default();
+        special_words(tail).map(|i| (base + i, !ascii(tail.get(..i).unwrap_or_default())))
     }
     #[cfg(not(target_arch = "x86_64"))]
-    special_words(s)
+    {
+        let tail = line.get(from..).unwrap_or_default();
+        special_words(tail).map(|i| (from + i, !ascii(tail.get(..i).unwrap_or_default())))
+    }
 }
 
-/// One bit per byte of a 16-byte `block`, set where the byte is a [`special_byte`].
+/// Whether every byte of `s` is ASCII.
+fn ascii(s: &[u8]) -> bool {
+    s.iter().all(|&c| c < 0x80)
+}
+
+/// One bit per byte of a 16-byte `block`, set where the byte is a [`special_byte`], and one
+/// per byte set where the byte is outside ASCII.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn sse2_special_bits(block: &[u8]) -> u32 {
+fn sse2_special_bits(block: &[u8]) -> (u32, u32) {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
@@ -125,7 +158,12 @@ fn sse2_special_bits(block: &[u8]) -> u32 {
         let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
         // Unsigned `c < 0x20` as `min(c, 0x1f) == c`: SSE2 compares bytes only as signed.
         let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
-        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+        let special = _mm_or_si128(_mm_or_si128(quote, backslash), control);
+        // The mask of each byte's top bit: set exactly for the bytes outside ASCII.
+        (
+            _mm_movemask_epi8(special) as u32,
+            _mm_movemask_epi8(v) as u32,
+        )
     }
 }
 
@@ -199,9 +237,6 @@ impl<'a> Reader<'a> {
             // pointer's move (0.9 % fewer instructions on real traffic, docs/PERFORMANCE.md).
             items: BumpVec::with_capacity_in(32, arena),
             members: BumpVec::with_capacity_in(16, arena),
-            // simdutf8 checks a line in vector steps; std's check was 3 % of a scan of real
-            // traffic's instructions (docs/PERFORMANCE.md). Valid or not means the same.
-            text: simdutf8::basic::from_utf8(b).ok(),
             at: 0,
         }
     }
@@ -270,20 +305,22 @@ impl<'a> Reader<'a> {
         Ok(false)
     }
 
-    /// The end of the string that opens at `self.at` (the index of its closing quote), and
-    /// whether it holds an escape. Escapes are checked for form only.
-    fn string_end(&mut self) -> Res<(usize, bool)> {
+    /// The end of the string that opens at `self.at` (the index of its closing quote),
+    /// whether it holds an escape, and whether it holds a byte outside ASCII. Escapes are
+    /// checked for form only.
+    fn string_end(&mut self) -> Res<(usize, bool, bool)> {
         let mut i = self.at + 1;
         let mut escaped = false;
+        let mut wide = false;
         loop {
-            let Some(j) = special(self.b.get(i..).unwrap_or_default()) else {
+            let Some((q, w)) = special(self.b, i) else {
                 self.at = self.b.len();
                 return self.err("end of line inside a string");
             };
-            let q = i + j;
+            wide |= w;
             self.at = q;
             match self.peek() {
-                Some(b'"') => return Ok((q, escaped)),
+                Some(b'"') => return Ok((q, escaped, wide)),
                 Some(b'\\') => {}
                 _ => return self.err("control character inside a string"),
             }
@@ -307,7 +344,7 @@ impl<'a> Reader<'a> {
     /// arena; UTF-8 checked.
     pub(crate) fn string(&mut self) -> Res<&'a str> {
         let open = self.at;
-        let (close, escaped) = self.string_end()?;
+        let (close, escaped, wide) = self.string_end()?;
         if escaped {
             // Escapes and surrogate pairs decoded as serde_json decodes them.
             let token = self.b.get(open..=close).unwrap_or_default();
@@ -317,12 +354,13 @@ impl<'a> Reader<'a> {
             self.at = close + 1;
             return Ok(self.arena.alloc_str(&s));
         }
-        // Quotes are ASCII, so the body's ends are character boundaries of a valid line.
-        if let Some(s) = self.text.and_then(|t| t.get(open + 1..close)) {
-            self.at = close + 1;
-            return Ok(s);
-        }
         let body = self.b.get(open + 1..close).unwrap_or_default();
+        if !wide {
+            self.at = close + 1;
+            // SAFETY: the search for the string's end saw every byte of the body and found
+            // none with its top bit set; bytes under 0x80 are each a UTF-8 character.
+            return Ok(unsafe { std::str::from_utf8_unchecked(body) });
+        }
         match std::str::from_utf8(body) {
             Ok(s) => {
                 self.at = close + 1;
@@ -482,7 +520,7 @@ impl<'a> Reader<'a> {
             // A value.
             match self.ws() {
                 Some(b'"') => {
-                    let (close, _) = self.string_end()?;
+                    let (close, ..) = self.string_end()?;
                     self.at = close + 1;
                 }
                 Some(c @ (b'{' | b'[')) => {
@@ -528,7 +566,7 @@ impl<'a> Reader<'a> {
         if self.ws() != Some(b'"') {
             return self.err("expected a member name");
         }
-        let (close, _) = self.string_end()?;
+        let (close, ..) = self.string_end()?;
         self.at = close + 1;
         self.expect(b':', "expected `:`")
     }
@@ -588,7 +626,10 @@ mod tests {
 
     #[test]
     fn a_string_ends_at_the_first_special_byte_whatever_surrounds_it() {
-        let naive = |s: &[u8]| s.iter().position(|&c| special_byte(c));
+        let naive = |s: &[u8]| {
+            let i = s.iter().position(|&c| special_byte(c))?;
+            Some((i, s.iter().take(i).any(|&c| c >= 0x80)))
+        };
         // Every byte value at every place of words and tails, alone and after a byte that
         // borrows (0x00, 0x01, 0x1f) or not (0x20, 0x7f, 0x80, 0xff).
         for len in [0usize, 1, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 40, 48, 71] {
@@ -600,8 +641,16 @@ mod tests {
                         if at > 0 {
                             s[at - 1] = before;
                         }
-                        assert_eq!(special(&s), naive(&s), "{s:?}");
-                        assert_eq!(special_words(&s), naive(&s), "{s:?}");
+                        // Alone, and at three places in a longer line (the last sixteen
+                        // bytes read with some before the string's start).
+                        assert_eq!(special(&s, 0), naive(&s), "{s:?}");
+                        for lead in [3usize, 11, 16] {
+                            let mut line = vec![0x80; lead];
+                            line.extend_from_slice(&s);
+                            let want = naive(&s).map(|(i, w)| (lead + i, w));
+                            assert_eq!(special(&line, lead), want, "{lead} {s:?}");
+                        }
+                        assert_eq!(special_words(&s), naive(&s).map(|(i, _)| i), "{s:?}");
                     }
                 }
             }
