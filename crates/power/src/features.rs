@@ -44,6 +44,14 @@ pub struct Day {
     pub jitter: f64,
     /// The same over 00:00–06:00 only, where a household's own load is quiet.
     pub night_jitter: f64,
+    /// Median absolute change between consecutive intervals over 00:00–06:00, kW; NaN for
+    /// daily data.
+    pub night_step_kw: f64,
+    /// The same over 10:00–16:00.
+    pub midday_step_kw: f64,
+    /// Lowest interval power 10:00–16:00, kW: above the night's mean when the site is open
+    /// all through the midday hours.
+    pub midday_min_kw: f64,
     /// Lowest interval power, kW.
     pub min_kw: f64,
     /// Share of intervals within ±5 % of the day's median (F7), NaN for daily data.
@@ -258,6 +266,23 @@ fn sum_valid(vals: &[f32]) -> (f64, usize) {
 /// days then takes out the nights with a spike). Out of line and summed in `f32` lanes for the
 /// reason [`scan`] is: inlined, the running sum went through the stack at every pair.
 #[inline(never)]
+/// Median absolute change between consecutive readings (in the readings' unit); NaN with fewer
+/// than three pairs. The median, so that the one step where a shop opens or a shift ends
+/// inside the window does not count as the load's own movement.
+fn absolute_steps(vals: &[f32]) -> f64 {
+    let mut steps: Vec<f32> = vals
+        .windows(2)
+        .map(|w| (w[1] - w[0]).abs())
+        // NaN fails the comparison: a missing reading breaks its two pairs.
+        .filter(|s| *s >= 0.0)
+        .collect();
+    if steps.len() < 3 {
+        return f64::NAN;
+    }
+    steps.sort_unstable_by(f32::total_cmp);
+    f64::from(steps.get(steps.len() / 2).copied().unwrap_or(f32::NAN))
+}
+
 fn relative_steps(vals: &[f32]) -> f64 {
     let (mut sum, mut n) = (0.0f32, 0u32);
     for w in vals.windows(2) {
@@ -290,6 +315,7 @@ fn day_stats(
     let mut midday = (0.0, 0usize);
     let (mut morning, mut evening) = ((0.0, 0usize), (0.0, 0usize));
     let mut night_span = 0..0;
+    let mut midday_span = 0..0;
     if per_day > 1 && spans.is_none() {
         for (k, &v) in vals.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
             let (v, hour) = (f64::from(v), local(k).rem_euclid(86_400) / 3600);
@@ -304,7 +330,14 @@ fn day_stats(
                     night_span = night_span.start..k + 1;
                 }
                 6..8 => add(&mut morning),
-                10..16 => add(&mut midday),
+                10..16 => {
+                    add(&mut midday);
+                    midday_span = if midday_span.is_empty() {
+                        k..k + 1
+                    } else {
+                        midday_span.start..k + 1
+                    };
+                }
                 20..22 => add(&mut evening),
                 _ => {}
             }
@@ -312,7 +345,8 @@ fn day_stats(
     }
     if let Some([n, m, am, pm]) = spans {
         night = sum_valid(&vals[n.clone()]);
-        midday = sum_valid(&vals[m]);
+        midday = sum_valid(&vals[m.clone()]);
+        midday_span = m;
         morning = sum_valid(&vals[am]);
         evening = sum_valid(&vals[pm]);
         night_span = n;
@@ -362,6 +396,20 @@ fn day_stats(
     } else {
         (f64::NAN, f64::NAN)
     };
+    let midday_vals = vals.get(midday_span).unwrap_or_default();
+    let (night_step_kw, midday_step_kw) = if per_day > 1 {
+        (
+            absolute_steps(night_vals) * per_hour,
+            absolute_steps(midday_vals) * per_hour,
+        )
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+    let midday_min_kw = midday_vals
+        .iter()
+        .filter(|v| !v.is_nan())
+        .map(|&v| f64::from(v) * per_hour)
+        .fold(f64::NAN, f64::min);
     Day {
         day,
         kwh,
@@ -376,6 +424,9 @@ fn day_stats(
         evening_kw: per_kw(evening),
         jitter,
         night_jitter,
+        night_step_kw,
+        midday_step_kw,
+        midday_min_kw,
         min_kw,
         mode_share: mode,
         exported,
@@ -440,6 +491,23 @@ pub struct Features {
     pub night_block_spread: f64,
     /// Mean block on weekend nights over weekday nights: a rig does not keep the week.
     pub night_block_weekly: f64,
+    /// The part of the load that does not move when the site's own load moves, kW: a site's
+    /// appliances, motors and lamps vary in proportion to how many of them are on (busy hours
+    /// vary more, in kW, than quiet ones), a rig's power supply holds its draw whatever the
+    /// site does. From the busy midday and the quiet night of the days the site is open
+    /// (every midday hour at least 1.5 times the night's mean): with mean level `m` and mean hour-to-hour change
+    /// `a` in each, `a = c (m - constant)` gives
+    /// `constant = (a_day m_night - a_night m_day) / (a_day - a_night)`. Where the change grows
+    /// more slowly than the level (many small independent loads), the estimate falls below
+    /// zero rather than above. The smaller of the estimates over odd and even days; NaN when
+    /// fewer than 20 days of either are open or the two regimes differ by less than twice, in
+    /// level or in movement.
+    pub constant_kw: f64,
+    /// Mean over the open days of the midday's median hour-to-hour change, kW (the busy
+    /// regime of [`Features::constant_kw`]).
+    pub busy_step_kw: f64,
+    /// The same over their nights (the quiet regime).
+    pub quiet_step_kw: f64,
     /// How far the dawn hours' share of the night's load moves over the year (whole-period
     /// window only: see [`dawn_swing`]); NaN when it cannot be told.
     pub dawn_swing: f64,
@@ -692,6 +760,9 @@ pub fn window(
         night_block_kw: f64::NAN,
         night_block_spread: f64::NAN,
         night_block_weekly: f64::NAN,
+        constant_kw: f64::NAN,
+        busy_step_kw: f64::NAN,
+        quiet_step_kw: f64::NAN,
         ..Features::default()
     };
     if used.is_empty() {
@@ -766,6 +837,7 @@ pub fn window(
         mean(used.iter().filter(|d| weekday(d.day) < 5).map(block)),
     );
     f.night_block_weekly = if wd > 0.0 { we / wd } else { f64::NAN };
+    (f.constant_kw, f.busy_step_kw, f.quiet_step_kw) = constant_kw(&used);
     f.capacity_use = capacity_kva
         .filter(|c| *c > 0.0)
         .map_or(f64::NAN, |c| f.mean_kw / c);
@@ -779,6 +851,57 @@ pub fn window(
         None => f64::NAN,
     };
     f
+}
+
+/// [`Features::constant_kw`] over the days `used`, with the busy and quiet regimes' mean
+/// hour-to-hour changes: the constant is the smaller of the estimates over
+/// alternate days, so that a constant one half of the days shows by chance is not taken for
+/// one that is there on all of them.
+fn constant_kw(used: &[&Day]) -> (f64, f64, f64) {
+    let open: Vec<&Day> = used
+        .iter()
+        .copied()
+        .filter(|d| {
+            // Open through all the midday hours: a day that opens or closes inside them (a
+            // shop's Saturday morning) mixes the two regimes in one.
+            d.midday_min_kw > 1.5 * d.night_kw
+                && d.night_step_kw.is_finite()
+                && d.midday_step_kw.is_finite()
+        })
+        .collect();
+    if open.len() < 40 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
+    let half = |parity: i64| {
+        let days: Vec<&Day> = open
+            .iter()
+            .copied()
+            .filter(|d| d.day.rem_euclid(2) == parity)
+            .collect();
+        constant_of(&days)
+    };
+    (
+        half(0).min(half(1)),
+        mean(open.iter().map(|d| d.midday_step_kw)),
+        mean(open.iter().map(|d| d.night_step_kw)),
+    )
+}
+
+/// The constant part of the load over `days`, all open (see [`Features::constant_kw`]).
+fn constant_of(days: &[&Day]) -> f64 {
+    if days.len() < 20 {
+        return f64::NAN;
+    }
+    let m_day = mean(days.iter().map(|d| d.midday_kw));
+    let m_night = mean(days.iter().map(|d| d.night_kw));
+    let a_day = mean(days.iter().map(|d| d.midday_step_kw));
+    let a_night = mean(days.iter().map(|d| d.night_step_kw));
+    // Two regimes that differ clearly, in level and in movement: otherwise the two equations
+    // are nearly one, and the estimate is noise (a shop open late, a restaurant).
+    if !(m_day > 2.0 * m_night && a_day > 2.0 * a_night) {
+        return f64::NAN;
+    }
+    (a_day * m_night - a_night * m_day) / (a_day - a_night)
 }
 
 impl Features {
@@ -851,6 +974,23 @@ mod tests {
             }
             f64::from(r.iter().fold(0.0f32, |a, b| a + b)) / r.len() as f64
         };
+        let median_steps = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
+            let inside: Vec<f32> = g
+                .iter()
+                .filter(|(l, _)| hours.contains(&(l.rem_euclid(86_400) / 3600)))
+                .map(|(_, v)| *v)
+                .collect();
+            let mut r: Vec<f32> = inside
+                .windows(2)
+                .filter(|w| !w[0].is_nan() && !w[1].is_nan())
+                .map(|w| (w[1] - w[0]).abs())
+                .collect();
+            if r.len() < 3 {
+                return f64::NAN;
+            }
+            r.sort_by(f32::total_cmp);
+            f64::from(r[r.len() / 2]) * per_hour
+        };
         let mean_kw = |x: Vec<f64>| {
             if x.is_empty() || daily {
                 f64::NAN
@@ -920,6 +1060,24 @@ mod tests {
                     },
                     jitter: if daily { f64::NAN } else { steps(&g, 0..25) },
                     night_jitter: if daily { f64::NAN } else { steps(&g, 0..6) },
+                    night_step_kw: if daily {
+                        f64::NAN
+                    } else {
+                        median_steps(&g, 0..6)
+                    },
+                    midday_step_kw: if daily {
+                        f64::NAN
+                    } else {
+                        median_steps(&g, 10..16)
+                    },
+                    midday_min_kw: if daily {
+                        f64::NAN
+                    } else {
+                        valid(&g, 10..16)
+                            .into_iter()
+                            .map(|v| v * per_hour)
+                            .fold(f64::NAN, f64::min)
+                    },
                 }
             })
             .collect()
@@ -980,6 +1138,52 @@ mod tests {
         // The shop alone has none.
         let f = window(&days(&series(60, shop)), None, None);
         assert!(f.night_block_kw.abs() < 0.2, "{}", f.night_block_kw);
+    }
+
+    #[test]
+    fn the_part_that_does_not_move_is_found_under_a_moving_load() {
+        // A shop of 12 kW open 08:00-20:00, 2 kW when closed, each hour's load off by a
+        // random factor (a site's own load moves in proportion to what is on); behind it a
+        // 2.5 kW rig that holds its draw within a percent.
+        let noise = |d: usize, h: usize, k: u64| {
+            let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k;
+            x ^= x >> 31;
+            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            x ^= x >> 29;
+            // Uniform in [-1, 1).
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        };
+        let shop = |d: usize, h: usize| {
+            let own = if (8..20).contains(&h) { 12.0 } else { 2.0 };
+            own * (1.0 + 0.25 * noise(d, h, 1))
+        };
+        let alone = window(&days(&series(120, |d, h| shop(d, h) as f32)), None, None);
+        let with_rig = window(
+            &days(&series(120, |d, h| {
+                (shop(d, h) + 2.5 * (1.0 + 0.01 * noise(d, h, 2))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(alone.constant_kw.abs() < 0.4, "{}", alone.constant_kw);
+        assert!(
+            (with_rig.constant_kw - 2.5).abs() < 0.5,
+            "{}",
+            with_rig.constant_kw
+        );
+        assert!(with_rig.busy_step_kw > 2.0 * with_rig.quiet_step_kw);
+        // A load that moves the same by day and night gives no answer rather than a wrong one.
+        let even = window(
+            &days(&series(120, |d, h| {
+                (5.0 * (1.0 + 0.2 * noise(d, h, 3))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(even.constant_kw.is_nan());
+        // Too few open days: none either.
+        let short = window(&days(&series(30, |d, h| shop(d, h) as f32)), None, None);
+        assert!(short.constant_kw.is_nan());
     }
 
     #[test]

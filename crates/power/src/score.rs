@@ -478,6 +478,8 @@ struct Parts {
     under_load: f64,
     quiet_night: f64,
     night_block: f64,
+    /// A part of a business's load that does not move with the rest.
+    constant: f64,
     unexplained: f64,
     steady_floor_kw: f64,
     shape: f64,
@@ -678,6 +680,34 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
+    // A machine inside a business, told by how the load moves rather than by how steady the
+    // night is: a site's own load moves in proportion to how much of it is on (busy hours move
+    // more, in kW, than quiet ones), a rig holds its draw whatever the site does, so the part
+    // that does not move with the rest is a machine's (`Features::constant_kw`, the smaller of
+    // its estimates over odd and even days). A rig of 2 kW in a shop of 15 kW is a third of
+    // its nights; the sites' own estimates stay under a sixth of theirs (issue 18: rigs inside
+    // shops and factories whose nights move as much as a rig draws). Lamps on a dusk-to-dawn
+    // switch are as constant while they burn: the path asks that the night's dawn hours not
+    // follow the season, and that the floor hold from day to day, as a lamp's does not.
+    let constant_share = if w.night_kw > 0.0 {
+        w.constant_kw / w.night_kw
+    } else {
+        f64::NAN
+    };
+    let dark_blind = if whole.dawn_swing.is_finite() {
+        clamp01((0.2 - whole.dawn_swing) / 0.1)
+    } else {
+        1.0
+    };
+    let constant = if business && w.constant_kw.is_finite() && constant_share.is_finite() {
+        clamp01((w.constant_kw - 0.8 * cfg.min_kw) / (0.8 * cfg.min_kw))
+            * clamp01((constant_share - 0.15) / 0.1)
+            * floor_holds
+            * unexplained
+            * dark_blind
+    } else {
+        0.0
+    };
     // A business with rigs in the back: its day still has a shape, but its floor carries most of
     // its energy and is far above what its class leaves on overnight.
     let floor_share = if w.mean_kw > 0.0 {
@@ -699,7 +729,8 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     let score = (base * class_weight(class))
         .max(0.9 * under_load)
         .max(0.9 * quiet_night)
-        .max(0.9 * night_block);
+        .max(0.9 * night_block)
+        .max(0.9 * constant);
     Parts {
         flat,
         night,
@@ -716,6 +747,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         under_load,
         quiet_night,
         night_block,
+        constant,
         unexplained,
         steady_floor_kw,
         shape,
@@ -896,6 +928,27 @@ fn score_meter(
             ),
         ));
     }
+    if bp.constant >= 0.3 {
+        reasons.push(r(
+            "constant_in_business",
+            format!(
+                "{:.1} kW of this {} site's load does not move when the rest does ({:.0}% of its nights): busy hours move {:.1} kW hour to hour, quiet ones {:.1} kW, in proportion to the rest, as a machine's draw does not",
+                f.constant_kw,
+                class.name(),
+                100.0 * f.constant_kw / f.night_kw,
+                f.busy_step_kw,
+                f.quiet_step_kw,
+            ),
+            format!(
+                "该{}用户约{:.1}千瓦负荷不随其余负荷起伏（占夜间负荷{:.0}%）：忙时逐时变化{:.1}千瓦、闲时{:.1}千瓦，与其余负荷成比例，矿机功率则恒定不变",
+                class.name_zh(),
+                f.constant_kw,
+                100.0 * f.constant_kw / f.night_kw,
+                f.busy_step_kw,
+                f.quiet_step_kw,
+            ),
+        ));
+    }
     if bp.quiet_night >= 0.3 {
         reasons.push(r(
             "steady_night_in_business",
@@ -1003,6 +1056,8 @@ fn score_meter(
         (bp.steady_floor_kw - class_floor).max(0.0)
     } else if bp.quiet_night > bp.shape * bp.amount {
         bp.steady_floor_kw
+    } else if bp.constant > bp.shape * bp.amount {
+        f.constant_kw
     } else {
         (f.floor_kw - class_floor).max(0.0)
     };
