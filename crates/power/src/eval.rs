@@ -5,8 +5,10 @@ use crate::score::Suspect;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
-/// Seeds of generated regions that scoring may be tuned on.
-pub const TUNING_SEEDS: [u64; 3] = [1, 2, 3];
+/// Seeds of generated regions that scoring may be tuned on: 1-3 from the start, 4-8 added on
+/// 2026-12-06 (session 14) because three seeds had let the score fit them (the sealed seeds
+/// measured lower), and more regions show more of each kind of miss.
+pub const TUNING_SEEDS: [u64; 8] = [1, 2, 3, 4, 5, 6, 7, 8];
 /// Seeds of generated regions that are only reported on, never tuned on: figures in
 /// docs/DETECTION.md come from these.
 pub const SEALED_SEEDS: [u64; 3] = [1001, 1002, 1003];
