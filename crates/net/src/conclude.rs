@@ -454,7 +454,7 @@ fn endpoint(ip: std::net::IpAddr, port: u16, t: Traffic) -> Endpoint {
 /// Without a handshake or a telling message, the side on the higher (ephemeral) port is
 /// taken for the client.
 pub(crate) fn guess_client(key: &FlowKey) -> Side {
-    if key.lo.1 >= key.hi.1 {
+    if key.lo().1 >= key.hi().1 {
         Side::Lo
     } else {
         Side::Hi

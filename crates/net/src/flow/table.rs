@@ -5,14 +5,38 @@ use std::hash::BuildHasher;
 use std::net::IpAddr;
 
 /// Direction-independent identity of a transport connection.
+///
+/// Held as integers, not as `IpAddr`s: every packet builds, hashes and compares a key, and
+/// matching the address enums at each step was 3 % of a scan of real traffic's instructions
+/// (docs/PERFORMANCE.md). An IPv4 address is its 32 bits in the low end of the word, told
+/// from the IPv6 address of the same number by the family flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowKey {
-    /// The lower endpoint (address, port).
-    pub lo: (IpAddr, u16),
-    /// The higher endpoint.
-    pub hi: (IpAddr, u16),
-    /// IP protocol number.
-    pub proto: u8,
+    lo_ip: u128,
+    hi_ip: u128,
+    lo_port: u16,
+    hi_port: u16,
+    proto: u8,
+    /// Bit 1: the lower endpoint is IPv6; bit 0: the higher one is.
+    v6: u8,
+}
+
+/// An address as the word a [`FlowKey`] keeps, and whether it is IPv6.
+fn word(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(a) => (u128::from(u32::from(a)), false),
+        IpAddr::V6(a) => (u128::from(a), true),
+    }
+}
+
+/// The address a [`FlowKey`] word stands for.
+fn address(w: u128, v6: bool) -> IpAddr {
+    if v6 {
+        IpAddr::V6(w.into())
+    } else {
+        // Built from a u32, so the high bits are zero.
+        IpAddr::V4((w as u32).into())
+    }
 }
 
 /// Two 128-bit words and one 64-bit word for the hasher, where the derived hash wrote each
@@ -20,19 +44,13 @@ pub struct FlowKey {
 /// cent of a scan of real traffic (docs/PERFORMANCE.md). Equal keys still hash equal.
 impl std::hash::Hash for FlowKey {
     fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        let word = |ip: IpAddr| match ip {
-            IpAddr::V4(a) => u128::from(u32::from(a)),
-            IpAddr::V6(a) => u128::from(a),
-        };
-        let v6 = |ip: IpAddr| u64::from(ip.is_ipv6());
-        h.write_u128(word(self.lo.0));
-        h.write_u128(word(self.hi.0));
+        h.write_u128(self.lo_ip);
+        h.write_u128(self.hi_ip);
         h.write_u64(
-            u64::from(self.lo.1) << 32
-                | u64::from(self.hi.1) << 16
+            u64::from(self.lo_port) << 32
+                | u64::from(self.hi_port) << 16
                 | u64::from(self.proto) << 2
-                | v6(self.lo.0) << 1
-                | v6(self.hi.0),
+                | u64::from(self.v6),
         );
     }
 }
@@ -67,41 +85,45 @@ impl Side {
 impl FlowKey {
     /// The key of a packet and which side sent it.
     pub fn new(src: IpAddr, sport: u16, dst: IpAddr, dport: u16, proto: u8) -> (FlowKey, Side) {
-        let a = (src, sport);
-        let b = (dst, dport);
+        let ((a, a6), (b, b6)) = (word(src), word(dst));
         // The order of `(IpAddr, u16)` (IPv4 before IPv6, then the address's bytes, then the
         // port) compared as integers: the derived comparison of enums and tuples was a per cent
         // of a scan of real traffic.
-        let rank = |ip: IpAddr, port: u16| match ip {
-            IpAddr::V4(v4) => (0u8, u128::from(u32::from(v4)), port),
-            IpAddr::V6(v6) => (1u8, u128::from(v6), port),
+        let key = |lo: (u128, bool, u16), hi: (u128, bool, u16)| FlowKey {
+            lo_ip: lo.0,
+            hi_ip: hi.0,
+            lo_port: lo.2,
+            hi_port: hi.2,
+            proto,
+            v6: u8::from(lo.1) << 1 | u8::from(hi.1),
         };
-        if rank(src, sport) <= rank(dst, dport) {
-            (
-                FlowKey {
-                    lo: a,
-                    hi: b,
-                    proto,
-                },
-                Side::Lo,
-            )
+        if (a6, a, sport) <= (b6, b, dport) {
+            (key((a, a6, sport), (b, b6, dport)), Side::Lo)
         } else {
-            (
-                FlowKey {
-                    lo: b,
-                    hi: a,
-                    proto,
-                },
-                Side::Hi,
-            )
+            (key((b, b6, dport), (a, a6, sport)), Side::Hi)
         }
+    }
+
+    /// The lower endpoint (address, port).
+    pub fn lo(&self) -> (IpAddr, u16) {
+        (address(self.lo_ip, self.v6 & 2 != 0), self.lo_port)
+    }
+
+    /// The higher endpoint.
+    pub fn hi(&self) -> (IpAddr, u16) {
+        (address(self.hi_ip, self.v6 & 1 != 0), self.hi_port)
+    }
+
+    /// IP protocol number.
+    pub fn proto(&self) -> u8 {
+        self.proto
     }
 
     /// The endpoint on `side`.
     pub fn endpoint(&self, side: Side) -> (IpAddr, u16) {
         match side {
-            Side::Lo => self.lo,
-            Side::Hi => self.hi,
+            Side::Lo => self.lo(),
+            Side::Hi => self.hi(),
         }
     }
 
@@ -380,8 +402,8 @@ mod tests {
         for &a in &eps {
             for &b in &eps {
                 let (k, side) = FlowKey::new(a.0, a.1, b.0, b.1, 6);
-                assert_eq!(k.lo, a.min(b));
-                assert_eq!(k.hi, a.max(b));
+                assert_eq!(k.lo(), a.min(b));
+                assert_eq!(k.hi(), a.max(b));
                 assert_eq!(side == Side::Lo, a <= b);
             }
         }
