@@ -2,10 +2,11 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use minewatch_net::proto::http;
-use minewatch_net::proto::stratum::{classify, parse_line};
+use minewatch_net::proto::stratum::{Bump, classify, parse_line};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(msgs) = parse_line(data) {
+    let arena = Bump::new();
+    if let Ok(msgs) = parse_line(data, &arena) {
         for m in &msgs {
             let _ = classify(m);
         }
