@@ -290,7 +290,7 @@ impl Inspector {
     fn line_in(&mut self, from: usize, line: &[u8], ts: i64, arena: &Bump) {
         match parse_line(line, arena) {
             Ok(msgs) => {
-                for m in msgs {
+                for m in msgs.iter() {
                     self.messages += 1;
                     if self.tls_from == Some(1 - from.min(1))
                         && self.stratum_refusal.is_none()
@@ -298,7 +298,7 @@ impl Inspector {
                     {
                         self.stratum_refusal = Some(msg.chars().take(80).collect());
                     }
-                    if let Some(sig) = classify(&m) {
+                    if let Some(sig) = classify(m) {
                         self.signal(from, &sig, &m.id, ts);
                     }
                 }
