@@ -266,23 +266,6 @@ fn sum_valid(vals: &[f32]) -> (f64, usize) {
 /// days then takes out the nights with a spike). Out of line and summed in `f32` lanes for the
 /// reason [`scan`] is: inlined, the running sum went through the stack at every pair.
 #[inline(never)]
-/// Median absolute change between consecutive readings (in the readings' unit); NaN with fewer
-/// than three pairs. The median, so that the one step where a shop opens or a shift ends
-/// inside the window does not count as the load's own movement.
-fn absolute_steps(vals: &[f32]) -> f64 {
-    let mut steps: Vec<f32> = vals
-        .windows(2)
-        .map(|w| (w[1] - w[0]).abs())
-        // NaN fails the comparison: a missing reading breaks its two pairs.
-        .filter(|s| *s >= 0.0)
-        .collect();
-    if steps.len() < 3 {
-        return f64::NAN;
-    }
-    steps.sort_unstable_by(f32::total_cmp);
-    f64::from(steps.get(steps.len() / 2).copied().unwrap_or(f32::NAN))
-}
-
 fn relative_steps(vals: &[f32]) -> f64 {
     let (mut sum, mut n) = (0.0f32, 0u32);
     for w in vals.windows(2) {
@@ -298,6 +281,46 @@ fn relative_steps(vals: &[f32]) -> f64 {
     } else {
         f64::from(sum) / f64::from(n)
     }
+}
+
+/// Median absolute change between consecutive readings (in the readings' unit); NaN with fewer
+/// than three pairs. The median, so that the one step where a shop opens or a shift ends
+/// inside the window does not count as the load's own movement. Asked twice of every day of
+/// every meter: the steps of a window of up to 64 pairs (six hours at five minutes) are kept
+/// on the stack, and the median is selected, not sorted for.
+fn absolute_steps(vals: &[f32]) -> f64 {
+    let mut stack = [0f32; 64];
+    let mut heap = Vec::new();
+    let steps: &mut [f32] = if vals.len() <= stack.len() {
+        &mut stack
+    } else {
+        heap.resize(vals.len(), 0.0);
+        &mut heap
+    };
+    let mut n = 0;
+    for w in vals.windows(2) {
+        let step = (w[1] - w[0]).abs();
+        // NaN fails the comparison: a missing reading breaks its two pairs.
+        if step >= 0.0
+            && let Some(slot) = steps.get_mut(n)
+        {
+            *slot = step;
+            n += 1;
+        }
+    }
+    let Some(steps) = steps.get_mut(..n).filter(|s| s.len() >= 3) else {
+        return f64::NAN;
+    };
+    let mid = steps.len() / 2;
+    f64::from(*steps.select_nth_unstable_by(mid, f32::total_cmp).1)
+}
+
+/// The lowest reading present, as kW; NaN when none is.
+fn lowest_kw(vals: &[f32], per_hour: f64) -> f64 {
+    vals.iter()
+        .filter(|v| !v.is_nan())
+        .map(|&v| f64::from(v) * per_hour)
+        .fold(f64::NAN, f64::min)
 }
 
 /// The statistics of one day's intervals (`local` gives an interval's local time).
@@ -332,11 +355,10 @@ fn day_stats(
                 6..8 => add(&mut morning),
                 10..16 => {
                     add(&mut midday);
-                    midday_span = if midday_span.is_empty() {
-                        k..k + 1
-                    } else {
-                        midday_span.start..k + 1
-                    };
+                    if midday_span.is_empty() {
+                        midday_span.start = k;
+                    }
+                    midday_span.end = k + 1;
                 }
                 20..22 => add(&mut evening),
                 _ => {}
@@ -386,11 +408,7 @@ fn day_stats(
         }
     };
     let night_vals = &vals[night_span];
-    let night_min_kw = night_vals
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|&v| f64::from(v) * per_hour)
-        .fold(f64::NAN, f64::min);
+    let night_min_kw = lowest_kw(night_vals, per_hour);
     let (jitter, night_jitter) = if per_day > 1 {
         (relative_steps(vals), relative_steps(night_vals))
     } else {
@@ -405,11 +423,7 @@ fn day_stats(
     } else {
         (f64::NAN, f64::NAN)
     };
-    let midday_min_kw = midday_vals
-        .iter()
-        .filter(|v| !v.is_nan())
-        .map(|&v| f64::from(v) * per_hour)
-        .fold(f64::NAN, f64::min);
+    let midday_min_kw = lowest_kw(midday_vals, per_hour);
     Day {
         day,
         kwh,
@@ -495,8 +509,8 @@ pub struct Features {
     /// appliances, motors and lamps vary in proportion to how many of them are on (busy hours
     /// vary more, in kW, than quiet ones), a rig's power supply holds its draw whatever the
     /// site does. From the busy midday and the quiet night of the days the site is open
-    /// (every midday hour at least 1.5 times the night's mean): with mean level `m` and mean hour-to-hour change
-    /// `a` in each, `a = c (m - constant)` gives
+    /// (every midday hour at least 1.5 times the night's mean): with mean level `m` and mean
+    /// hour-to-hour change `a` in each, `a = c (m - constant)` gives
     /// `constant = (a_day m_night - a_night m_day) / (a_day - a_night)`. Where the change grows
     /// more slowly than the level (many small independent loads), the estimate falls below
     /// zero rather than above. The smaller of the estimates over odd and even days; NaN when
@@ -974,6 +988,12 @@ mod tests {
             }
             f64::from(r.iter().fold(0.0f32, |a, b| a + b)) / r.len() as f64
         };
+        let lowest = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
+            valid(g, hours)
+                .into_iter()
+                .map(|v| v * per_hour)
+                .fold(f64::NAN, f64::min)
+        };
         let median_steps = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
             let inside: Vec<f32> = g
                 .iter()
@@ -1050,14 +1070,7 @@ mod tests {
                     min_kw,
                     mode_share: mode,
                     exported: vals.iter().any(|v| *v < 0.0),
-                    night_min_kw: if daily {
-                        f64::NAN
-                    } else {
-                        valid(&g, 0..6)
-                            .into_iter()
-                            .map(|v| v * per_hour)
-                            .fold(f64::NAN, f64::min)
-                    },
+                    night_min_kw: if daily { f64::NAN } else { lowest(&g, 0..6) },
                     jitter: if daily { f64::NAN } else { steps(&g, 0..25) },
                     night_jitter: if daily { f64::NAN } else { steps(&g, 0..6) },
                     night_step_kw: if daily {
@@ -1070,14 +1083,7 @@ mod tests {
                     } else {
                         median_steps(&g, 10..16)
                     },
-                    midday_min_kw: if daily {
-                        f64::NAN
-                    } else {
-                        valid(&g, 10..16)
-                            .into_iter()
-                            .map(|v| v * per_hour)
-                            .fold(f64::NAN, f64::min)
-                    },
+                    midday_min_kw: if daily { f64::NAN } else { lowest(&g, 10..16) },
                 }
             })
             .collect()
