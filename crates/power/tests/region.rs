@@ -551,6 +551,21 @@ fn a_real_commerce_profile_is_not_read_as_lamps() {
         ("rig", &rig, false),
         ("lit", &lit, true),
     ] {
+        // An average of many sites has no single site's noise: its quiet hours move by the
+        // day's shape alone, and it must not read as a business with a constant behind it.
+        let w = minewatch_power::features::window(&days(s), None, None);
+        eprintln!(
+            "G25 {name}: constant {:.3} kW of a {:.3} kW night",
+            w.constant_kw, w.night_kw
+        );
+        if name == "alone" {
+            assert!(
+                !(w.constant_kw / w.night_kw > 0.15),
+                "{name}: {} of {}",
+                w.constant_kw,
+                w.night_kw
+            );
+        }
         let by_series = dawn_swing(s, 6);
         let by_days = dawn_swing_of_days(&days(s));
         eprintln!("G25 {name}: dawn swing {by_series:.3} (from the days {by_days:.3})");
