@@ -859,6 +859,7 @@ pub fn confidence_of_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> f32 
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn hex_is_read_alike_at_every_length_and_place() {
@@ -886,7 +887,6 @@ mod tests {
         assert!(!is_hex("0x"));
         assert!(!is_hex("é0123456789abcdef0123"));
     }
-    use super::*;
 
     #[test]
     fn hex_is_checked_to_the_last_byte_of_every_chunk() {
