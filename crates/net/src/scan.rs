@@ -5,14 +5,13 @@ pub use crate::conclude::POOL_ANSWER_CONFIDENCE;
 use crate::conclude::{Flow, Inspect, Sink, absorb};
 use crate::decode::{Decoded, Decoding, Skip, Transport, decode_full, tcp_flags, transport};
 use crate::flow::defrag::{Datagram, Defragmenter};
-use crate::flow::table::{Eviction, FlowKey, FlowTable, Side};
+use crate::flow::table::{Eviction, FlowKey, FlowTable, Side, share};
 use crate::inspect::Verdict;
 use crate::intelflow::{IntelState, lock};
 use crate::pair;
-use crate::source::{Capture, ReadReport, SourceError};
+use crate::source::{Capture, ReadReport, Readers, SourceError};
 pub use crate::stats::ScanStats;
 use minewatch_model::{Detection, Traffic};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -59,6 +58,22 @@ fn guarded<T>(stats: &mut ScanStats, f: impl FnOnce() -> T) -> Option<T> {
     }
 }
 
+/// Reads the DNS messages of a packet to or from port 53 into `intel`, behind the fault
+/// boundary (a fault counted in `stats`).
+fn feed_dns(
+    intel: &Option<Arc<Mutex<IntelState>>>,
+    stats: &mut ScanStats,
+    d: &Decoded<'_>,
+    ts: i64,
+) {
+    let Some(st) = intel else { return };
+    let from_server = d.sport == 53;
+    guarded(stats, || match d.transport {
+        Transport::Udp => lock(st).dns(d.payload, d.src, d.dst, from_server, ts),
+        Transport::Tcp { .. } => lock(st).dns_tcp(d.payload, d.src, d.dst, from_server, ts),
+    });
+}
+
 /// One scanning worker: a flow table and what finished flows produced.
 pub struct Scanner {
     cfg: ScanConfig,
@@ -66,27 +81,52 @@ pub struct Scanner {
     sink: Sink,
     last_sweep: i64,
     defrag: Defragmenter,
-    dns_elsewhere: bool,
-    lookups_elsewhere: bool,
+    part: Part,
+}
+
+/// Which share of a capture's flows a scanner tracks when several read the same capture.
+///
+/// Every worker reads the whole capture and decodes every frame; it tracks the TCP flows whose
+/// direction-independent hash falls to it, and the first worker also everything else (UDP,
+/// skipped frames, the fragments' frames). DNS is read by all of them, each into its own
+/// intelligence state, so each knows a pool's addresses before its own later flows to them,
+/// in file order, whatever the other threads are doing.
+#[derive(Clone, Copy, Debug)]
+struct Part {
+    me: usize,
+    of: usize,
+}
+
+impl Part {
+    const WHOLE: Part = Part { me: 0, of: 1 };
+
+    /// True for the worker that counts what belongs to no flow.
+    fn first(self) -> bool {
+        self.me == 0
+    }
+
+    /// True when the packet `d` is this worker's to count and track.
+    fn owns(self, d: &Decoded<'_>) -> bool {
+        self.of == 1
+            || match d.transport {
+                Transport::Tcp { .. } => share(d.src, d.sport, d.dst, d.dport, self.of) == self.me,
+                Transport::Udp => self.first(),
+            }
+    }
 }
 
 impl Scanner {
     /// A new scanner.
     pub fn new(cfg: &ScanConfig) -> Scanner {
-        let shared = cfg
+        Scanner::part(cfg, Part::WHOLE)
+    }
+
+    /// A scanner tracking `part` of the flows.
+    fn part(cfg: &ScanConfig, part: Part) -> Scanner {
+        let intel = cfg
             .intel
             .clone()
             .map(|i| Arc::new(Mutex::new(IntelState::new(i))));
-        Scanner::with_shared(cfg, shared, false)
-    }
-
-    /// A scanner sharing intelligence state with others; `dns_elsewhere` when a reader thread
-    /// feeds DNS to the shared state itself.
-    fn with_shared(
-        cfg: &ScanConfig,
-        intel: Option<Arc<Mutex<IntelState>>>,
-        dns_elsewhere: bool,
-    ) -> Scanner {
         Scanner {
             cfg: cfg.clone(),
             table: FlowTable::new(cfg.max_flows),
@@ -97,8 +137,7 @@ impl Scanner {
             },
             last_sweep: i64::MIN,
             defrag: Defragmenter::default(),
-            dns_elsewhere,
-            lookups_elsewhere: false,
+            part,
         }
     }
 
@@ -125,12 +164,15 @@ impl Scanner {
         match decode_full(link, data) {
             Ok(Decoding::Packet(d)) => self.packet(&d, ts, number, file, data.len()),
             Ok(Decoding::Fragment(f)) => {
-                self.count_frame(data.len() as u64);
+                if self.part.first() {
+                    self.count_frame(data.len() as u64);
+                }
                 if let Some(dg) = self.defrag.push(&f, ts) {
                     self.datagram(&dg, ts, number, file);
                 }
             }
-            Err(why) => self.skipped(why, data.len()),
+            Err(why) if self.part.first() => self.skipped(why, data.len()),
+            Err(_) => {}
         }
     }
 
@@ -138,8 +180,10 @@ impl Scanner {
     pub fn datagram(&mut self, dg: &Datagram, ts: i64, number: u64, file: u32) {
         let ip_len = (dg.payload.len() + 20) as u32;
         match transport(dg.src, dg.dst, dg.proto, &dg.payload, ip_len, dg.encap) {
-            Ok(d) => self.track(&d, ts, number, file),
-            Err(why) => self.sink.stats.skip(why, 1),
+            Ok(d) if self.part.owns(&d) => self.track(&d, ts, number, file),
+            Ok(d) => self.dns_only(&d, ts),
+            Err(why) if self.part.first() => self.sink.stats.skip(why, 1),
+            Err(_) => {}
         }
     }
 
@@ -150,33 +194,32 @@ impl Scanner {
 
     /// Feeds one decoded packet.
     pub fn packet(&mut self, d: &Decoded<'_>, ts: i64, number: u64, file: u32, frame_len: usize) {
-        self.count_frame(frame_len as u64);
-        self.track(d, ts, number, file);
+        if self.part.owns(d) {
+            self.count_frame(frame_len as u64);
+            self.track(d, ts, number, file);
+        } else {
+            self.dns_only(d, ts);
+        }
+    }
+
+    /// Reads the DNS in a packet another worker tracks: into this worker's own intelligence,
+    /// its faults counted by the packet's owner (which reads it too).
+    fn dns_only(&mut self, d: &Decoded<'_>, ts: i64) {
+        if d.sport == 53 || d.dport == 53 {
+            feed_dns(&self.sink.intel, &mut ScanStats::default(), d, ts);
+        }
     }
 
     fn track(&mut self, d: &Decoded<'_>, ts: i64, number: u64, file: u32) {
         let stats = &mut self.sink.stats;
+        if d.sport == 53 || d.dport == 53 {
+            feed_dns(&self.sink.intel, stats, d, ts);
+        }
         let Transport::Tcp { seq, ack, flags } = d.transport else {
             stats.udp_packets += 1;
-            if !self.dns_elsewhere
-                && (d.sport == 53 || d.dport == 53)
-                && let Some(st) = &self.sink.intel
-            {
-                guarded(stats, || {
-                    lock(st).dns(d.payload, d.src, d.dst, d.sport == 53, ts)
-                });
-            }
             return;
         };
         stats.tcp_packets += 1;
-        if !self.dns_elsewhere
-            && (d.sport == 53 || d.dport == 53)
-            && let Some(st) = &self.sink.intel
-        {
-            guarded(stats, || {
-                lock(st).dns_tcp(d.payload, d.src, d.dst, d.sport == 53, ts)
-            });
-        }
         if ts.saturating_sub(self.last_sweep) > 1_000_000_000 {
             self.last_sweep = ts;
             let deadline = ts.saturating_sub(self.cfg.idle_timeout_ns);
@@ -271,7 +314,7 @@ impl Scanner {
 
     /// Finishes every flow still open and returns the detections and counters.
     pub fn finish(mut self) -> (Vec<Detection>, ScanStats) {
-        let lookups_elsewhere = self.lookups_elsewhere;
+        let lookups_elsewhere = !self.part.first();
         let Scanner {
             table,
             sink,
@@ -294,7 +337,10 @@ impl Scanner {
         sink.report_lookups(lookups);
         sink.stats.evicted_capacity += table.evicted_capacity;
         sink.stats.evicted_idle += table.evicted_idle;
-        sink.stats.add_defrag(&defrag.stats);
+        // Every worker reassembles every fragment; the first counts them.
+        if !lookups_elsewhere {
+            sink.stats.add_defrag(&defrag.stats);
+        }
         (
             std::mem::take(&mut sink.detections),
             std::mem::take(&mut sink.stats),
@@ -325,18 +371,8 @@ pub fn scan_files(
     progress: &(dyn Fn(u64) + Sync),
 ) -> ScanOutput {
     let threads = cfg.threads.max(1);
-    // One intelligence state for all workers: DNS answers the reader sees name the pools of flows
-    // that any worker tracks. Only the first worker reports the DNS lookups.
-    let shared = cfg
-        .intel
-        .clone()
-        .map(|i| Arc::new(Mutex::new(IntelState::new(i))));
     let mut scanners: Vec<Scanner> = (0..threads)
-        .map(|w| {
-            let mut s = Scanner::with_shared(cfg, shared.clone(), threads > 1);
-            s.lookups_elsewhere = w > 0;
-            s
-        })
+        .map(|me| Scanner::part(cfg, Part { me, of: threads }))
         .collect();
     let mut reports = Vec::new();
     let mut done = 0u64;
@@ -355,7 +391,8 @@ pub fn scan_files(
         };
         let r = match &mut scanners[..] {
             [one] => scan_one(&cap, one, idx, done, progress),
-            many => scan_parallel(&cap, many, idx, done, progress),
+            [first, rest @ ..] => scan_parallel(&cap, first, rest, idx, done, progress),
+            [] => unreachable!("at least one scanner"),
         };
         done += cap.bytes().len() as u64;
         progress(done);
@@ -410,189 +447,55 @@ fn scan_one(
     })
 }
 
-enum Job<'a> {
-    /// A packet borrowed from the capture.
-    Packet {
-        d: Decoded<'a>,
-        ts: i64,
-        number: u64,
-        len: usize,
-    },
-    /// A datagram the reader reassembled from fragments.
-    Datagram { dg: Datagram, ts: i64, number: u64 },
-}
-
-fn worker_for(d: &Decoded<'_>, n: usize) -> usize {
-    match d.transport {
-        Transport::Tcp { .. } => {
-            (FlowKey::new(d.src, d.sport, d.dst, d.dport, 6)
-                .0
-                .spread_hash()
-                % n as u64) as usize
-        }
-        Transport::Udp => 0,
-    }
-}
-
-const BATCH: usize = 512;
-
+/// Scans one capture with several workers, each on a thread of its own reading the whole
+/// capture through a map of its own (`rest`), the first on the calling thread (it shows the
+/// progress and its reading's report is the file's).
+///
+/// Each reads and decodes every frame and tracks its part of the flows (see [`Part`]): no
+/// packet crosses between threads, which costs every worker the reading and decoding of the
+/// whole capture (a fifth of a scan of real traffic) but no hand-off. A reader thread handing
+/// decoded packets to workers over channels was tried first: its hand-off cost a third more
+/// CPU than scanning on one thread (docs/PERFORMANCE.md).
 fn scan_parallel(
     cap: &Capture,
-    scanners: &mut [Scanner],
+    first: &mut Scanner,
+    rest: &mut [Scanner],
     file: u32,
     base: u64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReadReport, SourceError> {
-    let n = scanners.len();
-    let intel = scanners.first().and_then(|s| s.sink.intel.clone());
-    let (r, skips, reader) = std::thread::scope(|scope| {
-        let mut senders = Vec::with_capacity(n);
-        for s in scanners.iter_mut() {
-            let (tx, rx) = crossbeam_channel::bounded::<Vec<Job<'_>>>(16);
-            senders.push(tx);
-            scope.spawn(move || {
-                for batch in rx {
-                    for j in batch {
-                        match j {
-                            Job::Packet { d, ts, number, len } => {
-                                s.packet(&d, ts, number, file, len)
-                            }
-                            Job::Datagram { dg, ts, number } => s.datagram(&dg, ts, number, file),
-                        }
-                    }
-                }
-            });
-        }
-        let mut batches: Vec<Vec<Job<'_>>> = (0..n).map(|_| Vec::with_capacity(BATCH)).collect();
-        let mut skips: BTreeMap<SkipKey, (Skip, u64, u64)> = BTreeMap::new();
-        // Fragments carry no ports, so the reader reassembles them before it can dispatch.
-        let mut defrag = Defragmenter::default();
-        let mut fragment_frames = (0u64, 0u64);
-        // The reader's own counters (faults caught around the DNS it reads).
-        let mut reader_stats = ScanStats::default();
+    let readers = &Readers::new(rest.len() + 1);
+    let (mine, others) = std::thread::scope(|scope| {
+        let others: Vec<_> = rest
+            .iter_mut()
+            .zip(1..)
+            .map(|(s, me)| {
+                scope.spawn(move || {
+                    cap.for_each_among(readers, me, |p| {
+                        s.frame(p.linktype, p.data, p.ts_ns, p.number, file)
+                    })
+                })
+            })
+            .collect();
         let mut next_progress = PROGRESS_EVERY;
-        let r = cap.for_each(|p| {
+        let mine = cap.for_each_among(readers, 0, |p| {
             if p.offset > next_progress {
                 next_progress = p.offset + PROGRESS_EVERY;
                 progress(base + p.offset);
             }
-            let job = match decode_full(p.linktype, p.data) {
-                Ok(Decoding::Packet(d))
-                    if d.transport == Transport::Udp && (d.sport == 53 || d.dport == 53) =>
-                {
-                    // DNS feeds the shared state here, before any later flow is dispatched.
-                    if let Some(st) = &intel {
-                        guarded(&mut reader_stats, || {
-                            lock(st).dns(d.payload, d.src, d.dst, d.sport == 53, p.ts_ns)
-                        });
-                    }
-                    Some((
-                        0,
-                        Job::Packet {
-                            d,
-                            ts: p.ts_ns,
-                            number: p.number,
-                            len: p.data.len(),
-                        },
-                    ))
-                }
-                Ok(Decoding::Packet(d)) => Some((
-                    {
-                        if d.sport == 53 || d.dport == 53 {
-                            // DNS over TCP, like UDP above, before later flows are dispatched.
-                            if let Some(st) = &intel {
-                                guarded(&mut reader_stats, || {
-                                    lock(st).dns_tcp(
-                                        d.payload,
-                                        d.src,
-                                        d.dst,
-                                        d.sport == 53,
-                                        p.ts_ns,
-                                    )
-                                });
-                            }
-                        }
-                        worker_for(&d, n)
-                    },
-                    Job::Packet {
-                        d,
-                        ts: p.ts_ns,
-                        number: p.number,
-                        len: p.data.len(),
-                    },
-                )),
-                Ok(Decoding::Fragment(f)) => {
-                    fragment_frames.0 += 1;
-                    fragment_frames.1 += p.data.len() as u64;
-                    defrag.push(&f, p.ts_ns).map(|dg| {
-                        let w = transport(dg.src, dg.dst, dg.proto, &dg.payload, 0, dg.encap)
-                            .map(|d| worker_for(&d, n))
-                            .unwrap_or(0);
-                        (
-                            w,
-                            Job::Datagram {
-                                dg,
-                                ts: p.ts_ns,
-                                number: p.number,
-                            },
-                        )
-                    })
-                }
-                Err(why) => {
-                    let e = skips.entry(SkipKey::of(why)).or_insert((why, 0, 0));
-                    e.1 += 1;
-                    e.2 += p.data.len() as u64;
-                    None
-                }
-            };
-            // `w` is a hash modulo the worker count: every worker has a batch and a sender.
-            if let Some((w, job)) = job
-                && let (Some(batch), Some(to)) = (batches.get_mut(w), senders.get(w))
-            {
-                batch.push(job);
-                if batch.len() >= BATCH {
-                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                    // A worker only stops when its channel closes, so send cannot fail.
-                    let _ = to.send(full);
-                }
-            }
+            first.frame(p.linktype, p.data, p.ts_ns, p.number, file);
         });
-        for (b, to) in batches.into_iter().zip(&senders) {
-            if !b.is_empty() {
-                let _ = to.send(b);
-            }
-        }
-        drop(senders);
-        (r, skips, (defrag.stats, fragment_frames, reader_stats))
+        let others: Vec<_> = others
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect();
+        (mine, others)
     });
-    // The reader's own counts go to the first worker (there is always one).
-    if let Some(first) = scanners.first_mut() {
-        for (why, count, bytes) in skips.into_values() {
-            first.skipped_many(why, count, bytes);
-        }
-        let (dstats, (frames, bytes), reader_stats) = reader;
-        first.sink.stats.merge(&reader_stats);
-        first.sink.stats.packets += frames;
-        first.sink.stats.bytes += bytes;
-        first.sink.stats.add_defrag(&dstats);
-    }
-    r
-}
-
-/// An orderable key for counting skips by reason (and link type).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct SkipKey(u8, u32);
-
-impl SkipKey {
-    fn of(s: Skip) -> SkipKey {
-        match s {
-            Skip::UnsupportedLink(l) => SkipKey(0, l),
-            Skip::NotIp => SkipKey(1, 0),
-            Skip::Malformed => SkipKey(2, 0),
-            Skip::Fragment => SkipKey(3, 0),
-            Skip::OtherTransport => SkipKey(4, 0),
-            Skip::TooDeep => SkipKey(5, 0),
-        }
+    // A worker that could not read the whole file (it shrank, or vanished before its map was
+    // made) tracked less than its part: the file's report says so.
+    match others.into_iter().find_map(Result::err) {
+        Some(e) if mine.is_ok() => Err(e),
+        _ => mine,
     }
 }
 

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 use std::fs::File;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use thiserror::Error;
 
 /// Records larger than this are taken as corruption, not as packets (the largest legitimate
@@ -22,6 +23,10 @@ pub const MAX_RECORD: usize = 1 << 20;
 
 /// Resident pages behind the read position are released every this many bytes.
 const RELEASE_EVERY: usize = 64 << 20;
+/// A reader says how far it has come every this many bytes.
+const MARK_EVERY: usize = 1 << 20;
+/// The most one of several readers of a map may run ahead of the slowest.
+pub const MAX_LEAD: usize = 16 << 20;
 /// Alignment of released ranges (a multiple of every common page size).
 const RELEASE_ALIGN: usize = 64 << 10;
 
@@ -168,6 +173,70 @@ impl ReadReport {
     }
 }
 
+/// How far each of several threads reading one [`Capture`] together has come (byte offsets,
+/// updated every [`MARK_EVERY`] bytes), and how far the map has been released behind them.
+pub struct Readers {
+    at: Vec<AtomicUsize>,
+    released: AtomicUsize,
+    lead: usize,
+}
+
+impl Readers {
+    /// `n` readers, none started.
+    pub fn new(n: usize) -> Readers {
+        Readers {
+            at: (0..n).map(|_| AtomicUsize::new(0)).collect(),
+            released: AtomicUsize::new(0),
+            lead: MAX_LEAD,
+        }
+    }
+
+    /// Reader `me` has read up to `at`: releases what every reader has passed, once there is
+    /// [`RELEASE_EVERY`] of it, and waits while `me` is more than the lead allowed
+    /// ([`MAX_LEAD`]) ahead.
+    fn reached(&self, me: usize, at: usize, map: &minewatch_mapped::MappedFile) {
+        self.mark(me, at);
+        let mut slowest = self.slowest();
+        let upto = slowest.min(at) & !(RELEASE_ALIGN - 1);
+        let from = self.released.load(Ordering::Relaxed);
+        if upto.saturating_sub(from) >= RELEASE_EVERY {
+            // One reader releases each range.
+            let prev = self.released.fetch_max(upto, Ordering::Relaxed);
+            if prev < upto {
+                map.release(prev, upto - prev);
+            }
+        }
+        while at.saturating_sub(slowest) > self.lead {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            slowest = self.slowest();
+        }
+    }
+
+    fn mark(&self, me: usize, at: usize) {
+        if let Some(a) = self.at.get(me) {
+            a.store(at, Ordering::Relaxed);
+        }
+    }
+
+    /// The offset every reader has passed.
+    fn slowest(&self) -> usize {
+        self.at
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
+    }
+}
+
+/// Marks a reader finished when its reading ends, by return or by unwinding.
+struct Done<'r>(&'r Readers, usize);
+
+impl Drop for Done<'_> {
+    fn drop(&mut self) {
+        self.0.mark(self.1, usize::MAX);
+    }
+}
+
 /// A capture file mapped into memory.
 pub struct Capture {
     path: PathBuf,
@@ -203,9 +272,24 @@ impl Capture {
     /// [`SourceError::Shrunk`]; the packets before it were delivered.
     pub fn for_each<'a, F: FnMut(RawPacket<'a>)>(
         &'a self,
+        f: F,
+    ) -> Result<ReadReport, SourceError> {
+        self.for_each_among(&Readers::new(1), 0, f)
+    }
+
+    /// Like [`Capture::for_each`], for one of several threads reading this one map together
+    /// (`readers.len()` of them, this one numbered `me`): pages are released only behind the
+    /// slowest, and a reader more than [`MAX_LEAD`] bytes ahead of the slowest waits for it,
+    /// so the resident part of the map stays bounded however unevenly the work falls.
+    pub fn for_each_among<'a, F: FnMut(RawPacket<'a>)>(
+        &'a self,
+        readers: &Readers,
+        me: usize,
         mut f: F,
     ) -> Result<ReadReport, SourceError> {
-        let mut released = 0usize;
+        // Done, however it ends (a panic too): hold nobody back.
+        let _done = Done(readers, me);
+        let mut marked = 0usize;
         let mut lost: Option<(u64, u64)> = None;
         let base = self.map.bytes().as_ptr() as u64;
         let report = read_packets_until(&self.path, self.map.bytes(), |p| {
@@ -217,11 +301,9 @@ impl Capture {
                 return ControlFlow::Break(());
             }
             let at = p.offset as usize;
-            if at - released >= RELEASE_EVERY {
-                let from = released & !(RELEASE_ALIGN - 1);
-                let to = at & !(RELEASE_ALIGN - 1);
-                self.map.release(from, to.saturating_sub(from));
-                released = to;
+            if at - marked >= MARK_EVERY {
+                marked = at;
+                readers.reached(me, at, &self.map);
             }
             f(p);
             ControlFlow::Continue(())
@@ -897,6 +979,77 @@ mod tests {
             "{:?}",
             r.skipped_blocks
         );
+    }
+
+    /// A capture of `mib` MiB in 1,000-byte frames, as a file.
+    fn big_capture(mib: usize) -> (tempfile::TempDir, Capture) {
+        let mut w = pcap_writer();
+        let frame = vec![0u8; 1000];
+        for i in 0..mib * 1048 {
+            w.packet(T0 + i as i64, 0, &frame);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.pcap");
+        std::fs::write(&path, w.finish()).unwrap();
+        let cap = Capture::open(&path).unwrap();
+        (dir, cap)
+    }
+
+    /// Two readers of one map, one of them slow: the fast one never runs further ahead than
+    /// the lead allowed (plus the step at which readers say where they are), and both read
+    /// every packet.
+    #[test]
+    fn readers_of_one_map_keep_within_their_lead() {
+        let (_dir, cap) = big_capture(8);
+        let readers = Readers {
+            lead: 2 << 20,
+            ..Readers::new(2)
+        };
+        let slow_at = AtomicUsize::new(0);
+        let ahead = AtomicUsize::new(0);
+        let (a, b) = std::thread::scope(|s| {
+            let slow = s.spawn(|| {
+                cap.for_each_among(&readers, 0, |p| {
+                    slow_at.store(p.offset as usize, Ordering::Relaxed);
+                    if p.number % 64 == 0 {
+                        std::thread::sleep(std::time::Duration::from_micros(300));
+                    }
+                })
+            });
+            let fast = cap.for_each_among(&readers, 1, |p| {
+                let lead = (p.offset as usize).saturating_sub(slow_at.load(Ordering::Relaxed));
+                ahead.fetch_max(lead, Ordering::Relaxed);
+            });
+            (slow.join().unwrap(), fast)
+        });
+        let (a, b) = (a.unwrap(), b.unwrap());
+        assert_eq!(a.packets, 8 * 1048);
+        assert_eq!(a, b);
+        let most = ahead.load(Ordering::Relaxed);
+        assert!(most <= (2 << 20) + 2 * MARK_EVERY, "{most}");
+        // The fast reader did get ahead: it was held, not merely slow itself.
+        assert!(most > MARK_EVERY, "{most}");
+    }
+
+    /// A reader that dies (a panic) does not leave the others waiting for it.
+    #[test]
+    fn a_reader_that_dies_holds_nobody_back() {
+        let (_dir, cap) = big_capture(8);
+        let readers = Readers {
+            lead: 2 << 20,
+            ..Readers::new(2)
+        };
+        let (dead, alive) = std::thread::scope(|s| {
+            let dead = s.spawn(|| {
+                cap.for_each_among(&readers, 0, |p| {
+                    assert!(p.number < 100, "dies at packet 100");
+                })
+            });
+            let alive = cap.for_each_among(&readers, 1, |_| {});
+            (dead.join(), alive)
+        });
+        assert!(dead.is_err());
+        assert_eq!(alive.unwrap().packets, 8 * 1048);
     }
 
     #[test]

@@ -119,6 +119,48 @@ fn all_scenarios_in_one_pcapng_on_one_and_two_threads() {
     assert_eq!(one, two, "threads must not change results");
 }
 
+/// Every worker reads the whole capture and counts only its part: one, two or three workers
+/// report the same sessions and the same counters, fragments, DNS, UDP and undecodable frames
+/// included.
+#[test]
+fn threads_change_neither_findings_nor_counters() {
+    let c = corpus();
+    let mut refs: Vec<&Scenario> = c.iter().collect();
+    // Frames cut short inside their IP header: skipped, and counted once.
+    let cut = Scenario {
+        truth: c[0].truth.clone(),
+        linktype: c[0].linktype,
+        frames: c[0]
+            .frames
+            .iter()
+            .map(|(t, f)| (*t, f[..f.len().min(20)].to_vec()))
+            .collect(),
+    };
+    refs.push(&cut);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("all.pcapng");
+    std::fs::write(&path, write_pcapng(&refs)).unwrap();
+    let run = |threads| {
+        let cfg = ScanConfig {
+            threads,
+            ..ScanConfig::default()
+        };
+        scan_files(std::slice::from_ref(&path), &cfg, &|_| {})
+    };
+    let one = run(1);
+    assert!(one.stats.skipped_total() > 0 && one.stats.fragments > 0 && one.stats.udp_packets > 0);
+    for threads in [2, 3] {
+        let many = run(threads);
+        assert_eq!(one.detections, many.detections, "{threads} threads");
+        assert_eq!(one.stats, many.stats, "{threads} threads");
+        assert_eq!(
+            one.files[0].1.as_ref().ok(),
+            many.files[0].1.as_ref().ok(),
+            "{threads} threads"
+        );
+    }
+}
+
 #[test]
 fn facts_of_the_xmrig_session() {
     let c = corpus();

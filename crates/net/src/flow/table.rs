@@ -126,11 +126,27 @@ impl FlowKey {
             Side::Hi => self.hi(),
         }
     }
+}
 
-    /// A hash equal for both directions, stable across runs, for spreading flows over workers.
-    pub fn spread_hash(&self) -> u64 {
-        foldhash::fast::FixedState::with_seed(0x6d69_6e65_7761_7463).hash_one(self)
-    }
+/// Which of `of` workers a packet between `(a, ap)` and `(b, bp)` falls to: the same for both
+/// directions and every run.
+///
+/// Not a [`FlowKey`]'s hash: every worker computes this for every packet of a capture it reads
+/// with others, and ordering the endpoints, hashing the key with a seeded hasher and dividing
+/// by `of` was an eighth of a two-thread scan of real traffic (docs/PERFORMANCE.md). Exclusive
+/// or is symmetric, the finaliser is MurmurHash3's `fmix64` (public domain; it spreads every
+/// input bit over the word), and the top bits of a 64×64-bit product pick the share without a
+/// division (Lemire, "A fast alternative to the modulo reduction", 2016).
+pub fn share(a: IpAddr, ap: u16, b: IpAddr, bp: u16, of: usize) -> usize {
+    let w = word(a).0 ^ word(b).0;
+    let mut x = (w as u64) ^ ((w >> 64) as u64) ^ u64::from(ap ^ bp) << 48;
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= x >> 33;
+    // The high word of x * of is below `of`.
+    ((u128::from(x) * of as u128) >> 64) as usize
 }
 
 /// Why a flow left the table.
@@ -417,7 +433,28 @@ mod tests {
         let (k2, s2) = FlowKey::new(b, 6, a, 5, 6);
         assert_eq!(k1, k2);
         assert_ne!(s1, s2);
-        assert_eq!(k1.spread_hash(), k2.spread_hash());
+        for of in [2, 3, 8] {
+            assert_eq!(share(a, 5, b, 6, of), share(b, 6, a, 5, of));
+        }
+    }
+
+    /// Flows between many clients and a few servers spread evenly over the workers.
+    #[test]
+    fn flows_share_out_evenly() {
+        let server: IpAddr = "198.51.100.7".parse().unwrap();
+        for of in [2usize, 3, 4] {
+            let mut n = vec![0u32; of];
+            for i in 0..30_000u32 {
+                let client = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i / 7));
+                let w = share(client, 40_000 + (i % 7) as u16, server, 3333, of);
+                n[w] += 1;
+            }
+            let even = 30_000 / of as u32;
+            assert!(
+                n.iter().all(|&c| c.abs_diff(even) < even / 20),
+                "{of}: {n:?}"
+            );
+        }
     }
 
     #[test]
