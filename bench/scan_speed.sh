@@ -58,7 +58,7 @@ print(f"minewatch vs ndpiReader, CPU time: {nd / mw:.2f}x")
 print(f"minewatch vs reading the file, CPU time: {mw / rd:.1f}x")
 print(f"2 threads vs 1 (wall): {r['minewatch']['median'] / r['minewatch-2-threads']['median']:.2f}x")
 PY
-  for cmd in "$BIN scan -q --format jsonl $cap" "ndpiReader -i $cap -q"; do
+  for cmd in "$BIN scan -q --format jsonl $cap" "$BIN scan -q --format jsonl --threads 2 $cap" "ndpiReader -i $cap -q"; do
     /usr/bin/time -f "peak RSS %M KiB: $cmd" $cmd > /dev/null 2> >(grep "peak RSS" >&2) || true
   done
 }
