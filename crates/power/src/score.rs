@@ -620,7 +620,11 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     let steady_floor_kw = steady_share * w.floor_kw;
     // A machine runs by day as by night: the nights are not far above the day's floor (aerators
     // run every unit at night and one by day: two regimes, not one machine).
-    let round_the_clock = if w.floor_kw > 0.0 {
+    // An exporting meter's midday floor is the load less its panels' output: its nights are
+    // above it whatever runs, so the comparison says nothing there.
+    let round_the_clock = if w.exports {
+        1.0
+    } else if w.floor_kw > 0.0 {
         clamp01((0.25 - w.night_floor_excess_kw / w.floor_kw) / 0.25)
     } else {
         0.0
