@@ -605,9 +605,22 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     let temp_gate = if temp.is_finite() { temp } else { 1.0 };
     // The whole night, not only its edges: lamps topping up short days burn before dawn and
     // after dusk, so the night's lowest reading stays low.
+    // Steady and weekless, by the whole day's energy, or by the night's block alone: a home's
+    // evenings and weekends move with its people, a rig's nights do not (issue 18: night-only
+    // rigs in homes whose weekends use a tenth more).
+    // Homes only: an aerator's pond also gets every unit at night and one by day, night after
+    // night, weekends too, and its class's days do not move with people.
+    let block_kept = if class == TariffClass::Residential
+        && w.night_block_spread.is_finite()
+        && w.night_block_weekly.is_finite()
+    {
+        clamp01((0.3 - w.night_block_spread) / 0.15)
+            * clamp01(1.0 - w.night_block_weekly.ln().abs() / 1.4f64.ln())
+    } else {
+        0.0
+    };
     let night_plateau = if sub_daily {
-        steady
-            * weekly
+        (steady * weekly).max(block_kept)
             * temp_gate
             * unexplained
             * clamp01((steady_share - 0.3) / 0.3)
