@@ -751,6 +751,28 @@ pub fn correlation(pairs: &[(f64, f64)]) -> f64 {
     }
 }
 
+/// The days whose floor stands at least `step_kw` above the site's usual floor, when both they
+/// and the days without number at least `at_least`: a rig that runs on some days only (while
+/// it is cold, or not on its days off) looks, on its days, like one that never stops, and its
+/// other days would dilute every feature of a month that mixes both. None otherwise.
+pub fn raised_days(days: &[Day], step_kw: f64, at_least: usize) -> Option<Vec<Day>> {
+    let used: Vec<&Day> = days
+        .iter()
+        .filter(|d| d.coverage >= MIN_COVERAGE && d.min_kw.is_finite())
+        .collect();
+    // The usual floor: the fifth of days with the lowest floors says what is left on when
+    // nothing extra runs.
+    let mut floors: Vec<f64> = used.iter().map(|d| d.min_kw).collect();
+    floors.sort_unstable_by(f64::total_cmp);
+    let usual = *floors.get(floors.len() / 5)?;
+    let raised: Vec<Day> = used
+        .iter()
+        .filter(|d| d.min_kw >= usual + step_kw)
+        .map(|d| **d)
+        .collect();
+    (raised.len() >= at_least && used.len() - raised.len() >= at_least).then_some(raised)
+}
+
 /// Features over `days` (already restricted to the window), with the contracted capacity and a
 /// temperature lookup by day when known.
 pub fn window(
@@ -1107,6 +1129,30 @@ mod tests {
             kwh,
             report: SeriesReport::default(),
         }
+    }
+
+    #[test]
+    fn a_rig_on_some_days_is_seen_on_its_days_alone() {
+        // A home of 0.5-2 kW with a 3 kW rig on two days of three (off on its days off).
+        let home = |d: usize, h: usize| {
+            let evening = if (18..23).contains(&h) { 1.5 } else { 0.5 };
+            evening * (1.0 + 0.1 * ((d * 13 + h * 5) % 7) as f32 / 7.0)
+        };
+        let on = |d: usize| d % 3 != 0;
+        let ds = days(&series(120, |d, h| {
+            home(d, h) + if on(d) { 3.0 } else { 0.0 }
+        }));
+        let raised = raised_days(&ds, 1.0, 20).expect("the rig's days stand out");
+        assert_eq!(raised.len(), 80);
+        assert!(raised.iter().all(|d| on((d.day - ds[0].day) as usize)));
+        // On its days alone the rig is the floor: flat through the night.
+        let f = window(&raised, None, None);
+        assert!(f.floor_kw > 3.0, "{}", f.floor_kw);
+        // The home alone raises no days; nor does a step smaller than asked.
+        assert!(raised_days(&days(&series(120, home)), 1.0, 20).is_none());
+        assert!(raised_days(&ds, 5.0, 20).is_none());
+        // Too few days on either side say nothing.
+        assert!(raised_days(&ds[..30], 1.0, 20).is_none());
     }
 
     #[test]

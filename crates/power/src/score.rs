@@ -262,6 +262,14 @@ impl<'a> Scorer<'a> {
         if ds.len() > 60 {
             windows.push(window(&ds[ds.len() - 30..], cap, temp));
         }
+        // A rig that runs on some days only, seen on its days alone. A site whose raised days
+        // keep a week (a factory's extra shifts) is left to the other windows: a rig keeps none.
+        if let Some(raised) = crate::features::raised_days(&ds, self.cfg.min_kw, 20) {
+            let w = window(&raised, cap, temp);
+            if w.weekend_weekday.ln().abs() <= 1.3f64.ln() {
+                windows.push(w);
+            }
+        }
         let daily: Vec<f64> = ds
             .iter()
             .map(|d| if d.coverage >= 0.5 { d.kwh } else { f64::NAN })
