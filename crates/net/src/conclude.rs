@@ -17,7 +17,15 @@ use std::sync::{Arc, Mutex};
 
 /// What a flow's inspection came to so far.
 pub(crate) enum Inspect {
+    /// No payload yet in either direction, with the SYN's sequence number each side sent.
+    /// Most flows of real traffic end without a byte of payload (scans, refused and
+    /// unanswered connections): they never get an inspector to allocate, fill and free. Until
+    /// the first payload a segment changes nothing in an inspector but the SYN's starting
+    /// point, which a new one is handed when the payload comes.
+    Waiting([Option<u32>; 2]),
+    /// Nothing more to learn from the payload.
     Ignored,
+    /// Reading the payload.
     Active(Box<Inspector>),
 }
 
