@@ -262,9 +262,10 @@ impl<'a> Scorer<'a> {
         if ds.len() > 60 {
             windows.push(window(&ds[ds.len() - 30..], cap, temp));
         }
-        // A rig that runs on some days only, seen on its days alone. A site whose raised days
+        // A rig that runs on some days only, seen on its days alone, from two weeks of them (a
+        // heater rig in a mild winter runs a fortnight or three). A site whose raised days
         // keep a week (a factory's extra shifts) is left to the other windows: a rig keeps none.
-        if let Some(raised) = crate::features::raised_days(&ds, self.cfg.min_kw, 20) {
+        if let Some(raised) = crate::features::raised_days(&ds, self.cfg.min_kw, 14) {
             let w = window(&raised, cap, temp);
             if w.weekend_weekday.ln().abs() <= 1.3f64.ln() {
                 windows.push(w);
