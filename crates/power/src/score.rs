@@ -726,7 +726,10 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         1.0
     };
     let constant = if business && w.constant_kw.is_finite() && constant_share.is_finite() {
-        clamp01((w.constant_kw - 0.8 * cfg.min_kw) / (0.8 * cfg.min_kw))
+        // Full from 1.2 times the smallest rig asked for: the estimate of a 1.4 kW rig behind
+        // a counter comes out a little under its draw (1.3 kW), and no business's own
+        // constant part comes near (none of them scores within 0.15 of the threshold).
+        clamp01((w.constant_kw - 0.7 * cfg.min_kw) / (0.5 * cfg.min_kw))
             * clamp01((constant_share - 0.15) / 0.1)
             * floor_holds
             * unexplained
