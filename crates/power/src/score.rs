@@ -830,8 +830,16 @@ fn score_meter(
                 .max(bp.under_load)
                 .max(bp.psu * bp.steady)
                 .max(quiet_step);
-    let mut score =
-        1.0 - (1.0 - bp.score) * (1.0 - 0.5 * onset_part * machine_like * class_weight(class));
+    // Inside a shop, an office or a store, a step that lifted the nights by a machine's draw
+    // with no noise of its own, that does not follow the weather, is a machine switched on:
+    // the business's own steps (new fridges, longer hours) bring their noise with them.
+    let silent_step = if class == TariffClass::Commercial {
+        quiet_step * bp.temp * bp.unexplained
+    } else {
+        0.0
+    };
+    let onset_weight = (0.5 * machine_like * class_weight(class)).max(0.9 * silent_step);
+    let mut score = 1.0 - (1.0 - bp.score) * (1.0 - onset_part * onset_weight);
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
     let mut reasons = Vec::new();
     let f = best;
