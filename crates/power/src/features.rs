@@ -1138,7 +1138,7 @@ mod tests {
             let evening = if (18..23).contains(&h) { 1.5 } else { 0.5 };
             evening * (1.0 + 0.1 * ((d * 13 + h * 5) % 7) as f32 / 7.0)
         };
-        let on = |d: usize| d % 3 != 0;
+        let on = |d: usize| !d.is_multiple_of(3);
         let ds = days(&series(120, |d, h| {
             home(d, h) + if on(d) { 3.0 } else { 0.0 }
         }));
