@@ -102,6 +102,10 @@ pub struct Intel {
     /// (width 32 or 128, prefix length, masked address, port or 0) → entry.
     prefixes: HashMap<(u8, u8, u128, u16), Entry>,
     prefix_lengths: Vec<(u8, u8)>,
+    /// One bit for each IPv4 /16 that a listed prefix covers (empty while none is listed).
+    /// Every new flow looks up both its addresses, nearly always unlisted: one bit answers
+    /// them instead of two hash probes for each listed prefix length.
+    v4_cover: Vec<u64>,
     allow_domains: HashMap<String, ()>,
     allow_prefixes: Vec<(u8, u8, u128)>,
     /// TLS client fingerprints (JA3 MD5 in lower-case hex, or JA4) → (software, source).
@@ -199,8 +203,21 @@ impl Intel {
     pub fn add_prefix(&mut self, ip: IpAddr, len: u8, port: u16, entry: Entry) {
         let (bits, width) = to_bits(ip);
         let len = len.min(width);
-        self.prefixes
-            .insert((width, len, mask(bits, width, len), port), entry);
+        let masked = mask(bits, width, len);
+        self.prefixes.insert((width, len, masked, port), entry);
+        if width == 32 {
+            if self.v4_cover.is_empty() {
+                self.v4_cover = vec![0; (1 << 16) / 64];
+            }
+            // The /16s under the prefix: one, or 2^(16 - len) of a shorter one.
+            let first = (masked >> 16) as usize;
+            let count = 1usize << 16u8.saturating_sub(len);
+            for top in first..first + count {
+                if let Some(w) = self.v4_cover.get_mut(top / 64) {
+                    *w |= 1 << (top % 64);
+                }
+            }
+        }
         if !self.prefix_lengths.contains(&(width, len)) {
             self.prefix_lengths.push((width, len));
             // Longest first.
@@ -256,6 +273,16 @@ impl Intel {
     /// Looks an address (and port) up: the longest listed prefix, unless allow-listed.
     pub fn ip(&self, ip: IpAddr, port: u16) -> Option<Hit> {
         let (bits, width) = to_bits(ip);
+        if width == 32 {
+            let top = (bits >> 16) as usize;
+            let covered = self
+                .v4_cover
+                .get(top / 64)
+                .is_some_and(|w| w & (1 << (top % 64)) != 0);
+            if !covered {
+                return None;
+            }
+        }
         if self
             .allow_prefixes
             .iter()
@@ -366,6 +393,57 @@ mod tests {
         assert_eq!(
             normalise("矿池.com").unwrap(),
             i.domain("矿池.com").unwrap().matched
+        );
+    }
+
+    /// The /16 bitmap in front of the prefix table: every address inside a listed prefix of
+    /// any length is still found, and the ones just outside are not.
+    #[test]
+    fn prefixes_of_every_length_pass_the_quick_test() {
+        let mut i = Intel::default();
+        for (net, len) in [
+            ("0.0.0.0", 0u8),
+            ("10.0.0.0", 8),
+            ("172.16.0.0", 15),
+            ("192.168.0.0", 16),
+            ("198.51.128.0", 17),
+            ("203.0.113.0", 24),
+            ("192.0.2.7", 32),
+        ] {
+            let mut one = Intel::default();
+            one.add_prefix(net.parse().unwrap(), len, 0, e());
+            let base = u32::from(net.parse::<std::net::Ipv4Addr>().unwrap());
+            let size = 1u64 << (32 - len);
+            // The first and last addresses inside, and the neighbours outside.
+            let first = u64::from(base);
+            let last = first + size - 1;
+            for (a, inside) in [
+                (first, true),
+                (last, true),
+                (first.wrapping_sub(1), false),
+                (last + 1, false),
+            ] {
+                let Ok(a) = u32::try_from(a) else { continue };
+                let ip = IpAddr::from(std::net::Ipv4Addr::from(a));
+                assert_eq!(
+                    one.ip(ip, 0).is_some(),
+                    inside || len == 0,
+                    "{net}/{len}: {ip}"
+                );
+            }
+            if len > 0 {
+                i.add_prefix(net.parse().unwrap(), len, 0, e());
+            }
+        }
+        assert!(i.ip("172.17.255.255".parse().unwrap(), 0).is_some());
+        assert!(i.ip("172.18.0.0".parse().unwrap(), 0).is_none());
+        assert!(i.ip("11.0.0.0".parse().unwrap(), 0).is_none());
+        // Addresses of the other family go their own way.
+        assert!(i.ip("2001:db8::1".parse().unwrap(), 0).is_none());
+        assert!(
+            Intel::default()
+                .ip("10.0.0.1".parse().unwrap(), 0)
+                .is_none()
         );
     }
 
