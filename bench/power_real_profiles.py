@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Real load shapes as hard negatives for `minewatch power scan` (issue 18), and the same shapes
+with a rig behind them.
+
+BDEW's 2025 standard load profiles (`../shared/data/power/bdew_demandlib`: H25 households, G25
+commerce, L25 agriculture; 15-minute energy per month for workdays, Saturdays and Sundays) are
+measured from many real German sites. Each is laid out over 2024 by its calendar (Sundays
+take the Sunday column; public holidays are not marked), summed to hours, scaled to a site's
+yearly energy, and added as meters to a tuning region (`realistic-1312-365-1`, so that each
+class has its real population to be compared with); then the same sites with a rig that draws
+its power within 1 % round the clock. An average of many sites is smoother than any one of
+them: the hardest case of a legitimate load for a test of steadiness. No rig is known to be
+behind any of them.
+
+Usage: python3 bench/power_real_profiles.py   (after `bash bench/power_realistic.sh 1312 365 1`)
+"""
+import csv, datetime, json, os, random, subprocess, sys
+
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+SRC = '../shared/data/power/bdew_demandlib'
+REGION = 'target/bench/realistic-1312-365-1'
+OUT = 'target/bench/real-profiles'
+if not os.path.exists(f'{SRC}/g25.csv'):
+    print(f'NOTICE: {SRC} is not here: no real-profile row')
+    sys.exit(0)
+MONTHS = ['Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August', 'September',
+          'Oktober', 'November', 'Dezember']
+# (profile, tariff class, yearly kWh, rig kW): a household of 2,500 kWh a year, a shop or
+# office of 50,000, a farm of 30,000; rigs of the sizes issue 18 names for such sites.
+SITES = [('h25', 'residential', 2_500, 1.5), ('g25', 'commercial', 50_000, 3.0),
+         ('l25', 'agricultural', 30_000, 3.0)]
+
+
+def profile(name):
+    rows = list(csv.reader(open(f'{SRC}/{name}.csv', encoding='utf-8')))
+    months, kinds = rows[0], rows[1]
+    data = [r for r in rows[2:] if r and '-' in r[0]]
+    assert len(data) == 96, (name, len(data))
+    col = {(months[i], kinds[i]): i for i in range(1, len(months))}
+    return lambda month, kind, q: float(data[q][col[(MONTHS[month - 1], kind)]])
+
+
+os.makedirs(OUT, exist_ok=True)
+rng = random.Random(2025)
+extra, customers, truth = [], [], []
+for name, cls, kwh_year, rig_kw in SITES:
+    p = profile(name)
+    day, hours = datetime.date(2024, 1, 1), []
+    while day.year == 2024:
+        kind = 'FT' if day.weekday() == 6 else 'SA' if day.weekday() == 5 else 'WT'
+        for h in range(24):
+            hours.append((day, h, sum(p(day.month, kind, 4 * h + k) for k in range(4))))
+        day += datetime.timedelta(days=1)
+    scale = kwh_year / sum(v for _, _, v in hours)
+    for rig in (False, True):
+        meter = f'R{name.upper()}{"RIG" if rig else ""}'
+        for d, h, v in hours:
+            kwh = v * scale + (rig_kw * (1 + 0.01 * rng.gauss(0, 1)) if rig else 0.0)
+            extra.append(f'{meter},{d.isoformat()}T{h:02d}:00:00+08:00,{kwh:.3f}\n')
+        customers.append([meter, f'C{meter}', cls, 100, 'A0001', '150202', 'real profile',
+                          '40.6', '110.0', 'false'])
+        truth.append([meter, f'bdew_{name}', 'true' if rig else 'false',
+                      'round_the_clock' if rig else '', rig_kw if rig else '', '', 'false',
+                      'A0001', 366 if rig else 0])
+
+with open(f'{OUT}/readings.csv', 'w') as out:
+    with open(f'{REGION}/readings.csv') as src:
+        for line in src:
+            out.write(line)
+    out.writelines(extra)
+for name, rows in (('customers', customers), ('truth', truth)):
+    with open(f'{REGION}/{name}.csv') as src, open(f'{OUT}/{name}.csv', 'w', newline='') as out:
+        out.write(src.read())
+        csv.writer(out).writerows(rows)
+run = subprocess.run(['./target/release/minewatch', 'power', 'scan', f'{OUT}/readings.csv',
+                      '--customers', f'{OUT}/customers.csv', '--weather', f'{REGION}/weather.csv',
+                      '--format', 'jsonl'], capture_output=True, text=True)
+for line in run.stdout.splitlines():
+    s = json.loads(line)
+    if s['meter_id'].startswith('R'):
+        print(f"{s['meter_id']:8s} {s['tariff_class']:12s} score {s['score']:.3f} "
+              f"{'flagged' if s['suspected'] else 'not flagged'}: "
+              f"{', '.join(r['code'] for r in s['reasons'])}")
