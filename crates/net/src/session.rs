@@ -826,9 +826,13 @@ mod tests {
         let mut s = Session::default();
         for i in 0..10_000 {
             s.apply(1, &Signal::SetDifficulty(f64::from(i) + 1.0), i64::from(i));
-            s.apply(1, &Signal::OtherMiningMethod(format!("mining.x{i}")), 0);
+            s.apply(
+                1,
+                &Signal::OtherMiningMethod(format!("mining.x{i}").into()),
+                0,
+            );
             let sub = Signal::CnSubmit {
-                job_id: i.to_string(),
+                job_id: i.to_string().into(),
                 nonce: "00".into(),
             };
             s.submitted(&sub, &Id::Int(i as u64));

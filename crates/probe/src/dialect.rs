@@ -176,9 +176,7 @@ pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
     let mut session = Session::default();
     // Our own request first, as a miner's side of the conversation, so the session weighs the
     // answer in context (the coin inference reads both sides).
-    for sig in signals(sent, request) {
-        session.apply(0, &sig, 0);
-    }
+    apply_own(&mut session, sent, request);
     let mut found: Option<(String, Option<String>)> = None;
     let mut algo_shown: Option<String> = None;
     let mut note = |why: String, dialect: Option<String>| {
@@ -229,7 +227,7 @@ pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
                         note(why, None);
                     }
                     if let Some(Signal::CnJob { algo: Some(a), .. }) = &sig {
-                        algo_shown.get_or_insert_with(|| a.clone());
+                        algo_shown.get_or_insert_with(|| a.to_string());
                     }
                     if let Some(sig) = sig {
                         session.apply(1, &sig, 0);
@@ -260,26 +258,29 @@ pub fn judge(sent: Dialect, request: &[u8], answer: &[u8]) -> Judgement {
     j
 }
 
-/// Our own request's signals (for the session's context).
-fn signals(sent: Dialect, request: &[u8]) -> Vec<Signal> {
+/// Applies our own request's signals to `session`, as the miner's side (side 0): each
+/// line's signals borrow from that line's arena, so they are applied before the next.
+fn apply_own(session: &mut Session, sent: Dialect, request: &[u8]) {
     if sent == Dialect::StratumV2 {
-        return sv2::frame(request)
+        if let Some(sig) = sv2::frame(request)
             .ok()
             .and_then(|(f, _)| sv2::classify(&f))
-            .into_iter()
-            .collect();
+        {
+            session.apply(0, &sig, 0);
+        }
+        return;
     }
-    let mut out = Vec::new();
     let mut arena = Bump::new();
     for body in bodies(request) {
         for line in body.split(|&b| b == b'\n') {
             arena.reset();
             if let Ok(msgs) = parse_line(line, &arena) {
-                out.extend(msgs.iter().filter_map(classify));
+                for sig in msgs.iter().filter_map(classify) {
+                    session.apply(0, &sig, 0);
+                }
             }
         }
     }
-    out
 }
 
 /// The JSON text of an exchange: each HTTP message's body, or the bytes themselves when they

@@ -243,7 +243,7 @@ pub fn submit_success(p: &[u8]) -> Option<u32> {
 }
 
 /// What a frame means for mining, when anything.
-pub fn classify(f: &Frame<'_>) -> Option<Signal> {
+pub fn classify(f: &Frame<'_>) -> Option<Signal<'static>> {
     if f.extension != 0 {
         return None;
     }
@@ -258,15 +258,16 @@ pub fn classify(f: &Frame<'_>) -> Option<Signal> {
                     .into_iter()
                     .filter(|x| !x.is_empty())
                     .collect::<Vec<_>>()
-                    .join(" "),
-                endpoint: format!("{}:{}", s.endpoint_host, s.endpoint_port),
+                    .join(" ")
+                    .into(),
+                endpoint: format!("{}:{}", s.endpoint_host, s.endpoint_port).into(),
             }
         }
         msg::SETUP_CONNECTION_SUCCESS if f.payload.len() == 6 => Signal::Sv2SetupSuccess,
         msg::OPEN_STANDARD_CHANNEL | msg::OPEN_EXTENDED_CHANNEL => {
             let o = open_channel(f.payload, f.msg_type == msg::OPEN_EXTENDED_CHANNEL)?;
             Signal::Sv2OpenChannel {
-                user: o.user,
+                user: o.user.into(),
                 nominal: f64::from(o.nominal_hash_rate),
             }
         }

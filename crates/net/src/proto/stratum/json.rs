@@ -37,16 +37,16 @@ pub const NULL: Json<'static> = Json::Null;
 
 impl<'a> Json<'a> {
     /// The string, if this is one.
-    pub fn as_str(&self) -> Option<&str> {
-        match self {
+    pub fn as_str(&self) -> Option<&'a str> {
+        match *self {
             Json::Str(s) => Some(s),
             _ => None,
         }
     }
 
     /// The items, if this is an array.
-    pub fn as_array(&self) -> Option<&[Json<'a>]> {
-        match self {
+    pub fn as_array(&self) -> Option<&'a [Json<'a>]> {
+        match *self {
             Json::Arr(a) => Some(a),
             _ => None,
         }
@@ -68,7 +68,7 @@ impl<'a> Json<'a> {
     }
 
     /// Item `i` of an array.
-    pub fn at(&self, i: usize) -> Option<&Json<'a>> {
+    pub fn at(&self, i: usize) -> Option<&'a Json<'a>> {
         self.as_array()?.get(i)
     }
 

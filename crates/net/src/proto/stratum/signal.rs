@@ -9,6 +9,7 @@
 
 use super::json::{Json, NULL};
 use super::parser::{Id, Message};
+use std::borrow::Cow;
 
 /// The Stratum dialect a message belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,19 +71,22 @@ pub enum NotifyShape {
     Other,
 }
 
-/// A recognised mining message.
+/// A recognised mining message. Its texts borrow from the line where they can (the line is
+/// read into an arena that lives as long as the message): copying each coinbase half and
+/// worker name into its own allocation, and freeing it, was 1.5 % of a scan of real
+/// traffic's instructions (docs/PERFORMANCE.md).
 #[derive(Clone, Debug, PartialEq)]
-pub enum Signal {
+pub enum Signal<'a> {
     /// `mining.subscribe`.
     Subscribe {
         /// Miner software as announced (first param).
-        agent: Option<String>,
+        agent: Option<Cow<'a, str>>,
         /// The second param names EthereumStratum/1.0.0.
         ethereum_stratum: bool,
         /// ZIP 301 form: host and port the miner connected to.
-        host: Option<String>,
+        host: Option<Cow<'a, str>>,
         /// Port as sent (string or number).
-        port: Option<String>,
+        port: Option<Cow<'a, str>>,
     },
     /// The pool's answer to `mining.subscribe` (lists `mining.notify`).
     SubscribeReply {
@@ -92,7 +96,7 @@ pub enum Signal {
     /// `mining.authorize` with the login.
     Authorize {
         /// The login (account.worker or wallet.worker).
-        user: String,
+        user: Cow<'a, str>,
     },
     /// `mining.configure` (BIP 310).
     Configure,
@@ -103,16 +107,16 @@ pub enum Signal {
         /// Which dialect the parameters fit.
         shape: NotifyShape,
         /// Bitcoin shape: the first coinbase half (hex), for pool tags and block height.
-        coinb1: Option<String>,
+        coinb1: Option<Cow<'a, str>>,
         /// Bitcoin shape: the second coinbase half (hex), for payout scripts.
-        coinb2: Option<String>,
+        coinb2: Option<Cow<'a, str>>,
         /// Bitcoin or Equihash shape: block time (hex, as sent).
-        ntime: Option<String>,
+        ntime: Option<Cow<'a, str>>,
     },
     /// `mining.set_difficulty`.
     SetDifficulty(f64),
     /// `mining.set_target` (ZIP 301): 256-bit big-endian target, hex.
-    SetTarget(String),
+    SetTarget(Cow<'a, str>),
     /// `mining.set_extranonce`.
     SetExtranonce,
     /// `mining.set_version_mask`.
@@ -120,7 +124,7 @@ pub enum Signal {
     /// `mining.submit`.
     Submit {
         /// The worker as sent.
-        worker: String,
+        worker: Cow<'a, str>,
         /// Parameter count (5 Bitcoin, 6 with version rolling, 3 EthereumStratum, 5 Equihash).
         params: usize,
         /// Length of the longest hex parameter (an Equihash solution is ~2,700).
@@ -139,20 +143,20 @@ pub enum Signal {
     /// `client.show_message`.
     ClientShowMessage,
     /// Another `mining.*` method: vocabulary known only by its prefix.
-    OtherMiningMethod(String),
+    OtherMiningMethod(Cow<'a, str>),
     /// `eth_submitLogin`.
     EthSubmitLogin {
         /// The login param.
-        login: String,
+        login: Cow<'a, str>,
         /// Top-level `worker` member.
-        worker: Option<String>,
+        worker: Option<Cow<'a, str>>,
     },
     /// `eth_getWork` request.
     EthGetWork,
     /// A work package `[header, seed, boundary]` (answer or push).
     EthWork {
         /// The boundary (share target), hex with `0x`.
-        boundary: String,
+        boundary: Cow<'a, str>,
         /// Pushed unsolicited (id 0 or null) rather than answered.
         pushed: bool,
     },
@@ -163,31 +167,31 @@ pub enum Signal {
     /// CryptoNote `login`.
     CnLogin {
         /// The login (wallet, optionally with worker or difficulty suffix).
-        login: String,
+        login: Cow<'a, str>,
         /// The `agent` member.
-        agent: Option<String>,
+        agent: Option<Cow<'a, str>>,
         /// Algorithms offered (`algo` list).
-        algos: Vec<String>,
+        algos: Vec<Cow<'a, str>>,
         /// Rig id.
-        rigid: Option<String>,
+        rigid: Option<Cow<'a, str>>,
         /// Has a `pass` member.
         has_pass: bool,
     },
     /// A CryptoNote job (pushed as `job`, or inside the login answer).
     CnJob {
         /// Target, hex, little-endian (8 or 16 digits).
-        target: String,
+        target: Cow<'a, str>,
         /// Algorithm named by the pool.
-        algo: Option<String>,
+        algo: Option<Cow<'a, str>>,
         /// Job came inside the login answer.
         in_login_reply: bool,
     },
     /// CryptoNote `submit`.
     CnSubmit {
         /// Job id.
-        job_id: String,
+        job_id: Cow<'a, str>,
         /// Nonce hex.
-        nonce: String,
+        nonce: Cow<'a, str>,
     },
     /// XMRig `keepalived`.
     CnKeepalive,
@@ -201,7 +205,7 @@ pub enum Signal {
     /// getwork answer with its target (little-endian hex).
     GetworkReply {
         /// Share target.
-        target: Option<String>,
+        target: Option<Cow<'a, str>>,
     },
     /// `getblocktemplate` request.
     GetBlockTemplate,
@@ -212,16 +216,16 @@ pub enum Signal {
     /// SV2 `SetupConnection` for the mining protocol.
     Sv2Setup {
         /// Device vendor, hardware and firmware, joined.
-        device: String,
+        device: Cow<'a, str>,
         /// Host and port the device connected to.
-        endpoint: String,
+        endpoint: Cow<'a, str>,
     },
     /// SV2 `SetupConnection.Success`.
     Sv2SetupSuccess,
     /// SV2 open-channel request with the user identity and the declared rate (H/s).
     Sv2OpenChannel {
         /// `user_identity`.
-        user: String,
+        user: Cow<'a, str>,
         /// `nominal_hash_rate`.
         nominal: f64,
     },
@@ -246,7 +250,7 @@ pub enum Signal {
     },
 }
 
-impl Signal {
+impl Signal<'_> {
     /// The dialect the signal alone implies, if any.
     pub fn dialect(&self) -> Option<Dialect> {
         use Signal::*;
@@ -435,7 +439,7 @@ impl Signal {
     }
 }
 
-fn str_at<'a>(v: &'a Json<'_>, i: usize) -> Option<&'a str> {
+fn str_at<'a>(v: &Json<'a>, i: usize) -> Option<&'a str> {
     v.at(i).and_then(Json::as_str)
 }
 
@@ -454,6 +458,11 @@ fn is_hex(s: &str) -> bool {
         return false;
     }
     #[cfg(target_arch = "x86_64")]
+    if b.len() >= 64 && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, just checked (std caches the answer).
+        return unsafe { avx2::hex(b) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if let Some(last) = b.len().checked_sub(16) {
         // Sixty-four bytes a step with one test of the four results, then sixteen.
         let mut long = b.chunks_exact(64);
@@ -470,6 +479,48 @@ fn is_hex(s: &str) -> bool {
 /// 1 for a byte that is not a hex digit, else 0 (a number, so that many fold without a branch).
 fn non_hex(c: u8) -> u8 {
     u8::from(!(c.is_ascii_digit() | ((c | 0x20).wrapping_sub(b'a') < 6)))
+}
+
+/// The hex test thirty-two bytes at a time, for the long strings (coinbase halves, Equihash
+/// solutions) on CPUs with AVX2: half the steps of the SSE2 test, which was 2 % of a scan of
+/// real traffic's instructions (docs/PERFORMANCE.md).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8, _mm256_sub_epi8,
+    };
+
+    /// All bytes set where the byte of the 32 in `block` is a hex digit (`block` holds 32).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn digits(block: &[u8; 32]) -> __m256i {
+        // SAFETY: the unaligned load reads the 32 bytes of `block`.
+        let v = unsafe { _mm256_loadu_si256(block.as_ptr().cast()) };
+        // Unsigned `x <= n` as `min(x, n) == x`, as in the SSE2 test.
+        let within = |x, n: i8| _mm256_cmpeq_epi8(_mm256_min_epu8(x, _mm256_set1_epi8(n)), x);
+        let digit = within(_mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8)), 9);
+        let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        let letter = within(_mm256_sub_epi8(lower, _mm256_set1_epi8(b'a' as i8)), 5);
+        _mm256_or_si256(digit, letter)
+    }
+
+    /// Whether every byte of `b` is a hex digit; false for fewer than 32 bytes. The last step
+    /// is the last 32 bytes, overlapping the one before.
+    ///
+    /// # Safety
+    /// The CPU has AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn hex(b: &[u8]) -> bool {
+        let Some(last) = b.last_chunk::<32>() else {
+            return false;
+        };
+        let (blocks, _) = b.as_chunks::<32>();
+        let ok = blocks
+            .iter()
+            .fold(digits(last), |ok, c| _mm256_and_si256(ok, digits(c)));
+        _mm256_movemask_epi8(ok) == -1
+    }
 }
 
 /// The hex test sixteen bytes at a time.
@@ -520,10 +571,10 @@ mod sse2 {
     }
 }
 
-fn scalar_text(v: &Json<'_>) -> Option<String> {
+fn scalar_text<'a>(v: &Json<'a>) -> Option<Cow<'a, str>> {
     match v {
-        Json::Str(s) => Some(s.to_string()),
-        Json::Num(n) => Some(n.to_string()),
+        Json::Str(s) => Some(Cow::Borrowed(s)),
+        Json::Num(n) => Some(Cow::Owned(n.to_string())),
         _ => None,
     }
 }
@@ -547,14 +598,14 @@ fn longest_hex(params: &[Json<'_>]) -> usize {
 }
 
 /// Classifies one message; `None` when it means nothing for mining.
-pub fn classify(m: &Message) -> Option<Signal> {
+pub fn classify<'a>(m: &Message<'a>) -> Option<Signal<'a>> {
     match &m.method {
         Some(method) => classify_method(m, method),
         None => classify_answer(m),
     }
 }
 
-fn classify_method(m: &Message, method: &str) -> Option<Signal> {
+fn classify_method<'a>(m: &Message<'a>, method: &'a str) -> Option<Signal<'a>> {
     let p = &m.params;
     let arr = p.as_array().unwrap_or(&[]);
     let sig = match method {
@@ -564,9 +615,9 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             // ZIP 301: [agent, session id or null, host, port].
             let zip301 = arr.len() == 4 && arr.get(2).is_some_and(Json::is_string);
             Signal::Subscribe {
-                agent: str_at(p, 0).map(str::to_string),
+                agent: str_at(p, 0).map(Cow::Borrowed),
                 ethereum_stratum,
-                host: zip301.then(|| str_at(p, 2).unwrap_or_default().to_string()),
+                host: zip301.then(|| str_at(p, 2).unwrap_or_default().into()),
                 port: if zip301 {
                     arr.get(3).and_then(scalar_text)
                 } else {
@@ -575,7 +626,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             }
         }
         "mining.authorize" => Signal::Authorize {
-            user: str_at(p, 0)?.to_string(),
+            user: str_at(p, 0)?.into(),
         },
         "mining.configure" => Signal::Configure,
         "mining.extranonce.subscribe" => Signal::ExtranonceSubscribe,
@@ -591,11 +642,11 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             };
             let (coinb1, coinb2, ntime) = match shape {
                 NotifyShape::Bitcoin => (
-                    str_at(p, 2).map(str::to_string),
-                    str_at(p, 3).map(str::to_string),
-                    str_at(p, 7).map(str::to_string),
+                    str_at(p, 2).map(Cow::Borrowed),
+                    str_at(p, 3).map(Cow::Borrowed),
+                    str_at(p, 7).map(Cow::Borrowed),
                 ),
-                NotifyShape::Equihash => (None, None, str_at(p, 5).map(str::to_string)),
+                NotifyShape::Equihash => (None, None, str_at(p, 5).map(Cow::Borrowed)),
                 _ => (None, None, None),
             };
             Signal::Notify {
@@ -611,7 +662,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             if !is_hex(t) {
                 return None;
             }
-            Signal::SetTarget(t.to_string())
+            Signal::SetTarget(t.into())
         }
         "mining.set_extranonce" => Signal::SetExtranonce,
         "mining.set_version_mask" => Signal::SetVersionMask,
@@ -620,7 +671,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                 return None;
             }
             Signal::Submit {
-                worker: str_at(p, 0).unwrap_or_default().to_string(),
+                worker: str_at(p, 0).unwrap_or_default().into(),
                 params: arr.len(),
                 longest: longest_hex(arr),
             }
@@ -632,8 +683,8 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
         "client.get_version" => Signal::ClientGetVersion,
         "client.show_message" => Signal::ClientShowMessage,
         "eth_submitLogin" => Signal::EthSubmitLogin {
-            login: str_at(p, 0)?.to_string(),
-            worker: m.worker.clone(),
+            login: str_at(p, 0)?.into(),
+            worker: m.worker.clone().map(Cow::Owned),
         },
         "eth_getWork" => Signal::EthGetWork,
         "eth_submitWork" => {
@@ -650,9 +701,9 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
         })),
         "login" => {
             let o = p.is_object().then_some(p)?;
-            let login = o.get("login")?.as_str()?.to_string();
+            let login = o.get("login")?.as_str()?.into();
             let has_pass = o.has("pass");
-            let agent = o.get("agent").and_then(Json::as_str).map(str::to_string);
+            let agent = o.get("agent").and_then(Json::as_str).map(Cow::Borrowed);
             if !has_pass && agent.is_none() {
                 return None;
             }
@@ -665,11 +716,11 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
                     .map(|a| {
                         a.iter()
                             .filter_map(Json::as_str)
-                            .map(str::to_string)
+                            .map(Cow::Borrowed)
                             .collect()
                     })
                     .unwrap_or_default(),
-                rigid: o.get("rigid").and_then(Json::as_str).map(str::to_string),
+                rigid: o.get("rigid").and_then(Json::as_str).map(Cow::Borrowed),
                 has_pass,
             }
         }
@@ -684,7 +735,7 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
             }
             Signal::CnSubmit {
                 job_id,
-                nonce: nonce.to_string(),
+                nonce: nonce.into(),
             }
         }
         "keepalived" => Signal::CnKeepalive,
@@ -694,13 +745,13 @@ fn classify_method(m: &Message, method: &str) -> Option<Signal> {
         },
         "getblocktemplate" => Signal::GetBlockTemplate,
         "submitblock" => Signal::SubmitBlock,
-        other if other.starts_with("mining.") => Signal::OtherMiningMethod(other.to_string()),
+        other if other.starts_with("mining.") => Signal::OtherMiningMethod(other.into()),
         _ => return None,
     };
     Some(sig)
 }
 
-fn cn_job(p: &Json<'_>, in_login_reply: bool) -> Option<Signal> {
+fn cn_job<'a>(p: &Json<'a>, in_login_reply: bool) -> Option<Signal<'a>> {
     let o = p.is_object().then_some(p)?;
     let blob = o.get("blob")?.as_str()?;
     let target = o.get("target")?.as_str()?;
@@ -709,13 +760,13 @@ fn cn_job(p: &Json<'_>, in_login_reply: bool) -> Option<Signal> {
         return None;
     }
     Some(Signal::CnJob {
-        target: target.to_string(),
-        algo: o.get("algo").and_then(Json::as_str).map(str::to_string),
+        target: target.into(),
+        algo: o.get("algo").and_then(Json::as_str).map(Cow::Borrowed),
         in_login_reply,
     })
 }
 
-fn classify_answer(m: &Message) -> Option<Signal> {
+fn classify_answer<'a>(m: &Message<'a>) -> Option<Signal<'a>> {
     let r = m.result.as_ref().unwrap_or(&NULL);
     // Subscribe answer: [[["mining.set_difficulty", id], ["mining.notify", id]], en1, en2size]
     // or NiceHash [["mining.notify", id, "EthereumStratum/1.0.0"], en1].
@@ -737,7 +788,7 @@ fn classify_answer(m: &Message) -> Option<Signal> {
             // getwork: data is 128 bytes = 256 hex digits.
             if data.len() == 256 && is_hex(data) {
                 return Some(Signal::GetworkReply {
-                    target: o.get("target").and_then(Json::as_str).map(str::to_string),
+                    target: o.get("target").and_then(Json::as_str).map(Cow::Borrowed),
                 });
             }
         }
@@ -770,7 +821,7 @@ fn classify_answer(m: &Message) -> Option<Signal> {
             && boundary(b)
         {
             return Some(Signal::EthWork {
-                boundary: b.as_str().unwrap_or_default().to_string(),
+                boundary: b.as_str().unwrap_or_default().into(),
                 pushed: m.id.is_push(),
             });
         }
@@ -911,9 +962,11 @@ mod tests {
     }
     use crate::proto::stratum::parser::parse_line;
 
-    fn sig(line: &str) -> Option<Signal> {
-        let arena = bumpalo::Bump::new();
-        classify(&parse_line(line.as_bytes(), &arena).unwrap()[0])
+    fn sig(line: &str) -> Option<Signal<'static>> {
+        // Leaked, as the signal borrows from the line's arena (a test's few lines).
+        let arena: &'static bumpalo::Bump = Box::leak(Box::new(bumpalo::Bump::new()));
+        let line: &'static str = Box::leak(line.to_string().into_boxed_str());
+        classify(&parse_line(line.as_bytes(), arena).unwrap()[0])
     }
 
     #[test]
