@@ -37,7 +37,9 @@ enum Work {
 /// Accumulated mining facts of one connection. Side 0 and 1 are the flow's two endpoints.
 #[derive(Debug, Default)]
 pub struct Session {
-    codes: Vec<(String, f32)>,
+    /// Evidence codes with their weights; borrowed where static (all but unknown `mining.*`
+    /// methods): owning each was an allocation for every code of every session.
+    codes: Vec<(std::borrow::Cow<'static, str>, f32)>,
     dialect_votes: Vec<(Dialect, u32)>,
     miner_votes: [u32; 2],
     handshake: bool,
@@ -388,7 +390,7 @@ impl Session {
         if let Some(e) = self.codes.iter_mut().find(|(c, _)| *c == code) {
             e.1 = e.1.max(weight);
         } else if self.codes.len() < MAX_EVIDENCE {
-            self.codes.push((code.into_owned(), weight));
+            self.codes.push((code, weight));
         }
     }
 
@@ -498,7 +500,7 @@ impl Session {
             (Some(a), Some(h)) => Some(PowerEstimate::from_hashrate(a, HashRate(h))),
             _ => None,
         };
-        let mut evidence: Vec<String> = self.codes.iter().map(|(c, _)| c.clone()).collect();
+        let mut evidence: Vec<String> = self.codes.iter().map(|(c, _)| c.to_string()).collect();
         if let Some(w) = &wallet {
             evidence.push(format!("wallet:{}", w.coin));
         }
