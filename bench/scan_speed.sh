@@ -7,8 +7,8 @@
 #              (`minewatch synth --replay`, each copy readdressed and overlapping in time:
 #              the captures' own mix of short and long flows, mining and not).
 #
-# Usage: bash bench/scan_speed.sh [MB] [COPIES]   (default 400 280; needs hyperfine, ndpiReader
-# from Debian's libndpi-bin, GNU time)
+# Usage: bash bench/scan_speed.sh [MB] [COPIES]   (default 400 280; needs ndpiReader from
+# Debian's libndpi-bin, GNU time, python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MB=${1:-400}
@@ -34,29 +34,24 @@ bench() {
   packets=$( { "$BIN" scan --format jsonl "$cap" 2>&1 >/dev/null || true; } | sed -n 's/.* file(s), \([0-9]*\) packets.*/\1/p')
   echo "== $name: $cap, $bytes bytes, $packets packets"
   cat "$cap" > /dev/null   # warm the page cache for every contender alike
-  # -i: the scan exits 1 when it finds miners, as grep does on a match.
-  hyperfine -i --warmup 2 --runs 10 -N --export-json "target/bench/scan-$name.json" \
-    -n read "taskset -c 1 cat $cap" \
-    -n minewatch "taskset -c 1 $BIN scan -q --format jsonl $cap" \
-    -n ndpiReader "taskset -c 1 ndpiReader -i $cap -q" \
-    -n minewatch-2-threads "$BIN scan -q --format jsonl --threads 2 $cap" \
-    --output=null >/dev/null
+  # Alternating runs (read, minewatch, ndpiReader, two threads, then again), medians of wall
+  # and of CPU time (user + system) per command: bench/alternate.py.
+  python3 bench/alternate.py 11 2 "target/bench/scan-$name.json" \
+    "read=taskset -c 1 cat $cap" \
+    "minewatch=taskset -c 1 $BIN scan -q --format jsonl $cap" \
+    "ndpiReader=taskset -c 1 ndpiReader -i $cap -q" \
+    "minewatch-2-threads=$BIN scan -q --format jsonl --threads 2 $cap"
   python3 - "$packets" "$bytes" "target/bench/scan-$name.json" <<'PY'
-import json, statistics, sys
+import json, sys
 packets, size, path = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-r = {x["command"]: x for x in json.load(open(path))["results"]}
-def cpu(x):
-    # Newer hyperfine lists user and system time per run; older gives their means.
-    if isinstance(x.get("user"), list):
-        return statistics.median(u + s for u, s in zip(x["user"], x["system"]))
-    return x["user"] + x["system"]
+r = json.load(open(path))
 for name, x in r.items():
-    t = x["median"]
-    print(f"{name:22s} wall {t:7.3f} s  cpu {cpu(x):7.3f} s  {packets / t / 1e6:6.2f} Mpkt/s  {size * 8 / t / 1e9:6.2f} Gbit/s")
-mw, nd, rd = cpu(r["minewatch"]), cpu(r["ndpiReader"]), cpu(r["read"])
+    t = x["wall_median"]
+    print(f"{name:22s} wall {t:7.3f} s  cpu {x['cpu_median']:7.3f} s  {packets / t / 1e6:6.2f} Mpkt/s  {size * 8 / t / 1e9:6.2f} Gbit/s")
+mw, nd, rd = (r[k]["cpu_median"] for k in ("minewatch", "ndpiReader", "read"))
 print(f"minewatch vs ndpiReader, CPU time: {nd / mw:.2f}x")
 print(f"minewatch vs reading the file, CPU time: {mw / rd:.1f}x")
-print(f"2 threads vs 1 (wall): {r['minewatch']['median'] / r['minewatch-2-threads']['median']:.2f}x")
+print(f"2 threads vs 1 (wall): {r['minewatch']['wall_median'] / r['minewatch-2-threads']['wall_median']:.2f}x")
 PY
   for cmd in "$BIN scan -q --format jsonl $cap" "$BIN scan -q --format jsonl --threads 2 $cap" "ndpiReader -i $cap -q"; do
     /usr/bin/time -f "peak RSS %M KiB: $cmd" $cmd > /dev/null 2> >(grep "peak RSS" >&2) || true
