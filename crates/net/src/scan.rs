@@ -109,7 +109,9 @@ impl Part {
     fn owns(self, d: &Decoded<'_>) -> bool {
         self.of == 1
             || match d.transport {
-                Transport::Tcp { .. } => share(d.src, d.sport, d.dst, d.dport, self.of) == self.me,
+                Transport::Tcp { .. } => {
+                    share(&d.src, d.sport, &d.dst, d.dport, self.of) == self.me
+                }
                 Transport::Udp => self.first(),
             }
     }
@@ -226,7 +228,7 @@ impl Scanner {
             let Scanner { table, sink, .. } = self;
             table.expire(deadline, |f| f.last_ts, &mut |k, f, _| sink.finish(k, f));
         }
-        let (key, side) = FlowKey::new(d.src, d.sport, d.dst, d.dport, 6);
+        let (key, side) = FlowKey::of(&d.src, d.sport, &d.dst, d.dport, 6);
         let Scanner { table, sink, .. } = self;
         let mut created = false;
         let flow = table.get_or_insert(

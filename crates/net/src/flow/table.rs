@@ -22,10 +22,14 @@ pub struct FlowKey {
 }
 
 /// An address as the word a [`FlowKey`] keeps, and whether it is IPv6.
-fn word(ip: IpAddr) -> (u128, bool) {
+#[inline(always)]
+fn word(ip: &IpAddr) -> (u128, bool) {
+    // Read through a reference, field by field: an address passed by value was copied whole to
+    // the stack and read back at an odd offset, which the CPU cannot forward from the store (a
+    // stall on every packet: 2 % of a scan of real traffic's time, docs/PERFORMANCE.md).
     match ip {
-        IpAddr::V4(a) => (u128::from(u32::from(a)), false),
-        IpAddr::V6(a) => (u128::from(a), true),
+        IpAddr::V4(a) => (u128::from(u32::from_be_bytes(a.octets())), false),
+        IpAddr::V6(a) => (u128::from_be_bytes(a.octets()), true),
     }
 }
 
@@ -84,7 +88,14 @@ impl Side {
 
 impl FlowKey {
     /// The key of a packet and which side sent it.
+    #[inline(always)]
     pub fn new(src: IpAddr, sport: u16, dst: IpAddr, dport: u16, proto: u8) -> (FlowKey, Side) {
+        FlowKey::of(&src, sport, &dst, dport, proto)
+    }
+
+    /// [`FlowKey::new`] from borrowed addresses (the per-packet path: see `word`).
+    #[inline(always)]
+    pub fn of(src: &IpAddr, sport: u16, dst: &IpAddr, dport: u16, proto: u8) -> (FlowKey, Side) {
         let ((a, a6), (b, b6)) = (word(src), word(dst));
         // The order of `(IpAddr, u16)` (IPv4 before IPv6, then the address's bytes, then the
         // port) compared as integers: the derived comparison of enums and tuples was a per cent
@@ -141,7 +152,7 @@ impl FlowKey {
 /// or before one mix: neighbouring addresses (10.0.0.1 with 10.0.0.2, 10.0.0.3 with 10.0.0.4)
 /// give only a handful of values that way, and a replay of real captures put four fifths of
 /// its flows on one of two workers.
-pub fn share(a: IpAddr, ap: u16, b: IpAddr, bp: u16, of: usize) -> usize {
+pub fn share(a: &IpAddr, ap: u16, b: &IpAddr, bp: u16, of: usize) -> usize {
     let x = endpoint_mix(a, ap).wrapping_add(endpoint_mix(b, bp));
     // The high word of x * of is below `of`.
     ((u128::from(x) * of as u128) >> 64) as usize
@@ -149,7 +160,7 @@ pub fn share(a: IpAddr, ap: u16, b: IpAddr, bp: u16, of: usize) -> usize {
 
 /// One endpoint of [`share`], mixed.
 #[inline(always)]
-fn endpoint_mix(ip: IpAddr, port: u16) -> u64 {
+fn endpoint_mix(ip: &IpAddr, port: u16) -> u64 {
     let w = word(ip).0;
     let mut x = (w as u64) ^ ((w >> 64) as u64).rotate_left(17) ^ u64::from(port) << 48;
     x ^= x >> 33;
@@ -444,7 +455,7 @@ mod tests {
         assert_eq!(k1, k2);
         assert_ne!(s1, s2);
         for of in [2, 3, 8] {
-            assert_eq!(share(a, 5, b, 6, of), share(b, 6, a, 5, of));
+            assert_eq!(share(&a, 5, &b, 6, of), share(&b, 6, &a, 5, of));
         }
     }
 
@@ -456,7 +467,7 @@ mod tests {
             let mut n = vec![0u32; of];
             for i in 0..30_000u32 {
                 let client = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + i / 7));
-                let w = share(client, 40_000 + (i % 7) as u16, server, 3333, of);
+                let w = share(&client, 40_000 + (i % 7) as u16, &server, 3333, of);
                 n[w] += 1;
             }
             let even = 30_000 / of as u32;
@@ -476,7 +487,7 @@ mod tests {
             for i in 0..30_000u32 {
                 let a = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + 2 * i + 1));
                 let b = IpAddr::from(std::net::Ipv4Addr::from(0x0a00_0000 + 2 * i + 2));
-                n[share(a, 50_000, b, 3333, of)] += 1;
+                n[share(&a, 50_000, &b, 3333, of)] += 1;
             }
             let even = 30_000 / of as u32;
             assert!(
