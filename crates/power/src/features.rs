@@ -480,6 +480,11 @@ pub struct Features {
     /// Spread of the daily minimum power from day to day (interquartile range over median): a
     /// rig's floor stays put, a floor set by a thermostat, a season or a shift does not.
     pub floor_spread: f64,
+    /// Median change of a day's energy above the floor from the same weekday a week before,
+    /// over the mean energy above the floor; NaN when no day has its week-old twin or nothing
+    /// runs above the floor. A site's own load lives from week to week; a standard load
+    /// profile, or readings estimated by copying days, repeats itself.
+    pub week_change: f64,
     /// Correlation of the daily minimum power with daily temperature over the days the floor
     /// is on (at least half its 90th percentile): a seasonal
     /// load switched on with the hydro season is blind to temperature while on, a cooling or
@@ -839,6 +844,23 @@ pub fn window(
     f.night_floor_excess_kw = mean(used.iter().map(|d| d.night_min_kw)) - midday;
     f.jitter = median(used.iter().map(|d| d.jitter).collect());
     f.floor_spread = spread_of(used.iter().map(|d| floor_of(d)).collect());
+    let above_day = mean_day - 24.0 * f.floor_kw;
+    f.week_change = if above_day > 0.0 {
+        let changes: Vec<f64> = used
+            .iter()
+            .filter_map(|d| {
+                let i = used.binary_search_by_key(&(d.day - 7), |x| x.day).ok()?;
+                Some((d.kwh - used.get(i)?.kwh).abs() / above_day)
+            })
+            .collect();
+        if changes.is_empty() {
+            f64::NAN
+        } else {
+            median(changes)
+        }
+    } else {
+        f64::NAN
+    };
     f.night_jitter = median(used.iter().map(|d| d.night_jitter).collect());
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
@@ -1244,6 +1266,38 @@ mod tests {
         // Too few open days: none either.
         let short = window(&days(&series(30, |d, h| shop(d, h) as f32)), None, None);
         assert!(short.constant_kw.is_nan());
+    }
+
+    /// A week that repeats (a standard load profile: one day per day type) changes by nothing
+    /// from one week to the next; a living load above the same floor changes by more than 1 %.
+    #[test]
+    fn a_repeated_week_does_not_change_and_a_living_load_does() {
+        // A floor of 2 kW and a day shape on top, the same every week.
+        let shape = |d: usize, h: usize| {
+            let weekend = d % 7 >= 5;
+            let day = if (6..20).contains(&h) { 3.0 } else { 0.5 };
+            2.0 + if weekend { 0.6 * day } else { day }
+        };
+        let copied = window(&days(&series(84, |d, h| shape(d, h) as f32)), None, None);
+        assert!(copied.week_change < 0.002, "{}", copied.week_change);
+        // Uniform in [-1, 1), a hash of the hour.
+        let noise = |d: usize, h: usize| {
+            let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            x ^= x >> 31;
+            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        };
+        let living = window(
+            &days(&series(84, |d, h| {
+                (2.0 + (shape(d, h) - 2.0) * (1.0 + 0.15 * noise(d, h))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(living.week_change > 0.01, "{}", living.week_change);
+        // Nothing above the floor: no answer.
+        let flat = window(&days(&series(84, |_, _| 2.0)), None, None);
+        assert!(flat.week_change.is_nan(), "{}", flat.week_change);
     }
 
     #[test]

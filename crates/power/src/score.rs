@@ -661,6 +661,19 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         1.0
     };
+    // The load on top of a machine lives: what runs above the floor changes from one week to
+    // the next. A load that repeats itself week after week (a standard load profile, which
+    // repeats one day per month and day type; readings a meter data system estimated by
+    // copying days) is no living load over a machine, however steady its floor (issue 18:
+    // BDEW's agricultural profile L25).
+    // A site's own load changes by several per cent from week to week (the generator's
+    // steadiest, offices and base stations, by 1.5 % and more; a home by tens of per cent);
+    // below 0.2 % the week is a copy. Full life from 1 %.
+    let lives = if w.week_change.is_finite() {
+        clamp01((w.week_change - 0.002) / 0.008)
+    } else {
+        1.0
+    };
     let under_load = clamp01((steady_share - 0.4) / 0.3)
         * living
         * round_the_clock
@@ -669,7 +682,9 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         * clamp01((steady_floor_kw - class_floor - 0.05 * cfg.min_kw) / (0.4 * cfg.min_kw))
         // and carries a real share of the energy, not a charger's standby.
         * clamp01((steady_floor_kw / w.mean_kw - 0.15) / 0.15)
-        * if business { unlit } else { 1.0 };
+        * if business { unlit } else { 1.0 }
+        // (a night as steady as a power supply is a machine's in any copy of it)
+        * lives.max(psu);
     // A machine inside a business: a factory or shop whose nights are far steadier than its
     // class's nights and than its own days (the day's work moves, the night's rig does not),
     // with at least a machine's worth of that steadiness, night after night. A three-shift
