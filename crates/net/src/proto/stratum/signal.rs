@@ -73,7 +73,7 @@ pub enum NotifyShape {
 
 /// A recognised mining message. Its texts borrow from the line where they can (the line is
 /// read into an arena that lives as long as the message): copying each coinbase half and
-/// worker name into its own allocation, and freeing it, was 1.5 % of a scan of real
+/// worker name into its own allocation, and freeing it, was 1.3 % of a scan of real
 /// traffic's instructions (docs/PERFORMANCE.md).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Signal<'a> {
@@ -447,11 +447,12 @@ fn str_at<'a>(v: &Json<'a>, i: usize) -> Option<&'a str> {
 ///
 /// Most strings of a mining line are hex: job ids and nonces of a few bytes, hashes of 64
 /// digits, coinbase halves of hundreds, an Equihash solution of 2,694 (a byte-at-a-time loop
-/// over it was once a sixth of a scan of real captures). On x86_64 a string of sixteen bytes
-/// or more is checked with SSE2, sixty-four and then sixteen bytes a step, the last step
-/// overlapping the one before; the 64-byte blocks the compiler vectorised left the short
-/// strings, most of them, to a byte loop (0.8 % fewer instructions on a scan of real
-/// traffic, docs/PERFORMANCE.md).
+/// over it was once a sixth of a scan of real captures). On x86_64 a string of sixty-four
+/// bytes or more is checked thirty-two bytes a step with AVX2 where the CPU has it (found at
+/// run time); other strings of sixteen bytes or more, and all of them on other x86_64 CPUs,
+/// with SSE2, sixty-four and then sixteen bytes a step, the last step overlapping the one
+/// before; the 64-byte blocks the compiler vectorised left the short strings, most of them,
+/// to a byte loop (0.8 % fewer instructions on a scan of real traffic, docs/PERFORMANCE.md).
 fn is_hex(s: &str) -> bool {
     let b = s.strip_prefix("0x").unwrap_or(s).as_bytes();
     if b.is_empty() {
@@ -463,17 +464,26 @@ fn is_hex(s: &str) -> bool {
         return unsafe { avx2::hex(b) };
     }
     #[cfg(target_arch = "x86_64")]
-    if let Some(last) = b.len().checked_sub(16) {
-        // Sixty-four bytes a step with one test of the four results, then sixteen.
-        let mut long = b.chunks_exact(64);
-        let mut ok = long.by_ref().all(|c| sse2::hex(c, 64));
-        ok &= long.remainder().chunks_exact(16).all(|c| sse2::hex(c, 16));
-        if last % 16 != 0 {
-            ok &= b.get(last..).is_some_and(|c| sse2::hex(c, 16));
-        }
+    if let Some(ok) = sse2_hex(b) {
         return ok;
     }
     b.iter().fold(0u8, |acc, &c| acc | non_hex(c)) == 0
+}
+
+/// [`is_hex`]'s SSE2 steps for `b` (without its `0x`), or `None` when `b` is shorter than
+/// sixteen bytes.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sse2_hex(b: &[u8]) -> Option<bool> {
+    let last = b.len().checked_sub(16)?;
+    // Sixty-four bytes a step with one test of the four results, then sixteen.
+    let mut long = b.chunks_exact(64);
+    let mut ok = long.by_ref().all(|c| sse2::hex(c, 64));
+    ok &= long.remainder().chunks_exact(16).all(|c| sse2::hex(c, 16));
+    if last % 16 != 0 {
+        ok &= b.get(last..).is_some_and(|c| sse2::hex(c, 16));
+    }
+    Some(ok)
 }
 
 /// 1 for a byte that is not a hex digit, else 0 (a number, so that many fold without a branch).
@@ -931,6 +941,12 @@ mod tests {
                         b[at] = c;
                         let s = format!("{prefix}{}", String::from_utf8(b).unwrap_or_default());
                         assert_eq!(is_hex(&s), naive(&s), "{s}");
+                        // The SSE2 steps alone, as on a CPU without AVX2.
+                        #[cfg(target_arch = "x86_64")]
+                        if len >= 16 {
+                            let b = s.strip_prefix("0x").unwrap_or(&s).as_bytes();
+                            assert_eq!(sse2_hex(b), Some(naive(&s)), "{s}");
+                        }
                     }
                 }
             }
@@ -952,6 +968,12 @@ mod tests {
                 v[at] = bad;
                 let s = String::from_utf8_lossy(&v).into_owned();
                 assert_eq!(is_hex(&s), plain(&s), "{bad} at {at}");
+                // The SSE2 steps alone, as on a CPU without AVX2.
+                #[cfg(target_arch = "x86_64")]
+                {
+                    let b = s.strip_prefix("0x").unwrap_or(&s).as_bytes();
+                    assert_eq!(sse2_hex(b), Some(plain(&s)), "{bad} at {at}");
+                }
                 // "0x" in front is a prefix, not a bad digit.
                 assert_eq!(is_hex(&s), bad == b'x' && at == 1, "{bad} at {at}");
             }

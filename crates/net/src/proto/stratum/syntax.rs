@@ -143,7 +143,8 @@ fn sse2_special(line: &[u8], mut base: usize, mut high_seen: u32) -> Option<(usi
     special_words(tail).map(|i| (base + i, !ascii(tail.get(..i).unwrap_or_default())))
 }
 
-/// The first hit of a special byte in a line's block of sixteen, from the block's masks.
+/// The first hit of a special byte in a line's block of sixteen or thirty-two, from the
+/// block's masks.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn found(base: usize, bits: u32, high: u32, high_seen: u32) -> (usize, bool) {
