@@ -849,7 +849,9 @@ pub fn window(
         let changes: Vec<f64> = used
             .iter()
             .filter_map(|d| {
-                let i = used.binary_search_by_key(&(d.day - 7), |x| x.day).ok()?;
+                let i = used
+                    .binary_search_by_key(&d.day.checked_sub(7)?, |x| x.day)
+                    .ok()?;
                 Some((d.kwh - used.get(i)?.kwh).abs() / above_day)
             })
             .collect();
