@@ -19,7 +19,7 @@ def run(extra):
     return [json.loads(l) for l in p.stdout.splitlines()], p.stderr
 cold,_=run([])
 flags=[d['meter_id'] for d in cold if d['suspected']]
-rng=random.Random(int(s)); k=max(1,round(share*len(flags)))
+rng=random.Random(int(s) if s.isdigit() else s); k=max(1,round(share*len(flags)))
 insp=set(rng.sample(flags,k))
 with open(insp_path,'w') as f:
     f.write('meter_id,date,mining\n')

@@ -179,6 +179,8 @@ pub enum MixArg {
     /// With aerators, greenhouse lighting, electric boilers, office server rooms, base
     /// stations, GPUs at home and rigs behind shop counters.
     Realistic,
+    /// The realistic mix with every business keeping hours and levels of its own.
+    Varied,
 }
 
 /// Runs a power subcommand.
@@ -218,6 +220,7 @@ pub fn run(c: PowerCommand) -> Result<ExitCode> {
                 mix: match a.mix {
                     MixArg::Classic => Mix::Classic,
                     MixArg::Realistic => Mix::Realistic,
+                    MixArg::Varied => Mix::Varied,
                 },
             };
             let g =

@@ -44,6 +44,11 @@ pub struct Day {
     pub jitter: f64,
     /// The same over 00:00–06:00 only, where a household's own load is quiet.
     pub night_jitter: f64,
+    /// Median relative change between consecutive intervals over the whole day, NaN for daily
+    /// data: the load's own movement, without the few steps of a schedule.
+    pub day_step: f64,
+    /// The same over 00:00–06:00.
+    pub night_step: f64,
     /// Median absolute change between consecutive intervals over 00:00–06:00, kW; NaN for
     /// daily data.
     pub night_step_kw: f64,
@@ -289,6 +294,28 @@ fn relative_steps(vals: &[f32]) -> f64 {
 /// every meter: the steps of a window of up to 64 pairs (six hours at five minutes) are kept
 /// on the stack, and the median is selected, not sorted for.
 fn absolute_steps(vals: &[f32]) -> f64 {
+    median_step(vals, |a, b| (b - a).abs())
+}
+
+/// Median relative change between consecutive readings (each pair's change over its mean);
+/// NaN with fewer than three pairs. Unlike the mean ([`relative_steps`]), the few steps a day
+/// where a shop opens or shifts change over leave it at the load's own movement: a three-shift
+/// factory's dips, six steps of a third or more a day, raised its mean to twice its night's
+/// while its load moved alike by day and night (issue 18, the varied mix).
+fn relative_step_median(vals: &[f32]) -> f64 {
+    median_step(vals, |a, b| {
+        if a > 0.0 && b > 0.0 {
+            (b - a).abs() * 2.0 / (a + b)
+        } else {
+            f32::NAN
+        }
+    })
+}
+
+/// The median of `step` over consecutive readings, NaN steps (a missing reading) left out;
+/// NaN with fewer than three. A day of up to 64 pairs is worked on the stack, and the median
+/// is selected, not sorted for.
+fn median_step(vals: &[f32], step: impl Fn(f32, f32) -> f32) -> f64 {
     let mut stack = [0f32; 64];
     let mut heap = Vec::new();
     let steps: &mut [f32] = if vals.len() <= stack.len() {
@@ -299,7 +326,7 @@ fn absolute_steps(vals: &[f32]) -> f64 {
     };
     let mut n = 0;
     for w in vals.windows(2) {
-        let step = (w[1] - w[0]).abs();
+        let step = step(w[0], w[1]);
         // NaN fails the comparison: a missing reading breaks its two pairs.
         if step >= 0.0
             && let Some(slot) = steps.get_mut(n)
@@ -409,10 +436,15 @@ fn day_stats(
     };
     let night_vals = &vals[night_span];
     let night_min_kw = lowest_kw(night_vals, per_hour);
-    let (jitter, night_jitter) = if per_day > 1 {
-        (relative_steps(vals), relative_steps(night_vals))
+    let (jitter, night_jitter, day_step, night_step) = if per_day > 1 {
+        (
+            relative_steps(vals),
+            relative_steps(night_vals),
+            relative_step_median(vals),
+            relative_step_median(night_vals),
+        )
     } else {
-        (f64::NAN, f64::NAN)
+        (f64::NAN, f64::NAN, f64::NAN, f64::NAN)
     };
     let midday_vals = vals.get(midday_span).unwrap_or_default();
     let (night_step_kw, midday_step_kw) = if per_day > 1 {
@@ -438,6 +470,8 @@ fn day_stats(
         evening_kw: per_kw(evening),
         jitter,
         night_jitter,
+        day_step,
+        night_step,
         night_step_kw,
         midday_step_kw,
         midday_min_kw,
@@ -477,6 +511,13 @@ pub struct Features {
     pub jitter: f64,
     /// The same over 00:00–06:00.
     pub night_jitter: f64,
+    /// Median over days of the median relative change between consecutive readings over the
+    /// whole day; NaN for daily data. A site's own movement by day, which a schedule's few
+    /// steps (opening, a shift change) do not raise as they raise [`Features::jitter`].
+    pub day_step: f64,
+    /// The same over 00:00–06:00: medians against medians, as [`Features::day_step`] is to be
+    /// compared with.
+    pub night_step: f64,
     /// Spread of the daily minimum power from day to day (interquartile range over median): a
     /// rig's floor stays put, a floor set by a thermostat, a season or a shift does not.
     pub floor_spread: f64,
@@ -864,6 +905,8 @@ pub fn window(
         f64::NAN
     };
     f.night_jitter = median(used.iter().map(|d| d.night_jitter).collect());
+    f.day_step = median(used.iter().map(|d| d.day_step).collect());
+    f.night_step = median(used.iter().map(|d| d.night_step).collect());
     let we = mean(used.iter().filter(|d| weekday(d.day) >= 5).map(|d| d.kwh));
     let wd = mean(used.iter().filter(|d| weekday(d.day) < 5).map(|d| d.kwh));
     f.weekend_weekday = if wd > 0.0 { we / wd } else { f64::NAN };
@@ -1048,6 +1091,23 @@ mod tests {
                 .map(|v| v * per_hour)
                 .fold(f64::NAN, f64::min)
         };
+        let median_relative = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
+            let inside: Vec<f32> = g
+                .iter()
+                .filter(|(l, _)| hours.contains(&(l.rem_euclid(86_400) / 3600)))
+                .map(|(_, v)| *v)
+                .collect();
+            let mut r: Vec<f32> = inside
+                .windows(2)
+                .filter(|w| w[0] > 0.0 && w[1] > 0.0)
+                .map(|w| (w[1] - w[0]).abs() * 2.0 / (w[0] + w[1]))
+                .collect();
+            if r.len() < 3 {
+                return f64::NAN;
+            }
+            r.sort_by(f32::total_cmp);
+            f64::from(r[r.len() / 2])
+        };
         let median_steps = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
             let inside: Vec<f32> = g
                 .iter()
@@ -1127,6 +1187,16 @@ mod tests {
                     night_min_kw: if daily { f64::NAN } else { lowest(&g, 0..6) },
                     jitter: if daily { f64::NAN } else { steps(&g, 0..25) },
                     night_jitter: if daily { f64::NAN } else { steps(&g, 0..6) },
+                    day_step: if daily {
+                        f64::NAN
+                    } else {
+                        median_relative(&g, 0..25)
+                    },
+                    night_step: if daily {
+                        f64::NAN
+                    } else {
+                        median_relative(&g, 0..6)
+                    },
                     night_step_kw: if daily {
                         f64::NAN
                     } else {
@@ -1300,6 +1370,66 @@ mod tests {
         // Nothing above the floor: no answer.
         let flat = window(&days(&series(84, |_, _| 2.0)), None, None);
         assert!(flat.week_change.is_nan(), "{}", flat.week_change);
+    }
+
+    /// A three-shift load with changeover dips moves by day, by the mean of its steps, about
+    /// twice as much as by night; by the median far less so (the dips are a quarter of the
+    /// day's steps, and lift its median only to a higher share of the noise's own steps).
+    #[test]
+    fn a_schedule_s_few_steps_do_not_make_a_day_move() {
+        let noise = |d: usize, h: usize| {
+            let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            x ^= x >> 31;
+            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+        };
+        let factory = window(
+            &days(&series(84, |d, h| {
+                let dip = if h == 6 || h == 14 || h == 22 {
+                    0.6
+                } else {
+                    1.0
+                };
+                (100.0 * dip * (1.0 + 0.08 * noise(d, h))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(
+            factory.jitter > 1.8 * factory.night_jitter,
+            "{} {}",
+            factory.jitter,
+            factory.night_jitter
+        );
+        let by_medians = factory.day_step / factory.night_step;
+        let by_means = factory.jitter / factory.night_jitter;
+        assert!(
+            by_medians < 1.7 && by_medians < 0.7 * by_means,
+            "{by_medians} {by_means}"
+        );
+        // A day that does move, steadily, against a still night.
+        let shop_and_rig = window(
+            &days(&series(84, |d, h| {
+                let open = (8..20).contains(&h);
+                let own = if open { 10.0 } else { 1.0 };
+                (3.0 + own * (1.0 + 0.15 * noise(d, h))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(
+            shop_and_rig.day_step > 2.0 * shop_and_rig.night_step,
+            "{} {}",
+            shop_and_rig.day_step,
+            shop_and_rig.night_step
+        );
+        // Daily readings cannot tell.
+        let daily = Series {
+            step: 86_400,
+            kwh: vec![48.0; 84],
+            ..series(1, |_, _| 0.0)
+        };
+        assert!(window(&days(&daily), None, None).day_step.is_nan());
     }
 
     #[test]

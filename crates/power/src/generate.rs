@@ -193,6 +193,110 @@ pub enum Mix {
     /// greenhouse lighting, electric boilers, office server rooms, base stations) and the
     /// subtle miners (GPUs at home, rigs behind a shop's counter).
     Realistic,
+    /// The realistic mix with every business keeping hours and levels of its own (see
+    /// [`Shape`]): in the realistic mix all shops of a region share one curve, as no real
+    /// shops do.
+    Varied,
+}
+
+impl Mix {
+    /// True for the mixes with the hard negatives and the subtle miners.
+    fn realistic(self) -> bool {
+        self != Mix::Classic
+    }
+}
+
+/// The hours and levels of one business's own load.
+///
+/// The classic and realistic mixes give every site of a kind the one template
+/// ([`Shape::TEMPLATE`]). The varied mix draws them per site ([`Shape::draw`]), because one
+/// kind of business is many shapes: BDEW's commercial standard profiles alone range from a
+/// night at 8 % of midday (G1, workdays 8-18 h) through 34 % (G4, shops) and 67 % (G3,
+/// continuous) to 78 % (G5, bakeries) (docs/FACTS.md §P3; ../shared/notes/POWER.md §3), and a
+/// shop with chilled counters keeps more on overnight than one selling clothes. The ranges
+/// drawn here are set to span those profiles, not measured on single sites (no public per-site
+/// data set is at hand): they are a harder test, not a calibrated one. A detector that learns
+/// one template of a kind (its peers' curve, say) is held to them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Shape {
+    /// Opening (or first-shift) hour.
+    pub open: u32,
+    /// Closing (or last-shift) hour.
+    pub close: u32,
+    /// Level outside opening hours, as a share of the open level.
+    pub standby: f64,
+    /// Continuous commerce: the share of the peak that never switches off.
+    pub base: f64,
+    /// Continuous commerce: the hour of the peak.
+    pub peak: f64,
+    /// Continuous commerce: the width of the peak, hours.
+    pub width: f64,
+    /// Three shifts: Saturday's and Sunday's level against a weekday's.
+    pub weekend: (f64, f64),
+    /// Three shifts: the level in a shift-change hour.
+    pub dip: f64,
+    /// Cold store: the compressors' duty at 10 °C, and its change per °C.
+    pub duty: (f64, f64),
+}
+
+impl Shape {
+    /// The one curve per kind of the classic and realistic mixes.
+    pub const TEMPLATE: Shape = Shape {
+        open: 0,
+        close: 0,
+        standby: f64::NAN,
+        base: 0.6,
+        peak: 13.0,
+        width: 5.0,
+        weekend: (0.6, 0.3),
+        dip: 0.75,
+        duty: (0.45, 0.025),
+    };
+
+    /// One site's own hours and levels, for the varied mix.
+    pub fn draw(kind: Kind, rng: &mut Rng) -> Shape {
+        let mut s = Shape::TEMPLATE;
+        let pick =
+            |rng: &mut Rng, lo: u32, hi: u32| lo + (rng.next_u64() % u64::from(hi - lo + 1)) as u32;
+        match kind {
+            Kind::Shop => {
+                s.open = pick(rng, 7, 10);
+                s.close = pick(rng, 18, 22);
+                s.standby = rng.range(0.1, 0.45);
+            }
+            Kind::Office => {
+                s.open = pick(rng, 7, 9);
+                s.close = pick(rng, 17, 20);
+                s.standby = rng.range(0.08, 0.3);
+            }
+            Kind::FactoryOneShift => {
+                s.open = pick(rng, 6, 9);
+                s.close = s.open + pick(rng, 8, 10);
+                s.standby = rng.range(0.05, 0.25);
+            }
+            Kind::Continuous => {
+                s.base = rng.range(0.45, 0.8);
+                s.peak = rng.range(11.0, 19.0);
+                s.width = rng.range(3.0, 7.0);
+            }
+            Kind::FactoryThreeShift => {
+                s.weekend = (rng.range(0.4, 0.95), rng.range(0.15, 0.7));
+                s.dip = rng.range(0.6, 0.92);
+            }
+            Kind::ColdStore => s.duty = (rng.range(0.35, 0.55), rng.range(0.015, 0.035)),
+            _ => {}
+        }
+        s
+    }
+
+    /// The opening hours and the level outside them: this site's, or the kind's template.
+    fn hours(&self, open: u32, close: u32, standby: f64) -> (std::ops::Range<u32>, f64) {
+        if self.standby.is_finite() {
+            (self.open..self.close, self.standby)
+        } else {
+            (open..close, standby)
+        }
+    }
 }
 
 impl Default for RegionConfig {
@@ -327,7 +431,14 @@ fn holiday(day: i64) -> bool {
 }
 
 /// Mean power (kW) of the site's own (non-mining) load in the hour starting at `hour`.
-fn base_kw(kind: Kind, scale: f64, day: i64, hour: u32, temp: f64, rng: &mut Rng) -> f64 {
+fn base_kw(
+    kind: Kind,
+    (scale, shape): (f64, &Shape),
+    day: i64,
+    hour: u32,
+    temp: f64,
+    rng: &mut Rng,
+) -> f64 {
     let wd = weekday(day);
     let weekend = wd >= 5 || holiday(day);
     let h = f64::from(hour);
@@ -356,8 +467,9 @@ fn base_kw(kind: Kind, scale: f64, day: i64, hour: u32, temp: f64, rng: &mut Rng
             p * noise
         }
         Kind::Office => {
-            let open = !weekend && (8..19).contains(&hour);
-            (if open { 1.0 } else { 0.15 }
+            let (hours, standby) = shape.hours(8, 19, 0.15);
+            let open = !weekend && hours.contains(&hour);
+            (if open { 1.0 } else { standby }
                 + if open && temp > 24.0 {
                     (temp - 24.0) * 0.05
                 } else {
@@ -366,32 +478,38 @@ fn base_kw(kind: Kind, scale: f64, day: i64, hour: u32, temp: f64, rng: &mut Rng
                 * noise
         }
         Kind::Shop => {
-            let open = (9..21).contains(&hour) && !(wd == 6 && hour < 12);
-            (if open { 1.0 } else { 0.2 }) * noise
+            let (hours, standby) = shape.hours(9, 21, 0.2);
+            let open = hours.contains(&hour) && !(wd == 6 && hour < 12);
+            (if open { 1.0 } else { standby }) * noise
         }
-        Kind::Continuous => (0.6 + 0.4 * (-((h - 13.0) / 5.0).powi(2)).exp()) * noise,
+        Kind::Continuous => {
+            let base = shape.base;
+            (base + (1.0 - base) * (-((h - shape.peak) / shape.width).powi(2)).exp()) * noise
+        }
         Kind::ColdStore => {
-            let duty = (0.45 + 0.025 * (temp - 10.0)).clamp(0.25, 0.95);
+            let (at10, slope) = shape.duty;
+            let duty = (at10 + slope * (temp - 10.0)).clamp(0.25, 0.95);
             let defrost = if hour % 8 == 3 { 0.3 } else { 0.0 };
             (duty + defrost) * (0.06 * rng.normal()).exp()
         }
         Kind::ServerRoom => (1.0 + 0.01 * (temp - 15.0).max(0.0)) * (0.02 * rng.normal()).exp(),
         Kind::FactoryOneShift => {
-            let on = !weekend && (8..17).contains(&hour);
-            (if on { 1.0 } else { 0.1 }) * noise
+            let (hours, standby) = shape.hours(8, 17, 0.1);
+            let on = !weekend && hours.contains(&hour);
+            (if on { 1.0 } else { standby }) * noise
         }
         Kind::FactoryThreeShift => {
             let dip = if hour == 6 || hour == 14 || hour == 22 {
-                0.75
+                shape.dip
             } else {
                 1.0
             };
             let level = if holiday(day) {
                 0.1
             } else if wd == 6 {
-                0.3
+                shape.weekend.1
             } else if wd == 5 {
-                0.6
+                shape.weekend.0
             } else {
                 1.0
             };
@@ -603,7 +721,7 @@ pub fn interval_s(text: &str) -> Option<i64> {
 
 fn pick_kind(rng: &mut Rng, mix: Mix) -> Kind {
     let r = rng.unit();
-    if mix == Mix::Realistic {
+    if mix.realistic() {
         // The classic county with 7.6 % legitimate flat or night loads taken from households
         // and shops (the share of the region the issue measured on: 100 of 1,312 meters).
         let table = [
@@ -704,7 +822,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             let unit = [1.2, 1.4, 3.25][(rng.next_u64() % 3) as usize];
             let mut kw = unit * (1 + rng.next_u64() % 12) as f64;
             let onset = cfg.start_day + (cfg.days as f64 * rng.range(0.15, 0.8)) as i64;
-            if cfg.mix == Mix::Realistic {
+            if cfg.mix.realistic() {
                 // The subtle ones: a card or two at home, a rig behind a shop's counter.
                 let subtle = rng.unit();
                 if kind == Kind::Household && subtle < 0.22 {
@@ -741,7 +859,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             seed: rng.next_u64(),
         });
     }
-    if cfg.mix == Mix::Realistic {
+    if cfg.mix.realistic() {
         // A night load that is not a machine: a fifth of the shops and offices light their
         // façade, sign and car park from dusk to dawn (LED drivers, as steady as a rig's power
         // supply, 1-6 kW). Drawn from a stream of its own, so every other site is unchanged.
@@ -784,6 +902,12 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
     let mut out = Generated::default();
     for s in &sites {
         let mut r = Rng::new(s.seed);
+        // From a stream of its own, so the other draws are those of the realistic mix.
+        let shape = if cfg.mix == Mix::Varied {
+            Shape::draw(s.kind, &mut Rng::new(s.seed ^ 0x5a9e_d0c5_11e5_7a11))
+        } else {
+            Shape::TEMPLATE
+        };
         let solar_peak = if s.kind == Kind::HouseholdSolar {
             r.range(2.0, 5.0)
         } else {
@@ -795,7 +919,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             let hour = ((i % per_day) as i64 * cfg.step / 3600) as u32;
             let temp = temps[s.region][d]
                 + 5.0 * (std::f64::consts::PI * (f64::from(hour) - 9.0) / 12.0).sin();
-            let mut kw = base_kw(s.kind, s.scale, day, hour, temp, &mut r);
+            let mut kw = base_kw(s.kind, (s.scale, &shape), day, hour, temp, &mut r);
             if solar_peak > 0.0 {
                 kw -= solar_kw(day, hour, solar_peak, &mut r);
             }
@@ -935,7 +1059,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         ])?;
     }
     t.flush()?;
-    if cfg.mix == Mix::Realistic {
+    if cfg.mix.realistic() {
         // The registers a grid company has of legitimate flat loads, incomplete as real ones
         // are: most base stations (operators register their sites), half the aquaculture and
         // greenhouse permits, a third of the data rooms, every data centre.
@@ -1013,7 +1137,7 @@ mod tests {
         let mut n = 0.0;
         for day in days {
             for &h in hours {
-                sum += base_kw(kind, 10.0, day, h, temp, &mut r);
+                sum += base_kw(kind, (10.0, &Shape::TEMPLATE), day, h, temp, &mut r);
                 n += 1.0;
             }
         }
@@ -1083,6 +1207,57 @@ mod tests {
         generate(&classic, d.path()).unwrap();
         let truth = std::fs::read_to_string(d.path().join("truth.csv")).unwrap();
         assert!(!truth.contains("aerator") && !truth.contains("gpu_home"));
+    }
+
+    /// Shops of the realistic mix share one curve; in the varied mix each keeps hours and a
+    /// night level of its own, and every other draw (sites, miners, truth) stays the
+    /// realistic mix's.
+    #[test]
+    fn the_varied_mix_gives_each_business_its_own_hours() {
+        // Each shop's mean 03:00 reading over its mean 15:00 one, legitimate shops only.
+        let ratios = |mix: Mix| {
+            let d = tempfile::tempdir().unwrap();
+            let cfg = RegionConfig {
+                meters: 400,
+                days: 14,
+                mix,
+                ..RegionConfig::default()
+            };
+            generate(&cfg, d.path()).unwrap();
+            let truth = std::fs::read_to_string(d.path().join("truth.csv")).unwrap();
+            let shops: std::collections::HashSet<String> = truth
+                .lines()
+                .filter(|l| l.contains(",shop,false,"))
+                .map(|l| l.split(',').next().unwrap().to_string())
+                .collect();
+            let mut sums: std::collections::HashMap<String, (f64, f64)> = Default::default();
+            let readings = std::fs::read_to_string(d.path().join("readings.csv")).unwrap();
+            for l in readings.lines().skip(1) {
+                let mut f = l.split(',');
+                let (m, t, v) = (f.next().unwrap(), f.next().unwrap(), f.next().unwrap());
+                if !shops.contains(m) {
+                    continue;
+                }
+                let v: f64 = v.parse().unwrap();
+                let e = sums.entry(m.to_string()).or_default();
+                match &t[11..13] {
+                    "03" => e.0 += v,
+                    "15" => e.1 += v,
+                    _ => {}
+                }
+            }
+            let r: Vec<f64> = sums.values().map(|(n, d)| n / d).collect();
+            (truth, r)
+        };
+        let (truth_r, realistic) = ratios(Mix::Realistic);
+        let (truth_v, varied) = ratios(Mix::Varied);
+        assert_eq!(truth_r, truth_v);
+        let spread = |r: &[f64]| {
+            r.iter().copied().fold(f64::MIN, f64::max) - r.iter().copied().fold(f64::MAX, f64::min)
+        };
+        assert!(realistic.len() >= 10, "{}", realistic.len());
+        assert!(spread(&realistic) < 0.15, "{realistic:?}");
+        assert!(spread(&varied) > 0.2, "{varied:?}");
     }
 
     #[test]

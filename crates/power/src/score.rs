@@ -547,7 +547,9 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         0.0
     };
     // And the day on top of it moves more than the night: a living load, not one steady
-    // shaped load (a base station) nor one noisy flat one (an aerator, a compressor).
+    // shaped load (a base station) nor one noisy flat one (an aerator, a compressor). By the
+    // means of the steps: in a home or on a farm the few big ones (a kettle, a pump switching)
+    // are the life on top of a machine, and their medians miss it.
     let living = if w.jitter.is_finite() && jitter > 0.0 {
         clamp01((w.jitter / jitter - 1.2) / 0.15) * clamp01((0.9 - w.load_factor) / 0.1)
     } else {
@@ -691,9 +693,19 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // factory's nights are as steady, but so are its days; a cold store's follow the weather.
     // The class floor is not subtracted here, as it is for a machine under a household's
     // load: businesses differ in size far more than the floor a rig adds.
-    let quiet_night = if business && w.jitter.is_finite() && jitter > 0.0 {
+    // The day against the night here by the medians of their steps: by the means, the few
+    // steps of a schedule (a three-shift factory's changeovers, six a day of a third and more)
+    // passed for a day that moves, and factories whose load moved alike by day and night were
+    // flagged for steady nights (issue 18, the varied mix: 37 three-shift factories on eight
+    // regions, 5 after).
+    let day_moves = if w.day_step.is_finite() && w.night_step > 0.0 {
+        w.day_step / w.night_step
+    } else {
+        f64::NAN
+    };
+    let quiet_night = if business && day_moves.is_finite() {
         clamp01((steady_share - 0.35) / 0.25)
-            * clamp01((w.jitter / jitter - 1.5) / 0.5)
+            * clamp01((day_moves - 1.5) / 0.5)
             * round_the_clock
             * floor_holds
             * unexplained
