@@ -219,11 +219,12 @@ impl Mix {
 /// one template of a kind (its peers' curve, say) is held to them.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Shape {
-    /// Opening (or first-shift) hour.
+    /// Opening (or first-shift) hour; read only where `standby` is a number.
     pub open: u32,
-    /// Closing (or last-shift) hour.
+    /// Closing (or last-shift) hour; read only where `standby` is a number.
     pub close: u32,
-    /// Level outside opening hours, as a share of the open level.
+    /// Level outside opening hours, as a share of the open level; NaN in the template, where
+    /// each kind keeps the hours and level it always had.
     pub standby: f64,
     /// Continuous commerce: the share of the peak that never switches off.
     pub base: f64,
