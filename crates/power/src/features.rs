@@ -597,9 +597,7 @@ const DAWN_DAYS: usize = 10;
 
 /// How far, over the year, the load of the two hours after dawn moves as a share of the
 /// night's load (00:00–06:00): the largest minus the smallest monthly median of
-/// mean(dawn hours) / mean(night). Of the two, only those before the business opens (an hour
-/// that draws [`OPEN_OVER_NIGHT`] times the night over the year is open, and so are those after
-/// it; the first is kept in any case). Lamps on a dusk-to-dawn switch are on at that hour in the
+/// mean(dawn hours) / mean(night). Lamps on a dusk-to-dawn switch are on at that hour in the
 /// dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine draws the same
 /// at that hour all year, and so do a business's own standby and a shop's opening routine
 /// (0.06–0.12). 0 when no month's dawn falls under [`DAWN_BELOW_NIGHT`] of its night (lamps
@@ -614,23 +612,21 @@ pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
         return f64::NAN;
     }
     let per_hour = (3600 / s.step) as usize;
-    // Per complete day: the night's mean and each dawn hour's mean.
-    let mut days: Vec<(i64, f64, [f64; 2])> = Vec::new();
-    // (day, night sum, night count, per dawn hour: sum, count)
-    let mut cur = (i64::MIN, 0.0, 0usize, [(0.0, 0usize); 2]);
-    let close = |c: &(i64, f64, usize, [(f64, usize); 2]), out: &mut Vec<(i64, f64, [f64; 2])>| {
-        let (day, night, nn, dawn) = *c;
-        if day != i64::MIN && nn == 6 * per_hour && dawn.iter().all(|d| d.1 == per_hour) {
-            let each = dawn.map(|(sum, n)| sum / n as f64);
-            out.push((day, night / nn as f64, each));
+    let mut nights: Vec<(i64, f64, f64)> = Vec::new();
+    // (day, night sum, night count, dawn sum, dawn count)
+    let mut cur = (i64::MIN, 0.0, 0usize, 0.0, 0usize);
+    let close = |c: &(i64, f64, usize, f64, usize), out: &mut Vec<(i64, f64, f64)>| {
+        let (day, night, nn, dawn, nd) = *c;
+        if day != i64::MIN && nn == 6 * per_hour && nd == 2 * per_hour {
+            out.push((day, dawn / nd as f64, night / nn as f64));
         }
     };
     for (i, v) in s.kwh.iter().enumerate() {
         let t = s.local(i);
         let (day, hour) = (t.div_euclid(86_400), t.rem_euclid(86_400) / 3600);
         if day != cur.0 {
-            close(&cur, &mut days);
-            cur = (day, 0.0, 0, [(0.0, 0); 2]);
+            close(&cur, &mut nights);
+            cur = (day, 0.0, 0, 0.0, 0);
         }
         if v.is_nan() {
             continue;
@@ -638,43 +634,14 @@ pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
         if hour < 6 {
             cur.1 += f64::from(*v);
             cur.2 += 1;
-        } else if let Some(slot) = hour
-            .checked_sub(dawn_hour)
-            .and_then(|k| usize::try_from(k).ok())
-            .and_then(|k| cur.3.get_mut(k))
-        {
-            slot.0 += f64::from(*v);
-            slot.1 += 1;
+        } else if (dawn_hour..dawn_hour + 2).contains(&hour) {
+            cur.3 += f64::from(*v);
+            cur.4 += 1;
         }
     }
-    close(&cur, &mut days);
-    // The dawn hours before the business opens: an hour that draws, over the year, half as much
-    // again as the night is open, and it and the hours after it say what the business does at
-    // dawn, not whether lamps go off then (issue 18, the varied mix: shops and offices opening
-    // at seven hid their façade lamps' seasons behind their opening).
-    let opens = (0..2)
-        .find(|&k| {
-            let ratios: Vec<f64> = days
-                .iter()
-                .filter(|d| d.1 > 0.0)
-                .map(|d| d.2[k] / d.1)
-                .collect();
-            median(ratios) >= OPEN_OVER_NIGHT
-        })
-        .unwrap_or(2);
-    let quiet = opens.max(1);
-    let nights: Vec<(i64, f64, f64)> = days
-        .iter()
-        .map(|&(day, night, dawn)| {
-            let before = dawn.get(..quiet).unwrap_or(&dawn);
-            (day, before.iter().sum::<f64>() / before.len() as f64, night)
-        })
-        .collect();
+    close(&cur, &mut nights);
     swing_of(&nights)
 }
-
-/// An hour whose median over the night's level is at least this is a business's open hour.
-const OPEN_OVER_NIGHT: f64 = 1.5;
 
 /// [`dawn_swing`] with the dawn at 06:00, from the days' own figures (no second pass over the
 /// readings): complete days only.
@@ -1335,16 +1302,6 @@ mod tests {
         });
         let (l, r) = (dawn_swing(&lit, 6), dawn_swing(&rig, 6));
         assert!(l > 0.35 && r < 0.1, "lamps {l}, rig {r}");
-        // A shop that opens at seven, inside the dawn hours: its lamps' season still shows in
-        // the hour before it opens (both hours read 0, "no lamps", before).
-        let early = series(365, |d, h| {
-            let (rise, set) = sun_hours(day0 + d as i64, (40.6, 110.0));
-            let dark = (h as f64) < rise - 0.5 || (h as f64) > set;
-            let wobble = 1.0 + 0.04 * ((d * 31 + h * 7) % 11) as f32 / 11.0;
-            (if (7..19).contains(&h) { 8.0 } else { 1.0 }) * wobble + if dark { 3.0 } else { 0.0 }
-        });
-        let e = dawn_swing(&early, 6);
-        assert!(e > 0.35, "lamps of a shop open at seven {e}");
         // Three months say nothing of the year.
         assert!(dawn_swing(&series(90, shop), 6).is_nan());
         // A grid without whole hours (none, or longer than an hour) has no dawn hours.
