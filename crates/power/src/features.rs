@@ -70,6 +70,14 @@ pub const MIN_COVERAGE: f64 = 0.8;
 
 /// Per-day statistics of a series, in day order.
 pub fn days(s: &Series) -> Vec<Day> {
+    days_for(s, true)
+}
+
+/// [`days`], with each day's median steps by day and by night ([`Day::day_step`],
+/// [`Day::night_step`]) only when `steps` asks for them (NaN otherwise). The score reads them
+/// of businesses alone, and finding them for every day of every meter was a sixth of a power
+/// scan's time (docs/PERFORMANCE.md).
+pub fn days_for(s: &Series, steps: bool) -> Vec<Day> {
     let per_hour = s.per_hour();
     let per_day = (86_400 / s.step).max(1) as usize;
     let n = s.kwh.len();
@@ -117,7 +125,7 @@ pub fn days(s: &Series) -> Vec<Day> {
             &s.kwh[i..j],
             |k| local(i + k),
             spans,
-            (per_day, per_hour),
+            (per_day, per_hour, steps),
             &mut keys,
         ));
         i = j;
@@ -356,7 +364,7 @@ fn day_stats(
     vals: &[f32],
     local: impl Fn(usize) -> i64,
     spans: Option<[std::ops::Range<usize>; 4]>,
-    (per_day, per_hour): (usize, f64),
+    (per_day, per_hour, steps): (usize, f64, bool),
     keys: &mut Vec<i32>,
 ) -> Day {
     let expected = vals.len();
@@ -440,8 +448,16 @@ fn day_stats(
         (
             relative_steps(vals),
             relative_steps(night_vals),
-            relative_step_median(vals),
-            relative_step_median(night_vals),
+            if steps {
+                relative_step_median(vals)
+            } else {
+                f64::NAN
+            },
+            if steps {
+                relative_step_median(night_vals)
+            } else {
+                f64::NAN
+            },
         )
     } else {
         (f64::NAN, f64::NAN, f64::NAN, f64::NAN)

@@ -16,7 +16,7 @@
 
 use crate::changepoint::{Onset, largest_onset};
 use crate::customers::{Customer, Register, TariffClass};
-use crate::features::{Day, Features, days, window};
+use crate::features::{Day, Features, days_for, window};
 use crate::series::{Series, SeriesReport};
 use crate::time::{civil_from_days, format_day};
 use minewatch_model::Algorithm;
@@ -231,7 +231,14 @@ impl<'a> Scorer<'a> {
     /// Adds one meter's series (its per-day data is reduced to window features at once).
     pub fn add(&mut self, s: &Series) {
         let customer = self.register.get(&s.meter_id).cloned();
-        let ds = days(s);
+        // The steps' medians by day and night serve the steady-night test of businesses only.
+        let business = customer.as_ref().is_some_and(|c| {
+            matches!(
+                c.tariff_class,
+                TariffClass::Industrial | TariffClass::Commercial
+            )
+        });
+        let ds = days_for(s, business);
         let cap = customer.as_ref().and_then(|c| c.capacity_kva);
         let region = customer.as_ref().and_then(|c| c.region_code.clone());
         let weather = self.weather;
