@@ -101,6 +101,12 @@ impl TariffClass {
             TariffClass::Residential | TariffClass::Agricultural | TariffClass::CleanHeating
         )
     }
+
+    /// Businesses (industrial and commercial tariffs): the classes whose own load keeps hours,
+    /// which the score's tests of a machine inside a business ask of.
+    pub fn business(self) -> bool {
+        matches!(self, TariffClass::Industrial | TariffClass::Commercial)
+    }
 }
 
 /// One row of the register.

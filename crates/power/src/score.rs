@@ -232,12 +232,7 @@ impl<'a> Scorer<'a> {
     pub fn add(&mut self, s: &Series) {
         let customer = self.register.get(&s.meter_id).cloned();
         // The steps' medians by day and night serve the steady-night test of businesses only.
-        let business = customer.as_ref().is_some_and(|c| {
-            matches!(
-                c.tariff_class,
-                TariffClass::Industrial | TariffClass::Commercial
-            )
-        });
+        let business = customer.as_ref().is_some_and(|c| c.tariff_class.business());
         let ds = days_for(s, business);
         let cap = customer.as_ref().and_then(|c| c.capacity_kva);
         let region = customer.as_ref().and_then(|c| c.region_code.clone());
@@ -660,7 +655,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
-    let business = matches!(class, TariffClass::Industrial | TariffClass::Commercial);
+    let business = class.business();
     // Lamps are as steady as a rig's power supply, but they follow the dark: a façade lit from
     // dusk to dawn is on at dawn in winter and off in summer, a machine draws the same all
     // year (issue 18: the nights of a lit shop are a rig's nights). A home's dawn moves with
