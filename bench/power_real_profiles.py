@@ -27,17 +27,43 @@ MONTHS = ['Januar', 'Februar', 'März', 'April', 'Mai', 'Juni', 'Juli', 'August'
           'Oktober', 'November', 'Dezember']
 # (profile, tariff class, yearly kWh, rig kW): a household of 2,500 kWh a year, a shop or
 # office of 50,000, a farm of 30,000; rigs of the sizes issue 18 names for such sites.
+# The older BDEW commerce subtypes (`selp_series.csv`, one typical day per season and weekday):
+# G1 workdays 8-18 h, G2 evening, G3 continuous, G4 shops and hairdressers, G5 bakeries,
+# G6 weekend businesses: one kind of customer is many shapes (issue 18, the varied mix).
 SITES = [('h25', 'residential', 2_500, 1.5), ('g25', 'commercial', 50_000, 3.0),
-         ('l25', 'agricultural', 30_000, 3.0)]
+         ('l25', 'agricultural', 30_000, 3.0)] + [
+         (f'g{i}', 'commercial', 50_000, 3.0) for i in range(1, 7)]
 
 
 def profile(name):
-    rows = list(csv.reader(open(f'{SRC}/{name}.csv', encoding='utf-8')))
-    months, kinds = rows[0], rows[1]
-    data = [r for r in rows[2:] if r and '-' in r[0]]
-    assert len(data) == 96, (name, len(data))
-    col = {(months[i], kinds[i]): i for i in range(1, len(months))}
-    return lambda month, kind, q: float(data[q][col[(MONTHS[month - 1], kind)]])
+    """The profile's quarter-hour `q` of `day`."""
+    if name.endswith('25'):
+        rows = list(csv.reader(open(f'{SRC}/{name}.csv', encoding='utf-8')))
+        months, kinds = rows[0], rows[1]
+        data = [r for r in rows[2:] if r and '-' in r[0]]
+        assert len(data) == 96, (name, len(data))
+        col = {(months[i], kinds[i]): i for i in range(1, len(months))}
+        return lambda day, q: float(data[q][col[(MONTHS[day.month - 1], day_kind(day))]])
+    # selp: (season, ISO weekday) -> 96 quarter hours, in file order.
+    by = {}
+    for r in csv.DictReader(open(f'{SRC}/selp_series.csv')):
+        by.setdefault((r['period'], int(r['weekday'])), []).append(float(r[name]))
+    assert all(len(v) == 96 for v in by.values()) and len(by) == 21, name
+    return lambda day, q: by[(season(day), day.isoweekday())][q]
+
+
+def day_kind(day):
+    return 'FT' if day.weekday() == 6 else 'SA' if day.weekday() == 5 else 'WT'
+
+
+def season(day):
+    """BDEW's seasons: winter 1 November to 20 March, summer 15 May to 14 September."""
+    md = (day.month, day.day)
+    if md >= (11, 1) or md <= (3, 20):
+        return 'winter'
+    if (5, 15) <= md <= (9, 14):
+        return 'summer'
+    return 'transition'
 
 
 os.makedirs(OUT, exist_ok=True)
@@ -47,9 +73,8 @@ for name, cls, kwh_year, rig_kw in SITES:
     p = profile(name)
     day, hours = datetime.date(2024, 1, 1), []
     while day.year == 2024:
-        kind = 'FT' if day.weekday() == 6 else 'SA' if day.weekday() == 5 else 'WT'
         for h in range(24):
-            hours.append((day, h, sum(p(day.month, kind, 4 * h + k) for k in range(4))))
+            hours.append((day, h, sum(p(day, 4 * h + k) for k in range(4))))
         day += datetime.timedelta(days=1)
     scale = kwh_year / sum(v for _, _, v in hours)
     for rig in (False, True):
