@@ -36,6 +36,9 @@ pub struct Day {
     /// Mean kW 06:00–08:00: before a business opens, and the hours after dawn where the clock
     /// keeps the sun's time.
     pub morning_kw: f64,
+    /// Mean kW 06:00–07:00: the first of those hours alone, before a business that opens at
+    /// seven (the dawn test for lamps, [`dawn_swing_of_days`]).
+    pub dawn_kw: f64,
     /// Mean kW 20:00–22:00: after a business closes.
     pub evening_kw: f64,
     /// Mean relative change between consecutive intervals, NaN for daily data: a rig's power
@@ -118,6 +121,7 @@ pub fn days_for(s: &Series, steps: bool) -> Vec<Day> {
                 at(10 * 3600)..at(16 * 3600),
                 at(6 * 3600)..at(8 * 3600),
                 at(20 * 3600)..at(22 * 3600),
+                at(6 * 3600)..at(7 * 3600),
             ]
         });
         out.push(day_stats(
@@ -363,7 +367,7 @@ fn day_stats(
     day: i64,
     vals: &[f32],
     local: impl Fn(usize) -> i64,
-    spans: Option<[std::ops::Range<usize>; 4]>,
+    spans: Option<[std::ops::Range<usize>; 5]>,
     (per_day, per_hour, steps): (usize, f64, bool),
     keys: &mut Vec<i32>,
 ) -> Day {
@@ -372,6 +376,7 @@ fn day_stats(
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
     let (mut morning, mut evening) = ((0.0, 0usize), (0.0, 0usize));
+    let mut dawn = (0.0, 0usize);
     let mut night_span = 0..0;
     let mut midday_span = 0..0;
     if per_day > 1 && spans.is_none() {
@@ -387,7 +392,11 @@ fn day_stats(
                     // The night hours open the local day (a daylight-saving day too).
                     night_span = night_span.start..k + 1;
                 }
-                6..8 => add(&mut morning),
+                6 => {
+                    add(&mut morning);
+                    add(&mut dawn);
+                }
+                7 => add(&mut morning),
                 10..16 => {
                     add(&mut midday);
                     if midday_span.is_empty() {
@@ -400,11 +409,12 @@ fn day_stats(
             }
         }
     }
-    if let Some([n, m, am, pm]) = spans {
+    if let Some([n, m, am, pm, first]) = spans {
         night = sum_valid(&vals[n.clone()]);
         midday = sum_valid(&vals[m.clone()]);
         midday_span = m;
         morning = sum_valid(&vals[am]);
+        dawn = sum_valid(&vals[first]);
         evening = sum_valid(&vals[pm]);
         night_span = n;
     }
@@ -483,6 +493,7 @@ fn day_stats(
         night_min_kw,
         // A NaN either side (daily data, a gap) leaves the shoulder unknown.
         morning_kw: per_kw(morning),
+        dawn_kw: per_kw(dawn),
         evening_kw: per_kw(evening),
         jitter,
         night_jitter,
@@ -584,7 +595,7 @@ pub struct Features {
     pub busy_step_kw: f64,
     /// The same over their nights (the quiet regime).
     pub quiet_step_kw: f64,
-    /// How far the dawn hours' share of the night's load moves over the year (whole-period
+    /// How far the dawn hour's share of the night's load moves over the year (whole-period
     /// window only: see [`dawn_swing`]); NaN when it cannot be told.
     pub dawn_swing: f64,
     /// Coefficient of variation of daily energy (F3).
@@ -611,16 +622,18 @@ pub struct Features {
 const DAWN_MONTHS: usize = 6;
 const DAWN_DAYS: usize = 10;
 
-/// How far, over the year, the load of the two hours after dawn moves as a share of the
-/// night's load (00:00–06:00): the largest minus the smallest monthly median of
-/// mean(dawn hours) / mean(night). Lamps on a dusk-to-dawn switch are on at that hour in the
+/// How far, over the year, the load of the hour after dawn moves as a share of the night's
+/// load (00:00–06:00): the largest minus the smallest monthly median of
+/// mean(dawn hour) / mean(night). One hour, not two: shops and offices that open at seven
+/// drew their opening into a second hour, which then stood above the night all year and hid
+/// their lamps (issue 18, the varied mix). Lamps on a dusk-to-dawn switch are on at that hour in the
 /// dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine draws the same
 /// at that hour all year, and so do a business's own standby and a shop's opening routine
 /// (0.06–0.12). 0 when no month's dawn falls under [`DAWN_BELOW_NIGHT`] of its night (lamps
 /// go off at dawn; a business opening then draws more). NaN when the night's own level moves
 /// by more than [`NIGHT_STEADY`] over the months (lamps light every night alike), for daily
 /// data, and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`] complete days.
-/// `dawn_hour` is the first hour of the window, local clock: 06:00 where the clock keeps the
+/// `dawn_hour` is the window's hour, local clock: 06:00 where the clock keeps the
 /// sun's time, later to the west of a wide time zone (China keeps one clock).
 pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
     // A step that is not a whole fraction of an hour (or none at all) has no dawn hours.
@@ -628,12 +641,13 @@ pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
         return f64::NAN;
     }
     let per_hour = (3600 / s.step) as usize;
+    let dawn_hour = quiet_hour(s, dawn_hour);
     let mut nights: Vec<(i64, f64, f64)> = Vec::new();
     // (day, night sum, night count, dawn sum, dawn count)
     let mut cur = (i64::MIN, 0.0, 0usize, 0.0, 0usize);
     let close = |c: &(i64, f64, usize, f64, usize), out: &mut Vec<(i64, f64, f64)>| {
         let (day, night, nn, dawn, nd) = *c;
-        if day != i64::MIN && nn == 6 * per_hour && nd == 2 * per_hour {
+        if day != i64::MIN && nn == 6 * per_hour && nd == per_hour {
             out.push((day, dawn / nd as f64, night / nn as f64));
         }
     };
@@ -650,7 +664,7 @@ pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
         if hour < 6 {
             cur.1 += f64::from(*v);
             cur.2 += 1;
-        } else if (dawn_hour..dawn_hour + 2).contains(&hour) {
+        } else if hour == dawn_hour {
             cur.3 += f64::from(*v);
             cur.4 += 1;
         }
@@ -659,13 +673,50 @@ pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
     swing_of(&nights)
 }
 
+/// The last hour from 06:00 to `dawn_hour` whose mean over the readings stays within
+/// [`QUIET_OVER_NIGHT`] of the night's (00:00–06:00), `dawn_hour` when none does. In the west of
+/// China's one clock the sun's dawn hour can be the hour a business opens (Ürümqi: light all
+/// of 07:00 in summer, dark in winter, and a shop open from seven); the hour before it still
+/// shows the lamps, dark in winter and part light in June. Lamps make the dawn hour's mean no
+/// more than the night's, a business open at that hour makes it more.
+fn quiet_hour(s: &Series, dawn_hour: i64) -> i64 {
+    let Ok(last) = usize::try_from(dawn_hour) else {
+        return dawn_hour;
+    };
+    if !(7..24).contains(&last) {
+        return dawn_hour;
+    }
+    // (sum, count) per local hour 00–`last`.
+    let mut hours = [(0.0f64, 0usize); 24];
+    for (i, v) in s.kwh.iter().enumerate().filter(|(_, v)| !v.is_nan()) {
+        let hour = (s.local(i).rem_euclid(86_400) / 3600) as usize;
+        if let Some(h) = hours.get_mut(hour).filter(|_| hour <= last) {
+            h.0 += f64::from(*v);
+            h.1 += 1;
+        }
+    }
+    let mean = |(sum, n): (f64, usize)| if n > 0 { sum / n as f64 } else { f64::NAN };
+    let night = mean(
+        hours[..6]
+            .iter()
+            .fold((0.0, 0), |a, h| (a.0 + h.0, a.1 + h.1)),
+    );
+    (6..=last)
+        .rev()
+        .find(|&h| mean(hours[h]) <= QUIET_OVER_NIGHT * night)
+        .map_or(dawn_hour, |h| h as i64)
+}
+
+/// How far above the night's mean a dawn hour's mean may stand and still be before opening.
+const QUIET_OVER_NIGHT: f64 = 1.1;
+
 /// [`dawn_swing`] with the dawn at 06:00, from the days' own figures (no second pass over the
 /// readings): complete days only.
 pub fn dawn_swing_of_days(days: &[Day]) -> f64 {
     let nights: Vec<(i64, f64, f64)> = days
         .iter()
         .filter(|d| d.coverage >= 1.0)
-        .map(|d| (d.day, d.morning_kw, d.night_kw))
+        .map(|d| (d.day, d.dawn_kw, d.night_kw))
         .collect();
     swing_of(&nights)
 }
@@ -700,7 +751,7 @@ fn swing_of(nights: &[(i64, f64, f64)]) -> f64 {
         return f64::NAN;
     }
     let (lo, hi) = range(|x| x.0);
-    // Lamps switch off at dawn: in the light months the dawn hours draw less than the night.
+    // Lamps switch off at dawn: in the light months the dawn hour draws less than the night.
     // A business that opens at dawn draws more then all year, and more still in the dark
     // months when its own lights are on (BDEW's commerce profile G25: 2.0 to 2.4 times the
     // night): that is not a façade left lit all night.
@@ -1217,6 +1268,7 @@ mod tests {
                     night_kw: mean_kw(valid(&g, 0..6)),
                     midday_kw: mean_kw(valid(&g, 10..16)),
                     morning_kw: mean_kw(valid(&g, 6..8)),
+                    dawn_kw: mean_kw(valid(&g, 6..7)),
                     evening_kw: mean_kw(valid(&g, 20..22)),
                     min_kw,
                     mode_share: mode,
@@ -1340,6 +1392,44 @@ mod tests {
         // The shop alone has none.
         let f = window(&days(&series(60, shop)), None, None);
         assert!(f.night_block_kw.abs() < 0.2, "{}", f.night_block_kw);
+    }
+
+    #[test]
+    fn lamps_are_seen_before_a_business_that_opens_at_seven() {
+        use crate::generate::sun_hours;
+        let day0 = crate::time::days_from_civil(2024, 1, 1);
+        // A shop of 1 kW standby, 10 kW open from 07:00 to 19:00, and its façade lit 4 kW from
+        // dusk to dawn.
+        let lit_at = |place: (f64, f64)| {
+            series(365, move |d, h| {
+                let (rise, set) = sun_hours(day0 + d as i64, place);
+                // Hours wholly in the dark only: the switching hours count as light.
+                let dark = (h + 1) as f64 <= rise - 0.2 || h as f64 >= set + 0.2;
+                let wobble = 1.0 + 0.03 * ((d * 31 + h * 7) % 11) as f32 / 11.0;
+                (if (7..19).contains(&h) { 10.0 } else { 1.0 }) * wobble
+                    + if dark { 4.0 } else { 0.0 }
+            })
+        };
+        // Baotou: the dawn hour is 06:00, the days' figures are read (the first hour alone:
+        // with 07:00 in it, every month's dawn stood above its night and the test read 0).
+        let baotou = lit_at((40.6, 110.0));
+        let by_days = dawn_swing_of_days(&days(&baotou));
+        assert!(by_days > 0.35, "Baotou: {by_days}");
+        assert!((dawn_swing(&baotou, 6) - by_days).abs() < 1e-9);
+        // Ürümqi: the sun's dawn hour by the clock is 07:00, when the shop opens; the hour
+        // before it is read, the last one that stays at the night's level over the year.
+        let urumqi = lit_at((43.8, 87.6));
+        let west = dawn_swing(&urumqi, 7);
+        assert!(west > 0.2, "Ürümqi: {west}");
+        // A 4 kW rig in the same shop all night and day: nothing moves with the season.
+        let rig = series(365, |d, h| {
+            let wobble = 1.0 + 0.03 * ((d * 31 + h * 7) % 11) as f32 / 11.0;
+            (if (7..19).contains(&h) { 10.0 } else { 1.0 }) * wobble + 4.0
+        });
+        for hour in [6, 7] {
+            let r = dawn_swing(&rig, hour);
+            assert!(r < 0.1, "rig at {hour}: {r}");
+        }
     }
 
     #[test]

@@ -191,7 +191,7 @@ fn months(ds: &[Day]) -> Vec<(usize, usize)> {
     out
 }
 
-/// The first of the two dawn hours [`crate::features::dawn_swing`] reads, local clock: 06:00,
+/// The dawn hour [`crate::features::dawn_swing`] reads, local clock: 06:00,
 /// an hour later for each hour (less half an hour) the sun runs behind the clock at the
 /// meter's longitude, when the register gives it (Xinjiang keeps Beijing's clock, and its
 /// summer sun rises after seven by it).
@@ -742,7 +742,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // its estimates over odd and even days). A rig of 2 kW in a shop of 15 kW is a third of
     // its nights; the sites' own estimates stay under a sixth of theirs (issue 18: rigs inside
     // shops and factories whose nights move as much as a rig draws). Lamps on a dusk-to-dawn
-    // switch are as constant while they burn: the path asks that the night's dawn hours not
+    // switch are as constant while they burn: the path asks that the night's dawn hour not
     // follow the season, and that the floor hold from day to day, as a lamp's does not.
     let constant_share = if w.night_kw > 0.0 {
         w.constant_kw / w.night_kw
