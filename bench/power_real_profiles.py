@@ -12,9 +12,10 @@ its power within 1 % round the clock. An average of many sites is smoother than 
 them: the hardest case of a legitimate load for a test of steadiness. No rig is known to be
 behind any of them.
 
-Usage: python3 bench/power_real_profiles.py   (after `bash bench/power_realistic.sh 1312 365 1`)
+Usage: python3 bench/power_real_profiles.py   (after `bash bench/power_realistic.sh 1312 365 1`;
+MINEWATCH=PATH scans with another build, to compare two)
 """
-import csv, datetime, json, os, random, subprocess, sys
+import csv, datetime, json, math, os, random, subprocess, sys
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 SRC = '../shared/data/power/bdew_demandlib'
@@ -77,16 +78,30 @@ for name, cls, kwh_year, rig_kw in SITES:
             hours.append((day, h, sum(p(day, 4 * h + k) for k in range(4))))
         day += datetime.timedelta(days=1)
     scale = kwh_year / sum(v for _, _, v in hours)
-    for rig in (False, True):
-        meter = f'R{name.upper()}{"RIG" if rig else ""}'
-        for d, h, v in hours:
-            kwh = v * scale + (rig_kw * (1 + 0.01 * rng.gauss(0, 1)) if rig else 0.0)
-            extra.append(f'{meter},{d.isoformat()}T{h:02d}:00:00+08:00,{kwh:.3f}\n')
-        customers.append([meter, f'C{meter}', cls, 100, 'A0001', '150202', 'real profile',
-                          '40.6', '110.0', 'false'])
-        truth.append([meter, f'bdew_{name}', 'true' if rig else 'false',
-                      'round_the_clock' if rig else '', rig_kw if rig else '', '', 'false',
-                      'A0001', 366 if rig else 0])
+    # The profile as it is, then with a single site's noise put back at two sizes (`N5`,
+    # `N15`): each hour times a log-normal factor of that spread (0.15 is what the generator
+    # gives every business's hours; no measured spread of single sites is public) and each
+    # day times one of a third of it. From their own random streams, so the rows without
+    # noise are drawn as before.
+    for sigma in (0.0, 0.05, 0.15):
+        noise = random.Random(f'{name}-{sigma}')
+        day_factor, factors = None, []
+        for d, h, _ in hours:
+            if h == 0:
+                day_factor = math.exp(sigma / 3 * noise.gauss(0, 1))
+            factors.append(day_factor * math.exp(sigma * noise.gauss(0, 1)))
+        tag = f'N{round(sigma * 100)}' if sigma else ''
+        for rig in (False, True):
+            meter = f'R{name.upper()}{tag}{"RIG" if rig else ""}'
+            for (d, h, v), f in zip(hours, factors):
+                jitter = (noise if sigma else rng).gauss(0, 1)
+                kwh = v * scale * f + (rig_kw * (1 + 0.01 * jitter) if rig else 0.0)
+                extra.append(f'{meter},{d.isoformat()}T{h:02d}:00:00+08:00,{kwh:.3f}\n')
+            customers.append([meter, f'C{meter}', cls, 100, 'A0001', '150202', 'real profile',
+                              '40.6', '110.0', 'false'])
+            truth.append([meter, f'bdew_{name}', 'true' if rig else 'false',
+                          'round_the_clock' if rig else '', rig_kw if rig else '', '', 'false',
+                          'A0001', 366 if rig else 0])
 
 with open(f'{OUT}/readings.csv', 'w') as out:
     with open(f'{REGION}/readings.csv') as src:
@@ -97,7 +112,7 @@ for name, rows in (('customers', customers), ('truth', truth)):
     with open(f'{REGION}/{name}.csv') as src, open(f'{OUT}/{name}.csv', 'w', newline='') as out:
         out.write(src.read())
         csv.writer(out).writerows(rows)
-run = subprocess.run(['./target/release/minewatch', 'power', 'scan', f'{OUT}/readings.csv',
+run = subprocess.run([os.environ.get('MINEWATCH', './target/release/minewatch'), 'power', 'scan', f'{OUT}/readings.csv',
                       '--customers', f'{OUT}/customers.csv', '--weather', f'{REGION}/weather.csv',
                       '--format', 'jsonl'], capture_output=True, text=True)
 for line in run.stdout.splitlines():

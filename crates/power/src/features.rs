@@ -52,11 +52,11 @@ pub struct Day {
     pub day_step: f64,
     /// The same over 00:00–06:00.
     pub night_step: f64,
-    /// Median absolute change between consecutive intervals over 00:00–06:00, kW; NaN for
-    /// daily data.
-    pub night_step_kw: f64,
-    /// The same over 10:00–16:00.
-    pub midday_step_kw: f64,
+    /// Mean kW of each hour 00:00–06:00 (NaN where an hour has no reading, and for daily
+    /// data): the night's shape, which [`Features::constant_kw`] takes out of its movement.
+    pub night_hours_kw: [f32; 6],
+    /// The same of each hour 10:00–16:00.
+    pub midday_hours_kw: [f32; 6],
     /// Lowest interval power 10:00–16:00, kW: above the night's mean when the site is open
     /// all through the midday hours.
     pub midday_min_kw: f64,
@@ -300,13 +300,53 @@ fn relative_steps(vals: &[f32]) -> f64 {
     }
 }
 
-/// Median absolute change between consecutive readings (in the readings' unit); NaN with fewer
-/// than three pairs. The median, so that the one step where a shop opens or a shift ends
-/// inside the window does not count as the load's own movement. Asked twice of every day of
-/// every meter: the steps of a window of up to 64 pairs (six hours at five minutes) are kept
-/// on the stack, and the median is selected, not sorted for.
-fn absolute_steps(vals: &[f32]) -> f64 {
-    median_step(vals, |a, b| (b - a).abs())
+/// The mean kW of each of the six hours from `first` over the readings `span` of a day's
+/// `vals` (`local` gives a reading's local time, `even_step` the seconds between readings
+/// when they are evenly spaced); NaN for an hour without a reading.
+fn hour_means(
+    vals: &[f32],
+    span: std::ops::Range<usize>,
+    first: i64,
+    local: &impl Fn(usize) -> i64,
+    (per_hour, even_step): (f64, Option<i64>),
+) -> [f32; 6] {
+    let mut acc = [(0.0f64, 0u32); 6];
+    let add = |acc: &mut [(f64, u32); 6], hour: i64, v: f32| {
+        if let Some(a) = usize::try_from(hour).ok().and_then(|h| acc.get_mut(h)) {
+            a.0 += f64::from(v);
+            a.1 += 1;
+        }
+    };
+    match even_step {
+        // Evenly spaced readings under one offset: the hour follows from the first's.
+        Some(step) if step > 0 && 3600 % step == 0 && !span.is_empty() => {
+            let t0 = local(span.start).rem_euclid(86_400);
+            let vals = vals.get(span).unwrap_or_default();
+            // The span's first reading at or after `first` o'clock, and a whole number of
+            // readings an hour from there (one division a day, not one a reading).
+            let start = (first * 3600 - t0 + step - 1).div_euclid(step);
+            let n = 3600 / step;
+            let at = |h: i64| (start + h * n).clamp(0, vals.len() as i64) as usize;
+            for (h, a) in (0i64..).zip(acc.iter_mut()) {
+                let (sum, count) = sum_valid(vals.get(at(h)..at(h + 1)).unwrap_or_default());
+                *a = (sum, count as u32);
+            }
+        }
+        _ => {
+            for k in span {
+                if let Some(&v) = vals.get(k).filter(|v| !v.is_nan()) {
+                    add(&mut acc, local(k).rem_euclid(86_400) / 3600 - first, v);
+                }
+            }
+        }
+    }
+    acc.map(|(sum, n)| {
+        if n > 0 {
+            (sum / f64::from(n) * per_hour) as f32
+        } else {
+            f32::NAN
+        }
+    })
 }
 
 /// Median relative change between consecutive readings (each pair's change over its mean);
@@ -372,6 +412,8 @@ fn day_stats(
     keys: &mut Vec<i32>,
 ) -> Day {
     let expected = vals.len();
+    // Under one offset the readings are evenly spaced (the day's spans are index ranges).
+    let even_step = spans.is_some().then(|| (86_400 / per_day.max(1)) as i64);
     let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
@@ -452,6 +494,7 @@ fn day_stats(
             f64::NAN
         }
     };
+    let night_span_all = night_span.clone();
     let night_vals = &vals[night_span];
     let night_min_kw = lowest_kw(night_vals, per_hour);
     let (jitter, night_jitter, day_step, night_step) = if per_day > 1 {
@@ -472,14 +515,20 @@ fn day_stats(
     } else {
         (f64::NAN, f64::NAN, f64::NAN, f64::NAN)
     };
-    let midday_vals = vals.get(midday_span).unwrap_or_default();
-    let (night_step_kw, midday_step_kw) = if per_day > 1 {
+    let midday_vals = vals.get(midday_span.clone()).unwrap_or_default();
+    let (night_hours_kw, midday_hours_kw) = if per_day > 1 {
         (
-            absolute_steps(night_vals) * per_hour,
-            absolute_steps(midday_vals) * per_hour,
+            hour_means(
+                vals,
+                night_span_all.clone(),
+                0,
+                &local,
+                (per_hour, even_step),
+            ),
+            hour_means(vals, midday_span.clone(), 10, &local, (per_hour, even_step)),
         )
     } else {
-        (f64::NAN, f64::NAN)
+        ([f32::NAN; 6], [f32::NAN; 6])
     };
     let midday_min_kw = lowest_kw(midday_vals, per_hour);
     Day {
@@ -499,8 +548,8 @@ fn day_stats(
         night_jitter,
         day_step,
         night_step,
-        night_step_kw,
-        midday_step_kw,
+        night_hours_kw,
+        midday_hours_kw,
         midday_min_kw,
         min_kw,
         mode_share: mode,
@@ -1051,8 +1100,8 @@ fn constant_kw(used: &[&Day]) -> (f64, f64, f64) {
             // Open through all the midday hours: a day that opens or closes inside them (a
             // shop's Saturday morning) mixes the two regimes in one.
             d.midday_min_kw > 1.5 * d.night_kw
-                && d.night_step_kw.is_finite()
-                && d.midday_step_kw.is_finite()
+                && d.night_hours_kw.iter().all(|v| v.is_finite())
+                && d.midday_hours_kw.iter().all(|v| v.is_finite())
         })
         .collect();
     if open.len() < 40 {
@@ -1066,11 +1115,44 @@ fn constant_kw(used: &[&Day]) -> (f64, f64, f64) {
             .collect();
         constant_of(&days)
     };
+    let (busy, quiet) = movements(&open);
     (
         half(0).min(half(1)),
-        mean(open.iter().map(|d| d.midday_step_kw)),
-        mean(open.iter().map(|d| d.night_step_kw)),
+        mean(busy.into_iter()),
+        mean(quiet.into_iter()),
     )
+}
+
+/// How much each of `days` moves by day (10:00–16:00) and by night (00:00–06:00), kW: the
+/// median over the hours of the change from the hour before, less the change the days
+/// typically make at that hour (the median over `days`). A steady shape's own ramps are not
+/// the load's movement: a real commerce profile (BDEW's G6, weekend businesses) rises and falls
+/// through its midday hours, and with the plain hour-to-hour change its busy hours seemed to
+/// move seven times as much as its nights at three times the level, which read half its night
+/// as a constant that does not move (issue 18, real shapes).
+fn movements(days: &[&Day]) -> (Vec<f64>, Vec<f64>) {
+    let of = |hours: fn(&Day) -> &[f32; 6]| -> Vec<f64> {
+        let typical: Vec<f64> = (1..6)
+            .map(|k| {
+                median(
+                    days.iter()
+                        .map(|d| f64::from(hours(d)[k] - hours(d)[k - 1]))
+                        .collect(),
+                )
+            })
+            .collect();
+        days.iter()
+            .map(|d| {
+                let h = hours(d);
+                // Five changes: their median found on the stack (the hours are all present).
+                let mut moved: [f64; 5] =
+                    std::array::from_fn(|k| (f64::from(h[k + 1] - h[k]) - typical[k]).abs());
+                moved.sort_unstable_by(f64::total_cmp);
+                moved[2]
+            })
+            .collect()
+    };
+    (of(|d| &d.midday_hours_kw), of(|d| &d.night_hours_kw))
 }
 
 /// The constant part of the load over `days`, all open (see [`Features::constant_kw`]).
@@ -1080,8 +1162,8 @@ fn constant_of(days: &[&Day]) -> f64 {
     }
     let m_day = mean(days.iter().map(|d| d.midday_kw));
     let m_night = mean(days.iter().map(|d| d.night_kw));
-    let a_day = mean(days.iter().map(|d| d.midday_step_kw));
-    let a_night = mean(days.iter().map(|d| d.night_step_kw));
+    let (busy, quiet) = movements(days);
+    let (a_day, a_night) = (mean(busy.into_iter()), mean(quiet.into_iter()));
     // Two regimes that differ clearly, in level and in movement: otherwise the two equations
     // are nearly one, and the estimate is noise (a shop open late, a restaurant).
     if !(m_day > 2.0 * m_night && a_day > 2.0 * a_night) {
@@ -1204,13 +1286,16 @@ mod tests {
                 |a, b| (b - a).abs() * 2.0 / (a + b),
             )
         };
-        let median_steps = |g: &[(i64, f32)], hours: std::ops::Range<i64>| -> f64 {
-            median_of(
-                g,
-                hours,
-                |a, b| !a.is_nan() && !b.is_nan(),
-                |a, b| (b - a).abs(),
-            ) * per_hour
+        // Each hour's mean kW from its own readings.
+        let hours_kw = |g: &[(i64, f32)], first: i64| -> [f32; 6] {
+            std::array::from_fn(|k| {
+                let v = valid(g, first + k as i64..first + k as i64 + 1);
+                if v.is_empty() || daily {
+                    f32::NAN
+                } else {
+                    (v.iter().sum::<f64>() / v.len() as f64 * per_hour) as f32
+                }
+            })
         };
         let unless_daily = |x: f64| if daily { f64::NAN } else { x };
         let mean_kw = |x: Vec<f64>| {
@@ -1278,8 +1363,8 @@ mod tests {
                     night_jitter: if daily { f64::NAN } else { steps(&g, 0..6) },
                     day_step: unless_daily(median_relative(&g, 0..25)),
                     night_step: unless_daily(median_relative(&g, 0..6)),
-                    night_step_kw: unless_daily(median_steps(&g, 0..6)),
-                    midday_step_kw: unless_daily(median_steps(&g, 10..16)),
+                    night_hours_kw: hours_kw(&g, 0),
+                    midday_hours_kw: hours_kw(&g, 10),
                     midday_min_kw: if daily { f64::NAN } else { lowest(&g, 10..16) },
                 }
             })
@@ -1476,6 +1561,32 @@ mod tests {
         // Too few open days: none either.
         let short = window(&days(&series(30, |d, h| shop(d, h) as f32)), None, None);
         assert!(short.constant_kw.is_nan());
+        // A business whose day is a smooth hill, 3 kW at night rising to 12 kW at 13:00 (BDEW's
+        // weekend businesses, G6, are such), each hour off by up to 10 %: its midday ramps are its
+        // shape, not its movement. Taken as movement (the plain hour-to-hour change) they read
+        // 2.0 kW of its 3 kW night as a constant; taken out, nothing. Its rig is still found.
+        let hill = |d: usize, h: usize| {
+            let x = (h as f64 - 13.0) / 3.5;
+            (3.0 + 9.0 * (-x * x).exp()) * (1.0 + 0.1 * noise(d, h, 4))
+        };
+        let alone = window(&days(&series(120, |d, h| hill(d, h) as f32)), None, None);
+        assert!(
+            alone.constant_kw.is_nan() || alone.constant_kw <= 0.4,
+            "a hill read {} kW constant",
+            alone.constant_kw
+        );
+        let with_rig = window(
+            &days(&series(120, |d, h| {
+                (hill(d, h) + 2.5 * (1.0 + 0.01 * noise(d, h, 5))) as f32
+            })),
+            None,
+            None,
+        );
+        assert!(
+            (with_rig.constant_kw - 2.5).abs() < 0.6,
+            "{}",
+            with_rig.constant_kw
+        );
     }
 
     /// A week that repeats (a standard load profile: one day per day type) changes by nothing
