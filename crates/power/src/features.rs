@@ -494,7 +494,8 @@ fn day_stats(
             f64::NAN
         }
     };
-    let night_span_all = night_span.clone();
+    // The night's readings by hour below, after `night_vals` has taken the range.
+    let night_hours = night_span.clone();
     let night_vals = &vals[night_span];
     let night_min_kw = lowest_kw(night_vals, per_hour);
     let (jitter, night_jitter, day_step, night_step) = if per_day > 1 {
@@ -518,13 +519,7 @@ fn day_stats(
     let midday_vals = vals.get(midday_span.clone()).unwrap_or_default();
     let (night_hours_kw, midday_hours_kw) = if per_day > 1 {
         (
-            hour_means(
-                vals,
-                night_span_all.clone(),
-                0,
-                &local,
-                (per_hour, even_step),
-            ),
+            hour_means(vals, night_hours, 0, &local, (per_hour, even_step)),
             hour_means(vals, midday_span.clone(), 10, &local, (per_hour, even_step)),
         )
     } else {
@@ -675,13 +670,14 @@ const DAWN_DAYS: usize = 10;
 /// load (00:00–06:00): the largest minus the smallest monthly median of
 /// mean(dawn hour) / mean(night). One hour, not two: shops and offices that open at seven
 /// drew their opening into a second hour, which then stood above the night all year and hid
-/// their lamps (issue 18, the varied mix). Lamps on a dusk-to-dawn switch are on at that hour in the
-/// dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine draws the same
-/// at that hour all year, and so do a business's own standby and a shop's opening routine
-/// (0.06–0.12). 0 when no month's dawn falls under [`DAWN_BELOW_NIGHT`] of its night (lamps
-/// go off at dawn; a business opening then draws more). NaN when the night's own level moves
-/// by more than [`NIGHT_STEADY`] over the months (lamps light every night alike), for daily
-/// data, and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`] complete days.
+/// their lamps (issue 18, the varied mix). Lamps on a dusk-to-dawn switch are on at that hour
+/// in the dark months and off in the light ones (a façade's lamps: 0.35–0.7); a machine
+/// draws the same at that hour all year, and so do a business's own standby and a shop's
+/// opening routine (0.06–0.12). 0 when no month's dawn falls under [`DAWN_BELOW_NIGHT`] of
+/// its night (lamps go off at dawn; a business opening then draws more). NaN when the night's
+/// own level moves by more than [`NIGHT_STEADY`] over the months (lamps light every night
+/// alike), for daily data, and with fewer than [`DAWN_MONTHS`] months of [`DAWN_DAYS`]
+/// complete days.
 /// `dawn_hour` is the window's hour, local clock: 06:00 where the clock keeps the
 /// sun's time, later to the west of a wide time zone (China keeps one clock).
 pub fn dawn_swing(s: &Series, dawn_hour: i64) -> f64 {
