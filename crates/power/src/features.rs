@@ -129,7 +129,7 @@ pub fn days_for(s: &Series, steps: bool) -> Vec<Day> {
             &s.kwh[i..j],
             |k| local(i + k),
             spans,
-            (per_day, per_hour, steps),
+            (per_day, per_hour, steps, s.step),
             &mut keys,
         ));
         i = j;
@@ -311,12 +311,6 @@ fn hour_means(
     (per_hour, even_step): (f64, Option<i64>),
 ) -> [f32; 6] {
     let mut acc = [(0.0f64, 0u32); 6];
-    let add = |acc: &mut [(f64, u32); 6], hour: i64, v: f32| {
-        if let Some(a) = usize::try_from(hour).ok().and_then(|h| acc.get_mut(h)) {
-            a.0 += f64::from(v);
-            a.1 += 1;
-        }
-    };
     match even_step {
         // Evenly spaced readings under one offset: the hour follows from the first's.
         Some(step) if step > 0 && 3600 % step == 0 && !span.is_empty() => {
@@ -334,8 +328,13 @@ fn hour_means(
         }
         _ => {
             for k in span {
-                if let Some(&v) = vals.get(k).filter(|v| !v.is_nan()) {
-                    add(&mut acc, local(k).rem_euclid(86_400) / 3600 - first, v);
+                let Some(&v) = vals.get(k).filter(|v| !v.is_nan()) else {
+                    continue;
+                };
+                let hour = local(k).rem_euclid(86_400) / 3600 - first;
+                if let Some(a) = usize::try_from(hour).ok().and_then(|h| acc.get_mut(h)) {
+                    a.0 += f64::from(v);
+                    a.1 += 1;
                 }
             }
         }
@@ -408,12 +407,14 @@ fn day_stats(
     vals: &[f32],
     local: impl Fn(usize) -> i64,
     spans: Option<[std::ops::Range<usize>; 5]>,
-    (per_day, per_hour, steps): (usize, f64, bool),
+    (per_day, per_hour, steps, step): (usize, f64, bool, i64),
     keys: &mut Vec<i32>,
 ) -> Day {
     let expected = vals.len();
-    // Under one offset the readings are evenly spaced (the day's spans are index ranges).
-    let even_step = spans.is_some().then(|| (86_400 / per_day.max(1)) as i64);
+    // Under one offset the readings are evenly spaced (the day's spans are index ranges). The
+    // series' own step, not one found again from the day's count: on a grid that does not
+    // divide the day that gave back another (3,500 s read as 3,600).
+    let even_step = spans.is_some().then_some(step);
     let (sum, max, min, exported) = scan(vals, keys);
     let mut night = (0.0, 0usize);
     let mut midday = (0.0, 0usize);
@@ -1744,6 +1745,9 @@ mod tests {
             make(1_704_067_200, 900, vec![], 96 * 5 + 17),
             // Daily values.
             make(1_704_067_200, 86_400, vec![(0, 0)], 40),
+            // A grid that does not divide the day (a broken exporter's 3,500 s): a day's count
+            // of readings, divided into the day, gives back 3,600, which is not the grid.
+            make(1_704_067_200, 3500, vec![(0, 8 * 3600)], 24 * 12),
             // Daylight saving on and off again.
             make(
                 1_711_846_800,
