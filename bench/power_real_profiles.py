@@ -112,7 +112,8 @@ for name, rows in (('customers', customers), ('truth', truth)):
     with open(f'{REGION}/{name}.csv') as src, open(f'{OUT}/{name}.csv', 'w', newline='') as out:
         out.write(src.read())
         csv.writer(out).writerows(rows)
-run = subprocess.run([os.environ.get('MINEWATCH', './target/release/minewatch'), 'power', 'scan', f'{OUT}/readings.csv',
+BIN = os.environ.get('MINEWATCH', './target/release/minewatch')
+run = subprocess.run([BIN, 'power', 'scan', f'{OUT}/readings.csv',
                       '--customers', f'{OUT}/customers.csv', '--weather', f'{REGION}/weather.csv',
                       '--format', 'jsonl'], capture_output=True, text=True)
 for line in run.stdout.splitlines():
