@@ -1503,6 +1503,10 @@ mod tests {
         let urumqi = lit_at((43.8, 87.6));
         let west = dawn_swing(&urumqi, 7);
         assert!(west > 0.2, "Ürümqi: {west}");
+        // An hour no clock has (a register's longitude gone wrong) reads nothing, and no panic.
+        for hour in [i64::MIN, -1, 24, i64::MAX] {
+            assert!(dawn_swing(&urumqi, hour).is_nan(), "{hour}");
+        }
         // A 4 kW rig in the same shop all night and day: nothing moves with the season.
         let rig = series(365, |d, h| {
             let wobble = 1.0 + 0.03 * ((d * 31 + h * 7) % 11) as f32 / 11.0;
