@@ -485,6 +485,8 @@ struct Parts {
     capacity: f64,
     night_plateau: f64,
     floor_path: f64,
+    /// A floor under a charging station's sessions.
+    under_charging: f64,
     psu: f64,
     under_load: f64,
     quiet_night: f64,
@@ -779,6 +781,21 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         * temp_gate
         * unexplained
         * psu.max(clamp01((steady_share - 0.4) / 0.3) * living);
+    // A charging station's own load is its sessions; between them it draws its chargers'
+    // standby, a few per cent of its mean. A rig behind the station's meter is a floor under
+    // the sessions, far above the class's floor and holding from day to day, however much the
+    // sessions on top of it move (docs/FACTS.md §P1: rigs found in an EV charging station;
+    // issue 18: such rigs scored nothing, every steadiness test read the sessions' bursts).
+    // Full from 3 kW above the class's floor (a machine's draw) carrying an eighth of the
+    // energy; nothing under 1 kW above it or under 6 % of the energy, where standby sits.
+    let under_charging = if class == TariffClass::EvCharging {
+        clamp01((w.floor_kw - class_floor - cfg.min_kw) / (2.0 * cfg.min_kw))
+            * clamp01((floor_share - 0.06) / 0.06)
+            * floor_holds
+            * unexplained
+    } else {
+        0.0
+    };
     let base = (shape * amount * psu * unexplained)
         .max(0.9 * night_plateau)
         .max(0.8 * floor_path);
@@ -788,7 +805,8 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         .max(0.9 * under_load)
         .max(0.9 * quiet_night)
         .max(0.9 * night_block)
-        .max(0.9 * constant);
+        .max(0.9 * constant)
+        .max(0.9 * under_charging);
     Parts {
         flat,
         night,
@@ -801,6 +819,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         capacity,
         night_plateau,
         floor_path,
+        under_charging,
         psu,
         under_load,
         quiet_night,
@@ -969,6 +988,19 @@ fn score_meter(
             "floor_carries_load",
             format!("{share:.0}% of the energy is a floor that never switches off"),
             format!("{share:.0}%的电量来自从不关闭的基础负荷"),
+        ));
+    }
+    if bp.under_charging >= 0.3 {
+        reasons.push(r(
+            "floor_under_charging",
+            format!(
+                "{:.1} kW never switches off under the charging sessions, where chargers idle at {:.1} kW",
+                f.floor_kw, ctx.class_floor
+            ),
+            format!(
+                "充电负荷之下始终有{:.1}千瓦不间断负荷，同类充电站待机仅{:.1}千瓦",
+                f.floor_kw, ctx.class_floor
+            ),
         ));
     }
     if bp.night_plateau >= 0.3 {

@@ -415,6 +415,77 @@ fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
 }
 
 #[test]
+fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
+    use minewatch_power::series::{Series, SeriesReport};
+    use minewatch_power::time::days_from_civil;
+    // Thirty public charging stations: four chargers each, busy a third of the daytime hours
+    // and a twelfth of the night's, a session drawing 7 to 60 kW, the chargers' standby 0.5 kW
+    // between sessions. One has 5 kW of rigs wired behind its meter. The sessions move the
+    // load by tens of kW an hour, so no steadiness test sees the rig; its floor does.
+    let day0 = days_from_civil(2024, 1, 1);
+    let unit = |m: usize, i: usize, c: usize| -> f64 {
+        ((m * 7919 + i * 104_729 + c * 1_299_709) % 10_007) as f64 / 10_007.0
+    };
+    let station = |m: usize, i: usize| -> f64 {
+        let busy = if (7..23).contains(&(i % 24)) {
+            0.35
+        } else {
+            0.08
+        };
+        let sessions: f64 = (0..4)
+            .filter(|&c| unit(m, i, c) < busy)
+            .map(|c| 7.0 + 53.0 * unit(m, i, c + 4))
+            .sum();
+        0.5 + sessions
+    };
+    let mut csv =
+        String::from("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code\n");
+    let mut all = Vec::new();
+    for m in 0..31 {
+        let kwh = (0..365 * 24)
+            .map(|i| {
+                let rig = if m == 30 {
+                    5.0 * (1.0 + 0.01 * (unit(m, i, 9) - 0.5))
+                } else {
+                    0.0
+                };
+                (station(m, i) + rig) as f32
+            })
+            .collect();
+        all.push(Series {
+            meter_id: format!("E{m}"),
+            start: day0 * 86_400 - 8 * 3600,
+            step: 3600,
+            offsets: vec![(0, 8 * 3600)],
+            kwh,
+            report: SeriesReport::default(),
+        });
+        csv.push_str(&format!("E{m},C{m},ev_charging,250,A1,440100\n"));
+    }
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("c.csv"), csv).unwrap();
+    let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+    for s in &all {
+        scorer.add(s);
+    }
+    let out = scorer.finish();
+    let rig = out.iter().find(|s| s.meter_id == "E30").unwrap();
+    assert!(rig.suspected, "{rig:?}");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "floor_under_charging"),
+        "{rig:?}"
+    );
+    assert!((rig.mining_kw - 5.0).abs() < 1.0, "{rig:?}");
+    let flagged: Vec<&str> = out
+        .iter()
+        .filter(|s| s.suspected)
+        .map(|s| s.meter_id.as_str())
+        .collect();
+    assert_eq!(flagged, ["E30"]);
+}
+
+#[test]
 fn inspection_outcomes_never_raise_false_alarms_on_the_rest() {
     use minewatch_power::learn::apply_outcomes;
     let (cold, truth) = realistic(500, 2);
