@@ -6,14 +6,14 @@
 # Prints, per seed, the summary and the false alarms and finds per kind, then the same with the
 # region's registers of legitimate loads as the allow-list (what each register removed).
 #
-# Usage: bash bench/power_realistic.sh [METERS] [DAYS] [SEEDS...]   (default 1312 365 1001 1002 1003)
+# Usage: bash bench/power_realistic.sh [METERS] [DAYS] [SEEDS...]   (default 1312 365 1001 ... 1010)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 METERS=${1:-1312}
 DAYS=${2:-365}
 shift 2 2>/dev/null || shift $#
 SEEDS=("$@")
-[ ${#SEEDS[@]} -gt 0 ] || SEEDS=(1001 1002 1003)
+[ ${#SEEDS[@]} -gt 0 ] || SEEDS=(1001 1002 1003 1004 1005 1006 1007 1008 1009 1010)
 cargo build --release -q -p minewatch
 BIN=$PWD/target/release/minewatch
 for seed in "${SEEDS[@]}"; do
