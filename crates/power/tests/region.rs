@@ -338,10 +338,45 @@ fn lit_facades_are_not_night_tariff_rigs() {
     assert!(flagged_lit.is_empty(), "{flagged_lit:?}");
 }
 
+/// Hourly readings from 2024-01-01 00:00 China time.
+fn hourly_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::Series {
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    minewatch_power::series::Series {
+        meter_id,
+        start: day0 * 86_400 - 8 * 3600,
+        step: 3600,
+        offsets: vec![(0, 8 * 3600)],
+        kwh,
+        report: minewatch_power::series::SeriesReport::default(),
+    }
+}
+
+/// The meters suspected, in rank order.
+fn flagged(out: &[minewatch_power::score::Suspect]) -> Vec<&str> {
+    out.iter()
+        .filter(|s| s.suspected)
+        .map(|s| s.meter_id.as_str())
+        .collect()
+}
+
+/// Scores `all` with the customers of `customers_csv`, no weather.
+fn score_series(
+    customers_csv: &str,
+    all: &[minewatch_power::series::Series],
+) -> Vec<minewatch_power::score::Suspect> {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("c.csv"), customers_csv).unwrap();
+    let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+    for s in all {
+        scorer.add(s);
+    }
+    scorer.finish()
+}
+
 #[test]
 fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
     use minewatch_power::generate::sun_hours;
-    use minewatch_power::series::{Series, SeriesReport};
     use minewatch_power::time::days_from_civil;
     // Thirty offices at Baotou (open 08:00-19:00 on workdays, 1-2 kW at night, their nights
     // moving as a building's do); one runs 4 kW of rigs from 22:00 to 06:00, one lights its
@@ -377,24 +412,10 @@ fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
                 (office(m, d, h) + extra) as f32
             })
             .collect();
-        all.push(Series {
-            meter_id: format!("O{m}"),
-            start: day0 * 86_400 - 8 * 3600,
-            step: 3600,
-            offsets: vec![(0, 8 * 3600)],
-            kwh,
-            report: SeriesReport::default(),
-        });
+        all.push(hourly_from_2024(format!("O{m}"), kwh));
         csv.push_str(&format!("O{m},C{m},commercial,50,A1,150202,40.6,110.0\n"));
     }
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("c.csv"), csv).unwrap();
-    let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
-    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
-    for s in &all {
-        scorer.add(s);
-    }
-    let out = scorer.finish();
+    let out = score_series(&csv, &all);
     let get = |m: &str| out.iter().find(|s| s.meter_id == m).unwrap();
     let rig = get("O30");
     assert!(rig.suspected, "{rig:?}");
@@ -406,23 +427,15 @@ fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
     let lamps = get("O31");
     assert!(!lamps.suspected, "{lamps:?}");
     assert!(lamps.features.night_block_kw > 0.0);
-    let flagged: Vec<&str> = out
-        .iter()
-        .filter(|s| s.suspected)
-        .map(|s| s.meter_id.as_str())
-        .collect();
-    assert_eq!(flagged, ["O30"]);
+    assert_eq!(flagged(&out), ["O30"]);
 }
 
 #[test]
 fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
-    use minewatch_power::series::{Series, SeriesReport};
-    use minewatch_power::time::days_from_civil;
     // Thirty public charging stations: four chargers each, busy a third of the daytime hours
     // and a twelfth of the night's, a session drawing 7 to 60 kW, the chargers' standby 0.5 kW
     // between sessions. One has 5 kW of rigs wired behind its meter. The sessions move the
     // load by tens of kW an hour, so no steadiness test sees the rig; its floor does.
-    let day0 = days_from_civil(2024, 1, 1);
     let unit = |m: usize, i: usize, c: usize| -> f64 {
         ((m * 7919 + i * 104_729 + c * 1_299_709) % 10_007) as f64 / 10_007.0
     };
@@ -452,24 +465,10 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
                 (station(m, i) + rig) as f32
             })
             .collect();
-        all.push(Series {
-            meter_id: format!("E{m}"),
-            start: day0 * 86_400 - 8 * 3600,
-            step: 3600,
-            offsets: vec![(0, 8 * 3600)],
-            kwh,
-            report: SeriesReport::default(),
-        });
+        all.push(hourly_from_2024(format!("E{m}"), kwh));
         csv.push_str(&format!("E{m},C{m},ev_charging,250,A1,440100\n"));
     }
-    let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("c.csv"), csv).unwrap();
-    let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
-    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
-    for s in &all {
-        scorer.add(s);
-    }
-    let out = scorer.finish();
+    let out = score_series(&csv, &all);
     let rig = out.iter().find(|s| s.meter_id == "E30").unwrap();
     assert!(rig.suspected, "{rig:?}");
     assert!(
@@ -477,12 +476,7 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
         "{rig:?}"
     );
     assert!((rig.mining_kw - 5.0).abs() < 1.0, "{rig:?}");
-    let flagged: Vec<&str> = out
-        .iter()
-        .filter(|s| s.suspected)
-        .map(|s| s.meter_id.as_str())
-        .collect();
-    assert_eq!(flagged, ["E30"]);
+    assert_eq!(flagged(&out), ["E30"]);
 }
 
 #[test]
