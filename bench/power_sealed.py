@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Cold-start figures of `minewatch power scan` over many generated regions, exact and pooled
+(issue 18): per region precision at K (K = the region's visible miners), recall, false-positive
+rate and precision at the threshold, whether each goal holds (P@K >= 0.9, recall >= 0.9, FPR <=
+1 %), the figures pooled over all regions, and per kind the miners found and the legitimate
+sites flagged. `power scan --truth` prints the same per region rounded to two places; a table
+of ten regions needs the counts behind them.
+
+Positives as `power scan --truth` counts them (power::eval::read_truth): a miner that ran at
+least 14 days of the period and is wired behind the meter (not `stolen`).
+
+Usage: python3 bench/power_sealed.py [SEEDS...]   (default: the sealed seeds 1001-1010; a seed
+may name a varied region as v21). Regions are target/bench/realistic-1312-365-SEED, made by
+bench/power_realistic.sh (or `minewatch power generate ... --mix realistic`). Scans with
+target/release/minewatch, or the build named by MINEWATCH=PATH.
+"""
+import collections
+import csv
+import json
+import os
+import subprocess
+import sys
+
+os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+seeds = sys.argv[1:] or [str(s) for s in range(1001, 1011)]
+binary = os.environ.get('MINEWATCH', './target/release/minewatch')
+
+
+def scan(d):
+    p = subprocess.run([binary, 'power', 'scan', f'{d}/readings.csv', '--customers',
+                        f'{d}/customers.csv', '--weather', f'{d}/weather.csv', '--format',
+                        'jsonl'], capture_output=True, text=True)
+    if p.returncode not in (0, 1):  # 1: meters suspected
+        sys.exit(f'{d}: power scan failed: {p.stderr.strip()}')
+    return [json.loads(line) for line in p.stdout.splitlines()]
+
+
+pool = collections.Counter()
+found, visible = collections.Counter(), collections.Counter()
+flagged, sites = collections.Counter(), collections.Counter()
+goals = collections.Counter()
+print('seed  miners  P@K            recall         FPR                precision  goals')
+for s in seeds:
+    d = f'target/bench/realistic-1312-365-{s}'
+    truth = {r['meter_id']: r for r in csv.DictReader(open(f'{d}/truth.csv'))}
+    rows = []
+    for o in scan(d):
+        t = truth[o['meter_id']]
+        positive = (t['mining'] == 'true' and t['miner_kind'] != 'stolen'
+                    and int(t['active_days'] or 0) >= 14)
+        rows.append((o['score'], o['meter_id'], o['suspected'], positive, t))
+    k = sum(r[3] for r in rows)
+    negatives = len(rows) - k
+    # Ranked as the scan ranks them: score, then meter.
+    top = sorted(rows, key=lambda r: (-r[0], r[1]))[:k]
+    hits = sum(r[3] for r in top)
+    tp = sum(r[2] and r[3] for r in rows)
+    fp = sum(r[2] and not r[3] for r in rows)
+    pak, recall, fpr = hits / k, tp / k, fp / negatives
+    met = [pak >= 0.9, recall >= 0.9, fpr <= 0.01]
+    goals.update({'P@K': met[0], 'recall': met[1], 'FPR': met[2], 'all three': all(met)})
+    pool.update({'positives': k, 'negatives': negatives, 'tp': tp, 'fp': fp})
+    for _, _, suspected, positive, t in rows:
+        if positive:
+            key = f"{t['miner_kind']} in {t['site_kind']}"
+            visible[key] += 1
+            found[key] += suspected
+        elif t['mining'] != 'true':
+            sites[t['site_kind']] += 1
+            flagged[t['site_kind']] += suspected
+    print(f'{s:>5}  {k:>6}  {pak:.3f} ({hits}/{k})  {recall:.3f} ({tp}/{k})  '
+          f'{fpr:.4f} ({fp}/{negatives})  {tp / max(1, tp + fp):.3f}      '
+          + ' '.join(n for n, ok in zip(('P@K', 'recall', 'FPR'), met) if ok))
+n = len(seeds)
+print(f"goals held, of {n} regions: " + ', '.join(f'{g} {goals[g]}' for g in
+                                                  ('P@K', 'recall', 'FPR', 'all three')))
+tp, fp = pool['tp'], pool['fp']
+print(f"pooled: recall {tp / pool['positives']:.3f} ({tp}/{pool['positives']}), precision "
+      f"{tp / max(1, tp + fp):.3f}, false-positive rate {fp / pool['negatives']:.4f} "
+      f"({fp}/{pool['negatives']})")
+print('missed, by miner and site (missed/visible): ' + ', '.join(
+    f'{key} {visible[key] - found[key]}/{visible[key]}'
+    for key in sorted(visible, key=lambda x: (found[x] - visible[x], x)) if found[key] < visible[key]))
+print('false alarms, by legitimate site (flagged/sites): ' + ', '.join(
+    f'{key} {flagged[key]}/{sites[key]}'
+    for key in sorted(sites, key=lambda x: (-flagged[x], x)) if flagged[key]))
