@@ -634,10 +634,18 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
+    // On the clean-heating tariff the site's own nights are its storage heaters, and what its
+    // floor does with the weather says so over the year; in a month when the nights do not
+    // follow the temperature (no heating: summer) a steady night block is not the heaters.
+    let night_unexplained = if class == TariffClass::CleanHeating {
+        unexplained.max(temp_gate)
+    } else {
+        unexplained
+    };
     let night_plateau = if sub_daily {
         (steady * weekly).max(block_kept)
             * temp_gate
-            * unexplained
+            * night_unexplained
             * clamp01((steady_share - 0.3) / 0.3)
             * clamp01((w.night_floor_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))
     } else {

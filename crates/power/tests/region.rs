@@ -364,10 +364,24 @@ fn score_series(
     customers_csv: &str,
     all: &[minewatch_power::series::Series],
 ) -> Vec<minewatch_power::score::Suspect> {
+    score_series_in_weather(customers_csv, None, all)
+}
+
+/// Scores `all` with the customers of `customers_csv` and the daily temperatures of
+/// `weather_csv` (`region_code,date,temp_c`).
+fn score_series_in_weather(
+    customers_csv: &str,
+    weather_csv: Option<&str>,
+    all: &[minewatch_power::series::Series],
+) -> Vec<minewatch_power::score::Suspect> {
     let d = tempfile::tempdir().unwrap();
     std::fs::write(d.path().join("c.csv"), customers_csv).unwrap();
     let (reg, _) = read_customers(&d.path().join("c.csv")).unwrap();
-    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, None);
+    let weather = weather_csv.map(|w| {
+        std::fs::write(d.path().join("w.csv"), w).unwrap();
+        read_weather(&d.path().join("w.csv")).unwrap().0
+    });
+    let mut scorer = Scorer::new(ScoreConfig::default(), &reg, weather.as_ref());
     for s in all {
         scorer.add(s);
     }
@@ -477,6 +491,54 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     );
     assert!((rig.mining_kw - 5.0).abs() < 1.0, "{rig:?}");
     assert_eq!(flagged(&out), ["E30"]);
+}
+
+#[test]
+fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
+    use minewatch_power::time::{days_from_civil, format_day};
+    // Thirty homes on the clean-heating tariff in a town with -5 °C winters and 25 °C summers:
+    // storage heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW), a little by
+    // day, the home's own 0.3 kW; each hour off by up to 10 %. One also runs 4 kW of rigs every
+    // night, all year. The whole year's floor follows the weather (the heaters), which once
+    // took all evidence from the nights; in July the nights are the rig's alone.
+    let day0 = days_from_civil(2024, 1, 1);
+    let temp =
+        |d: usize| 10.0 - 15.0 * (2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+    let mut weather = String::from("region_code,date,temp_c\n");
+    for d in 0..366 {
+        weather.push_str(&format!(
+            "150202,{},{:.1}\n",
+            format_day(day0 + d as i64),
+            temp(d)
+        ));
+    }
+    let mut csv =
+        String::from("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code\n");
+    let mut all = Vec::new();
+    for m in 0..31 {
+        let kwh = (0..366 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let x = (m * 7919 + i * 104_729) % 1000;
+                let noise = 1.0 + 0.2 * (x as f64 / 1000.0 - 0.5);
+                let need = ((15.0 - temp(d)) / 20.0).clamp(0.0, 1.0);
+                let night = !(6..22).contains(&h);
+                let heat = if night { 8.0 * need } else { 1.2 * need };
+                let rig = if m == 30 && night { 4.0 } else { 0.0 };
+                ((0.3 + heat) * noise + rig) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
+    }
+    let out = score_series_in_weather(&csv, Some(&weather), &all);
+    let rig = out.iter().find(|s| s.meter_id == "H30").unwrap();
+    assert!(rig.suspected, "{rig:?}");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "night_plateau"),
+        "{rig:?}"
+    );
+    assert_eq!(flagged(&out), ["H30"]);
 }
 
 #[test]
