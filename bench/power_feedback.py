@@ -4,7 +4,8 @@ of a share of the flags (chosen at random with the seed, outcomes from the regio
 `--inspections`, and compare false alarms and recall on the meters *not* inspected.
 
 Usage: python3 bench/power_feedback.py SEED [SHARE]   (after bench/power_realistic.sh made the
-region target/bench/realistic-1312-365-SEED; SHARE defaults to 0.15)
+region target/bench/realistic-1312-365-SEED; SHARE defaults to 0.15; MINEWATCH=PATH scans with
+another build)
 """
 import json,csv,sys,subprocess,random,tempfile,os
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
@@ -17,7 +18,7 @@ for r in csv.DictReader(open(f'{D}/truth.csv')):
     # of the period, or one wired ahead of the meter, is no positive for the meter's data.
     vis[r['meter_id']] = r['mining']=='true' and r['miner_kind']!='stolen' and int(r['active_days'] or 0)>=14
 def run(extra):
-    p=subprocess.run(['./target/release/minewatch','power','scan',f'{D}/readings.csv','--customers',f'{D}/customers.csv','--weather',f'{D}/weather.csv','--format','jsonl']+extra,capture_output=True,text=True)
+    p=subprocess.run([os.environ.get('MINEWATCH','./target/release/minewatch'),'power','scan',f'{D}/readings.csv','--customers',f'{D}/customers.csv','--weather',f'{D}/weather.csv','--format','jsonl']+extra,capture_output=True,text=True)
     return [json.loads(l) for l in p.stdout.splitlines()], p.stderr
 cold,_=run([])
 flags=[d['meter_id'] for d in cold if d['suspected']]

@@ -186,6 +186,10 @@ pub struct FeedbackReport {
     pub model: String,
     /// Meters whose clean visit came before their step, set aside ([`drop_outdated`]).
     pub outdated: Vec<String>,
+    /// Flags weighed down as twins of a meter inspected clean ([`crate::likeness`]).
+    pub twins: usize,
+    /// Twins left as they were by the cap.
+    pub twins_held: usize,
 }
 
 impl FeedbackReport {
@@ -205,6 +209,21 @@ impl FeedbackReport {
             "{} inspected meters in the scan ({} mining); flagged {} before, {} after; model {}",
             self.inspected, self.mining, self.flagged_before, self.flagged_after, self.model
         ));
+        if self.twins + self.twins_held > 0 {
+            out.push(format!(
+                "learned: {} flags like a meter inspected clean weighed by {:.2}{}",
+                self.twins,
+                crate::likeness::FACTOR,
+                if self.twins_held > 0 {
+                    format!(
+                        " ({} more left as they were: at most a quarter of the flags)",
+                        self.twins_held
+                    )
+                } else {
+                    String::new()
+                }
+            ));
+        }
         out.extend(self.corrections.iter().map(|c| {
             format!(
                 "learned: {} flags by {}: {} of {} inspected were mining, the others weighed by {:.2}",
@@ -461,7 +480,17 @@ pub fn apply_outcomes(
             }
         }
     }
-    for (s, v) in out.iter_mut().zip(proposed) {
+    // Flags that are twins of a meter inspected clean (meter by meter, where the groups above
+    // are too coarse): weighed down, with the meter they resemble named.
+    let (twins, held) = crate::likeness::twins(out, outcomes, threshold);
+    rep.twins = twins.len();
+    rep.twins_held = held;
+    let mut like: HashMap<usize, (String, f64)> = HashMap::new();
+    for t in twins {
+        proposed[t.index] *= crate::likeness::FACTOR;
+        like.insert(t.index, (t.like, t.distance));
+    }
+    for (i, (s, v)) in out.iter_mut().zip(proposed).enumerate() {
         let allowed = s.reasons.first().is_some_and(|r| r.code == "allow_listed");
         if let Some(&mining) = outcomes.get(&s.meter_id) {
             s.score = if mining { s.score.max(threshold) } else { 0.0 };
@@ -479,6 +508,15 @@ pub fn apply_outcomes(
                 },
             });
         } else if (v - s.score).abs() > 1e-9 {
+            if let Some((m, d)) = like.get(&i) {
+                s.reasons.push(Reason {
+                    code: "like_inspected_clean",
+                    en: format!(
+                        "its curve is like that of {m}, inspected with no mining found (distance {d:.2}): weighed down"
+                    ),
+                    zh: format!("负荷特征与{m}相近（距离{d:.2}），{m}经现场检查未发现挖矿：降低权重"),
+                });
+            }
             if let Some(c) = correction_of(&rep.corrections, s) {
                 s.reasons.push(Reason {
                     code: "learned",
@@ -507,6 +545,42 @@ pub fn apply_outcomes(
     crate::score::rank(out);
     rep.flagged_after = out.iter().filter(|s| s.suspected).count();
     rep
+}
+
+/// A flag for tests of what outcomes do.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::customers::TariffClass;
+    use crate::score::{Reason, Suspect};
+
+    /// A flag of `class` with one reason and `score`, nothing else known.
+    pub(crate) fn flag(id: &str, class: TariffClass, reason: &'static str, score: f64) -> Suspect {
+        Suspect {
+            meter_id: id.into(),
+            customer_id: None,
+            tariff_class: class,
+            area_id: None,
+            region_code: None,
+            score,
+            suspected: score >= 0.6,
+            rank: 0,
+            reasons: vec![Reason {
+                code: reason,
+                en: String::new(),
+                zh: String::new(),
+            }],
+            onset: None,
+            mining_kw: 0.0,
+            machines: 0.0,
+            hashrate_ths: 0.0,
+            window_start: String::new(),
+            window_end: String::new(),
+            features: Default::default(),
+            daily_kwh: None,
+            quality: Default::default(),
+            signals: vec![score],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -545,33 +619,7 @@ mod tests {
         );
     }
 
-    fn flag(id: &str, class: TariffClass, reason: &'static str, score: f64) -> Suspect {
-        Suspect {
-            meter_id: id.into(),
-            customer_id: None,
-            tariff_class: class,
-            area_id: None,
-            region_code: None,
-            score,
-            suspected: score >= 0.6,
-            rank: 0,
-            reasons: vec![Reason {
-                code: reason,
-                en: String::new(),
-                zh: String::new(),
-            }],
-            onset: None,
-            mining_kw: 0.0,
-            machines: 0.0,
-            hashrate_ths: 0.0,
-            window_start: String::new(),
-            window_end: String::new(),
-            features: Default::default(),
-            daily_kwh: None,
-            quality: Default::default(),
-            signals: vec![score],
-        }
-    }
+    use tests_support::flag;
 
     #[test]
     fn a_group_found_clean_weighs_its_other_flags_down_and_no_other() {
@@ -667,12 +715,25 @@ mod tests {
 
     #[test]
     fn one_outcome_moves_nothing_but_its_meter() {
+        // Ten flags of one group; the one inspected is no twin of the others (a far smaller,
+        // noisier load: `crate::likeness`, tested there).
         let mut out: Vec<Suspect> = (0..10)
-            .map(|i| flag(&format!("a{i}"), TariffClass::Agricultural, "flat", 0.8))
+            .map(|i| {
+                let mut s = flag(&format!("a{i}"), TariffClass::Agricultural, "flat", 0.8);
+                let f = &mut s.features;
+                (f.floor_kw, f.night_jitter, f.jitter, f.daily_cv) = if i == 0 {
+                    (1.0, 0.08, 0.1, 0.2)
+                } else {
+                    (20.0, 0.01, 0.012, 0.01)
+                };
+                (f.load_factor, f.mode_share) = (0.9, 0.8);
+                s
+            })
             .collect();
         let outcomes: HashMap<String, bool> = [("a0".to_string(), false)].into();
         let rep = apply_outcomes(&mut out, &outcomes, 0.6);
         assert!(rep.corrections.is_empty());
+        assert_eq!(rep.twins, 0);
         assert_eq!(rep.flagged_after, 9);
     }
 

@@ -11,6 +11,7 @@ pub mod features;
 pub mod generate;
 pub mod input;
 pub mod learn;
+pub mod likeness;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod pipeline;

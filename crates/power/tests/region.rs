@@ -338,6 +338,10 @@ fn lit_facades_are_not_night_tariff_rigs() {
     assert!(flagged_lit.is_empty(), "{flagged_lit:?}");
 }
 
+/// The columns of the customers files the hand-built tests write.
+const CUSTOMERS_HEADER: &str =
+    "meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code\n";
+
 /// Hourly readings from 2024-01-01 00:00 China time.
 fn hourly_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::Series {
     let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
@@ -465,8 +469,7 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
             .sum();
         0.5 + sessions
     };
-    let mut csv =
-        String::from("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code\n");
+    let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..31 {
         let kwh = (0..365 * 24)
@@ -512,8 +515,7 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
             temp(d)
         ));
     }
-    let mut csv =
-        String::from("meter_id,customer_id,tariff_class,capacity_kva,area_id,region_code\n");
+    let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..31 {
         let kwh = (0..366 * 24)
