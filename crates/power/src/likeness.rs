@@ -22,8 +22,8 @@ use std::collections::HashMap;
 /// Largest distance (root mean square of the scaled differences) at which a flag counts as a
 /// twin of an inspected meter. Set on the tuning regions (`power::eval::TUNING_SEEDS` and the
 /// varied ones): at 0.3 the false alarms left after 15 % of the flags were inspected fell from
-/// 105 to 71 over sixteen regions, and two rigs were taken for twins (both inside server
-/// rooms); 0.2 kept 80, 0.4 kept 69 and lost the same two.
+/// 105 to 69 over sixteen regions, and two rigs were taken for twins (both inside server
+/// rooms); a replay of the rule before the features had floors: 71 at 0.3, 80 at 0.2, 69 at 0.4.
 pub const NEAR: f64 = 0.3;
 
 /// Factor on a twin's score.
