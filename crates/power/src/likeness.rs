@@ -168,7 +168,7 @@ mod tests {
 
     /// A flag with the features that matter here.
     fn flag(id: &str, class: TariffClass, night_jitter: f64, floor_kw: f64) -> Suspect {
-        let mut s = crate::learn::tests_support::flag(id, class, "flat", 0.8);
+        let mut s = crate::score::tests_support::flag(id, class, "flat", 0.8);
         s.features = Features {
             night_jitter,
             jitter: night_jitter * 1.1,

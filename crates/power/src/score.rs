@@ -1406,6 +1406,42 @@ impl Suspect {
     }
 }
 
+/// A flag for tests of what outcomes do.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use crate::customers::TariffClass;
+    use crate::score::{Reason, Suspect};
+
+    /// A flag of `class` with one reason and `score`, nothing else known.
+    pub(crate) fn flag(id: &str, class: TariffClass, reason: &'static str, score: f64) -> Suspect {
+        Suspect {
+            meter_id: id.into(),
+            customer_id: None,
+            tariff_class: class,
+            area_id: None,
+            region_code: None,
+            score,
+            suspected: score >= 0.6,
+            rank: 0,
+            reasons: vec![Reason {
+                code: reason,
+                en: String::new(),
+                zh: String::new(),
+            }],
+            onset: None,
+            mining_kw: 0.0,
+            machines: 0.0,
+            hashrate_ths: 0.0,
+            window_start: String::new(),
+            window_end: String::new(),
+            features: Default::default(),
+            daily_kwh: None,
+            quality: Default::default(),
+            signals: vec![score],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
