@@ -119,8 +119,10 @@ pub struct ScanArgs {
     /// Known truth (`meter_id,mining`, as `power generate` writes it): print precision and recall.
     #[arg(long)]
     truth: Option<PathBuf>,
-    /// Past inspection outcomes (`meter_id,date,mining` yes/no): learn from them and rank by
-    /// the learned model; its gain in precision at the top is printed.
+    /// Past inspection outcomes (`meter_id,date,mining` yes/no): each inspected meter carries
+    /// its outcome, flags like one found clean are weighed down, groups found mostly clean are
+    /// corrected, and with enough outcomes a calibrated model reorders the flags (what changed
+    /// is printed).
     #[arg(long)]
     inspections: Option<PathBuf>,
 }
