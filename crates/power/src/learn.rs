@@ -272,10 +272,11 @@ pub struct Correction {
 
 /// Reasons that each open their own path to a flag, strongest evidence first: a group of flags
 /// is its tariff class and the first of these among its reasons.
-const PATHS: [&str; 6] = [
+const PATHS: [&str; 7] = [
     "onset",
     "night_plateau",
     "steady_floor_under_load",
+    "floor_under_charging",
     "floor_carries_load",
     "flat",
     "continuous_floor",
