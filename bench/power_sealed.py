@@ -36,6 +36,7 @@ def scan(d):
 
 
 pool = collections.Counter()
+by_miner, by_miner_found = collections.Counter(), collections.Counter()
 found, visible = collections.Counter(), collections.Counter()
 flagged, sites = collections.Counter(), collections.Counter()
 goals = collections.Counter()
@@ -65,6 +66,8 @@ for s in seeds:
             key = f"{t['miner_kind']} in {t['site_kind']}"
             visible[key] += 1
             found[key] += suspected
+            by_miner[t['miner_kind']] += 1
+            by_miner_found[t['miner_kind']] += suspected
         elif t['mining'] != 'true':
             sites[t['site_kind']] += 1
             flagged[t['site_kind']] += suspected
@@ -84,3 +87,7 @@ print('missed, by miner and site (missed/visible): ' + ', '.join(
 print('false alarms, by legitimate site (flagged/sites): ' + ', '.join(
     f'{key} {flagged[key]}/{sites[key]}'
     for key in sorted(sites, key=lambda x: (-flagged[x], x)) if flagged[key]))
+print('found, by kind of miner (found/visible): ' + ', '.join(
+    f'{k} {by_miner_found[k]}/{by_miner[k]}' for k in sorted(by_miner)))
+print('flagged, by kind of legitimate site (flagged/sites): ' + ', '.join(
+    f'{k} {flagged[k]}/{sites[k]}' for k in sorted(sites)))
