@@ -796,7 +796,8 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // issue 18: such rigs scored nothing, every steadiness test read the sessions' bursts).
     // Full from 3 kW above the class's floor (a machine's draw) carrying an eighth of the
     // energy; nothing under 1 kW above it or under 6 % of the energy, where standby sits.
-    let under_charging = if class == TariffClass::EvCharging {
+    // Hourly or finer only: a day's single reading is its mean, which would read as a floor.
+    let under_charging = if class == TariffClass::EvCharging && sub_daily {
         clamp01((w.floor_kw - class_floor - cfg.min_kw) / (2.0 * cfg.min_kw))
             * clamp01((floor_share - 0.06) / 0.06)
             * floor_holds

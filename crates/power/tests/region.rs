@@ -451,7 +451,7 @@ fn a_rig_on_the_night_tariff_behind_an_office_is_found_and_its_lamps_are_not() {
 #[test]
 fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     // Thirty public charging stations: four chargers each, busy a third of the daytime hours
-    // and a twelfth of the night's, a session drawing 7 to 60 kW, the chargers' standby 0.5 kW
+    // and a twelfth of the night's, a session drawing 7 to 60 kW (times the station's size), the chargers' standby 0.5 kW
     // between sessions. One has 5 kW of rigs wired behind its meter. The sessions move the
     // load by tens of kW an hour, so no steadiness test sees the rig; its floor does.
     let unit = |m: usize, i: usize, c: usize| -> f64 {
@@ -467,7 +467,8 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
             .filter(|&c| unit(m, i, c) < busy)
             .map(|c| 7.0 + 53.0 * unit(m, i, c + 4))
             .sum();
-        0.5 + sessions
+        // Stations from a third to twice the typical size, the one with the rig near typical.
+        0.5 + sessions * (0.33 + f64::from(((m + 15) % 31) as u32) / 18.0)
     };
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
@@ -494,6 +495,28 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     );
     assert!((rig.mining_kw - 5.0).abs() < 1.0, "{rig:?}");
     assert_eq!(flagged(&out), ["E30"]);
+    // The same stations read once a day: a day's one reading is its mean, no floor under the
+    // sessions, and the busiest stations' days must not pass for one. (Other paths do flag the
+    // largest stations on daily readings, as flat and far above their class: daily data cannot
+    // tell a rig's steadiness, docs/DETECTION.md.)
+    let daily: Vec<minewatch_power::series::Series> = all
+        .iter()
+        .map(|s| {
+            let mut d = hourly_from_2024(
+                s.meter_id.clone(),
+                s.kwh.chunks(24).map(|day| day.iter().sum()).collect(),
+            );
+            d.step = 86_400;
+            d
+        })
+        .collect();
+    let out = score_series(&csv, &daily);
+    let floors: Vec<&str> = out
+        .iter()
+        .filter(|s| s.reasons.iter().any(|r| r.code == "floor_under_charging"))
+        .map(|s| s.meter_id.as_str())
+        .collect();
+    assert!(floors.is_empty(), "{floors:?}");
 }
 
 #[test]
