@@ -9,8 +9,10 @@ of ten regions needs the counts behind them.
 Positives as `power scan --truth` counts them (power::eval::read_truth): a miner that ran at
 least 14 days of the period and is wired behind the meter (not `stolen`).
 
-Usage: python3 bench/power_sealed.py [SEEDS...]   (default: the sealed seeds 1001-1010; a seed
-may name a varied region as v21). Regions are target/bench/realistic-1312-365-SEED, made by
+Usage: python3 bench/power_sealed.py [--daily] [SEEDS...]   (default: the sealed seeds
+1001-1010; a seed may name a varied region as v21). With --daily, each region's hourly readings
+are first summed to one reading a day (written once to daily.csv beside them), as many meter
+data systems deliver them. Regions are target/bench/realistic-1312-365-SEED, made by
 bench/power_realistic.sh (or `minewatch power generate ... --mix realistic`). Scans with
 target/release/minewatch, or the build named by MINEWATCH=PATH.
 """
@@ -22,12 +24,34 @@ import subprocess
 import sys
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-seeds = sys.argv[1:] or [str(s) for s in range(1001, 1011)]
+daily = '--daily' in sys.argv[1:]
+seeds = [a for a in sys.argv[1:] if a != '--daily'] or [str(s) for s in range(1001, 1011)]
 binary = os.environ.get('MINEWATCH', './target/release/minewatch')
 
 
+def daily_readings(d):
+    """The region's readings summed by local day (the timestamps carry +08:00), written once."""
+    out = f'{d}/daily.csv'
+    if os.path.exists(out):
+        return out
+    sums = {}
+    with open(f'{d}/readings.csv') as f:
+        next(f)
+        for line in f:
+            meter, ts, kwh = line.rstrip('\n').split(',')
+            key = (meter, ts[:10])
+            sums[key] = sums.get(key, 0.0) + (float(kwh) if kwh else float('nan'))
+    with open(out + '.tmp', 'w') as o:
+        o.write('meter_id,timestamp,kwh\n')
+        for (meter, day), v in sums.items():
+            o.write(f"{meter},{day}T00:00:00+08:00,{'' if v != v else round(v, 3)}\n")
+    os.replace(out + '.tmp', out)
+    return out
+
+
 def scan(d):
-    p = subprocess.run([binary, 'power', 'scan', f'{d}/readings.csv', '--customers',
+    readings = daily_readings(d) if daily else f'{d}/readings.csv'
+    p = subprocess.run([binary, 'power', 'scan', readings, '--customers',
                         f'{d}/customers.csv', '--weather', f'{d}/weather.csv', '--format',
                         'jsonl'], capture_output=True, text=True)
     if p.returncode not in (0, 1):  # 1: meters suspected
