@@ -815,7 +815,7 @@ const NIGHT_STEADY: f64 = 1.4;
 const DAWN_BELOW_NIGHT: f64 = 0.9;
 
 /// The upper median of the finite values of `v`, NaN when there are none.
-fn median(v: Vec<f64>) -> f64 {
+pub(crate) fn median(v: Vec<f64>) -> f64 {
     // `f64::total_cmp` order as plain integers (the same order, so the same element): selection
     // without a comparison closure, in the vector's own memory.
     let mut keys: Vec<i64> = v

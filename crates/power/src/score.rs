@@ -331,6 +331,9 @@ impl<'a> Scorer<'a> {
         let mut by_class_area: HashMap<(TariffClass, String), Vec<f64>> = HashMap::new();
         let mut floors: HashMap<TariffClass, Vec<f64>> = HashMap::new();
         let mut jitters: HashMap<TariffClass, Vec<f64>> = HashMap::new();
+        // Each meter's usual day-to-day variation in a month (the median over its monthly
+        // windows): on daily readings the only steadiness there is, judged against the class's.
+        let mut day_moves: HashMap<TariffClass, Vec<f64>> = HashMap::new();
         for p in &self.profiles {
             let class = p
                 .customer
@@ -352,12 +355,24 @@ impl<'a> Scorer<'a> {
             if w.night_jitter.is_finite() {
                 jitters.entry(class).or_default().push(w.night_jitter);
             }
+            let monthly = crate::features::median(
+                p.windows
+                    .iter()
+                    .skip(1)
+                    .map(|w| w.daily_cv)
+                    .filter(|x| x.is_finite())
+                    .collect(),
+            );
+            if monthly.is_finite() {
+                day_moves.entry(class).or_default().push(monthly);
+            }
         }
         for v in by_class
             .values_mut()
             .chain(by_class_area.values_mut())
             .chain(floors.values_mut())
             .chain(jitters.values_mut())
+            .chain(day_moves.values_mut())
         {
             v.sort_by(f64::total_cmp);
         }
@@ -399,7 +414,19 @@ impl<'a> Scorer<'a> {
                     .get(&class)
                     .filter(|v| v.len() >= 10)
                     .map_or(0.15, |v| v[v.len() / 2]);
-                score_meter(&self.cfg, p, class, (class_floor, class_jitter), &pct)
+                // A month's daily energy moves a few per cent for most classes; below 10
+                // meters the class says too little and that figure stands in.
+                let class_day_cv = day_moves
+                    .get(&class)
+                    .filter(|v| v.len() >= 10)
+                    .map_or(0.05, |v| v[v.len() / 2]);
+                score_meter(
+                    &self.cfg,
+                    p,
+                    class,
+                    (class_floor, class_jitter, class_day_cv),
+                    &pct,
+                )
             })
             .collect();
         rank(&mut out);
@@ -509,6 +536,8 @@ struct Context<'w> {
     class_floor: f64,
     /// The class's usual night jitter (median over its meters).
     class_jitter: f64,
+    /// The class's usual day-to-day variation of daily energy within a month.
+    class_day_cv: f64,
     /// The whole period's features.
     whole: &'w Features,
 }
@@ -518,6 +547,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         class,
         class_floor,
         class_jitter,
+        class_day_cv,
         whole,
     } = ctx;
     let sub_daily = w.load_factor.is_finite();
@@ -539,6 +569,12 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     let jitter = w.night_jitter;
     let psu = if jitter.is_finite() {
         clamp01((0.036 - jitter) / 0.012)
+    } else if w.daily_cv.is_finite() {
+        // Daily readings: the hours are gone, and what is left of the steadiness is the day's
+        // energy against the class's own day-to-day movement (a machine's day moves half a
+        // per cent; a farm's pumping season, a shop's or a station's days move as their
+        // class's do). Full at a third of the class's movement, none at two thirds.
+        clamp01((0.67 - w.daily_cv / class_day_cv.max(0.005)) / 0.33)
     } else {
         1.0
     };
@@ -847,13 +883,14 @@ fn score_meter(
     cfg: &ScoreConfig,
     p: Profile,
     class: TariffClass,
-    (class_floor, class_jitter): (f64, f64),
+    (class_floor, class_jitter, class_day_cv): (f64, f64, f64),
     pct: &dyn Fn(&Features) -> f64,
 ) -> Suspect {
     let ctx = Context {
         class,
         class_floor,
         class_jitter,
+        class_day_cv,
         whole: &p.windows[0],
     };
     // The most suspicious window speaks for the meter: a mine that started in June shows in

@@ -567,6 +567,41 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
 }
 
 #[test]
+fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
+    // Thirty farms read once a day: pumps run every day from April to September (a tenth of a
+    // day's energy up or down from one day to the next), a little standby the rest of the
+    // year; sizes from a third to twice the typical. One also runs 5 kW of rigs all year. With
+    // the hours gone, a season of pumping is as flat by the day as a rig; what tells them
+    // apart is how much the day's energy moves against the class's own days.
+    let unit = |m: usize, d: usize| ((m * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0;
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..31 {
+        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
+        let kwh = (0..366)
+            .map(|d| {
+                let season = (91..274).contains(&d);
+                let own = if season { 120.0 * size } else { 3.0 * size };
+                let rig = if m == 30 {
+                    120.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
+                } else {
+                    0.0
+                };
+                (own * (1.0 + 0.2 * (unit(m, d) - 0.5)) + rig) as f32
+            })
+            .collect();
+        let mut series = hourly_from_2024(format!("F{m}"), kwh);
+        series.step = 86_400;
+        all.push(series);
+        csv.push_str(&format!("F{m},C{m},agricultural,50,A1,532301\n"));
+    }
+    let out = score_series(&csv, &all);
+    let rig = out.iter().find(|s| s.meter_id == "F30").unwrap();
+    assert!(rig.suspected, "{rig:?}");
+    assert_eq!(flagged(&out), ["F30"]);
+}
+
+#[test]
 fn inspection_outcomes_never_raise_false_alarms_on_the_rest() {
     use minewatch_power::learn::apply_outcomes;
     let (cold, truth) = realistic(500, 2);
