@@ -569,7 +569,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     let jitter = w.night_jitter;
     let psu = if jitter.is_finite() {
         clamp01((0.036 - jitter) / 0.012)
-    } else if w.daily_cv.is_finite() {
+    } else if !sub_daily && w.daily_cv.is_finite() {
         // Daily readings: the hours are gone, and what is left of the steadiness is the day's
         // energy against the class's own day-to-day movement (a machine's day moves half a
         // per cent; a farm's pumping season, a shop's or a station's days move as their
