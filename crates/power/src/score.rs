@@ -173,6 +173,12 @@ fn clamp01(x: f64) -> f64 {
     if x.is_nan() { 0.0 } else { x.clamp(0.0, 1.0) }
 }
 
+/// The step of a weekend over weekday ratio that meters keeping the same week share (a tenth
+/// in logarithm); none for a ratio that is not a positive number.
+fn week_bin(ratio: f64) -> Option<i64> {
+    (ratio.is_finite() && ratio > 0.0).then(|| (ratio.ln() / 0.1).round() as i64)
+}
+
 /// Calendar months (local) of a day list, as index ranges.
 fn months(ds: &[Day]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
@@ -334,6 +340,10 @@ impl<'a> Scorer<'a> {
         // Each meter's usual day-to-day variation in a month (the median over its monthly
         // windows): on daily readings the only steadiness there is, judged against the class's.
         let mut day_moves: HashMap<TariffClass, Vec<f64>> = HashMap::new();
+        // The same, by the week the meter keeps (its weekend over weekday ratio, in steps of a
+        // tenth in logarithm): a 24-hour shop's days are judged against meters that keep its
+        // week, not against a class made mostly of shops and offices that close on Sundays.
+        let mut day_moves_by_week: HashMap<(TariffClass, i64), Vec<f64>> = HashMap::new();
         for p in &self.profiles {
             let class = p
                 .customer
@@ -365,8 +375,26 @@ impl<'a> Scorer<'a> {
             );
             if monthly.is_finite() {
                 day_moves.entry(class).or_default().push(monthly);
+                if let Some(b) = week_bin(w.weekend_weekday) {
+                    day_moves_by_week
+                        .entry((class, b))
+                        .or_default()
+                        .push(monthly);
+                }
             }
         }
+        // Each week's peers: its own step and the two beside it, ten meters at least.
+        let peers_day_cv: HashMap<(TariffClass, i64), f64> = day_moves_by_week
+            .keys()
+            .filter_map(|&(c, b)| {
+                let mut v: Vec<f64> = (b - 1..=b + 1)
+                    .filter_map(|k| day_moves_by_week.get(&(c, k)))
+                    .flatten()
+                    .copied()
+                    .collect();
+                (v.len() >= 10).then(|| ((c, b), crate::features::median(std::mem::take(&mut v))))
+            })
+            .collect();
         for v in by_class
             .values_mut()
             .chain(by_class_area.values_mut())
@@ -416,10 +444,14 @@ impl<'a> Scorer<'a> {
                     .map_or(0.15, |v| v[v.len() / 2]);
                 // A month's daily energy moves a few per cent for most classes; below 10
                 // meters the class says too little and that figure stands in.
-                let class_day_cv = day_moves
-                    .get(&class)
-                    .filter(|v| v.len() >= 10)
-                    .map_or(0.05, |v| v[v.len() / 2]);
+                let class_day_cv = week_bin(p.windows[0].weekend_weekday)
+                    .and_then(|b| peers_day_cv.get(&(class, b)).copied())
+                    .unwrap_or_else(|| {
+                        day_moves
+                            .get(&class)
+                            .filter(|v| v.len() >= 10)
+                            .map_or(0.05, |v| v[v.len() / 2])
+                    });
                 score_meter(
                     &self.cfg,
                     p,

@@ -602,6 +602,47 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
 }
 
 #[test]
+fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
+    use minewatch_power::time::days_from_civil;
+    // A commercial class read once a day: twenty offices that close at weekends (their days
+    // move a tenth), twelve shops open every day and night (their days move 3 %), a room of
+    // rigs drawing 10 kW (its days move 0.3 %). Against the whole class the shops' days look
+    // steady; against the meters that keep their week (the shops and the rigs) they do not.
+    let day0 = days_from_civil(2024, 1, 1);
+    let unit = |m: usize, d: usize| ((m * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0;
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..33 {
+        let kwh = (0..366)
+            .map(|d| {
+                let weekend = (day0 + d as i64 + 3).rem_euclid(7) >= 5;
+                let v = match m {
+                    0..20 => {
+                        (if weekend { 30.0 } else { 100.0 }) * (1.0 + 0.2 * (unit(m, d) - 0.5))
+                    }
+                    20..32 => 400.0 * (1.0 + 0.1 * (unit(m, d) - 0.5)),
+                    _ => 240.0 * (1.0 + 0.01 * (unit(m, d) - 0.5)),
+                };
+                v as f32
+            })
+            .collect();
+        let mut series = hourly_from_2024(format!("B{m}"), kwh);
+        series.step = 86_400;
+        all.push(series);
+        csv.push_str(&format!("B{m},C{m},commercial,100,A1,150202\n"));
+    }
+    let out = score_series(&csv, &all);
+    let rig = out.iter().find(|s| s.meter_id == "B32").unwrap();
+    assert!(
+        rig.suspected,
+        "{:?} {:?}",
+        rig.score,
+        rig.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
+    );
+    assert_eq!(flagged(&out), ["B32"]);
+}
+
+#[test]
 fn inspection_outcomes_never_raise_false_alarms_on_the_rest() {
     use minewatch_power::learn::apply_outcomes;
     let (cold, truth) = realistic(500, 2);
