@@ -355,6 +355,24 @@ fn hourly_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series:
     }
 }
 
+/// One reading a day from 2024-01-01 China time (each the day's energy).
+fn daily_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::Series {
+    minewatch_power::series::Series {
+        step: 86_400,
+        ..hourly_from_2024(meter_id, kwh)
+    }
+}
+
+/// The meter `id` of `out`, which must be suspected.
+fn suspect<'a>(
+    out: &'a [minewatch_power::score::Suspect],
+    id: &str,
+) -> &'a minewatch_power::score::Suspect {
+    let s = out.iter().find(|s| s.meter_id == id).unwrap();
+    assert!(s.suspected, "{s:?}");
+    s
+}
+
 /// The meters suspected, in rank order.
 fn flagged(out: &[minewatch_power::score::Suspect]) -> Vec<&str> {
     out.iter()
@@ -487,8 +505,7 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
         csv.push_str(&format!("E{m},C{m},ev_charging,250,A1,440100\n"));
     }
     let out = score_series(&csv, &all);
-    let rig = out.iter().find(|s| s.meter_id == "E30").unwrap();
-    assert!(rig.suspected, "{rig:?}");
+    let rig = suspect(&out, "E30");
     assert!(
         rig.reasons.iter().any(|r| r.code == "floor_under_charging"),
         "{rig:?}"
@@ -502,12 +519,10 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     let daily: Vec<minewatch_power::series::Series> = all
         .iter()
         .map(|s| {
-            let mut d = hourly_from_2024(
+            daily_from_2024(
                 s.meter_id.clone(),
                 s.kwh.chunks(24).map(|day| day.iter().sum()).collect(),
-            );
-            d.step = 86_400;
-            d
+            )
         })
         .collect();
     let out = score_series(&csv, &daily);
@@ -557,8 +572,7 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
         csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
     }
     let out = score_series_in_weather(&csv, Some(&weather), &all);
-    let rig = out.iter().find(|s| s.meter_id == "H30").unwrap();
-    assert!(rig.suspected, "{rig:?}");
+    let rig = suspect(&out, "H30");
     assert!(
         rig.reasons.iter().any(|r| r.code == "night_plateau"),
         "{rig:?}"
@@ -590,14 +604,11 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
                 (own * (1.0 + 0.2 * (unit(m, d) - 0.5)) + rig) as f32
             })
             .collect();
-        let mut series = hourly_from_2024(format!("F{m}"), kwh);
-        series.step = 86_400;
-        all.push(series);
+        all.push(daily_from_2024(format!("F{m}"), kwh));
         csv.push_str(&format!("F{m},C{m},agricultural,50,A1,532301\n"));
     }
     let out = score_series(&csv, &all);
-    let rig = out.iter().find(|s| s.meter_id == "F30").unwrap();
-    assert!(rig.suspected, "{rig:?}");
+    suspect(&out, "F30");
     assert_eq!(flagged(&out), ["F30"]);
 }
 
@@ -626,9 +637,7 @@ fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
                 v as f32
             })
             .collect();
-        let mut series = hourly_from_2024(format!("B{m}"), kwh);
-        series.step = 86_400;
-        all.push(series);
+        all.push(daily_from_2024(format!("B{m}"), kwh));
         csv.push_str(&format!("B{m},C{m},commercial,100,A1,150202\n"));
     }
     let out = score_series(&csv, &all);
