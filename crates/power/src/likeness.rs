@@ -16,6 +16,7 @@
     reason = "features are fixed arrays of nine and positions index the vectors built here"
 )]
 
+use crate::features::median;
 use crate::score::Suspect;
 use std::collections::HashMap;
 
@@ -59,16 +60,6 @@ fn features(s: &Suspect) -> [f64; 9] {
         f.night_midday,
         f.weekend_weekday,
     ]
-}
-
-/// The median of the finite values (NaN when none).
-fn median(mut v: Vec<f64>) -> f64 {
-    v.retain(|x| x.is_finite());
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// The least spread each feature is given, in the order of [`features`]: a third in ratio for
@@ -222,6 +213,38 @@ mod tests {
         // A quarter of the thirteen flags at most.
         assert!(names.len() <= 3, "{names:?}");
         assert!(names.len() + held <= 5, "{held}");
+    }
+
+    #[test]
+    fn features_no_meter_could_have_make_no_twin_and_no_panic() {
+        // Infinite, NaN, zero and huge features, as a broken register or reader might leave
+        // them: compared only where both are finite, and with fewer than five such no twin.
+        let c = TariffClass::Commercial;
+        let mut out: Vec<Suspect> = (0..8)
+            .map(|i| flag(&format!("m{i}"), c, 0.02, 4.0 + 0.1 * f64::from(i)))
+            .collect();
+        for (i, x) in [
+            f64::INFINITY,
+            f64::NAN,
+            0.0,
+            1e300,
+            -1e300,
+            f64::MIN_POSITIVE,
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut s = flag(&format!("x{i}"), c, x, x);
+            let f = &mut s.features;
+            (f.jitter, f.load_factor, f.daily_cv, f.mode_share) = (x, x, x, x);
+            (f.temp_corr, f.night_midday, f.weekend_weekday) = (x, x, x);
+            out.push(s);
+        }
+        let outcomes: HashMap<String, bool> = (0..6).map(|i| (format!("x{i}"), false)).collect();
+        let (twins, _) = twins(&out, &outcomes, 0.6);
+        assert!(twins.iter().all(|t| t.distance.is_finite()), "{twins:?}");
+        // Each stands far from the ordinary flags on whatever features both have.
+        assert!(twins.is_empty(), "{twins:?}");
     }
 
     #[test]
