@@ -13,7 +13,8 @@ them: the hardest case of a legitimate load for a test of steadiness. No rig is 
 behind any of them.
 
 Usage: python3 bench/power_real_profiles.py   (after `bash bench/power_realistic.sh 1312 365 1`;
-MINEWATCH=PATH scans with another build, to compare two)
+MINEWATCH=PATH scans with another build, to compare two; DAILY=1 scans the readings summed to
+one a day, as many meter data systems deliver them)
 """
 import csv, datetime, json, math, os, random, subprocess, sys
 
@@ -112,8 +113,22 @@ for name, rows in (('customers', customers), ('truth', truth)):
     with open(f'{REGION}/{name}.csv') as src, open(f'{OUT}/{name}.csv', 'w', newline='') as out:
         out.write(src.read())
         csv.writer(out).writerows(rows)
+readings = f'{OUT}/readings.csv'
+if os.environ.get('DAILY'):
+    sums = {}
+    with open(readings) as src:
+        next(src)
+        for line in src:
+            meter, ts, kwh = line.rstrip('\n').split(',')
+            key = (meter, ts[:10])
+            sums[key] = sums.get(key, 0.0) + (float(kwh) if kwh else float('nan'))
+    readings = f'{OUT}/daily.csv'
+    with open(readings, 'w') as out:
+        out.write('meter_id,timestamp,kwh\n')
+        for (meter, day), v in sums.items():
+            out.write(f"{meter},{day}T00:00:00+08:00,{'' if v != v else round(v, 3)}\n")
 BIN = os.environ.get('MINEWATCH', './target/release/minewatch')
-run = subprocess.run([BIN, 'power', 'scan', f'{OUT}/readings.csv',
+run = subprocess.run([BIN, 'power', 'scan', readings,
                       '--customers', f'{OUT}/customers.csv', '--weather', f'{REGION}/weather.csv',
                       '--format', 'jsonl'], capture_output=True, text=True)
 for line in run.stdout.splitlines():
