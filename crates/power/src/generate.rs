@@ -141,6 +141,10 @@ pub enum MinerKind {
     /// Round the clock but switched off on about one day in five: outages, maintenance, days
     /// when power is dear (realistic mix).
     OffDays,
+    /// Machines switched on one at a time, days or weeks apart, as they are delivered or
+    /// paid for, each left running (realistic mix): a staircase of equal steps, none of them
+    /// large beside what the site already draws once a few machines run.
+    Staircase,
 }
 
 impl MinerKind {
@@ -156,6 +160,7 @@ impl MinerKind {
             MinerKind::ShopRig => "shop_rig",
             MinerKind::MiningHeater => "mining_heater",
             MinerKind::OffDays => "off_days",
+            MinerKind::Staircase => "staircase",
         }
     }
 }
@@ -403,6 +408,8 @@ struct Site {
     area: usize,
     capacity_kva: f64,
     miner: Option<(MinerKind, f64, i64)>,
+    /// A staircase miner's machines and the days between one and the next (realistic mix).
+    machines: (u32, i64),
     /// Façade, sign and car-park lamps on a dusk-to-dawn switch, kW (realistic mix).
     lighting: Option<f64>,
     seed: u64,
@@ -656,7 +663,7 @@ fn off_day(kw: f64, day: i64) -> bool {
 
 fn miner_kw(
     kind: MinerKind,
-    (kw, onset): (f64, i64),
+    (kw, onset, (machines, every)): (f64, i64, (u32, i64)),
     (day, hour, day_temp): (i64, u32, f64),
     rng: &mut Rng,
 ) -> f64 {
@@ -675,13 +682,20 @@ fn miner_kw(
         | MinerKind::ShopRig => true,
         MinerKind::MiningHeater => day_temp < HEATER_BELOW_C,
         MinerKind::OffDays => !off_day(kw, day),
-        MinerKind::Onset => day >= onset,
+        MinerKind::Onset | MinerKind::Staircase => day >= onset,
         MinerKind::NightOnly => !(6..22).contains(&hour),
         MinerKind::HydroSeason => (5..=10).contains(&m),
     };
     if !on {
         return 0.0;
     }
+    // The machines running by this day: one more every `every` days from the onset.
+    let share = if kind == MinerKind::Staircase {
+        let running = ((day - onset) / every.max(1) + 1).min(i64::from(machines));
+        running as f64 / f64::from(machines.max(1))
+    } else {
+        1.0
+    };
     // Occasional outages: a rig restarts, the pool is down.
     if rng.unit() < 0.003 {
         return 0.0;
@@ -691,7 +705,7 @@ fn miner_kw(
     } else {
         1.0
     };
-    kw * throttle * jitter
+    kw * share * throttle * jitter
 }
 
 /// Paths and counts of a generated region.
@@ -856,6 +870,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             area,
             capacity_kva: kva,
             miner,
+            machines: (1, 0),
             lighting: None,
             seed: rng.next_u64(),
         });
@@ -870,6 +885,24 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             let kw = lrng.range(1.0, 6.0);
             if lit && matches!(s.kind, Kind::Office | Kind::Shop) && s.miner.is_none() {
                 s.lighting = Some(kw);
+            }
+        }
+        // Half the miners switched on mid-period bring their machines one at a time, a week to
+        // three apart, as they arrive: two to five machines of at least a GPU rig's 1.2 kW.
+        // From a stream of its own, so every other draw is the realistic mix's as before.
+        let mut srng = Rng::new(cfg.seed ^ 0x57a1_2ca5);
+        for s in &mut sites {
+            let (half, n, every) = (
+                srng.unit() < 0.5,
+                2 + srng.next_u64() % 4,
+                7 + (srng.next_u64() % 15) as i64,
+            );
+            if let Some((mk, kw, _)) = &mut s.miner {
+                let n = n.min((*kw / 1.2) as u64) as u32;
+                if *mk == MinerKind::Onset && half && n >= 2 {
+                    *mk = MinerKind::Staircase;
+                    s.machines = (n, every);
+                }
             }
         }
     }
@@ -930,7 +963,12 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
             }
             let mut feeder_kw = kw;
             if let Some((mk, mkw, onset)) = s.miner {
-                let m = miner_kw(mk, (mkw, onset), (day, hour, temps[s.region][d]), &mut r);
+                let m = miner_kw(
+                    mk,
+                    (mkw, onset, s.machines),
+                    (day, hour, temps[s.region][d]),
+                    &mut r,
+                );
                 feeder_kw += m;
                 if mk != MinerKind::Stolen {
                     kw += m;
@@ -1021,7 +1059,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
                     let day = cfg.start_day + *d as i64;
                     let (_, m, _) = civil_from_days(day);
                     match mk {
-                        MinerKind::Onset => day >= onset,
+                        MinerKind::Onset | MinerKind::Staircase => day >= onset,
                         MinerKind::HydroSeason => (5..=10).contains(&m),
                         MinerKind::MiningHeater => temps[s.region][*d] < HEATER_BELOW_C,
                         MinerKind::OffDays => !off_day(s.miner.map_or(0.0, |m| m.1), day),
@@ -1034,7 +1072,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         let (mining, mk, kw, onset) = match s.miner {
             Some((mk, kw, onset)) => {
                 let on = match mk {
-                    MinerKind::Onset => crate::time::format_day(onset),
+                    MinerKind::Onset | MinerKind::Staircase => crate::time::format_day(onset),
                     MinerKind::HydroSeason => "season".into(),
                     _ => String::new(),
                 };
@@ -1091,7 +1129,8 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
     for s in &sites {
         if irng.unit() < 1.0 / 6.0 {
             let found = s.miner.is_some_and(|(mk, _, onset)| {
-                mk != MinerKind::Onset || onset < cfg.start_day + cfg.days as i64
+                !matches!(mk, MinerKind::Onset | MinerKind::Staircase)
+                    || onset < cfg.start_day + cfg.days as i64
             });
             ins.write_record([s.meter.as_str(), &last, if found { "yes" } else { "no" }])?;
         }
@@ -1103,6 +1142,54 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_staircase_switches_its_machines_on_one_at_a_time() {
+        // Three machines of 1.4 kW, ten days apart from day 100: the day's mean draw.
+        let mut rng = Rng::new(3);
+        let mut day_kw = |day: i64| {
+            (0..24)
+                .map(|h| {
+                    miner_kw(
+                        MinerKind::Staircase,
+                        (4.2, 100, (3, 10)),
+                        (day, h, 10.0),
+                        &mut rng,
+                    )
+                })
+                .sum::<f64>()
+                / 24.0
+        };
+        let close = |got: f64, want: f64| (got - want).abs() < 0.1;
+        assert_eq!(day_kw(99), 0.0);
+        assert!(close(day_kw(100), 1.4) && close(day_kw(109), 1.4));
+        assert!(close(day_kw(110), 2.8) && close(day_kw(119), 2.8));
+        assert!(close(day_kw(120), 4.2) && close(day_kw(300), 4.2));
+    }
+
+    #[test]
+    fn the_realistic_mix_has_staircases_beside_single_onsets() {
+        // Half the realistic mix's mid-period miners with two machines or more become
+        // staircases; the rest switch on at once.
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = RegionConfig {
+            meters: 400,
+            days: 60,
+            seed: 5,
+            miner_share: 0.2,
+            mix: Mix::Realistic,
+            ..RegionConfig::default()
+        };
+        generate(&cfg, dir.path()).unwrap();
+        let truth = std::fs::read_to_string(dir.path().join("truth.csv")).unwrap();
+        let kinds: Vec<&str> = truth
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(3))
+            .collect();
+        let count = |k: &str| kinds.iter().filter(|x| **x == k).count();
+        assert!(count("staircase") > 0 && count("onset") > 0, "{kinds:?}");
+    }
 
     #[test]
     fn sunrise_and_sunset_match_published_tables() {
