@@ -182,14 +182,20 @@ pub fn default_penalty(x: &[f64]) -> f64 {
 /// A step up in the daily energy that looks like equipment switched on and left running.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Onset {
-    /// Index of the first day at the new level.
+    /// Index of the first day at the new level (of the first step, for a staircase).
     pub at: usize,
     /// Mean daily kWh before.
     pub before: f64,
-    /// Mean daily kWh after.
+    /// Mean daily kWh after (after the last step, for a staircase).
     pub after: f64,
     /// Days the new level lasted.
     pub days: usize,
+    /// Steps it took: 1, or the steps of a staircase (machines switched on one at a time).
+    pub steps: usize,
+    /// Index of the first day at the final level (`at` for a single step).
+    pub settled: usize,
+    /// For a staircase, the smallest step in kW: about one machine's draw.
+    pub unit_kw: f64,
 }
 
 impl Onset {
@@ -199,9 +205,63 @@ impl Onset {
     }
 }
 
+/// The most steps read as one staircase.
+const MAX_STAIRS: usize = 8;
+
+/// Whether upward steps of `kws` kW are one machine after another: each a whole number (one
+/// to three) of the smallest, within a quarter of a step. Two machines switched on within a
+/// week of each other make one step of two.
+fn equal_steps(kws: &[f64]) -> bool {
+    let unit = kws.iter().copied().fold(f64::INFINITY, f64::min);
+    unit > 0.0
+        && kws.iter().all(|k| {
+            let r = k / unit;
+            r <= 3.25 && (r - r.round()).abs() <= 0.25
+        })
+}
+
+/// Whether a step of `kw` stands clear of the day-to-day noise (`noise`, kWh): four times
+/// it. A machine switched on moves the day's energy at once by its whole draw, far beyond what
+/// a household's or a business's days move (a 1.2 kW rig adds 29 kWh to a home's 5-15 kWh);
+/// a load that follows the weather moves by its steps from one day to the next anyway, and
+/// change-point search cuts its seasonal rise into steps of about that size.
+fn distinct(kw: f64, noise: f64) -> bool {
+    kw * 24.0 >= 4.0 * noise
+}
+
+/// Whether a staircase's level `seg` (daily kWh) holds between its steps of `steps_kw`: its
+/// own drift (least-squares slope times length) under half the smallest step. A machine runs at
+/// one draw until the next joins it; a load that follows the season (a cold store's compressors
+/// into the summer, lamps into the winter's nights) climbs inside every segment that change-point
+/// search cuts its ramp into, by about a step each (issue 18: 967 legitimate meters' scores moved
+/// on the tuning regions before this test, none of them a machine's).
+fn level_holds(seg: &[f64], steps_kw: &[f64]) -> bool {
+    let n = seg.len() as f64;
+    if seg.len() < 2 {
+        return true;
+    }
+    let unit = steps_kw.iter().copied().fold(f64::INFINITY, f64::min) * 24.0;
+    let mx = (n - 1.0) / 2.0;
+    let my = seg.iter().sum::<f64>() / n;
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (t, y) in seg.iter().enumerate() {
+        let dx = t as f64 - mx;
+        sxy += dx * (y - my);
+        sxx += dx * dx;
+    }
+    (sxy / sxx * n).abs() <= 0.5 * unit
+}
+
 /// The largest upward step in a daily-kWh series that at least doubles the level before it (or
 /// adds `min_kw` of continuous load) and lasts at least `min_days` (docs/FACTS.md §P2).
 /// Missing days (NaN) are filled with the previous day's value for the search only.
+///
+/// Machines switched on one at a time, days or weeks apart, make a staircase of equal steps
+/// (issue 18: "the step pattern of rigs being added one by one"): once a few run, the next adds
+/// little beside them, and the largest single step is one machine on some later date. Such a
+/// run of upward steps, each a whole number of the smallest and each at least a tenth of
+/// `min_kw`, is read as one onset from its first step to its last level, so that the date
+/// (back-billing starts there) and the size are the whole installation's.
 pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onset> {
     let mut x = Vec::with_capacity(daily.len());
     let mut prev = daily.iter().copied().find(|v| v.is_finite())?;
@@ -216,20 +276,45 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
     bounds.extend(&cps);
     bounds.push(x.len());
     let mean = |a: usize, b: usize| x[a..b].iter().sum::<f64>() / (b - a) as f64;
+    let means: Vec<f64> = bounds.windows(2).map(|w| mean(w[0], w[1])).collect();
     let mut best: Option<Onset> = None;
-    for w in bounds.windows(3) {
-        let (a, b, c) = (w[0], w[1], w[2]);
-        let before = mean(a, b);
-        let after = mean(b, c);
-        let kw = (after - before) / 24.0;
-        let doubles = after >= 2.0 * before.max(0.0) && kw > 0.1;
-        if c - b >= min_days && (doubles || kw >= min_kw) && best.is_none_or(|o| kw > o.step_kw()) {
-            best = Some(Onset {
-                at: b,
-                before,
-                after,
-                days: c - b,
-            });
+    // Segment `i` to segment `j > i`: one step when j = i + 1, else a staircase.
+    for i in 0..means.len() {
+        for j in i + 1..means.len().min(i + 1 + MAX_STAIRS) {
+            let steps: Vec<f64> = means[i..=j]
+                .windows(2)
+                .map(|w| (w[1] - w[0]) / 24.0)
+                .collect();
+            // The day-to-day noise over the staircase's own levels, kWh: a
+            // machine's step stands clear of it (see `distinct`).
+            let noise = || noise_variance(&x[bounds[i + 1]..bounds[j + 1]]).sqrt();
+            if j > i + 1
+                && !(steps
+                    .iter()
+                    .all(|k| *k >= 0.1 * min_kw && distinct(*k, noise()))
+                    && equal_steps(&steps)
+                    && (i + 1..=j).all(|k| level_holds(&x[bounds[k]..bounds[k + 1]], &steps)))
+            {
+                break;
+            }
+            let (before, after) = (means[i], means[j]);
+            let (at, settled, end) = (bounds[i + 1], bounds[j], bounds[j + 1]);
+            let kw = (after - before) / 24.0;
+            let doubles = after >= 2.0 * before.max(0.0) && kw > 0.1;
+            if end - settled >= min_days
+                && (doubles || kw >= min_kw)
+                && best.is_none_or(|o| kw > o.step_kw())
+            {
+                best = Some(Onset {
+                    at,
+                    before,
+                    after,
+                    days: end - settled,
+                    steps: j - i,
+                    settled,
+                    unit_kw: steps.iter().copied().fold(f64::INFINITY, f64::min),
+                });
+            }
         }
     }
     best
@@ -341,6 +426,56 @@ mod tests {
         let o = largest_onset(&x, 7, 1.0).unwrap();
         assert!((o.at as i64 - 180).abs() <= 1, "{o:?}");
         assert!((o.step_kw() - 3.25).abs() < 0.1, "{o:?}");
+    }
+
+    #[test]
+    fn machines_added_one_by_one_are_one_onset_from_the_first() {
+        // A home of 8 kWh/day (day-to-day noise of 1 kWh); four 1.4 kW machines (33.6 kWh/day
+        // each) switched on ten days apart from day 150.
+        let x = noisy(
+            &[
+                (150, 8.0),
+                (10, 41.6),
+                (10, 75.2),
+                (10, 108.8),
+                (185, 142.4),
+            ],
+            7,
+        );
+        let o = largest_onset(&x, 7, 1.0).unwrap();
+        assert_eq!((o.at, o.settled, o.steps), (150, 180, 4), "{o:?}");
+        assert!((o.step_kw() - 5.6).abs() < 0.05, "{o:?}");
+        assert!((o.unit_kw - 1.4).abs() < 0.05, "{o:?}");
+        // Two machines switched on within a week of each other make a step of two.
+        let x = noisy(&[(150, 8.0), (20, 41.6), (195, 108.8)], 7);
+        let o = largest_onset(&x, 7, 1.0).unwrap();
+        assert_eq!((o.at, o.steps), (150, 2), "{o:?}");
+        assert!((o.step_kw() - 4.2).abs() < 0.05, "{o:?}");
+    }
+
+    #[test]
+    fn a_load_that_climbs_with_the_season_is_no_staircase() {
+        // A cold store's compressors into the summer: the level climbs all the way (segments
+        // that drift), or by steps no larger than its days move with the weather.
+        let climb: Vec<f64> = (0..365)
+            .map(|d| 400.0 + 300.0 * (d as f64 / 200.0).min(1.0))
+            .collect();
+        let o = largest_onset(&climb, 7, 1.0);
+        assert!(o.is_none_or(|o| o.steps == 1), "{o:?}");
+        let mut s = 5u64;
+        let weather: Vec<f64> = [(120, 400.0), (60, 480.0), (185, 560.0)]
+            .iter()
+            .flat_map(|&(n, level)| std::iter::repeat_n(level, n))
+            .map(|level| {
+                s = s.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                level + ((s >> 33) % 100) as f64 - 50.0
+            })
+            .collect();
+        let o = largest_onset(&weather, 7, 1.0);
+        assert!(o.is_none_or(|o| o.steps == 1), "{o:?}");
+        // Steps of unequal size are no machines of one kind either.
+        let x = noisy(&[(150, 8.0), (20, 41.6), (195, 91.6)], 7);
+        assert_eq!(largest_onset(&x, 7, 1.0).map(|o| o.steps), Some(1));
     }
 
     #[test]

@@ -287,7 +287,13 @@ impl<'a> Scorer<'a> {
             largest_onset(&daily, self.cfg.onset_days, self.cfg.min_kw).map(|o| (o, ds[o.at].day));
         let step_noise = onset.map_or(f64::NAN, |(o, _)| {
             let before = window(&ds[..o.at], cap, temp);
-            let after = window(&ds[o.at..(o.at + o.days).min(ds.len())], cap, temp);
+            // The final level (after the last step of a staircase) against the level before the
+            // first.
+            let after = window(
+                &ds[o.settled..(o.settled + o.days).min(ds.len())],
+                cap,
+                temp,
+            );
             let noise = |w: &Features| w.night_jitter * w.night_kw;
             let added = after.night_kw - before.night_kw;
             if added >= 0.3 * self.cfg.min_kw {
@@ -1194,11 +1200,31 @@ fn score_meter(
         ));
     }
     if let Some((o, day)) = p.onset.filter(|_| onset_part > 0.0) {
-        reasons.push(r(
-            "onset",
-            format!("steps up by {:.1} kW on {}", o.step_kw(), format_day(day)),
-            format!("{}起负荷阶跃增加{:.1}千瓦", format_day(day), o.step_kw()),
-        ));
+        if o.steps > 1 {
+            reasons.push(r(
+                "onset",
+                format!(
+                    "steps up by {:.1} kW from {} in {} steps of about {:.1} kW: machines added one by one",
+                    o.step_kw(),
+                    format_day(day),
+                    o.steps,
+                    o.unit_kw
+                ),
+                format!(
+                    "{}起分{}次阶跃共增加{:.1}千瓦，每次约{:.1}千瓦：设备逐台增加",
+                    format_day(day),
+                    o.steps,
+                    o.step_kw(),
+                    o.unit_kw
+                ),
+            ));
+        } else {
+            reasons.push(r(
+                "onset",
+                format!("steps up by {:.1} kW on {}", o.step_kw(), format_day(day)),
+                format!("{}起负荷阶跃增加{:.1}千瓦", format_day(day), o.step_kw()),
+            ));
+        }
     }
     if class.preferential() && score >= cfg.threshold {
         reasons.push(r(

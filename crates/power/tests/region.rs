@@ -613,6 +613,51 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
 }
 
 #[test]
+fn machines_added_one_by_one_date_back_to_the_first() {
+    // Thirty homes read hourly (a quarter kW at night, evenings and mornings on top, each hour
+    // a fifth up or down); one switches on four 1.4 kW machines twelve days apart from
+    // 2024-04-30 (day 120). Read as its largest single step, the mine was one machine on some
+    // later day; the inspector's back-billing starts at the first, for all four.
+    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..30 {
+        let kwh = (0..366 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let own = 0.25
+                    + if (6..9).contains(&h) { 0.6 } else { 0.0 }
+                    + if (18..23).contains(&h) { 1.1 } else { 0.0 };
+                let machines = if m == 29 && d >= 120 {
+                    ((d - 120) / 12 + 1).min(4) as f64
+                } else {
+                    0.0
+                };
+                let rig = 1.4 * machines * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
+                (own * (1.0 + 0.4 * (unit(m, i) - 0.5)) + rig) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!(
+            "H{m},C{m},residential,10,A1,150202
+"
+        ));
+    }
+    let out = score_series(&csv, &all);
+    let s = suspect(&out, "H29");
+    assert_eq!(s.onset.as_deref(), Some("2024-04-30"), "{s:?}");
+    assert!((s.mining_kw - 5.6).abs() < 0.3, "{}", s.mining_kw);
+    let onset = s.reasons.iter().find(|r| r.code == "onset").unwrap();
+    assert!(
+        onset.en.contains("in 4 steps of about 1.4 kW"),
+        "{}",
+        onset.en
+    );
+    assert!(onset.zh.contains("分4次阶跃"), "{}", onset.zh);
+    assert_eq!(flagged(&out), ["H29"]);
+}
+
+#[test]
 fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
     use minewatch_power::time::days_from_civil;
     // A commercial class read once a day: twenty offices that close at weekends (their days
