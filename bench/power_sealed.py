@@ -18,6 +18,7 @@ target/release/minewatch, or the build named by MINEWATCH=PATH.
 """
 import collections
 import csv
+import datetime
 import json
 import os
 import subprocess
@@ -64,12 +65,17 @@ by_miner, by_miner_found = collections.Counter(), collections.Counter()
 found, visible = collections.Counter(), collections.Counter()
 flagged, sites = collections.Counter(), collections.Counter()
 goals = collections.Counter()
+# Miners switched on mid-period (at once, or machine by machine) that were flagged: with an onset
+# reported, with that onset within three days of the truth's (back-billing starts there), with
+# the mining kW within a fifth of the truth's.
+dating = collections.defaultdict(collections.Counter)
 print('seed  miners  P@K            recall         FPR                precision  goals')
 for s in seeds:
     d = f'target/bench/realistic-1312-365-{s}'
     truth = {r['meter_id']: r for r in csv.DictReader(open(f'{d}/truth.csv'))}
     rows = []
-    for o in scan(d):
+    outs = scan(d)
+    for o in outs:
         t = truth[o['meter_id']]
         positive = (t['mining'] == 'true' and t['miner_kind'] != 'stolen'
                     and int(t['active_days'] or 0) >= 14)
@@ -85,6 +91,19 @@ for s in seeds:
     met = [pak >= 0.9, recall >= 0.9, fpr <= 0.01]
     goals.update({'P@K': met[0], 'recall': met[1], 'FPR': met[2], 'all three': all(met)})
     pool.update({'positives': k, 'negatives': negatives, 'tp': tp, 'fp': fp})
+    for o in outs:
+        t = truth[o['meter_id']]
+        if t['miner_kind'] in ('onset', 'staircase') and o['suspected'] and \
+                int(t['active_days'] or 0) >= 14:
+            c = dating[t['miner_kind']]
+            c['flagged'] += 1
+            if o.get('onset'):
+                c['dated'] += 1
+                off = abs((datetime.date.fromisoformat(o['onset'])
+                           - datetime.date.fromisoformat(t['onset'])).days)
+                c['within 3 days'] += off <= 3
+            c['kW within 20 %'] += abs(o['mining_kw'] - float(t['mining_kw'])) <= \
+                0.2 * float(t['mining_kw'])
     for _, _, suspected, positive, t in rows:
         if positive:
             key = f"{t['miner_kind']} in {t['site_kind']}"
@@ -115,3 +134,6 @@ print('found, by kind of miner (found/visible): ' + ', '.join(
     f'{k} {by_miner_found[k]}/{by_miner[k]}' for k in sorted(by_miner)))
 print('flagged, by kind of legitimate site (flagged/sites): ' + ', '.join(
     f'{k} {flagged[k]}/{sites[k]}' for k in sorted(sites)))
+for kind, c in sorted(dating.items()):
+    print(f"{kind} miners flagged {c['flagged']}: onset reported {c['dated']}, within 3 days of "
+          f"the truth {c['within 3 days']}, mining kW within 20 % {c['kW within 20 %']}")
