@@ -2,10 +2,15 @@
 # Packet rate of `minewatch scan` against ndpiReader (and against just reading the file) on the
 # same capture, each pinned to one core, as ratios of CPU time (user + system). Also peak
 # memory and --threads scaling. Two rows:
-#   synthetic: `minewatch synth --background-mb MB` (long flows, few miners; the old row);
+#   population: `minewatch synth --population-mb MB`, a capture shaped like a link's population
+#              (flow lengths from a campus's published distribution, DNS, port probes, lone
+#              datagrams, IP fragments, thousands of mining probes and sessions, all overlapping
+#              in time; where each proportion comes from: crates/net/src/synth/population.rs);
 #   real:      every capture in ../shared/data/net/pcap replayed COPIES times
 #              (`minewatch synth --replay`, each copy readdressed and overlapping in time:
 #              the captures' own mix of short and long flows, mining and not).
+# (`minewatch synth --background-mb MB`, long flows one after another with a dozen miners, was
+# the synthetic row until session 20; docs/PERFORMANCE.md keeps its figures.)
 #
 # Usage: bash bench/scan_speed.sh [MB] [COPIES]   (default 400 280; needs ndpiReader from
 # Debian's libndpi-bin, GNU time, python3)
@@ -16,9 +21,9 @@ COPIES=${2:-280}
 cargo build --release -q -p minewatch
 BIN=target/release/minewatch
 mkdir -p target/bench
-SYN=target/bench/background.pcap
+SYN=target/bench/population.pcap
 if [ ! -f "$SYN" ] || [ "$(stat -c %s "$SYN")" -lt $((MB * 1000000)) ]; then
-  "$BIN" synth --out target/bench --background-mb "$MB"
+  "$BIN" synth --out target/bench --population-mb "$MB"
 fi
 REAL=target/bench/real/replay.pcapng
 SHARED=../shared/data/net/pcap
@@ -58,7 +63,7 @@ PY
   done
 }
 
-bench synthetic "$SYN"
+bench population "$SYN"
 if [ -f "$REAL" ]; then
   bench real "$REAL"
 else

@@ -19,6 +19,11 @@ pub struct SynthArgs {
     /// Ethernet mining scenarios mixed in (for benchmarks).
     #[arg(long)]
     background_mb: Option<u64>,
+    /// Instead: write `population.pcap` of about this many MB shaped like a link's
+    /// population (published flow lengths, DNS, scans, fragments, thousands of mining probes and
+    /// sessions overlapping in time; for the speed benchmark).
+    #[arg(long)]
+    population_mb: Option<u64>,
     /// Instead: write `encrypted.pcapng` of this many TLS mining sessions and as many
     /// long-lived TLS look-alikes (real TLS 1.3), with `truth.jsonl` and the coins' block
     /// times (`btc.txt`, `xmr.txt`) for `scan --block-times`.
@@ -53,6 +58,26 @@ pub fn run(a: SynthArgs) -> Result<()> {
             r.packets,
             r.not_rewritten,
             path.display()
+        );
+        return Ok(());
+    }
+    if let Some(mb) = a.population_mb {
+        let (path, p) = dir::write_population(&a.out, mb)?;
+        eprintln!(
+            "minewatch: wrote {} packets to {}: {} TCP connections, {} UDP flows, {} DNS lookups, \
+             {} port probes, {} lone datagrams, {} mining probes and {} mining sessions ({} \
+             packets), {} fragments",
+            p.packets,
+            path.display(),
+            p.tcp_connections,
+            p.udp_flows,
+            p.dns_lookups,
+            p.port_probes,
+            p.lone_datagrams,
+            p.mining_probes,
+            p.mining_sessions,
+            p.mining_packets,
+            p.fragments
         );
         return Ok(());
     }

@@ -87,3 +87,21 @@ pub fn write_background(out: &Path, mb: u64) -> Result<(PathBuf, u64), DirError>
     std::io::Write::flush(&mut w).map_err(err)?;
     Ok((path, n))
 }
+
+/// Writes `population.pcap`: about `mb` MiB shaped like a link's population
+/// ([`crate::synth::population`]); returns its path and what it holds.
+pub fn write_population(
+    out: &Path,
+    mb: u64,
+) -> Result<(PathBuf, crate::synth::population::Population), DirError> {
+    let path = out.join("population.pcap");
+    let err = |source| DirError::Write {
+        path: path.clone(),
+        source,
+    };
+    let f = std::fs::File::create(&path).map_err(err)?;
+    let mut w = std::io::BufWriter::new(f);
+    let p = crate::synth::population::write_population(&mut w, mb << 20, 0x5eed).map_err(err)?;
+    std::io::Write::flush(&mut w).map_err(err)?;
+    Ok((path, p))
+}

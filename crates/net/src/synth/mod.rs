@@ -26,6 +26,11 @@ pub mod frames;
     reason = "a generator indexing buffers and tables it builds itself"
 )]
 pub mod polling;
+#[allow(
+    clippy::indexing_slicing,
+    reason = "a generator indexing buffers and tables it builds itself"
+)]
+pub mod population;
 pub mod replay;
 #[cfg(feature = "tls-synth")]
 #[allow(
