@@ -651,7 +651,10 @@ pub struct Features {
     pub weekend_weekday: f64,
     /// Median share of readings within ±5 % of the day's median (F7); NaN for daily data.
     pub mode_share: f64,
-    /// Median of the daily minimum power, kW: the load that never switches off.
+    /// Median of the daily minimum power, kW: the load that never switches off. On daily
+    /// readings (one a day) the median day's mean power: the day has no minimum to show, so
+    /// the paths and reasons that read it as what never switches off ask for sub-daily
+    /// readings.
     pub floor_kw: f64,
     /// Energy per 30 days, kWh.
     pub monthly_kwh: f64,

@@ -272,7 +272,7 @@ pub struct Correction {
 
 /// Reasons that each open their own path to a flag, strongest evidence first: a group of flags
 /// is its tariff class and the first of these among its reasons.
-const PATHS: [&str; 7] = [
+const PATHS: [&str; 8] = [
     "onset",
     "night_plateau",
     "steady_floor_under_load",
@@ -280,6 +280,7 @@ const PATHS: [&str; 7] = [
     "floor_carries_load",
     "flat",
     "continuous_floor",
+    "daily_level",
 ];
 
 /// The correction learned for the group of `s`, if any.

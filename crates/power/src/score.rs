@@ -857,7 +857,11 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
-    let floor_path = clamp01((floor_share - 0.6) / 0.3)
+    // Hourly or finer only: a day's one reading is its mean, so on daily readings every meter's
+    // "floor" would carry all of its energy (the path scored the same there without it: the
+    // daily flags all come by the steadiness of their days, docs/DETECTION.md).
+    let floor_path = if sub_daily { 1.0 } else { 0.0 }
+        * clamp01((floor_share - 0.6) / 0.3)
         * level
         * steady.max(0.5)
         * temp_gate
@@ -1030,14 +1034,23 @@ fn score_meter(
         ));
     }
     if bp.level >= 0.3 {
-        reasons.push(r(
-            "continuous_floor",
-            format!(
-                "continuous load of {:.1} kW that never switches off",
-                f.floor_kw
-            ),
-            format!("持续不间断负荷{:.1}千瓦", f.floor_kw),
-        ));
+        if f.load_factor.is_finite() {
+            reasons.push(r(
+                "continuous_floor",
+                format!(
+                    "continuous load of {:.1} kW that never switches off",
+                    f.floor_kw
+                ),
+                format!("持续不间断负荷{:.1}千瓦", f.floor_kw),
+            ));
+        } else {
+            // One reading a day shows the day's mean, not what never switches off.
+            reasons.push(r(
+                "daily_level",
+                format!("draws {:.1} kW on average, day after day", f.floor_kw),
+                format!("日均负荷{:.1}千瓦，日复一日", f.floor_kw),
+            ));
+        }
     }
     if bp.class_level >= 0.3 {
         reasons.push(r(
@@ -1057,11 +1070,22 @@ fn score_meter(
     if bp.capacity >= 0.5 {
         reasons.push(r(
             "capacity",
-            format!(
-                "uses {:.0}% of contracted capacity around the clock",
-                f.capacity_use * 100.0
-            ),
-            format!("全天使用合同容量的{:.0}%", f.capacity_use * 100.0),
+            if f.load_factor.is_finite() {
+                format!(
+                    "uses {:.0}% of contracted capacity around the clock",
+                    f.capacity_use * 100.0
+                )
+            } else {
+                format!(
+                    "uses {:.0}% of contracted capacity on average",
+                    f.capacity_use * 100.0
+                )
+            },
+            if f.load_factor.is_finite() {
+                format!("全天使用合同容量的{:.0}%", f.capacity_use * 100.0)
+            } else {
+                format!("平均使用合同容量的{:.0}%", f.capacity_use * 100.0)
+            },
         ));
     }
     if bp.floor_path >= 0.3 {

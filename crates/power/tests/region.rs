@@ -608,8 +608,23 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
         csv.push_str(&format!("F{m},C{m},agricultural,50,A1,532301\n"));
     }
     let out = score_series(&csv, &all);
-    suspect(&out, "F30");
+    let rig = suspect(&out, "F30");
     assert_eq!(flagged(&out), ["F30"]);
+    // A day's one reading is its mean: the reasons say what it shows, not a floor that never
+    // switches off, nor "around the clock".
+    let codes: Vec<&str> = rig.reasons.iter().map(|r| r.code).collect();
+    assert!(codes.contains(&"daily_level"), "{codes:?}");
+    assert!(
+        !codes.contains(&"continuous_floor") && !codes.contains(&"floor_carries_load"),
+        "{codes:?}"
+    );
+    assert!(
+        rig.reasons
+            .iter()
+            .all(|r| !r.en.contains("never switches off") && !r.en.contains("around the clock")),
+        "{:?}",
+        rig.reasons
+    );
 }
 
 #[test]
