@@ -85,7 +85,8 @@ pub struct Suspect {
     pub onset: Option<String>,
     /// Estimated mining load, kW.
     pub mining_kw: f64,
-    /// The same as a number of typical machines.
+    /// The same as a number of typical machines; for machines switched on one at a time (an
+    /// onset of equal steps), the number the steps counted.
     pub machines: f64,
     /// The same as SHA-256 hash rate, TH/s (best-guess efficiency).
     pub hashrate_ths: f64,
@@ -1305,7 +1306,11 @@ fn score_meter(
             .filter(|_| onset_part > 0.0)
             .map(|(_, d)| format_day(d)),
         mining_kw: (mining_kw * 100.0).round() / 100.0,
-        machines: (mining_kw / cfg.machine_kw * 10.0).round() / 10.0,
+        machines: match p.onset.filter(|(o, _)| onset_part > 0.0 && o.steps > 1) {
+            // The load is the staircase's (mining_kw above), each step a machine or two.
+            Some((o, _)) if score >= 0.3 && o.unit_kw > 0.0 => (o.step_kw() / o.unit_kw).round(),
+            _ => (mining_kw / cfg.machine_kw * 10.0).round() / 10.0,
+        },
         hashrate_ths: (hashrate_ths * 10.0).round() / 10.0,
         window_start: format_day(f.first_day),
         window_end: format_day(f.last_day),

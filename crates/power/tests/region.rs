@@ -662,6 +662,7 @@ fn machines_added_one_by_one_date_back_to_the_first() {
     let s = suspect(&out, "H29");
     assert_eq!(s.onset.as_deref(), Some("2024-04-30"), "{s:?}");
     assert!((s.mining_kw - 5.6).abs() < 0.3, "{}", s.mining_kw);
+    assert_eq!(s.machines, 4.0);
     let onset = s.reasons.iter().find(|r| r.code == "onset").unwrap();
     assert!(
         onset.en.contains("in 4 steps of about 1.4 kW"),
