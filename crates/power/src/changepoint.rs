@@ -182,6 +182,8 @@ pub fn default_penalty(x: &[f64]) -> f64 {
 /// A step up in the daily energy that looks like equipment switched on and left running.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Onset {
+    /// Index of the first day of the level the step rose from.
+    pub from: usize,
     /// Index of the first day at the new level (of the first step, for a staircase).
     pub at: usize,
     /// Mean daily kWh before.
@@ -263,8 +265,17 @@ fn level_holds(seg: &[f64], steps_kw: &[f64]) -> bool {
 /// `min_kw`, is read as one onset from its first step to its last level, so that the date
 /// (back-billing starts there) and the size are the whole installation's.
 pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onset> {
+    onsets(daily, min_days, min_kw).into_iter().next()
+}
+
+/// Every step [`largest_onset`] weighs (single steps and staircases that qualify), largest
+/// first: when the largest is one that many meters share (a season's start), the scorer looks
+/// at the next.
+pub fn onsets(daily: &[f64], min_days: usize, min_kw: f64) -> Vec<Onset> {
     let mut x = Vec::with_capacity(daily.len());
-    let mut prev = daily.iter().copied().find(|v| v.is_finite())?;
+    let Some(mut prev) = daily.iter().copied().find(|v| v.is_finite()) else {
+        return Vec::new();
+    };
     for v in daily {
         if v.is_finite() {
             prev = *v;
@@ -277,7 +288,7 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
     bounds.push(x.len());
     let mean = |a: usize, b: usize| x[a..b].iter().sum::<f64>() / (b - a) as f64;
     let means: Vec<f64> = bounds.windows(2).map(|w| mean(w[0], w[1])).collect();
-    let mut best: Option<Onset> = None;
+    let mut found: Vec<Onset> = Vec::new();
     // Segment `i` to segment `j > i`: one step when j = i + 1, else a staircase.
     for i in 0..means.len() {
         for j in i + 1..means.len().min(i + 1 + MAX_STAIRS) {
@@ -301,11 +312,9 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
             let (at, settled, end) = (bounds[i + 1], bounds[j], bounds[j + 1]);
             let kw = (after - before) / 24.0;
             let doubles = after >= 2.0 * before.max(0.0) && kw > 0.1;
-            if end - settled >= min_days
-                && (doubles || kw >= min_kw)
-                && best.is_none_or(|o| kw > o.step_kw())
-            {
-                best = Some(Onset {
+            if end - settled >= min_days && (doubles || kw >= min_kw) {
+                found.push(Onset {
+                    from: bounds[i],
                     at,
                     before,
                     after,
@@ -317,7 +326,10 @@ pub fn largest_onset(daily: &[f64], min_days: usize, min_kw: f64) -> Option<Onse
             }
         }
     }
-    best
+    // Largest first; of equal steps the earliest found (the single step before a staircase
+    // that ends at the same level), as the search always kept the first of a tie.
+    found.sort_by(|a, b| b.step_kw().total_cmp(&a.step_kw()));
+    found
 }
 
 /// A file of values, one per line (the last comma-separated field of a line when there are

@@ -14,7 +14,7 @@
     reason = "windows, days and parts are indexed by positions computed from the vectors built here"
 )]
 
-use crate::changepoint::{Onset, largest_onset};
+use crate::changepoint::{Onset, onsets};
 use crate::customers::{Customer, Register, TariffClass};
 use crate::features::{Day, Features, days_for, window};
 use crate::series::{Series, SeriesReport};
@@ -141,13 +141,18 @@ struct Profile {
     meter_id: String,
     customer: Option<Customer>,
     windows: Vec<Features>,
-    onset: Option<(Onset, i64)>,
-    /// How much the night's hour-to-hour noise grew at the onset, in kW, per kW the night
-    /// level grew: a machine adds its level and almost no noise.
-    step_noise: f64,
+    /// The steps up that could be onsets, largest first (at most [`ONSET_CANDIDATES`]): each
+    /// with its first day, how much the night's hour-to-hour noise grew at it, in kW per kW
+    /// the night level grew (a machine adds its level and almost no noise), and, where there
+    /// are no nights to tell (daily readings), how much the days' movement grew per kWh a day
+    /// it added.
+    onsets: Vec<(Onset, i64, f64, f64)>,
     quality: SeriesReport,
     recent: DailyKwh,
 }
+
+/// Steps kept per meter: the largest, and the next when a larger one is the class's season.
+const ONSET_CANDIDATES: usize = 3;
 
 /// Days of daily energy kept per meter for the load curve of a suspect: enough to show a step
 /// and the months around it, small beside the window features every meter keeps anyway.
@@ -284,10 +289,11 @@ impl<'a> Scorer<'a> {
             .iter()
             .map(|d| if d.coverage >= 0.5 { d.kwh } else { f64::NAN })
             .collect();
-        let onset =
-            largest_onset(&daily, self.cfg.onset_days, self.cfg.min_kw).map(|o| (o, ds[o.at].day));
-        let step_noise = onset.map_or(f64::NAN, |(o, _)| {
-            let before = window(&ds[..o.at], cap, temp);
+        // The largest step against everything before it (the site as it was); a smaller one,
+        // weighed when the largest is the season's, against the level it rose from (everything
+        // before it would mix in the season's own nights).
+        let step_noise = |i: usize, o: &Onset| {
+            let before = window(&ds[if i == 0 { 0 } else { o.from }..o.at], cap, temp);
             // The final level (after the last step of a staircase) against the level before the
             // first.
             let after = window(
@@ -302,7 +308,39 @@ impl<'a> Scorer<'a> {
             } else {
                 f64::NAN
             }
-        });
+        };
+        // On daily readings there are no nights to hear a step by: how much the day-to-day
+        // movement of the energy grew at it, per kWh a day the step added (a machine adds its
+        // draw and nothing that moves; a site's own steps, its pumps, its aerators' units by the
+        // weather, move as they rise). Kept apart from the nights' measure, which the score
+        // reads: this one only lets a smaller step be weighed when the largest is the season's.
+        let day_noise = |o: &Onset| {
+            let sd = |a: usize, b: usize| {
+                crate::changepoint::noise_variance(daily.get(a..b).unwrap_or_default()).sqrt()
+            };
+            let added = o.after - o.before;
+            let grew = sd(o.settled, (o.settled + o.days).min(daily.len())) - sd(o.from, o.at);
+            if added > 0.0 && grew.is_finite() {
+                grew.max(0.0) / added
+            } else {
+                f64::NAN
+            }
+        };
+        let onsets: Vec<(Onset, i64, f64, f64)> =
+            onsets(&daily, self.cfg.onset_days, self.cfg.min_kw)
+                .into_iter()
+                .take(ONSET_CANDIDATES)
+                .enumerate()
+                .map(|(i, o)| {
+                    let night = step_noise(i, &o);
+                    let day = if night.is_finite() {
+                        f64::NAN
+                    } else {
+                        day_noise(&o)
+                    };
+                    (o, ds[o.at].day, night, day)
+                })
+                .collect();
         let from = ds.len().saturating_sub(RECENT_DAYS);
         let recent = DailyKwh {
             start: ds.get(from).map(|d| format_day(d.day)).unwrap_or_default(),
@@ -315,8 +353,7 @@ impl<'a> Scorer<'a> {
             meter_id: s.meter_id.clone(),
             customer,
             windows,
-            onset,
-            step_noise,
+            onsets,
             quality: s.report.clone(),
             recent,
         });
@@ -390,6 +427,29 @@ impl<'a> Scorer<'a> {
                 }
             }
         }
+        // The days the class's meters stepped up on, and how many meters the class has: a step
+        // that many of them share is the season's or the calendar's (`common_step`).
+        let mut step_days: HashMap<TariffClass, Vec<i64>> = HashMap::new();
+        let mut class_sizes: HashMap<TariffClass, usize> = HashMap::new();
+        for p in &self.profiles {
+            let class = p
+                .customer
+                .as_ref()
+                .map_or(TariffClass::Other, |c| c.tariff_class);
+            *class_sizes.entry(class).or_default() += 1;
+            let mut days: Vec<i64> = p
+                .onsets
+                .iter()
+                .filter(|(o, ..)| o.after >= 1.3 * o.before)
+                .map(|(_, day, ..)| *day)
+                .collect();
+            days.sort_unstable();
+            days.dedup();
+            step_days.entry(class).or_default().extend(days);
+        }
+        for v in step_days.values_mut() {
+            v.sort_unstable();
+        }
         // Each week's peers: its own step and the two beside it, ten meters at least.
         let peers_day_cv: HashMap<(TariffClass, i64), f64> = day_moves_by_week
             .keys()
@@ -459,11 +519,25 @@ impl<'a> Scorer<'a> {
                             .filter(|v| v.len() >= 10)
                             .map_or(0.05, |v| v[v.len() / 2])
                     });
+                // For each of its steps, the share of the class's other meters that stepped up
+                // within a day of it.
+                let days = step_days.get(&class).map_or(&[][..], Vec::as_slice);
+                let others = class_sizes.get(&class).copied().unwrap_or(1).max(2) - 1;
+                let common: Vec<f64> = p
+                    .onsets
+                    .iter()
+                    .map(|(_, day, ..)| {
+                        let near = days.partition_point(|d| *d <= day + 1)
+                            - days.partition_point(|d| *d < day - 1);
+                        near.saturating_sub(1) as f64 / others as f64
+                    })
+                    .collect();
                 score_meter(
                     &self.cfg,
                     p,
                     class,
                     (class_floor, class_jitter, class_day_cv),
+                    &common,
                     &pct,
                 )
             })
@@ -927,6 +1001,7 @@ fn score_meter(
     p: Profile,
     class: TariffClass,
     (class_floor, class_jitter, class_day_cv): (f64, f64, f64),
+    common_steps: &[f64],
     pct: &dyn Fn(&Features) -> f64,
 ) -> Suspect {
     let ctx = Context {
@@ -946,19 +1021,53 @@ fn score_meter(
         .unwrap_or((&p.windows[0], parts(cfg, &p.windows[0], ctx, f64::NAN)));
     // A step counts when it adds real load (at least 30 % on top) and what follows looks like a
     // machine: flat, or a floor that carries the load.
-    let onset_part = p
-        .onset
-        .filter(|(o, _)| o.after >= 1.3 * o.before)
-        .map_or(0.0, |(o, _)| {
-            clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
-        });
+    // A step that a tenth of the class's meters took within a day of it is the season's or the
+    // calendar's: aerators switched on for the culture season, boilers on the first day of the
+    // heating season (a date the city sets), offices back after the Spring Festival. A machine
+    // is switched on when it arrives, on a day of its own. None from 3 % of the class, all
+    // from 10 % (issue 18: "what neighbours do").
     // A step whose added load brought almost no noise of its own (a machine's mean step is
     // about 1 % of its draw) is a machine switched on, whatever the site around it does.
-    let quiet_step = if p.step_noise.is_finite() {
-        clamp01((0.06 - p.step_noise) / 0.03)
-    } else {
-        0.0
+    let quiet = |noise: f64| {
+        if noise.is_finite() {
+            clamp01((0.06 - noise) / 0.03)
+        } else {
+            0.0
+        }
     };
+    // Of the meter's steps, the one that counts most once the class's own are weighed down:
+    // the largest, unless it is the season's and a smaller step beside it is a machine's, as
+    // quiet as a power supply (its nights move at most 3 % of what it added from hour to hour:
+    // an ASIC's 1.1 %, a GPU rig's 2.3 %; an aerator's units, paddles in water, 4.5 %). A site's
+    // own steps bring their noise; on daily readings no step can show it, and the largest
+    // stands.
+    let part = |i: usize| -> f64 {
+        let common = clamp01((common_steps.get(i).copied().unwrap_or(0.0) - 0.03) / 0.07);
+        p.onsets
+            .get(i)
+            .filter(|(o, _, night, day)| {
+                o.after >= 1.3 * o.before
+                    && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03))
+            })
+            .map_or(0.0, |(o, ..)| {
+                clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw) * (1.0 - common)
+            })
+    };
+    let chosen = (0..p.onsets.len())
+        .max_by(|a, b| part(*a).total_cmp(&part(*b)).then(b.cmp(a)))
+        .unwrap_or(0);
+    let onset_part = part(chosen);
+    let onset: Option<(Onset, i64)> = p.onsets.get(chosen).map(|(o, day, ..)| (*o, *day));
+    let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |(_, _, n, _)| *n);
+    // A larger step than the one counted, taken by the class at large: said when it weighed.
+    let seasonal = p
+        .onsets
+        .iter()
+        .zip(common_steps)
+        .take(chosen.max(1))
+        .find(|(_, c)| **c >= 0.065)
+        .map(|((_, day, ..), c)| (*day, *c));
+    let quiet_step = quiet(step_noise);
     let machine_like = 0.3
         + 0.7
             * bp.flat
@@ -1224,7 +1333,25 @@ fn score_meter(
             ),
         ));
     }
-    if let Some((o, day)) = p.onset.filter(|_| onset_part > 0.0) {
+    if let Some((day, share)) = seasonal.filter(|_| score >= 0.3) {
+        // Said when it weighed: the step is there on the curve, and why it did not count.
+        reasons.push(r(
+            "common_step",
+            format!(
+                "its step on {} was taken within a day by {:.0}% of {} customers: a season's or the calendar's, not counted as a machine's",
+                format_day(day),
+                share * 100.0,
+                class.name()
+            ),
+            format!(
+                "{}前后一天内{:.0}%的{}用户同时阶跃：属季节或日历变化，不计为设备接入",
+                format_day(day),
+                share * 100.0,
+                class.name_zh()
+            ),
+        ));
+    }
+    if let Some((o, day)) = onset.filter(|_| onset_part > 0.0) {
         if o.steps > 1 {
             reasons.push(r(
                 "onset",
@@ -1273,7 +1400,7 @@ fn score_meter(
     // night, else the floor above the class's usual floor.
     let mining_kw = if score < 0.3 {
         0.0
-    } else if let Some((o, _)) = p.onset.filter(|_| onset_part > 0.0) {
+    } else if let Some((o, _)) = onset.filter(|_| onset_part > 0.0) {
         o.step_kw()
     } else if bp.night_block >= 0.5 {
         f.night_block_kw
@@ -1301,12 +1428,11 @@ fn score_meter(
         suspected: score >= cfg.threshold && !allowed,
         rank: 0,
         reasons,
-        onset: p
-            .onset
+        onset: onset
             .filter(|_| onset_part > 0.0)
             .map(|(_, d)| format_day(d)),
         mining_kw: (mining_kw * 100.0).round() / 100.0,
-        machines: match p.onset.filter(|(o, _)| onset_part > 0.0 && o.steps > 1) {
+        machines: match onset.filter(|(o, _)| onset_part > 0.0 && o.steps > 1) {
             // The load is the staircase's (mining_kw above), each step a machine or two.
             Some((o, _)) if score >= 0.3 && o.unit_kw > 0.0 => (o.step_kw() / o.unit_kw).round(),
             _ => (mining_kw / cfg.machine_kw * 10.0).round() / 10.0,

@@ -584,9 +584,12 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
 fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // Thirty farms read once a day: pumps run every day from April to September (a tenth of a
     // day's energy up or down from one day to the next), a little standby the rest of the
-    // year; sizes from a third to twice the typical. One also runs 5 kW of rigs all year. With
-    // the hours gone, a season of pumping is as flat by the day as a rig; what tells them
-    // apart is how much the day's energy moves against the class's own days.
+    // year; sizes from a third to twice the typical. One also runs 5 kW of rigs from 27 October
+    // (day 300), a day of its own. With the hours gone, a season of pumping is as flat by the
+    // day as a rig; what tells them apart is how much the day's energy moves against the
+    // class's own days, and that the season's step is every farm's. (Until session 20 the rig
+    // ran all year and was found by the step up on 1 April: the pumps', which every farm takes,
+    // no longer counted as a machine's.)
     let unit = |m: usize, d: usize| ((m * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
@@ -596,7 +599,7 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
             .map(|d| {
                 let season = (91..274).contains(&d);
                 let own = if season { 120.0 * size } else { 3.0 * size };
-                let rig = if m == 30 {
+                let rig = if m == 30 && d >= 300 {
                     120.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
                 } else {
                     0.0
@@ -610,10 +613,10 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     let out = score_series(&csv, &all);
     let rig = suspect(&out, "F30");
     assert_eq!(flagged(&out), ["F30"]);
+    assert_eq!(rig.onset.as_deref(), Some("2024-10-27"), "{rig:?}");
     // A day's one reading is its mean: the reasons say what it shows, not a floor that never
     // switches off, nor "around the clock".
     let codes: Vec<&str> = rig.reasons.iter().map(|r| r.code).collect();
-    assert!(codes.contains(&"daily_level"), "{codes:?}");
     assert!(
         !codes.contains(&"continuous_floor") && !codes.contains(&"floor_carries_load"),
         "{codes:?}"
@@ -674,6 +677,46 @@ fn machines_added_one_by_one_date_back_to_the_first() {
 }
 
 #[test]
+fn a_step_the_whole_class_takes_is_the_seasons_not_a_machines() {
+    // Forty farms read hourly: a little standby until their pumps start on 2024-04-01 (day 91),
+    // then pumping by day (06:00-20:00) at their own sizes. One farm also switches on a 3 kW rig
+    // on 2024-06-10 (day 161). The season's step is every farm's; the rig's is its own.
+    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..40 {
+        let size = 4.0 + (m % 9) as f64;
+        let kwh = (0..366 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let own = if d >= 91 && (6..20).contains(&h) {
+                    size
+                } else {
+                    0.3
+                };
+                let rig = if m == 39 && d >= 161 {
+                    3.0 * (1.0 + 0.01 * (unit(m, i + 3) - 0.5))
+                } else {
+                    0.0
+                };
+                (own * (1.0 + 0.3 * (unit(m, i) - 0.5)) + rig) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("F{m}"), kwh));
+        csv.push_str(&format!("F{m},C{m},agricultural,50,A1,532301\n"));
+    }
+    let out = score_series(&csv, &all);
+    let seasonal: Vec<(&str, &Option<String>)> = out
+        .iter()
+        .filter(|s| s.meter_id != "F39" && s.onset.is_some())
+        .map(|s| (s.meter_id.as_str(), &s.onset))
+        .collect();
+    assert!(seasonal.is_empty(), "{seasonal:?}");
+    let rig = out.iter().find(|s| s.meter_id == "F39").unwrap();
+    assert_eq!(rig.onset.as_deref(), Some("2024-06-10"), "{rig:?}");
+}
+
+#[test]
 fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
     use minewatch_power::time::days_from_civil;
     // A commercial class read once a day: twenty offices that close at weekends (their days
@@ -710,6 +753,10 @@ fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
         rig.reasons.iter().map(|r| r.code).collect::<Vec<_>>()
     );
     assert_eq!(flagged(&out), ["B32"]);
+    // Its level in the words of daily readings: a mean, not a floor that never switches off.
+    let codes: Vec<&str> = rig.reasons.iter().map(|r| r.code).collect();
+    assert!(codes.contains(&"daily_level"), "{codes:?}");
+    assert!(!codes.contains(&"continuous_floor"), "{codes:?}");
 }
 
 #[test]
