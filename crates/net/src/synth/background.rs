@@ -4,7 +4,7 @@
 
 use super::frames;
 use super::sessions::{T0, corpus};
-use super::writer::{CaptureWriter, Format, Interface};
+use super::writer::CaptureWriter;
 use crate::decode::linktype;
 use std::io::Write;
 
@@ -16,16 +16,7 @@ const HTTP_REQ: &[u8] = b"GET /static/app.js HTTP/1.1\r\nHost: cdn.example.com\r
 /// number of packets written. The mining scenarios of [`corpus`] are mixed in once.
 pub fn write_background(out: &mut dyn Write, target_bytes: u64, seed: u64) -> std::io::Result<u64> {
     let mut rng = Rng::new(seed | 1);
-    let mut w = CaptureWriter::new(
-        Format::Pcap {
-            big_endian: false,
-            nanos: false,
-        },
-        &[Interface {
-            linktype: linktype::ETHERNET,
-            tsresol: 6,
-        }],
-    );
+    let mut w = CaptureWriter::ethernet_pcap();
     let mut written = 0u64;
     let mut packets = 0u64;
     let mut t = T0;

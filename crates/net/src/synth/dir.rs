@@ -73,19 +73,31 @@ pub fn write_encrypted(
     Ok(c.scenarios.len())
 }
 
-/// Writes `background.pcap`, about `mb` MiB of ordinary traffic with the Ethernet mining
-/// scenarios mixed in, into `out`; returns its path and packets.
-pub fn write_background(out: &Path, mb: u64) -> Result<(PathBuf, u64), DirError> {
-    let path = out.join("background.pcap");
+/// Streams a capture of about `mb` MiB into `out/name` with `write`; returns its path and what
+/// `write` reports.
+fn stream<T>(
+    out: &Path,
+    name: &str,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<T>,
+) -> Result<(PathBuf, T), DirError> {
+    let path = out.join(name);
     let err = |source| DirError::Write {
         path: path.clone(),
         source,
     };
     let f = std::fs::File::create(&path).map_err(err)?;
     let mut w = std::io::BufWriter::new(f);
-    let n = crate::synth::background::write_background(&mut w, mb << 20, 0x5eed).map_err(err)?;
+    let t = write(&mut w).map_err(err)?;
     std::io::Write::flush(&mut w).map_err(err)?;
-    Ok((path, n))
+    Ok((path, t))
+}
+
+/// Writes `background.pcap`, about `mb` MiB of ordinary traffic with the Ethernet mining
+/// scenarios mixed in, into `out`; returns its path and packets.
+pub fn write_background(out: &Path, mb: u64) -> Result<(PathBuf, u64), DirError> {
+    stream(out, "background.pcap", |w| {
+        crate::synth::background::write_background(w, mb << 20, 0x5eed)
+    })
 }
 
 /// Writes `population.pcap`: about `mb` MiB shaped like a link's population
@@ -94,14 +106,7 @@ pub fn write_population(
     out: &Path,
     mb: u64,
 ) -> Result<(PathBuf, crate::synth::population::Population), DirError> {
-    let path = out.join("population.pcap");
-    let err = |source| DirError::Write {
-        path: path.clone(),
-        source,
-    };
-    let f = std::fs::File::create(&path).map_err(err)?;
-    let mut w = std::io::BufWriter::new(f);
-    let p = crate::synth::population::write_population(&mut w, mb << 20, 0x5eed).map_err(err)?;
-    std::io::Write::flush(&mut w).map_err(err)?;
-    Ok((path, p))
+    stream(out, "population.pcap", |w| {
+        crate::synth::population::write_population(w, mb << 20, 0x5eed)
+    })
 }

@@ -37,8 +37,7 @@
 use super::frames;
 use super::sessions::{SiteSession, T0, site_session};
 use super::tcp::{Conversation, Dir, Shape};
-use super::writer::{CaptureWriter, Format, Interface};
-use crate::decode::linktype;
+use super::writer::CaptureWriter;
 use minewatch_model::rng::Rng;
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr};
@@ -164,16 +163,7 @@ pub fn write_population(
     seed: u64,
 ) -> std::io::Result<Population> {
     let mut rng = Rng::new(seed | 1);
-    let mut w = CaptureWriter::new(
-        Format::Pcap {
-            big_endian: false,
-            nanos: false,
-        },
-        &[Interface {
-            linktype: linktype::ETHERNET,
-            tsresol: 6,
-        }],
-    );
+    let mut w = CaptureWriter::ethernet_pcap();
     let payload: Vec<u8> = (0..4096).map(|_| rng.next_u64() as u8).collect();
     let mut p = Population::default();
     let mut t0 = T0;
@@ -212,14 +202,29 @@ pub fn write_population(
     Ok(p)
 }
 
+/// Where and when a flow starts, and its length in packets one way.
+#[derive(Clone, Copy)]
+struct Start {
+    client: IpAddr,
+    cport: u16,
+    len: u64,
+    at: i64,
+}
+
 /// One conversation starting at `start`, its frames into `e`.
 fn conversation(rng: &mut Rng, payload: &[u8], start: i64, e: &mut Epoch, p: &mut Population) {
     let client = host(rng.below(HOSTS));
     let cport = 1024 + rng.below(64_000) as u16;
     let len = flow_length(rng);
+    let flow = Start {
+        client,
+        cport,
+        len,
+        at: start,
+    };
     if len == 1 {
         match rng.below(3) {
-            0 => dns_lookup(rng, client, cport, start, e, p),
+            0 => dns_lookup(rng, flow, e, p),
             1 => {
                 // A probe of a closed port: SYN, RST.
                 let (s, c) = (v4(server(rng)), v4(client));
@@ -249,24 +254,18 @@ fn conversation(rng: &mut Rng, payload: &[u8], start: i64, e: &mut Epoch, p: &mu
         return;
     }
     if rng.unit() < 0.25 {
-        return udp_flow(rng, payload, client, cport, len, start, e, p);
+        return udp_flow(rng, payload, flow, e, p);
     }
     if rng.unit() < MINING_SHARE {
-        return mining(rng, client, cport, start, e, p);
+        return mining(rng, flow, e, p);
     }
-    tcp_connection(rng, payload, client, cport, len, start, e);
+    tcp_connection(rng, payload, flow, e);
     p.tcp_connections += 1;
 }
 
 /// A DNS question and its answer (two one-packet flows).
-fn dns_lookup(
-    rng: &mut Rng,
-    client: IpAddr,
-    cport: u16,
-    start: i64,
-    e: &mut Epoch,
-    p: &mut Population,
-) {
+fn dns_lookup(rng: &mut Rng, flow: Start, e: &mut Epoch, p: &mut Population) {
+    let (client, cport, start) = (flow.client, flow.cport, flow.at);
     let names = [
         "www.example.com",
         "cdn.example.net",
@@ -292,20 +291,8 @@ fn dns_lookup(
 
 /// A UDP conversation on port 443 (QUIC-like): `len` datagrams down, a third as many up; now
 /// and then one too large for the path, cut into fragments.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one flow's parameters, drawn by the caller"
-)]
-fn udp_flow(
-    rng: &mut Rng,
-    payload: &[u8],
-    client: IpAddr,
-    cport: u16,
-    len: u64,
-    start: i64,
-    e: &mut Epoch,
-    p: &mut Population,
-) {
+fn udp_flow(rng: &mut Rng, payload: &[u8], flow: Start, e: &mut Epoch, p: &mut Population) {
+    let (client, cport, len, start) = (flow.client, flow.cport, flow.len, flow.at);
     let (c, s) = (v4(client), v4(server(rng)));
     let gap = 200_000 + rng.below(3_000_000) as i64;
     let mut t = start;
@@ -346,19 +333,8 @@ fn udp_flow(
 
 /// A TCP connection: handshake, the client's first bytes (TLS, HTTP or SSH), `len` segments
 /// down with an ACK for every second (delayed ACKs, RFC 1122 §4.2.3.2), the closing FINs.
-#[allow(
-    clippy::too_many_arguments,
-    reason = "one flow's parameters, drawn by the caller"
-)]
-fn tcp_connection(
-    rng: &mut Rng,
-    payload: &[u8],
-    client: IpAddr,
-    cport: u16,
-    len: u64,
-    start: i64,
-    e: &mut Epoch,
-) {
+fn tcp_connection(rng: &mut Rng, payload: &[u8], flow: Start, e: &mut Epoch) {
+    let (client, cport, len, start) = (flow.client, flow.cport, flow.len, flow.at);
     let (first, port): (Vec<u8>, u16) = match rng.below(10) {
         0..=6 => {
             let mut hello = vec![
@@ -412,14 +388,8 @@ fn tcp_connection(
 }
 
 /// A mining session: a probe (connect, subscribe, the pool's answer, close) or a full session.
-fn mining(
-    rng: &mut Rng,
-    client: IpAddr,
-    cport: u16,
-    start: i64,
-    e: &mut Epoch,
-    p: &mut Population,
-) {
+fn mining(rng: &mut Rng, flow: Start, e: &mut Epoch, p: &mut Population) {
+    let (client, cport, start) = (flow.client, flow.cport, flow.at);
     let pool = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 1 + rng.below(60) as u8));
     let port = [3333, 4444, 14444, 8008][rng.below(4) as usize];
     let before = e.frames.len();

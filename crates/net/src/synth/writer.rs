@@ -40,6 +40,20 @@ pub struct CaptureWriter {
 }
 
 impl CaptureWriter {
+    /// A classic pcap of Ethernet frames, little-endian, microseconds: the bulk captures'.
+    pub fn ethernet_pcap() -> CaptureWriter {
+        CaptureWriter::new(
+            Format::Pcap {
+                big_endian: false,
+                nanos: false,
+            },
+            &[Interface {
+                linktype: crate::decode::linktype::ETHERNET,
+                tsresol: 6,
+            }],
+        )
+    }
+
     /// A new capture; pcap files take the first interface's link type for every packet.
     pub fn new(format: Format, ifaces: &[Interface]) -> CaptureWriter {
         let mut w = CaptureWriter {
