@@ -151,6 +151,10 @@ struct Profile {
     recent: DailyKwh,
 }
 
+/// Fewest other meters of a class that, stepping up within a day of a meter's step, make it
+/// the class's common step rather than one site's (a farm behind a few meters included).
+const COMMON_STEP_METERS: usize = 5;
+
 /// Steps kept per meter: the largest, and the next when a larger one is the class's season.
 const ONSET_CANDIDATES: usize = 3;
 
@@ -529,7 +533,14 @@ impl<'a> Scorer<'a> {
                     .map(|(_, day, ..)| {
                         let near = days.partition_point(|d| *d <= day + 1)
                             - days.partition_point(|d| *d < day - 1);
-                        near.saturating_sub(1) as f64 / others as f64
+                        // Five others at least: a farm whose rigs stand behind several meters
+                        // switches them on together, and in a small scan they are a share.
+                        let shared = near.saturating_sub(1);
+                        if shared >= COMMON_STEP_METERS {
+                            shared as f64 / others as f64
+                        } else {
+                            0.0
+                        }
                     })
                     .collect();
                 score_meter(

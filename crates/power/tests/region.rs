@@ -717,6 +717,41 @@ fn a_step_the_whole_class_takes_is_the_seasons_not_a_machines() {
 }
 
 #[test]
+fn a_farm_behind_three_meters_keeps_its_step() {
+    // Twelve homes read hourly; a farm of rigs stands behind three of them, all switched on on
+    // 2024-05-20 (day 140). Three of twelve step on one day: a quarter of the class, but one
+    // site's step, not a season's.
+    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..12 {
+        let kwh = (0..366 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let own = 0.25
+                    + if (6..9).contains(&h) { 0.6 } else { 0.0 }
+                    + if (18..23).contains(&h) { 1.1 } else { 0.0 };
+                let rig = if m < 3 && d >= 140 {
+                    6.5 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
+                } else {
+                    0.0
+                };
+                (own * (1.0 + 0.4 * (unit(m, i) - 0.5)) + rig) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!("H{m},C{m},residential,10,A1,150202\n"));
+    }
+    let out = score_series(&csv, &all);
+    for id in ["H0", "H1", "H2"] {
+        let s = suspect(&out, id);
+        assert_eq!(s.onset.as_deref(), Some("2024-05-20"), "{s:?}");
+        assert!(s.reasons.iter().all(|r| r.code != "common_step"), "{s:?}");
+    }
+    assert_eq!(flagged(&out), ["H0", "H1", "H2"]);
+}
+
+#[test]
 fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
     use minewatch_power::time::days_from_civil;
     // A commercial class read once a day: twenty offices that close at weekends (their days
