@@ -363,6 +363,21 @@ fn daily_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::
     }
 }
 
+/// A fixed pseudo-random number in [0, 1) for meter `m` at reading `i`.
+fn unit(m: usize, i: usize) -> f64 {
+    ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0
+}
+
+/// A home's draw at hourly reading `i` (from 2024-01-01 00:00), kW: a quarter kW at night,
+/// mornings and evenings on top, each hour a fifth up or down.
+fn home_kw(m: usize, i: usize) -> f64 {
+    let h = i % 24;
+    let own = 0.25
+        + if (6..9).contains(&h) { 0.6 } else { 0.0 }
+        + if (18..23).contains(&h) { 1.1 } else { 0.0 };
+    own * (1.0 + 0.4 * (unit(m, i) - 0.5))
+}
+
 /// The meter `id` of `out`, which must be suspected.
 fn suspect<'a>(
     out: &'a [minewatch_power::score::Suspect],
@@ -590,7 +605,6 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // class's own days, and that the season's step is every farm's. (Until session 20 the rig
     // ran all year and was found by the step up on 1 April: the pumps', which every farm takes,
     // no longer counted as a machine's.)
-    let unit = |m: usize, d: usize| ((m * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..31 {
@@ -636,23 +650,19 @@ fn machines_added_one_by_one_date_back_to_the_first() {
     // a fifth up or down); one switches on four 1.4 kW machines twelve days apart from
     // 2024-04-30 (day 120). Read as its largest single step, the mine was one machine on some
     // later day; the inspector's back-billing starts at the first, for all four.
-    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..30 {
         let kwh = (0..366 * 24)
             .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let own = 0.25
-                    + if (6..9).contains(&h) { 0.6 } else { 0.0 }
-                    + if (18..23).contains(&h) { 1.1 } else { 0.0 };
+                let d = i / 24;
                 let machines = if m == 29 && d >= 120 {
                     ((d - 120) / 12 + 1).min(4) as f64
                 } else {
                     0.0
                 };
                 let rig = 1.4 * machines * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
-                (own * (1.0 + 0.4 * (unit(m, i) - 0.5)) + rig) as f32
+                (home_kw(m, i) + rig) as f32
             })
             .collect();
         all.push(hourly_from_2024(format!("H{m}"), kwh));
@@ -681,7 +691,6 @@ fn a_step_the_whole_class_takes_is_the_seasons_not_a_machines() {
     // Forty farms read hourly: a little standby until their pumps start on 2024-04-01 (day 91),
     // then pumping by day (06:00-20:00) at their own sizes. One farm also switches on a 3 kW rig
     // on 2024-06-10 (day 161). The season's step is every farm's; the rig's is its own.
-    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..40 {
@@ -721,22 +730,17 @@ fn a_farm_behind_three_meters_keeps_its_step() {
     // Twelve homes read hourly; a farm of rigs stands behind three of them, all switched on on
     // 2024-05-20 (day 140). Three of twelve step on one day: a quarter of the class, but one
     // site's step, not a season's.
-    let unit = |m: usize, i: usize| ((m * 7919 + i * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..12 {
         let kwh = (0..366 * 24)
             .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let own = 0.25
-                    + if (6..9).contains(&h) { 0.6 } else { 0.0 }
-                    + if (18..23).contains(&h) { 1.1 } else { 0.0 };
-                let rig = if m < 3 && d >= 140 {
+                let rig = if m < 3 && i / 24 >= 140 {
                     6.5 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
                 } else {
                     0.0
                 };
-                (own * (1.0 + 0.4 * (unit(m, i) - 0.5)) + rig) as f32
+                (home_kw(m, i) + rig) as f32
             })
             .collect();
         all.push(hourly_from_2024(format!("H{m}"), kwh));
@@ -759,7 +763,6 @@ fn on_daily_readings_a_shop_open_every_day_is_judged_against_its_like() {
     // rigs drawing 10 kW (its days move 0.3 %). Against the whole class the shops' days look
     // steady; against the meters that keep their week (the shops and the rigs) they do not.
     let day0 = days_from_civil(2024, 1, 1);
-    let unit = |m: usize, d: usize| ((m * 7919 + d * 104_729) % 10_007) as f64 / 10_007.0;
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..33 {
