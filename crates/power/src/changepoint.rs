@@ -296,17 +296,18 @@ pub fn onsets(daily: &[f64], min_days: usize, min_kw: f64) -> Vec<Onset> {
                 .windows(2)
                 .map(|w| (w[1] - w[0]) / 24.0)
                 .collect();
-            // The day-to-day noise over the staircase's own levels, kWh: a
-            // machine's step stands clear of it (see `distinct`).
-            let noise = || noise_variance(&x[bounds[i + 1]..bounds[j + 1]]).sqrt();
-            if j > i + 1
-                && !(steps
+            if j > i + 1 {
+                // The day-to-day noise over the staircase's own levels, kWh: a machine's step
+                // stands clear of it (see `distinct`). Once per staircase, not per step.
+                let noise = noise_variance(&x[bounds[i + 1]..bounds[j + 1]]).sqrt();
+                let machines = steps
                     .iter()
-                    .all(|k| *k >= 0.1 * min_kw && distinct(*k, noise()))
+                    .all(|k| *k >= 0.1 * min_kw && distinct(*k, noise))
                     && equal_steps(&steps)
-                    && (i + 1..=j).all(|k| level_holds(&x[bounds[k]..bounds[k + 1]], &steps)))
-            {
-                break;
+                    && (i + 1..=j).all(|k| level_holds(&x[bounds[k]..bounds[k + 1]], &steps));
+                if !machines {
+                    break;
+                }
             }
             let (before, after) = (means[i], means[j]);
             let (at, settled, end) = (bounds[i + 1], bounds[j], bounds[j + 1]);
@@ -488,6 +489,28 @@ mod tests {
         // Steps of unequal size are no machines of one kind either.
         let x = noisy(&[(150, 8.0), (20, 41.6), (195, 91.6)], 7);
         assert_eq!(largest_onset(&x, 7, 1.0).map(|o| o.steps), Some(1));
+    }
+
+    #[test]
+    fn readings_no_meter_could_give_find_no_staircase_and_no_panic() {
+        // A broken exporter's values: huge, tiny, negative, infinite, NaN, all in one series,
+        // and steps of equal size at the edge of what f64 holds.
+        let mut x = noisy(&[(100, 8.0), (20, 1e300), (20, 2e300), (225, 3e300)], 3);
+        x[5] = f64::INFINITY;
+        x[6] = f64::NEG_INFINITY;
+        x[7] = f64::NAN;
+        x[8] = -1e300;
+        x[9] = f64::MIN_POSITIVE;
+        for o in onsets(&x, 7, 1.0) {
+            assert!(
+                o.from <= o.at && o.at <= o.settled && o.settled < x.len(),
+                "{o:?}"
+            );
+        }
+        assert!(onsets(&[f64::NAN; 400], 7, 1.0).is_empty());
+        assert!(onsets(&[], 7, 1.0).is_empty());
+        let flat_huge = vec![f64::MAX; 400];
+        assert!(onsets(&flat_huge, 7, 1.0).is_empty());
     }
 
     #[test]

@@ -155,6 +155,16 @@ struct Profile {
 /// the class's common step rather than one site's (a farm behind a few meters included).
 const COMMON_STEP_METERS: usize = 5;
 
+/// How much of a step is the class's, not the meter's, from the share of the class's other
+/// meters that stepped up within a day of it: a step that a tenth of them took is the season's
+/// or the calendar's (aerators switched on for the culture season, boilers on the first day of
+/// the heating season, a date the city sets, offices back after the Spring Festival); a machine
+/// is switched on when it arrives, on a day of its own. None from 3 % of the class, all from
+/// 10 % (issue 18: "what neighbours do").
+fn common_weight(share: f64) -> f64 {
+    clamp01((share - 0.03) / 0.07)
+}
+
 /// Steps kept per meter: the largest, and the next when a larger one is the class's season.
 const ONSET_CANDIDATES: usize = 3;
 
@@ -318,6 +328,7 @@ impl<'a> Scorer<'a> {
         // draw and nothing that moves; a site's own steps, its pumps, its aerators' units by the
         // weather, move as they rise). Kept apart from the nights' measure, which the score
         // reads: this one only lets a smaller step be weighed when the largest is the season's.
+        let daily_readings = s.step >= 86_400;
         let day_noise = |o: &Onset| {
             let sd = |a: usize, b: usize| {
                 crate::changepoint::noise_variance(daily.get(a..b).unwrap_or_default()).sqrt()
@@ -336,11 +347,17 @@ impl<'a> Scorer<'a> {
                 .take(ONSET_CANDIDATES)
                 .enumerate()
                 .map(|(i, o)| {
+                    // A step too small beside the site to count at all needs no noise measured.
+                    if o.after < 1.3 * o.before {
+                        return (o, ds[o.at].day, f64::NAN, f64::NAN);
+                    }
                     let night = step_noise(i, &o);
-                    let day = if night.is_finite() {
-                        f64::NAN
-                    } else {
+                    // Days only where there are no hours: on hourly readings a step that left
+                    // the nights where they were is no machine that runs around the clock.
+                    let day = if daily_readings {
                         day_noise(&o)
+                    } else {
+                        f64::NAN
                     };
                     (o, ds[o.at].day, night, day)
                 })
@@ -392,6 +409,10 @@ impl<'a> Scorer<'a> {
         // tenth in logarithm): a 24-hour shop's days are judged against meters that keep its
         // week, not against a class made mostly of shops and offices that close on Sundays.
         let mut day_moves_by_week: HashMap<(TariffClass, i64), Vec<f64>> = HashMap::new();
+        // The days the class's meters stepped up on, and how many meters the class has: a step
+        // that many of them share is the season's or the calendar's (`common_step`).
+        let mut step_days: HashMap<TariffClass, Vec<i64>> = HashMap::new();
+        let mut class_sizes: HashMap<TariffClass, usize> = HashMap::new();
         for p in &self.profiles {
             let class = p
                 .customer
@@ -430,16 +451,6 @@ impl<'a> Scorer<'a> {
                         .push(monthly);
                 }
             }
-        }
-        // The days the class's meters stepped up on, and how many meters the class has: a step
-        // that many of them share is the season's or the calendar's (`common_step`).
-        let mut step_days: HashMap<TariffClass, Vec<i64>> = HashMap::new();
-        let mut class_sizes: HashMap<TariffClass, usize> = HashMap::new();
-        for p in &self.profiles {
-            let class = p
-                .customer
-                .as_ref()
-                .map_or(TariffClass::Other, |c| c.tariff_class);
             *class_sizes.entry(class).or_default() += 1;
             let mut days: Vec<i64> = p
                 .onsets
@@ -1030,13 +1041,6 @@ fn score_meter(
         .map(|w| (w, parts(cfg, w, ctx, pct(w))))
         .max_by(|a, b| a.1.score.total_cmp(&b.1.score))
         .unwrap_or((&p.windows[0], parts(cfg, &p.windows[0], ctx, f64::NAN)));
-    // A step counts when it adds real load (at least 30 % on top) and what follows looks like a
-    // machine: flat, or a floor that carries the load.
-    // A step that a tenth of the class's meters took within a day of it is the season's or the
-    // calendar's: aerators switched on for the culture season, boilers on the first day of the
-    // heating season (a date the city sets), offices back after the Spring Festival. A machine
-    // is switched on when it arrives, on a day of its own. None from 3 % of the class, all
-    // from 10 % (issue 18: "what neighbours do").
     // A step whose added load brought almost no noise of its own (a machine's mean step is
     // about 1 % of its draw) is a machine switched on, whatever the site around it does.
     let quiet = |noise: f64| {
@@ -1046,14 +1050,16 @@ fn score_meter(
             0.0
         }
     };
-    // Of the meter's steps, the one that counts most once the class's own are weighed down:
+    // A step counts when it adds real load (at least 30 % on top) and what follows looks like a
+    // machine: flat, or a floor that carries the load. Of the meter's steps, the one that
+    // counts most once the class's own are weighed down (`common_weight`):
     // the largest, unless it is the season's and a smaller step beside it is a machine's, as
     // quiet as a power supply (its nights move at most 3 % of what it added from hour to hour:
     // an ASIC's 1.1 %, a GPU rig's 2.3 %; an aerator's units, paddles in water, 4.5 %). A site's
-    // own steps bring their noise; on daily readings no step can show it, and the largest
-    // stands.
+    // own steps bring their noise. On daily readings, with no nights, the days' movement per
+    // kWh a day added says the same, by the same bar.
     let part = |i: usize| -> f64 {
-        let common = clamp01((common_steps.get(i).copied().unwrap_or(0.0) - 0.03) / 0.07);
+        let common = common_weight(common_steps.get(i).copied().unwrap_or(0.0));
         p.onsets
             .get(i)
             .filter(|(o, _, night, day)| {
@@ -1068,7 +1074,12 @@ fn score_meter(
         .max_by(|a, b| part(*a).total_cmp(&part(*b)).then(b.cmp(a)))
         .unwrap_or(0);
     let onset_part = part(chosen);
-    let onset: Option<(Onset, i64)> = p.onsets.get(chosen).map(|(o, day, ..)| (*o, *day));
+    // The step that counted, if one did.
+    let counted: Option<(Onset, i64)> = p
+        .onsets
+        .get(chosen)
+        .filter(|_| onset_part > 0.0)
+        .map(|(o, day, ..)| (*o, *day));
     let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |(_, _, n, _)| *n);
     // A larger step than the one counted, taken by the class at large: said when it weighed.
     let seasonal = p
@@ -1076,7 +1087,7 @@ fn score_meter(
         .iter()
         .zip(common_steps)
         .take(chosen.max(1))
-        .find(|(_, c)| **c >= 0.065)
+        .find(|(_, c)| common_weight(**c) >= 0.5)
         .map(|((_, day, ..), c)| (*day, *c));
     let quiet_step = quiet(step_noise);
     let machine_like = 0.3
@@ -1154,8 +1165,10 @@ fn score_meter(
             format!("与气温无关（相关系数{:.2}）", f.temp_corr),
         ));
     }
+    // Hourly or finer readings: what a day's hours show (a floor, around the clock).
+    let sub_daily = f.load_factor.is_finite();
     if bp.level >= 0.3 {
-        if f.load_factor.is_finite() {
+        if sub_daily {
             reasons.push(r(
                 "continuous_floor",
                 format!(
@@ -1191,22 +1204,20 @@ fn score_meter(
     if bp.capacity >= 0.5 {
         reasons.push(r(
             "capacity",
-            if f.load_factor.is_finite() {
-                format!(
-                    "uses {:.0}% of contracted capacity around the clock",
-                    f.capacity_use * 100.0
-                )
-            } else {
-                format!(
-                    "uses {:.0}% of contracted capacity on average",
-                    f.capacity_use * 100.0
-                )
-            },
-            if f.load_factor.is_finite() {
-                format!("全天使用合同容量的{:.0}%", f.capacity_use * 100.0)
-            } else {
-                format!("平均使用合同容量的{:.0}%", f.capacity_use * 100.0)
-            },
+            format!(
+                "uses {:.0}% of contracted capacity {}",
+                f.capacity_use * 100.0,
+                if sub_daily {
+                    "around the clock"
+                } else {
+                    "on average"
+                }
+            ),
+            format!(
+                "{}使用合同容量的{:.0}%",
+                if sub_daily { "全天" } else { "平均" },
+                f.capacity_use * 100.0
+            ),
         ));
     }
     if bp.floor_path >= 0.3 {
@@ -1362,7 +1373,7 @@ fn score_meter(
             ),
         ));
     }
-    if let Some((o, day)) = onset.filter(|_| onset_part > 0.0) {
+    if let Some((o, day)) = counted {
         if o.steps > 1 {
             reasons.push(r(
                 "onset",
@@ -1411,7 +1422,7 @@ fn score_meter(
     // night, else the floor above the class's usual floor.
     let mining_kw = if score < 0.3 {
         0.0
-    } else if let Some((o, _)) = onset.filter(|_| onset_part > 0.0) {
+    } else if let Some((o, _)) = counted {
         o.step_kw()
     } else if bp.night_block >= 0.5 {
         f.night_block_kw
@@ -1439,11 +1450,9 @@ fn score_meter(
         suspected: score >= cfg.threshold && !allowed,
         rank: 0,
         reasons,
-        onset: onset
-            .filter(|_| onset_part > 0.0)
-            .map(|(_, d)| format_day(d)),
+        onset: counted.map(|(_, d)| format_day(d)),
         mining_kw: (mining_kw * 100.0).round() / 100.0,
-        machines: match onset.filter(|(o, _)| onset_part > 0.0 && o.steps > 1) {
+        machines: match counted.filter(|(o, _)| o.steps > 1) {
             // The load is the staircase's (mining_kw above), each step a machine or two.
             Some((o, _)) if score >= 0.3 && o.unit_kw > 0.0 => (o.step_kw() / o.unit_kw).round(),
             _ => (mining_kw / cfg.machine_kw * 10.0).round() / 10.0,
