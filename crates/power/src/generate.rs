@@ -148,6 +148,11 @@ pub enum MinerKind {
 }
 
 impl MinerKind {
+    /// Switched on on its onset day (all at once or machine by machine) and left on.
+    fn starts_at_onset(self) -> bool {
+        matches!(self, MinerKind::Onset | MinerKind::Staircase)
+    }
+
     fn name(self) -> &'static str {
         match self {
             MinerKind::RoundTheClock => "round_the_clock",
@@ -1059,7 +1064,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
                     let day = cfg.start_day + *d as i64;
                     let (_, m, _) = civil_from_days(day);
                     match mk {
-                        MinerKind::Onset | MinerKind::Staircase => day >= onset,
+                        _ if mk.starts_at_onset() => day >= onset,
                         MinerKind::HydroSeason => (5..=10).contains(&m),
                         MinerKind::MiningHeater => temps[s.region][*d] < HEATER_BELOW_C,
                         MinerKind::OffDays => !off_day(s.miner.map_or(0.0, |m| m.1), day),
@@ -1072,7 +1077,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
         let (mining, mk, kw, onset) = match s.miner {
             Some((mk, kw, onset)) => {
                 let on = match mk {
-                    MinerKind::Onset | MinerKind::Staircase => crate::time::format_day(onset),
+                    _ if mk.starts_at_onset() => crate::time::format_day(onset),
                     MinerKind::HydroSeason => "season".into(),
                     _ => String::new(),
                 };
@@ -1129,8 +1134,7 @@ pub fn generate(cfg: &RegionConfig, dir: &std::path::Path) -> std::io::Result<Ge
     for s in &sites {
         if irng.unit() < 1.0 / 6.0 {
             let found = s.miner.is_some_and(|(mk, _, onset)| {
-                !matches!(mk, MinerKind::Onset | MinerKind::Staircase)
-                    || onset < cfg.start_day + cfg.days as i64
+                !mk.starts_at_onset() || onset < cfg.start_day + cfg.days as i64
             });
             ins.write_record([s.meter.as_str(), &last, if found { "yes" } else { "no" }])?;
         }
