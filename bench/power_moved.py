@@ -8,30 +8,24 @@ region as v21; regions are target/bench/realistic-1312-365-SEED, as bench/power_
 them; hourly readings, with weather)
 """
 import collections
-import csv
-import json
 import os
-import subprocess
 import sys
+
+import powerbench
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 old, new, seeds = sys.argv[1], sys.argv[2], sys.argv[3:]
 
 
 def scan(binary, d):
-    p = subprocess.run([binary, 'power', 'scan', f'{d}/readings.csv', '--customers',
-                        f'{d}/customers.csv', '--weather', f'{d}/weather.csv', '--format',
-                        'jsonl'], capture_output=True, text=True)
-    if p.returncode not in (0, 1):  # 1: meters suspected
-        sys.exit(f'{d}: power scan failed: {p.stderr.strip()}')
-    return {o['meter_id']: o for o in map(json.loads, p.stdout.splitlines())}
+    return {o['meter_id']: o for o in powerbench.scan(binary, d)}
 
 
 moved = collections.Counter()
 legit = []
 for s in seeds:
-    d = f'target/bench/realistic-1312-365-{s}'
-    truth = {r['meter_id']: r for r in csv.DictReader(open(f'{d}/truth.csv'))}
+    d = powerbench.region(s)
+    truth = powerbench.truth(d)
     a, b = scan(old, d), scan(new, d)
     for m, o in a.items():
         if abs(o['score'] - b[m]['score']) > 1e-9:

@@ -8,23 +8,19 @@ Usage: python3 bench/power_onsets.py SEED...   (regions target/bench/realistic-1
 MINEWATCH=PATH scans with another build)
 """
 import collections
-import csv
-import json
 import os
-import subprocess
 import sys
+
+import powerbench
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 binary = os.environ.get('MINEWATCH', './target/release/minewatch')
 total = collections.Counter()
 days = collections.Counter()
 for s in sys.argv[1:]:
-    d = f'target/bench/realistic-1312-365-{s}'
-    truth = {r['meter_id']: r for r in csv.DictReader(open(f'{d}/truth.csv'))}
-    p = subprocess.run([binary, 'power', 'scan', f'{d}/readings.csv', '--customers',
-                        f'{d}/customers.csv', '--weather', f'{d}/weather.csv', '--format',
-                        'jsonl'], capture_output=True, text=True)
-    rows = [json.loads(line) for line in p.stdout.splitlines()]
+    d = powerbench.region(s)
+    truth = powerbench.truth(d)
+    rows = powerbench.scan(binary, d)
     on_day = collections.Counter(o['onset'] for o in rows if o.get('onset'))
     for o in rows:
         if o.get('onset'):

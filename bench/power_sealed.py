@@ -17,12 +17,11 @@ bench/power_realistic.sh (or `minewatch power generate ... --mix realistic`). Sc
 target/release/minewatch, or the build named by MINEWATCH=PATH.
 """
 import collections
-import csv
 import datetime
-import json
 import os
-import subprocess
 import sys
+
+import powerbench
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 daily = '--daily' in sys.argv[1:]
@@ -51,13 +50,7 @@ def daily_readings(d):
 
 
 def scan(d):
-    readings = daily_readings(d) if daily else f'{d}/readings.csv'
-    p = subprocess.run([binary, 'power', 'scan', readings, '--customers',
-                        f'{d}/customers.csv', '--weather', f'{d}/weather.csv', '--format',
-                        'jsonl'], capture_output=True, text=True)
-    if p.returncode not in (0, 1):  # 1: meters suspected
-        sys.exit(f'{d}: power scan failed: {p.stderr.strip()}')
-    return [json.loads(line) for line in p.stdout.splitlines()]
+    return powerbench.scan(binary, d, daily_readings(d) if daily else None)
 
 
 pool = collections.Counter()
@@ -71,8 +64,8 @@ goals = collections.Counter()
 dating = collections.defaultdict(collections.Counter)
 print('seed  miners  P@K            recall         FPR                precision  goals')
 for s in seeds:
-    d = f'target/bench/realistic-1312-365-{s}'
-    truth = {r['meter_id']: r for r in csv.DictReader(open(f'{d}/truth.csv'))}
+    d = powerbench.region(s)
+    truth = powerbench.truth(d)
     rows = []
     outs = scan(d)
     for o in outs:
