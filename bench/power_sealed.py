@@ -9,8 +9,11 @@ of ten regions needs the counts behind them.
 Positives as `power scan --truth` counts them (power::eval::read_truth): a miner that ran at
 least 14 days of the period and is wired behind the meter (not `stolen`).
 
-Usage: python3 bench/power_sealed.py [--daily] [SEEDS...]   (default: the sealed seeds
-1001-1010; a seed may name a varied region as v21). With --daily, each region's hourly readings
+Usage: python3 bench/power_sealed.py [--daily] [--window DAYS:FIRST] [SEEDS...]   (default: the
+sealed seeds 1001-1010; a seed may name a varied region as v21). With --window 90:2024-06-01,
+each seed's region over that period instead of the year (generated on first use into
+target/bench/window-1312-DAYS-FIRST-SEED: a quarter's readings are what many inquiries start
+from). With --daily, each region's hourly readings
 are first summed to one reading a day (written once to daily.csv beside them), as many meter
 data systems deliver them. Regions are target/bench/realistic-1312-365-SEED, made by
 bench/power_realistic.sh (or `minewatch power generate ... --mix realistic`). Scans with
@@ -24,8 +27,15 @@ import sys
 import powerbench
 
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
-daily = '--daily' in sys.argv[1:]
-seeds = [a for a in sys.argv[1:] if a != '--daily'] or [str(s) for s in range(1001, 1011)]
+args = sys.argv[1:]
+daily = '--daily' in args
+window = None
+if '--window' in args:
+    i = args.index('--window')
+    days, start = args[i + 1].split(':')
+    window = (int(days), start)
+    del args[i:i + 2]
+seeds = [a for a in args if a != '--daily'] or [str(s) for s in range(1001, 1011)]
 binary = os.environ.get('MINEWATCH', './target/release/minewatch')
 
 
@@ -64,7 +74,7 @@ goals = collections.Counter()
 dating = collections.defaultdict(collections.Counter)
 print('seed  miners  P@K            recall         FPR                precision  goals')
 for s in seeds:
-    d = powerbench.region(s)
+    d = powerbench.region(s, window, binary)
     truth = powerbench.truth(d)
     rows = []
     outs = scan(d)

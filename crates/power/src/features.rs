@@ -770,6 +770,141 @@ pub fn dawn_swing_of_days(days: &[Day]) -> f64 {
     swing_of(&nights)
 }
 
+/// [`dawn_swing`] for a window too short to hold [`DAWN_MONTHS`] months, read off the sun
+/// at the meter's place `at` (latitude, longitude): how far the dawn hour's share of the
+/// night would move over a year, from how it moves with the sunrise within the window.
+///
+/// Lamps on a dusk-to-dawn switch burn through the part of a dawn hour before they switch
+/// off, some minutes about sunrise, so that hour's load over the night's (00:00–03:00) is
+/// `a + k x`, where `x` is the share of the hour before the switch and `k` the lamps' share of
+/// the night; a machine, or a business on its clock, draws the same whatever the sun does
+/// (`k` near 0). Within three months sunrise moves half an hour to an hour and a half in
+/// China, enough for a dawn hour to pass from dark to light; so `k` is fitted by least
+/// squares over the window's complete days, for every quiet hour from 03:00 to 09:00 (its
+/// mean within [`QUIET_OVER_NIGHT`] of the night's: before a business opens; the sun is up by
+/// ten everywhere on China's one clock) and a switch from 45 minutes before
+/// sunrise to 30 after, in five-minute steps (photocells and astronomical clocks differ;
+/// the fit, not a setting, says which), and the best fit is kept. It speaks only when the
+/// fit is sure and means lamps: `k` at least [`SUN_T`] standard errors above zero, and the
+/// fitted hour as loaded as the night when wholly dark (`a + k` within [`SUN_DARK_LEVEL`] of
+/// 1); else 0, as a year's test reads a dawn that never drops. The year's swing is then `k`
+/// times how far `x` moves over a year at that hour (the sun, not the readings, knows
+/// that). NaN where it cannot be told: readings coarser than an hour, fewer than
+/// [`SUN_DAYS`] complete days, or no hour whose `x` moves by [`SUN_MOVE`] (standard deviation)
+/// within the window (a winter quarter in the east moves its sunrise by minutes).
+pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
+    if s.step <= 0 || s.step > 3600 || 3600 % s.step != 0 {
+        return f64::NAN;
+    }
+    let per_hour = (3600 / s.step) as usize;
+    let last = SUN_LAST_HOUR;
+    let offset = s.offsets.first().map_or(0, |o| o.1);
+    // Mean kW-hours of each local hour 00–`last`, per complete day.
+    let mut days: Vec<(i64, [f64; 10])> = Vec::new();
+    let mut cur = (i64::MIN, [0.0f64; 10], [0usize; 10]);
+    let close = |c: &(i64, [f64; 10], [usize; 10]), out: &mut Vec<(i64, [f64; 10])>| {
+        if c.0 != i64::MIN && c.2.iter().take(last + 1).all(|&n| n == per_hour) {
+            out.push((c.0, c.1.map(|v| v / per_hour as f64)));
+        }
+    };
+    for (i, v) in s.kwh.iter().enumerate() {
+        let t = s.local(i);
+        let (day, hour) = (t.div_euclid(86_400), (t.rem_euclid(86_400) / 3600) as usize);
+        if day != cur.0 {
+            close(&cur, &mut days);
+            cur = (day, [0.0; 10], [0; 10]);
+        }
+        if hour <= last && !v.is_nan() {
+            cur.1[hour] += f64::from(*v);
+            cur.2[hour] += 1;
+        }
+    }
+    close(&cur, &mut days);
+    let night = |h: &[f64; 10]| (h[0] + h[1] + h[2]) / 3.0;
+    days.retain(|(_, h)| night(h) > 0.0);
+    if days.len() < SUN_DAYS {
+        return f64::NAN;
+    }
+    let mean_night = days.iter().map(|(_, h)| night(h)).sum::<f64>() / days.len() as f64;
+    let sunrise: Vec<f64> = days
+        .iter()
+        .map(|(d, _)| crate::sun::sun_hours(*d, at, offset).0)
+        .collect();
+    let share = |rise: f64, hour: usize, c: f64| (rise + c - hour as f64).clamp(0.0, 1.0);
+    // (r², k, a, se of k, hour, switch)
+    let mut best: Option<(f64, f64, f64, f64, usize, f64)> = None;
+    for hour in 3..=last {
+        let mean_hour = days.iter().map(|(_, h)| h[hour]).sum::<f64>() / days.len() as f64;
+        if mean_hour > QUIET_OVER_NIGHT * mean_night {
+            continue;
+        }
+        for step in 0..=15 {
+            let c = (f64::from(step) * 5.0 - 45.0) / 60.0;
+            let xy: Vec<(f64, f64)> = days
+                .iter()
+                .zip(&sunrise)
+                .map(|((_, h), &rise)| (share(rise, hour, c), h[hour] / night(h)))
+                .collect();
+            let n = xy.len() as f64;
+            let (mx, my) = xy
+                .iter()
+                .fold((0.0, 0.0), |a, &(x, y)| (a.0 + x / n, a.1 + y / n));
+            let (sxx, sxy, syy) = xy.iter().fold((0.0, 0.0, 0.0), |a, &(x, y)| {
+                let (dx, dy) = (x - mx, y - my);
+                (a.0 + dx * dx, a.1 + dx * dy, a.2 + dy * dy)
+            });
+            if (sxx / n).sqrt() < SUN_MOVE || syy <= 0.0 {
+                continue;
+            }
+            let k = sxy / sxx;
+            let r2 = sxy * sxy / (sxx * syy);
+            let se = ((syy - k * sxy).max(0.0) / (n - 2.0) / sxx).sqrt();
+            if best.is_none_or(|b| r2 > b.0) {
+                best = Some((r2, k, my - k * mx, se, hour, c));
+            }
+        }
+    }
+    let Some((_, k, a, se, hour, c)) = best else {
+        return f64::NAN;
+    };
+    if !(k > SUN_T * se && (a + k - 1.0).abs() <= SUN_DARK_LEVEL) {
+        return 0.0;
+    }
+    // How far the share moves over a year at that hour and switch.
+    let first = days.first().map_or(0, |d| d.0);
+    let (lo, hi) = (first..first + 365)
+        .map(|d| share(crate::sun::sun_hours(d, at, offset).0, hour, c))
+        .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    k * (hi - lo)
+}
+
+/// Complete days [`sun_dawn_swing`] needs.
+const SUN_DAYS: usize = 28;
+/// The last dawn hour [`sun_dawn_swing`] reads.
+const SUN_LAST_HOUR: usize = 9;
+/// How much a dawn hour's dark share must move within the window (standard deviation over
+/// the days) for [`sun_dawn_swing`] to read it.
+const SUN_MOVE: f64 = 0.1;
+/// Standard errors the lamps' share must stand above zero in [`sun_dawn_swing`].
+const SUN_T: f64 = 3.0;
+/// How far from the night's level a wholly dark dawn hour may be fitted in
+/// [`sun_dawn_swing`].
+const SUN_DARK_LEVEL: f64 = 0.25;
+
+/// Whether the days are too few for [`dawn_swing`]'s year: fewer than [`DAWN_MONTHS`]
+/// calendar months hold [`DAWN_DAYS`] complete days each ([`sun_dawn_swing`] reads such a
+/// window).
+pub fn short_of_a_year(days: &[Day]) -> bool {
+    let mut by_month = [0usize; 12];
+    for d in days.iter().filter(|d| d.coverage >= 1.0) {
+        let (_, m, _) = crate::time::civil_from_days(d.day);
+        if let Some(n) = by_month.get_mut(m.saturating_sub(1) as usize) {
+            *n += 1;
+        }
+    }
+    by_month.iter().filter(|&&n| n >= DAWN_DAYS).count() < DAWN_MONTHS
+}
+
 /// The swing of (day, dawn level, night level) triples: see [`dawn_swing`].
 fn swing_of(nights: &[(i64, f64, f64)]) -> f64 {
     // Per month: (dawn over night, the night's level) of each day.
@@ -1477,6 +1612,61 @@ mod tests {
         // The shop alone has none.
         let f = window(&days(&series(60, shop)), None, None);
         assert!(f.night_block_kw.abs() < 0.2, "{}", f.night_block_kw);
+    }
+
+    #[test]
+    fn a_quarters_lamps_follow_the_sunrise_and_a_rig_does_not() {
+        use crate::sun::sun_hours;
+        let baotou = (40.6, 110.0);
+        // `days` days from `first` (a local day number), hourly, China's clock.
+        let from = |first: i64, days: usize, f: &dyn Fn(i64, usize) -> f32| {
+            let first_of_2024 = crate::time::days_from_civil(2024, 1, 1);
+            Series {
+                start: 1_704_067_200 - 8 * 3600 + (first - first_of_2024) * 86_400,
+                ..series(days, |d, h| f(first + d as i64, h))
+            }
+        };
+        // A shop: 1 kW standby, 8 kW open 09:00-21:00, a little noise.
+        let shop = |day: i64, h: usize| {
+            let wobble = 1.0 + 0.04 * ((day as usize * 31 + h * 7) % 11) as f32 / 11.0;
+            (if (9..21).contains(&h) { 8.0 } else { 1.0 }) * wobble
+        };
+        // Its façade, 3 kW, off 20 minutes before sunrise (not the generator's switch: the fit
+        // finds it), on 15 minutes after sunset; the switching hours part lit.
+        let lit = |day: i64, h: usize| {
+            let (rise, set) = sun_hours(day, baotou, 8 * 3600);
+            let (a, b) = (h as f64, h as f64 + 1.0);
+            let dark = |from: f64, to: f64| (to.min(b) - from.max(a)).max(0.0);
+            let share = (dark(0.0, rise - 1.0 / 3.0) + dark(set + 0.25, 24.0)).min(1.0);
+            shop(day, h) + 3.0 * share as f32
+        };
+        let june = crate::time::days_from_civil(2024, 6, 1);
+        let lamps = sun_dawn_swing(&from(june, 90, &lit), baotou);
+        assert!(lamps > 0.35, "lamps {lamps}");
+        // The year's test cannot read a quarter.
+        assert!(dawn_swing(&from(june, 90, &lit), 6).is_nan());
+        // A 3 kW rig on the night tariff, 22:00-06:00, in the same shop: its dawn keeps the clock.
+        let rig = |day: i64, h: usize| shop(day, h) + if (6..22).contains(&h) { 0.0 } else { 3.0 };
+        let r = sun_dawn_swing(&from(june, 90, &rig), baotou);
+        assert!(r.abs() < 0.1, "rig {r}");
+        // Around the winter solstice the sunrise at Beijing's longitude moves by minutes: the
+        // dawn cannot tell, whatever burns.
+        let beijing = (39.9, 116.4);
+        let winter = crate::time::days_from_civil(2024, 12, 1);
+        assert!(sun_dawn_swing(&from(winter, 40, &lit), beijing).is_nan());
+        // Too few days, or readings coarser than an hour, tell nothing either.
+        assert!(sun_dawn_swing(&from(june, 20, &lit), baotou).is_nan());
+        let daily = Series {
+            step: 86_400,
+            ..from(june, 90, &lit)
+        };
+        assert!(sun_dawn_swing(&daily, baotou).is_nan());
+        // A place no sun shines on the same way (a register's coordinates gone wrong) reads
+        // without a panic.
+        for at in [(91.0, 0.0), (f64::NAN, 110.0), (40.0, f64::INFINITY)] {
+            let v = sun_dawn_swing(&from(june, 90, &lit), at);
+            assert!(v.is_nan() || v.is_finite(), "{at:?}: {v}");
+        }
     }
 
     #[test]

@@ -339,30 +339,10 @@ const PLACES: [(f64, f64); 5] = [
     (44.01, 87.3),
 ];
 
-/// Sunrise and sunset on local day `day` at `(lat, lon)`, hours of China Standard Time, from
-/// NOAA's general solar position equations (fractional year, equation of time, declination,
-/// and the hour angle of a sun 0.833° below the horizon: refraction and the sun's radius).
-/// China keeps one clock: in Xinjiang the sun sets two hours later by it than in Beijing.
-pub fn sun_hours(day: i64, (lat, lon): (f64, f64)) -> (f64, f64) {
-    let (y, _, _) = civil_from_days(day);
-    let doy = (day - days_from_civil(y, 1, 1)) as f64;
-    let g = 2.0 * std::f64::consts::PI / 365.0 * doy;
-    let eqtime = 229.18
-        * (0.000075 + 0.001868 * g.cos()
-            - 0.032077 * g.sin()
-            - 0.014615 * (2.0 * g).cos()
-            - 0.040849 * (2.0 * g).sin());
-    let decl = 0.006918 - 0.399912 * g.cos() + 0.070257 * g.sin() - 0.006758 * (2.0 * g).cos()
-        + 0.000907 * (2.0 * g).sin()
-        - 0.002697 * (3.0 * g).cos()
-        + 0.00148 * (3.0 * g).sin();
-    let phi = lat.to_radians();
-    let cos_ha = (90.833f64.to_radians().cos() / (phi.cos() * decl.cos()) - phi.tan() * decl.tan())
-        .clamp(-1.0, 1.0);
-    let ha = cos_ha.acos().to_degrees();
-    let utc_min = |h: f64| 720.0 - 4.0 * (lon + h) - eqtime;
-    let local = |m: f64| (m + f64::from(OFFSET) / 60.0) / 60.0;
-    (local(utc_min(ha)), local(utc_min(-ha)))
+/// Sunrise and sunset on local day `day` at `(lat, lon)`, hours of China Standard Time
+/// ([`crate::sun::sun_hours`] at [`OFFSET`]).
+pub fn sun_hours(day: i64, at: (f64, f64)) -> (f64, f64) {
+    crate::sun::sun_hours(day, at, OFFSET)
 }
 
 /// Share of local hour `hour` that is dark enough for a dusk-to-dawn switch (a photocell
@@ -1196,22 +1176,8 @@ mod tests {
     }
 
     #[test]
-    fn sunrise_and_sunset_match_published_tables() {
-        // Beijing (39.90 N, 116.41 E), 2024, as timeanddate.com lists them in CST: 21 June
-        // 04:46 and 19:46, 21 December 07:33 and 16:53.
-        let at = |y, m, d| sun_hours(days_from_civil(y, m, d), (39.90, 116.41));
-        let hm = |h: f64, m: f64| h + m / 60.0;
-        let close = |got: f64, want: f64| (got - want).abs() < 5.0 / 60.0;
-        let (rise, set) = at(2024, 6, 21);
-        assert!(
-            close(rise, hm(4.0, 46.0)) && close(set, hm(19.0, 46.0)),
-            "{rise} {set}"
-        );
-        let (rise, set) = at(2024, 12, 21);
-        assert!(
-            close(rise, hm(7.0, 33.0)) && close(set, hm(16.0, 53.0)),
-            "{rise} {set}"
-        );
+    fn the_generators_sun_is_chinas_clock_and_lamps_follow_it() {
+        // (The sun itself is tested in `sun`.)
         // One clock for all of China: Changji's winter sun rises after ten by it.
         let (rise, _) = sun_hours(days_from_civil(2024, 12, 21), PLACES[4]);
         assert!(rise > 9.5, "{rise}");

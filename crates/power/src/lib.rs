@@ -18,4 +18,5 @@ pub mod pipeline;
 pub mod read;
 pub mod score;
 pub mod series;
+pub mod sun;
 pub mod time;
