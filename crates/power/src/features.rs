@@ -662,6 +662,13 @@ pub struct Features {
     pub capacity_use: f64,
     /// Correlation of daily energy with daily temperature, when weather is given.
     pub temp_corr: f64,
+    /// Correlation of the night's level (00:00–06:00, day by day) with daily temperature,
+    /// when weather is given: storage heaters fill their nights by the cold, a rig's nights
+    /// hold whatever the home around it heats by day.
+    pub night_temp_corr: f64,
+    /// How far temperature moves the night's level: the fitted slope times the spread of
+    /// temperature (10th to 90th percentile), over the median night.
+    pub night_temp_amp: f64,
     /// The meter exported energy (rooftop solar).
     pub exports: bool,
 }
@@ -1112,6 +1119,9 @@ pub fn window(
         constant_kw: f64::NAN,
         busy_step_kw: f64::NAN,
         quiet_step_kw: f64::NAN,
+        temp_corr: f64::NAN,
+        night_temp_corr: f64::NAN,
+        night_temp_amp: f64::NAN,
         ..Features::default()
     };
     if used.is_empty() {
@@ -1211,15 +1221,18 @@ pub fn window(
     f.capacity_use = capacity_kva
         .filter(|c| *c > 0.0)
         .map_or(f64::NAN, |c| f.mean_kw / c);
-    f.temp_corr = match temp {
-        Some(t) => correlation(
-            &used
-                .iter()
-                .map(|d| (d.kwh, t(d.day).unwrap_or(f64::NAN)))
-                .collect::<Vec<_>>(),
-        ),
-        None => f64::NAN,
-    };
+    if let Some(t) = temp {
+        let with_temp = |v: fn(&Day) -> f64| -> Vec<(f64, f64)> {
+            used.iter()
+                .map(|d| (v(d), t(d.day).unwrap_or(f64::NAN)))
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .collect()
+        };
+        f.temp_corr = correlation(&with_temp(|d| d.kwh));
+        let nights = with_temp(|d| d.night_kw);
+        f.night_temp_corr = correlation(&nights);
+        f.night_temp_amp = temperature_response(&nights).0;
+    }
     f
 }
 

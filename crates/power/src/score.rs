@@ -823,9 +823,25 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         unexplained
     };
+    // In a home the plateau is the night's: whether the nights follow the cold says whether
+    // they are storage heaters, whatever the day does (issue 18: in a winter quarter a home
+    // heats by day and its days' energy follows the cold, while the rig under its nights
+    // holds; over the year summer's cooling hid that). Both clearly and by much, as for a
+    // floor. Homes only: an aerated pond's nights hold all summer too, every unit on, while
+    // its days follow the heat, and the day is what tells it (23 ponds flagged on sixteen
+    // tuning regions when this read every class).
+    let night_gate = if class == TariffClass::Residential
+        && w.night_temp_corr.is_finite()
+        && w.night_temp_amp.is_finite()
+    {
+        1.0 - clamp01((w.night_temp_corr.abs() - 0.35) / 0.25)
+            * clamp01((w.night_temp_amp - 0.08) / 0.12)
+    } else {
+        temp_gate
+    };
     let night_plateau = if sub_daily {
         (steady * weekly).max(block_kept)
-            * temp_gate
+            * night_gate
             * night_unexplained
             * clamp01((steady_share - 0.3) / 0.3)
             * clamp01((w.night_floor_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))

@@ -612,6 +612,60 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
 }
 
 #[test]
+fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters_are_not() {
+    use minewatch_power::time::{days_from_civil, format_day};
+    // Ninety winter days, -14 to +2 °C. Thirty homes heat by day (up to 2 kW from 07:00 to
+    // 23:00, as the cold asks) on top of their own draw. One runs 4 kW of rigs from 22:00 to
+    // 06:00 every night: its days' energy follows the cold (the heating), its nights do not.
+    // Another charges 6 kW of storage heaters over the same hours, as the cold asks: its nights
+    // follow the cold. Before the nights were asked on their own, the days' heating took all
+    // evidence from the rig (10 to 12 of 18 such rigs missed on eight tuning regions' winter).
+    let day0 = days_from_civil(2024, 1, 1);
+    let temp = |d: usize| -6.0 + 5.0 * (d as f64 / 6.0).sin() + 6.0 * (unit(99, d) - 0.5);
+    let mut weather = String::from("region_code,date,temp_c\n");
+    for d in 0..90 {
+        weather.push_str(&format!(
+            "150202,{},{:.1}\n",
+            format_day(day0 + d as i64),
+            temp(d)
+        ));
+    }
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..32 {
+        let kwh = (0..90 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let need = (15.0 - temp(d)) / 30.0;
+                let night = !(6..22).contains(&h);
+                let heating = if (7..23).contains(&h) {
+                    2.0 * need
+                } else {
+                    0.0
+                };
+                let extra = match m {
+                    30 if night => 4.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5)),
+                    31 if night => 6.0 * need,
+                    _ => 0.0,
+                };
+                (home_kw(m, i) + heating * (1.0 + 0.2 * (unit(m + 3, i) - 0.5)) + extra) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!("H{m},C{m},residential,8,A1,150202\n"));
+    }
+    let out = score_series_in_weather(&csv, Some(&weather), &all);
+    let rig = suspect(&out, "H30");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "night_plateau"),
+        "{rig:?}"
+    );
+    let heaters = out.iter().find(|s| s.meter_id == "H31").unwrap();
+    assert!(heaters.features.night_temp_corr < -0.6, "{heaters:?}");
+    assert_eq!(flagged(&out), ["H30"]);
+}
+
+#[test]
 fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // Thirty farms read once a day: pumps run every day from April to September (a tenth of a
     // day's energy up or down from one day to the next), a little standby the rest of the
