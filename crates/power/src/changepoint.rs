@@ -254,6 +254,57 @@ fn level_holds(seg: &[f64], steps_kw: &[f64]) -> bool {
     (sxy / sxx * n).abs() <= 0.5 * unit
 }
 
+/// A step down that lasted: a level that ran, then stopped (the mirror of an [`Onset`]).
+/// Indices are days of the series, in time order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Departure {
+    /// Index of the first day of the level that stopped.
+    pub running_from: usize,
+    /// Index of the day after the level that stopped (of its highest step, for machines taken
+    /// off one at a time).
+    pub running_until: usize,
+    /// Index of the first day at the level left behind: the day it had all stopped.
+    pub at: usize,
+    /// Index of the day after the level left behind.
+    pub left_until: usize,
+    /// Mean daily kWh while it ran (the highest level).
+    pub running: f64,
+    /// Mean daily kWh after.
+    pub left: f64,
+    /// Steps it took: 1, or the steps of machines taken off one at a time.
+    pub steps: usize,
+}
+
+impl Departure {
+    /// Size of the step in kW (a day has 24 hours).
+    pub fn step_kw(&self) -> f64 {
+        (self.running - self.left) / 24.0
+    }
+}
+
+/// Every step down [`onsets`] would weigh were time to run backwards, largest first: a level
+/// that held at least `min_days`, then stopped for at least `min_days`, at least halving the
+/// load (or taking `min_kw` of continuous load off it). A hydro-season miner leaves when the
+/// wet season ends (../shared/notes/POWER.md, F12: seasonal migration), and a quarter that
+/// opens in its last weeks sees it only as a step down; so do rigs moved away before an
+/// inspection.
+pub fn departures(daily: &[f64], min_days: usize, min_kw: f64) -> Vec<Departure> {
+    let reversed: Vec<f64> = daily.iter().rev().copied().collect();
+    let n = daily.len();
+    onsets(&reversed, min_days, min_kw)
+        .into_iter()
+        .map(|o| Departure {
+            running_from: n - (o.settled + o.days),
+            running_until: n - o.settled,
+            at: n - o.at,
+            left_until: n - o.from,
+            running: o.after,
+            left: o.before,
+            steps: o.steps,
+        })
+        .collect()
+}
+
 /// The largest upward step in a daily-kWh series that at least doubles the level before it (or
 /// adds `min_kw` of continuous load) and lasts at least `min_days` (docs/FACTS.md §P2).
 /// Missing days (NaN) are filled with the previous day's value for the search only.
@@ -511,6 +562,35 @@ mod tests {
         assert!(onsets(&[], 7, 1.0).is_empty());
         let flat_huge = vec![f64::MAX; 400];
         assert!(onsets(&flat_huge, 7, 1.0).is_empty());
+    }
+
+    #[test]
+    fn a_rig_that_left_is_a_departure_on_the_day_it_stopped() {
+        // A quarter that opens in a hydro season's last 17 days: 12 kW of rigs on a 9 kW site,
+        // then the site alone.
+        let x = noisy(&[(17, 21.0 * 24.0), (73, 9.0 * 24.0)], 5);
+        let d = departures(&x, 7, 1.0);
+        let first = d.first().expect("a departure");
+        assert_eq!(
+            (first.running_from, first.at, first.left_until),
+            (0, 17, 90)
+        );
+        assert_eq!(first.running_until, 17);
+        assert!((first.step_kw() - 12.0).abs() < 0.5, "{first:?}");
+        assert!(onsets(&x, 7, 1.0).is_empty());
+        // Its mirror, a rig switched on, is an onset and no departure.
+        let up: Vec<f64> = x.iter().rev().copied().collect();
+        assert!(departures(&up, 7, 1.0).is_empty());
+        assert_eq!(largest_onset(&up, 7, 1.0).map(|o| o.at), Some(73));
+        // Machines taken off one at a time: the day the last one stopped, the whole load.
+        let stairs = noisy(&[(40, 29.0 * 24.0), (20, 19.0 * 24.0), (40, 9.0 * 24.0)], 7);
+        let d = departures(&stairs, 7, 1.0);
+        let first = d.first().expect("a departure");
+        assert_eq!((first.at, first.steps), (60, 2), "{first:?}");
+        assert!((first.step_kw() - 20.0).abs() < 0.5, "{first:?}");
+        // Nothing that is no series breaks it.
+        assert!(departures(&[], 7, 1.0).is_empty());
+        assert!(departures(&[f64::NAN; 100], 7, 1.0).is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@
     reason = "windows, days and parts are indexed by positions computed from the vectors built here"
 )]
 
-use crate::changepoint::{Onset, onsets};
+use crate::changepoint::{Departure, Onset, departures, onsets};
 use crate::customers::{Customer, Register, TariffClass};
 use crate::features::{Day, Features, days_for, window};
 use crate::series::{Series, SeriesReport};
@@ -83,6 +83,10 @@ pub struct Suspect {
     pub reasons: Vec<Reason>,
     /// First day of the stepped-up level, when there is one.
     pub onset: Option<String>,
+    /// First day after a machine-like level stopped, when one counted: mining ran until the
+    /// day before (back-billing ends there).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub departure: Option<String>,
     /// Estimated mining load, kW.
     pub mining_kw: f64,
     /// The same as a number of typical machines; for machines switched on one at a time (an
@@ -120,6 +124,7 @@ pub const SIGNALS: [&str; 19] = [
     "capacity",
     "night_plateau",
     "floor_carries_load",
+    // a step up, or down (`departure`)
     "onset",
     "preferential_tariff",
     "log_mean_kw",
@@ -147,6 +152,9 @@ struct Profile {
     /// are no nights to tell (daily readings), how much the days' movement grew per kWh a day
     /// it added.
     onsets: Vec<(Onset, i64, f64, f64)>,
+    /// The steps down that could be a machine leaving, largest first (at most
+    /// [`ONSET_CANDIDATES`]).
+    departures: Vec<Down>,
     quality: SeriesReport,
     recent: DailyKwh,
 }
@@ -163,6 +171,66 @@ const COMMON_STEP_METERS: usize = 5;
 /// 10 % (issue 18: "what neighbours do").
 fn common_weight(share: f64) -> f64 {
     clamp01((share - 0.03) / 0.07)
+}
+
+/// A step down kept for scoring, with what was measured at it.
+struct Down {
+    /// The step.
+    step: Departure,
+    /// The day it had all stopped.
+    day: i64,
+    /// How much the night's hour-to-hour noise fell with it, per kW the night level fell (as
+    /// for an onset: a machine takes its level away and almost none of the noise); NaN on
+    /// daily readings and for a step too small to weigh.
+    night_noise: f64,
+    /// Coefficient of variation of the daily energy while it ran.
+    ran_cv: f64,
+    /// Share of the step the weather explains: the site's response to temperature after it
+    /// (kWh a day per °C over the days left behind) times how much warmer or colder those
+    /// days were than the days before it, over the step; 0 without weather.
+    weather_share: f64,
+}
+
+/// The share of a fall of `fell` kWh a day, from the days `running` to the days `left`, that
+/// the weather explains: the slope of daily energy on temperature over the days left behind
+/// (the site as it is without what stopped) times how much warmer or colder they were. A
+/// heating load that a thaw turns down is explained; a machine leaving as autumn cools is not,
+/// for the site it left does not follow the cold. 0 when fewer than ten days have weather.
+fn weather_share(
+    running: &[Day],
+    left: &[Day],
+    fell: f64,
+    temp: &dyn Fn(i64) -> Option<f64>,
+) -> f64 {
+    let with = |days: &[Day]| -> Vec<(f64, f64)> {
+        days.iter()
+            .filter(|d| d.coverage >= 0.5 && d.kwh.is_finite())
+            .filter_map(|d| temp(d.day).filter(|t| t.is_finite()).map(|t| (t, d.kwh)))
+            .collect()
+    };
+    let (ran, after) = (with(running), with(left));
+    if ran.len() < 10 || after.len() < 10 || fell <= 0.0 {
+        return 0.0;
+    }
+    let mean =
+        |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| v.iter().map(f).sum::<f64>() / v.len() as f64;
+    let (mt, me) = (mean(&after, |p| p.0), mean(&after, |p| p.1));
+    let (sxy, sxx) = after.iter().fold((0.0, 0.0), |a, (t, e)| {
+        (a.0 + (t - mt) * (e - me), a.1 + (t - mt) * (t - mt))
+    });
+    if sxx <= 0.0 {
+        return 0.0;
+    }
+    // The energy the weather alone would have taken off between the two spans.
+    let predicted = -(sxy / sxx) * (mt - mean(&ran, |p| p.0));
+    (predicted / fell).max(0.0)
+}
+
+/// For each of a meter's steps up and down, the share of its class's other meters that
+/// stepped the same way within a day (see [`common_weight`]).
+struct Common {
+    up: Vec<f64>,
+    down: Vec<f64>,
 }
 
 /// Steps kept per meter: the largest, and the next when a larger one is the class's season.
@@ -316,22 +384,26 @@ impl<'a> Scorer<'a> {
         // The largest step against everything before it (the site as it was); a smaller one,
         // weighed when the largest is the season's, against the level it rose from (everything
         // before it would mix in the season's own nights).
-        let step_noise = |i: usize, o: &Onset| {
-            let before = window(&ds[if i == 0 { 0 } else { o.from }..o.at], cap, temp);
-            // The final level (after the last step of a staircase) against the level before the
-            // first.
-            let after = window(
-                &ds[o.settled..(o.settled + o.days).min(ds.len())],
-                cap,
-                temp,
-            );
+        // How much the night's noise grew from the lower level's days to the higher's, per kW
+        // the night level grew.
+        let min_kw = self.cfg.min_kw;
+        let night_noise = |low: &[Day], high: &[Day]| {
+            let (low, high) = (window(low, cap, temp), window(high, cap, temp));
             let noise = |w: &Features| w.night_jitter * w.night_kw;
-            let added = after.night_kw - before.night_kw;
-            if added >= 0.3 * self.cfg.min_kw {
-                (noise(&after) - noise(&before)).max(0.0) / added
+            let added = high.night_kw - low.night_kw;
+            if added >= 0.3 * min_kw {
+                (noise(&high) - noise(&low)).max(0.0) / added
             } else {
                 f64::NAN
             }
+        };
+        // The final level (after the last step of a staircase) against the level before the
+        // first.
+        let step_noise = |i: usize, o: &Onset| {
+            night_noise(
+                &ds[if i == 0 { 0 } else { o.from }..o.at],
+                &ds[o.settled..(o.settled + o.days).min(ds.len())],
+            )
         };
         // On daily readings there are no nights to hear a step by: how much the day-to-day
         // movement of the energy grew at it, per kWh a day the step added (a machine adds its
@@ -339,17 +411,24 @@ impl<'a> Scorer<'a> {
         // weather, move as they rise). Kept apart from the nights' measure, which the score
         // reads: this one only lets a smaller step be weighed when the largest is the season's.
         let daily_readings = s.step >= 86_400;
-        let day_noise = |o: &Onset| {
-            let sd = |a: usize, b: usize| {
-                crate::changepoint::noise_variance(daily.get(a..b).unwrap_or_default()).sqrt()
-            };
-            let added = o.after - o.before;
-            let grew = sd(o.settled, (o.settled + o.days).min(daily.len())) - sd(o.from, o.at);
+        let sd = |a: usize, b: usize| {
+            crate::changepoint::noise_variance(daily.get(a..b).unwrap_or_default()).sqrt()
+        };
+        // How much the days' movement grew from the lower level to the higher, per kWh a day.
+        let moved = |low: f64, high: f64, added: f64| {
+            let grew = high - low;
             if added > 0.0 && grew.is_finite() {
                 grew.max(0.0) / added
             } else {
                 f64::NAN
             }
+        };
+        let day_noise = |o: &Onset| {
+            moved(
+                sd(o.from, o.at),
+                sd(o.settled, (o.settled + o.days).min(daily.len())),
+                o.after - o.before,
+            )
         };
         let onsets: Vec<(Onset, i64, f64, f64)> =
             onsets(&daily, self.cfg.onset_days, self.cfg.min_kw)
@@ -372,6 +451,32 @@ impl<'a> Scorer<'a> {
                     (o, ds[o.at].day, night, day)
                 })
                 .collect();
+        // What stopped against what it left.
+        let departures: Vec<Down> = departures(&daily, self.cfg.onset_days, self.cfg.min_kw)
+            .into_iter()
+            .take(ONSET_CANDIDATES)
+            .map(|step| {
+                let day = ds.get(step.at).map_or(0, |x| x.day);
+                let (running, left) = (
+                    &ds[step.running_from..step.running_until],
+                    &ds[step.at..step.left_until],
+                );
+                let weighed = step.running >= 1.3 * step.left;
+                Down {
+                    step,
+                    day,
+                    night_noise: if weighed {
+                        night_noise(left, running)
+                    } else {
+                        f64::NAN
+                    },
+                    ran_cv: window(running, cap, temp).daily_cv,
+                    weather_share: temp.map_or(0.0, |t| {
+                        weather_share(running, left, step.running - step.left, t)
+                    }),
+                }
+            })
+            .collect();
         let from = ds.len().saturating_sub(RECENT_DAYS);
         let recent = DailyKwh {
             start: ds.get(from).map(|d| format_day(d.day)).unwrap_or_default(),
@@ -385,6 +490,7 @@ impl<'a> Scorer<'a> {
             customer,
             windows,
             onsets,
+            departures,
             quality: s.report.clone(),
             recent,
         });
@@ -422,6 +528,8 @@ impl<'a> Scorer<'a> {
         // The days the class's meters stepped up on, and how many meters the class has: a step
         // that many of them share is the season's or the calendar's (`common_step`).
         let mut step_days: HashMap<TariffClass, Vec<i64>> = HashMap::new();
+        // And the days they stepped down on: a class that stops together ends a season.
+        let mut down_days: HashMap<TariffClass, Vec<i64>> = HashMap::new();
         let mut class_sizes: HashMap<TariffClass, usize> = HashMap::new();
         for p in &self.profiles {
             let class = p
@@ -471,8 +579,17 @@ impl<'a> Scorer<'a> {
             days.sort_unstable();
             days.dedup();
             step_days.entry(class).or_default().extend(days);
+            let mut days: Vec<i64> = p
+                .departures
+                .iter()
+                .filter(|d| d.step.running >= 1.3 * d.step.left)
+                .map(|d| d.day)
+                .collect();
+            days.sort_unstable();
+            days.dedup();
+            down_days.entry(class).or_default().extend(days);
         }
-        for v in step_days.values_mut() {
+        for v in step_days.values_mut().chain(down_days.values_mut()) {
             v.sort_unstable();
         }
         // Each week's peers: its own step and the two beside it, ten meters at least.
@@ -544,14 +661,12 @@ impl<'a> Scorer<'a> {
                             .filter(|v| v.len() >= 10)
                             .map_or(0.05, |v| v[v.len() / 2])
                     });
-                // For each of its steps, the share of the class's other meters that stepped up
-                // within a day of it.
-                let days = step_days.get(&class).map_or(&[][..], Vec::as_slice);
+                // For each of its steps, the share of the class's other meters that stepped the
+                // same way within a day of it.
                 let others = class_sizes.get(&class).copied().unwrap_or(1).max(2) - 1;
-                let common: Vec<f64> = p
-                    .onsets
-                    .iter()
-                    .map(|(_, day, ..)| {
+                let shares = |days: Option<&Vec<i64>>, mine: &mut dyn Iterator<Item = i64>| {
+                    let days = days.map_or(&[][..], Vec::as_slice);
+                    mine.map(|day| {
                         let near = days.partition_point(|d| *d <= day + 1)
                             - days.partition_point(|d| *d < day - 1);
                         // Five others at least: a farm whose rigs stand behind several meters
@@ -563,7 +678,18 @@ impl<'a> Scorer<'a> {
                             0.0
                         }
                     })
-                    .collect();
+                    .collect::<Vec<f64>>()
+                };
+                let common = Common {
+                    up: shares(
+                        step_days.get(&class),
+                        &mut p.onsets.iter().map(|(_, day, ..)| *day),
+                    ),
+                    down: shares(
+                        down_days.get(&class),
+                        &mut p.departures.iter().map(|d| d.day),
+                    ),
+                };
                 score_meter(
                     &self.cfg,
                     p,
@@ -1049,9 +1175,10 @@ fn score_meter(
     p: Profile,
     class: TariffClass,
     (class_floor, class_jitter, class_day_cv): (f64, f64, f64),
-    common_steps: &[f64],
+    common: &Common,
     pct: &dyn Fn(&Features) -> f64,
 ) -> Suspect {
+    let common_steps = &common.up[..];
     let ctx = Context {
         class,
         class_floor,
@@ -1115,25 +1242,82 @@ fn score_meter(
         .take(chosen.max(1))
         .find(|(_, c)| common_weight(**c) >= 0.5)
         .map(|((_, day, ..), c)| (*day, *c));
-    let quiet_step = quiet(step_noise);
-    let machine_like = 0.3
-        + 0.7
-            * bp.flat
-                .max(bp.floor_path)
-                .max(bp.night_plateau)
-                .max(bp.under_load)
-                .max(bp.psu * bp.steady)
-                .max(quiet_step);
-    // Inside a shop, an office or a store, a step that lifted the nights by a machine's draw
-    // with no noise of its own, that does not follow the weather, is a machine switched on:
-    // the business's own steps (new fridges, longer hours) bring their noise with them.
-    let silent_step = if class == TariffClass::Commercial {
-        quiet_step * bp.temp * bp.unexplained
-    } else {
-        0.0
+    // How much a step counts, from how quiet it was (its noise per kW).
+    let step_weight = |noise: f64| {
+        let quiet_step = quiet(noise);
+        let machine_like = 0.3
+            + 0.7
+                * bp.flat
+                    .max(bp.floor_path)
+                    .max(bp.night_plateau)
+                    .max(bp.under_load)
+                    .max(bp.psu * bp.steady)
+                    .max(quiet_step);
+        // Inside a shop, an office or a store, a step that lifted the nights by a machine's
+        // draw with no noise of its own, that does not follow the weather, is a machine
+        // switched on: the business's own steps (new fridges, longer hours) bring their noise
+        // with them.
+        let silent_step = if class == TariffClass::Commercial {
+            quiet_step * bp.temp * bp.unexplained
+        } else {
+            0.0
+        };
+        (0.5 * machine_like * class_weight(class)).max(0.9 * silent_step)
     };
-    let onset_weight = (0.5 * machine_like * class_weight(class)).max(0.9 * silent_step);
-    let mut score = 1.0 - (1.0 - bp.score) * (1.0 - onset_part * onset_weight);
+    // A step down counts as a machine leaving only when what stopped was as quiet as a power
+    // supply by the nights (hourly readings or finer: on daily readings the days' movement
+    // let cold stores and heating customers' seasons' ends pass, 27 more false alarms on
+    // eight tuning regions), on a site whose floor does not follow the weather (a cold
+    // store's cooling season ends in a step), its days as steady while it ran
+    // as a machine's (a heating load that a warm spell turns down moves from day to day with
+    // the weather: boilers on the heating tariff stepped down by 1.4-9.9 kW in a January thaw
+    // on the tuning regions, their days moving a fifth and more), gone for two weeks at least
+    // (a cold spell's end lowers a saturated boiler for a week, then the cold comes back), and
+    // not the class's own
+    // season ending: the sites' own loads that stop (aerators, pumps, cooling) take their
+    // noise away with them. None counts as the largest regardless, as the largest step up
+    // does: a step down says less, for a site that sheds load is no site that draws it.
+    let down_part = |i: usize| -> f64 {
+        let common = common_weight(common.down.get(i).copied().unwrap_or(0.0));
+        p.departures
+            .get(i)
+            .filter(|d| {
+                d.step.running >= 1.3 * d.step.left
+                    && d.step.left_until - d.step.at >= 2 * cfg.onset_days
+                    && d.night_noise <= 0.03
+            })
+            .map_or(0.0, |d| {
+                clamp01((d.step.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
+                    * clamp01((0.15 - d.ran_cv) / 0.05)
+                    * (1.0 - clamp01(d.weather_share / 0.5))
+                    * (1.0 - common)
+                    * bp.unexplained
+            })
+    };
+    let gone = (0..p.departures.len())
+        .max_by(|a, b| down_part(*a).total_cmp(&down_part(*b)).then(b.cmp(a)))
+        .unwrap_or(0);
+    let departure_part = down_part(gone);
+    let departed: Option<(Departure, i64)> = p
+        .departures
+        .get(gone)
+        .filter(|_| departure_part > 0.0)
+        .map(|d| (d.step, d.day));
+    let down_noise = p.departures.get(gone).map_or(f64::NAN, |d| d.night_noise);
+    let (up, down) = (
+        onset_part * step_weight(step_noise),
+        departure_part * step_weight(down_noise),
+    );
+    // A level that came and went makes both steps: one event, judged by its coming, which
+    // is weighed against all the site was before it (a boiler's six weeks of cold came up and
+    // went down by the same 3.5 kW on a tuning region; its going, against the thaw after it,
+    // was as quiet as a machine's). The going speaks where the coming is not in the readings.
+    let same_level = counted.zip(departed).is_some_and(|((o, _), (d, _))| {
+        d.running_from < o.settled + o.days && o.settled < d.running_until
+    });
+    let departed = departed.filter(|_| !same_level);
+    let down = if same_level { 0.0 } else { down };
+    let mut score = 1.0 - (1.0 - bp.score) * (1.0 - up) * (1.0 - down);
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
     let mut reasons = Vec::new();
     let f = best;
@@ -1426,6 +1610,21 @@ fn score_meter(
             ));
         }
     }
+    if let Some((d, day)) = departed {
+        reasons.push(r(
+            "departure",
+            format!(
+                "steps down by {:.1} kW on {}: a load as steady as a machine's that stopped (moved away, or its season ended)",
+                d.step_kw(),
+                format_day(day)
+            ),
+            format!(
+                "{}起负荷阶跃减少{:.1}千瓦：一段平稳如设备的负荷停运（迁走或季节结束）",
+                format_day(day),
+                d.step_kw()
+            ),
+        ));
+    }
     if class.preferential() && score >= cfg.threshold {
         reasons.push(r(
             "preferential_tariff",
@@ -1450,6 +1649,8 @@ fn score_meter(
         0.0
     } else if let Some((o, _)) = counted {
         o.step_kw()
+    } else if let Some((d, _)) = departed {
+        d.step_kw()
     } else if bp.night_block >= 0.5 {
         f.night_block_kw
     } else if bp.night_plateau > bp.shape * bp.amount && bp.night_plateau >= bp.under_load {
@@ -1477,6 +1678,7 @@ fn score_meter(
         rank: 0,
         reasons,
         onset: counted.map(|(_, d)| format_day(d)),
+        departure: departed.map(|(_, d)| format_day(d)),
         mining_kw: (mining_kw * 100.0).round() / 100.0,
         machines: match counted.filter(|(o, _)| o.steps > 1) {
             // The load is the staircase's (mining_kw above), each step a machine or two.
@@ -1501,7 +1703,7 @@ fn score_meter(
             bp.capacity,
             bp.night_plateau,
             bp.floor_path,
-            onset_part,
+            onset_part.max(departure_part),
             if class.preferential() { 1.0 } else { 0.0 },
             f.mean_kw.max(0.0).ln_1p(),
             bp.psu,
@@ -1558,7 +1760,7 @@ pub fn read_weather(
     Ok((w, stats))
 }
 /// The CSV columns of `power scan --format csv`, in order.
-pub const SUSPECT_COLUMNS: [&str; 24] = [
+pub const SUSPECT_COLUMNS: [&str; 25] = [
     "rank",
     "meter_id",
     "customer_id",
@@ -1568,6 +1770,7 @@ pub const SUSPECT_COLUMNS: [&str; 24] = [
     "score",
     "suspected",
     "onset",
+    "departure",
     "mining_kw",
     "machines",
     "hashrate_ths",
@@ -1607,6 +1810,7 @@ impl Suspect {
             format!("{:.3}", s.score),
             s.suspected.to_string(),
             s.onset.clone().unwrap_or_default(),
+            s.departure.clone().unwrap_or_default(),
             format!("{:.2}", s.mining_kw),
             format!("{:.1}", s.machines),
             format!("{:.1}", s.hashrate_ths),
@@ -1726,6 +1930,7 @@ pub(crate) mod tests_support {
                 zh: String::new(),
             }],
             onset: None,
+            departure: None,
             mining_kw: 0.0,
             machines: 0.0,
             hashrate_ths: 0.0,
@@ -1779,5 +1984,45 @@ mod tests {
         assert_eq!(at(Some(1e308)), 6);
         assert_eq!(at(Some(-1e308)), 9);
         assert_eq!(dawn_hour(&s, None), 6);
+    }
+
+    #[test]
+    fn a_fall_the_weather_explains_is_the_weathers_and_a_machine_leaving_is_not() {
+        // Forty days from 2024-01-01: twenty cold (-5 °C), then a thaw (+5 °C), each day up to
+        // 2 °C off. A site heating with 1 kW per degree under +10 °C on 2 kW of its own, and a
+        // site of 2 kW whose 10 kW machine leaves on the day of the thaw.
+        let day0 = crate::time::days_from_civil(2024, 1, 1);
+        let temp = |day: i64| {
+            let d = day - day0;
+            let x = ((d * 7919) % 101) as f64 / 101.0 - 0.5;
+            (if d < 20 { -5.0 } else { 5.0 }) + 4.0 * x
+        };
+        let series = |kw: &dyn Fn(i64) -> f64| Series {
+            meter_id: "m".into(),
+            start: day0 * 86_400 - 8 * 3600,
+            step: 3600,
+            offsets: vec![(0, 8 * 3600)],
+            kwh: (0..40 * 24).map(|i| kw(day0 + i / 24) as f32).collect(),
+            report: SeriesReport::default(),
+        };
+        let share = |kw: &dyn Fn(i64) -> f64| {
+            let ds = days_for(&series(kw), false);
+            let (running, left) = ds.split_at(20);
+            let mean = |v: &[Day]| v.iter().map(|d| d.kwh).sum::<f64>() / v.len() as f64;
+            weather_share(running, left, mean(running) - mean(left), &|d| {
+                Some(temp(d))
+            })
+        };
+        let heating = share(&|day| 2.0 + (10.0 - temp(day)).max(0.0));
+        assert!(heating > 0.8, "heating {heating}");
+        let machine = share(&|day| 2.0 + if day - day0 < 20 { 10.0 } else { 0.0 });
+        assert!(machine < 0.1, "machine {machine}");
+        // Too few days with weather: nothing explained.
+        let ds = days_for(&series(&|_| 2.0), false);
+        assert_eq!(
+            weather_share(&ds[..5], &ds[5..], 1.0, &|d| Some(temp(d))),
+            0.0
+        );
+        assert_eq!(weather_share(&ds[..20], &ds[20..], 1.0, &|_| None), 0.0);
     }
 }

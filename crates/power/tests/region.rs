@@ -666,6 +666,63 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
 }
 
 #[test]
+fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
+    use minewatch_power::time::{days_from_civil, format_day};
+    // A quarter from 15 October: thirty shops open around the clock (8-20 kW, busier by day,
+    // each hour off by up to a tenth), three cold spells that the sites' heaters follow a
+    // little. One shop ran 10 kW of rigs until the wet season ended on 31 October, then they
+    // left (../shared/notes/POWER.md, F12): only their going is in the readings. Another shop
+    // heats while it is colder than -2 °C, a kW for each degree under +2 on thermostats, and a
+    // thaw on 20 December turns the heaters off for three weeks: its step down is the
+    // weather's.
+    let day0 = days_from_civil(2024, 10, 15);
+    let temp = |d: usize| -> f64 {
+        let spell = if (36..66).contains(&d) { -10.0 } else { 2.0 };
+        spell + 3.0 * (unit(77, d) - 0.5)
+    };
+    let mut weather = String::from("region_code,date,temp_c\n");
+    for d in 0..90 {
+        weather.push_str(&format!(
+            "150202,{},{:.1}\n",
+            format_day(day0 + d as i64),
+            temp(d)
+        ));
+    }
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..32 {
+        let kwh = (0..90 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let size = 8.0 + 12.0 * unit(m, 0);
+                let busy = if (8..22).contains(&h) { 1.0 } else { 0.6 };
+                let own = size * busy * (1.0 + 0.2 * (unit(m, i) - 0.5));
+                let extra = match m {
+                    30 if d < 17 => 10.0 * (1.0 + 0.01 * (unit(m + 5, i) - 0.5)),
+                    31 if temp(d) < -2.0 => (2.0 - temp(d)) * (1.0 + 0.2 * (unit(m + 5, i) - 0.5)),
+                    _ => 0.0,
+                };
+                (own + extra) as f32
+            })
+            .collect();
+        let s = hourly_from_2024(format!("S{m}"), kwh);
+        all.push(minewatch_power::series::Series {
+            start: s.start + (day0 - days_from_civil(2024, 1, 1)) * 86_400,
+            ..s
+        });
+        csv.push_str(&format!("S{m},C{m},commercial,63,A1,150202\n"));
+    }
+    let out = score_series_in_weather(&csv, Some(&weather), &all);
+    let rig = suspect(&out, "S30");
+    assert_eq!(rig.departure.as_deref(), Some("2024-11-01"), "{rig:?}");
+    assert!(rig.reasons.iter().any(|r| r.code == "departure"), "{rig:?}");
+    assert!((rig.mining_kw - 10.0).abs() < 1.5, "{rig:?}");
+    let heaters = out.iter().find(|s| s.meter_id == "S31").unwrap();
+    assert!(heaters.departure.is_none(), "{heaters:?}");
+    assert_eq!(flagged(&out), ["S30"], "{heaters:?}");
+}
+
+#[test]
 fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // Thirty farms read once a day: pumps run every day from April to September (a tenth of a
     // day's energy up or down from one day to the next), a little standby the rest of the

@@ -343,6 +343,10 @@ fn grid(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
         .and_then(parse_date)
         .unwrap_or(w_start)
         .min(w_end);
+    // A machine that left: to the end of the day before its departure.
+    let to = s(v, &["departure"])
+        .and_then(parse_date)
+        .map_or(w_end, |d| (d - 1).clamp(from, w_end));
     let kw = f(v, &["mining_kw"]).filter(|k| *k > 0.0);
     let mut reasons: Vec<String> = v
         .get("reasons")
@@ -371,7 +375,7 @@ fn grid(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
             id: meter.to_string(),
         },
         observed_from: from,
-        observed_to: w_end,
+        observed_to: to,
         coin: None,
         pool: None,
         worker: None,
@@ -503,6 +507,16 @@ mod tests {
         assert_eq!(e.observed_from, parse_date("2024-02-15").unwrap());
         assert_eq!(e.power_w, Some(14_300.0));
         assert!(e.power_w_low.unwrap() < 14_300.0 && e.power_w_high.unwrap() > 14_300.0);
+        assert_eq!(e.observed_to, parse_date("2024-02-29").unwrap() + 86_399);
+        // A machine that left on 20 February was seen until the end of the 19th.
+        let left = row.replace(
+            "\"mining_kw\"",
+            "\"departure\":\"2024-02-20\",\"mining_kw\"",
+        );
+        let Parsed::Evidence(e) = parse_line(&left, "s.jsonl", 1, None).unwrap() else {
+            panic!("not evidence")
+        };
+        assert_eq!(e.observed_to, parse_date("2024-02-20").unwrap() - 1);
         let below = row.replace("\"suspected\":true", "\"suspected\":false");
         assert!(matches!(
             parse_line(&below, "s.jsonl", 2, None),
