@@ -192,10 +192,14 @@ struct Down {
 }
 
 /// The share of a fall of `fell` kWh a day, from the days `running` to the days `left`, that
-/// the weather explains: the slope of daily energy on temperature over the days left behind
-/// (the site as it is without what stopped) times how much warmer or colder they were. A
-/// heating load that a thaw turns down is explained; a machine leaving as autumn cools is not,
-/// for the site it left does not follow the cold. 0 when fewer than ten days have weather.
+/// the weather explains: the slope of daily energy on temperature within either span times
+/// how much warmer or colder the days left behind were, the larger of the two. A heating load
+/// that a thaw turns down is explained by the site as it is after (its heating still follows
+/// the cold); a cold store whose cooling stops as autumn comes, by the site as it was before
+/// (its cooling followed the heat, and stops when autumn no longer asks for it); a
+/// machine leaving as autumn cools is explained by neither, for it draws the same whatever
+/// the weather and the site around it hardly follows it. 0 when either span has fewer than
+/// ten days with weather.
 fn weather_share(
     running: &[Day],
     left: &[Day],
@@ -212,17 +216,21 @@ fn weather_share(
     if ran.len() < 10 || after.len() < 10 || fell <= 0.0 {
         return 0.0;
     }
-    let mean =
-        |v: &[(f64, f64)], f: fn(&(f64, f64)) -> f64| v.iter().map(f).sum::<f64>() / v.len() as f64;
-    let (mt, me) = (mean(&after, |p| p.0), mean(&after, |p| p.1));
-    let (sxy, sxx) = after.iter().fold((0.0, 0.0), |a, (t, e)| {
-        (a.0 + (t - mt) * (e - me), a.1 + (t - mt) * (t - mt))
-    });
-    if sxx <= 0.0 {
-        return 0.0;
-    }
+    let mean_t = |v: &[(f64, f64)]| v.iter().map(|p| p.0).sum::<f64>() / v.len() as f64;
+    // kWh a day per °C within a span.
+    let slope = |v: &[(f64, f64)]| {
+        let (mt, me) = (
+            mean_t(v),
+            v.iter().map(|p| p.1).sum::<f64>() / v.len() as f64,
+        );
+        let (sxy, sxx) = v.iter().fold((0.0, 0.0), |a, (t, e)| {
+            (a.0 + (t - mt) * (e - me), a.1 + (t - mt) * (t - mt))
+        });
+        if sxx > 0.0 { sxy / sxx } else { 0.0 }
+    };
+    let warmed = mean_t(&after) - mean_t(&ran);
     // The energy the weather alone would have taken off between the two spans.
-    let predicted = -(sxy / sxx) * (mt - mean(&ran, |p| p.0));
+    let predicted = (-slope(&after) * warmed).max(-slope(&ran) * warmed);
     (predicted / fell).max(0.0)
 }
 
@@ -1271,8 +1279,9 @@ fn score_meter(
     // store's cooling season ends in a step), its days as steady while it ran
     // as a machine's (a heating load that a warm spell turns down moves from day to day with
     // the weather: boilers on the heating tariff stepped down by 1.4-9.9 kW in a January thaw
-    // on the tuning regions, their days moving a fifth and more), gone for two weeks at least
-    // (a cold spell's end lowers a saturated boiler for a week, then the cold comes back), and
+    // on the tuning regions, their days moving a fifth and more), run for two weeks and gone
+    // for two at least (a cold spell's end lowers a saturated boiler for a week, then the cold
+    // comes back; and two weeks on either side are what the weather is judged by), and
     // not the class's own
     // season ending: the sites' own loads that stop (aerators, pumps, cooling) take their
     // noise away with them. None counts as the largest regardless, as the largest step up
@@ -1283,6 +1292,7 @@ fn score_meter(
             .get(i)
             .filter(|d| {
                 d.step.running >= 1.3 * d.step.left
+                    && d.step.running_until - d.step.running_from >= 2 * cfg.onset_days
                     && d.step.left_until - d.step.at >= 2 * cfg.onset_days
                     && d.night_noise <= 0.03
             })
