@@ -973,10 +973,26 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         temp_gate
     };
+    // On a farm's tariff the plateau must be as steady as a power supply in itself: the
+    // night's hour-to-hour movement per kW of plateau, as for a night block behind a business
+    // (a rig's 1-2 %). The aerators of a pond in high summer run more units at night than by
+    // day, a plateau whose motors move 20 % of it: over a year their floor follows the water's
+    // warmth, but within a summer quarter it does not, and 11 ponds of eight tuning regions
+    // were flagged. Farms only: elsewhere a rig's plateau sits on nights that move with the
+    // site (a data room's servers, a home's heating), and the same test cost two rigs.
+    let plateau_quiet = if class == TariffClass::Agricultural
+        && w.night_floor_excess_kw > 0.0
+        && w.night_jitter.is_finite()
+    {
+        clamp01((0.09 - w.night_jitter * w.night_kw / w.night_floor_excess_kw) / 0.04)
+    } else {
+        1.0
+    };
     let night_plateau = if sub_daily {
         (steady * weekly).max(block_kept)
             * night_gate
             * night_unexplained
+            * plateau_quiet
             * clamp01((steady_share - 0.3) / 0.3)
             * clamp01((w.night_floor_excess_kw - 0.5 * cfg.min_kw) / (2.0 * cfg.min_kw))
     } else {
