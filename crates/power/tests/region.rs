@@ -439,6 +439,20 @@ fn flagged(out: &[minewatch_power::score::Suspect]) -> Vec<&str> {
         .collect()
 }
 
+/// Daily temperatures of county 150202 (`region_code,date,temp_c`) for `days` days from local
+/// day `day0`, `temp` giving each day's from its index.
+fn weather_csv(day0: i64, days: usize, temp: impl Fn(usize) -> f64) -> String {
+    let mut weather = String::from("region_code,date,temp_c\n");
+    for d in 0..days {
+        weather.push_str(&format!(
+            "150202,{},{:.1}\n",
+            minewatch_power::time::format_day(day0 + d as i64),
+            temp(d)
+        ));
+    }
+    weather
+}
+
 /// Scores `all` with the customers of `customers_csv`, no weather.
 fn score_series(
     customers_csv: &str,
@@ -610,7 +624,7 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
 
 #[test]
 fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
-    use minewatch_power::time::{days_from_civil, format_day};
+    use minewatch_power::time::days_from_civil;
     // Thirty homes on the clean-heating tariff in a town with -5 °C winters and 25 °C summers:
     // storage heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW), a little by
     // day, the home's own 0.3 kW; each hour off by up to 10 %. One also runs 4 kW of rigs every
@@ -619,14 +633,7 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
     let day0 = days_from_civil(2024, 1, 1);
     let temp =
         |d: usize| 10.0 - 15.0 * (2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
-    let mut weather = String::from("region_code,date,temp_c\n");
-    for d in 0..366 {
-        weather.push_str(&format!(
-            "150202,{},{:.1}\n",
-            format_day(day0 + d as i64),
-            temp(d)
-        ));
-    }
+    let weather = weather_csv(day0, 366, temp);
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..31 {
@@ -656,7 +663,7 @@ fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
 
 #[test]
 fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters_are_not() {
-    use minewatch_power::time::{days_from_civil, format_day};
+    use minewatch_power::time::days_from_civil;
     // Ninety winter days, -14 to +2 °C. Thirty homes heat by day (up to 2 kW from 07:00 to
     // 23:00, as the cold asks) on top of their own draw. One runs 4 kW of rigs from 22:00 to
     // 06:00 every night: its days' energy follows the cold (the heating), its nights do not.
@@ -665,14 +672,7 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
     // evidence from the rig (10 to 12 of 18 such rigs missed on eight tuning regions' winter).
     let day0 = days_from_civil(2024, 1, 1);
     let temp = |d: usize| -6.0 + 5.0 * (d as f64 / 6.0).sin() + 6.0 * (unit(99, d) - 0.5);
-    let mut weather = String::from("region_code,date,temp_c\n");
-    for d in 0..90 {
-        weather.push_str(&format!(
-            "150202,{},{:.1}\n",
-            format_day(day0 + d as i64),
-            temp(d)
-        ));
-    }
+    let weather = weather_csv(day0, 90, temp);
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..32 {
@@ -710,7 +710,7 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
 
 #[test]
 fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
-    use minewatch_power::time::{days_from_civil, format_day};
+    use minewatch_power::time::days_from_civil;
     // A quarter from 15 October: thirty shops open around the clock (8-20 kW, busier by day,
     // each hour off by up to a tenth), three cold spells that the sites' heaters follow a
     // little. One shop ran 10 kW of rigs until the wet season ended on 31 October, then they
@@ -723,14 +723,7 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
         let spell = if (36..66).contains(&d) { -10.0 } else { 2.0 };
         spell + 3.0 * (unit(77, d) - 0.5)
     };
-    let mut weather = String::from("region_code,date,temp_c\n");
-    for d in 0..90 {
-        weather.push_str(&format!(
-            "150202,{},{:.1}\n",
-            format_day(day0 + d as i64),
-            temp(d)
-        ));
-    }
+    let weather = weather_csv(day0, 90, temp);
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..32 {
