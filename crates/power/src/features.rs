@@ -998,14 +998,14 @@ fn temperature_response(pairs: &[(f64, f64)]) -> (f64, f64) {
         sxy += (x - mx) * (y - my);
         sxx += (x - mx) * (x - mx);
     }
-    ys.sort_by(f64::total_cmp);
-    xs.sort_by(f64::total_cmp);
-    let med = ys[n / 2];
+    // Three order statistics by selection, not two sorts (the same elements).
+    let med = *ys.select_nth_unstable_by(n / 2, f64::total_cmp).1;
     if sxx <= 0.0 || med <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
     let slope = sxy / sxx;
-    let (cold, warm) = (xs[n / 10], xs[n * 9 / 10]);
+    let cold = *xs.select_nth_unstable_by(n / 10, f64::total_cmp).1;
+    let warm = *xs.select_nth_unstable_by(n * 9 / 10, f64::total_cmp).1;
     let mild = if slope < 0.0 { warm } else { cold };
     (slope.abs() * (warm - cold) / med, my + slope * (mild - mx))
 }
@@ -1225,9 +1225,12 @@ pub fn window(
         .filter(|c| *c > 0.0)
         .map_or(f64::NAN, |c| f.mean_kw / c);
     if let Some(t) = temp {
+        // Each day's temperature looked up once for both.
+        let temps: Vec<f64> = used.iter().map(|d| t(d.day).unwrap_or(f64::NAN)).collect();
         let with_temp = |v: fn(&Day) -> f64| -> Vec<(f64, f64)> {
             used.iter()
-                .map(|d| (v(d), t(d.day).unwrap_or(f64::NAN)))
+                .zip(&temps)
+                .map(|(d, t)| (v(d), *t))
                 .filter(|(a, b)| a.is_finite() && b.is_finite())
                 .collect()
         };

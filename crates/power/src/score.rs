@@ -469,15 +469,25 @@ impl<'a> Scorer<'a> {
                     &ds[step.running_from..step.running_until],
                     &ds[step.at..step.left_until],
                 );
-                let weighed = step.running >= 1.3 * step.left;
+                // Measured only for a step that could count (the cheap conditions of
+                // `score_meter` first: windows over half a year each were a fifth of a scan).
+                let weighed = step.running >= 1.3 * step.left
+                    && step.step_kw() > 0.5 * self.cfg.min_kw
+                    && running.len() >= 2 * self.cfg.onset_days
+                    && left.len() >= 2 * self.cfg.onset_days;
+                if !weighed {
+                    return Down {
+                        step,
+                        day,
+                        night_noise: f64::NAN,
+                        ran_cv: f64::NAN,
+                        weather_share: 0.0,
+                    };
+                }
                 Down {
                     step,
                     day,
-                    night_noise: if weighed {
-                        night_noise(left, running)
-                    } else {
-                        f64::NAN
-                    },
+                    night_noise: night_noise(left, running),
                     ran_cv: window(running, cap, temp).daily_cv,
                     weather_share: temp.map_or(0.0, |t| {
                         weather_share(running, left, step.running - step.left, t)
