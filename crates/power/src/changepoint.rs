@@ -558,6 +558,22 @@ mod tests {
                 "{o:?}"
             );
         }
+        // Read backwards, the same values: every index within the series, in time order.
+        let back: Vec<f64> = x.iter().rev().copied().collect();
+        let found: Vec<Departure> = departures(&x, 7, 1.0)
+            .into_iter()
+            .chain(departures(&back, 7, 1.0))
+            .collect();
+        assert!(!found.is_empty());
+        for d in found {
+            assert!(
+                d.running_from <= d.running_until
+                    && d.running_until <= d.at
+                    && d.at < d.left_until
+                    && d.left_until <= x.len(),
+                "{d:?}"
+            );
+        }
         assert!(onsets(&[f64::NAN; 400], 7, 1.0).is_empty());
         assert!(onsets(&[], 7, 1.0).is_empty());
         let flat_huge = vec![f64::MAX; 400];

@@ -181,13 +181,12 @@ struct Down {
     day: i64,
     /// How much the night's hour-to-hour noise fell with it, per kW the night level fell (as
     /// for an onset: a machine takes its level away and almost none of the noise); NaN on
-    /// daily readings and for a step too small to weigh.
+    /// daily readings and for a step that cannot count (too small, or too short on either
+    /// side), which is then never weighed.
     night_noise: f64,
     /// Coefficient of variation of the daily energy while it ran.
     ran_cv: f64,
-    /// Share of the step the weather explains: the site's response to temperature after it
-    /// (kWh a day per °C over the days left behind) times how much warmer or colder those
-    /// days were than the days before it, over the step; 0 without weather.
+    /// Share of the step the weather explains ([`weather_share`]); 0 without weather.
     weather_share: f64,
 }
 
@@ -389,9 +388,6 @@ impl<'a> Scorer<'a> {
             .iter()
             .map(|d| if d.coverage >= 0.5 { d.kwh } else { f64::NAN })
             .collect();
-        // The largest step against everything before it (the site as it was); a smaller one,
-        // weighed when the largest is the season's, against the level it rose from (everything
-        // before it would mix in the season's own nights).
         // How much the night's noise grew from the lower level's days to the higher's, per kW
         // the night level grew.
         let min_kw = self.cfg.min_kw;
@@ -405,8 +401,10 @@ impl<'a> Scorer<'a> {
                 f64::NAN
             }
         };
-        // The final level (after the last step of a staircase) against the level before the
-        // first.
+        // The largest step against everything before it (the site as it was); a smaller one,
+        // weighed when the largest is the season's, against the level it rose from (everything
+        // before it would mix in the season's own nights). The final level (after the last
+        // step of a staircase) against the level before the first.
         let step_noise = |i: usize, o: &Onset| {
             night_noise(
                 &ds[if i == 0 { 0 } else { o.from }..o.at],
@@ -469,8 +467,11 @@ impl<'a> Scorer<'a> {
                     &ds[step.running_from..step.running_until],
                     &ds[step.at..step.left_until],
                 );
-                // Measured only for a step that could count (the cheap conditions of
-                // `score_meter` first: windows over half a year each were a fifth of a scan).
+                // Measured only for a step that could count: at least 30 % and half a machine
+                // off, run for two weeks and gone for two (a cold spell's end lowers a
+                // saturated boiler for a week, then the cold comes back; and two weeks on
+                // either side are what the weather is judged by). Windows over half a year
+                // each, measured for every step, were a fifth of a scan.
                 let weighed = step.running >= 1.3 * step.left
                     && step.step_kw() > 0.5 * self.cfg.min_kw
                     && running.len() >= 2 * self.cfg.onset_days
@@ -1298,30 +1299,24 @@ fn score_meter(
         };
         (0.5 * machine_like * class_weight(class)).max(0.9 * silent_step)
     };
-    // A step down counts as a machine leaving only when what stopped was as quiet as a power
-    // supply by the nights (hourly readings or finer: on daily readings the days' movement
-    // let cold stores and heating customers' seasons' ends pass, 27 more false alarms on
-    // eight tuning regions), on a site whose floor does not follow the weather (a cold
-    // store's cooling season ends in a step), its days as steady while it ran
-    // as a machine's (a heating load that a warm spell turns down moves from day to day with
-    // the weather: boilers on the heating tariff stepped down by 1.4-9.9 kW in a January thaw
-    // on the tuning regions, their days moving a fifth and more), run for two weeks and gone
-    // for two at least (a cold spell's end lowers a saturated boiler for a week, then the cold
-    // comes back; and two weeks on either side are what the weather is judged by), and
-    // not the class's own
-    // season ending: the sites' own loads that stop (aerators, pumps, cooling) take their
-    // noise away with them. None counts as the largest regardless, as the largest step up
-    // does: a step down says less, for a site that sheds load is no site that draws it.
+    // A step down counts as a machine leaving only when it could count at all (`Down::night_noise`
+    // is measured only then: large enough, run for two weeks and gone for two), what stopped
+    // was as quiet as a power supply by the nights (hourly readings or finer: on daily
+    // readings the days' movement let cold stores' and heating customers' seasons' ends pass,
+    // 27 more false alarms on eight tuning regions), its days were as steady while it ran as a
+    // machine's (a heating load that a warm spell turns down moves from day to day with the
+    // weather: boilers on the heating tariff stepped down by 1.4-9.9 kW in a January thaw on
+    // the tuning regions, their days moving a fifth and more), the weather does not explain
+    // it, the site's floor does not follow the weather (a cold store's cooling season ends in
+    // a step), and it is not the class's own season ending: the sites' own loads that stop
+    // (aerators, pumps, cooling) take their noise away with them. None counts as the largest
+    // regardless, as the largest step up does: a step down says less, for a site that sheds
+    // load is no site that draws it.
     let down_part = |i: usize| -> f64 {
         let common = common_weight(common.down.get(i).copied().unwrap_or(0.0));
         p.departures
             .get(i)
-            .filter(|d| {
-                d.step.running >= 1.3 * d.step.left
-                    && d.step.running_until - d.step.running_from >= 2 * cfg.onset_days
-                    && d.step.left_until - d.step.at >= 2 * cfg.onset_days
-                    && d.night_noise <= 0.03
-            })
+            .filter(|d| d.night_noise <= 0.03)
             .map_or(0.0, |d| {
                 clamp01((d.step.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw)
                     * clamp01((0.15 - d.ran_cv) / 0.05)

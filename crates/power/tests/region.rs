@@ -387,7 +387,15 @@ const CUSTOMERS_HEADER: &str =
 
 /// Hourly readings from 2024-01-01 00:00 China time.
 fn hourly_from_2024(meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::Series {
-    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    hourly_from(
+        minewatch_power::time::days_from_civil(2024, 1, 1),
+        meter_id,
+        kwh,
+    )
+}
+
+/// Hourly readings from local day `day0` 00:00 China time (each the hour's energy).
+fn hourly_from(day0: i64, meter_id: String, kwh: Vec<f32>) -> minewatch_power::series::Series {
     minewatch_power::series::Series {
         meter_id,
         start: day0 * 86_400 - 8 * 3600,
@@ -532,11 +540,7 @@ fn offices_with_a_night_rig_and_a_lit_facade(first: (i64, u32, u32), days: usize
                 (office(m, d, h) + extra) as f32
             })
             .collect();
-        let s = hourly_from_2024(format!("O{m}"), kwh);
-        all.push(minewatch_power::series::Series {
-            start: s.start + (day0 - days_from_civil(2024, 1, 1)) * 86_400,
-            ..s
-        });
+        all.push(hourly_from(day0, format!("O{m}"), kwh));
         csv.push_str(&format!("O{m},C{m},commercial,50,A1,150202,40.6,110.0\n"));
     }
     let out = score_series(&csv, &all);
@@ -741,11 +745,7 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
                 (own + extra) as f32
             })
             .collect();
-        let s = hourly_from_2024(format!("S{m}"), kwh);
-        all.push(minewatch_power::series::Series {
-            start: s.start + (day0 - days_from_civil(2024, 1, 1)) * 86_400,
-            ..s
-        });
+        all.push(hourly_from(day0, format!("S{m}"), kwh));
         csv.push_str(&format!("S{m},C{m},commercial,63,A1,150202\n"));
     }
     let out = score_series_in_weather(&csv, Some(&weather), &all);

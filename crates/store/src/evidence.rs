@@ -346,7 +346,7 @@ fn grid(v: &Json, o: &Origin<'_>) -> Result<Parsed, String> {
     // A machine that left: to the end of the day before its departure.
     let to = s(v, &["departure"])
         .and_then(parse_date)
-        .map_or(w_end, |d| (d - 1).clamp(from, w_end));
+        .map_or(w_end, |d| d.saturating_sub(1).clamp(from, w_end));
     let kw = f(v, &["mining_kw"]).filter(|k| *k > 0.0);
     let mut reasons: Vec<String> = v
         .get("reasons")
@@ -517,6 +517,24 @@ mod tests {
             panic!("not evidence")
         };
         assert_eq!(e.observed_to, parse_date("2024-02-20").unwrap() - 1);
+        // A departure before the onset, or one that is no date, cannot end the span before it
+        // starts or move it: the onset's day, the window's end.
+        for (dep, to) in [
+            ("1970-01-01", parse_date("2024-02-15").unwrap()),
+            ("not a date", parse_date("2024-02-29").unwrap() + 86_399),
+        ] {
+            let odd = row.replace(
+                "\"mining_kw\"",
+                &format!("\"departure\":\"{dep}\",\"mining_kw\""),
+            );
+            let Parsed::Evidence(e) = parse_line(&odd, "s.jsonl", 1, None).unwrap() else {
+                panic!("not evidence")
+            };
+            assert_eq!(
+                (e.observed_from, e.observed_to),
+                (parse_date("2024-02-15").unwrap(), to)
+            );
+        }
         let below = row.replace("\"suspected\":true", "\"suspected\":false");
         assert!(matches!(
             parse_line(&below, "s.jsonl", 2, None),
