@@ -811,6 +811,8 @@ struct Parts {
     /// A part of a business's load that does not move with the rest.
     constant: f64,
     unexplained: f64,
+    /// The share of the window's level that is the class's season ([`class_season`]).
+    in_season: f64,
     steady_floor_kw: f64,
     shape: f64,
     amount: f64,
@@ -830,6 +832,9 @@ struct Context<'w> {
     class_day_cv: f64,
     /// The whole period's features.
     whole: &'w Features,
+    /// The load the meter switches on and off with its class, on daily readings
+    /// ([`class_season`]).
+    season: Option<Season>,
 }
 
 fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> Parts {
@@ -839,6 +844,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         class_jitter,
         class_day_cv,
         whole,
+        season,
     } = ctx;
     let sub_daily = w.load_factor.is_finite();
     let flat = if sub_daily {
@@ -899,7 +905,24 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
             // beside a storage heater stays when the heating stops.
             * clamp01((0.6 - (whole.on_floor_mild_kw - class_floor).max(0.0) / whole.on_floor_kw) / 0.3)
     };
-    let unexplained = 1.0 - explained;
+    // On daily readings, the part of this window's level that the meter switches on and off
+    // with its class is the class's season, not a machine's: a boiler on the heating tariff
+    // runs flat out through a cold January, one reading a day as steady as a rig's, and it
+    // came on on the first day of the heating season and goes off on the last, with its class
+    // (docs/FACTS.md: the city sets the heating season's dates). The hours that would show its
+    // thermostat are gone. What stays on outside the season is left to the other evidence.
+    let in_season = match season {
+        // Only a window that meets the season: one outside it may hold another load (a rig
+        // that runs in summer), which the season does not explain. Within one that meets it,
+        // what the load adds over the level outside the season is the season's share, however
+        // much of the window the season fills (a month half inside it, the days raised above
+        // the meter's base, which are the season's and a summer rig's together).
+        Some(sn) if w.mean_kw > 0.0 && (w.first_day..=w.last_day).any(|d| sn.holds(d)) => {
+            clamp01(sn.kw.min(w.mean_kw - sn.outside_kw) / w.mean_kw)
+        }
+        _ => 0.0,
+    };
+    let unexplained = (1.0 - explained).min(1.0 - in_season);
     // A rig's floor stays put from day to day.
     let floor_holds = if w.floor_spread.is_finite() {
         clamp01((0.4 - w.floor_spread) / 0.2)
@@ -1197,11 +1220,99 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         night_block,
         constant,
         unexplained,
+        in_season,
         steady_floor_kw,
         shape,
         amount,
         score,
         percentile,
+    }
+}
+
+/// The load a meter switches on and off with its class, and the level it keeps outside that
+/// season, kW. A season the class keeps (a heating tariff's boilers on the first day of heating
+/// and off on the last, ponds' aerators for the culture season) comes and goes on the same
+/// days for many of its meters; a machine arrives and leaves on days of its own. So: a step up
+/// and a step down, each the class's (`common_weight` at least a half), of the same load
+/// (within a half of each other), with no step of the meter's own (not the class's) of half
+/// that load or more inside the season they bound: from the step up to the step down, or,
+/// where the readings start inside a season (a year from 1 January holds the end of one
+/// winter and the start of the next), before the step down and after the step up. A miner
+/// who comes with one season's start and leaves with another's is a step of its own inside:
+/// a farm's hydro-season rig, on in May, off with the aerators at the end of October, inside
+/// the season its pumps' April step begins. None when no such pair is found.
+fn class_season(p: &Profile, common: &Common) -> Option<Season> {
+    let shared = |c: Option<&f64>| common_weight(c.copied().unwrap_or(0.0)) >= 0.5;
+    // Every step of the meter's own: its day (index) and size, kW.
+    let own: Vec<(usize, f64)> = p
+        .onsets
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !shared(common.up.get(*i)))
+        .map(|(_, (o, ..))| (o.at, o.step_kw()))
+        .chain(
+            p.departures
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !shared(common.down.get(*i)))
+                .map(|(_, d)| (d.step.at, d.step.step_kw())),
+        )
+        .collect();
+    let ups = p
+        .onsets
+        .iter()
+        .enumerate()
+        .filter(|(i, (o, ..))| o.after >= 1.3 * o.before && shared(common.up.get(*i)))
+        .map(|(_, (o, day, ..))| (o, *day));
+    let downs = || {
+        p.departures
+            .iter()
+            .enumerate()
+            .filter(|(i, d)| d.step.running >= 1.3 * d.step.left && shared(common.down.get(*i)))
+            .map(|(_, d)| (&d.step, d.day))
+    };
+    ups.flat_map(|o| downs().map(move |d| (o, d)))
+        .filter_map(|((o, on), (d, off))| {
+            let (small, large) = (o.step_kw().min(d.step_kw()), o.step_kw().max(d.step_kw()));
+            let inside = |at: usize| {
+                if o.at < d.at {
+                    o.at < at && at < d.at
+                } else {
+                    at < d.at || at > o.at
+                }
+            };
+            let alone = own.iter().all(|&(at, kw)| !inside(at) || kw < 0.5 * small);
+            (small > 0.0 && large <= 1.5 * small && alone).then(|| Season {
+                kw: small,
+                outside_kw: (o.before / 24.0).max(d.left / 24.0),
+                on,
+                off,
+            })
+        })
+        .max_by(|a, b| a.kw.total_cmp(&b.kw))
+}
+
+/// A load a meter keeps on through its class's season ([`class_season`]).
+#[derive(Clone, Copy, Debug)]
+struct Season {
+    /// The load, kW.
+    kw: f64,
+    /// The level the meter keeps outside the season, kW.
+    outside_kw: f64,
+    /// The season's first day (local).
+    on: i64,
+    /// The first day after it (local): before `on` when the readings start inside a season.
+    off: i64,
+}
+
+impl Season {
+    /// Whether the load is on on `day`.
+    fn holds(&self, day: i64) -> bool {
+        if self.on < self.off {
+            (self.on..self.off).contains(&day)
+        } else {
+            day < self.off || day >= self.on
+        }
     }
 }
 
@@ -1214,12 +1325,18 @@ fn score_meter(
     pct: &dyn Fn(&Features) -> f64,
 ) -> Suspect {
     let common_steps = &common.up[..];
+    let daily_readings = !p.windows[0].load_factor.is_finite();
     let ctx = Context {
         class,
         class_floor,
         class_jitter,
         class_day_cv,
         whole: &p.windows[0],
+        season: if daily_readings {
+            class_season(&p, common)
+        } else {
+            None
+        },
     };
     // The most suspicious window speaks for the meter: a mine that started in June shows in
     // June's features, not in the year's.
@@ -1610,6 +1727,23 @@ fn score_meter(
                 "{}前后一天内{:.0}%的{}用户同时阶跃：属季节或日历变化，不计为设备接入",
                 format_day(day),
                 share * 100.0,
+                class.name_zh()
+            ),
+        ));
+    }
+    if let Some(sn) = ctx.season.filter(|_| bp.in_season >= 0.5 && score >= 0.3) {
+        // Said when it weighed: the level is there on the curve, and why it did not count.
+        let (on, off) = (format_day(sn.on), format_day(sn.off));
+        reasons.push(r(
+            "class_season",
+            format!(
+                "its {:.1} kW comes on ({on}) and goes off ({off}) with its class's {} customers: their season, not counted as a machine's",
+                sn.kw,
+                class.name()
+            ),
+            format!(
+                "其{:.1}千瓦负荷与同类{}用户同时开启（{on}）、同时关闭（{off}）：属季节性负荷，不计为设备",
+                sn.kw,
                 class.name_zh()
             ),
         ));

@@ -808,6 +808,54 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
 }
 
 #[test]
+fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind_one_is() {
+    // Thirty electric boilers on the heating tariff read once a day through 2024: the city's
+    // heating season runs to 14 March and again from 15 November, and inside it a boiler sized
+    // for milder weather runs flat out, its day's energy moving two per cent (as flat by the
+    // day as a rig); outside it a little standby. Sizes from a third to twice the typical. One
+    // also runs 4 kW of rigs all year. Beside them, sixty homes heat with storage heaters on
+    // the same tariff, whose days move with the weather (a fifth up or down). With the hours
+    // gone, a boiler's January is a rig's, far steadier than its class's days; what tells them
+    // apart is that its load comes and goes with its class's season.
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..60 {
+        let kwh = (0..366)
+            .map(|d| {
+                let own = if (74..320).contains(&d) { 2.0 } else { 40.0 };
+                (own * (1.0 + 0.4 * (unit(m + 100, d) - 0.5))) as f32
+            })
+            .collect();
+        all.push(daily_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!("H{m},D{m},clean_heating,10,A1,150202\n"));
+    }
+    let on = (minewatch_power::time::days_from_civil(2024, 11, 15)
+        - minewatch_power::time::days_from_civil(2024, 1, 1)) as usize;
+    for m in 0..31 {
+        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
+        let kwh = (0..366)
+            .map(|d| {
+                let season = !(74..on).contains(&d);
+                let own = if season { 480.0 * size } else { 5.0 * size };
+                let rig = if m == 30 {
+                    96.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
+                } else {
+                    0.0
+                };
+                (own * (1.0 + 0.04 * (unit(m, d) - 0.5)) + rig) as f32
+            })
+            .collect();
+        all.push(daily_from_2024(format!("B{m}"), kwh));
+        csv.push_str(&format!("B{m},C{m},clean_heating,50,A1,150202\n"));
+    }
+    let out = score_series(&csv, &all);
+    assert_eq!(flagged(&out), ["B30"]);
+    // Its rig is what is left when the season is over.
+    let rig = suspect(&out, "B30");
+    assert!((rig.mining_kw - 4.0).abs() < 1.0, "{rig:?}");
+}
+
+#[test]
 fn machines_added_one_by_one_date_back_to_the_first() {
     // Thirty homes read hourly (a quarter kW at night, evenings and mornings on top, each hour
     // a fifth up or down); one switches on four 1.4 kW machines twelve days apart from
