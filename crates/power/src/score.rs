@@ -804,6 +804,8 @@ struct Parts {
     floor_path: f64,
     /// A floor under a charging station's sessions.
     under_charging: f64,
+    /// A floor under a heating load.
+    under_heat: f64,
     psu: f64,
     under_load: f64,
     quiet_night: f64,
@@ -1190,6 +1192,30 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     } else {
         0.0
     };
+    // A machine under a heating load: in the cold months a home or a building that heats
+    // with electricity draws by the weather, and every test of the load's shape or steadiness
+    // reads the heating (its days follow the cold, its nights charge storage heaters). Its
+    // floor, the day's lowest hour, does not heat: a home's is its fridge and standby, a
+    // boiler's its thermostat's low. A rig under it is a floor far above the class's that
+    // holds within a few per cent from day to day while the energy above it follows the
+    // temperature, and that does not itself follow the weather over the period (issue 18:
+    // rigs behind storage heaters and boilers were all missed in a winter quarter, 20 on eight
+    // tuning regions). Homes and the heating tariff only: an office's data room is such a
+    // floor under the office's heating and cooling, a legitimate one (172 of 239 office data
+    // rooms of the tuning regions flagged over the year when every class was read), and so
+    // are a base station's radios under its cooling. Hourly or finer only: a day's one
+    // reading has no floor.
+    let heated = matches!(class, TariffClass::Residential | TariffClass::CleanHeating);
+    let under_heat = if heated && sub_daily && w.temp_corr.is_finite() && w.floor_spread.is_finite()
+    {
+        clamp01((w.temp_corr.abs() - 0.5) / 0.3)
+            * clamp01((0.05 - w.floor_spread) / 0.03)
+            * clamp01((w.floor_kw - class_floor - 0.5 * cfg.min_kw) / cfg.min_kw)
+            * clamp01((floor_share - 0.2) / 0.2)
+            * unexplained
+    } else {
+        0.0
+    };
     let base = (shape * amount * psu * unexplained)
         .max(0.9 * night_plateau)
         .max(0.8 * floor_path);
@@ -1200,7 +1226,8 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         .max(0.9 * quiet_night)
         .max(0.9 * night_block)
         .max(0.9 * constant)
-        .max(0.9 * under_charging);
+        .max(0.9 * under_charging)
+        .max(0.9 * under_heat);
     Parts {
         flat,
         night,
@@ -1214,6 +1241,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         night_plateau,
         floor_path,
         under_charging,
+        under_heat,
         psu,
         under_load,
         quiet_night,
@@ -1598,6 +1626,23 @@ fn score_meter(
             format!(
                 "充电负荷之下始终有{:.1}千瓦不间断负荷，同类充电站待机仅{:.1}千瓦",
                 f.floor_kw, ctx.class_floor
+            ),
+        ));
+    }
+    if bp.under_heat >= 0.3 {
+        reasons.push(r(
+            "floor_under_heating",
+            format!(
+                "{:.1} kW never switches off under a heating load that follows the cold (r = {:.2}), holding within {:.0}% from day to day",
+                f.floor_kw,
+                f.temp_corr,
+                f.floor_spread * 100.0
+            ),
+            format!(
+                "随气温变化的采暖负荷（相关系数{:.2}）之下始终有{:.1}千瓦不间断负荷，逐日波动仅{:.0}%",
+                f.temp_corr,
+                f.floor_kw,
+                f.floor_spread * 100.0
             ),
         ));
     }

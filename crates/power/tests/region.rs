@@ -713,6 +713,50 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
 }
 
 #[test]
+fn in_a_winter_quarter_a_rig_under_storage_heaters_is_found_and_the_heaters_are_not() {
+    use minewatch_power::time::days_from_civil;
+    // Ninety winter days, -14 to +2 °C, thirty homes on the heating tariff: storage heaters
+    // charge from 22:00 to 06:00 as the cold asks (up to 8 kW), a little by day, the home's own
+    // 0.3 kW on top; each hour off by up to a tenth. One also runs 5 kW of rigs around the
+    // clock. Every test of shape or steadiness reads the heaters (the nights charge, the days
+    // follow the cold); the rig is the floor under them, far above the class's and holding
+    // from day to day (all such rigs were missed in a winter quarter before).
+    let day0 = days_from_civil(2024, 1, 1);
+    let temp = |d: usize| -6.0 + 5.0 * (d as f64 / 6.0).sin() + 6.0 * (unit(99, d) - 0.5);
+    let weather = weather_csv(day0, 90, temp);
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..31 {
+        let kwh = (0..90 * 24)
+            .map(|i| {
+                let (d, h) = (i / 24, i % 24);
+                let need = ((15.0 - temp(d)) / 30.0).clamp(0.0, 1.0);
+                let night = !(6..22).contains(&h);
+                let heat = if night { 8.0 * need } else { 1.2 * need };
+                let rig = if m == 30 {
+                    5.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5))
+                } else {
+                    0.0
+                };
+                ((0.3 + heat) * (1.0 + 0.2 * (unit(m, i) - 0.5)) + rig) as f32
+            })
+            .collect();
+        all.push(hourly_from_2024(format!("H{m}"), kwh));
+        csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
+    }
+    let out = score_series_in_weather(&csv, Some(&weather), &all);
+    assert_eq!(flagged(&out), ["H30"]);
+    let rig = suspect(&out, "H30");
+    let under = rig
+        .reasons
+        .iter()
+        .find(|r| r.code == "floor_under_heating")
+        .unwrap_or_else(|| panic!("{rig:?}"));
+    assert!(under.zh.contains("采暖"), "{under:?}");
+    assert!((rig.mining_kw - 5.0).abs() < 1.0, "{rig:?}");
+}
+
+#[test]
 fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
     use minewatch_power::time::days_from_civil;
     // A quarter from 15 October: thirty shops open around the clock (8-20 kW, busier by day,
