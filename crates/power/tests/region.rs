@@ -626,36 +626,50 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     assert!(floors.is_empty(), "{floors:?}");
 }
 
-#[test]
-fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
-    use minewatch_power::time::days_from_civil;
-    // Thirty homes on the clean-heating tariff in a town with -5 °C winters and 25 °C summers:
-    // storage heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW), a little by
-    // day, the home's own 0.3 kW; each hour off by up to 10 %. One also runs 4 kW of rigs every
-    // night, all year. The whole year's floor follows the weather (the heaters), which once
-    // took all evidence from the nights; in July the nights are the rig's alone.
-    let day0 = days_from_civil(2024, 1, 1);
-    let temp =
-        |d: usize| 10.0 - 15.0 * (2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
-    let weather = weather_csv(day0, 366, temp);
+/// Thirty-one homes on the clean-heating tariff over `days` days from 2024-01-01: storage
+/// heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW at 5 °C below zero and
+/// colder), a little by day, the home's own 0.3 kW; each hour off by up to a tenth; `rig(m, i)`
+/// kW more at hourly reading `i` of meter `m`. The customers and the series.
+fn storage_heated_homes(
+    days: usize,
+    temp: &dyn Fn(usize) -> f64,
+    rig: &dyn Fn(usize, usize) -> f64,
+) -> (String, Vec<minewatch_power::series::Series>) {
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
     for m in 0..31 {
-        let kwh = (0..366 * 24)
+        let kwh = (0..days * 24)
             .map(|i| {
                 let (d, h) = (i / 24, i % 24);
-                let x = (m * 7919 + i * 104_729) % 1000;
-                let noise = 1.0 + 0.2 * (x as f64 / 1000.0 - 0.5);
                 let need = ((15.0 - temp(d)) / 20.0).clamp(0.0, 1.0);
-                let night = !(6..22).contains(&h);
-                let heat = if night { 8.0 * need } else { 1.2 * need };
-                let rig = if m == 30 && night { 4.0 } else { 0.0 };
-                ((0.3 + heat) * noise + rig) as f32
+                let heat = if (6..22).contains(&h) { 1.2 } else { 8.0 } * need;
+                ((0.3 + heat) * (1.0 + 0.2 * (unit(m, i) - 0.5)) + rig(m, i)) as f32
             })
             .collect();
         all.push(hourly_from_2024(format!("H{m}"), kwh));
         csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
     }
+    (csv, all)
+}
+
+#[test]
+fn a_night_rig_on_the_heating_tariff_is_found_in_the_months_without_heating() {
+    use minewatch_power::time::days_from_civil;
+    // Thirty homes on the clean-heating tariff in a town with -5 °C winters and 25 °C summers,
+    // storage heaters charging by night (`storage_heated_homes`). One also runs 4 kW of rigs
+    // every night, all year. The whole year's floor follows the weather (the heaters), which
+    // once took all evidence from the nights; in July the nights are the rig's alone.
+    let day0 = days_from_civil(2024, 1, 1);
+    let temp =
+        |d: usize| 10.0 - 15.0 * (2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+    let weather = weather_csv(day0, 366, temp);
+    let (csv, all) = storage_heated_homes(366, &temp, &|m, i| {
+        if m == 30 && !(6..22).contains(&(i % 24)) {
+            4.0
+        } else {
+            0.0
+        }
+    });
     let out = score_series_in_weather(&csv, Some(&weather), &all);
     let rig = suspect(&out, "H30");
     assert!(
@@ -715,35 +729,21 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
 #[test]
 fn in_a_winter_quarter_a_rig_under_storage_heaters_is_found_and_the_heaters_are_not() {
     use minewatch_power::time::days_from_civil;
-    // Ninety winter days, -14 to +2 °C, thirty homes on the heating tariff: storage heaters
-    // charge from 22:00 to 06:00 as the cold asks (up to 8 kW), a little by day, the home's own
-    // 0.3 kW on top; each hour off by up to a tenth. One also runs 5 kW of rigs around the
-    // clock. Every test of shape or steadiness reads the heaters (the nights charge, the days
-    // follow the cold); the rig is the floor under them, far above the class's and holding
-    // from day to day (all such rigs were missed in a winter quarter before).
+    // Ninety winter days, -14 to +2 °C, thirty homes heating with storage heaters on the
+    // heating tariff (`storage_heated_homes`). One also runs 5 kW of rigs around the clock.
+    // Every test of shape or steadiness reads the heaters (the nights charge, the days follow
+    // the cold); the rig is the floor under them, far above the class's and holding from day
+    // to day (all such rigs were missed in a winter quarter before).
     let day0 = days_from_civil(2024, 1, 1);
     let temp = |d: usize| -6.0 + 5.0 * (d as f64 / 6.0).sin() + 6.0 * (unit(99, d) - 0.5);
     let weather = weather_csv(day0, 90, temp);
-    let mut csv = String::from(CUSTOMERS_HEADER);
-    let mut all = Vec::new();
-    for m in 0..31 {
-        let kwh = (0..90 * 24)
-            .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let need = ((15.0 - temp(d)) / 30.0).clamp(0.0, 1.0);
-                let night = !(6..22).contains(&h);
-                let heat = if night { 8.0 * need } else { 1.2 * need };
-                let rig = if m == 30 {
-                    5.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5))
-                } else {
-                    0.0
-                };
-                ((0.3 + heat) * (1.0 + 0.2 * (unit(m, i) - 0.5)) + rig) as f32
-            })
-            .collect();
-        all.push(hourly_from_2024(format!("H{m}"), kwh));
-        csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
-    }
+    let (csv, all) = storage_heated_homes(90, &temp, &|m, i| {
+        if m == 30 {
+            5.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5))
+        } else {
+            0.0
+        }
+    });
     let out = score_series_in_weather(&csv, Some(&weather), &all);
     assert_eq!(flagged(&out), ["H30"]);
     let rig = suspect(&out, "H30");
@@ -802,6 +802,30 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
     assert_eq!(flagged(&out), ["S30"], "{heaters:?}");
 }
 
+/// Thirty-one seasonal sites read once a day through 2024, added to `csv` and `all`: meter
+/// `{prefix}{m}`, customer line `{prefix}{m},C{m},{class_etc}`; sizes from a third to twice
+/// the typical; `(on, off)` kWh a day at the typical size in and out of `season` (by day
+/// index), each day off by up to `noise / 2`; `rig(m, d)` kWh more on day `d`.
+fn seasonal_sites_read_daily(
+    (prefix, class_etc): (&str, &str),
+    season: &dyn Fn(usize) -> bool,
+    (on, off, noise): (f64, f64, f64),
+    rig: &dyn Fn(usize, usize) -> f64,
+    (csv, all): (&mut String, &mut Vec<minewatch_power::series::Series>),
+) {
+    for m in 0..31 {
+        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
+        let kwh = (0..366)
+            .map(|d| {
+                let own = if season(d) { on } else { off } * size;
+                (own * (1.0 + noise * (unit(m, d) - 0.5)) + rig(m, d)) as f32
+            })
+            .collect();
+        all.push(daily_from_2024(format!("{prefix}{m}"), kwh));
+        csv.push_str(&format!("{prefix}{m},C{m},{class_etc}\n"));
+    }
+}
+
 #[test]
 fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // Thirty farms read once a day: pumps run every day from April to September (a tenth of a
@@ -814,23 +838,19 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     // no longer counted as a machine's.)
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
-    for m in 0..31 {
-        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
-        let kwh = (0..366)
-            .map(|d| {
-                let season = (91..274).contains(&d);
-                let own = if season { 120.0 * size } else { 3.0 * size };
-                let rig = if m == 30 && d >= 300 {
-                    120.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
-                } else {
-                    0.0
-                };
-                (own * (1.0 + 0.2 * (unit(m, d) - 0.5)) + rig) as f32
-            })
-            .collect();
-        all.push(daily_from_2024(format!("F{m}"), kwh));
-        csv.push_str(&format!("F{m},C{m},agricultural,50,A1,532301\n"));
-    }
+    seasonal_sites_read_daily(
+        ("F", "agricultural,50,A1,532301"),
+        &|d| (91..274).contains(&d),
+        (120.0, 3.0, 0.2),
+        &|m, d| {
+            if m == 30 && d >= 300 {
+                120.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
+            } else {
+                0.0
+            }
+        },
+        (&mut csv, &mut all),
+    );
     let out = score_series(&csv, &all);
     let rig = suspect(&out, "F30");
     assert_eq!(flagged(&out), ["F30"]);
@@ -875,23 +895,19 @@ fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind
     }
     let on = (minewatch_power::time::days_from_civil(2024, 11, 15)
         - minewatch_power::time::days_from_civil(2024, 1, 1)) as usize;
-    for m in 0..31 {
-        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
-        let kwh = (0..366)
-            .map(|d| {
-                let season = !(74..on).contains(&d);
-                let own = if season { 480.0 * size } else { 5.0 * size };
-                let rig = if m == 30 {
-                    96.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
-                } else {
-                    0.0
-                };
-                (own * (1.0 + 0.04 * (unit(m, d) - 0.5)) + rig) as f32
-            })
-            .collect();
-        all.push(daily_from_2024(format!("B{m}"), kwh));
-        csv.push_str(&format!("B{m},C{m},clean_heating,50,A1,150202\n"));
-    }
+    seasonal_sites_read_daily(
+        ("B", "clean_heating,50,A1,150202"),
+        &|d| !(74..on).contains(&d),
+        (480.0, 5.0, 0.04),
+        &|m, d| {
+            if m == 30 {
+                96.0 * (1.0 + 0.004 * (unit(m, d + 500) - 0.5))
+            } else {
+                0.0
+            }
+        },
+        (&mut csv, &mut all),
+    );
     let out = score_series(&csv, &all);
     assert_eq!(flagged(&out), ["B30"]);
     // Its rig is what is left when the season is over.
