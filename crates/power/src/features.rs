@@ -1026,7 +1026,8 @@ fn spread_of(mut v: Vec<f64>) -> f64 {
     (v[n * 3 / 4] - v[n / 4]) / med
 }
 
-fn mean(v: impl Iterator<Item = f64>) -> f64 {
+/// Mean of the finite values; NaN when there are none.
+pub fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = v
         .filter(|x| x.is_finite())
         .fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));

@@ -1310,14 +1310,44 @@ fn class_season(p: &Profile, common: &Common) -> Option<Season> {
                 }
             };
             let alone = own.iter().all(|&(at, kw)| !inside(at) || kw < 0.5 * small);
-            (small > 0.0 && large <= 1.5 * small && alone).then(|| Season {
+            let season = Season {
                 kw: small,
                 outside_kw: (o.before / 24.0).max(d.left / 24.0),
                 on,
                 off,
-            })
+            };
+            (small > 0.0 && large <= 1.5 * small && alone && !held_as_machines(p, &season))
+                .then_some(season)
         })
         .max_by(|a, b| a.kw.total_cmp(&b.kw))
+}
+
+/// Whether the meter held its level through `season` as machines do: a season's load moves
+/// with what drives it (the cold, the water's warmth, the day's length: a greenhouse's lamps
+/// hold from day to day but burn longer as the days shorten), machines draw the same whenever
+/// they run. From the windows wholly inside the season (its months, its last 30 days), two at
+/// least: their levels within 5 % of each other, their days moving under 2 % (the median
+/// window). Rigs run as heaters through exactly the heating season, on the heating tariff,
+/// switch on and off with the boilers and are no boiler. The heating tariff only: a pond
+/// aerated around the clock holds every unit on through its culture season (a third of the
+/// ponds of the tuning regions), and its level says nothing there.
+fn held_as_machines(p: &Profile, season: &Season) -> bool {
+    if p.customer.as_ref().map(|c| c.tariff_class) != Some(TariffClass::CleanHeating) {
+        return false;
+    }
+    let inside: Vec<&Features> = p
+        .windows
+        .iter()
+        .skip(1)
+        .filter(|w| season.holds(w.first_day) && season.holds(w.last_day))
+        .collect();
+    let levels = || inside.iter().map(|w| w.mean_kw);
+    let (lo, hi) = levels().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), m| {
+        (lo.min(m), hi.max(m))
+    });
+    let level = crate::features::mean(levels());
+    let moves = crate::features::median(inside.iter().map(|w| w.daily_cv).collect());
+    inside.len() >= 2 && level > 0.0 && (hi - lo) / level < 0.05 && moves < 0.02
 }
 
 /// A load a meter keeps on through its class's season ([`class_season`]).

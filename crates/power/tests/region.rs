@@ -804,11 +804,12 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
 
 /// Thirty-one seasonal sites read once a day through 2024, added to `csv` and `all`: meter
 /// `{prefix}{m}`, customer line `{prefix}{m},C{m},{class_etc}`; sizes from a third to twice
-/// the typical; `(on, off)` kWh a day at the typical size in and out of `season` (by day
-/// index), each day off by up to `noise / 2`; `rig(m, d)` kWh more on day `d`.
+/// the typical; `on` kWh a day at the typical size times `season(d)` on day `d` of the season
+/// (a share above 0), `off` outside it, each day off by up to `noise / 2`; `rig(m, d)` kWh
+/// more on day `d`.
 fn seasonal_sites_read_daily(
     (prefix, class_etc): (&str, &str),
-    season: &dyn Fn(usize) -> bool,
+    season: &dyn Fn(usize) -> f64,
     (on, off, noise): (f64, f64, f64),
     rig: &dyn Fn(usize, usize) -> f64,
     (csv, all): (&mut String, &mut Vec<minewatch_power::series::Series>),
@@ -817,7 +818,8 @@ fn seasonal_sites_read_daily(
         let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
         let kwh = (0..366)
             .map(|d| {
-                let own = if season(d) { on } else { off } * size;
+                let share = season(d);
+                let own = if share > 0.0 { on * share } else { off } * size;
                 (own * (1.0 + noise * (unit(m, d) - 0.5)) + rig(m, d)) as f32
             })
             .collect();
@@ -840,7 +842,7 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
     let mut all = Vec::new();
     seasonal_sites_read_daily(
         ("F", "agricultural,50,A1,532301"),
-        &|d| (91..274).contains(&d),
+        &|d| if (91..274).contains(&d) { 1.0 } else { 0.0 },
         (120.0, 3.0, 0.2),
         &|m, d| {
             if m == 30 && d >= 300 {
@@ -875,7 +877,8 @@ fn on_daily_readings_a_farms_pumping_season_is_not_a_rig_and_a_rig_is() {
 fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind_one_is() {
     // Thirty electric boilers on the heating tariff read once a day through 2024: the city's
     // heating season runs to 14 March and again from 15 November, and inside it a boiler sized
-    // for milder weather runs flat out, its day's energy moving two per cent (as flat by the
+    // for -5 °C runs as the cold asks (18 °C less the day's mean, over 23), flat out through
+    // the cold of December and January, its day's energy moving two per cent (as flat by the
     // day as a rig); outside it a little standby. Sizes from a third to twice the typical. One
     // also runs 4 kW of rigs all year. Beside them, sixty homes heat with storage heaters on
     // the same tariff, whose days move with the weather (a fifth up or down). With the hours
@@ -897,7 +900,14 @@ fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind
         - minewatch_power::time::days_from_civil(2024, 1, 1)) as usize;
     seasonal_sites_read_daily(
         ("B", "clean_heating,50,A1,150202"),
-        &|d| !(74..on).contains(&d),
+        &|d| {
+            let temp = 10.0 - 17.0 * (2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+            if (74..on).contains(&d) {
+                0.0
+            } else {
+                ((18.0 - temp) / 23.0).clamp(0.08, 1.0)
+            }
+        },
         (480.0, 5.0, 0.04),
         &|m, d| {
             if m == 30 {
@@ -908,8 +918,20 @@ fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind
         },
         (&mut csv, &mut all),
     );
+    // And a home on the same tariff that heats with 6 kW of rigs, switched on and off on the
+    // heating season's days like the boilers: their draw holds, whatever the cold does.
+    let rigs = (0..366)
+        .map(|d| {
+            let kw = if (74..on).contains(&d) { 0.2 } else { 6.0 };
+            (24.0 * kw * (1.0 + 0.004 * (unit(77, d) - 0.5))) as f32
+        })
+        .collect();
+    all.push(daily_from_2024("R0".into(), rigs));
+    csv.push_str("R0,R0,clean_heating,16,A1,150202\n");
     let out = score_series(&csv, &all);
-    assert_eq!(flagged(&out), ["B30"]);
+    let mut found = flagged(&out);
+    found.sort_unstable();
+    assert_eq!(found, ["B30", "R0"]);
     // Its rig is what is left when the season is over.
     let rig = suspect(&out, "B30");
     assert!((rig.mining_kw - 4.0).abs() < 1.0, "{rig:?}");
