@@ -911,7 +911,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // with its class is the class's season, not a machine's: a boiler on the heating tariff
     // runs flat out through a cold January, one reading a day as steady as a rig's, and it
     // came on on the first day of the heating season and goes off on the last, with its class
-    // (docs/FACTS.md: the city sets the heating season's dates). The hours that would show its
+    // (docs/FACTS.md §P8: the city sets the heating season's dates). The hours that would show its
     // thermostat are gone. What stays on outside the season is left to the other evidence.
     let in_season = match season {
         // Only a window that meets the season: one outside it may hold another load (a rig
@@ -1198,9 +1198,9 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
     // floor, the day's lowest hour, does not heat: a home's is its fridge and standby, a
     // boiler's its thermostat's low. A rig under it is a floor far above the class's that
     // holds within a few per cent from day to day while the energy above it follows the
-    // temperature, and that does not itself follow the weather over the period (issue 18:
-    // rigs behind storage heaters and boilers were all missed in a winter quarter, 20 on eight
-    // tuning regions). Homes and the heating tariff only: an office's data room is such a
+    // temperature, and that does not itself follow the weather over the period (issue 18: on
+    // eight tuning regions' winter quarter 12 of the 13 rigs in homes with storage heaters were
+    // missed). Homes and the heating tariff only: an office's data room is such a
     // floor under the office's heating and cooling, a legitimate one (172 of 239 office data
     // rooms of the tuning regions flagged over the year when every class was read), and so
     // are a base station's radios under its cooling. Hourly or finer only: a day's one
