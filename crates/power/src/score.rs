@@ -138,8 +138,25 @@ pub const SIGNALS: [&str; 19] = [
 /// Daily temperatures by region, for the temperature-sensitivity feature.
 #[derive(Clone, Debug, Default)]
 pub struct Weather {
-    /// (region code, local day) → mean temperature, °C.
-    pub by_region_day: HashMap<(String, i64), f64>,
+    /// Region code → (local day, mean temperature °C), by day, one per day (the file's last).
+    /// A meter finds its region once and its days by binary search: a map keyed by region
+    /// and day cloned the region's code and hashed both for every day of every window, 7 %
+    /// of a region's scan (docs/PERFORMANCE.md).
+    by_region: HashMap<String, Vec<(i64, f64)>>,
+}
+
+impl Weather {
+    /// A region's days, for [`Weather::on`].
+    pub fn region(&self, code: &str) -> Option<&[(i64, f64)]> {
+        self.by_region.get(code).map(Vec::as_slice)
+    }
+
+    /// The mean temperature of `day` in a region's days, °C.
+    pub fn on(days: &[(i64, f64)], day: i64) -> Option<f64> {
+        days.binary_search_by_key(&day, |d| d.0)
+            .ok()
+            .map(|i| days[i].1)
+    }
 }
 
 struct Profile {
@@ -336,12 +353,10 @@ impl<'a> Scorer<'a> {
         let business = customer.as_ref().is_some_and(|c| c.tariff_class.business());
         let ds = days_for(s, business);
         let cap = customer.as_ref().and_then(|c| c.capacity_kva);
-        let region = customer.as_ref().and_then(|c| c.region_code.clone());
-        let weather = self.weather;
-        let lookup = move |day: i64| -> Option<f64> {
-            let w = weather?;
-            w.by_region_day.get(&(region.clone()?, day)).copied()
-        };
+        let days_of_region = self
+            .weather
+            .and_then(|w| w.region(customer.as_ref().and_then(|c| c.region_code.as_deref())?));
+        let lookup = move |day: i64| -> Option<f64> { Weather::on(days_of_region?, day) };
         let temp: Option<&dyn Fn(i64) -> Option<f64>> = if self.weather.is_some() {
             Some(&lookup)
         } else {
@@ -1965,7 +1980,7 @@ pub fn read_weather(
     };
     let file = std::fs::File::open(path).map_err(io)?;
     let mut r = csv::Reader::from_reader(file);
-    let mut w = Weather::default();
+    let mut by_region: HashMap<String, Vec<(i64, f64)>> = HashMap::new();
     let mut stats = crate::read::ReadStats::default();
     for rec in r.records() {
         stats.rows += 1;
@@ -1981,7 +1996,13 @@ pub fn read_weather(
         let temp = rec.get(2).and_then(|t| t.trim().parse::<f64>().ok());
         match (rec.get(0), day, temp) {
             (Some(region), Some(day), Some(t)) => {
-                w.by_region_day.insert((region.trim().to_string(), day), t);
+                let code = region.trim();
+                match by_region.get_mut(code) {
+                    Some(days) => days.push((day, t)),
+                    None => {
+                        by_region.insert(code.to_string(), vec![(day, t)]);
+                    }
+                }
             }
             _ => {
                 *stats
@@ -1997,7 +2018,20 @@ pub fn read_weather(
             }
         }
     }
-    Ok((w, stats))
+    for days in by_region.values_mut() {
+        // By day, the file's last row of a day kept (as a map's insert kept it): a stable
+        // sort keeps the file's order within a day, and the last of each run is taken.
+        days.sort_by_key(|d| d.0);
+        let mut kept: Vec<(i64, f64)> = Vec::with_capacity(days.len());
+        for &d in days.iter() {
+            match kept.last_mut() {
+                Some(last) if last.0 == d.0 => *last = d,
+                _ => kept.push(d),
+            }
+        }
+        *days = kept;
+    }
+    Ok((Weather { by_region }, stats))
 }
 /// The CSV columns of `power scan --format csv`, in order.
 pub const SUSPECT_COLUMNS: [&str; 25] = [
@@ -2224,6 +2258,31 @@ mod tests {
         assert_eq!(at(Some(1e308)), 6);
         assert_eq!(at(Some(-1e308)), 9);
         assert_eq!(dawn_hour(&s, None), 6);
+    }
+
+    #[test]
+    fn a_regions_days_are_found_by_day_and_a_days_last_row_counts() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("w.csv");
+        std::fs::write(
+            &path,
+            "region_code,date,temp_c\n150202,2024-01-03,-4\n150202,2024-01-01,-7.5\n\
+             110101,2024-01-01,2\n150202,2024-01-03,-3\n 150202 ,2024-01-02,x\n",
+        )
+        .unwrap();
+        let (w, stats) = read_weather(&path).unwrap();
+        assert_eq!(stats.rows, 5);
+        assert_eq!(stats.skipped.values().sum::<u64>(), 1);
+        let day = |m, d| crate::time::days_from_civil(2024, m, d);
+        let r = w.region("150202").unwrap();
+        assert_eq!(Weather::on(r, day(1, 1)), Some(-7.5));
+        assert_eq!(Weather::on(r, day(1, 3)), Some(-3.0));
+        assert_eq!(Weather::on(r, day(1, 2)), None);
+        assert_eq!(
+            Weather::on(w.region("110101").unwrap(), day(1, 1)),
+            Some(2.0)
+        );
+        assert!(w.region("999999").is_none());
     }
 
     #[test]
