@@ -272,11 +272,12 @@ pub struct Correction {
 
 /// Reasons that each open their own path to a flag, strongest evidence first: a group of flags
 /// is its tariff class and the first of these among its reasons.
-const PATHS: [&str; 8] = [
+const PATHS: [&str; 9] = [
     "onset",
     "night_plateau",
     "steady_floor_under_load",
     "floor_under_charging",
+    "floor_under_heating",
     "floor_carries_load",
     "flat",
     "continuous_floor",
