@@ -978,6 +978,23 @@ pub(crate) fn median(v: Vec<f64>) -> f64 {
     from_order_key64(*keys.select_nth_unstable(m).1)
 }
 
+/// The least-squares slope of `(value, temperature)` pairs, per °C (NaN when the
+/// temperatures do not vary or there are none), with the mean value and mean temperature.
+pub(crate) fn temperature_slope(pairs: &[(f64, f64)]) -> (f64, f64, f64) {
+    let n = pairs.len() as f64;
+    let (my, mx) = (
+        pairs.iter().map(|p| p.0).sum::<f64>() / n,
+        pairs.iter().map(|p| p.1).sum::<f64>() / n,
+    );
+    let (mut sxy, mut sxx) = (0.0, 0.0);
+    for (y, x) in pairs {
+        sxy += (x - mx) * (y - my);
+        sxx += (x - mx) * (x - mx);
+    }
+    let slope = if sxx > 0.0 { sxy / sxx } else { f64::NAN };
+    (slope, my, mx)
+}
+
 /// The least-squares line of the first of each pair (a floor, kW) on the second (a
 /// temperature): its slope times the temperature's 10th to 90th percentile spread over the
 /// floor's median, and its value at the end of that spread where the floor is lower. NaN with
@@ -989,21 +1006,12 @@ fn temperature_response(pairs: &[(f64, f64)]) -> (f64, f64) {
     }
     let mut ys: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let mut xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    let (my, mx) = (
-        ys.iter().sum::<f64>() / n as f64,
-        xs.iter().sum::<f64>() / n as f64,
-    );
-    let (mut sxy, mut sxx) = (0.0, 0.0);
-    for (y, x) in pairs {
-        sxy += (x - mx) * (y - my);
-        sxx += (x - mx) * (x - mx);
-    }
+    let (slope, my, mx) = temperature_slope(pairs);
     // Three order statistics by selection, not two sorts (the same elements).
     let med = *ys.select_nth_unstable_by(n / 2, f64::total_cmp).1;
-    if sxx <= 0.0 || med <= 0.0 {
+    if slope.is_nan() || med <= 0.0 {
         return (f64::NAN, f64::NAN);
     }
-    let slope = sxy / sxx;
     let cold = *xs.select_nth_unstable_by(n / 10, f64::total_cmp).1;
     let warm = *xs.select_nth_unstable_by(n * 9 / 10, f64::total_cmp).1;
     let mild = if slope < 0.0 { warm } else { cold };

@@ -225,28 +225,20 @@ fn weather_share(
     let with = |days: &[Day]| -> Vec<(f64, f64)> {
         days.iter()
             .filter(|d| d.coverage >= 0.5 && d.kwh.is_finite())
-            .filter_map(|d| temp(d.day).filter(|t| t.is_finite()).map(|t| (t, d.kwh)))
+            .filter_map(|d| temp(d.day).filter(|t| t.is_finite()).map(|t| (d.kwh, t)))
             .collect()
     };
     let (ran, after) = (with(running), with(left));
     if ran.len() < 10 || after.len() < 10 || fell <= 0.0 {
         return 0.0;
     }
-    let mean_t = |v: &[(f64, f64)]| v.iter().map(|p| p.0).sum::<f64>() / v.len() as f64;
-    // kWh a day per °C within a span.
-    let slope = |v: &[(f64, f64)]| {
-        let (mt, me) = (
-            mean_t(v),
-            v.iter().map(|p| p.1).sum::<f64>() / v.len() as f64,
-        );
-        let (sxy, sxx) = v.iter().fold((0.0, 0.0), |a, (t, e)| {
-            (a.0 + (t - mt) * (e - me), a.1 + (t - mt) * (t - mt))
-        });
-        if sxx > 0.0 { sxy / sxx } else { 0.0 }
-    };
-    let warmed = mean_t(&after) - mean_t(&ran);
+    // kWh a day per °C within each span (none where its temperatures do not vary).
+    let (ran_slope, _, ran_t) = crate::features::temperature_slope(&ran);
+    let (after_slope, _, after_t) = crate::features::temperature_slope(&after);
+    let slope = |s: f64| if s.is_nan() { 0.0 } else { s };
+    let warmed = after_t - ran_t;
     // The energy the weather alone would have taken off between the two spans.
-    let predicted = (-slope(&after) * warmed).max(-slope(&ran) * warmed);
+    let predicted = (-slope(after_slope) * warmed).max(-slope(ran_slope) * warmed);
     (predicted / fell).max(0.0)
 }
 
@@ -934,7 +926,7 @@ fn parts(cfg: &ScoreConfig, w: &Features, ctx: Context<'_>, percentile: f64) -> 
         // what the load adds over the level outside the season is the season's share, however
         // much of the window the season fills (a month half inside it, the days raised above
         // the meter's base, which are the season's and a summer rig's together).
-        Some(sn) if w.mean_kw > 0.0 && (w.first_day..=w.last_day).any(|d| sn.holds(d)) => {
+        Some(sn) if w.mean_kw > 0.0 && sn.meets(w.first_day, w.last_day) => {
             clamp01(sn.kw.min(w.mean_kw - sn.outside_kw) / w.mean_kw)
         }
         _ => 0.0,
@@ -1387,6 +1379,25 @@ impl Season {
             day < self.off || day >= self.on
         }
     }
+
+    /// Whether the load is on on any day from `first` to `last`.
+    fn meets(&self, first: i64, last: i64) -> bool {
+        first <= last
+            && if self.on < self.off {
+                first < self.off && last >= self.on
+            } else {
+                first < self.off || last >= self.on
+            }
+    }
+}
+
+/// Of `n` candidate steps, the one whose `part` is largest (the first of equals, the largest
+/// step coming first) and its part; the first step and 0 when there is none.
+fn strongest(n: usize, part: &dyn Fn(usize) -> f64) -> (usize, f64) {
+    let i = (0..n)
+        .max_by(|a, b| part(*a).total_cmp(&part(*b)).then(b.cmp(a)))
+        .unwrap_or(0);
+    (i, part(i))
 }
 
 fn score_meter(
@@ -1448,10 +1459,7 @@ fn score_meter(
                 clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw) * (1.0 - common)
             })
     };
-    let chosen = (0..p.onsets.len())
-        .max_by(|a, b| part(*a).total_cmp(&part(*b)).then(b.cmp(a)))
-        .unwrap_or(0);
-    let onset_part = part(chosen);
+    let (chosen, onset_part) = strongest(p.onsets.len(), &part);
     // The step that counted, if one did.
     let counted: Option<(Onset, i64)> = p
         .onsets
@@ -1515,10 +1523,7 @@ fn score_meter(
                     * bp.unexplained
             })
     };
-    let gone = (0..p.departures.len())
-        .max_by(|a, b| down_part(*a).total_cmp(&down_part(*b)).then(b.cmp(a)))
-        .unwrap_or(0);
-    let departure_part = down_part(gone);
+    let (gone, departure_part) = strongest(p.departures.len(), &down_part);
     let departed: Option<(Departure, i64)> = p
         .departures
         .get(gone)
@@ -2258,6 +2263,26 @@ mod tests {
         assert_eq!(at(Some(1e308)), 6);
         assert_eq!(at(Some(-1e308)), 9);
         assert_eq!(dawn_hour(&s, None), 6);
+    }
+
+    #[test]
+    fn a_window_meets_a_season_when_one_of_its_days_is_in_it() {
+        // A season inside the period (days 10 to 19) and one that wraps around it (before day
+        // 10 and from day 20), against every window of days 0 to 29, empty ones too.
+        for (on, off) in [(10, 20), (20, 10)] {
+            let sn = Season {
+                kw: 1.0,
+                outside_kw: 0.0,
+                on,
+                off,
+            };
+            for first in 0..30 {
+                for last in first - 1..30 {
+                    let any = (first..=last).any(|d| sn.holds(d));
+                    assert_eq!(sn.meets(first, last), any, "{on} {off} {first} {last}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -517,10 +517,11 @@ mod tests {
             panic!("not evidence")
         };
         assert_eq!(e.observed_to, parse_date("2024-02-20").unwrap() - 1);
-        // A departure before the onset, or one that is no date, cannot end the span before it
-        // starts or move it: the onset's day, the window's end.
+        // A departure before the onset, one past the window, or one that is no date, cannot
+        // end the span before it starts or stretch it: the onset's day, the window's end.
         for (dep, to) in [
             ("1970-01-01", parse_date("2024-02-15").unwrap()),
+            ("9999-12-31", parse_date("2024-02-29").unwrap() + 86_399),
             ("not a date", parse_date("2024-02-29").unwrap() + 86_399),
         ] {
             let odd = row.replace(
