@@ -626,6 +626,25 @@ fn a_rig_under_a_charging_station_is_found_and_the_stations_are_not() {
     assert!(floors.is_empty(), "{floors:?}");
 }
 
+/// `meters` sites read hourly for `days` days from local day `day0`, added as meter
+/// `{prefix}{m}`, customer line `{prefix}{m},C{m},{class_etc}`; `kw(m, i)` is meter `m`'s draw
+/// at reading `i`. The customers and the series.
+fn hourly_sites(
+    (day0, days): (i64, usize),
+    (prefix, class_etc): (&str, &str),
+    meters: usize,
+    kw: &dyn Fn(usize, usize) -> f64,
+) -> (String, Vec<minewatch_power::series::Series>) {
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..meters {
+        let kwh = (0..days * 24).map(|i| kw(m, i) as f32).collect();
+        all.push(hourly_from(day0, format!("{prefix}{m}"), kwh));
+        csv.push_str(&format!("{prefix}{m},C{m},{class_etc}\n"));
+    }
+    (csv, all)
+}
+
 /// Thirty-one homes on the clean-heating tariff over `days` days from 2024-01-01: storage
 /// heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW at 5 °C below zero and
 /// colder), a little by day, the home's own 0.3 kW; each hour off by up to a tenth; `rig(m, i)`
@@ -635,21 +654,17 @@ fn storage_heated_homes(
     temp: &dyn Fn(usize) -> f64,
     rig: &dyn Fn(usize, usize) -> f64,
 ) -> (String, Vec<minewatch_power::series::Series>) {
-    let mut csv = String::from(CUSTOMERS_HEADER);
-    let mut all = Vec::new();
-    for m in 0..31 {
-        let kwh = (0..days * 24)
-            .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let need = ((15.0 - temp(d)) / 20.0).clamp(0.0, 1.0);
-                let heat = if (6..22).contains(&h) { 1.2 } else { 8.0 } * need;
-                ((0.3 + heat) * (1.0 + 0.2 * (unit(m, i) - 0.5)) + rig(m, i)) as f32
-            })
-            .collect();
-        all.push(hourly_from_2024(format!("H{m}"), kwh));
-        csv.push_str(&format!("H{m},C{m},clean_heating,16,A1,150202\n"));
-    }
-    (csv, all)
+    hourly_sites(
+        (minewatch_power::time::days_from_civil(2024, 1, 1), days),
+        ("H", "clean_heating,16,A1,150202"),
+        31,
+        &|m, i| {
+            let (d, h) = (i / 24, i % 24);
+            let need = ((15.0 - temp(d)) / 20.0).clamp(0.0, 1.0);
+            let heat = if (6..22).contains(&h) { 1.2 } else { 8.0 } * need;
+            (0.3 + heat) * (1.0 + 0.2 * (unit(m, i) - 0.5)) + rig(m, i)
+        },
+    )
 }
 
 #[test]
@@ -691,30 +706,22 @@ fn in_a_winter_quarter_a_night_rig_in_a_heated_home_is_found_and_storage_heaters
     let day0 = days_from_civil(2024, 1, 1);
     let temp = |d: usize| -6.0 + 5.0 * (d as f64 / 6.0).sin() + 6.0 * (unit(99, d) - 0.5);
     let weather = weather_csv(day0, 90, temp);
-    let mut csv = String::from(CUSTOMERS_HEADER);
-    let mut all = Vec::new();
-    for m in 0..32 {
-        let kwh = (0..90 * 24)
-            .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let need = (15.0 - temp(d)) / 30.0;
-                let night = !(6..22).contains(&h);
-                let heating = if (7..23).contains(&h) {
-                    2.0 * need
-                } else {
-                    0.0
-                };
-                let extra = match m {
-                    30 if night => 4.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5)),
-                    31 if night => 6.0 * need,
-                    _ => 0.0,
-                };
-                (home_kw(m, i) + heating * (1.0 + 0.2 * (unit(m + 3, i) - 0.5)) + extra) as f32
-            })
-            .collect();
-        all.push(hourly_from_2024(format!("H{m}"), kwh));
-        csv.push_str(&format!("H{m},C{m},residential,8,A1,150202\n"));
-    }
+    let (csv, all) = hourly_sites((day0, 90), ("H", "residential,8,A1,150202"), 32, &|m, i| {
+        let (d, h) = (i / 24, i % 24);
+        let need = (15.0 - temp(d)) / 30.0;
+        let night = !(6..22).contains(&h);
+        let heating = if (7..23).contains(&h) {
+            2.0 * need
+        } else {
+            0.0
+        };
+        let extra = match m {
+            30 if night => 4.0 * (1.0 + 0.01 * (unit(m + 7, i) - 0.5)),
+            31 if night => 6.0 * need,
+            _ => 0.0,
+        };
+        home_kw(m, i) + heating * (1.0 + 0.2 * (unit(m + 3, i) - 0.5)) + extra
+    });
     let out = score_series_in_weather(&csv, Some(&weather), &all);
     let rig = suspect(&out, "H30");
     assert!(
@@ -772,26 +779,18 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
         spell + 3.0 * (unit(77, d) - 0.5)
     };
     let weather = weather_csv(day0, 90, temp);
-    let mut csv = String::from(CUSTOMERS_HEADER);
-    let mut all = Vec::new();
-    for m in 0..32 {
-        let kwh = (0..90 * 24)
-            .map(|i| {
-                let (d, h) = (i / 24, i % 24);
-                let size = 8.0 + 12.0 * unit(m, 0);
-                let busy = if (8..22).contains(&h) { 1.0 } else { 0.6 };
-                let own = size * busy * (1.0 + 0.2 * (unit(m, i) - 0.5));
-                let extra = match m {
-                    30 if d < 17 => 10.0 * (1.0 + 0.01 * (unit(m + 5, i) - 0.5)),
-                    31 if temp(d) < -2.0 => (2.0 - temp(d)) * (1.0 + 0.2 * (unit(m + 5, i) - 0.5)),
-                    _ => 0.0,
-                };
-                (own + extra) as f32
-            })
-            .collect();
-        all.push(hourly_from(day0, format!("S{m}"), kwh));
-        csv.push_str(&format!("S{m},C{m},commercial,63,A1,150202\n"));
-    }
+    let (csv, all) = hourly_sites((day0, 90), ("S", "commercial,63,A1,150202"), 32, &|m, i| {
+        let (d, h) = (i / 24, i % 24);
+        let size = 8.0 + 12.0 * unit(m, 0);
+        let busy = if (8..22).contains(&h) { 1.0 } else { 0.6 };
+        let own = size * busy * (1.0 + 0.2 * (unit(m, i) - 0.5));
+        let extra = match m {
+            30 if d < 17 => 10.0 * (1.0 + 0.01 * (unit(m + 5, i) - 0.5)),
+            31 if temp(d) < -2.0 => (2.0 - temp(d)) * (1.0 + 0.2 * (unit(m + 5, i) - 0.5)),
+            _ => 0.0,
+        };
+        own + extra
+    });
     let out = score_series_in_weather(&csv, Some(&weather), &all);
     let rig = suspect(&out, "S30");
     assert_eq!(rig.departure.as_deref(), Some("2024-11-01"), "{rig:?}");
