@@ -1681,6 +1681,15 @@ mod tests {
             .collect()
     }
 
+    /// Uniform in [-1, 1), a hash of day `d`'s hour `h` and a key `k` (one stream per key).
+    fn keyed_noise(d: usize, h: usize, k: u64) -> f64 {
+        let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k;
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x ^= x >> 29;
+        (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
+    }
+
     /// Uniform in [-1, 1), a hash of day `d`'s hour `h`.
     fn noise(d: usize, h: usize) -> f64 {
         let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -1888,21 +1897,14 @@ mod tests {
 
     #[test]
     fn the_constant_under_a_restaurants_day_is_fitted_over_its_hours() {
-        let noise = |d: usize, h: usize, k: u64| {
-            let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k;
-            x ^= x >> 31;
-            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            x ^= x >> 29;
-            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        };
         // Open all day: a base of 12 kW and a peak of 20 kW at 15:00, each hour off by up to
         // 20 % of what is on. Its midday is never 1.5 times its night, so the busy and quiet
         // regimes of `constant_kw` cannot be told apart.
         let restaurant = |d: usize, h: usize| {
             let x = (h as f64 - 15.0) / 4.0;
-            (12.0 + 8.0 * (-x * x).exp()) * (1.0 + 0.2 * noise(d, h, 1))
+            (12.0 + 8.0 * (-x * x).exp()) * (1.0 + 0.2 * keyed_noise(d, h, 1))
         };
-        let rig = |d: usize, h: usize| 6.0 * (1.0 + 0.01 * noise(d, h, 2));
+        let rig = |d: usize, h: usize| 6.0 * (1.0 + 0.01 * keyed_noise(d, h, 2));
         let alone = window(
             &days(&series(365, |d, h| restaurant(d, h) as f32)),
             None,
@@ -1940,7 +1942,7 @@ mod tests {
             } else {
                 0.6 + 0.4 * (-x * x).exp()
             };
-            4.0 * (0.7 + 0.3 * traffic) * (1.0 + 0.03 * noise(d, h, 3))
+            4.0 * (0.7 + 0.3 * traffic) * (1.0 + 0.03 * keyed_noise(d, h, 3))
         };
         let alone = window(&days(&series(365, |d, h| station(d, h) as f32)), None, None);
         assert!(
@@ -1954,7 +1956,7 @@ mod tests {
             let temp = 10.0 - 15.0 * (d as f64 / 365.0 * std::f64::consts::TAU).cos();
             let duty = (0.45 + 0.025 * (temp - 10.0)).clamp(0.25, 0.95);
             let defrost = if h % 8 == 3 { 0.3 } else { 0.0 };
-            30.0 * (duty + defrost) * (1.0 + 0.1 * noise(d, h, 4))
+            30.0 * (duty + defrost) * (1.0 + 0.1 * keyed_noise(d, h, 4))
         };
         let alone = window(&days(&series(365, |d, h| cold(d, h) as f32)), None, None);
         assert!(
@@ -1969,22 +1971,14 @@ mod tests {
         // A shop of 12 kW open 08:00-20:00, 2 kW when closed, each hour's load off by a
         // random factor (a site's own load moves in proportion to what is on); behind it a
         // 2.5 kW rig that holds its draw within a percent.
-        let noise = |d: usize, h: usize, k: u64| {
-            let mut x = (d as u64 * 24 + h as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ k;
-            x ^= x >> 31;
-            x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            x ^= x >> 29;
-            // Uniform in [-1, 1).
-            (x >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-        };
         let shop = |d: usize, h: usize| {
             let own = if (8..20).contains(&h) { 12.0 } else { 2.0 };
-            own * (1.0 + 0.25 * noise(d, h, 1))
+            own * (1.0 + 0.25 * keyed_noise(d, h, 1))
         };
         let alone = window(&days(&series(120, |d, h| shop(d, h) as f32)), None, None);
         let with_rig = window(
             &days(&series(120, |d, h| {
-                (shop(d, h) + 2.5 * (1.0 + 0.01 * noise(d, h, 2))) as f32
+                (shop(d, h) + 2.5 * (1.0 + 0.01 * keyed_noise(d, h, 2))) as f32
             })),
             None,
             None,
@@ -1999,7 +1993,7 @@ mod tests {
         // A load that moves the same by day and night gives no answer rather than a wrong one.
         let even = window(
             &days(&series(120, |d, h| {
-                (5.0 * (1.0 + 0.2 * noise(d, h, 3))) as f32
+                (5.0 * (1.0 + 0.2 * keyed_noise(d, h, 3))) as f32
             })),
             None,
             None,
@@ -2014,7 +2008,7 @@ mod tests {
         // 2.0 kW of its 3 kW night as a constant; taken out, nothing. Its rig is still found.
         let hill = |d: usize, h: usize| {
             let x = (h as f64 - 13.0) / 3.5;
-            (3.0 + 9.0 * (-x * x).exp()) * (1.0 + 0.1 * noise(d, h, 4))
+            (3.0 + 9.0 * (-x * x).exp()) * (1.0 + 0.1 * keyed_noise(d, h, 4))
         };
         let alone = window(&days(&series(120, |d, h| hill(d, h) as f32)), None, None);
         assert!(
@@ -2024,7 +2018,7 @@ mod tests {
         );
         let with_rig = window(
             &days(&series(120, |d, h| {
-                (hill(d, h) + 2.5 * (1.0 + 0.01 * noise(d, h, 5))) as f32
+                (hill(d, h) + 2.5 * (1.0 + 0.01 * keyed_noise(d, h, 5))) as f32
             })),
             None,
             None,
