@@ -645,6 +645,38 @@ fn hourly_sites(
     (csv, all)
 }
 
+#[test]
+fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_are_not() {
+    // Thirty-one restaurants open every day of a year: a base kept all day and an afternoon
+    // peak (each its own size and peak hour), each hour off by up to a fifth of what is on.
+    // Their midday is never 1.5 times their night, so the busy midday and the quiet night give
+    // no constant. One has 6 kW of rigs behind its meter, holding within a percent.
+    let (csv, all) = hourly_sites(
+        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
+        ("R", "commercial,63,A1,150202"),
+        31,
+        &|m, i| {
+            let size = 10.0 + (m % 7) as f64 * 3.0;
+            let peak = 13.0 + (m % 5) as f64;
+            let x = ((i % 24) as f64 - peak) / 4.0;
+            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+            let rig = if m == 30 {
+                6.0 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
+            } else {
+                0.0
+            };
+            own + rig
+        },
+    );
+    let out = score_series(&csv, &all);
+    let rig = suspect(&out, "R30");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "constant_in_business"),
+        "{rig:?}"
+    );
+    assert_eq!(flagged(&out), ["R30"]);
+}
+
 /// Thirty-one homes on the clean-heating tariff over `days` days from 2024-01-01: storage
 /// heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW at 5 °C below zero and
 /// colder), a little by day, the home's own 0.3 kW; each hour off by up to a tenth; `rig(m, i)`
