@@ -1530,8 +1530,15 @@ fn score_meter(
         .filter(|_| departure_part > 0.0)
         .map(|d| (d.step, d.day));
     let down_noise = p.departures.get(gone).map_or(f64::NAN, |d| d.night_noise);
+    // On daily readings a step has no nights to be heard by, and a cold store's cooling
+    // season or a boiler's heating comes in as a step as flat, day after day, as a machine's:
+    // where the weather explains the site's floor, it explains the step (a step down is
+    // weighed the same way, `down_part`). On hourly readings the step's own noise tells them
+    // apart; there a wet-season rig in a restaurant, whose floor rises with the summer, keeps
+    // its step.
+    let weather_step = if daily_readings { bp.unexplained } else { 1.0 };
     let (up, down) = (
-        onset_part * step_weight(step_noise),
+        onset_part * step_weight(step_noise) * weather_step,
         departure_part * step_weight(down_noise),
     );
     // A level that came and went makes both steps: one event, judged by its coming, which

@@ -969,6 +969,50 @@ fn on_daily_readings_boilers_in_the_heating_season_are_not_rigs_and_a_rig_behind
 }
 
 #[test]
+fn on_daily_readings_a_cold_stores_cooling_season_is_not_a_rigs_step() {
+    // Thirty-one chilled stores over a year, one reading a day: through the winter their
+    // compressors idle at a twentieth of their rating, as flat from day to day as a rig; from
+    // spring their duty rises with the heat (each store its own rating and insulation). The
+    // spring comes in as a step up of many kilowatts, one reading a day as steady as a
+    // machine's; the weather explains it, as it explains the store's floor all year. Among
+    // them sixty shops and offices, the commercial class's usual members. Without the weather
+    // weighing the step, two stores were flagged for it.
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    let temp = |d: usize| -> f64 {
+        6.0 - 16.0 * (d as f64 / 366.0 * std::f64::consts::TAU).cos() + 2.0 * (unit(3, d) - 0.5)
+    };
+    let weather = weather_csv(day0, 366, temp);
+    let mut csv = String::from(CUSTOMERS_HEADER);
+    let mut all = Vec::new();
+    for m in 0..31 {
+        let size = 30.0 + 30.0 * unit(m, 1);
+        let per_degree = 0.03 + 0.01 * unit(m, 2);
+        let kwh = (0..366)
+            .map(|d| {
+                let duty = (0.45 + per_degree * (temp(d) - 10.0)).clamp(0.05, 0.95);
+                (24.0 * size * duty * (1.0 + 0.02 * (unit(m, d + 9) - 0.5))) as f32
+            })
+            .collect();
+        all.push(daily_from_2024(format!("K{m}"), kwh));
+        csv.push_str(&format!("K{m},C{m},commercial,100,A1,150202\n"));
+    }
+    // And the shops and offices the commercial class is mostly made of, closed on Sundays.
+    for m in 0..60 {
+        let size = 5.0 + 10.0 * unit(m, 3);
+        let kwh = (0..366)
+            .map(|d| {
+                let open = if (d + 1) % 7 == 6 { 0.3 } else { 1.0 };
+                (12.0 * size * open * (1.0 + 0.1 * (unit(m, d + 11) - 0.5))) as f32
+            })
+            .collect();
+        all.push(daily_from_2024(format!("S{m}"), kwh));
+        csv.push_str(&format!("S{m},D{m},commercial,50,A1,150202\n"));
+    }
+    let out = score_series_in_weather(&csv, Some(&weather), &all);
+    assert_eq!(flagged(&out), Vec::<&str>::new());
+}
+
+#[test]
 fn machines_added_one_by_one_date_back_to_the_first() {
     // Thirty homes read hourly (a quarter kW at night, evenings and mornings on top, each hour
     // a fifth up or down); one switches on four 1.4 kW machines twelve days apart from
