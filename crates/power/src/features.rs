@@ -1279,7 +1279,7 @@ pub fn window(
     if f.constant_kw.is_nan()
         && used.len() >= FIT_WINDOW_DAYS
         && f.floor_spread <= FIT_FLOOR_SPREAD
-        && (f.temp_corr.is_nan() || f.temp_corr.abs() < 0.3)
+        && (f.temp_corr.is_nan() || f.temp_corr.abs() < FIT_TEMP_CORR)
     {
         (f.constant_kw, f.busy_step_kw, f.quiet_step_kw) = fitted_constant(&used);
     }
@@ -1335,6 +1335,10 @@ const FIT_EXPLAINED: f64 = 0.5;
 /// ([`Features::floor_spread`]): a thermostat's floor moves with the season.
 const FIT_FLOOR_SPREAD: f64 = 0.3;
 
+/// The most a window's daily energy may follow the temperature (|r|, [`Features::temp_corr`])
+/// for [`fitted_constant`] to be asked: a thermostat's does.
+const FIT_TEMP_CORR: f64 = 0.3;
+
 /// [`Features::constant_kw`] where the busy midday and the quiet night cannot be told apart:
 /// a restaurant's peak stands over a base it keeps all day, a three-shift factory's quiet time
 /// is its weekend, and a rig in either flattens what is left of the difference. Every hour of
@@ -1343,7 +1347,8 @@ const FIT_FLOOR_SPREAD: f64 = 0.3;
 /// line through the points, `movement = c (level - constant)`, gives the constant. The smaller
 /// of the estimates over odd and even days, with the mean movements of the busiest and the
 /// quietest quarter of the points. NaN with fewer than 20 points, when the levels span less
-/// than a quarter of the lowest, or when the movement does not grow with the level. On
+/// than a quarter of the lowest, when the movement does not grow with the level, or when the
+/// line explains less than [`FIT_EXPLAINED`] of how the movement differs between points. On
 /// generated regions of both mixes the sites' own estimates stay under a fifth of their
 /// quietest hour and a rig's come out near its draw (docs/DETECTION.md).
 fn fitted_constant(used: &[&Day]) -> (f64, f64, f64) {
