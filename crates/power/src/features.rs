@@ -1002,9 +1002,10 @@ pub(crate) fn median(v: Vec<f64>) -> f64 {
     from_order_key64(*keys.select_nth_unstable(m).1)
 }
 
-/// The least-squares slope of `(value, temperature)` pairs, per °C (NaN when the
-/// temperatures do not vary or there are none), with the mean value and mean temperature.
-pub(crate) fn temperature_slope(pairs: &[(f64, f64)]) -> (f64, f64, f64) {
+/// The least-squares slope of the first of each pair on the second (a value per °C of
+/// temperature, a movement per kW of level; NaN when the seconds do not vary or there are no
+/// pairs), with the mean of the firsts and the mean of the seconds.
+pub(crate) fn slope_on(pairs: &[(f64, f64)]) -> (f64, f64, f64) {
     let n = pairs.len() as f64;
     let (my, mx) = (
         pairs.iter().map(|p| p.0).sum::<f64>() / n,
@@ -1030,7 +1031,7 @@ fn temperature_response(pairs: &[(f64, f64)]) -> (f64, f64) {
     }
     let mut ys: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let mut xs: Vec<f64> = pairs.iter().map(|p| p.1).collect();
-    let (slope, my, mx) = temperature_slope(pairs);
+    let (slope, my, mx) = slope_on(pairs);
     // Three order statistics by selection, not two sorts (the same elements).
     let med = *ys.select_nth_unstable_by(n / 2, f64::total_cmp).1;
     if slope.is_nan() || med <= 0.0 {
@@ -1399,37 +1400,30 @@ fn fitted_constant(used: &[&Day]) -> (f64, f64, f64) {
                     days.iter()
                         .map(|d| (f64::from(d.hours_kw[h] - d.hours_kw[h - 1]) - typ).abs()),
                 );
-                points.push((level, moved));
+                points.push((moved, level));
             }
         }
         let nan = (f64::NAN, f64::NAN, f64::NAN);
         let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-            (lo.min(p.0), hi.max(p.0))
+            (lo.min(p.1), hi.max(p.1))
         });
         if points.len() < 20 || !(lo > 0.0 && hi >= 1.25 * lo) {
             return nan;
         }
-        let (ml, mm) = (
-            mean(points.iter().map(|p| p.0)),
-            mean(points.iter().map(|p| p.1)),
-        );
-        let (sxy, sxx, syy) = points.iter().fold((0.0, 0.0, 0.0), |(xy, xx, yy), p| {
-            let (dx, dy) = (p.0 - ml, p.1 - mm);
-            (xy + dx * dy, xx + dx * dx, yy + dy * dy)
-        });
-        let c = sxy / sxx;
+        let (c, mm, ml) = slope_on(&points);
         // The line has to explain most of how the movement differs from hour to hour: a base
         // station's traffic and cooling move it as they please (half or less explained), a
         // business's own load by its level.
-        if !(c > 0.0 && sxy * sxy >= FIT_EXPLAINED * sxx * syy) {
+        let r = correlation(&points);
+        if !(c > 0.0 && r * r >= FIT_EXPLAINED) {
             return nan;
         }
-        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        points.sort_by(|a, b| a.1.total_cmp(&b.1));
         let q = points.len() / 4;
         (
             ml - mm / c,
-            mean(points.iter().rev().take(q).map(|p| p.1)),
-            mean(points.iter().take(q).map(|p| p.1)),
+            mean(points.iter().rev().take(q).map(|p| p.0)),
+            mean(points.iter().take(q).map(|p| p.0)),
         )
     };
     let (a, b) = (half(0), half(1));

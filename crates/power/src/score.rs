@@ -233,8 +233,8 @@ fn weather_share(
         return 0.0;
     }
     // kWh a day per °C within each span (none where its temperatures do not vary).
-    let (ran_slope, _, ran_t) = crate::features::temperature_slope(&ran);
-    let (after_slope, _, after_t) = crate::features::temperature_slope(&after);
+    let (ran_slope, _, ran_t) = crate::features::slope_on(&ran);
+    let (after_slope, _, after_t) = crate::features::slope_on(&after);
     let slope = |s: f64| if s.is_nan() { 0.0 } else { s };
     let warmed = after_t - ran_t;
     // The energy the weather alone would have taken off between the two spans.
