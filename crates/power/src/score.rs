@@ -2031,17 +2031,11 @@ pub fn read_weather(
         }
     }
     for days in by_region.values_mut() {
-        // By day, the file's last row of a day kept (as a map's insert kept it): a stable
-        // sort keeps the file's order within a day, and the last of each run is taken.
+        // By day, the file's last row of a day kept (as a map's insert kept it): reversed, a
+        // stable sort puts each day's last row first, and `dedup` keeps the first.
+        days.reverse();
         days.sort_by_key(|d| d.0);
-        let mut kept: Vec<(i64, f64)> = Vec::with_capacity(days.len());
-        for &d in days.iter() {
-            match kept.last_mut() {
-                Some(last) if last.0 == d.0 => *last = d,
-                _ => kept.push(d),
-            }
-        }
-        *days = kept;
+        days.dedup_by_key(|d| d.0);
     }
     Ok((Weather { by_region }, stats))
 }
