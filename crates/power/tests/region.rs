@@ -839,21 +839,36 @@ fn a_rig_that_left_when_the_wet_season_ended_is_found_by_its_going() {
 /// (a share above 0), `off` outside it, each day off by up to `noise / 2`; `rig(m, d)` kWh
 /// more on day `d`.
 fn seasonal_sites_read_daily(
-    (prefix, class_etc): (&str, &str),
+    site: (&str, &str),
     season: &dyn Fn(usize) -> f64,
     (on, off, noise): (f64, f64, f64),
     rig: &dyn Fn(usize, usize) -> f64,
+    out: (&mut String, &mut Vec<minewatch_power::series::Series>),
+) {
+    daily_sites(
+        site,
+        31,
+        &|m, d| {
+            let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
+            let share = season(d);
+            let own = if share > 0.0 { on * share } else { off } * size;
+            own * (1.0 + noise * (unit(m, d) - 0.5)) + rig(m, d)
+        },
+        out,
+    );
+}
+
+/// `meters` sites read once a day through 2024, added to `csv` and `all`: meter
+/// `{prefix}{m}`, customer line `{prefix}{m},C{m},{class_etc}`; `kwh(m, d)` is meter `m`'s
+/// energy on day `d`.
+fn daily_sites(
+    (prefix, class_etc): (&str, &str),
+    meters: usize,
+    kwh: &dyn Fn(usize, usize) -> f64,
     (csv, all): (&mut String, &mut Vec<minewatch_power::series::Series>),
 ) {
-    for m in 0..31 {
-        let size = 0.33 + ((m + 15) % 31) as f64 / 18.0;
-        let kwh = (0..366)
-            .map(|d| {
-                let share = season(d);
-                let own = if share > 0.0 { on * share } else { off } * size;
-                (own * (1.0 + noise * (unit(m, d) - 0.5)) + rig(m, d)) as f32
-            })
-            .collect();
+    for m in 0..meters {
+        let kwh = (0..366).map(|d| kwh(m, d) as f32).collect();
         all.push(daily_from_2024(format!("{prefix}{m}"), kwh));
         csv.push_str(&format!("{prefix}{m},C{m},{class_etc}\n"));
     }
@@ -984,30 +999,28 @@ fn on_daily_readings_a_cold_stores_cooling_season_is_not_a_rigs_step() {
     let weather = weather_csv(day0, 366, temp);
     let mut csv = String::from(CUSTOMERS_HEADER);
     let mut all = Vec::new();
-    for m in 0..31 {
-        let size = 30.0 + 30.0 * unit(m, 1);
-        let per_degree = 0.03 + 0.01 * unit(m, 2);
-        let kwh = (0..366)
-            .map(|d| {
-                let duty = (0.45 + per_degree * (temp(d) - 10.0)).clamp(0.05, 0.95);
-                (24.0 * size * duty * (1.0 + 0.02 * (unit(m, d + 9) - 0.5))) as f32
-            })
-            .collect();
-        all.push(daily_from_2024(format!("K{m}"), kwh));
-        csv.push_str(&format!("K{m},C{m},commercial,100,A1,150202\n"));
-    }
+    daily_sites(
+        ("K", "commercial,100,A1,150202"),
+        31,
+        &|m, d| {
+            let size = 30.0 + 30.0 * unit(m, 1);
+            let per_degree = 0.03 + 0.01 * unit(m, 2);
+            let duty = (0.45 + per_degree * (temp(d) - 10.0)).clamp(0.05, 0.95);
+            24.0 * size * duty * (1.0 + 0.02 * (unit(m, d + 9) - 0.5))
+        },
+        (&mut csv, &mut all),
+    );
     // And the shops and offices the commercial class is mostly made of, closed on Sundays.
-    for m in 0..60 {
-        let size = 5.0 + 10.0 * unit(m, 3);
-        let kwh = (0..366)
-            .map(|d| {
-                let open = if (d + 1) % 7 == 6 { 0.3 } else { 1.0 };
-                (12.0 * size * open * (1.0 + 0.1 * (unit(m, d + 11) - 0.5))) as f32
-            })
-            .collect();
-        all.push(daily_from_2024(format!("S{m}"), kwh));
-        csv.push_str(&format!("S{m},D{m},commercial,50,A1,150202\n"));
-    }
+    daily_sites(
+        ("S", "commercial,50,A1,150202"),
+        60,
+        &|m, d| {
+            let size = 5.0 + 10.0 * unit(m, 3);
+            let open = if (d + 1) % 7 == 6 { 0.3 } else { 1.0 };
+            12.0 * size * open * (1.0 + 0.1 * (unit(m, d + 11) - 0.5))
+        },
+        (&mut csv, &mut all),
+    );
     let out = score_series_in_weather(&csv, Some(&weather), &all);
     assert_eq!(flagged(&out), Vec::<&str>::new());
 }
