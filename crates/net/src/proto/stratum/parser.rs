@@ -6,7 +6,7 @@
 //! batch (a JSON array of objects).
 
 use super::json::Json;
-use super::syntax::{Reader, SyntaxError};
+use super::syntax::{Fail, Reader, Res};
 use bumpalo::Bump;
 use thiserror::Error;
 
@@ -130,11 +130,21 @@ impl<'a> Members<'a> {
 }
 
 /// Reads a top-level object's members at `depth`; members other than the six are walked over.
-fn members<'a>(r: &mut Reader<'a>, depth: usize) -> Result<Members<'a>, SyntaxError> {
-    r.nest(depth)?;
+fn members<'a>(r: &mut Reader<'a>, depth: usize) -> Res<Members<'a>> {
     let mut m = Members::default();
+    members_into(r, depth, &mut m)?;
+    Ok(m)
+}
+
+/// [`members`] into `m`, which the caller made: the line's one object is read where it stays.
+fn members_into<'a>(
+    r: &mut Reader<'a>,
+    depth: usize,
+    m: &mut Members<'a>,
+) -> Res<()> {
+    r.nest(depth)?;
     if r.open(b'{', b'}')? {
-        return Ok(m);
+        return Ok(());
     }
     loop {
         let slot = match r.key()? {
@@ -152,14 +162,14 @@ fn members<'a>(r: &mut Reader<'a>, depth: usize) -> Result<Members<'a>, SyntaxEr
             None => r.skip()?,
         }
         if !r.more(b'}')? {
-            return Ok(m);
+            return Ok(());
         }
     }
 }
 
 /// One item of a batch: its members when it is an object; anything else is read (as
 /// serde_json reads it, containers without a depth limit inside) and is no message.
-fn batch_item<'a>(r: &mut Reader<'a>) -> Result<Option<Members<'a>>, SyntaxError> {
+fn batch_item<'a>(r: &mut Reader<'a>) -> Res<Option<Members<'a>>> {
     match r.ws() {
         Some(b'{') => members(r, 2).map(Some),
         Some(b'[') => {
@@ -172,32 +182,20 @@ fn batch_item<'a>(r: &mut Reader<'a>) -> Result<Option<Members<'a>>, SyntaxError
     }
 }
 
-/// A line's JSON: one object, or a batch of items (objects or not).
-enum Line<'a> {
-    One(Members<'a>),
-    Batch(Vec<Option<Members<'a>>>),
-}
-
-/// Reads the line's JSON into `arena`.
-fn read<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Line<'a>, SyntaxError> {
-    let mut r = Reader::new(line, arena);
-    let read = if r.ws() == Some(b'[') {
-        r.nest(1)?;
-        let mut items = Vec::new();
-        if !r.open(b'[', b']')? {
-            loop {
-                items.push(batch_item(&mut r)?);
-                if !r.more(b']')? {
-                    break;
-                }
+/// Reads a batch: the items of the array the line holds.
+fn batch<'a>(r: &mut Reader<'a>) -> Res<Vec<Option<Members<'a>>>> {
+    r.nest(1)?;
+    let mut items = Vec::new();
+    if !r.open(b'[', b']')? {
+        loop {
+            items.push(batch_item(r)?);
+            if !r.more(b']')? {
+                break;
             }
         }
-        Line::Batch(items)
-    } else {
-        Line::One(members(&mut r, 1)?)
-    };
+    }
     r.end()?;
-    Ok(read)
+    Ok(items)
 }
 
 /// The line without surrounding whitespace, when it can be JSON-RPC at all.
@@ -222,16 +220,26 @@ pub type Messages<'a> = bumpalo::collections::Vec<'a, Message<'a>>;
 /// objects kept in `arena` (which the caller may reset once the messages are gone).
 pub fn parse_line<'a>(line: &'a [u8], arena: &'a Bump) -> Result<Messages<'a>, ParseError> {
     let trimmed = candidate(line)?;
-    let mut out = Messages::new_in(arena);
-    match read(trimmed, arena).map_err(|e| ParseError::NotJson(e.to_string()))? {
-        Line::One(m) => out.push(m.into_message()?),
-        Line::Batch(items) if items.is_empty() => return Err(ParseError::NotRpc),
-        Line::Batch(items) => {
-            for i in items {
-                out.push(i.ok_or(ParseError::NotRpc)?.into_message()?);
-            }
+    let mut r = Reader::new(trimmed, arena);
+    let not_json = |r: &Reader<'_>| ParseError::NotJson(r.error().to_string());
+    if trimmed.first() == Some(&b'[') {
+        let items = batch(&mut r).map_err(|Fail| not_json(&r))?;
+        if items.is_empty() {
+            return Err(ParseError::NotRpc);
         }
+        let mut out = Messages::with_capacity_in(items.len(), arena);
+        for i in items {
+            out.push(i.ok_or(ParseError::NotRpc)?.into_message()?);
+        }
+        return Ok(out);
     }
+    // The usual line, one object: its members are read into the place they stay, not handed
+    // up by value (moving them was a fifth of reading a short line, docs/PERFORMANCE.md).
+    let mut m = Members::default();
+    let read = members_into(&mut r, 1, &mut m).and_then(|()| r.end());
+    read.map_err(|Fail| not_json(&r))?;
+    let mut out = Messages::with_capacity_in(1, arena);
+    out.push(m.into_message()?);
     Ok(out)
 }
 

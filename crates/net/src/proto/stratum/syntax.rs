@@ -41,7 +41,16 @@ impl std::fmt::Display for SyntaxError {
     }
 }
 
-type Res<T> = Result<T, SyntaxError>;
+/// A failed read; what and where are kept in the [`Reader`] ([`Reader::error`]). A unit
+/// error keeps every result small enough to come back in registers: with the error's offset
+/// and text inside, a value or a string came back through memory, written in parts and read
+/// whole, and the load waited on the stores (a store-forwarding stall at every member of every
+/// line, docs/PERFORMANCE.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Fail;
+
+/// What the reader's steps return.
+pub(crate) type Res<T> = Result<T, Fail>;
 
 /// A cursor over one line.
 pub(crate) struct Reader<'a> {
@@ -54,6 +63,8 @@ pub(crate) struct Reader<'a> {
     /// Members of the objects being read, the same way.
     members: BumpVec<'a, (&'a str, Json<'a>)>,
     at: usize,
+    /// Why the read failed, set where it failed.
+    failed: std::cell::Cell<Option<SyntaxError>>,
 }
 
 /// A quote, a backslash or a control character: where a string ends, escapes, or goes wrong.
@@ -289,11 +300,21 @@ impl<'a> Reader<'a> {
             items: BumpVec::with_capacity_in(32, arena),
             members: BumpVec::with_capacity_in(16, arena),
             at: 0,
+            failed: std::cell::Cell::new(None),
         }
     }
 
     fn err<T>(&self, what: &'static str) -> Res<T> {
-        Err(SyntaxError { at: self.at, what })
+        self.failed.set(Some(SyntaxError { at: self.at, what }));
+        Err(Fail)
+    }
+
+    /// Where and why the read failed, after a step returned [`Fail`].
+    pub(crate) fn error(&self) -> SyntaxError {
+        self.failed.get().unwrap_or(SyntaxError {
+            at: self.at,
+            what: "invalid JSON",
+        })
     }
 
     fn peek(&self) -> Option<u8> {
@@ -509,42 +530,18 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a value to keep, `depth` levels inside (the line's own value is level 1).
+    ///
+    /// Inlined where it is called, so that the value is built in the place it goes (a member's
+    /// slot, the array being read): returned from a call, it came back through memory written
+    /// in parts and was read whole, and the read waited on the writes (a store-forwarding
+    /// stall at every value of every line, docs/PERFORMANCE.md). Containers are read by calls
+    /// of their own, which return their slice in registers.
+    #[inline(always)]
     pub(crate) fn value(&mut self, depth: usize) -> Res<Json<'a>> {
         match self.ws() {
             Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(b'{') => {
-                self.nest(depth)?;
-                let start = self.members.len();
-                if !self.open(b'{', b'}')? {
-                    loop {
-                        let k = self.key()?;
-                        let v = self.value(depth + 1)?;
-                        self.members.push((k, v));
-                        if !self.more(b'}')? {
-                            break;
-                        }
-                    }
-                }
-                let members = self
-                    .arena
-                    .alloc_slice_fill_iter(self.members.drain(start..));
-                Ok(Json::Obj(members))
-            }
-            Some(b'[') => {
-                self.nest(depth)?;
-                let start = self.items.len();
-                if !self.open(b'[', b']')? {
-                    loop {
-                        let v = self.value(depth + 1)?;
-                        self.items.push(v);
-                        if !self.more(b']')? {
-                            break;
-                        }
-                    }
-                }
-                let items = self.arena.alloc_slice_fill_iter(self.items.drain(start..));
-                Ok(Json::Arr(items))
-            }
+            Some(b'{') => Ok(Json::Obj(self.object(depth)?)),
+            Some(b'[') => Ok(Json::Arr(self.array(depth)?)),
             Some(b't') => self.literal(b"true").map(|()| Json::Bool(true)),
             Some(b'f') => self.literal(b"false").map(|()| Json::Bool(false)),
             Some(b'n') => self.literal(b"null").map(|()| Json::Null),
@@ -552,6 +549,49 @@ impl<'a> Reader<'a> {
             Some(_) => self.err("expected a value"),
             None => self.err("end of line where a value was expected"),
         }
+    }
+
+    /// Reads the object that opens here, `depth` levels inside, into the arena.
+    #[inline(never)]
+    fn object(&mut self, depth: usize) -> Res<&'a [(&'a str, Json<'a>)]> {
+        self.nest(depth)?;
+        let start = self.members.len();
+        if !self.open(b'{', b'}')? {
+            loop {
+                let k = self.key()?;
+                let v = self.value(depth + 1)?;
+                self.members.push((k, v));
+                if !self.more(b'}')? {
+                    break;
+                }
+            }
+        }
+        let members = self
+            .arena
+            .alloc_slice_clone(self.members.get(start..).unwrap_or_default());
+        self.members.truncate(start);
+        Ok(members)
+    }
+
+    /// Reads the array that opens here, `depth` levels inside, into the arena.
+    #[inline(never)]
+    fn array(&mut self, depth: usize) -> Res<&'a [Json<'a>]> {
+        self.nest(depth)?;
+        let start = self.items.len();
+        if !self.open(b'[', b']')? {
+            loop {
+                let v = self.value(depth + 1)?;
+                self.items.push(v);
+                if !self.more(b']')? {
+                    break;
+                }
+            }
+        }
+        let items = self
+            .arena
+            .alloc_slice_clone(self.items.get(start..).unwrap_or_default());
+        self.items.truncate(start);
+        Ok(items)
     }
 
     /// Refuses a container at `depth` past serde_json's limit.
@@ -626,9 +666,8 @@ impl<'a> Reader<'a> {
 /// Reads one JSON text into `arena`, the way a Stratum line's members are read.
 pub fn value<'a>(text: &'a [u8], arena: &'a Bump) -> Result<Json<'a>, SyntaxError> {
     let mut r = Reader::new(text, arena);
-    let v = r.value(1)?;
-    r.end()?;
-    Ok(v)
+    let read = r.value(1).and_then(|v| r.end().map(|()| v));
+    read.map_err(|Fail| r.error())
 }
 
 /// RFC 8259's number: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
