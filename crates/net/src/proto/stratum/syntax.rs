@@ -114,9 +114,12 @@ fn special(line: &[u8], from: usize) -> Option<(usize, bool)> {
     {
         if std::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, just checked (std caches the answer).
-            return match unsafe { avx2_special(line, from) } {
-                Ok(hit) => Some(hit),
-                Err((at, high_seen)) => sse2_special(line, at, high_seen),
+            let (at, flags) = unsafe { avx2_special(line, from) };
+            let high = u32::from(flags & HIGH != 0);
+            return if flags & FOUND != 0 {
+                Some((at, high != 0))
+            } else {
+                sse2_special(line, at, high)
             };
         }
         sse2_special(line, from, 0)
@@ -168,13 +171,23 @@ fn found(base: usize, bits: u32, high: u32, high_seen: u32) -> (usize, bool) {
     (base + at as usize, (high_seen | below) != 0)
 }
 
+/// [`avx2_special`]'s flag: the special byte was found.
+#[cfg(target_arch = "x86_64")]
+const FOUND: u32 = 1;
+/// [`avx2_special`]'s flag: a byte outside ASCII came before where it stopped.
+#[cfg(target_arch = "x86_64")]
+const HIGH: u32 = 2;
+
 /// [`special`]'s search thirty-two bytes a step, for CPUs with AVX2 (nearly every x86_64 of
 /// the last decade; found at run time): the hex of coinbases, merkle branches and Equihash
-/// solutions in half the steps. The answer when found, else where the search stands (fewer
-/// than 32 bytes left) and whether it saw a byte outside ASCII, for the 16-byte steps to go on.
+/// solutions in half the steps. Where the special byte is, with [`FOUND`] set, or where the
+/// search stands (fewer than 32 bytes left), for the 16-byte steps to go on; [`HIGH`] set when
+/// a byte outside ASCII came before. Two words, so the answer comes back in registers: as a
+/// `Result` of pairs it came back through memory, and the caller's read of it waited on the
+/// writes (a stall at every string, docs/PERFORMANCE.md).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn avx2_special(line: &[u8], from: usize) -> Result<(usize, bool), (usize, u32)> {
+unsafe fn avx2_special(line: &[u8], from: usize) -> (usize, u32) {
     use std::arch::x86_64::{
         _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_min_epu8, _mm256_movemask_epi8,
         _mm256_or_si256, _mm256_set1_epi8,
@@ -192,12 +205,13 @@ unsafe fn avx2_special(line: &[u8], from: usize) -> Result<(usize, bool), (usize
         let bits = _mm256_movemask_epi8(special) as u32;
         let high = _mm256_movemask_epi8(v) as u32;
         if bits != 0 {
-            return Ok(found(base, bits, high, high_seen));
+            let (at, wide) = found(base, bits, high, high_seen);
+            return (at, FOUND | if wide { HIGH } else { 0 });
         }
         high_seen |= high;
         base += 32;
     }
-    Err((base, high_seen))
+    (base, if high_seen != 0 { HIGH } else { 0 })
 }
 
 /// Whether every byte of `s` is ASCII.
