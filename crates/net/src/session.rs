@@ -40,6 +40,10 @@ pub struct Session {
     /// Evidence codes with their weights; borrowed where static (all but unknown `mining.*`
     /// methods): owning each was an allocation for every code of every session.
     codes: Vec<(std::borrow::Cow<'static, str>, f32)>,
+    /// Whether `codes` reach [`REPORT_THRESHOLD`], kept as they change: the inspector asks at
+    /// every packet of a flow, and folding the codes each time was about a tenth of the
+    /// scanner's per-packet work on real traffic (docs/PERFORMANCE.md).
+    mining: bool,
     dialect_votes: Vec<(Dialect, u32)>,
     miner_votes: [u32; 2],
     handshake: bool,
@@ -392,6 +396,7 @@ impl Session {
         } else if self.codes.len() < MAX_EVIDENCE {
             self.codes.push((code, weight));
         }
+        self.mining = self.confidence() >= REPORT_THRESHOLD;
     }
 
     fn vote(&mut self, d: Dialect) {
@@ -434,7 +439,7 @@ impl Session {
 
     /// True once the evidence reaches the report threshold.
     pub fn is_mining(&self) -> bool {
-        self.confidence() >= REPORT_THRESHOLD
+        self.mining
     }
 
     /// The side (0 or 1) that behaves as the miner, if the messages tell.
