@@ -137,11 +137,7 @@ fn members<'a>(r: &mut Reader<'a>, depth: usize) -> Res<Members<'a>> {
 }
 
 /// [`members`] into `m`, which the caller made: the line's one object is read where it stays.
-fn members_into<'a>(
-    r: &mut Reader<'a>,
-    depth: usize,
-    m: &mut Members<'a>,
-) -> Res<()> {
+fn members_into<'a>(r: &mut Reader<'a>, depth: usize, m: &mut Members<'a>) -> Res<()> {
     r.nest(depth)?;
     if r.open(b'{', b'}')? {
         return Ok(());
