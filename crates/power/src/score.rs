@@ -1550,7 +1550,27 @@ fn score_meter(
     });
     let departed = departed.filter(|_| !same_level);
     let down = if same_level { 0.0 } else { down };
-    let mut score = 1.0 - (1.0 - bp.score) * (1.0 - up) * (1.0 - down);
+    // Equipment in an air-conditioned room: in some month the site's days follow the heat as
+    // closely as a thermostat's cooling does (r of a day's energy with its temperature at
+    // least 0.95 over the month; full weight from 0.95, none below 0.85). A commercial site
+    // whose constant load sits under such cooling is a server room's signature; its constant
+    // load cannot tell servers from a rig, and a rig's farm is cooled by fans that do not
+    // follow the heat. So the load's shape counts for less (a server room's 0.8 comes to
+    // 0.48); a step that brought a machine in still counts in full. On the tuning regions the
+    // unregistered server rooms' days follow July's heat with r 0.976-0.991, the commercial
+    // sites hiding a rig that is not in a cooled room at most 0.8 (`bench/power_sealed.py`).
+    let cooled_by = if class == TariffClass::Commercial {
+        p.windows
+            .iter()
+            .skip(1)
+            .filter(|w| w.temp_corr.is_finite())
+            .max_by(|a, b| a.temp_corr.total_cmp(&b.temp_corr))
+    } else {
+        None
+    };
+    let cooled = cooled_by.map_or(0.0, |w| clamp01((w.temp_corr - 0.85) / 0.1));
+    let shape_score = bp.score * (1.0 - 0.4 * cooled);
+    let mut score = 1.0 - (1.0 - shape_score) * (1.0 - up) * (1.0 - down);
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
     let mut reasons = Vec::new();
     let f = best;
@@ -1812,6 +1832,21 @@ fn score_meter(
             format!(
                 "基础负荷随气温变化（相关系数{:.2}）：属制冷、供暖或增氧负荷，不似矿机",
                 ctx.whole.on_floor_temp_corr
+            ),
+        ));
+    }
+    if let Some(w) = cooled_by.filter(|_| cooled >= 0.5 && bp.score >= 0.3) {
+        let month = format_day(w.first_day);
+        let month = month.get(..7).unwrap_or(&month);
+        reasons.push(r(
+            "cooled_room",
+            format!(
+                "in {month} its days follow the heat (r = {:.2}): equipment in an air-conditioned room, as a server room; its constant load alone does not tell a rig",
+                w.temp_corr
+            ),
+            format!(
+                "{month}日用电随气温升降（相关系数{:.2}）：属空调降温的设备间（如机房），仅凭其恒定负荷不能认定为矿机",
+                w.temp_corr
             ),
         ));
     }

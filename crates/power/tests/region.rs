@@ -677,6 +677,48 @@ fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_a
     assert_eq!(flagged(&out), ["R30"]);
 }
 
+#[test]
+fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
+    // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
+    // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
+    // server rooms, 5-8.5 kW of equipment within 2 % hour to hour and its air conditioning, a
+    // hundredth of it more for each degree over 15 °C; two shops with 6 kW of fan-cooled rigs
+    // behind the meter. In winter a server room is as flat as a rig; in summer its days follow
+    // the heat.
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    let temp = |d: usize| {
+        let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+        10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
+    };
+    let (csv, all) = hourly_sites(
+        (day0, 366),
+        ("S", "commercial,63,A1,150202"),
+        30,
+        &|m, i| {
+            let noise = 1.0 + 0.04 * (unit(m, i) - 0.5);
+            if (20..28).contains(&m) {
+                let it = 5.0 + (m - 20) as f64 * 0.5;
+                it * (1.0 + 0.01 * (temp(i / 24) - 15.0).max(0.0)) * noise
+            } else {
+                let size = 8.0 + (m % 5) as f64 * 2.0;
+                let open = (9..21).contains(&(i % 24));
+                let own = size * if open { 1.0 } else { 0.2 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
+                let rig = if m >= 28 { 6.0 * noise } else { 0.0 };
+                own + rig
+            }
+        },
+    );
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 366, temp)), &all);
+    assert_eq!(flagged(&out), ["S28", "S29"]);
+    for m in 20..28 {
+        let room = out.iter().find(|s| s.meter_id == format!("S{m}")).unwrap();
+        assert!(
+            room.reasons.iter().any(|r| r.code == "cooled_room"),
+            "{room:?}"
+        );
+    }
+}
+
 /// Thirty-one homes on the clean-heating tariff over `days` days from 2024-01-01: storage
 /// heaters charge from 22:00 to 06:00 as the cold asks (up to 8 kW at 5 °C below zero and
 /// colder), a little by day, the home's own 0.3 kW; each hour off by up to a tenth; `rig(m, i)`
