@@ -563,41 +563,41 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads the object that opens here, `depth` levels inside, into the arena: straight into
-    /// its own slice there, with [`ROOM`] to start. Staged on a stack shared by the line and
-    /// copied out when the container closed, each value was read back just after it was
-    /// written, in another width, and the copy waited on the writes (docs/PERFORMANCE.md).
+    /// Reads the object that opens here, `depth` levels inside, into the arena.
     #[inline(never)]
     fn object(&mut self, depth: usize) -> Res<&'a [(&'a str, Json<'a>)]> {
-        self.nest(depth)?;
-        if self.open(b'{', b'}')? {
-            return Ok(&[]);
-        }
-        let mut members = BumpVec::with_capacity_in(ROOM, self.arena);
-        loop {
-            let k = self.key()?;
-            let v = self.value(depth + 1)?;
-            members.push((k, v));
-            if !self.more(b'}')? {
-                break;
-            }
-        }
-        Ok(members.into_bump_slice())
+        self.container(depth, (b'{', b'}'), |r| {
+            let k = r.key()?;
+            Ok((k, r.value(depth + 1)?))
+        })
     }
 
-    /// Reads the array that opens here, `depth` levels inside, into the arena, as
-    /// [`Reader::object`] does.
+    /// Reads the array that opens here, `depth` levels inside, into the arena.
     #[inline(never)]
     fn array(&mut self, depth: usize) -> Res<&'a [Json<'a>]> {
+        self.container(depth, (b'[', b']'), |r| r.value(depth + 1))
+    }
+
+    /// The items of the container that opens here with `open` and closes with `close`, each
+    /// read by `item`, straight into their own slice of the arena, with [`ROOM`] to start.
+    /// Staged on a stack shared by the line and copied out when the container closed, each
+    /// value was read back just after it was written, in another width, and the copy waited on
+    /// the writes (docs/PERFORMANCE.md).
+    #[inline(always)]
+    fn container<T>(
+        &mut self,
+        depth: usize,
+        (open, close): (u8, u8),
+        mut item: impl FnMut(&mut Self) -> Res<T>,
+    ) -> Res<&'a [T]> {
         self.nest(depth)?;
-        if self.open(b'[', b']')? {
+        if self.open(open, close)? {
             return Ok(&[]);
         }
         let mut items = BumpVec::with_capacity_in(ROOM, self.arena);
         loop {
-            let v = self.value(depth + 1)?;
-            items.push(v);
-            if !self.more(b']')? {
+            items.push(item(self)?);
+            if !self.more(close)? {
                 break;
             }
         }
