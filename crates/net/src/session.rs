@@ -40,9 +40,9 @@ pub struct Session {
     /// Evidence codes with their weights; borrowed where static (all but unknown `mining.*`
     /// methods): owning each was an allocation for every code of every session.
     codes: Vec<(std::borrow::Cow<'static, str>, f32)>,
-    /// Whether `codes` reach [`REPORT_THRESHOLD`], kept as they change: the inspector asks at
-    /// every packet of a flow, and folding the codes each time was about a tenth of the
-    /// scanner's per-packet work on real traffic (docs/PERFORMANCE.md).
+    /// Whether `codes` reach [`REPORT_THRESHOLD`], kept as they change (exact: the confidence
+    /// only grows): the inspector asks at every packet of a flow, and folding the codes each
+    /// time was 5 % of a scan of real traffic's CPU time (docs/PERFORMANCE.md, session 24).
     mining: bool,
     dialect_votes: Vec<(Dialect, u32)>,
     miner_votes: [u32; 2],

@@ -1557,8 +1557,10 @@ fn score_meter(
     // load cannot tell servers from a rig, and a rig's farm is cooled by fans that do not
     // follow the heat. So the load's shape counts for less (a server room's 0.8 comes to
     // 0.48); a step that brought a machine in still counts in full. On the tuning regions the
-    // unregistered server rooms' days follow July's heat with r 0.976-0.991, the commercial
-    // sites hiding a rig that is not in a cooled room at most 0.8 (`bench/power_sealed.py`).
+    // unregistered server rooms' days follow their warmest month's heat with r 0.976-0.991;
+    // the commercial sites hiding a rig reach 0.9 only where the rig is in a cooled room itself
+    // (a cold store, a server room, a data room): docs/DETECTION.md, "Equipment in an
+    // air-conditioned room".
     let cooled_by = if class == TariffClass::Commercial {
         p.windows
             .iter()
@@ -1841,7 +1843,7 @@ fn score_meter(
         reasons.push(r(
             "cooled_room",
             format!(
-                "in {month} its days follow the heat (r = {:.2}): equipment in an air-conditioned room, as a server room; its constant load alone does not tell a rig",
+                "in {month} its days follow the heat (r = {:.2}): equipment in an air-conditioned room, like a server room's; its constant load alone does not tell a rig",
                 w.temp_corr
             ),
             format!(
