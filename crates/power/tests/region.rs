@@ -678,6 +678,38 @@ fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_a
 }
 
 #[test]
+fn a_rig_as_large_as_the_restaurant_it_hides_in_is_found_and_the_restaurants_are_not() {
+    // The restaurants above, and one whose rigs draw 14 kW behind a restaurant of 10: its
+    // hours span a sixth from the quietest to the busiest, too little for a line through each
+    // half of its days, so the constant comes from the line through all of them, bounded from
+    // below over resampled weeks (`features::bounded_constant`).
+    let (csv, all) = hourly_sites(
+        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
+        ("R", "commercial,63,A1,150202"),
+        31,
+        &|m, i| {
+            let size = 10.0 + (m % 7) as f64 * 3.0;
+            let peak = 13.0 + (m % 5) as f64;
+            let x = ((i % 24) as f64 - peak) / 4.0;
+            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+            let rig = if m == 28 {
+                14.0 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
+            } else {
+                0.0
+            };
+            own + rig
+        },
+    );
+    let out = score_series(&csv, &all);
+    let rig = suspect(&out, "R28");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "constant_in_business"),
+        "{rig:?}"
+    );
+    assert_eq!(flagged(&out), ["R28"]);
+}
+
+#[test]
 fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
     // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
     // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
