@@ -1434,7 +1434,7 @@ fn fitted_constant(used: &[&Day]) -> (f64, f64, f64) {
 }
 
 /// Resamples of the weeks that [`bounded_constant`] fits its line to.
-const BOUND_RESAMPLES: usize = 40;
+const BOUND_RESAMPLES: usize = 100;
 
 /// The least that [`bounded_constant`]'s busiest hour must stand above its quietest, as a
 /// multiple: a load whose level does not move over the day (a server room's, within a few per
@@ -1463,15 +1463,16 @@ fn bounded_constant(
     kind: impl Fn(&Day) -> usize,
 ) -> (f64, f64, f64) {
     let nan = (f64::NAN, f64::NAN, f64::NAN);
-    // Per week, per kind of day and hour: the summed level, summed movement and days.
-    let first = whole.first().map_or(0, |d| d.day);
+    // Per week that has days, per kind of day and hour: the summed level, summed movement and
+    // days. Only weeks with days are kept (and drawn): a gap of months in the readings adds no
+    // empty weeks, and the table grows with the days, not with the span between them.
+    let mut index: std::collections::BTreeMap<i64, usize> = std::collections::BTreeMap::new();
     let mut weeks: Vec<[[(f64, f64, u32); 24]; 3]> = Vec::new();
     for d in whole {
-        let Ok(w) = usize::try_from((d.day - first).div_euclid(7)) else {
-            continue;
-        };
-        if weeks.len() <= w {
-            weeks.resize(w + 1, [[(0.0, 0.0, 0); 24]; 3]);
+        let next = weeks.len();
+        let w = *index.entry(d.day.div_euclid(7)).or_insert(next);
+        if w == next {
+            weeks.push([[(0.0, 0.0, 0); 24]; 3]);
         }
         let k = kind(d);
         for h in 1..24 {
