@@ -645,12 +645,12 @@ fn hourly_sites(
     (csv, all)
 }
 
-#[test]
-fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_are_not() {
-    // Thirty-one restaurants open every day of a year: a base kept all day and an afternoon
-    // peak (each its own size and peak hour), each hour off by up to a fifth of what is on.
-    // Their midday is never 1.5 times their night, so the busy midday and the quiet night give
-    // no constant. One has 6 kW of rigs behind its meter, holding within a percent.
+/// Thirty-one restaurants open every day of a year: a base kept all day and an afternoon peak
+/// (each its own size and peak hour), each hour off by up to a fifth of what is on. Their
+/// midday is never 1.5 times their night, so the busy midday and the quiet night give no
+/// constant. Restaurant `with` has `rig_kw` of rigs behind its meter, holding within a percent.
+/// Asserts that it alone is flagged, by `constant_in_business`.
+fn only_the_restaurant_with_a_rig_is_flagged(with: usize, rig_kw: f64) {
     let (csv, all) = hourly_sites(
         (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
         ("R", "commercial,63,A1,150202"),
@@ -660,8 +660,8 @@ fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_a
             let peak = 13.0 + (m % 5) as f64;
             let x = ((i % 24) as f64 - peak) / 4.0;
             let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let rig = if m == 30 {
-                6.0 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
+            let rig = if m == with {
+                rig_kw * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
             } else {
                 0.0
             };
@@ -669,44 +669,28 @@ fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_a
         },
     );
     let out = score_series(&csv, &all);
-    let rig = suspect(&out, "R30");
+    let name = format!("R{with}");
+    let rig = suspect(&out, &name);
     assert!(
         rig.reasons.iter().any(|r| r.code == "constant_in_business"),
         "{rig:?}"
     );
-    assert_eq!(flagged(&out), ["R30"]);
+    assert_eq!(flagged(&out), [name]);
+}
+
+#[test]
+fn a_rig_in_a_restaurant_open_all_day_is_found_over_a_year_and_the_restaurants_are_not() {
+    // 6 kW of rigs behind a restaurant of 16 kW at its peak.
+    only_the_restaurant_with_a_rig_is_flagged(30, 6.0);
 }
 
 #[test]
 fn a_rig_as_large_as_the_restaurant_it_hides_in_is_found_and_the_restaurants_are_not() {
-    // The restaurants above, and one whose rigs draw 14 kW behind a restaurant of 10: its
-    // hours span a sixth from the quietest to the busiest, too little for a line through each
-    // half of its days, so the constant comes from the line through all of them, bounded from
-    // below over resampled weeks (`features::bounded_constant`).
-    let (csv, all) = hourly_sites(
-        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
-        ("R", "commercial,63,A1,150202"),
-        31,
-        &|m, i| {
-            let size = 10.0 + (m % 7) as f64 * 3.0;
-            let peak = 13.0 + (m % 5) as f64;
-            let x = ((i % 24) as f64 - peak) / 4.0;
-            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let rig = if m == 28 {
-                14.0 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
-            } else {
-                0.0
-            };
-            own + rig
-        },
-    );
-    let out = score_series(&csv, &all);
-    let rig = suspect(&out, "R28");
-    assert!(
-        rig.reasons.iter().any(|r| r.code == "constant_in_business"),
-        "{rig:?}"
-    );
-    assert_eq!(flagged(&out), ["R28"]);
+    // 14 kW of rigs behind a restaurant of 10 kW at its peak: its hours span a sixth from the
+    // quietest to the busiest, too little for a line through each half of its days, so the
+    // constant comes from the line through all of them, bounded from below over resampled
+    // weeks (`features::bounded_constant`).
+    only_the_restaurant_with_a_rig_is_flagged(28, 14.0);
 }
 
 #[test]
