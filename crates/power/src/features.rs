@@ -2057,6 +2057,25 @@ mod tests {
             "{}",
             big.constant_kw
         );
+        // The same over 600 days with 200 of them missing in the middle (a meter swapped, a
+        // data system's outage): only the weeks with readings are drawn, and the rig still
+        // reads so.
+        let gap = window(
+            &days(&series(600, |d, h| {
+                if (150..350).contains(&d) {
+                    f32::NAN
+                } else {
+                    (restaurant(d, h) + 4.0 * rig(d, h)) as f32
+                }
+            })),
+            None,
+            None,
+        );
+        assert!(
+            gap.constant_kw > 12.0 && gap.constant_kw < 26.0,
+            "{}",
+            gap.constant_kw
+        );
         // A quarter is too short for a line through its hours: no answer.
         let quarter = window(
             &days(&series(90, |d, h| (restaurant(d, h) + rig(d, h)) as f32)),
