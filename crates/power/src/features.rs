@@ -1403,28 +1403,13 @@ fn fitted_constant(used: &[&Day]) -> (f64, f64, f64) {
                 points.push((moved, level));
             }
         }
-        let nan = (f64::NAN, f64::NAN, f64::NAN);
-        let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-            (lo.min(p.1), hi.max(p.1))
-        });
-        if points.len() < 20 || !(lo > 0.0 && hi >= 1.25 * lo) {
-            return nan;
-        }
-        let (c, mm, ml) = slope_on(&points);
         // The line has to explain most of how the movement differs from hour to hour: a base
         // station's traffic and cooling move it as they please (half or less explained), a
         // business's own load by its level.
-        let r = correlation(&points);
-        if !(c > 0.0 && r * r >= FIT_EXPLAINED) {
-            return nan;
+        match line_through(&points, 1.25, FIT_EXPLAINED) {
+            Some((c, mm, ml)) => with_steps(ml - mm / c, points),
+            None => (f64::NAN, f64::NAN, f64::NAN),
         }
-        points.sort_by(|a, b| a.1.total_cmp(&b.1));
-        let q = points.len() / 4;
-        (
-            ml - mm / c,
-            mean(points.iter().rev().take(q).map(|p| p.0)),
-            mean(points.iter().take(q).map(|p| p.0)),
-        )
     };
     let (a, b) = (half(0), half(1));
     if a.0.is_nan() || b.0.is_nan() {
@@ -1499,15 +1484,7 @@ fn bounded_constant(
             .collect()
     };
     let points = points_of(&mut (0..weeks.len()));
-    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
-        (lo.min(p.1), hi.max(p.1))
-    });
-    if points.len() < 20 || weeks.len() < 8 || !(lo > 0.0 && hi >= BOUND_SPAN * lo) {
-        return nan;
-    }
-    let (c, _, _) = slope_on(&points);
-    let r = correlation(&points);
-    if !(c > 0.0 && r * r >= BOUND_EXPLAINED) {
+    if weeks.len() < 8 || line_through(&points, BOUND_SPAN, BOUND_EXPLAINED).is_none() {
         return nan;
     }
     let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -1539,13 +1516,34 @@ fn bounded_constant(
     if !(low.is_finite() && low > 0.0) {
         return nan;
     }
-    let mut sorted = points;
-    sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let q = sorted.len() / 4;
+    with_steps(low, points)
+}
+
+/// The line `movement = c (level - constant)` through `points` (movement, level), as
+/// [`slope_on`]'s slope and means, when it can be trusted: at least 20 points, the busiest
+/// level at least `span` times the quietest, a slope above zero (the movement grows with the
+/// level), and at least `explained` of the movement's spread explained (R²).
+fn line_through(points: &[(f64, f64)], span: f64, explained: f64) -> Option<(f64, f64, f64)> {
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p.1), hi.max(p.1))
+    });
+    if points.len() < 20 || !(lo > 0.0 && hi >= span * lo) {
+        return None;
+    }
+    let (c, mm, ml) = slope_on(points);
+    let r = correlation(points);
+    (c > 0.0 && r * r >= explained).then_some((c, mm, ml))
+}
+
+/// A constant with the mean movements of the busiest and the quietest quarter of `points`
+/// (movement, level): [`Features::constant_kw`], `busy_step_kw` and `quiet_step_kw`.
+fn with_steps(constant: f64, mut points: Vec<(f64, f64)>) -> (f64, f64, f64) {
+    points.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let q = points.len() / 4;
     (
-        low,
-        mean(sorted.iter().rev().take(q).map(|p| p.0)),
-        mean(sorted.iter().take(q).map(|p| p.0)),
+        constant,
+        mean(points.iter().rev().take(q).map(|p| p.0)),
+        mean(points.iter().take(q).map(|p| p.0)),
     )
 }
 
