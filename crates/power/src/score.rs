@@ -1561,11 +1561,13 @@ fn score_meter(
     // the commercial sites hiding a rig reach 0.9 only where the rig is in a cooled room itself
     // (a cold store, a server room, a data room): docs/DETECTION.md, "Equipment in an
     // air-conditioned room".
+    // The month windows and the last 30 days only: the whole period and a rig's raised days
+    // (picked from across the period) are no month, which the reason names.
     let cooled_by = if class == TariffClass::Commercial {
         p.windows
             .iter()
             .skip(1)
-            .filter(|w| w.temp_corr.is_finite())
+            .filter(|w| w.last_day - w.first_day < 31 && w.temp_corr.is_finite())
             .max_by(|a, b| a.temp_corr.total_cmp(&b.temp_corr))
     } else {
         None
