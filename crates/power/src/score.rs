@@ -207,6 +207,42 @@ struct Down {
     weather_share: f64,
 }
 
+/// The least rise, as a multiple of the level before, of a step that
+/// [`small_step_of_a_machine`] lets count: the steps of 30 % and more count on any site that
+/// runs like a machine after them; a staircase of one or two machines inside a restaurant
+/// open all day adds a tenth to a quarter (issue 18: 2.4-6.5 kW on 10-25 kW, none counted).
+const SMALL_STEP_RISE: f64 = 1.1;
+
+/// Whether a step up by `rise` kWh a day, smaller than the 30 % every step needs, from the
+/// days `before` to the days `after`, can be a machine switched on inside a business: it
+/// lifted the midday as much as the night (within 30 %: a machine draws at every hour, where
+/// lamps lit at dusk lift only the nights and longer hours only the days), the weather
+/// explains under a quarter of it ([`weather_share`]: a cold store's cooling season is such a
+/// step), and the days on either side hold within a tenth of their mean (a step that small is
+/// heard only on a site whose days hold still; a rig that is off on some days makes steps of
+/// its own off days). Whether it was as quiet as a machine is then measured as for any step.
+/// Asked only of the meter's largest step on the commercial tariff: on the tuning regions the
+/// next largest steps of three-shift factories rose from the Spring Festival's trough, and on
+/// households small steps inside a rig's off days came out of the days' own swings.
+fn small_step_of_a_machine(
+    before: &[Day],
+    after: &[Day],
+    rise: f64,
+    temp: Option<&dyn Fn(i64) -> Option<f64>>,
+) -> bool {
+    let of = |days: &[Day], f: fn(&Day) -> f64| crate::features::mean(days.iter().map(f));
+    let night = of(after, |d| d.night_kw) - of(before, |d| d.night_kw);
+    let midday = of(after, |d| d.midday_kw) - of(before, |d| d.midday_kw);
+    let even = night > 0.0 && (0.7..=1.3).contains(&(midday / night));
+    let holds = |days: &[Day]| {
+        let level = of(days, |d| d.kwh);
+        let spread = crate::features::mean(days.iter().map(|d| (d.kwh - level).powi(2))).sqrt();
+        spread <= 0.1 * level
+    };
+    let weather = temp.map_or(0.0, |t| weather_share(after, before, rise, t));
+    even && weather < 0.25 && holds(before) && holds(after)
+}
+
 /// The share of a fall of `fell` kWh a day, from the days `running` to the days `left`, that
 /// the weather explains: the slope of daily energy on temperature within either span times
 /// how much warmer or colder the days left behind were, the larger of the two. A heating load
@@ -343,6 +379,9 @@ impl<'a> Scorer<'a> {
         let customer = self.register.get(&s.meter_id).cloned();
         // The steps' medians by day and night serve the steady-night test of businesses only.
         let business = customer.as_ref().is_some_and(|c| c.tariff_class.business());
+        let commercial = customer
+            .as_ref()
+            .is_some_and(|c| c.tariff_class == TariffClass::Commercial);
         let ds = days_for(s, business);
         let cap = customer.as_ref().and_then(|c| c.capacity_kva);
         let days_of_region = self
@@ -450,7 +489,17 @@ impl<'a> Scorer<'a> {
                 .enumerate()
                 .map(|(i, o)| {
                     // A step too small beside the site to count at all needs no noise measured.
-                    if o.after < 1.3 * o.before {
+                    if o.after < SMALL_STEP_RISE * o.before
+                        || (o.after < 1.3 * o.before
+                            && !(i == 0
+                                && commercial
+                                && small_step_of_a_machine(
+                                    &ds[..o.at],
+                                    &ds[o.settled..(o.settled + o.days).min(ds.len())],
+                                    o.after - o.before,
+                                    temp,
+                                )))
+                    {
                         return (o, ds[o.at].day, f64::NAN, f64::NAN);
                     }
                     let night = step_noise(i, &o);
@@ -1452,11 +1501,22 @@ fn score_meter(
         p.onsets
             .get(i)
             .filter(|(o, _, night, day)| {
-                o.after >= 1.3 * o.before
-                    && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03))
+                (o.after >= 1.3 * o.before
+                    && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03)))
+                    // A small step was measured only where it could be a machine's
+                    // (`small_step_of_a_machine`): it counts when as quiet as one.
+                    || (o.after >= SMALL_STEP_RISE * o.before && *night <= 0.03)
             })
             .map_or(0.0, |(o, ..)| {
-                clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw) * (1.0 - common)
+                // And for as little as the weather leaves unexplained of the site: a cold
+                // store's or a boiler's own steps are the weather's, even where one of them
+                // does not follow it.
+                let small = if o.after < 1.3 * o.before {
+                    bp.unexplained
+                } else {
+                    1.0
+                };
+                clamp01((o.step_kw() - 0.5 * cfg.min_kw) / cfg.min_kw) * (1.0 - common) * small
             })
     };
     let (chosen, onset_part) = strongest(p.onsets.len(), &part);

@@ -694,6 +694,50 @@ fn a_rig_as_large_as_the_restaurant_it_hides_in_is_found_and_the_restaurants_are
 }
 
 #[test]
+fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps_do_not() {
+    // Thirty-one restaurants open every day of a year, as above, none with a rig from the
+    // start. From day 150: R30 runs one 3.25 kW machine (an S19 Pro's draw, within a percent)
+    // on a restaurant of 25 kW at its peak, a fifth more than it drew; R29 lights its front
+    // and car park with 6 kW of LED lamps from 19:00 to 06:00, as steady, a sixth more. The
+    // county's weather is given (none of them follows it). Steps that small counted nowhere
+    // before: every step had to add 30 %.
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    let temp = |d: usize| {
+        let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+        10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
+    };
+    let (csv, all) = hourly_sites(
+        (day0, 365),
+        ("R", "commercial,63,A1,150202"),
+        31,
+        &|m, i| {
+            let size = if m >= 29 {
+                25.0
+            } else {
+                10.0 + (m % 7) as f64 * 3.0
+            };
+            let peak = 13.0 + (m % 5) as f64;
+            let hour = i % 24;
+            let x = (hour as f64 - peak) / 4.0;
+            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+            let steady = 3.25 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
+            let added = match m {
+                _ if i / 24 < 150 => 0.0,
+                30 => steady,
+                29 if !(6..19).contains(&hour) => 6.0 / 3.25 * steady,
+                _ => 0.0,
+            };
+            own + added
+        },
+    );
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, temp)), &all);
+    let rig = suspect(&out, "R30");
+    assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
+    assert_eq!(rig.onset.as_deref(), Some("2024-05-30"), "{rig:?}");
+    assert_eq!(flagged(&out), ["R30"]);
+}
+
+#[test]
 fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
     // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
     // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
