@@ -1616,11 +1616,13 @@ fn score_meter(
     // whose constant load sits under such cooling is a server room's signature; its constant
     // load cannot tell servers from a rig, and a rig's farm is cooled by fans that do not
     // follow the heat. So the load's shape counts for less (a server room's 0.8 comes to
-    // 0.48); a step that brought a machine in still counts in full. On the tuning regions the
-    // unregistered server rooms' days follow their warmest month's heat with r 0.976-0.991;
-    // the commercial sites hiding a rig reach 0.9 only where the rig is in a cooled room itself
-    // (a cold store, a server room, a data room): docs/DETECTION.md, "Equipment in an
-    // air-conditioned room".
+    // 0.48); a step that brought a machine in still counts in full, and so does a block that
+    // a switch brings in every night (`night_block`: servers and their cooling keep no such
+    // hours; session 26, rigs on the night tariff in server rooms scored 0.48-0.53). On the
+    // tuning regions the unregistered server rooms' days follow their warmest month's heat
+    // with r 0.976-0.991; the commercial sites hiding a rig reach 0.9 only where the rig is in
+    // a cooled room itself (a cold store, a server room, a data room): docs/DETECTION.md,
+    // "Equipment in an air-conditioned room".
     // The month windows and the last 30 days only: the whole period and a rig's raised days
     // (picked from across the period) are no month, which the reason names.
     let cooled_by = if class == TariffClass::Commercial {
@@ -1633,7 +1635,7 @@ fn score_meter(
         None
     };
     let cooled = cooled_by.map_or(0.0, |w| clamp01((w.temp_corr - 0.85) / 0.1));
-    let shape_score = bp.score * (1.0 - 0.4 * cooled);
+    let shape_score = (bp.score * (1.0 - 0.4 * cooled)).max(0.9 * bp.night_block);
     let mut score = 1.0 - (1.0 - shape_score) * (1.0 - up) * (1.0 - down);
     let allowed = p.customer.as_ref().is_some_and(|c| c.allowed);
     let mut reasons = Vec::new();

@@ -738,13 +738,15 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
 }
 
 #[test]
-fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
+fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_in_a_room_are() {
     // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
     // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
     // server rooms, 5-8.5 kW of equipment within 2 % hour to hour and its air conditioning, a
     // hundredth of it more for each degree over 15 °C; two shops with 6 kW of fan-cooled rigs
-    // behind the meter. In winter a server room is as flat as a rig; in summer its days follow
-    // the heat.
+    // behind the meter; and a ninth server room, S30, whose 4 kW rig runs from 22:00 to 06:00
+    // only. In winter a server room is as flat as a rig; in summer its days follow the heat.
+    // Its cooling makes a room's constant load count for less, not a block switched on every
+    // night.
     let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
     let temp = |d: usize| {
         let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
@@ -753,12 +755,14 @@ fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
     let (csv, all) = hourly_sites(
         (day0, 366),
         ("S", "commercial,63,A1,150202"),
-        30,
+        31,
         &|m, i| {
             let noise = 1.0 + 0.04 * (unit(m, i) - 0.5);
-            if (20..28).contains(&m) {
-                let it = 5.0 + (m - 20) as f64 * 0.5;
-                it * (1.0 + 0.01 * (temp(i / 24) - 15.0).max(0.0)) * noise
+            if (20..28).contains(&m) || m == 30 {
+                let it = 5.0 + (m - 20).min(7) as f64 * 0.5;
+                let night = (i % 24 < 6 || i % 24 >= 22) && m == 30;
+                let rig = if night { 4.0 * noise } else { 0.0 };
+                it * (1.0 + 0.01 * (temp(i / 24) - 15.0).max(0.0)) * noise + rig
             } else {
                 let size = 8.0 + (m % 5) as f64 * 2.0;
                 let open = (9..21).contains(&(i % 24));
@@ -769,8 +773,13 @@ fn server_rooms_cooled_in_the_heat_are_not_rigs_and_a_rig_in_a_shop_is() {
         },
     );
     let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 366, temp)), &all);
-    assert_eq!(flagged(&out), ["S28", "S29"]);
-    for m in 20..28 {
+    assert_eq!(flagged(&out), ["S28", "S29", "S30"]);
+    let rig = suspect(&out, "S30");
+    assert!(
+        rig.reasons.iter().any(|r| r.code == "night_block"),
+        "{rig:?}"
+    );
+    for m in (20..28).chain([30]) {
         let room = out.iter().find(|s| s.meter_id == format!("S{m}")).unwrap();
         assert!(
             room.reasons.iter().any(|r| r.code == "cooled_room"),
