@@ -435,13 +435,13 @@ impl<'a> Scorer<'a> {
             .map(|d| if d.coverage >= 0.5 { d.kwh } else { f64::NAN })
             .collect();
         // How much the night's noise grew from the lower level's days to the higher's, per kW
-        // the night level grew.
+        // the night level grew, when it grew by `least_kw` at least.
         let min_kw = self.cfg.min_kw;
-        let night_noise = |low: &[Day], high: &[Day]| {
+        let night_noise = |low: &[Day], high: &[Day], least_kw: f64| {
             let (low, high) = (window(low, cap, temp), window(high, cap, temp));
             let noise = |w: &Features| w.night_jitter * w.night_kw;
             let added = high.night_kw - low.night_kw;
-            if added >= 0.3 * min_kw {
+            if added >= least_kw.max(0.3 * min_kw) {
                 (noise(&high) - noise(&low)).max(0.0) / added
             } else {
                 f64::NAN
@@ -450,11 +450,16 @@ impl<'a> Scorer<'a> {
         // The largest step against everything before it (the site as it was); a smaller one,
         // weighed when the largest is the season's, against the level it rose from (everything
         // before it would mix in the season's own nights). The final level (after the last
-        // step of a staircase) against the level before the first.
+        // step of a staircase) against the level before the first. Only where the nights
+        // carried half the step or more: a machine lifts them by its draw (a night-only rig by
+        // more), and a step the nights hardly felt says nothing by how quiet they stayed (one-
+        // shift factories whose days rose after the new year, their nights by 0.3 kW of 13.6,
+        // weighed as a quiet machine's step, 0.3; aerators and boilers to 0.5; session 26).
         let step_noise = |i: usize, o: &Onset| {
             night_noise(
                 &ds[if i == 0 { 0 } else { o.from }..o.at],
                 &ds[o.settled..(o.settled + o.days).min(ds.len())],
+                0.5 * o.step_kw(),
             )
         };
         // On daily readings there are no nights to hear a step by: how much the day-to-day
@@ -544,7 +549,7 @@ impl<'a> Scorer<'a> {
                 Down {
                     step,
                     day,
-                    night_noise: night_noise(left, running),
+                    night_noise: night_noise(left, running, 0.0),
                     ran_cv: window(running, cap, temp).daily_cv,
                     weather_share: temp.map_or(0.0, |t| {
                         weather_share(running, left, step.running - step.left, t)

@@ -738,6 +738,37 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
 }
 
 #[test]
+fn a_factory_that_works_its_days_harder_has_switched_on_no_machine() {
+    // Thirty-one one-shift factories over a year: 40-100 kW from 08:00 to 17:00 on weekdays,
+    // a tenth of it otherwise, each hour off by up to a fifth. From day 150 F30 runs a second
+    // line by day (two fifths more from 08:00 to 17:00) whose drives keep 0.5 kW of standby
+    // through the night, as steady as a power supply. A step of a fifth of the days' energy
+    // that the nights carry a fiftieth of is the factory's own: no machine runs by day only.
+    let (csv, all) = hourly_sites(
+        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
+        ("F", "industrial,315,A1,150202"),
+        31,
+        &|m, i| {
+            let size = 40.0 + (m % 7) as f64 * 10.0;
+            let (day, hour) = (i / 24, i % 24);
+            let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
+            let open = weekday && (8..17).contains(&hour);
+            let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
+            let line = match (m, day >= 150, open) {
+                (30, true, true) => 0.4 * size,
+                (30, true, false) => 0.5,
+                _ => 0.0,
+            };
+            own + line
+        },
+    );
+    let out = score_series(&csv, &all);
+    let f = out.iter().find(|s| s.meter_id == "F30").unwrap();
+    assert!(f.score < 0.1, "{f:?}");
+    assert!(flagged(&out).is_empty());
+}
+
+#[test]
 fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_in_a_room_are() {
     // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
     // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
