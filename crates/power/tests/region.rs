@@ -645,29 +645,33 @@ fn hourly_sites(
     (csv, all)
 }
 
+/// [`hourly_sites`]: thirty-one meters over the 365 days from 2024-01-01.
+fn a_year_of_31(
+    (prefix, class_etc): (&str, &str),
+    kw: &dyn Fn(usize, usize) -> f64,
+) -> (String, Vec<minewatch_power::series::Series>) {
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    hourly_sites((day0, 365), (prefix, class_etc), 31, kw)
+}
+
 /// Thirty-one restaurants open every day of a year: a base kept all day and an afternoon peak
 /// (each its own size and peak hour), each hour off by up to a fifth of what is on. Their
 /// midday is never 1.5 times their night, so the busy midday and the quiet night give no
 /// constant. Restaurant `with` has `rig_kw` of rigs behind its meter, holding within a percent.
 /// Asserts that it alone is flagged, by `constant_in_business`.
 fn only_the_restaurant_with_a_rig_is_flagged(with: usize, rig_kw: f64) {
-    let (csv, all) = hourly_sites(
-        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
-        ("R", "commercial,63,A1,150202"),
-        31,
-        &|m, i| {
-            let size = 10.0 + (m % 7) as f64 * 3.0;
-            let peak = 13.0 + (m % 5) as f64;
-            let x = ((i % 24) as f64 - peak) / 4.0;
-            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let rig = if m == with {
-                rig_kw * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
-            } else {
-                0.0
-            };
-            own + rig
-        },
-    );
+    let (csv, all) = a_year_of_31(("R", "commercial,63,A1,150202"), &|m, i| {
+        let size = 10.0 + (m % 7) as f64 * 3.0;
+        let peak = 13.0 + (m % 5) as f64;
+        let x = ((i % 24) as f64 - peak) / 4.0;
+        let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+        let rig = if m == with {
+            rig_kw * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
+        } else {
+            0.0
+        };
+        own + rig
+    });
     let out = score_series(&csv, &all);
     let name = format!("R{with}");
     let rig = suspect(&out, &name);
@@ -693,6 +697,13 @@ fn a_rig_as_large_as_the_restaurant_it_hides_in_is_found_and_the_restaurants_are
     only_the_restaurant_with_a_rig_is_flagged(28, 14.0);
 }
 
+/// A county's day `d` of 2024 in °C: -5 °C in mid-January to 25 °C in mid-July, each day up
+/// to 4 °C off.
+fn county_temp(d: usize) -> f64 {
+    let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
+    10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
+}
+
 #[test]
 fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps_do_not() {
     // Thirty-one restaurants open every day of a year, as above, none with a rig from the
@@ -702,35 +713,27 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
     // county's weather is given (none of them follows it). Steps that small counted nowhere
     // before: every step had to add 30 %.
     let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let temp = |d: usize| {
-        let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
-        10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
+    let kw = |m: usize, i: usize| {
+        let size = if m >= 29 {
+            25.0
+        } else {
+            10.0 + (m % 7) as f64 * 3.0
+        };
+        let peak = 13.0 + (m % 5) as f64;
+        let hour = i % 24;
+        let x = (hour as f64 - peak) / 4.0;
+        let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+        let steady = 3.25 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
+        let added = match m {
+            _ if i / 24 < 150 => 0.0,
+            30 => steady,
+            29 if !(6..19).contains(&hour) => 6.0 / 3.25 * steady,
+            _ => 0.0,
+        };
+        own + added
     };
-    let (csv, all) = hourly_sites(
-        (day0, 365),
-        ("R", "commercial,63,A1,150202"),
-        31,
-        &|m, i| {
-            let size = if m >= 29 {
-                25.0
-            } else {
-                10.0 + (m % 7) as f64 * 3.0
-            };
-            let peak = 13.0 + (m % 5) as f64;
-            let hour = i % 24;
-            let x = (hour as f64 - peak) / 4.0;
-            let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let steady = 3.25 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
-            let added = match m {
-                _ if i / 24 < 150 => 0.0,
-                30 => steady,
-                29 if !(6..19).contains(&hour) => 6.0 / 3.25 * steady,
-                _ => 0.0,
-            };
-            own + added
-        },
-    );
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, temp)), &all);
+    let (csv, all) = a_year_of_31(("R", "commercial,63,A1,150202"), &kw);
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
     let rig = suspect(&out, "R30");
     assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
     assert_eq!(rig.onset.as_deref(), Some("2024-05-30"), "{rig:?}");
@@ -744,24 +747,19 @@ fn a_factory_that_works_its_days_harder_has_switched_on_no_machine() {
     // line by day (two fifths more from 08:00 to 17:00) whose drives keep 0.5 kW of standby
     // through the night, as steady as a power supply. A step of a fifth of the days' energy
     // that the nights carry a fiftieth of is the factory's own: no machine runs by day only.
-    let (csv, all) = hourly_sites(
-        (minewatch_power::time::days_from_civil(2024, 1, 1), 365),
-        ("F", "industrial,315,A1,150202"),
-        31,
-        &|m, i| {
-            let size = 40.0 + (m % 7) as f64 * 10.0;
-            let (day, hour) = (i / 24, i % 24);
-            let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
-            let open = weekday && (8..17).contains(&hour);
-            let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let line = match (m, day >= 150, open) {
-                (30, true, true) => 0.4 * size,
-                (30, true, false) => 0.5,
-                _ => 0.0,
-            };
-            own + line
-        },
-    );
+    let (csv, all) = a_year_of_31(("F", "industrial,315,A1,150202"), &|m, i| {
+        let size = 40.0 + (m % 7) as f64 * 10.0;
+        let (day, hour) = (i / 24, i % 24);
+        let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
+        let open = weekday && (8..17).contains(&hour);
+        let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
+        let line = match (m, day >= 150, open) {
+            (30, true, true) => 0.4 * size,
+            (30, true, false) => 0.5,
+            _ => 0.0,
+        };
+        own + line
+    });
     let out = score_series(&csv, &all);
     let f = out.iter().find(|s| s.meter_id == "F30").unwrap();
     assert!(f.score < 0.1, "{f:?}");
@@ -779,10 +777,6 @@ fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_
     // Its cooling makes a room's constant load count for less, not a block switched on every
     // night.
     let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let temp = |d: usize| {
-        let season = -(2.0 * std::f64::consts::PI * (d as f64 - 15.0) / 366.0).cos();
-        10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
-    };
     let (csv, all) = hourly_sites(
         (day0, 366),
         ("S", "commercial,63,A1,150202"),
@@ -793,7 +787,7 @@ fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_
                 let it = 5.0 + (m - 20).min(7) as f64 * 0.5;
                 let night = (i % 24 < 6 || i % 24 >= 22) && m == 30;
                 let rig = if night { 4.0 * noise } else { 0.0 };
-                it * (1.0 + 0.01 * (temp(i / 24) - 15.0).max(0.0)) * noise + rig
+                it * (1.0 + 0.01 * (county_temp(i / 24) - 15.0).max(0.0)) * noise + rig
             } else {
                 let size = 8.0 + (m % 5) as f64 * 2.0;
                 let open = (9..21).contains(&(i % 24));
@@ -803,7 +797,7 @@ fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_
             }
         },
     );
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 366, temp)), &all);
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 366, county_temp)), &all);
     assert_eq!(flagged(&out), ["S28", "S29", "S30"]);
     let rig = suspect(&out, "S30");
     assert!(
