@@ -207,9 +207,13 @@ struct Down {
     weather_share: f64,
 }
 
+/// The least rise (or fall), as a multiple of the level beside it, of a step that counts on any
+/// site: a step must add real load, 30 % on top.
+const STEP_RISE: f64 = 1.3;
+
 /// The least rise, as a multiple of the level before, of a step that
-/// [`small_step_of_a_machine`] lets count: the steps of 30 % and more count on any site that
-/// runs like a machine after them; a staircase of one or two machines inside a restaurant
+/// [`small_step_of_a_machine`] lets count: the steps of [`STEP_RISE`] and more count on any
+/// site that runs like a machine after them; a staircase of one or two machines inside a restaurant
 /// open all day adds a tenth to a quarter (issue 18: 2.4-6.5 kW on 10-25 kW, none counted).
 const SMALL_STEP_RISE: f64 = 1.1;
 
@@ -455,10 +459,11 @@ impl<'a> Scorer<'a> {
         // more), and a step the nights hardly felt says nothing by how quiet they stayed (one-
         // shift factories whose days rose after the new year, their nights by 0.3 kW of 13.6,
         // weighed as a quiet machine's step, 0.3; aerators and boilers to 0.5; session 26).
+        let settled = |o: &Onset| &ds[o.settled..(o.settled + o.days).min(ds.len())];
         let step_noise = |i: usize, o: &Onset| {
             night_noise(
                 &ds[if i == 0 { 0 } else { o.from }..o.at],
-                &ds[o.settled..(o.settled + o.days).min(ds.len())],
+                settled(o),
                 0.5 * o.step_kw(),
             )
         };
@@ -493,18 +498,22 @@ impl<'a> Scorer<'a> {
                 .take(ONSET_CANDIDATES)
                 .enumerate()
                 .map(|(i, o)| {
-                    // A step too small beside the site to count at all needs no noise measured.
-                    if o.after < SMALL_STEP_RISE * o.before
-                        || (o.after < 1.3 * o.before
-                            && !(i == 0
-                                && commercial
-                                && small_step_of_a_machine(
-                                    &ds[..o.at],
-                                    &ds[o.settled..(o.settled + o.days).min(ds.len())],
-                                    o.after - o.before,
-                                    temp,
-                                )))
-                    {
+                    // A step too small beside the site to count at all needs no noise measured;
+                    // a small one, only where it can be a machine inside a business.
+                    let counts = if o.after >= STEP_RISE * o.before {
+                        true
+                    } else {
+                        o.after >= SMALL_STEP_RISE * o.before
+                            && i == 0
+                            && commercial
+                            && small_step_of_a_machine(
+                                &ds[..o.at],
+                                settled(&o),
+                                o.after - o.before,
+                                temp,
+                            )
+                    };
+                    if !counts {
                         return (o, ds[o.at].day, f64::NAN, f64::NAN);
                     }
                     let night = step_noise(i, &o);
@@ -533,7 +542,7 @@ impl<'a> Scorer<'a> {
                 // saturated boiler for a week, then the cold comes back; and two weeks on
                 // either side are what the weather is judged by). Windows over half a year
                 // each, measured for every step, were a fifth of a scan.
-                let weighed = step.running >= 1.3 * step.left
+                let weighed = step.running >= STEP_RISE * step.left
                     && step.step_kw() > 0.5 * self.cfg.min_kw
                     && running.len() >= 2 * self.cfg.onset_days
                     && left.len() >= 2 * self.cfg.onset_days;
@@ -653,7 +662,7 @@ impl<'a> Scorer<'a> {
             let mut days: Vec<i64> = p
                 .onsets
                 .iter()
-                .filter(|(o, ..)| o.after >= 1.3 * o.before)
+                .filter(|(o, ..)| o.after >= STEP_RISE * o.before)
                 .map(|(_, day, ..)| *day)
                 .collect();
             days.sort_unstable();
@@ -662,7 +671,7 @@ impl<'a> Scorer<'a> {
             let mut days: Vec<i64> = p
                 .departures
                 .iter()
-                .filter(|d| d.step.running >= 1.3 * d.step.left)
+                .filter(|d| d.step.running >= STEP_RISE * d.step.left)
                 .map(|d| d.day)
                 .collect();
             days.sort_unstable();
@@ -1351,13 +1360,15 @@ fn class_season(p: &Profile, common: &Common) -> Option<Season> {
         .onsets
         .iter()
         .enumerate()
-        .filter(|(i, (o, ..))| o.after >= 1.3 * o.before && shared(common.up.get(*i)))
+        .filter(|(i, (o, ..))| o.after >= STEP_RISE * o.before && shared(common.up.get(*i)))
         .map(|(_, (o, day, ..))| (o, *day));
     let downs = || {
         p.departures
             .iter()
             .enumerate()
-            .filter(|(i, d)| d.step.running >= 1.3 * d.step.left && shared(common.down.get(*i)))
+            .filter(|(i, d)| {
+                d.step.running >= STEP_RISE * d.step.left && shared(common.down.get(*i))
+            })
             .map(|(_, d)| (&d.step, d.day))
     };
     ups.flat_map(|o| downs().map(move |d| (o, d)))
@@ -1506,7 +1517,7 @@ fn score_meter(
         p.onsets
             .get(i)
             .filter(|(o, _, night, day)| {
-                (o.after >= 1.3 * o.before
+                (o.after >= STEP_RISE * o.before
                     && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03)))
                     // A small step was measured only where it could be a machine's
                     // (`small_step_of_a_machine`): it counts when as quiet as one.
@@ -1516,7 +1527,7 @@ fn score_meter(
                 // And for as little as the weather leaves unexplained of the site: a cold
                 // store's or a boiler's own steps are the weather's, even where one of them
                 // does not follow it.
-                let small = if o.after < 1.3 * o.before {
+                let small = if o.after < STEP_RISE * o.before {
                     bp.unexplained
                 } else {
                     1.0

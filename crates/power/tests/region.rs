@@ -654,6 +654,15 @@ fn a_year_of_31(
     hourly_sites((day0, 365), (prefix, class_etc), 31, kw)
 }
 
+/// Restaurant `m`'s own draw at hourly reading `i`, kW, peaking at `size`: a base of 0.6 of it
+/// kept all day and an afternoon peak at its own hour (13:00-17:00), each hour off by up to a
+/// fifth of what is on.
+fn restaurant_kw(m: usize, i: usize, size: f64) -> f64 {
+    let peak = 13.0 + (m % 5) as f64;
+    let x = ((i % 24) as f64 - peak) / 4.0;
+    size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5))
+}
+
 /// Thirty-one restaurants open every day of a year: a base kept all day and an afternoon peak
 /// (each its own size and peak hour), each hour off by up to a fifth of what is on. Their
 /// midday is never 1.5 times their night, so the busy midday and the quiet night give no
@@ -661,10 +670,7 @@ fn a_year_of_31(
 /// Asserts that it alone is flagged, by `constant_in_business`.
 fn only_the_restaurant_with_a_rig_is_flagged(with: usize, rig_kw: f64) {
     let (csv, all) = a_year_of_31(("R", "commercial,63,A1,150202"), &|m, i| {
-        let size = 10.0 + (m % 7) as f64 * 3.0;
-        let peak = 13.0 + (m % 5) as f64;
-        let x = ((i % 24) as f64 - peak) / 4.0;
-        let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
+        let own = restaurant_kw(m, i, 10.0 + (m % 7) as f64 * 3.0);
         let rig = if m == with {
             rig_kw * (1.0 + 0.02 * (unit(m, i + 7) - 0.5))
         } else {
@@ -719,10 +725,8 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
         } else {
             10.0 + (m % 7) as f64 * 3.0
         };
-        let peak = 13.0 + (m % 5) as f64;
+        let own = restaurant_kw(m, i, size);
         let hour = i % 24;
-        let x = (hour as f64 - peak) / 4.0;
-        let own = size * (0.6 + 0.4 * (-x * x).exp()) * (1.0 + 0.4 * (unit(m, i) - 0.5));
         let steady = 3.25 * (1.0 + 0.02 * (unit(m, i + 7) - 0.5));
         let added = match m {
             _ if i / 24 < 150 => 0.0,
