@@ -167,8 +167,9 @@ struct Profile {
     /// with its first day, how much the night's hour-to-hour noise grew at it, in kW per kW
     /// the night level grew (a machine adds its level and almost no noise), and, where there
     /// are no nights to tell (daily readings), how much the days' movement grew per kWh a day
-    /// it added.
-    onsets: Vec<(Onset, i64, f64, f64)>,
+    /// it added, and the share of it the weather explains ([`weather_share`]; 0 without
+    /// weather or for a step that cannot count).
+    onsets: Vec<(Onset, i64, f64, f64, f64)>,
     /// The steps down that could be a machine leaving, largest first (at most
     /// [`ONSET_CANDIDATES`]).
     departures: Vec<Down>,
@@ -492,7 +493,7 @@ impl<'a> Scorer<'a> {
                 o.after - o.before,
             )
         };
-        let onsets: Vec<(Onset, i64, f64, f64)> =
+        let onsets: Vec<(Onset, i64, f64, f64, f64)> =
             onsets(&daily, self.cfg.onset_days, self.cfg.min_kw)
                 .into_iter()
                 .take(ONSET_CANDIDATES)
@@ -514,7 +515,7 @@ impl<'a> Scorer<'a> {
                             )
                     };
                     if !counts {
-                        return (o, ds[o.at].day, f64::NAN, f64::NAN);
+                        return (o, ds[o.at].day, f64::NAN, f64::NAN, 0.0);
                     }
                     let night = step_noise(i, &o);
                     // Days only where there are no hours: on hourly readings a step that left
@@ -524,7 +525,10 @@ impl<'a> Scorer<'a> {
                     } else {
                         f64::NAN
                     };
-                    (o, ds[o.at].day, night, day)
+                    let weather = temp.map_or(0.0, |t| {
+                        weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
+                    });
+                    (o, ds[o.at].day, night, day, weather)
                 })
                 .collect();
         // What stopped against what it left.
@@ -1516,7 +1520,7 @@ fn score_meter(
         let common = common_weight(common_steps.get(i).copied().unwrap_or(0.0));
         p.onsets
             .get(i)
-            .filter(|(o, _, night, day)| {
+            .filter(|(o, _, night, day, _)| {
                 (o.after >= STEP_RISE * o.before
                     && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03)))
                     // A small step was measured only where it could be a machine's
@@ -1542,7 +1546,8 @@ fn score_meter(
         .get(chosen)
         .filter(|_| onset_part > 0.0)
         .map(|(o, day, ..)| (*o, *day));
-    let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |(_, _, n, _)| *n);
+    let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |(_, _, n, ..)| *n);
+    let step_weather = p.onsets.get(chosen).map_or(0.0, |(.., w)| *w);
     // A larger step than the one counted, taken by the class at large: said when it weighed.
     let seasonal = p
         .onsets
@@ -1562,12 +1567,18 @@ fn score_meter(
                     .max(bp.under_load)
                     .max(bp.psu * bp.steady)
                     .max(quiet_step);
-        // Inside a shop, an office or a store, a step that lifted the nights by a machine's
-        // draw with no noise of its own, that does not follow the weather, is a machine
-        // switched on: the business's own steps (new fridges, longer hours) bring their noise
-        // with them.
-        let silent_step = if class == TariffClass::Commercial {
-            quiet_step * bp.temp * bp.unexplained
+        // Inside a shop, an office, a store or a factory, a step that lifted the nights by a
+        // machine's draw with no noise of its own, that does not follow the weather, is a
+        // machine switched on: the business's own steps (new fridges, longer hours, a second
+        // line) bring their noise with them, or leave the nights where they were (`step_noise`
+        // is measured only where the nights carried half the step). What the weather explains
+        // is the site's (`unexplained`) or the step's own (`weather_share`: the slope of the
+        // days on temperature on either side, times how much warmer the days after were),
+        // whichever leaves more unexplained: a rig switched on in April comes with the spring,
+        // and over the year the site's floor then follows the temperature as a cold store's
+        // does, while on either side of the step it follows nothing (session 27).
+        let silent_step = if matches!(class, TariffClass::Commercial | TariffClass::Industrial) {
+            quiet_step * bp.temp * bp.unexplained.max(clamp01(1.0 - step_weather))
         } else {
             0.0
         };
