@@ -780,26 +780,21 @@ fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
     // the weather does not explain. It counted at the industrial class's weight only (0.3)
     // while the weather's share of the whole site (the rig came with the spring) held back the
     // step's own measure.
+    let (csv, all) = a_year_of_31(("F", "industrial,315,A1,150202"), &|m, i| {
+        let size = 120.0 + (m % 7) as f64 * 20.0;
+        let (day, hour) = (i / 24, i % 24);
+        let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
+        let festival = (40..49).contains(&day);
+        let open = weekday && !festival && (8..17).contains(&hour);
+        let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
+        let rig = if m == 30 && day >= 106 {
+            10.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
+        } else {
+            0.0
+        };
+        own + rig
+    });
     let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let (csv, all) = hourly_sites(
-        (day0, 365),
-        ("F", "industrial,315,A1,150202"),
-        31,
-        &|m, i| {
-            let size = 120.0 + (m % 7) as f64 * 20.0;
-            let (day, hour) = (i / 24, i % 24);
-            let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
-            let festival = (40..49).contains(&day);
-            let open = weekday && !festival && (8..17).contains(&hour);
-            let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
-            let rig = if m == 30 && day >= 106 {
-                10.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
-            } else {
-                0.0
-            };
-            own + rig
-        },
-    );
     let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
     assert_eq!(flagged(&out), ["F30"]);
     let rig = suspect(&out, "F30");
