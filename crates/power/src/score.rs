@@ -1576,9 +1576,15 @@ fn score_meter(
         // days on temperature on either side, times how much warmer the days after were),
         // whichever leaves more unexplained: a rig switched on in April comes with the spring,
         // and over the year the site's floor then follows the temperature as a cold store's
-        // does, while on either side of the step it follows nothing (session 27).
+        // does, while on either side of the step it follows nothing (session 27). In a home
+        // too: its own appliances cycle (a fridge, a heater on its thermostat, an oven), and a
+        // step of kW that lifted the nights and brought no noise is a machine, a mining heater
+        // through a cold spell among them; the weather that a home's heating follows is the
+        // step's own share here (a home's whole year follows it anyway, `unexplained` is 1).
         let silent_step = if matches!(class, TariffClass::Commercial | TariffClass::Industrial) {
             quiet_step * bp.temp * bp.unexplained.max(clamp01(1.0 - step_weather))
+        } else if class == TariffClass::Residential {
+            quiet_step * clamp01(1.0 - step_weather)
         } else {
             0.0
         };

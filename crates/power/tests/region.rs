@@ -802,6 +802,31 @@ fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
 }
 
 #[test]
+fn a_mining_heater_run_through_a_cold_spell_is_found_and_homes_are_not() {
+    // Thirty-one homes over a year under one county's weather: a quarter kW at night,
+    // mornings and evenings on top, each hour a fifth up or down. Through ten days of a
+    // January cold spell H30 heats with a 3.6 kW mining heater, within a percent, and H29 with
+    // a 3.6 kW fan heater on its thermostat, from 40 % to all of it hour by hour. A home's own
+    // heaters cycle on their thermostats; a step that lifted the nights by kW and brought no
+    // noise with it, and that the weather on either side of it does not explain, is a machine.
+    // On the residential tariff such a step counted at half (0.5), where it counted at 0.9 in
+    // a shop or an office.
+    let (csv, all) = a_year_of_31(("H", "residential,8,A1,150202"), &|m, i| {
+        let spell = (7..17).contains(&(i / 24));
+        let heater = match m {
+            30 if spell => 3.6 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5)),
+            // A fan heater on its thermostat through the same spell.
+            29 if spell => 3.6 * (0.4 + 0.6 * unit(m + 200, i)),
+            _ => 0.0,
+        };
+        home_kw(m, i) + heater
+    });
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    assert_eq!(flagged(&out), ["H30"]);
+}
+
+#[test]
 fn server_rooms_cooled_in_the_heat_are_not_rigs_and_rigs_in_a_shop_and_at_night_in_a_room_are() {
     // A year of thirty commercial sites under one county's weather (-5 °C in January to 25 °C
     // in July, each day up to 4 °C off): twenty shops open 09:00-21:00; eight unregistered
