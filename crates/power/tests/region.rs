@@ -744,6 +744,17 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
     assert_eq!(flagged(&out), ["R30"]);
 }
 
+/// One-shift factory `m`'s own draw at hourly reading `i` of 2024, kW, and whether it works
+/// then: `size` from 08:00 to 17:00 on weekdays outside the days `shut`, a tenth of it
+/// otherwise, each hour off by up to a fifth.
+fn one_shift_factory(m: usize, i: usize, size: f64, shut: std::ops::Range<usize>) -> (f64, bool) {
+    let (day, hour) = (i / 24, i % 24);
+    let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
+    let open = weekday && !shut.contains(&day) && (8..17).contains(&hour);
+    let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
+    (own, open)
+}
+
 #[test]
 fn a_factory_that_works_its_days_harder_has_switched_on_no_machine() {
     // Thirty-one one-shift factories over a year: 40-100 kW from 08:00 to 17:00 on weekdays,
@@ -753,11 +764,8 @@ fn a_factory_that_works_its_days_harder_has_switched_on_no_machine() {
     // that the nights carry a fiftieth of is the factory's own: no machine runs by day only.
     let (csv, all) = a_year_of_31(("F", "industrial,315,A1,150202"), &|m, i| {
         let size = 40.0 + (m % 7) as f64 * 10.0;
-        let (day, hour) = (i / 24, i % 24);
-        let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
-        let open = weekday && (8..17).contains(&hour);
-        let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
-        let line = match (m, day >= 150, open) {
+        let (own, open) = one_shift_factory(m, i, size, 0..0);
+        let line = match (m, i / 24 >= 150, open) {
             (30, true, true) => 0.4 * size,
             (30, true, false) => 0.5,
             _ => 0.0,
@@ -781,13 +789,8 @@ fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
     // while the weather's share of the whole site (the rig came with the spring) held back the
     // step's own measure.
     let (csv, all) = a_year_of_31(("F", "industrial,315,A1,150202"), &|m, i| {
-        let size = 120.0 + (m % 7) as f64 * 20.0;
-        let (day, hour) = (i / 24, i % 24);
-        let weekday = (day + 1) % 7 < 5; // 2024-01-01 was a Monday
-        let festival = (40..49).contains(&day);
-        let open = weekday && !festival && (8..17).contains(&hour);
-        let own = size * if open { 1.0 } else { 0.1 } * (1.0 + 0.4 * (unit(m, i) - 0.5));
-        let rig = if m == 30 && day >= 106 {
+        let (own, _) = one_shift_factory(m, i, 120.0 + (m % 7) as f64 * 20.0, 40..49);
+        let rig = if m == 30 && i / 24 >= 106 {
             10.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
         } else {
             0.0
