@@ -163,13 +163,8 @@ struct Profile {
     meter_id: String,
     customer: Option<Customer>,
     windows: Vec<Features>,
-    /// The steps up that could be onsets, largest first (at most [`ONSET_CANDIDATES`]): each
-    /// with its first day, how much the night's hour-to-hour noise grew at it, in kW per kW
-    /// the night level grew (a machine adds its level and almost no noise), and, where there
-    /// are no nights to tell (daily readings), how much the days' movement grew per kWh a day
-    /// it added, and the share of it the weather explains ([`weather_share`]; 0 without
-    /// weather or for a step that cannot count).
-    onsets: Vec<(Onset, i64, f64, f64, f64)>,
+    /// The steps up that could be onsets, largest first (at most [`ONSET_CANDIDATES`]).
+    onsets: Vec<Up>,
     /// The steps down that could be a machine leaving, largest first (at most
     /// [`ONSET_CANDIDATES`]).
     departures: Vec<Down>,
@@ -189,6 +184,23 @@ const COMMON_STEP_METERS: usize = 5;
 /// 10 % (issue 18: "what neighbours do").
 fn common_weight(share: f64) -> f64 {
     clamp01((share - 0.03) / 0.07)
+}
+
+/// A step up kept for scoring, with what was measured at it.
+struct Up {
+    /// The step.
+    step: Onset,
+    /// Its first day.
+    day: i64,
+    /// How much the night's hour-to-hour noise grew at it, in kW per kW the night level grew
+    /// (a machine adds its level and almost no noise); NaN where it was not measured.
+    night_noise: f64,
+    /// Where there are no nights to tell (daily readings), how much the days' movement grew
+    /// per kWh a day it added; NaN otherwise.
+    day_noise: f64,
+    /// Share of it the weather explains ([`weather_share`]); 0 without weather or for a step
+    /// that cannot count.
+    weather_share: f64,
 }
 
 /// A step down kept for scoring, with what was measured at it.
@@ -493,44 +505,55 @@ impl<'a> Scorer<'a> {
                 o.after - o.before,
             )
         };
-        let onsets: Vec<(Onset, i64, f64, f64, f64)> =
-            onsets(&daily, self.cfg.onset_days, self.cfg.min_kw)
-                .into_iter()
-                .take(ONSET_CANDIDATES)
-                .enumerate()
-                .map(|(i, o)| {
-                    // A step too small beside the site to count at all needs no noise measured;
-                    // a small one, only where it can be a machine inside a business.
-                    let counts = if o.after >= STEP_RISE * o.before {
-                        true
-                    } else {
-                        o.after >= SMALL_STEP_RISE * o.before
-                            && i == 0
-                            && commercial
-                            && small_step_of_a_machine(
-                                &ds[..o.at],
-                                settled(&o),
-                                o.after - o.before,
-                                temp,
-                            )
+        let onsets: Vec<Up> = onsets(&daily, self.cfg.onset_days, self.cfg.min_kw)
+            .into_iter()
+            .take(ONSET_CANDIDATES)
+            .enumerate()
+            .map(|(i, o)| {
+                // A step too small beside the site to count at all needs no noise measured;
+                // a small one, only where it can be a machine inside a business.
+                let counts = if o.after >= STEP_RISE * o.before {
+                    true
+                } else {
+                    o.after >= SMALL_STEP_RISE * o.before
+                        && i == 0
+                        && commercial
+                        && small_step_of_a_machine(
+                            &ds[..o.at],
+                            settled(&o),
+                            o.after - o.before,
+                            temp,
+                        )
+                };
+                if !counts {
+                    return Up {
+                        step: o,
+                        day: ds[o.at].day,
+                        night_noise: f64::NAN,
+                        day_noise: f64::NAN,
+                        weather_share: 0.0,
                     };
-                    if !counts {
-                        return (o, ds[o.at].day, f64::NAN, f64::NAN, 0.0);
-                    }
-                    let night = step_noise(i, &o);
-                    // Days only where there are no hours: on hourly readings a step that left
-                    // the nights where they were is no machine that runs around the clock.
-                    let day = if daily_readings {
-                        day_noise(&o)
-                    } else {
-                        f64::NAN
-                    };
-                    let weather = temp.map_or(0.0, |t| {
-                        weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
-                    });
-                    (o, ds[o.at].day, night, day, weather)
-                })
-                .collect();
+                }
+                let night = step_noise(i, &o);
+                // Days only where there are no hours: on hourly readings a step that left
+                // the nights where they were is no machine that runs around the clock.
+                let day = if daily_readings {
+                    day_noise(&o)
+                } else {
+                    f64::NAN
+                };
+                let weather = temp.map_or(0.0, |t| {
+                    weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
+                });
+                Up {
+                    step: o,
+                    day: ds[o.at].day,
+                    night_noise: night,
+                    day_noise: day,
+                    weather_share: weather,
+                }
+            })
+            .collect();
         // What stopped against what it left.
         let departures: Vec<Down> = departures(&daily, self.cfg.onset_days, self.cfg.min_kw)
             .into_iter()
@@ -666,8 +689,8 @@ impl<'a> Scorer<'a> {
             let mut days: Vec<i64> = p
                 .onsets
                 .iter()
-                .filter(|(o, ..)| o.after >= STEP_RISE * o.before)
-                .map(|(_, day, ..)| *day)
+                .filter(|u| u.step.after >= STEP_RISE * u.step.before)
+                .map(|u| u.day)
                 .collect();
             days.sort_unstable();
             days.dedup();
@@ -774,10 +797,7 @@ impl<'a> Scorer<'a> {
                     .collect::<Vec<f64>>()
                 };
                 let common = Common {
-                    up: shares(
-                        step_days.get(&class),
-                        &mut p.onsets.iter().map(|(_, day, ..)| *day),
-                    ),
+                    up: shares(step_days.get(&class), &mut p.onsets.iter().map(|u| u.day)),
                     down: shares(
                         down_days.get(&class),
                         &mut p.departures.iter().map(|d| d.day),
@@ -1351,7 +1371,7 @@ fn class_season(p: &Profile, common: &Common) -> Option<Season> {
         .iter()
         .enumerate()
         .filter(|(i, _)| !shared(common.up.get(*i)))
-        .map(|(_, (o, ..))| (o.at, o.step_kw()))
+        .map(|(_, u)| (u.step.at, u.step.step_kw()))
         .chain(
             p.departures
                 .iter()
@@ -1364,8 +1384,8 @@ fn class_season(p: &Profile, common: &Common) -> Option<Season> {
         .onsets
         .iter()
         .enumerate()
-        .filter(|(i, (o, ..))| o.after >= STEP_RISE * o.before && shared(common.up.get(*i)))
-        .map(|(_, (o, day, ..))| (o, *day));
+        .filter(|(i, u)| u.step.after >= STEP_RISE * u.step.before && shared(common.up.get(*i)))
+        .map(|(_, u)| (&u.step, u.day));
     let downs = || {
         p.departures
             .iter()
@@ -1520,14 +1540,15 @@ fn score_meter(
         let common = common_weight(common_steps.get(i).copied().unwrap_or(0.0));
         p.onsets
             .get(i)
-            .filter(|(o, _, night, day, _)| {
+            .filter(|u| {
+                let (o, night, day) = (&u.step, u.night_noise, u.day_noise);
                 (o.after >= STEP_RISE * o.before
-                    && (i == 0 || *night <= 0.03 || (night.is_nan() && *day <= 0.03)))
+                    && (i == 0 || night <= 0.03 || (night.is_nan() && day <= 0.03)))
                     // A small step was measured only where it could be a machine's
                     // (`small_step_of_a_machine`): it counts when as quiet as one.
-                    || (o.after >= SMALL_STEP_RISE * o.before && *night <= 0.03)
+                    || (o.after >= SMALL_STEP_RISE * o.before && night <= 0.03)
             })
-            .map_or(0.0, |(o, ..)| {
+            .map_or(0.0, |Up { step: o, .. }| {
                 // And for as little as the weather leaves unexplained of the site: a cold
                 // store's or a boiler's own steps are the weather's, even where one of them
                 // does not follow it.
@@ -1545,9 +1566,9 @@ fn score_meter(
         .onsets
         .get(chosen)
         .filter(|_| onset_part > 0.0)
-        .map(|(o, day, ..)| (*o, *day));
-    let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |(_, _, n, ..)| *n);
-    let step_weather = p.onsets.get(chosen).map_or(0.0, |(.., w)| *w);
+        .map(|u| (u.step, u.day));
+    let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |u| u.night_noise);
+    let step_weather = p.onsets.get(chosen).map_or(0.0, |u| u.weather_share);
     // A larger step than the one counted, taken by the class at large: said when it weighed.
     let seasonal = p
         .onsets
@@ -1555,7 +1576,7 @@ fn score_meter(
         .zip(common_steps)
         .take(chosen.max(1))
         .find(|(_, c)| common_weight(**c) >= 0.5)
-        .map(|((_, day, ..), c)| (*day, *c));
+        .map(|(u, c)| (u.day, *c));
     // How much a step counts, from how quiet it was (its noise per kW).
     let step_weight = |noise: f64| {
         let quiet_step = quiet(noise);
