@@ -821,9 +821,10 @@ pub fn dawn_swing_of_days(days: &[Day]) -> f64 {
 /// and the best fit is kept. It speaks only when the
 /// fit is sure and means lamps: `k` at least [`SUN_T`] standard errors above zero, and the
 /// fitted hour as loaded as the night when wholly dark (`a + k` within [`SUN_DARK_LEVEL`] of
-/// 1); else 0, as a year's test reads a dawn that never drops. The year's swing is then `k`
-/// times how far `x` moves over a year at that hour (the sun, not the readings, knows
-/// that). NaN where it cannot be told: readings coarser than an hour, fewer than
+/// 1); else what the hours either side of the dawn hour say ([`bracketed_dawn`]: 0 unless
+/// they are sure of lamps, as a year's test reads a dawn that never drops). The year's swing
+/// is then `k` times how far `x` moves over a year at that hour (the sun, not the readings,
+/// knows that), or what the hours either side say where that is more. NaN where it cannot be told: readings coarser than an hour, fewer than
 /// [`SUN_DAYS`] complete days, or no hour whose `x` moves by [`SUN_MOVE`] (standard deviation)
 /// within the window (a winter quarter in the east moves its sunrise by minutes).
 pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
@@ -902,14 +903,76 @@ pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
         return f64::NAN;
     };
     if !(k > SUN_T * se && (a + k - 1.0).abs() <= SUN_DARK_LEVEL) {
-        return 0.0;
+        return bracketed_dawn(&days, &sunrise, mean_night, at, offset);
     }
     // How far the share moves over a year at that hour and switch.
     let first = days.first().map_or(0, |d| d.0);
     let (lo, hi) = (first..first + 365)
         .map(|d| share(crate::sun::sun_hours(d, at, offset).0, hour, c))
         .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
-    k * (hi - lo)
+    // The fit may prefer a switch after sunrise, where the dawn hour is already part lit all
+    // summer and its year's range comes out short; the hours either side say it as well.
+    (k * (hi - lo)).max(bracketed_dawn(&days, &sunrise, mean_night, at, offset))
+}
+
+/// [`sun_dawn_swing`] where its fit is not sure: small lamps under a business's noisy standby
+/// (1.3 kW under 4 kW that moves 15 % hour to hour) move the dawn hour too little against the
+/// sunrise's half hour for the fit to stand three errors above zero. The lamps' share is read
+/// instead from the hours either side of the dawn hour, the one before wholly dark and the one
+/// after wholly light by the sun (the same switch ten minutes before sunrise for every day):
+/// their difference, over the quarter's days, stands far above its error. Then the dawn hour
+/// must stand part way between them (a fifth to four fifths, each three errors from either
+/// end), as a switch inside the hour puts it; a clock that switches a rig off on the hour (the
+/// night tariff ends at 06:00 or 07:00) leaves it at one end. The year's swing is then the
+/// lamps' share times how far the dawn hour's dark share moves over a year, as the fit's is.
+/// 0 where no hour is bracketed so.
+fn bracketed_dawn(
+    days: &[(i64, [f64; 10])],
+    sunrise: &[f64],
+    mean_night: f64,
+    at: (f64, f64),
+    offset: i32,
+) -> f64 {
+    const SWITCH_H: f64 = -10.0 / 60.0;
+    let share = |rise: f64, hour: usize| (rise + SWITCH_H - hour as f64).clamp(0.0, 1.0);
+    let n = days.len() as f64;
+    let mean_sd = |v: &[f64]| {
+        let m = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0);
+        (m, var.sqrt())
+    };
+    for hour in 4..SUN_LAST_HOUR {
+        let dark = sunrise.iter().all(|&r| share(r, hour - 1) >= 1.0);
+        let light = sunrise.iter().all(|&r| share(r, hour + 1) <= 0.0);
+        let x: Vec<f64> = sunrise.iter().map(|&r| share(r, hour)).collect();
+        let mean_x = x.iter().sum::<f64>() / n;
+        if !dark || !light || !(0.1..=0.9).contains(&mean_x) {
+            continue;
+        }
+        let drop: Vec<f64> = days
+            .iter()
+            .map(|(_, h)| h[hour - 1] - h[hour + 1])
+            .collect();
+        let part: Vec<f64> = days.iter().map(|(_, h)| h[hour] - h[hour + 1]).collect();
+        let ((d, d_sd), (q, q_sd)) = (mean_sd(&drop), mean_sd(&part));
+        let (d_se, q_se) = (d_sd / n.sqrt(), q_sd / n.sqrt());
+        if !(d > SUN_T * d_se && d > 0.0) {
+            return 0.0;
+        }
+        // The dawn hour's place between the dark hour and the light one, and its error.
+        let m = q / d;
+        let m_se = q_se / d;
+        let part_way = (0.2..=0.8).contains(&m) && m > SUN_T * m_se && 1.0 - m > SUN_T * m_se;
+        if !part_way {
+            return 0.0;
+        }
+        let first = days.first().map_or(0, |d| d.0);
+        let (lo, hi) = (first..first + 365)
+            .map(|day| share(crate::sun::sun_hours(day, at, offset).0, hour))
+            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+        return d / mean_night * (hi - lo);
+    }
+    0.0
 }
 
 /// Complete days [`sun_dawn_swing`] needs.
@@ -1963,6 +2026,45 @@ mod tests {
         for at in [(91.0, 0.0), (f64::NAN, 110.0), (40.0, f64::INFINITY)] {
             let v = sun_dawn_swing(&from(june, 90, &lit), at);
             assert!(v.is_nan() || v.is_finite(), "{at:?}: {v}");
+        }
+    }
+
+    #[test]
+    fn small_lamps_under_a_noisy_standby_are_told_by_the_hours_either_side_of_dawn() {
+        use crate::sun::sun_hours;
+        // A shop in Yunnan (sunrise 06:25-06:50 by China's clock over the summer): 4 kW of
+        // standby that moves up to a quarter either way from hour to hour, 20 kW open
+        // 09:00-21:00.
+        let lincang = (25.07, 101.6);
+        let june = crate::time::days_from_civil(2024, 6, 1);
+        let first_of_2024 = crate::time::days_from_civil(2024, 1, 1);
+        let from = |f: &dyn Fn(i64, usize) -> f32| Series {
+            start: 1_704_067_200 - 8 * 3600 + (june - first_of_2024) * 86_400,
+            ..series(92, |d, h| f(june + d as i64, h))
+        };
+        let shop = |day: i64, h: usize| {
+            let u = ((day as usize * 7919 + h * 104_729) % 10_007) as f32 / 10_007.0;
+            (if (9..21).contains(&h) { 20.0 } else { 4.0 }) * (1.0 + 0.5 * (u - 0.5))
+        };
+        // Its façade, 2 kW, off ten minutes before sunrise. The fit over the dawn hour is sure
+        // of it but prefers a switch ten minutes after sunrise, where the hour is part lit all
+        // summer, and its year's swing comes out at 0.14; the hours either side give 0.26.
+        let lit = |day: i64, h: usize| {
+            let (rise, set) = sun_hours(day, lincang, 8 * 3600);
+            let (a, b) = (h as f64, h as f64 + 1.0);
+            let dark = |from: f64, to: f64| (to.min(b) - from.max(a)).max(0.0);
+            let share = (dark(0.0, rise - 1.0 / 6.0) + dark(set + 1.0 / 6.0, 24.0)).min(1.0);
+            shop(day, h) + 2.0 * share as f32
+        };
+        let lamps = sun_dawn_swing(&from(&lit), lincang);
+        assert!(lamps >= 0.2, "lamps {lamps}");
+        // A 1.3 kW rig on the night tariff in the same shop, off at 06:00 or at 07:00 by the
+        // clock: the dawn hour stands at one end, not part way.
+        for off in [6, 7] {
+            let rig =
+                |day: i64, h: usize| shop(day, h) + if h < off || h >= 22 { 1.3 } else { 0.0 };
+            let r = sun_dawn_swing(&from(&rig), lincang);
+            assert!(r.abs() < 0.1, "rig off at {off}: {r}");
         }
     }
 
