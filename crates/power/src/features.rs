@@ -824,8 +824,8 @@ pub fn dawn_swing_of_days(days: &[Day]) -> f64 {
 /// 1); else what the hours either side of the dawn hour say ([`bracketed_dawn`]: 0 unless
 /// they are sure of lamps, as a year's test reads a dawn that never drops). The year's swing
 /// is then `k` times how far `x` moves over a year at that hour (the sun, not the readings,
-/// knows that), or what the hours either side say where that is more. NaN where it cannot be told: readings coarser than an hour, fewer than
-/// [`SUN_DAYS`] complete days, or no hour whose `x` moves by [`SUN_MOVE`] (standard deviation)
+/// knows that), or what the hours either side say where that is more. NaN where it cannot be
+/// told: readings coarser than an hour, fewer than [`SUN_DAYS`] complete days, or no hour whose `x` moves by [`SUN_MOVE`] (standard deviation)
 /// within the window (a winter quarter in the east moves its sunrise by minutes).
 pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
     if s.step <= 0 || s.step > 3600 || 3600 % s.step != 0 {
@@ -865,7 +865,6 @@ pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
         .iter()
         .map(|(d, _)| crate::sun::sun_hours(*d, at, offset).0)
         .collect();
-    let share = |rise: f64, hour: usize, c: f64| (rise + c - hour as f64).clamp(0.0, 1.0);
     // (r², k, a, se of k, hour, switch)
     let mut best: Option<(f64, f64, f64, f64, usize, f64)> = None;
     for hour in 3..=last {
@@ -878,7 +877,7 @@ pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
             let xy: Vec<(f64, f64)> = days
                 .iter()
                 .zip(&sunrise)
-                .map(|((_, h), &rise)| (share(rise, hour, c), h[hour] / night(h)))
+                .map(|((_, h), &rise)| (dawn_share(rise, hour, c), h[hour] / night(h)))
                 .collect();
             let n = xy.len() as f64;
             let (mx, my) = xy
@@ -905,14 +904,26 @@ pub fn sun_dawn_swing(s: &Series, at: (f64, f64)) -> f64 {
     if !(k > SUN_T * se && (a + k - 1.0).abs() <= SUN_DARK_LEVEL) {
         return bracketed_dawn(&days, &sunrise, mean_night, at, offset);
     }
-    // How far the share moves over a year at that hour and switch.
-    let first = days.first().map_or(0, |d| d.0);
-    let (lo, hi) = (first..first + 365)
-        .map(|d| share(crate::sun::sun_hours(d, at, offset).0, hour, c))
-        .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
     // The fit may prefer a switch after sunrise, where the dawn hour is already part lit all
     // summer and its year's range comes out short; the hours either side say it as well.
-    (k * (hi - lo)).max(bracketed_dawn(&days, &sunrise, mean_night, at, offset))
+    (k * year_range(&days, at, offset, hour, c))
+        .max(bracketed_dawn(&days, &sunrise, mean_night, at, offset))
+}
+
+/// The share of local hour `hour` that lamps switched `c` hours after a sunrise at `rise`
+/// (hours by the clock; `c` below zero: before it) still burn through.
+fn dawn_share(rise: f64, hour: usize, c: f64) -> f64 {
+    (rise + c - hour as f64).clamp(0.0, 1.0)
+}
+
+/// How far [`dawn_share`] of `hour` with switch `c` moves over the year from the first of
+/// `days`, by the sun at `at`.
+fn year_range(days: &[(i64, [f64; 10])], at: (f64, f64), offset: i32, hour: usize, c: f64) -> f64 {
+    let first = days.first().map_or(0, |d| d.0);
+    let (lo, hi) = (first..first + 365)
+        .map(|d| dawn_share(crate::sun::sun_hours(d, at, offset).0, hour, c))
+        .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
+    hi - lo
 }
 
 /// [`sun_dawn_swing`] where its fit is not sure: small lamps under a business's noisy standby
@@ -934,7 +945,7 @@ fn bracketed_dawn(
     offset: i32,
 ) -> f64 {
     const SWITCH_H: f64 = -10.0 / 60.0;
-    let share = |rise: f64, hour: usize| (rise + SWITCH_H - hour as f64).clamp(0.0, 1.0);
+    let share = |rise: f64, hour: usize| dawn_share(rise, hour, SWITCH_H);
     let n = days.len() as f64;
     let mean_sd = |v: &[f64]| {
         let m = v.iter().sum::<f64>() / n;
@@ -966,11 +977,7 @@ fn bracketed_dawn(
         if !part_way {
             return 0.0;
         }
-        let first = days.first().map_or(0, |d| d.0);
-        let (lo, hi) = (first..first + 365)
-            .map(|day| share(crate::sun::sun_hours(day, at, offset).0, hour))
-            .fold((f64::MAX, f64::MIN), |(lo, hi), x| (lo.min(x), hi.max(x)));
-        return d / mean_night * (hi - lo);
+        return d / mean_night * year_range(days, at, offset, hour, SWITCH_H);
     }
     0.0
 }

@@ -230,23 +230,18 @@ const STEP_RISE: f64 = 1.3;
 /// open all day adds a tenth to a quarter (issue 18: 2.4-6.5 kW on 10-25 kW, none counted).
 const SMALL_STEP_RISE: f64 = 1.1;
 
-/// Whether a step up by `rise` kWh a day, smaller than the 30 % every step needs, from the
-/// days `before` to the days `after`, can be a machine switched on inside a business: it
-/// lifted the midday as much as the night (within 30 %: a machine draws at every hour, where
-/// lamps lit at dusk lift only the nights and longer hours only the days), the weather
-/// explains under a quarter of it ([`weather_share`]: a cold store's cooling season is such a
-/// step), and the days on either side hold within a tenth of their mean (a step that small is
+/// Whether a step up smaller than the 30 % every step needs, from the days `before` to the
+/// days `after`, can be a machine switched on inside a business: it lifted the midday as much
+/// as the night (within 30 %: a machine draws at every hour, where lamps lit at dusk lift only
+/// the nights and longer hours only the days), the weather explains under a quarter of it
+/// (`weather`, the step's [`weather_share`]: a cold store's cooling season is such a step),
+/// and the days on either side hold within a tenth of their mean (a step that small is
 /// heard only on a site whose days hold still; a rig that is off on some days makes steps of
 /// its own off days). Whether it was as quiet as a machine is then measured as for any step.
 /// Asked only of the meter's largest step on the commercial tariff: on the tuning regions the
 /// next largest steps of three-shift factories rose from the Spring Festival's trough, and on
 /// households small steps inside a rig's off days came out of the days' own swings.
-fn small_step_of_a_machine(
-    before: &[Day],
-    after: &[Day],
-    rise: f64,
-    temp: Option<&dyn Fn(i64) -> Option<f64>>,
-) -> bool {
+fn small_step_of_a_machine(before: &[Day], after: &[Day], weather: f64) -> bool {
     let of = |days: &[Day], f: fn(&Day) -> f64| crate::features::mean(days.iter().map(f));
     let night = of(after, |d| d.night_kw) - of(before, |d| d.night_kw);
     let midday = of(after, |d| d.midday_kw) - of(before, |d| d.midday_kw);
@@ -256,7 +251,6 @@ fn small_step_of_a_machine(
         let spread = crate::features::mean(days.iter().map(|d| (d.kwh - level).powi(2))).sqrt();
         spread <= 0.1 * level
     };
-    let weather = temp.map_or(0.0, |t| weather_share(after, before, rise, t));
     even && weather < 0.25 && holds(before) && holds(after)
 }
 
@@ -510,20 +504,23 @@ impl<'a> Scorer<'a> {
             .take(ONSET_CANDIDATES)
             .enumerate()
             .map(|(i, o)| {
+                // The share of the step the weather explains, once, for the small step's test
+                // and for the score (0 without weather).
+                let weather = || {
+                    temp.map_or(0.0, |t| {
+                        weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
+                    })
+                };
                 // A step too small beside the site to count at all needs no noise measured;
                 // a small one, only where it can be a machine inside a business.
-                let counts = if o.after >= STEP_RISE * o.before {
-                    true
+                let (counts, weather) = if o.after >= STEP_RISE * o.before {
+                    (true, weather())
+                } else if o.after >= SMALL_STEP_RISE * o.before && i == 0 && commercial {
+                    let w = weather();
+                    let machine = small_step_of_a_machine(&ds[..o.at], settled(&o), w);
+                    (machine, w)
                 } else {
-                    o.after >= SMALL_STEP_RISE * o.before
-                        && i == 0
-                        && commercial
-                        && small_step_of_a_machine(
-                            &ds[..o.at],
-                            settled(&o),
-                            o.after - o.before,
-                            temp,
-                        )
+                    (false, 0.0)
                 };
                 if !counts {
                     return Up {
@@ -542,9 +539,6 @@ impl<'a> Scorer<'a> {
                 } else {
                     f64::NAN
                 };
-                let weather = temp.map_or(0.0, |t| {
-                    weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
-                });
                 Up {
                     step: o,
                     day: ds[o.at].day,
