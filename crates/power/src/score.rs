@@ -198,9 +198,10 @@ struct Up {
     /// Where there are no nights to tell (daily readings), how much the days' movement grew
     /// per kWh a day it added; NaN otherwise.
     day_noise: f64,
-    /// Share of it the weather explains ([`weather_share`]); 0 without weather or for a step
-    /// that cannot count.
-    weather_share: f64,
+    /// Share of it the weather explains ([`weather_share`]); `None` for a step that cannot
+    /// count and where the weather could not be read (none given, or under ten days with it on
+    /// either side of the step).
+    weather_share: Option<f64>,
 }
 
 /// A step down kept for scoring, with what was measured at it.
@@ -261,14 +262,14 @@ fn small_step_of_a_machine(before: &[Day], after: &[Day], weather: f64) -> bool 
 /// the cold); a cold store whose cooling stops as autumn comes, by the site as it was before
 /// (its cooling followed the heat, and stops when autumn no longer asks for it); a
 /// machine leaving as autumn cools is explained by neither, for it draws the same whatever
-/// the weather and the site around it hardly follows it. 0 when either span has fewer than
-/// ten days with weather.
+/// the weather and the site around it hardly follows it. `None` when either span has fewer
+/// than ten days with weather: nothing can be said.
 fn weather_share(
     running: &[Day],
     left: &[Day],
     fell: f64,
     temp: &dyn Fn(i64) -> Option<f64>,
-) -> f64 {
+) -> Option<f64> {
     let with = |days: &[Day]| -> Vec<(f64, f64)> {
         days.iter()
             .filter(|d| d.coverage >= 0.5 && d.kwh.is_finite())
@@ -276,8 +277,11 @@ fn weather_share(
             .collect()
     };
     let (ran, after) = (with(running), with(left));
-    if ran.len() < 10 || after.len() < 10 || fell <= 0.0 {
-        return 0.0;
+    if ran.len() < 10 || after.len() < 10 {
+        return None;
+    }
+    if fell <= 0.0 {
+        return Some(0.0);
     }
     // kWh a day per °C within each span (none where its temperatures do not vary).
     let (ran_slope, _, ran_t) = crate::features::slope_on(&ran);
@@ -286,7 +290,7 @@ fn weather_share(
     let warmed = after_t - ran_t;
     // The energy the weather alone would have taken off between the two spans.
     let predicted = (-slope(after_slope) * warmed).max(-slope(ran_slope) * warmed);
-    (predicted / fell).max(0.0)
+    Some((predicted / fell).max(0.0))
 }
 
 /// For each of a meter's steps up and down, the share of its class's other meters that
@@ -507,8 +511,8 @@ impl<'a> Scorer<'a> {
                 // The share of the step the weather explains, once, for the small step's test
                 // and for the score (0 without weather).
                 let weather = || {
-                    temp.map_or(0.0, |t| {
-                        weather_share(settled(&o), &ds[..o.at], o.after - o.before, t)
+                    temp.and_then(|t| {
+                        weather_share(settled(&o), &ds[o.from..o.at], o.after - o.before, t)
                     })
                 };
                 // A step too small beside the site to count at all needs no noise measured;
@@ -517,10 +521,11 @@ impl<'a> Scorer<'a> {
                     (true, weather())
                 } else if o.after >= SMALL_STEP_RISE * o.before && i == 0 && commercial {
                     let w = weather();
-                    let machine = small_step_of_a_machine(&ds[..o.at], settled(&o), w);
+                    let machine =
+                        small_step_of_a_machine(&ds[..o.at], settled(&o), w.unwrap_or(0.0));
                     (machine, w)
                 } else {
-                    (false, 0.0)
+                    (false, None)
                 };
                 if !counts {
                     return Up {
@@ -528,7 +533,7 @@ impl<'a> Scorer<'a> {
                         day: ds[o.at].day,
                         night_noise: f64::NAN,
                         day_noise: f64::NAN,
-                        weather_share: 0.0,
+                        weather_share: None,
                     };
                 }
                 let night = step_noise(i, &o);
@@ -581,9 +586,9 @@ impl<'a> Scorer<'a> {
                     day,
                     night_noise: night_noise(left, running, 0.0),
                     ran_cv: window(running, cap, temp).daily_cv,
-                    weather_share: temp.map_or(0.0, |t| {
-                        weather_share(running, left, step.running - step.left, t)
-                    }),
+                    weather_share: temp
+                        .and_then(|t| weather_share(running, left, step.running - step.left, t))
+                        .unwrap_or(0.0),
                 }
             })
             .collect();
@@ -1562,7 +1567,7 @@ fn score_meter(
         .filter(|_| onset_part > 0.0)
         .map(|u| (u.step, u.day));
     let step_noise = p.onsets.get(chosen).map_or(f64::NAN, |u| u.night_noise);
-    let step_weather = p.onsets.get(chosen).map_or(0.0, |u| u.weather_share);
+    let step_weather = p.onsets.get(chosen).and_then(|u| u.weather_share);
     // A larger step than the one counted, taken by the class at large: said when it weighed.
     let seasonal = p
         .onsets
@@ -1571,8 +1576,9 @@ fn score_meter(
         .take(chosen.max(1))
         .find(|(_, c)| common_weight(**c) >= 0.5)
         .map(|(u, c)| (u.day, *c));
-    // How much a step counts, from how quiet it was (its noise per kW).
-    let step_weight = |noise: f64| {
+    // How much a step counts, from how quiet it was (its noise per kW); `up` for the step up
+    // counted, whose own weather was read.
+    let step_weight = |noise: f64, up: bool| {
         let quiet_step = quiet(noise);
         let machine_like = 0.3
             + 0.7
@@ -1596,10 +1602,20 @@ fn score_meter(
         // step of kW that lifted the nights and brought no noise is a machine, a mining heater
         // through a cold spell among them; the weather that a home's heating follows is the
         // step's own share here (a home's whole year follows it anyway, `unexplained` is 1).
+        // The same goes for whether the load follows the temperature (`temp`): a cold store's
+        // or a cooled server room's days follow the heat all year, and a rig switched on in
+        // one in July left them following it; the step itself, against the level it rose
+        // from, is explained by the weather or it is not (session 28). Only a step up whose
+        // weather was read says so: where the spans on either side were too short to read it
+        // (a cold store's spring rise comes as steps a week apart), the site's answer stands.
         let silent_step = if matches!(class, TariffClass::Commercial | TariffClass::Industrial) {
-            quiet_step * bp.temp * bp.unexplained.max(clamp01(1.0 - step_weather))
+            let step_unexplained = step_weather.map(|w| clamp01(1.0 - w));
+            let own = if up { step_unexplained } else { None };
+            quiet_step
+                * bp.temp.max(own.unwrap_or(0.0))
+                * bp.unexplained.max(step_unexplained.unwrap_or(1.0))
         } else if class == TariffClass::Residential {
-            quiet_step * clamp01(1.0 - step_weather)
+            quiet_step * clamp01(1.0 - step_weather.unwrap_or(0.0))
         } else {
             0.0
         };
@@ -1646,8 +1662,8 @@ fn score_meter(
     // its step.
     let weather_step = if daily_readings { bp.unexplained } else { 1.0 };
     let (up, down) = (
-        onset_part * step_weight(step_noise) * weather_step,
-        departure_part * step_weight(down_noise),
+        onset_part * step_weight(step_noise, true) * weather_step,
+        departure_part * step_weight(down_noise, false),
     );
     // A level that came and went makes both steps: one event, judged by its coming, which
     // is weighed against all the site was before it (a boiler's six weeks of cold came up and
@@ -2486,6 +2502,7 @@ mod tests {
             weather_share(running, left, mean(running) - mean(left), &|d| {
                 Some(temp(d))
             })
+            .unwrap_or(f64::NAN)
         };
         let heating = share(&|day| 2.0 + (10.0 - temp(day)).max(0.0));
         assert!(heating > 0.8, "heating {heating}");
@@ -2495,8 +2512,8 @@ mod tests {
         let ds = days_for(&series(&|_| 2.0), false);
         assert_eq!(
             weather_share(&ds[..5], &ds[5..], 1.0, &|d| Some(temp(d))),
-            0.0
+            None
         );
-        assert_eq!(weather_share(&ds[..20], &ds[20..], 1.0, &|_| None), 0.0);
+        assert_eq!(weather_share(&ds[..20], &ds[20..], 1.0, &|_| None), None);
     }
 }

@@ -805,6 +805,36 @@ fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
 }
 
 #[test]
+fn a_machine_switched_on_in_a_cold_store_in_july_is_found_and_the_cooling_is_not() {
+    // Thirty-one cold stores over a year under one county's weather (-5 °C in January to 25 °C
+    // in July): compressors of 20-35 kW at a duty of 35 % at 10 °C and 2.5 points more for
+    // each degree warmer (a quarter at least, 95 % at most), defrosting at 03:00, 11:00 and
+    // 19:00, each hour off by up to a sixth. Their days follow the heat all year, and their
+    // spring comes as a rise. From 21 July C30 also runs 12 kW of rigs within a percent: a step
+    // as quiet as a power supply, against the days just before it as hot as the days after.
+    // Over the year C30's days still follow the heat, and that held the step at the commercial
+    // class's weight (0.4).
+    let (csv, all) = a_year_of_31(("C", "commercial,100,A1,150202"), &|m, i| {
+        let (day, hour) = (i / 24, i % 24);
+        let size = 20.0 + (m % 7) as f64 * 2.5;
+        let duty = (0.35 + 0.025 * (county_temp(day) - 10.0)).clamp(0.25, 0.95);
+        let defrost = if hour % 8 == 3 { 0.3 } else { 0.0 };
+        let own = size * (duty + defrost) * (1.0 + 0.33 * (unit(m, i) - 0.5));
+        let rig = if m == 30 && day >= 202 {
+            12.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
+        } else {
+            0.0
+        };
+        own + rig
+    });
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    let rig = suspect(&out, "C30");
+    assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
+    assert_eq!(flagged(&out), ["C30"]);
+}
+
+#[test]
 fn a_mining_heater_run_through_a_cold_spell_is_found_and_homes_are_not() {
     // Thirty-one homes over a year under one county's weather: a quarter kW at night,
     // mornings and evenings on top, each hour a fifth up or down. Through ten days of a
