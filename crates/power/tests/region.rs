@@ -710,6 +710,30 @@ fn county_temp(d: usize) -> f64 {
     10.0 + 15.0 * season + 8.0 * (unit(99, d) - 0.5)
 }
 
+/// Scores `all` (a year from 2024-01-01) with the customers of `customers_csv` under the
+/// county's weather ([`county_temp`]).
+fn scored_in_the_county(
+    customers_csv: &str,
+    all: &[minewatch_power::series::Series],
+) -> Vec<minewatch_power::score::Suspect> {
+    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
+    score_series_in_weather(
+        customers_csv,
+        Some(&weather_csv(day0, 365, county_temp)),
+        all,
+    )
+}
+
+/// The draw at hourly reading `i` of the rigs site `m` runs when it is the thirtieth: `kw`
+/// within a percent from day `from` on, kW; nothing for the other sites.
+fn rig_of_the_30th(m: usize, i: usize, from: usize, kw: f64) -> f64 {
+    if m == 30 && i / 24 >= from {
+        kw * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
+    } else {
+        0.0
+    }
+}
+
 #[test]
 fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps_do_not() {
     // Thirty-one restaurants open every day of a year, as above, none with a rig from the
@@ -718,7 +742,6 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
     // and car park with 6 kW of LED lamps from 19:00 to 06:00, as steady, a sixth more. The
     // county's weather is given (none of them follows it). Steps that small counted nowhere
     // before: every step had to add 30 %.
-    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
     let kw = |m: usize, i: usize| {
         let size = if m >= 29 {
             25.0
@@ -737,7 +760,7 @@ fn a_machine_switched_on_in_a_restaurant_counts_though_it_adds_a_fifth_and_lamps
         own + added
     };
     let (csv, all) = a_year_of_31(("R", "commercial,63,A1,150202"), &kw);
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    let out = scored_in_the_county(&csv, &all);
     let rig = suspect(&out, "R30");
     assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
     assert_eq!(rig.onset.as_deref(), Some("2024-05-30"), "{rig:?}");
@@ -790,15 +813,9 @@ fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
     // step's own measure.
     let (csv, all) = a_year_of_31(("F", "industrial,315,A1,150202"), &|m, i| {
         let (own, _) = one_shift_factory(m, i, 120.0 + (m % 7) as f64 * 20.0, 40..49);
-        let rig = if m == 30 && i / 24 >= 106 {
-            10.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
-        } else {
-            0.0
-        };
-        own + rig
+        own + rig_of_the_30th(m, i, 106, 10.0)
     });
-    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    let out = scored_in_the_county(&csv, &all);
     assert_eq!(flagged(&out), ["F30"]);
     let rig = suspect(&out, "F30");
     assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
@@ -820,15 +837,9 @@ fn a_machine_switched_on_in_a_cold_store_in_july_is_found_and_the_cooling_is_not
         let duty = (0.35 + 0.025 * (county_temp(day) - 10.0)).clamp(0.25, 0.95);
         let defrost = if hour % 8 == 3 { 0.3 } else { 0.0 };
         let own = size * (duty + defrost) * (1.0 + 0.33 * (unit(m, i) - 0.5));
-        let rig = if m == 30 && day >= 202 {
-            12.0 * (1.0 + 0.02 * (unit(m + 100, i) - 0.5))
-        } else {
-            0.0
-        };
-        own + rig
+        own + rig_of_the_30th(m, i, 202, 12.0)
     });
-    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    let out = scored_in_the_county(&csv, &all);
     let rig = suspect(&out, "C30");
     assert!(rig.reasons.iter().any(|r| r.code == "onset"), "{rig:?}");
     assert_eq!(flagged(&out), ["C30"]);
@@ -854,8 +865,7 @@ fn a_mining_heater_run_through_a_cold_spell_is_found_and_homes_are_not() {
         };
         home_kw(m, i) + heater
     });
-    let day0 = minewatch_power::time::days_from_civil(2024, 1, 1);
-    let out = score_series_in_weather(&csv, Some(&weather_csv(day0, 365, county_temp)), &all);
+    let out = scored_in_the_county(&csv, &all);
     assert_eq!(flagged(&out), ["H30"]);
 }
 
