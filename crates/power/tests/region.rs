@@ -802,6 +802,33 @@ fn a_factory_that_works_its_days_harder_has_switched_on_no_machine() {
 }
 
 #[test]
+fn a_factory_whose_night_shift_is_steadier_than_its_day_is_no_rig() {
+    // Thirty-one factories over a year: twenty-four one-shift factories (40-100 kW from 08:00
+    // to 17:00 on weekdays, a tenth otherwise, each hour off by up to a fifth) and seven that
+    // work three shifts, 150-300 kW round the clock, 70 % on Saturdays and half on Sundays,
+    // each hour off by up to a fifth by day and 6 % by night (the night shift runs its
+    // machines; the day has its comings and goings). Their nights are three times as steady
+    // as their days and than the class's nights, and carry a floor of a hundred kW and more:
+    // but they draw what the midday draws, at a continuous process's load factor, which is a
+    // night shift, not a floor under the day. They scored 0.90 before session 28.
+    let (csv, all) = a_year_of_31(("F", "industrial,630,A1,150202"), &|m, i| {
+        if m < 24 {
+            return one_shift_factory(m, i, 40.0 + (m % 7) as f64 * 10.0, 0..0).0;
+        }
+        let (day, hour) = (i / 24, i % 24);
+        let level = match (day + 1) % 7 {
+            5 => 0.7,
+            6 => 0.5,
+            _ => 1.0,
+        };
+        let swing = if (6..22).contains(&hour) { 0.4 } else { 0.12 };
+        (150.0 + (m - 24) as f64 * 25.0) * level * (1.0 + swing * (unit(m, i) - 0.5))
+    });
+    let out = score_series(&csv, &all);
+    assert!(flagged(&out).is_empty(), "{:?}", flagged(&out));
+}
+
+#[test]
 fn a_machine_switched_on_in_a_factory_after_the_festival_is_found() {
     // Thirty-one one-shift factories over a year under one county's weather: 120-240 kW from
     // 08:00 to 17:00 on weekdays, a tenth of it otherwise, each hour off by up to a fifth, all
