@@ -23,6 +23,8 @@ for f in sorted(glob.glob(f"{out}/seed*/score.json")):
         tot[k] = tot.get(k, 0) + s[k]
     for k, (n, found) in s["by_stream"].items():
         a = streams.setdefault(k, [0, 0]); a[0] += n; a[1] += found
+    t = s.get("theft_in_flagged_area", [0, 0])
+    tot["theft"] = tot.get("theft", 0) + t[0]; tot["theft_area"] = tot.get("theft_area", 0) + t[1]
 clean = tot["sites"] - tot["planted"]
 print(f"{seeds} regions, {tot['sites']} sites, {tot['planted']} planted mining sites")
 print(f"cases: {tot['cases']}; on a planted site: {tot['on_planted_site']} (precision {tot['on_planted_site']/max(tot['cases'],1):.3f});"
@@ -30,6 +32,7 @@ print(f"cases: {tot['cases']}; on a planted site: {tot['on_planted_site']} (prec
 print(f"cases on clean sites: {tot['on_clean_site']} of {clean} clean sites ({100*tot['on_clean_site']/max(clean,1):.2f} %)")
 for k, (n, found) in sorted(streams.items()):
     print(f"  {k}: {found} of {n} planted sites have a case")
+print(f"  rigs wired ahead of the meter (no probe): {tot['theft_area']} of {tot['theft']} in a transformer area flagged for abnormal loss")
 print(f"unattributed evidence kept: {tot['unattributed_evidence']}")
 # Precision by the streams a case's evidence comes from.
 import csv, sqlite3, collections

@@ -86,6 +86,11 @@ fn demo_fuses_a_generated_region_into_one_case_per_mining_site() {
             score["by_stream"]["network only"][0].as_u64().unwrap() >= 1,
             "{score}"
         );
+        // A rig wired ahead of its meter shows only at the feeder: every such site the probe
+        // does not see lies in a transformer area that the area balance flags.
+        let theft = &score["theft_in_flagged_area"];
+        assert!(theft[0].as_u64().unwrap() >= 1, "{score}");
+        assert_eq!(theft[0], theft[1], "{}: {score}", e.label);
         // Cases on clean sites come only from the meter scores; the stated bound is 2 %.
         assert!(
             score["clean_case_rate"].as_f64().unwrap() <= 0.02,

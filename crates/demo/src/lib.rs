@@ -30,6 +30,14 @@ pub enum DemoError {
     /// A generator output lacks a column.
     #[error("generator output has no column {0}")]
     Column(String),
+    /// A step's output could not be read back.
+    #[error("reading {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
     /// A file could not be written.
     #[error("writing {}: {source}", path.display())]
     Write {
@@ -177,6 +185,14 @@ pub fn run(
     #[rustfmt::skip]
     let power_scan = ["power", "scan", &readings, "--customers", &customers, "--format", "jsonl"];
     step(exe, &power_scan, Some(&suspects), d.quiet, log)?;
+    // Rigs wired ahead of a meter show only at the feeder: the transformer areas' balance.
+    let areas = dir.join("areas.jsonl");
+    let feeders = format!("{folder}/power/feeders.csv");
+    #[rustfmt::skip]
+    let power_areas = ["power", "areas", &readings, "--customers", &customers, "--feeders",
+        &feeders, "--format", "jsonl"];
+    step(exe, &power_areas, Some(&areas), d.quiet, log)?;
+    let abnormal_areas = abnormal_areas(&areas)?;
 
     let db =
         d.db.clone()
@@ -209,7 +225,7 @@ pub fn run(
             ing.new, ing.attributed, ing.unattributed, fused.opened
         )?;
     }
-    let s = score(&mut store, &region, d.meters)?;
+    let s = score(&mut store, &region, d.meters, &abnormal_areas)?;
     let json = serde_json::to_string_pretty(&s).unwrap_or_default() + "\n";
     write(&dir.join("score.json"), json)?;
     for line in s.lines() {
@@ -236,6 +252,27 @@ pub fn run(
         )?;
     }
     Ok(s)
+}
+
+/// The areas a `power areas --format jsonl` output found losing abnormally.
+fn abnormal_areas(path: &Path) -> Result<BTreeSet<String>, DemoError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DemoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut out = BTreeSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| DemoError::Read {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(format!("line {}: {e}", i + 1)),
+        })?;
+        if v.get("abnormal").and_then(serde_json::Value::as_bool) == Some(true)
+            && let Some(area) = v.get("area_id").and_then(serde_json::Value::as_str)
+        {
+            out.insert(area.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// What [`compose`] needs to know.
@@ -278,6 +315,9 @@ pub const REGIONS: &[(&str, &str, &str)] = &[
 const DAY: i64 = 86_400;
 const NS: i64 = 1_000_000_000;
 
+/// The stream combination of a rig wired ahead of its meter that the probe does not see.
+const THEFT: &str = "theft ahead of the meter";
+
 /// What the demo planted at a site.
 #[derive(Clone, Debug, Default)]
 pub struct Planted {
@@ -285,6 +325,9 @@ pub struct Planted {
     pub grid: bool,
     /// The probe sees it.
     pub network: bool,
+    /// The rig is wired ahead of the meter (theft): the site's meter does not show it, only
+    /// the feeder of its transformer area does. The area, when so.
+    pub theft_area: Option<String>,
 }
 
 /// What [`compose`] wrote.
@@ -349,6 +392,7 @@ pub fn compose(a: &Options, power_dir: &Path, start: i64) -> Result<Region, Demo
         col(&th, "mining")?,
         col(&th, "onset")?,
     );
+    let (t_theft, t_area) = (col(&th, "theft")?, col(&th, "area_id")?);
     let t_kw = col(&th, "mining_kw")?;
 
     let capture_start = start + (i64::from(a.days) - 7) * DAY;
@@ -365,7 +409,12 @@ pub fn compose(a: &Options, power_dir: &Path, start: i64) -> Result<Region, Demo
                 .unwrap_or(&r[t_meter]);
             let onset = time::parse_date(&r[t_onset]);
             miners.insert(site.to_string(), (onset, r[t_kw].parse().unwrap_or(0.0)));
-            planted.entry(site.to_string()).or_default().grid = true;
+            let p = planted.entry(site.to_string()).or_default();
+            if r[t_theft] == "true" {
+                p.theft_area = Some(r[t_area].clone());
+            } else {
+                p.grid = true;
+            }
         }
     }
 
@@ -476,9 +525,10 @@ pub fn compose(a: &Options, power_dir: &Path, start: i64) -> Result<Region, Demo
         let _ = writeln!(text, "{code},{zh},{en}");
     }
     write(&a.out.join("regions.csv"), text)?;
-    let mut text = String::from("site_id,grid,network\n");
+    let mut text = String::from("site_id,grid,network,theft_area\n");
     for (site, p) in &planted {
-        let _ = writeln!(text, "{site},{},{}", p.grid, p.network);
+        let area = p.theft_area.as_deref().unwrap_or_default();
+        let _ = writeln!(text, "{site},{},{},{area}", p.grid, p.network);
     }
     write(&a.out.join("planted.csv"), text)?;
     Ok(Region {
@@ -503,6 +553,10 @@ pub struct Score {
     pub planted_without_case: usize,
     /// Per stream combination that should see the miner: (planted, with a case).
     pub by_stream: BTreeMap<String, (usize, usize)>,
+    /// Rigs wired ahead of the meter that the probe does not see: (planted, in a transformer
+    /// area `power areas` found losing abnormally). Only the area says so: which of its
+    /// customers taps the line is for an inspection to find.
+    pub theft_in_flagged_area: (usize, usize),
     /// Sites in the region.
     pub sites: usize,
     /// Cases at clean sites over clean sites.
@@ -511,8 +565,14 @@ pub struct Score {
     pub unattributed_evidence: i64,
 }
 
-/// The cases in `store` against what `region` planted among `sites` sites.
-pub fn score(store: &mut Store, region: &Region, sites: usize) -> Result<Score, StoreError> {
+/// The cases in `store` against what `region` planted among `sites` sites; `abnormal_areas`,
+/// the transformer areas the area balance found losing abnormally.
+pub fn score(
+    store: &mut Store,
+    region: &Region,
+    sites: usize,
+    abnormal_areas: &BTreeSet<String>,
+) -> Result<Score, StoreError> {
     let all = cases::list(&mut store.conn, &cases::Filter::default())?;
     let with_case: BTreeSet<&str> = all.iter().map(|c| c.site_id.as_str()).collect();
     let on_planted = all
@@ -524,12 +584,26 @@ pub fn score(store: &mut Store, region: &Region, sites: usize) -> Result<Score, 
         let key = match (p.grid, p.network) {
             (true, true) => "meter and network",
             (true, false) => "meter only",
-            _ => "network only",
+            (false, true) => "network only",
+            (false, false) => THEFT,
         };
         let e = by_stream.entry(key.to_string()).or_default();
         e.0 += 1;
         e.1 += usize::from(with_case.contains(site.as_str()));
     }
+    let thefts: Vec<&str> = region
+        .planted
+        .values()
+        .filter(|p| !p.network)
+        .filter_map(|p| p.theft_area.as_deref())
+        .collect();
+    let theft_in_flagged_area = (
+        thefts.len(),
+        thefts
+            .iter()
+            .filter(|a| abnormal_areas.contains(**a))
+            .count(),
+    );
     let clean_sites = sites.saturating_sub(region.planted.len()).max(1);
     Ok(Score {
         planted: region.planted.len(),
@@ -542,6 +616,7 @@ pub fn score(store: &mut Store, region: &Region, sites: usize) -> Result<Score, 
             .filter(|s| !with_case.contains(s.as_str()))
             .count(),
         by_stream,
+        theft_in_flagged_area,
         sites,
         clean_case_rate: (all.len() - on_planted) as f64 / clean_sites as f64,
         unattributed_evidence: cases::unattributed_count(&mut store.conn)?,
@@ -562,8 +637,16 @@ impl Score {
             self.planted_without_case,
             self.unattributed_evidence
         )];
+        let (_, flagged) = self.theft_in_flagged_area;
         for (k, (n, found)) in &self.by_stream {
-            out.push(format!("  {k}: {found} of {n} planted sites have a case"));
+            let mut line = format!("  {k}: {found} of {n} planted sites have a case");
+            if k == THEFT {
+                // The meter cannot show such a rig; its area's feeder can.
+                line.push_str(&format!(
+                    ", {flagged} of {n} in a transformer area that `power areas` flags for abnormal loss (an inspection there finds the tap)"
+                ));
+            }
+            out.push(line);
         }
         out
     }
