@@ -509,7 +509,7 @@ impl<'a> Scorer<'a> {
             .enumerate()
             .map(|(i, o)| {
                 // The share of the step the weather explains, once, for the small step's test
-                // and for the score (0 without weather).
+                // and for the score (`None` where it cannot be read).
                 let weather = || {
                     temp.and_then(|t| {
                         weather_share(settled(&o), &ds[o.from..o.at], o.after - o.before, t)
@@ -1587,9 +1587,12 @@ fn score_meter(
         .take(chosen.max(1))
         .find(|(_, c)| common_weight(**c) >= 0.5)
         .map(|(u, c)| (u.day, *c));
-    // How much a step counts, from how quiet it was (its noise per kW); `up` for the step up
-    // counted, whose own weather was read.
-    let step_weight = |noise: f64, up: bool| {
+    // What the weather leaves unexplained of the step up counted, where it could be read.
+    let step_unexplained = step_weather.map(|w| clamp01(1.0 - w));
+    // How much a step counts, from how quiet it was (its noise per kW); `own`, what the
+    // weather leaves unexplained of that step itself, where it was read (the step up's; a
+    // step down's was tried in session 27 without gain).
+    let step_weight = |noise: f64, own: Option<f64>| {
         let quiet_step = quiet(noise);
         let machine_like = 0.3
             + 0.7
@@ -1620,8 +1623,6 @@ fn score_meter(
         // weather was read says so: where the spans on either side were too short to read it
         // (a cold store's spring rise comes as steps a week apart), the site's answer stands.
         let silent_step = if matches!(class, TariffClass::Commercial | TariffClass::Industrial) {
-            let step_unexplained = step_weather.map(|w| clamp01(1.0 - w));
-            let own = if up { step_unexplained } else { None };
             quiet_step
                 * bp.temp.max(own.unwrap_or(0.0))
                 * bp.unexplained.max(step_unexplained.unwrap_or(1.0))
@@ -1673,8 +1674,8 @@ fn score_meter(
     // its step.
     let weather_step = if daily_readings { bp.unexplained } else { 1.0 };
     let (up, down) = (
-        onset_part * step_weight(step_noise, true) * weather_step,
-        departure_part * step_weight(down_noise, false),
+        onset_part * step_weight(step_noise, step_unexplained) * weather_step,
+        departure_part * step_weight(down_noise, None),
     );
     // A level that came and went makes both steps: one event, judged by its coming, which
     // is weighed against all the site was before it (a boiler's six weeks of cold came up and
